@@ -1,0 +1,141 @@
+"""The `llmcalc` command: parse options, call the library, render. Exit codes: 0 success,
+1 a check failed (`verify`), 2 bad usage or bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from . import spec
+from .errors import LlmcalcError
+from .params import count_params
+
+ACTIVE_CHOICES = {"both-embeddings": True, "no-input-embedding": False}
+
+
+class _Group(click.Group):
+    """Turns every llmcalc error into one line on stderr and exit status 2: never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LlmcalcError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped or redirected output has no width to respect: do not squeeze tables into 80 columns.
+        console = Console(width=140)
+    return console
+
+
+def _emit_json(document: dict) -> None:
+    click.echo(json.dumps(document, indent=2))
+
+
+def _load(models: tuple[str, ...]) -> list:
+    return [spec.load(name) for name in models]
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+active_option = click.option(
+    "--active", "active", type=click.Choice(list(ACTIVE_CHOICES)), default="both-embeddings", show_default=True,
+    help="What 'active parameters' counts besides the top-k experts: both embedding matrices (Mixtral's 12.9B) "
+         "or everything but the input embedding (the gpt-oss model card).")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="llmcalc")
+def cli() -> None:
+    """Exact parameter counts of LLM architectures, from YAML specs.
+
+    MODEL is a built-in name (see `llmcalc list`) or a path to a YAML spec.
+    """
+
+
+@cli.command("list")
+@click.option("--family", help="Only models of this family (e.g. llama3, gpt2).")
+@json_option
+def list_command(family: str | None, as_json: bool) -> None:
+    """Every built-in model with its family, size and context length."""
+    from . import render
+
+    models = spec.load_all()
+    if family:
+        families = sorted({m.family for m in models})
+        models = [m for m in models if m.family.lower() == family.lower()]
+        if not models:
+            raise LlmcalcError(f"no built-in model of family '{family}'; families: {', '.join(families)}")
+    counts = sorted((count_params(m) for m in models), key=lambda c: (c.model.family, c.total, c.model.name))
+    if as_json:
+        _emit_json(render.list_json(counts))
+    else:
+        _console().print(render.list_table(counts))
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...")
+@active_option
+@json_option
+def count(models: tuple[str, ...], active: str, as_json: bool) -> None:
+    """Parameter breakdown of each MODEL: per component and layer group."""
+    from . import render
+
+    counts = [count_params(m, ACTIVE_CHOICES[active]) for m in _load(models)]
+    if as_json:
+        _emit_json({"models": [render.count_json(c) for c in counts]})
+        return
+    console = _console()
+    for c in counts:
+        console.print(render.count_table(c))
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, metavar="A B [C...]")
+@active_option
+@json_option
+def compare(models: tuple[str, ...], active: str, as_json: bool) -> None:
+    """Models side by side: architecture (differences highlighted) and counts, with ratios to the first."""
+    from . import render
+
+    if len(models) < 2:
+        raise click.UsageError("compare needs at least two models")
+    counts = [count_params(m, ACTIVE_CHOICES[active]) for m in _load(models)]
+    if as_json:
+        _emit_json(render.compare_json(counts))
+    else:
+        _console().print(render.compare_table(counts))
+
+
+@cli.command("verify")
+@click.argument("models", nargs=-1, metavar="[MODEL...]")
+@json_option
+def verify_command(models: tuple[str, ...], as_json: bool) -> None:
+    """Check every built-in spec (or the given ones) against its published figures; exit 1 on a failure."""
+    from . import render
+    from .verify import verify
+
+    checks = verify(_load(models) if models else spec.load_all())
+    if as_json:
+        _emit_json(render.verify_json(checks))
+    else:
+        _console().print(render.verify_table(checks))
+    if any(not c.ok for c in checks):
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="llmcalc")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

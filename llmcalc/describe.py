@@ -1,0 +1,129 @@
+"""Plain-words descriptions of a model's architecture, for `compare` and `list`."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .model import Layer, ModelSpec
+
+COMPONENT_LABELS = {
+    "embed.token": "token embedding",
+    "embed.position": "position embedding",
+    "attn.q": "attention q",
+    "attn.k": "attention k",
+    "attn.v": "attention v",
+    "attn.o": "attention o",
+    "attn.bias": "attention biases",
+    "norm.pre_attn": "norm before attention",
+    "norm.post_attn": "norm after attention",
+    "norm.pre_mlp": "norm before MLP",
+    "norm.post_mlp": "norm after MLP",
+    "mlp.gate": "MLP gate",
+    "mlp.up": "MLP up",
+    "mlp.down": "MLP down",
+    "mlp.bias": "MLP biases",
+    "moe.router": "router",
+    "moe.experts": "routed experts",
+    "moe.shared": "shared experts",
+    "moe.shared_gate": "shared-expert gate",
+    "norm.final": "final norm",
+    "lm_head": "LM head",
+}
+
+ACTIVATION_LABELS = {
+    "gelu": "GELU", "gelu_tanh": "GELU (tanh)", "relu": "ReLU", "silu": "SiLU",
+    "swiglu": "SwiGLU", "geglu": "GeGLU", "reglu": "ReGLU",
+}
+NORM_LABELS = {"layernorm": "LayerNorm", "rmsnorm": "RMSNorm"}
+POSITION_LABELS = {"learned": "learned absolute", "sinusoidal": "sinusoidal", "rope": "RoPE",
+                   "alibi": "ALiBi", "none": "none"}
+
+
+def _per_group(model: ModelSpec, describe: Callable[[Layer], str]) -> str:
+    """One value when every layer agrees, else each group's value with its name."""
+    groups = model.groups
+    values = [describe(g.layer) for g in groups]
+    if len(set(values)) == 1:
+        return values[0]
+    return "; ".join(f"{g.name}: {v}" for g, v in zip(groups, values))
+
+
+def _layers(model: ModelSpec) -> str:
+    groups = model.groups
+    if len(groups) == 1:
+        return str(model.n_layers)
+    return f"{model.n_layers} ({' + '.join(f'{g.count} {g.name}' for g in groups)})"
+
+
+def _attention(layer: Layer) -> str:
+    att = layer.attention
+    window = f", sliding window {att.sliding_window:,}" if att.sliding_window else ""
+    return f"{att.kind}{window}"
+
+
+def _heads(layer: Layer) -> str:
+    att = layer.attention
+    return f"{att.n_heads} / {att.n_kv_heads} / {att.d_head}"
+
+
+def _mlp(layer: Layer) -> str:
+    mlp = layer.mlp
+    return f"{ACTIVATION_LABELS[mlp.activation]}, {mlp.n_matrices} matrices"
+
+
+def _d_ff(layer: Layer) -> str:
+    if layer.moe:
+        shared = f" + shared {layer.moe.n_shared_experts} x {layer.moe.d_ff_shared:,}" if layer.moe.n_shared_experts else ""
+        return f"experts {layer.moe.d_ff:,}{shared}"
+    return f"{layer.mlp.d_ff:,}"
+
+
+def _experts(layer: Layer) -> str:
+    moe = layer.moe
+    if moe is None:
+        return "-"
+    shared = f" + {moe.n_shared_experts} shared" if moe.n_shared_experts else ""
+    return f"{moe.n_experts}, top-{moe.top_k}{shared}"
+
+
+def _biases(layer: Layer) -> str:
+    att = layer.attention
+    parts = [name for name, on in zip("qkvo", (att.bias_q, att.bias_k, att.bias_v, att.bias_o)) if on]
+    out = []
+    if parts:
+        out.append("attention " + ",".join(parts))
+    if layer.mlp.bias:
+        out.append("MLP")
+    if layer.moe and layer.moe.router_bias:
+        out.append("router")
+    return "; ".join(out) or "none"
+
+
+def _norm(model: ModelSpec) -> str:
+    norm = model.norm
+    bias = " (no bias)" if norm.kind == "layernorm" and not norm.bias else ""
+    placement = {"pre": "pre", "post": "post", "sandwich": "pre + post"}[norm.placement]
+    final = ", final norm" if norm.final else ""
+    return f"{NORM_LABELS[norm.kind]}{bias}, {placement}{final}"
+
+
+ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], str]], ...] = (
+    ("layers", _layers),
+    ("d_model", lambda m: f"{m.d_model:,}"),
+    ("heads / kv heads / d_head", lambda m: _per_group(m, _heads)),
+    ("attention", lambda m: _per_group(m, _attention)),
+    ("MLP", lambda m: _per_group(m, _mlp)),
+    ("d_ff", lambda m: _per_group(m, _d_ff)),
+    ("experts", lambda m: _per_group(m, _experts)),
+    ("norm", _norm),
+    ("position", lambda m: POSITION_LABELS[m.position]),
+    ("biases", lambda m: _per_group(m, _biases)),
+    ("tied embeddings", lambda m: "yes" if m.tied_embeddings else "no"),
+    ("vocabulary", lambda m: f"{m.vocab_size:,}"),
+    ("context", lambda m: f"{m.context_length:,}"),
+)
+
+
+def architecture(model: ModelSpec) -> list[tuple[str, str]]:
+    """(row label, value) pairs describing the model, in a fixed order."""
+    return [(label, describe(model)) for label, describe in ARCHITECTURE_ROWS]

@@ -1,0 +1,228 @@
+"""The validated, frozen description of a model: what a spec means once it has been loaded.
+
+Every value here is known to be sane (``spec.py`` checks them), so the formulas never re-check.
+A model is a sequence of layers; identical layers are gathered into ``LayerGroup``s so that
+"per layer" figures come for free and no formula special-cases a model name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+GATED_ACTIVATIONS = ("swiglu", "geglu", "reglu")
+PLAIN_ACTIVATIONS = ("gelu", "gelu_tanh", "relu", "silu")
+ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS
+NORM_KINDS = ("layernorm", "rmsnorm")
+NORM_PLACEMENTS = ("pre", "post", "sandwich")
+POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "none")
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Self-attention of one layer: query heads, key/value heads, head size, biases, window."""
+
+    n_heads: int
+    n_kv_heads: int
+    d_head: int
+    bias_q: bool = False
+    bias_k: bool = False
+    bias_v: bool = False
+    bias_o: bool = False
+    sliding_window: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """MHA (one K/V head per query head), MQA (one K/V head) or GQA (in between)."""
+        if self.n_kv_heads == self.n_heads:
+            return "MHA"
+        if self.n_kv_heads == 1:
+            return "MQA"
+        return "GQA"
+
+
+@dataclass(frozen=True)
+class MLP:
+    """Feed-forward block: plain (up, down) or gated (gate, up, down)."""
+
+    activation: str
+    d_ff: int
+    bias: bool = False
+
+    @property
+    def gated(self) -> bool:
+        return self.activation in GATED_ACTIVATIONS
+
+    @property
+    def n_matrices(self) -> int:
+        return 3 if self.gated else 2
+
+
+@dataclass(frozen=True)
+class MoE:
+    """Mixture of experts replacing the MLP of a layer; experts use the layer's MLP activation and bias."""
+
+    n_experts: int
+    top_k: int
+    d_ff: int
+    n_shared_experts: int = 0
+    d_ff_shared: int = 0
+    shared_gate: bool = False
+    router_bias: bool = False
+
+
+@dataclass(frozen=True)
+class Norm:
+    """Normalisation: LayerNorm (weight, optional bias) or RMSNorm (weight); where it sits."""
+
+    kind: str
+    bias: bool
+    placement: str
+    final: bool
+
+    @property
+    def n_params(self) -> int:
+        """Vectors of size d per norm: the weight, and the bias when there is one."""
+        return 2 if self.bias else 1
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One transformer block. ``moe`` is None for a dense layer."""
+
+    attention: Attention
+    mlp: MLP
+    moe: MoE | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    """Identical layers of a model: the layer, its name and the (0-based) positions it holds."""
+
+    name: str
+    layer: Layer
+    indices: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.indices)
+
+
+TOLERANCE_RULES = ("relative", "rounding", "truncation")
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    """A figure published for a model, the source it comes from and how close we must come to it.
+
+    ``rule`` says how ``as_published`` was written: ``relative`` (within ``tolerance`` x value; 0 means
+    exact), ``rounding`` (rounded to its last printed digit, worth ``unit``) or ``truncation`` (cut
+    after its last printed digit). ``discrepancy`` explains a figure known not to match.
+    """
+
+    figure: str
+    value: float
+    as_published: str
+    source: str
+    rule: str = "relative"
+    tolerance: float = 0.0
+    unit: float = 0.0
+    note: str | None = None
+    discrepancy: str | None = None
+
+    def accepts(self, computed: float) -> bool:
+        if self.rule == "rounding":
+            return abs(computed - self.value) <= self.unit / 2
+        if self.rule == "truncation":
+            return self.value <= computed < self.value + self.unit
+        return abs(computed - self.value) <= self.tolerance * self.value
+
+    @property
+    def relative_tolerance(self) -> float:
+        """The tolerance as a fraction of the published value, whatever the rule."""
+        if self.rule == "rounding":
+            return self.unit / 2 / self.value if self.value else 0.0
+        if self.rule == "truncation":
+            return self.unit / self.value if self.value else 0.0
+        return self.tolerance
+
+
+@dataclass(frozen=True)
+class Training:
+    tokens: float | None = None
+    context: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A whole model as resolved from its spec (after ``extends``)."""
+
+    name: str
+    display_name: str
+    family: str
+    vocab_size: int
+    d_model: int
+    n_layers: int
+    context_length: int
+    position: str
+    tied_embeddings: bool
+    norm: Norm
+    layers: tuple[Layer, ...]
+    year: int | None = None
+    aliases: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    notes: str | None = None
+    training: Training = field(default_factory=Training)
+    published: tuple[PublishedFigure, ...] = ()
+    origin: str = "<memory>"
+
+    @property
+    def groups(self) -> tuple[LayerGroup, ...]:
+        """Identical layers gathered together, in order of first appearance."""
+        return group_layers(self.layers)
+
+    @property
+    def is_moe(self) -> bool:
+        return any(layer.moe is not None for layer in self.layers)
+
+
+def group_layers(layers: tuple[Layer, ...]) -> tuple[LayerGroup, ...]:
+    """Gather identical layers; name each group by its own name or by what sets it apart."""
+    order: list[Layer] = []
+    positions: dict[Layer, list[int]] = {}
+    for index, layer in enumerate(layers):
+        if layer not in positions:
+            order.append(layer)
+            positions[layer] = []
+        positions[layer].append(index)
+    names = _group_names(order)
+    return tuple(LayerGroup(name, layer, tuple(positions[layer])) for name, layer in zip(names, order))
+
+
+def _group_names(layers: list[Layer]) -> list[str]:
+    if len(layers) == 1:
+        return [layers[0].name or "layers"]
+    names = []
+    for layer in layers:
+        if layer.name:
+            names.append(layer.name)
+            continue
+        traits = []
+        if any(other.moe != layer.moe for other in layers):
+            traits.append("moe" if layer.moe else "dense")
+        if any(other.attention.sliding_window != layer.attention.sliding_window for other in layers):
+            traits.append("local" if layer.attention.sliding_window else "global")
+        names.append("-".join(traits) or "layers")
+    # Names must be unique: number the ones that collide.
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    counter: dict[str, int] = {}
+    unique = []
+    for name in names:
+        if seen[name] > 1:
+            counter[name] = counter.get(name, 0) + 1
+            unique.append(f"{name}-{counter[name]}")
+        else:
+            unique.append(name)
+    return unique

@@ -1,0 +1,215 @@
+"""Exact parameter counts, one small formula per component, gathered into per-layer-group rows.
+
+Every weight, bias and norm vector is counted; totals are sums of the rows, so "total = sum of
+parts" holds by construction. Python integers are exact at any size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
+
+# ------------------------------------------------------------------------------ the formulas
+
+
+def token_embedding(vocab_size: int, d_model: int) -> int:
+    """Token embedding matrix V x d (Vaswani et al. 2017, sec. 3.4)."""
+    return vocab_size * d_model
+
+
+def position_embedding(position: str, context_length: int, d_model: int) -> int:
+    """Learned absolute positions n_ctx x d (Radford et al. 2018); RoPE, ALiBi, sinusoidal have none."""
+    return context_length * d_model if position == "learned" else 0
+
+
+def lm_head(vocab_size: int, d_model: int, tied: bool) -> int:
+    """Output projection d x V, shared with the token embedding when tied (Press & Wolf 2017)."""
+    return 0 if tied else vocab_size * d_model
+
+
+def norm_vector(norm: Norm, d_model: int) -> int:
+    """One LayerNorm (weight + bias, Ba et al. 2016) or RMSNorm (weight, Zhang & Sennrich 2019)."""
+    return norm.n_params * d_model
+
+
+def attention_q(attention: Attention, d_model: int) -> int:
+    """W_Q: d x (n_heads * d_head) (Vaswani et al. 2017, sec. 3.2.2)."""
+    return d_model * attention.n_heads * attention.d_head
+
+
+def attention_kv(attention: Attention, d_model: int) -> int:
+    """W_K or W_V: d x (n_kv_heads * d_head); GQA (Ainslie et al. 2023) and MQA (Shazeer 2019) share K/V heads."""
+    return d_model * attention.n_kv_heads * attention.d_head
+
+
+def attention_o(attention: Attention, d_model: int) -> int:
+    """W_O: (n_heads * d_head) x d (Vaswani et al. 2017, sec. 3.2.2)."""
+    return attention.n_heads * attention.d_head * d_model
+
+
+def attention_bias(attention: Attention, d_model: int) -> int:
+    """Bias vectors of the q, k, v and o projections that have one (GPT-2 has all four, Qwen2 only q, k, v)."""
+    q = attention.n_heads * attention.d_head if attention.bias_q else 0
+    kv = attention.n_kv_heads * attention.d_head
+    return q + (kv if attention.bias_k else 0) + (kv if attention.bias_v else 0) + (d_model if attention.bias_o else 0)
+
+
+def mlp_matrix(d_model: int, d_ff: int) -> int:
+    """One MLP matrix d x d_ff: up, gate (GLU variants, Shazeer 2020 eq. 6) or down."""
+    return d_model * d_ff
+
+
+def mlp_bias(mlp: MLP, d_model: int, d_ff: int) -> int:
+    """Biases of an MLP: d_ff for each input matrix (up, and gate when gated), d for the down projection."""
+    return ((2 if mlp.gated else 1) * d_ff + d_model) if mlp.bias else 0
+
+
+def mlp_block(mlp: MLP, d_model: int, d_ff: int) -> int:
+    """A whole MLP of width d_ff: its matrices and biases (one expert of a MoE is one such block)."""
+    return mlp.n_matrices * mlp_matrix(d_model, d_ff) + mlp_bias(mlp, d_model, d_ff)
+
+
+def router(moe: MoE, d_model: int) -> int:
+    """Router (gating) matrix d x n_experts, and its bias if any (Shazeer et al. 2017; Fedus et al. 2021)."""
+    return d_model * moe.n_experts + (moe.n_experts if moe.router_bias else 0)
+
+
+def shared_expert_gate(moe: MoE, d_model: int) -> int:
+    """Sigmoid gate d -> 1 on the shared expert output (Qwen1.5-MoE / Qwen2-MoE)."""
+    return d_model if moe.shared_gate else 0
+
+
+# ------------------------------------------------------------------------------ the results
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    """One component of one layer group (or of the whole model, when ``group`` is None)."""
+
+    component: str
+    group: str | None
+    n_layers: int
+    per_layer: int
+    active_per_layer: int
+    embedding: str | None = None  # "input" (token/position embedding), "output" (LM head) or None
+    note: str | None = None
+
+    @property
+    def total(self) -> int:
+        return self.per_layer * self.n_layers
+
+    @property
+    def active(self) -> int:
+        return self.active_per_layer * self.n_layers
+
+
+ACTIVE_CONVENTIONS = {
+    True: "active = every parameter a token touches, both embedding matrices included (Mixtral's 12.9B convention)",
+    False: "active = every parameter a token touches except the input embedding (gpt-oss model card convention)",
+}
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """The parameter breakdown of a model: rows, and totals that are sums of the rows."""
+
+    model: ModelSpec
+    rows: tuple[ParamRow, ...]
+    active_includes_input_embedding: bool = True
+
+    @property
+    def total(self) -> int:
+        return sum(row.total for row in self.rows)
+
+    @property
+    def embedding(self) -> int:
+        """Token embedding + learned position embedding + an untied LM head."""
+        return sum(row.total for row in self.rows if row.embedding)
+
+    @property
+    def non_embedding(self) -> int:
+        return self.total - self.embedding
+
+    @property
+    def active(self) -> int:
+        """Parameters used for one token: routed experts count top_k of n_experts."""
+        return sum(row.active for row in self.rows if not self._left_out_of_active(row))
+
+    def _left_out_of_active(self, row: ParamRow) -> bool:
+        if self.active_includes_input_embedding or row.embedding != "input":
+            return False
+        # A tied token embedding is also the output projection, which every token uses.
+        return not (row.component == "embed.token" and self.model.tied_embeddings)
+
+    @property
+    def convention(self) -> str:
+        return ACTIVE_CONVENTIONS[self.active_includes_input_embedding]
+
+    def group_rows(self, group: str | None) -> tuple[ParamRow, ...]:
+        return tuple(row for row in self.rows if row.group == group)
+
+
+def _norm_rows(norm: Norm, d_model: int) -> list[tuple[str, int]]:
+    size = norm_vector(norm, d_model)
+    names = {
+        "pre": ("norm.pre_attn", "norm.pre_mlp"),
+        "post": ("norm.post_attn", "norm.post_mlp"),
+        "sandwich": ("norm.pre_attn", "norm.post_attn", "norm.pre_mlp", "norm.post_mlp"),
+    }[norm.placement]
+    return [(name, size) for name in names]
+
+
+def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, int]]:
+    """(component, params, active params) of one layer; zero-sized components are left out."""
+    att, mlp, moe = layer.attention, layer.mlp, layer.moe
+    kv = attention_kv(att, d_model)
+    rows = [
+        ("attn.q", attention_q(att, d_model)),
+        ("attn.k", kv),
+        ("attn.v", kv),
+        ("attn.o", attention_o(att, d_model)),
+        ("attn.bias", attention_bias(att, d_model)),
+    ]
+    rows += _norm_rows(norm, d_model)
+    out = [(name, n, n) for name, n in rows]
+    if moe is None:
+        matrix = mlp_matrix(d_model, mlp.d_ff)
+        dense = [("mlp.gate", matrix if mlp.gated else 0), ("mlp.up", matrix), ("mlp.down", matrix),
+                 ("mlp.bias", mlp_bias(mlp, d_model, mlp.d_ff))]
+        out += [(name, n, n) for name, n in dense]
+    else:
+        expert = mlp_block(mlp, d_model, moe.d_ff)
+        shared = moe.n_shared_experts * mlp_block(mlp, d_model, moe.d_ff_shared)
+        out += [
+            ("moe.router", router(moe, d_model), router(moe, d_model)),
+            ("moe.experts", moe.n_experts * expert, moe.top_k * expert),
+            ("moe.shared", shared, shared),
+            ("moe.shared_gate", shared_expert_gate(moe, d_model), shared_expert_gate(moe, d_model)),
+        ]
+    return [row for row in out if row[1]]
+
+
+def count_params(model: ModelSpec, active_includes_input_embedding: bool = True) -> ParamCount:
+    """Every parameter of the model, per component and per layer group."""
+    d = model.d_model
+    rows = [ParamRow("embed.token", None, 1, token_embedding(model.vocab_size, d),
+                     token_embedding(model.vocab_size, d), embedding="input",
+                     note="tied with the LM head" if model.tied_embeddings else None)]
+    position = position_embedding(model.position, model.context_length, d)
+    if position:
+        rows.append(ParamRow("embed.position", None, 1, position, position, embedding="input"))
+    for group in model.groups:
+        rows += _group_rows(group, model.norm, d)
+    if model.norm.final:
+        final = norm_vector(model.norm, d)
+        rows.append(ParamRow("norm.final", None, 1, final, final))
+    head = lm_head(model.vocab_size, d, model.tied_embeddings)
+    rows.append(ParamRow("lm_head", None, 1, head, head, embedding="output",
+                         note="tied: shares the token embedding" if model.tied_embeddings else None))
+    return ParamCount(model, tuple(rows), active_includes_input_embedding)
+
+
+def _group_rows(group: LayerGroup, norm: Norm, d_model: int) -> list[ParamRow]:
+    return [ParamRow(name, group.name, group.count, params, active)
+            for name, params, active in layer_rows(group.layer, norm, d_model)]

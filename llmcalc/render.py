@@ -1,0 +1,268 @@
+"""Turn result objects into rich tables and JSON documents. Nothing here computes a figure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .describe import COMPONENT_LABELS, architecture
+from .model import ModelSpec
+from .params import ParamCount, ParamRow
+from .units import exact, human, index_ranges, percent, ratio
+from .verify import Check
+
+UNITS_NOTE = "Exact counts; human units are decimal (1B = 10^9 parameters)."
+
+# ----------------------------------------------------------------------------------------- JSON
+
+
+def _row_json(row: ParamRow) -> dict[str, Any]:
+    out = {"component": row.component, "params_per_layer": row.per_layer, "params": row.total,
+           "active_per_layer": row.active_per_layer, "active": row.active}
+    if row.note:
+        out["note"] = row.note
+    return out
+
+
+def count_json(count: ParamCount) -> dict[str, Any]:
+    """One model's breakdown: totals, model-level components and layer groups (exact integers)."""
+    model = count.model
+    groups = []
+    for group in model.groups:
+        rows = count.group_rows(group.name)
+        groups.append({
+            "name": group.name,
+            "n_layers": group.count,
+            "layers": list(group.indices),
+            "params_per_layer": sum(r.per_layer for r in rows),
+            "params": sum(r.total for r in rows),
+            "active_per_layer": sum(r.active_per_layer for r in rows),
+            "components": [_row_json(r) for r in rows],
+        })
+    return {
+        "name": model.name,
+        "display_name": model.display_name,
+        "family": model.family,
+        "params": {"total": count.total, "active": count.active, "embedding": count.embedding,
+                   "non_embedding": count.non_embedding},
+        "conventions": {"active": count.convention,
+                        "embedding": "token embedding + learned position embedding + untied LM head"},
+        "components": [_row_json(r) for r in count.group_rows(None)],
+        "groups": groups,
+    }
+
+
+def architecture_json(model: ModelSpec) -> dict[str, str]:
+    return dict(architecture(model))
+
+
+def list_json(counts: list[ParamCount]) -> dict[str, Any]:
+    return {"models": [{
+        "name": c.model.name, "display_name": c.model.display_name, "family": c.model.family,
+        "aliases": list(c.model.aliases), "params": c.total, "active": c.active,
+        "context_length": c.model.context_length, "moe": c.model.is_moe,
+    } for c in counts]}
+
+
+def compare_json(counts: list[ParamCount]) -> dict[str, Any]:
+    first = counts[0]
+    return {"models": [{
+        **count_json(c),
+        "architecture": architecture_json(c.model),
+        "ratio_to_first": {"total": c.total / first.total, "active": c.active / first.active,
+                           "non_embedding": c.non_embedding / first.non_embedding if first.non_embedding else None},
+    } for c in counts]}
+
+
+def verify_json(checks: list[Check]) -> dict[str, Any]:
+    results = [{
+        "model": c.model,
+        "figure": c.published.figure,
+        "expected": c.published.value,
+        "as_published": c.published.as_published,
+        "computed": c.computed,
+        "tolerance": c.published.relative_tolerance,
+        "rule": c.published.rule,
+        "error": c.error,
+        "ok": c.ok,
+        "status": c.status,
+        "source": c.published.source,
+        "note": c.published.note,
+        "discrepancy": c.published.discrepancy,
+    } for c in checks]
+    return {"results": results,
+            "summary": {"checked": len(checks), "failed": sum(not c.ok for c in checks),
+                        "known_gaps": sum(c.status == "known gap" for c in checks)}}
+
+
+# ---------------------------------------------------------------------------------------- tables
+
+
+def _table(title: str, columns: list[tuple[str, str]]) -> Table:
+    """A table whose number columns never wrap or shorten: a cut number would be a wrong number."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, justify in columns:
+        numeric = justify == "right"
+        table.add_column(name, justify=justify, no_wrap=numeric, min_width=len(name) if numeric else None)
+    return table
+
+
+def _label(component: str) -> str:
+    return COMPONENT_LABELS.get(component, component)
+
+
+def count_table(count: ParamCount) -> Group:
+    """The breakdown of one model: a row per component and layer group, with totals."""
+    model = count.model
+    total = count.total
+    title = f"{model.display_name} ({model.name}): {exact(total)} parameters ({human(total)})"
+    moe = model.is_moe
+    columns = [("component", "left"), ("layers", "right"), ("per layer", "right"), ("params", "right"),
+               ("", "right"), ("share", "right")]
+    table = _table(title, columns + ([("active", "right")] if moe else []))
+
+    def add(row: ParamRow, indent: str = "") -> None:
+        label = _label(row.component) + (" (tied)" if row.note and not row.total else "")
+        cells = [indent + label, str(row.n_layers) if row.group else "", exact(row.per_layer) if row.group else "",
+                 exact(row.total), human(row.total), percent(row.total / total) if total else "-"]
+        table.add_row(*cells, *([human(row.active)] if moe else []))
+
+    model_rows = count.group_rows(None)
+    for row in model_rows:
+        if row.component.startswith("embed."):
+            add(row)
+    for group in model.groups:
+        rows = count.group_rows(group.name)
+        group_total = sum(r.total for r in rows)
+        table.add_section()
+        where = f"layers {index_ranges(group.indices)}"
+        heading = where if group.name == "layers" else f"{group.name} [dim]({where})[/dim]"
+        group_active = [human(sum(r.active for r in rows))] if moe else []
+        table.add_row(f"[bold]{heading}[/bold]",
+                      str(group.count), exact(sum(r.per_layer for r in rows)), exact(group_total),
+                      human(group_total), percent(group_total / total) if total else "-", *group_active,
+                      style="bold")
+        for row in rows:
+            add(row, "  ")
+    table.add_section()
+    for row in model_rows:
+        if not row.component.startswith("embed."):
+            add(row)
+    table.add_section()
+    blank = [""] if moe else []
+    table.add_row("[bold]total[/bold]", "", "", exact(total), human(total), "100.0%",
+                  *([human(count.active)] if moe else []))
+    table.add_row("embedding", "", "", exact(count.embedding), human(count.embedding),
+                  percent(count.embedding / total) if total else "-", *blank)
+    table.add_row("non-embedding", "", "", exact(count.non_embedding), human(count.non_embedding),
+                  percent(count.non_embedding / total) if total else "-", *blank)
+    if moe:
+        table.add_row("[bold]active per token[/bold]", "", "", exact(count.active), human(count.active),
+                      percent(count.active / total) if total else "-", human(count.active))
+    notes = [UNITS_NOTE, "embedding = token embedding + learned position embedding + untied LM head."]
+    if model.is_moe:
+        notes.append(count.convention[0].upper() + count.convention[1:] + ".")
+    return Group(table, Text("\n".join(notes), style="dim"))
+
+
+def list_table(counts: list[ParamCount]) -> Table:
+    table = _table("Built-in models", [("name", "left"), ("family", "left"), ("params", "right"),
+                                       ("active", "right"), ("context", "right"), ("model", "left")])
+    for c in counts:
+        m = c.model
+        table.add_row(m.name, m.family, human(c.total), human(c.active) if m.is_moe else "",
+                      f"{m.context_length:,}", m.display_name)
+    return table
+
+
+def compare_table(counts: list[ParamCount]) -> Group:
+    """A column per model: architecture rows (differences highlighted), then counts with ratios."""
+    table = Table(title="Comparison (ratios are to the first model)", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column("", no_wrap=True)
+    for c in counts:
+        table.add_column(c.model.name, justify="right")
+    arch = [architecture(c.model) for c in counts]
+    for index, (label, _) in enumerate(arch[0]):
+        values = [a[index][1] for a in arch]
+        differs = len(set(values)) > 1
+        style = "bold yellow" if differs else None
+        table.add_row(label, *values, style=style)
+    table.add_section()
+    first = counts[0]
+    present = {row.component for c in counts for row in c.rows if row.total}
+    components = [name for name in COMPONENT_LABELS if name in present]
+    components += sorted(present - set(components))
+    for name in components:
+        reference = _component_total(first, name)
+        cells = [_with_ratio(_component_total(c, name), reference, i) for i, c in enumerate(counts)]
+        table.add_row(_label(name), *cells)
+    table.add_section()
+    for label, attribute in (("total", "total"), ("active per token", "active"),
+                             ("embedding", "embedding"), ("non-embedding", "non_embedding")):
+        reference = getattr(first, attribute)
+        cells = [_with_ratio(getattr(c, attribute), reference, i) for i, c in enumerate(counts)]
+        table.add_row(f"[bold]{label}[/bold]", *cells)
+    notes = [UNITS_NOTE, "Highlighted architecture rows differ between the models.", first.convention[0].upper()
+             + first.convention[1:] + "."]
+    return Group(table, Text("\n".join(notes), style="dim"))
+
+
+def _component_total(count: ParamCount, component: str) -> int:
+    return sum(row.total for row in count.rows if row.component == component)
+
+
+def _with_ratio(value: int, reference: int, index: int) -> str:
+    if index == 0:
+        return human(value) if value else "-"
+    if not value:
+        return "-"
+    if not reference:
+        return human(value)
+    return f"{human(value)} ({ratio(value, reference)})"
+
+
+FIGURE_LABELS = {
+    "params_total": "total",
+    "params_active": "active",
+    "params_active_no_input_embedding": "active, no input emb.",
+    "params_embedding": "embedding",
+    "params_non_embedding": "non-embedding",
+}
+
+
+def _tolerance(check: Check) -> str:
+    published = check.published
+    if published.relative_tolerance == 0:
+        return "exact"
+    # Truncation only ever sits above the printed value.
+    sign = "+" if published.rule == "truncation" else "\u00b1"
+    return f"{sign}{percent(published.relative_tolerance, 2)}"
+
+
+def verify_table(checks: list[Check]) -> Group:
+    table = _table("Published figures (parameters)", [
+        ("model", "left"), ("figure", "left"), ("published", "right"), ("computed", "right"), ("diff", "right"),
+        ("tolerance", "right"), ("result", "left")])
+    footnotes = []
+    for c in checks:
+        style = {"pass": "green", "FAIL": "bold red", "known gap": "yellow"}[c.status]
+        result = f"[{style}]{c.status}[/{style}]"
+        if c.status == "known gap":
+            footnotes.append(f"[{len(footnotes) + 1}] {c.model} {c.published.as_published}: "
+                             + " ".join(c.published.discrepancy.split()))
+            result += f" [{len(footnotes)}]"
+        table.add_row(c.model, FIGURE_LABELS.get(c.published.figure, c.published.figure), c.published.as_published,
+                      exact(c.computed), f"{c.error * 100:+.2f}%", _tolerance(c), result)
+    failed = sum(not c.ok for c in checks)
+    gaps = sum(c.status == "known gap" for c in checks)
+    summary = (f"{len(checks) - failed - gaps} passed, {failed} failed, {gaps} known gaps "
+               f"(published figures that disagree for a reason the spec gives).")
+    legend = ("Tolerance: exact; \u00b1 half a unit of the last printed digit (rounding) or a stated fraction; "
+              "+ one unit above (the source truncates).")
+    return Group(table, Text(summary, style="bold red" if failed else "bold green"), Text(legend, style="dim"),
+                 Text("\n".join(footnotes), style="dim"))

@@ -1,0 +1,568 @@
+"""Spec files: YAML in, validated ``ModelSpec`` out.
+
+Loading is the only place where input is checked. A spec may ``extends:`` another one (a built-in
+name or a relative path) and override some of its keys; every error names the file that set the
+offending key, the key itself and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError, UnknownModelError
+from .model import (
+    ACTIVATIONS,
+    NORM_KINDS,
+    NORM_PLACEMENTS,
+    POSITIONS,
+    MLP,
+    Attention,
+    Layer,
+    ModelSpec,
+    MoE,
+    Norm,
+    PublishedFigure,
+    Training,
+)
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+MAX_SPEC_BYTES = 1_000_000
+
+# The keys a spec may hold, level by level. specs/README.md documents each one (a test checks it).
+TOP_KEYS = (
+    "extends", "display_name", "family", "year", "aliases", "sources", "notes",
+    "vocab_size", "d_model", "n_layers", "context_length", "position", "tied_embeddings",
+    "attention", "mlp", "moe", "norm", "layers", "training", "published",
+)
+ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "sliding_window")
+ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
+MLP_KEYS = ("activation", "d_ff", "bias")
+MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "shared_gate", "router_bias")
+NORM_KEYS = ("kind", "bias", "placement", "final")
+LAYER_GROUP_KEYS = ("count", "name", "attention", "mlp", "moe")
+LAYER_REPEAT_KEYS = ("repeat", "pattern")
+LAYER_PATTERN_KEYS = ("name", "attention", "mlp", "moe")
+TRAINING_KEYS = ("tokens", "context")
+FIGURE_KEYS = ("figure", "value", "tolerance", "source", "note", "discrepancy")
+# Figures that `verify` knows how to compute (see verify.py).
+FIGURES = ("params_total", "params_active", "params_active_no_input_embedding", "params_embedding",
+           "params_non_embedding")
+# A variant inherits everything from its parent except what names or describes the parent itself.
+NOT_INHERITED = ("display_name", "aliases", "published", "notes")
+
+_REQUIRED = object()
+_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+_HUMAN_NUMBER = re.compile(r"^\s*(\d[\d,]*(?:\.\d+)?)\s*([KMBT]?)\s*$")
+
+
+# ---------------------------------------------------------------------------------------- YAML
+
+
+class _StrictSafeLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses duplicate keys (plain safe_load silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is not a string", key_node.start_mark)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> dict:
+    """Read one spec file as a mapping, with safe YAML only and no duplicate keys."""
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise SpecError(source, None, f"file is {size:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(source, None, "file is not UTF-8 text") from None
+    except OSError as exc:
+        raise SpecError(source, None, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(source, None, f"not valid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise SpecError(source, None, f"a spec must be a YAML mapping of keys to values, got {_kind(data)}")
+    return data
+
+
+# ------------------------------------------------------------------------------------- library
+
+
+def builtin_dir() -> Path:
+    """The built-in spec library: llmcalc/specs in an installed wheel, ../specs in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "specs"
+    return installed if installed.is_dir() else here.parent / "specs"
+
+
+def builtin_names() -> list[str]:
+    """Every built-in spec name, sorted."""
+    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def _alias_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for name in builtin_names():
+        data = read_yaml(builtin_dir() / f"{name}.yaml")
+        for alias in data.get("aliases") or ():
+            if isinstance(alias, str):
+                index[alias.lower()] = name
+    return index
+
+
+def resolve_builtin(name: str) -> Path:
+    """The file of a built-in spec, found by its name or one of its aliases (case-insensitive)."""
+    wanted = name.strip().lower()
+    path = builtin_dir() / f"{wanted}.yaml"
+    if path.is_file():
+        return path
+    aliases = _alias_index()
+    if wanted in aliases:
+        return builtin_dir() / f"{aliases[wanted]}.yaml"
+    candidates = builtin_names() + sorted(aliases)
+    suggestions = difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)
+    suggestions = list(dict.fromkeys(aliases.get(s, s) for s in suggestions))
+    raise UnknownModelError(name, suggestions)
+
+
+def looks_like_path(model: str) -> bool:
+    return model.lower().endswith(SPEC_SUFFIXES) or "/" in model or "\\" in model
+
+
+def load(model: str) -> ModelSpec:
+    """Load a model by built-in name, alias, or path to a YAML spec file."""
+    if looks_like_path(model) or Path(model).is_file():
+        path = Path(model)
+        if not path.is_file():
+            raise SpecError(model, None, "no such file")
+        return load_file(path)
+    return load_file(resolve_builtin(model))
+
+
+def load_file(path: Path) -> ModelSpec:
+    """Load and validate one spec file, resolving its ``extends`` chain."""
+    data, origin = _resolve(path, ())
+    return _Builder(path.stem, str(path), data, origin).build()
+
+
+def load_all() -> list[ModelSpec]:
+    return [load_file(builtin_dir() / f"{name}.yaml") for name in builtin_names()]
+
+
+# ------------------------------------------------------------------------------------- extends
+
+
+def _resolve(path: Path, chain: tuple[str, ...]) -> tuple[dict, dict]:
+    """The spec's mapping with its parents merged in, and which file set each key."""
+    source = str(path)
+    key = str(path.resolve())
+    if key in chain:
+        names = " -> ".join(Path(p).stem for p in chain + (key,))
+        raise SpecError(source, "extends", f"cycle in extends: {names}")
+    data = read_yaml(path)
+    parent_ref = data.get("extends")
+    if parent_ref is None:
+        return data, {(): source}
+    if not isinstance(parent_ref, str) or not parent_ref.strip():
+        raise SpecError(source, "extends", f"must be the name of a spec or a path to one, got {_show(parent_ref)}")
+    if parent_ref.lower().endswith(SPEC_SUFFIXES):
+        parent_path = path.parent / parent_ref
+        if not parent_path.is_file():
+            raise SpecError(source, "extends", f"parent spec file '{parent_ref}' not found (looked in {path.parent})")
+    else:
+        try:
+            parent_path = resolve_builtin(parent_ref)
+        except UnknownModelError as exc:
+            hint = f"; did you mean {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+            raise SpecError(source, "extends", f"unknown parent spec '{parent_ref}'{hint}") from None
+    parent, origin = _resolve(parent_path, chain + (key,))
+    parent = {k: v for k, v in parent.items() if k not in NOT_INHERITED and k != "extends"}
+    child = {k: v for k, v in data.items() if k != "extends"}
+    return _merge(parent, child, origin, source, ()), origin
+
+
+def _merge(base: dict, over: dict, origin: dict, over_source: str, prefix: tuple) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        path = prefix + (key,)
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, origin, over_source, path)
+            continue
+        out[key] = value
+        for stale in [p for p in origin if p[: len(path)] == path]:
+            del origin[stale]
+        origin[path] = over_source
+    return out
+
+
+# ---------------------------------------------------------------------------------- validation
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return (text[:60] + "...") if len(text) > 60 else text
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def parse_human_number(value: Any) -> float | None:
+    """124439808, 2.0e+12, '124M', '1.5B', '12,850M' -> a number; anything else -> None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        match = _HUMAN_NUMBER.match(value)
+        if match:
+            number = float(match.group(1).replace(",", ""))
+            scale = _SUFFIXES.get(match.group(2), 1)
+            result = number * scale
+            return int(result) if result.is_integer() else result
+    return None
+
+
+def last_digit_unit(value: Any) -> float:
+    """What one step in the last printed digit is worth: '124M' -> 1e6, '1.5B' -> 1e8, '1320M' -> 1e7."""
+    if not isinstance(value, str):
+        return 1.0
+    match = _HUMAN_NUMBER.match(value)
+    if not match:
+        return 1.0
+    mantissa = match.group(1).replace(",", "")
+    scale = _SUFFIXES.get(match.group(2), 1)
+    if "." in mantissa:
+        return scale * 10.0 ** -len(mantissa.split(".")[1])
+    trailing_zeros = len(mantissa) - len(mantissa.rstrip("0"))
+    return scale * 10.0 ** min(trailing_zeros, len(mantissa) - 1)
+
+
+class _Node:
+    """A mapping at some key path of the merged spec, with typed getters that raise SpecError."""
+
+    def __init__(self, data: dict, path: tuple, origin: dict, fallback: str):
+        self.data = data
+        self.path = path
+        self.origin = origin
+        self.fallback = fallback
+
+    def error(self, key: str | int | None, message: str) -> SpecError:
+        path = self.path + ((key,) if key is not None else ())
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.origin:
+                return SpecError(self.origin[path[:n]], _dotted(path) or None, message)
+        return SpecError(self.fallback, _dotted(path) or None, message)
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise self.error(key, f"unknown key; {hint}allowed here: {', '.join(allowed)}")
+
+    def has(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def _get(self, key: str, default: Any) -> Any:
+        value = self.data.get(key)
+        if value is None:
+            if default is _REQUIRED:
+                raise self.error(key, "required key is missing")
+            return default
+        return value
+
+    def integer(self, key: str, default: Any = _REQUIRED, minimum: int = 1) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _REQUIRED:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"must be a whole number >= {minimum}, got {_kind(value)} {_show(value)}")
+        if value < minimum:
+            raise self.error(key, f"must be a whole number >= {minimum}, got {value}")
+        return value
+
+    def boolean(self, key: str, default: Any = _REQUIRED) -> Any:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {_kind(value)} {_show(value)}")
+        return value
+
+    def string(self, key: str, default: Any = _REQUIRED) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _REQUIRED:
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"must be a non-empty string, got {_kind(value)} {_show(value)}")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: Any = _REQUIRED) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _REQUIRED:
+            return value
+        if value not in allowed:
+            close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise self.error(key, f"{_show(value)} is not allowed; {hint}allowed: {', '.join(allowed)}")
+        return value
+
+    def string_list(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.error(key, f"must be a list of non-empty strings, got {_kind(value)} {_show(value)}")
+        return tuple(value)
+
+    def number(self, key: str, default: Any = _REQUIRED, minimum: float = 0) -> Any:
+        raw = self._get(key, default)
+        if raw is default and default is not _REQUIRED:
+            return raw
+        value = parse_human_number(raw)
+        if value is None:
+            hint = " (YAML reads 2e12 as a string: write 2.0e+12)" if isinstance(raw, str) and "e" in raw.lower() else ""
+            raise self.error(key, f"must be a number such as 124439808, 1.5e+12 or '124M', got {_show(raw)}{hint}")
+        if value != value or value in (float("inf"), float("-inf")) or value < minimum:
+            raise self.error(key, f"must be a finite number >= {minimum}, got {_show(raw)}")
+        return value
+
+    def mapping(self, key: str, required: bool = True) -> "_Node | None":
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise self.error(key, "required section is missing")
+            return None
+        if not isinstance(value, dict):
+            raise self.error(key, f"must be a mapping of keys to values, got {_kind(value)} {_show(value)}")
+        return _Node(value, self.path + (key,), self.origin, self.fallback)
+
+
+class _Builder:
+    """Turns a merged spec mapping into a ModelSpec, checking every value on the way."""
+
+    def __init__(self, name: str, source: str, data: dict, origin: dict):
+        self.name = name
+        self.root = _Node(data, (), origin, source)
+        self.source = source
+
+    def build(self) -> ModelSpec:
+        root = self.root
+        root.check_keys(TOP_KEYS)
+        d_model = root.integer("d_model")
+        n_layers = root.integer("n_layers")
+        norm = self._norm(root.mapping("norm"))
+        layers = self._layers(root, d_model, n_layers)
+        training = root.mapping("training", required=False)
+        return ModelSpec(
+            name=self.name,
+            display_name=root.string("display_name", self.name),
+            family=root.string("family", "custom"),
+            year=root.integer("year", None, minimum=1900),
+            aliases=root.string_list("aliases"),
+            sources=root.string_list("sources"),
+            notes=root.string("notes", None),
+            vocab_size=root.integer("vocab_size"),
+            d_model=d_model,
+            n_layers=n_layers,
+            context_length=root.integer("context_length"),
+            position=root.choice("position", POSITIONS),
+            tied_embeddings=root.boolean("tied_embeddings", False),
+            norm=norm,
+            layers=layers,
+            training=self._training(training) if training else Training(),
+            published=self._published(root),
+            origin=self.source,
+        )
+
+    def _norm(self, node: _Node) -> Norm:
+        node.check_keys(NORM_KEYS)
+        kind = node.choice("kind", NORM_KINDS)
+        bias = node.boolean("bias", kind == "layernorm")
+        if bias and kind == "rmsnorm":
+            raise node.error("bias", "RMSNorm has no bias; allowed: false (or use kind: layernorm)")
+        placement = node.choice("placement", NORM_PLACEMENTS, "pre")
+        return Norm(kind, bias, placement, node.boolean("final", placement != "post"))
+
+    def _attention(self, node: _Node, d_model: int) -> Attention:
+        node.check_keys(ATTENTION_KEYS)
+        n_heads = node.integer("n_heads")
+        n_kv_heads = node.integer("n_kv_heads", n_heads)
+        if n_heads % n_kv_heads:
+            raise node.error("n_kv_heads", f"{n_kv_heads} does not divide n_heads={n_heads}; "
+                             f"allowed: a divisor of n_heads ({', '.join(map(str, _divisors(n_heads)))})")
+        if node.has("d_head"):
+            d_head = node.integer("d_head")
+        elif d_model % n_heads:
+            raise node.error("d_head", f"d_model={d_model} is not a multiple of n_heads={n_heads}, "
+                             "so d_head cannot be taken as d_model / n_heads: set it")
+        else:
+            d_head = d_model // n_heads
+        q = k = v = o = False
+        bias = node.data.get("bias")
+        if isinstance(bias, bool):
+            q = k = v = o = bias
+        elif bias is not None:
+            sub = node.mapping("bias")
+            sub.check_keys(ATTENTION_BIAS_KEYS)
+            q, k, v, o = (sub.boolean(key, False) for key in ATTENTION_BIAS_KEYS)
+        window = node.integer("sliding_window", None)
+        return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window)
+
+    def _mlp(self, node: _Node) -> MLP:
+        node.check_keys(MLP_KEYS)
+        return MLP(node.choice("activation", ACTIVATIONS), node.integer("d_ff"), node.boolean("bias", False))
+
+    def _moe(self, node: _Node, mlp: MLP) -> MoE:
+        node.check_keys(MOE_KEYS)
+        n_experts = node.integer("n_experts")
+        top_k = node.integer("top_k")
+        if top_k > n_experts:
+            raise node.error("top_k", f"{top_k} is more than n_experts={n_experts}; allowed: 1 to {n_experts}")
+        d_ff = node.integer("d_ff", mlp.d_ff)
+        n_shared = node.integer("n_shared_experts", 0, minimum=0)
+        return MoE(
+            n_experts=n_experts,
+            top_k=top_k,
+            d_ff=d_ff,
+            n_shared_experts=n_shared,
+            d_ff_shared=node.integer("d_ff_shared", d_ff) if n_shared else 0,
+            shared_gate=node.boolean("shared_gate", False),
+            router_bias=node.boolean("router_bias", False),
+        )
+
+    def _layer(self, node: _Node, d_model: int, name: str | None) -> Layer:
+        """One layer from a node holding attention / mlp / moe (the top level or a merged override)."""
+        attention = self._attention(node.mapping("attention"), d_model)
+        mlp = self._mlp(node.mapping("mlp"))
+        moe_node = node.mapping("moe", required=False)
+        return Layer(attention, mlp, self._moe(moe_node, mlp) if moe_node else None, name)
+
+    def _layers(self, root: _Node, d_model: int, n_layers: int) -> tuple[Layer, ...]:
+        default = self._layer(root, d_model, None)
+        if not root.has("layers"):
+            return (default,) * n_layers
+        groups = root.data["layers"]
+        if not isinstance(groups, list) or not groups:
+            raise root.error("layers", f"must be a non-empty list of layer groups, got {_kind(groups)} {_show(groups)}")
+        layers: list[Layer] = []
+        for index, raw in enumerate(groups):
+            if not isinstance(raw, dict):
+                raise root.error("layers", f"item {index} must be a mapping, got {_kind(raw)} {_show(raw)}")
+            group = _Node(raw, ("layers", index), root.origin, root.fallback)
+            if "pattern" in raw or "repeat" in raw:
+                group.check_keys(LAYER_REPEAT_KEYS)
+                repeat = group.integer("repeat")
+                pattern = raw.get("pattern")
+                if not isinstance(pattern, list) or not pattern:
+                    raise group.error("pattern", f"must be a non-empty list of layers, got {_kind(pattern)}")
+                cycle = []
+                for position, item in enumerate(pattern):
+                    if not isinstance(item, dict):
+                        raise group.error("pattern", f"item {position} must be a mapping, got {_kind(item)}")
+                    member = _Node(item, group.path + ("pattern", position), root.origin, root.fallback)
+                    member.check_keys(LAYER_PATTERN_KEYS)
+                    cycle.append(self._override(root, member, d_model))
+                layers.extend(cycle * repeat)
+            else:
+                group.check_keys(LAYER_GROUP_KEYS)
+                layers.extend([self._override(root, group, d_model)] * group.integer("count"))
+        if len(layers) != n_layers:
+            raise root.error("layers", f"the layer groups add up to {len(layers)} layers but n_layers is {n_layers}; "
+                             "allowed: groups whose counts (count, or repeat x pattern length) sum to n_layers")
+        return tuple(layers)
+
+    def _override(self, root: _Node, node: _Node, d_model: int) -> Layer:
+        """A layer whose attention / mlp / moe are the top-level ones with this node's keys laid over."""
+        merged: dict = {}
+        for section in ("attention", "mlp", "moe"):
+            if section in node.data and node.data[section] is None:
+                merged[section] = None  # e.g. `moe: null` for a dense layer in a MoE model
+                continue
+            if section in node.data and not isinstance(node.data[section], dict):
+                raise node.error(section, f"must be a mapping or null, got {_kind(node.data[section])}")
+            base = root.data.get(section) if isinstance(root.data.get(section), dict) else None
+            if base is None and section in node.data:
+                merged[section] = dict(node.data[section])
+            elif base is not None:
+                merged[section] = {**base, **node.data.get(section, {})}
+        name = node.string("name", None)
+        return self._layer(_Node(merged, node.path, root.origin, root.fallback), d_model, name)
+
+    def _training(self, node: _Node) -> Training:
+        node.check_keys(TRAINING_KEYS)
+        return Training(tokens=node.number("tokens", None), context=node.integer("context", None))
+
+    def _published(self, root: _Node) -> tuple[PublishedFigure, ...]:
+        items = root.data.get("published")
+        if items is None:
+            return ()
+        if not isinstance(items, list):
+            raise root.error("published", f"must be a list of figures, got {_kind(items)}")
+        figures = []
+        for index, raw in enumerate(items):
+            if not isinstance(raw, dict):
+                raise root.error("published", f"item {index} must be a mapping, got {_kind(raw)} {_show(raw)}")
+            node = _Node(raw, ("published", index), root.origin, root.fallback)
+            node.check_keys(FIGURE_KEYS)
+            figure = node.choice("figure", FIGURES)
+            raw_value = node._get("value", _REQUIRED)
+            value = node.number("value", minimum=0)
+            as_published = raw_value if isinstance(raw_value, str) else f"{raw_value:,}"
+            rule, tolerance, unit = "relative", 0.0, 0.0
+            raw_tolerance = raw.get("tolerance")
+            if raw_tolerance in ("rounding", "truncation"):
+                rule, unit = raw_tolerance, last_digit_unit(raw_value)
+            elif isinstance(raw_tolerance, str):
+                raise node.error("tolerance", f"{_show(raw_tolerance)} is not allowed; allowed: a fraction such as "
+                                 "0.01 (1%), rounding, or truncation")
+            else:
+                tolerance = node.number("tolerance", 0.0)
+                if tolerance >= 1:
+                    raise node.error("tolerance", f"{tolerance} would accept anything; allowed: a fraction below 1, "
+                                     "e.g. 0.01 for 1%")
+            figures.append(PublishedFigure(
+                figure=figure, value=value, as_published=as_published, source=node.string("source"),
+                rule=rule, tolerance=tolerance, unit=unit,
+                note=node.string("note", None), discrepancy=node.string("discrepancy", None),
+            ))
+        return tuple(figures)
+
+
+def _divisors(n: int, most: int = 12) -> list[int]:
+    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+    found = sorted(set(small + [n // d for d in small]))
+    return found if len(found) <= most else found[: most // 2] + found[-most // 2:]

@@ -1,0 +1,57 @@
+"""Number formatting: exact counts with thousands separators, human units in decimal (1B = 10^9)."""
+
+from __future__ import annotations
+
+_DECIMAL_UNITS = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
+
+
+def exact(n: int) -> str:
+    """124439808 -> '124,439,808'."""
+    return f"{n:,}"
+
+
+def human(n: float) -> str:
+    """Decimal units, never 1024 divisors: 124439808 -> '124.44M', 8030261248 -> '8.03B'."""
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    for size, suffix in _DECIMAL_UNITS:
+        if n >= size:
+            value = n / size
+            if suffix == "T" and value >= 1000:
+                return f"{sign}{value:,.0f}T"
+            return f"{sign}{value:.2f}{suffix}"
+    return f"{sign}{n:,.0f}" if float(n).is_integer() else f"{sign}{n:.3g}"
+
+
+def percent(fraction: float, digits: int = 1) -> str:
+    return f"{fraction * 100:.{digits}f}%"
+
+
+def ratio(value: float, reference: float) -> str:
+    """How many times the reference: '8.03x', or '-' when the reference is zero."""
+    if not reference:
+        return "-"
+    r = value / reference
+    return f"{r:.3g}x" if r < 1000 else f"{r:,.0f}x"
+
+
+def index_ranges(indices: tuple[int, ...]) -> str:
+    """Layer positions, compactly: (0, 1, 2) -> '0-2'; (0, 2, 4, 6) -> '0, 2, ..., 6'; else runs."""
+    if not indices:
+        return ""
+    if len(indices) == 1:
+        return str(indices[0])
+    steps = {b - a for a, b in zip(indices, indices[1:])}
+    if steps == {1}:
+        return f"{indices[0]}-{indices[-1]}"
+    if len(steps) == 1 and len(indices) > 3:
+        return f"{indices[0]}, {indices[1]}, ..., {indices[-1]}"
+    runs, start, prev = [], indices[0], indices[0]
+    for i in indices[1:] + (None,):
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        runs.append(str(start) if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    return ", ".join(runs)

@@ -1,0 +1,137 @@
+"""The command line, through click's CliRunner: tables, JSON documents, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from llmcalc.cli import cli
+
+from conftest import MINIMAL
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_list_shows_every_builtin():
+    result = run("list")
+    assert result.exit_code == 0
+    for name in ("gpt1", "gpt2-small", "gpt3-175b", "llama-65b", "llama3.1-405b", "mixtral-8x22b"):
+        assert name in result.output
+
+
+def test_list_family_filter_json():
+    result = run("list", "--family", "gpt2", "--json")
+    assert result.exit_code == 0
+    models = json.loads(result.output)["models"]
+    assert [m["name"] for m in models] == ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl"]  # by size
+    assert {m["name"]: m["params"] for m in models}["gpt2-small"] == 124_439_808
+
+
+def test_list_unknown_family():
+    result = run("list", "--family", "bert")
+    assert result.exit_code == 2 and "families:" in result.output
+
+
+def test_count_table():
+    result = run("count", "gpt2-small")
+    assert result.exit_code == 0
+    assert "124,439,808" in result.output and "attention q" in result.output and "LM head" in result.output
+
+
+def test_count_json_document():
+    result = run("count", "mixtral-8x7b", "llama3-8b", "--json")
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    mixtral, llama = doc["models"]
+    assert mixtral["name"] == "mixtral-8x7b"
+    assert mixtral["params"] == {"total": 46_702_792_704, "active": 12_879_925_248,
+                                 "embedding": 2 * 32000 * 4096, "non_embedding": 46_702_792_704 - 2 * 32000 * 4096}
+    assert llama["params"]["total"] == 8_030_261_248
+    group = mixtral["groups"][0]
+    assert group["n_layers"] == 32 and group["layers"] == list(range(32))
+    experts = {c["component"]: c for c in group["components"]}["moe.experts"]
+    assert experts["params_per_layer"] == 8 * 3 * 4096 * 14336 and experts["active_per_layer"] == 2 * 3 * 4096 * 14336
+    # total = model-level components + every group
+    assert mixtral["params"]["total"] == sum(c["params"] for c in mixtral["components"]) + sum(
+        g["params"] for g in mixtral["groups"])
+
+
+def test_count_active_convention_option():
+    doc = json.loads(run("count", "mixtral-8x7b", "--active", "no-input-embedding", "--json").output)
+    assert doc["models"][0]["params"]["active"] == 12_879_925_248 - 32000 * 4096
+    assert "except the input embedding" in doc["models"][0]["conventions"]["active"]
+
+
+def test_count_spec_file(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(MINIMAL)
+    result = run("count", str(path), "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["models"][0]["name"] == "mine"
+
+
+def test_compare_gpt2_llama3_shows_layer_differences():
+    result = run("compare", "gpt2-small", "llama3-8b")
+    assert result.exit_code == 0
+    for text in ("MHA", "GQA", "GELU (tanh), 2 matrices", "SwiGLU, 3 matrices", "LayerNorm", "RMSNorm",
+                 "learned absolute", "RoPE", "64.5x"):
+        assert text in result.output
+
+
+def test_compare_json_ratios():
+    doc = json.loads(run("compare", "llama2-70b", "llama3-70b", "--json").output)
+    first, second = doc["models"]
+    assert first["ratio_to_first"]["total"] == 1
+    assert second["ratio_to_first"]["total"] == 70_553_706_496 / 68_976_648_192
+    assert first["architecture"]["vocabulary"] == "32,000" and second["architecture"]["vocabulary"] == "128,256"
+
+
+def test_compare_needs_two_models():
+    assert run("compare", "gpt2-small").exit_code == 2
+
+
+def test_verify_passes_and_json():
+    result = run("verify", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    rows = doc["results"]
+    assert all(r["ok"] for r in rows)
+    assert {"model", "figure", "expected", "computed", "tolerance", "ok"} <= set(rows[0])
+    exact = [r for r in rows if r["model"] == "llama3-8b" and r["tolerance"] == 0]
+    assert exact and exact[0]["computed"] == exact[0]["expected"] == 8_030_261_248
+    # The GPT-2 paper's 117M is listed as a known gap, not hidden and not failing.
+    gap = [r for r in rows if r["model"] == "gpt2-small" and r["as_published"] == "117M"][0]
+    assert gap["status"] == "known gap" and not (gap["computed"] == gap["expected"])
+
+
+def test_verify_table():
+    result = run("verify")
+    assert result.exit_code == 0 and "0 failed" in result.output
+
+
+def test_verify_fails_on_a_wrong_figure(tmp_path):
+    path = tmp_path / "wrong.yaml"
+    path.write_text(MINIMAL + "published: [{figure: params_total, value: 1000, source: made up}]\n")
+    result = run("verify", str(path), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["results"][0]["ok"] is False
+
+
+def test_unknown_model_exits_2_with_suggestions():
+    result = run("count", "lama3-8b")
+    assert result.exit_code == 2
+    assert "unknown model 'lama3-8b'" in result.output and "llama3-8b" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_spec_exits_2_one_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(MINIMAL.replace("{n_heads: 4}", "{n_heads: 4, n_kv_heads: 3}"))
+    result = run("count", str(path))
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "attention.n_kv_heads" in lines[0]
+    assert str(path) in lines[0]

@@ -1,0 +1,190 @@
+"""Bad specs: one clear error naming the file, the key and what is allowed; never a wrong number."""
+
+from __future__ import annotations
+
+import pytest
+
+import llmcalc
+from llmcalc.errors import SpecError, UnknownModelError
+
+from conftest import MINIMAL
+
+
+def error_for(write_spec, text: str, name: str = "bad") -> SpecError:
+    path = write_spec(name, text)
+    with pytest.raises(SpecError) as info:
+        llmcalc.load(str(path))
+    assert str(path) in str(info.value)
+    return info.value
+
+
+def test_minimal_spec_loads(write_spec):
+    model = llmcalc.load(str(write_spec("ok", MINIMAL)))
+    assert model.name == "ok" and model.layers[0].attention.d_head == 16
+
+
+def test_unknown_key_suggests_the_closest(write_spec):
+    err = error_for(write_spec, MINIMAL + "vocab_sise: 3\n")
+    assert err.key == "vocab_sise"
+    assert "did you mean 'vocab_size'" in str(err)
+
+
+def test_unknown_nested_key(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("{n_heads: 4}", "{n_heads: 4, n_kv_head: 2}"))
+    assert err.key == "attention.n_kv_head"
+    assert "did you mean 'n_kv_heads'" in str(err)
+
+
+def test_wrong_type(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("d_model: 64", "d_model: sixty-four"))
+    assert err.key == "d_model" and "whole number" in str(err)
+
+
+def test_float_where_integer_belongs(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("n_layers: 2", "n_layers: 2.5"))
+    assert err.key == "n_layers"
+
+
+def test_boolean_is_not_a_number(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("n_layers: 2", "n_layers: true"))
+    assert err.key == "n_layers"
+
+
+@pytest.mark.parametrize("value", ["0", "-4"])
+def test_non_positive_size(write_spec, value):
+    err = error_for(write_spec, MINIMAL.replace("d_ff: 256", f"d_ff: {value}"))
+    assert err.key == "mlp.d_ff" and ">= 1" in str(err)
+
+
+def test_n_heads_not_divisible_by_n_kv_heads(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("{n_heads: 4}", "{n_heads: 4, n_kv_heads: 3}"))
+    assert err.key == "attention.n_kv_heads"
+    assert "divisor of n_heads (1, 2, 4)" in str(err)
+
+
+def test_d_head_not_derivable(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("{n_heads: 4}", "{n_heads: 6}"))
+    assert err.key == "attention.d_head" and "set it" in str(err)
+
+
+def test_top_k_more_than_experts(write_spec):
+    err = error_for(write_spec, MINIMAL + "moe: {n_experts: 4, top_k: 5}\n")
+    assert err.key == "moe.top_k" and "1 to 4" in str(err)
+
+
+def test_bad_choice_lists_the_allowed_values(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("swiglu", "swishglu"))
+    assert err.key == "mlp.activation"
+    assert "did you mean 'swiglu'" in str(err) and "geglu" in str(err)
+
+
+def test_missing_required_key(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("vocab_size: 1000\n", ""))
+    assert err.key == "vocab_size" and "missing" in str(err)
+
+
+def test_rmsnorm_has_no_bias(write_spec):
+    err = error_for(write_spec, MINIMAL.replace("{kind: rmsnorm}", "{kind: rmsnorm, bias: true}"))
+    assert err.key == "norm.bias"
+
+
+def test_layer_groups_must_add_up(write_spec):
+    err = error_for(write_spec, MINIMAL + "layers: [{count: 1}]\n")
+    assert err.key == "layers" and "add up to 1 layers but n_layers is 2" in str(err)
+
+
+def test_unknown_key_in_layer_group(write_spec):
+    err = error_for(write_spec, MINIMAL + "layers: [{count: 2, atention: {n_heads: 2}}]\n")
+    assert err.key == "layers[0].atention" and "did you mean 'attention'" in str(err)
+
+
+def test_duplicate_key(write_spec):
+    err = error_for(write_spec, MINIMAL + "d_model: 128\n")
+    assert "duplicate key 'd_model'" in str(err)
+
+
+def test_unsafe_yaml_tag_refused(write_spec):
+    err = error_for(write_spec, MINIMAL + "notes: !!python/object/apply:os.system ['echo hacked']\n")
+    assert "not valid YAML" in str(err)
+
+
+def test_not_a_mapping(write_spec):
+    err = error_for(write_spec, "- just\n- a list\n")
+    assert "must be a YAML mapping" in str(err)
+
+
+def test_invalid_yaml_names_the_line(write_spec):
+    err = error_for(write_spec, "vocab_size: [1, 2\n")
+    assert "not valid YAML" in str(err) and "line" in str(err)
+
+
+def test_yaml_1_1_exponent_hint(write_spec):
+    err = error_for(write_spec, MINIMAL + "training: {tokens: 2e12}\n")
+    assert err.key == "training.tokens" and "2.0e+12" in str(err)
+
+
+def test_extends_with_overrides(write_spec):
+    write_spec("base", MINIMAL + "display_name: Base\naliases: [b]\n")
+    child = write_spec("child", "extends: base.yaml\nd_model: 128\nattention: {n_kv_heads: 2}\n")
+    model = llmcalc.load(str(child))
+    assert model.d_model == 128 and model.n_layers == 2
+    assert model.layers[0].attention.n_heads == 4 and model.layers[0].attention.n_kv_heads == 2
+    assert model.display_name == "child" and model.aliases == ()  # names are not inherited
+
+
+def test_extends_builtin_by_name(write_spec):
+    child = write_spec("deeper-gpt2", "extends: gpt2-small\nn_layers: 24\n")
+    model = llmcalc.load(str(child))
+    assert model.n_layers == 24 and model.vocab_size == 50257
+    assert model.published == ()  # published figures belong to the parent, not the variant
+
+
+def test_extends_error_names_the_child_file(write_spec):
+    write_spec("base", MINIMAL)
+    child = write_spec("child", "extends: base.yaml\nattention: {n_kv_heads: 3}\n")
+    with pytest.raises(SpecError) as info:
+        llmcalc.load(str(child))
+    assert info.value.source == str(child) and info.value.key == "attention.n_kv_heads"
+
+
+def test_extends_cycle(write_spec):
+    write_spec("a", "extends: b.yaml\n" + MINIMAL)
+    b = write_spec("b", "extends: a.yaml\n")
+    err = pytest.raises(SpecError, llmcalc.load, str(b)).value
+    assert err.key == "extends" and "cycle in extends: b -> a -> b" in str(err)
+
+
+def test_self_extends(write_spec):
+    err = error_for(write_spec, "extends: bad.yaml\n" + MINIMAL)
+    assert "cycle" in str(err)
+
+
+def test_extends_unknown_parent(write_spec):
+    err = error_for(write_spec, "extends: llama3-9b\n")
+    assert err.key == "extends" and "unknown parent spec 'llama3-9b'" in str(err) and "llama3-8b" in str(err)
+
+
+def test_extends_missing_file(write_spec):
+    err = error_for(write_spec, "extends: nowhere.yaml\n")
+    assert err.key == "extends" and "not found" in str(err)
+
+
+def test_published_figure_checked(write_spec):
+    err = error_for(write_spec, MINIMAL + "published: [{figure: params_totl, value: 1, source: x}]\n")
+    assert err.key == "published[0].figure" and "params_total" in str(err)
+
+
+def test_unknown_model_name_suggests():
+    with pytest.raises(UnknownModelError) as info:
+        llmcalc.load("llama3-9b")
+    assert "llama3-8b" in info.value.suggestions
+
+
+def test_aliases_resolve():
+    assert llmcalc.load("gpt2").name == "gpt2-small"
+    assert llmcalc.load("GPT2-Small").name == "gpt2-small"
+
+
+def test_missing_file():
+    with pytest.raises(SpecError):
+        llmcalc.load("does/not/exist.yaml")
