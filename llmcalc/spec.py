@@ -157,9 +157,13 @@ def load(model: str) -> ModelSpec:
     """Load a model by built-in name, alias, or path to a YAML spec file."""
     if looks_like_path(model) or Path(model).is_file():
         path = Path(model)
-        if not path.is_file():
-            raise SpecError(model, None, "no such file")
-        return load_file(path)
+        if path.is_file():
+            return load_file(path)
+        if path.exists():
+            raise SpecError(model, None, "is not a file; give a YAML spec file or a built-in model name")
+        builtin = path.stem.lower() in builtin_names()
+        hint = f"; the built-in model of that name is `{path.stem}`, without the suffix" if builtin else ""
+        raise SpecError(model, None, f"no such file{hint}")
     return load_file(resolve_builtin(model))
 
 

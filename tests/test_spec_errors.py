@@ -186,5 +186,15 @@ def test_aliases_resolve():
 
 
 def test_missing_file():
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError, match="no such file"):
         llmcalc.load("does/not/exist.yaml")
+
+
+def test_builtin_name_with_suffix_gets_a_hint():
+    with pytest.raises(SpecError, match="built-in model of that name is `gpt2-small`"):
+        llmcalc.load("gpt2-small.yaml")
+
+
+def test_directory_is_not_a_spec(tmp_path):
+    with pytest.raises(SpecError, match="is not a file"):
+        llmcalc.load(str(tmp_path))
