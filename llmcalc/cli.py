@@ -116,6 +116,67 @@ def compare(models: tuple[str, ...], active: str, as_json: bool) -> None:
         _console().print(render.compare_table(counts))
 
 
+@cli.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...")
+@click.option("--seq", type=click.IntRange(min=1), help="Tokens in the forward pass (the position, with --decode). "
+              "Default: the model's published pre-training context, else its context length.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences in the batch.")
+@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True,
+              help="causal: S(S+1)/2 query-key pairs, windows respected; full: all S x S pairs on every layer.")
+@click.option("--decode", is_flag=True, help="One decode step at position --seq with a KV cache, instead of prefill.")
+@click.option("--no-other", is_flag=True, help="Leave out the non-matmul estimates (softmax, norms, activations...).")
+@click.option("--training", is_flag=True, help="Also show training compute (forward + backward).")
+@click.option("--tokens", type=float, help="Training tokens. Default: the model's published figure.")
+@click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none", show_default=True,
+              help="Activation recomputation, counted in hardware FLOPs only.")
+@click.option("--tokens-per-second", type=float, help="Observed training throughput, for MFU.")
+@click.option("--n-gpus", type=click.IntRange(min=1), help="Accelerators behind that throughput, for MFU.")
+@click.option("--peak-flops", type=float, help="Peak FLOP/s of one accelerator (e.g. 989e12 for H100 bf16), for MFU.")
+@json_option
+def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
+          training: bool, tokens: float | None, recompute: str, tokens_per_second: float | None,
+          n_gpus: int | None, peak_flops: float | None, as_json: bool) -> None:
+    """FLOPs of a forward pass (or one decode step) per component and layer group; training compute and MFU."""
+    from . import render
+    from .flops import count_flops, mfu, palm_flops_per_token, training_compute
+
+    mfu_inputs = (tokens_per_second, n_gpus, peak_flops)
+    if any(v is not None for v in mfu_inputs) and not all(v is not None for v in mfu_inputs):
+        raise click.UsageError("MFU needs all of --tokens-per-second, --n-gpus and --peak-flops")
+    documents, renderables = [], []
+    for model in _load(models):
+        length = seq or model.training.context or model.context_length
+        count = count_flops(model, length, batch, attention, decode, include_other=not no_other)
+        compute = utilisation = None
+        if training or tokens is not None or tokens_per_second is not None:
+            train_tokens = tokens if tokens is not None else model.training.tokens
+            if train_tokens is None:
+                raise LlmcalcError(f"{model.name} publishes no training token count: give --tokens")
+            params = count_params(model)
+            compute = training_compute(model, params.active, length, train_tokens, attention, recompute)
+            if tokens_per_second is not None:
+                attention_width = sum(g.count * g.layer.attention.n_heads * g.layer.attention.d_head
+                                      for g in model.groups)
+                palm = palm_flops_per_token(params.active, 1, 1, attention_width, length)
+                utilisation = {
+                    "mfu": mfu(tokens_per_second, compute.model_per_token, n_gpus, peak_flops),
+                    "hfu": mfu(tokens_per_second, compute.hardware_per_token, n_gpus, peak_flops),
+                    "mfu_palm": mfu(tokens_per_second, palm, n_gpus, peak_flops),
+                    "flops_per_token": compute.model_per_token,
+                    "convention": "exact forward x 3",
+                }
+        if as_json:
+            documents.append(render.flops_json(count, compute, utilisation))
+        else:
+            renderables.append(render.flops_table(count, compute, utilisation))
+    if as_json:
+        _emit_json({"models": documents})
+    else:
+        console = _console()
+        for item in renderables:
+            console.print(item)
+
+
 @cli.command("verify")
 @click.argument("models", nargs=-1, metavar="[MODEL...]")
 @json_option

@@ -28,6 +28,13 @@ COMPONENT_LABELS = {
     "moe.shared_gate": "shared-expert gate",
     "norm.final": "final norm",
     "lm_head": "LM head",
+    # FLOPs-only components
+    "attn.scores": "attention scores (QK^T)",
+    "attn.softmax": "attention softmax",
+    "attn.values": "attention x values",
+    "norms": "norms",
+    "residual": "residual adds",
+    "mlp.act": "MLP activation (+ biases)",
 }
 
 ACTIVATION_LABELS = {

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from .describe import COMPONENT_LABELS, architecture
 from .model import ModelSpec
+from .flops import PF_DAY, FlopCount, FlopRow, TrainingCompute
 from .params import ParamCount, ParamRow
 from .units import exact, human, index_ranges, percent, ratio
 from .verify import Check
@@ -54,6 +55,48 @@ def count_json(count: ParamCount) -> dict[str, Any]:
         "components": [_row_json(r) for r in count.group_rows(None)],
         "groups": groups,
     }
+
+
+def _flop_row_json(row: FlopRow) -> dict[str, Any]:
+    return {"component": row.component, "matmul_per_layer": row.matmul_per_layer, "matmul": row.matmul,
+            "other_per_layer": row.other_per_layer, "other": row.other}
+
+
+def flops_json(count: FlopCount, training: TrainingCompute | None = None,
+               utilisation: dict[str, float] | None = None) -> dict[str, Any]:
+    """One model's forward FLOPs: totals (exact integers), model-level components and layer groups."""
+    groups = []
+    for group in count.model.groups:
+        rows = count.group_rows(group.name)
+        groups.append({"name": group.name, "n_layers": group.count, "layers": list(group.indices),
+                       "matmul_per_layer": sum(r.matmul_per_layer for r in rows),
+                       "matmul": sum(r.matmul for r in rows), "other": sum(r.other for r in rows),
+                       "components": [_flop_row_json(r) for r in rows]})
+    out: dict[str, Any] = {
+        "name": count.model.name,
+        "mode": "decode" if count.decode else "prefill",
+        "seq": count.seq,
+        "batch": count.batch,
+        "attention": count.attention,
+        "non_matmul_counted": count.include_other,
+        "forward": {"matmul": count.matmul, "other": count.other, "total": count.total,
+                    "tokens": count.tokens, "per_token": count.per_token},
+        "conventions": {"attention": count.convention, "multiply_add": "2 FLOPs",
+                        "non_matmul": "estimates (softmax 3/score, norms, activations, bias and residual adds)"},
+        "components": [_flop_row_json(r) for r in count.group_rows(None)],
+        "groups": groups,
+    }
+    if training is not None:
+        out["training"] = {
+            "tokens": training.tokens, "recompute": training.recompute, "n_params": training.n_params,
+            "model_flops_per_token": training.model_per_token,
+            "hardware_flops_per_token": training.hardware_per_token,
+            "model_flops": training.total, "hardware_flops": training.hardware_total,
+            "pf_days": training.pf_days, "six_n": training.six_n, "palm": training.palm,
+        }
+    if utilisation:
+        out["utilisation"] = utilisation
+    return out
 
 
 def architecture_json(model: ModelSpec) -> dict[str, str]:
@@ -167,6 +210,73 @@ def count_table(count: ParamCount) -> Group:
     if model.is_moe:
         notes.append(count.convention[0].upper() + count.convention[1:] + ".")
     return Group(table, Text("\n".join(notes), style="dim"))
+
+
+def flops_table(count: FlopCount, training: TrainingCompute | None = None,
+                utilisation: dict[str, float] | None = None) -> Group:
+    """Forward FLOPs per component and layer group; training compute below when asked for."""
+    model = count.model
+    mode = (f"one decode step at position {count.seq:,}" if count.decode
+            else f"forward pass over {count.seq:,} tokens")
+    title = (f"{model.display_name} ({model.name}): {mode}, batch {count.batch}: "
+             f"{human(count.total)} FLOPs ({human(count.per_token)} per token)")
+    table = _table(title, [("component", "left"), ("layers", "right"), ("matmul per layer", "right"),
+                           ("matmul", "right"), ("non-matmul", "right"), ("share", "right")])
+    total = count.total
+
+    def add(row: FlopRow, indent: str = "") -> None:
+        table.add_row(indent + _label(row.component), str(row.n_layers) if row.group else "",
+                      exact(row.matmul_per_layer) if row.group and row.matmul_per_layer else "",
+                      human(row.matmul) if row.matmul else "",
+                      human(row.other) if row.other and count.include_other else "",
+                      percent((row.matmul + (row.other if count.include_other else 0)) / total) if total else "-")
+
+    for group in model.groups:
+        rows = count.group_rows(group.name)
+        where = f"layers {index_ranges(group.indices)}"
+        heading = where if group.name == "layers" else f"{group.name} [dim]({where})[/dim]"
+        matmul = sum(r.matmul for r in rows)
+        other = sum(r.other for r in rows) if count.include_other else 0
+        table.add_row(f"[bold]{heading}[/bold]", str(group.count), exact(sum(r.matmul_per_layer for r in rows)),
+                      human(matmul), human(other) if other else "", percent((matmul + other) / total) if total else "-",
+                      style="bold")
+        for row in rows:
+            add(row, "  ")
+    table.add_section()
+    for row in count.group_rows(None):
+        add(row)
+    table.add_section()
+    table.add_row("[bold]total[/bold]", "", "", exact(count.matmul), human(count.other) if count.include_other else "",
+                  "100.0%")
+    parts: list = [table]
+    if training is not None:
+        parts.append(_training_table(training))
+    if utilisation:
+        parts.append(Text(f"MFU {percent(utilisation['mfu'])} (model FLOPs {human(utilisation['flops_per_token'])}"
+                          f" per token, {utilisation['convention']}); HFU {percent(utilisation['hfu'])}."))
+    notes = [f"Attention {count.convention}.",
+             "A multiply-add is 2 FLOPs; the embedding lookup is no matmul; the LM head counts even when tied.",
+             "Non-matmul FLOPs are estimates" + ("." if count.include_other else ", not counted (--no-other).")]
+    parts.append(Text("\n".join(notes), style="dim"))
+    return Group(*parts)
+
+
+def _training_table(training: TrainingCompute) -> Table:
+    table = _table(f"Training on {human(training.tokens)} tokens at sequence {training.forward.seq:,} "
+                   "(matmul FLOPs, backward = 2 x forward)",
+                   [("", "left"), ("per token", "right"), ("total", "right"), ("PF-days", "right")])
+    rows = [
+        ("forward (exact matmul)", training.forward.per_token, None),
+        ("forward + backward (model FLOPs)", training.model_per_token, training.total),
+        (f"hardware FLOPs (recomputation: {training.recompute})", training.hardware_per_token,
+         training.hardware_total),
+        (f"6N (N = {human(training.n_params)})", 6 * training.n_params, training.six_n),
+        ("PaLM 6N + 12 L H Q T", training.palm / training.tokens, training.palm),
+    ]
+    for label, per_token, total in rows:
+        table.add_row(label, human(per_token), f"{total:.3e}" if total else "",
+                      f"{total / PF_DAY:,.4g}" if total else "")
+    return table
 
 
 def list_table(counts: list[ParamCount]) -> Table:

@@ -135,3 +135,42 @@ def test_bad_spec_exits_2_one_line(tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "attention.n_kv_heads" in lines[0]
     assert str(path) in lines[0]
+
+
+def test_flops_json_document():
+    result = run("flops", "gpt2-small", "--seq", "1024", "--attention", "full", "--json")
+    assert result.exit_code == 0, result.output
+    model = json.loads(result.output)["models"][0]
+    assert model["seq"] == 1024 and model["attention"] == "full" and model["mode"] == "prefill"
+    forward = model["forward"]
+    # GPT-2 small with its biases: the bias adds are non-matmul, so the matmul count is nanoGPT's 291.6B
+    # minus nothing -- biases add no matmul FLOPs.
+    assert forward["matmul"] == 291_648_307_200
+    assert forward["total"] == forward["matmul"] + forward["other"]
+    assert forward["per_token"] == forward["total"] / 1024
+    group = model["groups"][0]
+    assert group["n_layers"] == 12
+    assert forward["matmul"] == group["matmul"] + sum(c["matmul"] for c in model["components"])
+
+
+def test_flops_default_seq_and_training():
+    doc = json.loads(run("flops", "gpt3-175b", "--training", "--json").output)["models"][0]
+    assert doc["seq"] == 2048 and doc["attention"] == "causal"  # the published pre-training context
+    assert doc["training"]["tokens"] == 300e9
+    assert abs(doc["training"]["six_n"] / 3.14e23 - 1) < 0.005  # GPT-3 Table D.1
+
+
+def test_flops_table_and_mfu():
+    result = run("flops", "llama3-8b", "--seq", "8192", "--training", "--tokens", "1e12",
+                 "--tokens-per-second", "1e4", "--n-gpus", "8", "--peak-flops", "989e12")
+    assert result.exit_code == 0, result.output
+    assert "MFU" in result.output and "attention scores" in result.output and "6N" in result.output
+
+
+def test_flops_mfu_needs_all_inputs():
+    assert run("flops", "llama3-8b", "--tokens-per-second", "1e4").exit_code == 2
+
+
+def test_flops_training_without_tokens_is_an_error():
+    result = run("flops", "mistral-7b", "--training")
+    assert result.exit_code == 2 and "--tokens" in result.output

@@ -1,0 +1,300 @@
+"""FLOPs of a forward pass, per component and layer group; training compute built on it.
+
+A multiply-add counts 2 FLOPs. Matmul FLOPs are exact integers; non-matmul FLOPs (softmax, norms,
+activations, bias and residual adds, expert mixing) are estimates, kept apart and switchable off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
+
+ATTENTION_CONVENTIONS = {
+    "causal": "causal: each query sees its prefix, S(S+1)/2 pairs (and only the last W keys on sliding-window "
+              "layers), as FlashAttention and current Megatron-LM count",
+    "full": "full: all S x S query-key pairs on every layer, as PaLM, the Megatron papers and eager code count",
+}
+
+# Non-matmul estimates, FLOPs per element (exp, tanh, rsqrt count 1). Chinchilla (Hoffmann et al. 2022,
+# App. F) counts 3 per softmax score; the other constants count the elementwise operations written out.
+SOFTMAX_PER_SCORE = 3
+NORM_PER_ELEMENT = {"rmsnorm": 4, "layernorm": 6}  # + 1 for a LayerNorm bias
+ACTIVATION_PER_ELEMENT = {"relu": 1, "gelu": 8, "gelu_tanh": 8, "silu": 4, "swiglu": 5, "geglu": 9, "reglu": 2}
+
+
+# ------------------------------------------------------------------------------ the formulas
+
+
+def linear(tokens: int, d_in: int, d_out: int) -> int:
+    """A d_in x d_out matmul over `tokens` rows: 2 FLOPs per multiply-add (Kaplan et al. 2020, Table 1)."""
+    return 2 * tokens * d_in * d_out
+
+
+def attention_pairs(queries: int, seq: int, window: int | None, convention: str) -> int:
+    """Query-key pairs scored for the last `queries` positions of a `seq`-token sequence.
+
+    full: every query against all `seq` keys (PaLM App. B; Narayanan et al. 2021). causal: query i sees
+    min(i, W) keys (Dao 2023 FlashAttention-2 benchmarks; Megatron-LM's causal halving).
+    """
+    if convention == "full":
+        return queries * seq
+    first = seq - queries + 1  # keys seen by the first of the queries
+    return _prefix_sum(seq, window) - _prefix_sum(first - 1, window)
+
+
+def _prefix_sum(n: int, window: int | None) -> int:
+    """sum over i = 1..n of min(i, W)."""
+    if n <= 0:
+        return 0
+    if window is None or n <= window:
+        return n * (n + 1) // 2
+    return window * (window + 1) // 2 + (n - window) * window
+
+
+def attention_scores(pairs: int, attention: Attention) -> int:
+    """Q K^T: d_head multiply-adds per head per query-key pair (Vaswani et al. 2017, eq. 1)."""
+    return 2 * pairs * attention.n_heads * attention.d_head
+
+
+def attention_values(pairs: int, attention: Attention) -> int:
+    """softmax(...) V: d_head multiply-adds per head per pair (Vaswani et al. 2017, eq. 1)."""
+    return 2 * pairs * attention.n_heads * attention.d_head
+
+
+def softmax(pairs: int, attention: Attention) -> int:
+    """Softmax over the scores: 3 FLOPs per score per head (Chinchilla, App. F). Estimate."""
+    return SOFTMAX_PER_SCORE * pairs * attention.n_heads
+
+
+def norm_flops(tokens: int, norm: Norm, d_model: int) -> int:
+    """One norm over `tokens` vectors: RMSNorm 4, LayerNorm 6 (+1 with bias) per element. Estimate."""
+    return tokens * d_model * (NORM_PER_ELEMENT[norm.kind] + (1 if norm.bias else 0))
+
+
+def activation_flops(tokens: int, mlp: MLP, d_ff: int) -> int:
+    """The MLP activation (and the gate product of a GLU) per element of d_ff. Estimate."""
+    return tokens * d_ff * ACTIVATION_PER_ELEMENT[mlp.activation]
+
+
+# ------------------------------------------------------------------------------ the results
+
+
+@dataclass(frozen=True)
+class FlopRow:
+    """FLOPs of one component in one layer group (or of the whole model, when ``group`` is None)."""
+
+    component: str
+    group: str | None
+    n_layers: int
+    matmul_per_layer: int
+    other_per_layer: int
+
+    @property
+    def matmul(self) -> int:
+        return self.matmul_per_layer * self.n_layers
+
+    @property
+    def other(self) -> int:
+        return self.other_per_layer * self.n_layers
+
+    @property
+    def total(self) -> int:
+        return self.matmul + self.other
+
+
+@dataclass(frozen=True)
+class FlopCount:
+    """FLOPs of one forward pass: prefill of `seq` tokens, or one decode step at position `seq`."""
+
+    model: ModelSpec
+    rows: tuple[FlopRow, ...]
+    seq: int
+    batch: int
+    attention: str
+    decode: bool
+    include_other: bool
+
+    @property
+    def tokens(self) -> int:
+        """Tokens processed by the pass: seq x batch (prefill) or batch (decode)."""
+        return self.batch if self.decode else self.seq * self.batch
+
+    @property
+    def matmul(self) -> int:
+        return sum(row.matmul for row in self.rows)
+
+    @property
+    def other(self) -> int:
+        return sum(row.other for row in self.rows) if self.include_other else 0
+
+    @property
+    def total(self) -> int:
+        return self.matmul + self.other
+
+    @property
+    def per_token(self) -> float:
+        return self.total / self.tokens
+
+    @property
+    def convention(self) -> str:
+        return ATTENTION_CONVENTIONS[self.attention]
+
+    def group_rows(self, group: str | None) -> tuple[FlopRow, ...]:
+        return tuple(row for row in self.rows if row.group == group)
+
+
+def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
+                convention: str) -> list[tuple[str, int, int]]:
+    """(component, matmul, other) of one layer for `queries` new tokens of a `seq`-token sequence."""
+    att, mlp, moe = layer.attention, layer.mlp, layer.moe
+    q_width, kv_width = att.n_heads * att.d_head, att.n_kv_heads * att.d_head
+    pairs = attention_pairs(queries, seq, att.sliding_window if convention == "causal" else None, convention)
+    bias_adds = queries * ((q_width if att.bias_q else 0) + (kv_width if att.bias_k else 0)
+                           + (kv_width if att.bias_v else 0) + (d_model if att.bias_o else 0))
+    n_norms = {"pre": 2, "post": 2, "sandwich": 4}[norm.placement]
+    rows = [
+        ("attn.q", linear(queries, d_model, q_width), 0),
+        ("attn.k", linear(queries, d_model, kv_width), 0),
+        ("attn.v", linear(queries, d_model, kv_width), 0),
+        ("attn.scores", attention_scores(pairs, att), 0),
+        ("attn.softmax", 0, softmax(pairs, att)),
+        ("attn.values", attention_values(pairs, att), 0),
+        ("attn.o", linear(queries, q_width, d_model), 0),
+        ("attn.bias", 0, bias_adds),
+        ("norms", 0, n_norms * norm_flops(queries, norm, d_model)),
+        ("residual", 0, 2 * queries * d_model),
+    ]
+    if moe is None:
+        rows += _mlp_rows(mlp, d_model, mlp.d_ff, queries, "mlp")
+    else:
+        rows += _moe_rows(moe, mlp, d_model, queries)
+    return [row for row in rows if row[1] or row[2]]
+
+
+def _mlp_rows(mlp: MLP, d_model: int, d_ff: int, tokens: int, prefix: str) -> list[tuple[str, int, int]]:
+    matrix = linear(tokens, d_model, d_ff)
+    bias = tokens * ((2 if mlp.gated else 1) * d_ff + d_model) if mlp.bias else 0
+    return [
+        (f"{prefix}.gate", matrix if mlp.gated else 0, 0),
+        (f"{prefix}.up", matrix, 0),
+        (f"{prefix}.act", 0, activation_flops(tokens, mlp, d_ff) + bias),
+        (f"{prefix}.down", matrix, 0),
+    ]
+
+
+def _moe_rows(moe: MoE, mlp: MLP, d_model: int, tokens: int) -> list[tuple[str, int, int]]:
+    """Router for every token; each token's top_k routed experts and every shared expert (Fedus et al. 2021)."""
+    expert = sum(m + o for _, m, o in _mlp_rows(mlp, d_model, moe.d_ff, tokens, "e"))
+    expert_matmul = sum(m for _, m, _ in _mlp_rows(mlp, d_model, moe.d_ff, tokens, "e"))
+    shared_rows = _mlp_rows(mlp, d_model, moe.d_ff_shared, tokens, "s") if moe.n_shared_experts else []
+    shared_matmul = moe.n_shared_experts * sum(m for _, m, _ in shared_rows)
+    shared_other = moe.n_shared_experts * sum(o for _, _, o in shared_rows)
+    return [
+        ("moe.router", linear(tokens, d_model, moe.n_experts),
+         tokens * moe.n_experts * (SOFTMAX_PER_SCORE + (1 if moe.router_bias else 0))),
+        ("moe.experts", moe.top_k * expert_matmul,
+         moe.top_k * (expert - expert_matmul) + 2 * moe.top_k * tokens * d_model),  # + weighting and sum
+        ("moe.shared", shared_matmul, shared_other),
+        ("moe.shared_gate", linear(tokens, d_model, 1) if moe.shared_gate else 0,
+         2 * tokens * d_model if moe.shared_gate else 0),
+    ]
+
+
+def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "causal", decode: bool = False,
+                include_other: bool = True) -> FlopCount:
+    """FLOPs of a forward pass over `seq` tokens, or of decoding one token at position `seq` (0-based)."""
+    queries = 1 if decode else seq
+    keys = seq + 1 if decode else seq
+    d = model.d_model
+    rows: list[FlopRow] = []
+    for group in model.groups:
+        rows += _group_rows(group, model.norm, d, queries, keys, attention, batch)
+    other_final = norm_flops(queries, model.norm, d) if model.norm.final else 0
+    if other_final:
+        rows.append(FlopRow("norm.final", None, 1, 0, batch * other_final))
+    rows.append(FlopRow("lm_head", None, 1, batch * linear(queries, d, model.vocab_size), 0))
+    return FlopCount(model, tuple(rows), seq, batch, attention, decode, include_other)
+
+
+def _group_rows(group: LayerGroup, norm: Norm, d_model: int, queries: int, keys: int, attention: str,
+                batch: int) -> list[FlopRow]:
+    return [FlopRow(name, group.name, group.count, batch * matmul, batch * other)
+            for name, matmul, other in layer_flops(group.layer, norm, d_model, queries, keys, attention)]
+
+
+# ------------------------------------------------------------------------------ training
+
+PF_DAY = 10**15 * 86400  # 8.64e19 FLOPs (Kaplan et al. 2020, sec. 1.3)
+RECOMPUTE = ("none", "selective", "full")
+
+
+def palm_flops_per_token(n_params: float, n_layers: int, n_heads: int, d_head: int, seq: int) -> float:
+    """Model FLOPs per token for training: 6N + 12 L H Q T (Chowdhery et al. 2022, PaLM App. B)."""
+    return 6 * n_params + 12 * n_layers * n_heads * d_head * seq
+
+
+def mfu(tokens_per_second: float, flops_per_token: float, n_chips: int, peak_flops: float) -> float:
+    """Model FLOPs utilisation: achieved model FLOP/s over the chips' peak (PaLM App. B)."""
+    return tokens_per_second * flops_per_token / (n_chips * peak_flops)
+
+
+@dataclass(frozen=True)
+class TrainingCompute:
+    """Training compute per token and for `tokens` tokens, built on the forward pass at `seq`."""
+
+    forward: FlopCount
+    recompute: str
+    tokens: float
+    n_params: int
+
+    @property
+    def model_per_token(self) -> float:
+        """Forward + backward, backward = 2 x forward (Kaplan et al. 2020 sec. 2.1; GPT-3 App. D)."""
+        return 3 * self.forward.per_token
+
+    @property
+    def hardware_per_token(self) -> float:
+        """Model FLOPs plus what recomputation runs again (Korthikanti et al. 2022, sec. 5)."""
+        if self.recompute == "full":
+            return self.model_per_token + self.forward.per_token
+        if self.recompute == "selective":
+            core = {"attn.scores", "attn.values", "attn.softmax"}
+            recomputed = sum(r.matmul + (r.other if self.forward.include_other else 0)
+                             for r in self.forward.rows if r.component in core)
+            return self.model_per_token + recomputed / self.forward.tokens
+        return self.model_per_token
+
+    @property
+    def total(self) -> float:
+        return self.model_per_token * self.tokens
+
+    @property
+    def hardware_total(self) -> float:
+        return self.hardware_per_token * self.tokens
+
+    @property
+    def pf_days(self) -> float:
+        return self.total / PF_DAY
+
+    @property
+    def six_n(self) -> float:
+        """6 N D with N the parameters a token uses (all of them for a dense model; Kaplan et al. 2020)."""
+        return 6 * self.n_params * self.tokens
+
+    @property
+    def palm(self) -> float:
+        """(6N + 12 L H Q T) D, PaLM App. B, with the model's own heads, head size and seq."""
+        model = self.forward.model
+        attention = sum(g.count * g.layer.attention.n_heads * g.layer.attention.d_head for g in model.groups)
+        return (6 * self.n_params + 12 * attention * self.forward.seq) * self.tokens
+
+
+def training_compute(model: ModelSpec, n_params: int, seq: int, tokens: float, attention: str = "causal",
+                     recompute: str = "none") -> TrainingCompute:
+    """Training compute for `tokens` tokens at sequence length `seq`, in matmul FLOPs (as PaLM and Megatron).
+
+    `n_params` is the N of the 6N and PaLM figures printed beside the exact one: the active parameters.
+    """
+    forward = count_flops(model, seq, 1, attention, include_other=False)
+    return TrainingCompute(forward, recompute, tokens, n_params)
