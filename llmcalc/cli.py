@@ -177,6 +177,68 @@ def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, 
             console.print(item)
 
 
+DTYPES = ["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...")
+@click.option("--mode", type=click.Choice(["inference", "training"]), default="inference", show_default=True)
+@click.option("--dtype", "weight_dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+              help="Weights (int4: group-wise, one fp16 scale per 128 weights).")
+@click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True, help="KV cache elements.")
+@click.option("--context", type=click.IntRange(min=1), help="Tokens per sequence in the KV cache. "
+              "Default: the model's context length.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences served at once.")
+@click.option("--prefill-chunk", type=click.IntRange(min=1), help="Tokens per prefill step (default: --context).")
+@click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True)
+@click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
+              show_default=True)
+@click.option("--optimizer-bytes", type=float, help="Optimizer bytes per parameter, master weights included "
+              "(overrides --optimizer; ZeRO's K).")
+@click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="ZeRO stage.")
+@click.option("--dp", type=click.IntRange(min=1), default=1, show_default=True, help="Data-parallel degree.")
+@click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor-parallel degree.")
+@click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline-parallel degree.")
+@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert-parallel degree.")
+@click.option("--sequence-parallel", is_flag=True, help="Megatron sequence parallelism (with --tp).")
+@click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none", show_default=True)
+@click.option("--seq", type=click.IntRange(min=1), help="Training sequence length (default: the published "
+              "pre-training context, else the context length).")
+@click.option("--micro-batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--units", type=click.Choice(["GiB", "GB"]), default="GiB", show_default=True)
+@json_option
+def memory(models: tuple[str, ...], mode: str, weight_dtype: str, kv_dtype: str, context: int | None, batch: int,
+           prefill_chunk: int | None, grad_dtype: str, optimizer: str, optimizer_bytes: float | None, zero: int,
+           dp: int, tp: int, pp: int, ep: int, sequence_parallel: bool, recompute: str, seq: int | None,
+           micro_batch: int, units: str, as_json: bool) -> None:
+    """Memory for inference (weights, KV cache, activations) or training (model states, activations)."""
+    from . import render
+    from .memory import inference_memory, kv_cache, model_states, training_memory
+
+    documents, renderables = [], []
+    for model in _load(models):
+        params = count_params(model)
+        length = context or model.context_length
+        cache = kv_cache(model, length, batch, kv_dtype)
+        if mode == "inference":
+            report = inference_memory(model, params.total, length, batch, weight_dtype, kv_dtype, prefill_chunk, tp)
+        else:
+            states = model_states(weight_dtype, grad_dtype, optimizer, optimizer_bytes)
+            experts = sum(r.total for r in params.rows if r.component == "moe.experts")
+            report = training_memory(model, params.total, experts, seq or model.training.context or length,
+                                     micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel, recompute)
+        if as_json:
+            documents.append(render.memory_json(report, cache))
+        else:
+            renderables.append(render.memory_table(report, units))
+    if as_json:
+        _emit_json({"models": documents})
+    else:
+        console = _console()
+        for item in renderables:
+            console.print(item)
+
+
 @cli.command("verify")
 @click.argument("models", nargs=-1, metavar="[MODEL...]")
 @json_option

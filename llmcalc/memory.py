@@ -79,3 +79,190 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
     groups = tuple(KVGroup(g.name, g.count, kv_elements_per_token(g.layer.attention),
                            cached_tokens(context, g.layer.attention)) for g in model.groups)
     return KVCache(model, groups, context, batch, dtype)
+
+
+# ------------------------------------------------------------------------------------ weights
+
+
+def weight_bytes(n_params: int, dtype: str, group_size: int = 128, scale_dtype: str = "fp16") -> tuple[int, int]:
+    """(bytes of the weights, of which quantisation scales): int4 stores one scale per `group_size` weights."""
+    data = _bytes(n_params, DTYPE_BITS[dtype])
+    if dtype != "int4":
+        return data, 0
+    scales = _bytes(-(-n_params // group_size), DTYPE_BITS[scale_dtype])
+    return data + scales, scales
+
+
+# ---------------------------------------------------------------------------- training states
+
+# Optimizer states in bytes per parameter, besides the fp32 master weights of mixed precision.
+OPTIMIZER_STATE_BYTES = {
+    "adamw": 8,       # first and second moments in fp32 (Kingma & Ba 2015; ZeRO's K = 12 with the master copy)
+    "sgd": 4,         # momentum in fp32
+    "adam8bit": 2,    # both moments in 8 bits (Dettmers et al. 2022); block-wise scales neglected
+    "adafactor": 0,   # factored second moment, O(rows + cols) per matrix, neglected; no momentum (Shazeer & Stern 2018)
+}
+
+
+def master_weight_bytes(weight_dtype: str) -> int:
+    """Mixed precision keeps an fp32 copy of 16-bit (or smaller) weights (Micikevicius et al. 2018)."""
+    return 4 if DTYPE_BITS[weight_dtype] < 32 else 0
+
+
+@dataclass(frozen=True)
+class ModelStates:
+    """Bytes per parameter of weights, gradients and optimizer (master weights included), and their split."""
+
+    weights: float
+    gradients: float
+    optimizer: float
+
+    @property
+    def per_param(self) -> float:
+        return self.weights + self.gradients + self.optimizer
+
+
+def model_states(weight_dtype: str = "bf16", grad_dtype: str = "bf16", optimizer: str = "adamw",
+                 optimizer_bytes: float | None = None) -> ModelStates:
+    """Bytes per parameter from dtypes and optimizer: bf16 + bf16 + AdamW is ZeRO's 2 + 2 + 12 = 16."""
+    if optimizer_bytes is None:
+        optimizer_bytes = OPTIMIZER_STATE_BYTES[optimizer] + master_weight_bytes(weight_dtype)
+    return ModelStates(DTYPE_BITS[weight_dtype] / 8, DTYPE_BITS[grad_dtype] / 8, optimizer_bytes)
+
+
+def zero_partition(states: ModelStates, stage: int, dp: int) -> ModelStates:
+    """Per-device model states under ZeRO (Rajbhandari et al. 2020, sec. 5): stage 1 shards the optimizer
+    states over the dp data-parallel ranks, stage 2 also the gradients, stage 3 also the weights."""
+    return ModelStates(
+        states.weights / dp if stage >= 3 else states.weights,
+        states.gradients / dp if stage >= 2 else states.gradients,
+        states.optimizer / dp if stage >= 1 else states.optimizer,
+    )
+
+
+def activation_bytes_per_layer(seq: int, micro_batch: int, d_model: int, n_heads: int, tp: int = 1,
+                               sequence_parallel: bool = False, recompute: str = "none") -> float:
+    """Activations one transformer layer stores for backward, 16-bit (Korthikanti et al. 2022, Table 2).
+
+    none: sbh(34 + 5as/h); with tensor parallelism t: sbh(10 + 24/t + 5as/(ht)); with sequence parallelism
+    too: sbh(34 + 5as/h)/t; selective recomputation drops the 5as/h attention term; full recomputation keeps
+    only the layer input, 2sbh. Derived for the GPT layer (4h MLP, multi-head attention, 1-byte dropout masks).
+    """
+    sbh = seq * micro_batch * d_model
+    attention = 5 * n_heads * seq / d_model
+    if recompute == "full":
+        return 2 * sbh
+    if recompute == "selective":
+        attention = 0
+    if sequence_parallel:
+        return sbh * (34 + attention) / tp
+    return sbh * (10 + 24 / tp + attention / tp)
+
+
+# ------------------------------------------------------------------------------------ reports
+
+
+@dataclass(frozen=True)
+class MemoryPart:
+    """One row of a memory estimate: what the whole job holds once (`bytes`) and what one GPU holds."""
+
+    name: str
+    bytes: float
+    per_gpu: float
+    note: str = ""
+    estimate: bool = False
+
+
+@dataclass(frozen=True)
+class MemoryReport:
+    model: ModelSpec
+    mode: str
+    parts: tuple[MemoryPart, ...]
+    n_gpus: int
+    settings: dict
+
+    @property
+    def per_gpu(self) -> float:
+        return sum(part.per_gpu for part in self.parts)
+
+    @property
+    def total(self) -> float:
+        """What all the job's GPUs hold together (replicas included)."""
+        return self.per_gpu * self.n_gpus
+
+    def part(self, name: str) -> MemoryPart:
+        return next(p for p in self.parts if p.name == name)
+
+
+def _activation_dtype(weight_dtype: str) -> str:
+    """Quantised weights still compute in 16 bits; fp32 models in fp32."""
+    return "fp32" if weight_dtype == "fp32" else "bf16"
+
+
+def inference_memory(model: ModelSpec, n_params: int, context: int, batch: int = 1, weight_dtype: str = "bf16",
+                     kv_dtype: str = "bf16", prefill_chunk: int | None = None, tp: int = 1) -> MemoryReport:
+    """Weights, KV cache and an activation working set for serving, split over `tp` tensor-parallel GPUs."""
+    weights, scales = weight_bytes(n_params, weight_dtype)
+    cache = kv_cache(model, context, batch, kv_dtype)
+    kv_heads = min(g.layer.attention.n_kv_heads for g in model.groups)
+    kv_shards = min(tp, kv_heads)  # past n_kv_heads ranks, K/V heads are replicated, not split further
+    chunk = min(prefill_chunk or context, context)
+    act_bits = DTYPE_BITS[_activation_dtype(weight_dtype)]
+    widest = max(_live_elements(g.layer, model.d_model) for g in model.groups)
+    activations = _bytes(batch * chunk * widest, act_bits) + batch * model.vocab_size * 4
+    scale_note = f"; int4 with one fp16 scale per 128 weights ({human_bytes(scales)} of scales)" if scales else ""
+    parts = (
+        MemoryPart("weights", weights, weights / tp, f"{n_params:,} parameters in {weight_dtype}{scale_note}"),
+        MemoryPart("kv_cache", cache.bytes, cache.bytes / kv_shards,
+                   f"{batch} x {context:,} tokens in {kv_dtype}, {cache.bytes_per_token:,} bytes per token"),
+        MemoryPart("activations", activations, activations / tp,
+                   f"one layer's live tensors for a {chunk:,}-token prefill chunk, plus fp32 logits of the last "
+                   "token; attention scores assumed fused (FlashAttention)", estimate=True),
+    )
+    settings = {"weight_dtype": weight_dtype, "kv_dtype": kv_dtype, "context": context, "batch": batch,
+                "prefill_chunk": chunk, "tp": tp}
+    return MemoryReport(model, "inference", parts, tp, settings)
+
+
+def _live_elements(layer, d_model: int) -> int:
+    """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner."""
+    att, mlp, moe = layer.attention, layer.mlp, layer.moe
+    qkv = (att.n_heads + 2 * att.n_kv_heads) * att.d_head
+    d_ff = moe.d_ff if moe else mlp.d_ff
+    inner = (2 if mlp.gated else 1) * d_ff * (moe.top_k if moe else 1)
+    return 2 * d_model + qkv + att.n_heads * att.d_head + inner
+
+
+def training_memory(model: ModelSpec, n_params: int, expert_params: int, seq: int, micro_batch: int = 1,
+                    states: ModelStates | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
+                    ep: int = 1, sequence_parallel: bool = False, recompute: str = "none") -> MemoryReport:
+    """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism."""
+    states = states or model_states()
+    local = zero_partition(states, zero, dp)
+    params_per_gpu = (n_params - expert_params) / (tp * pp) + expert_params / (tp * pp * ep)
+    per_layer = sum(g.count * activation_bytes_per_layer(seq, micro_batch, model.d_model, g.layer.attention.n_heads,
+                                                         tp, sequence_parallel, recompute)
+                    for g in model.groups)
+    n_gpus = dp * tp * pp
+    parts = (
+        MemoryPart("weights", n_params * states.weights, params_per_gpu * local.weights,
+                   f"{states.weights:g} bytes per parameter"),
+        MemoryPart("gradients", n_params * states.gradients, params_per_gpu * local.gradients,
+                   f"{states.gradients:g} bytes per parameter"),
+        MemoryPart("optimizer", n_params * states.optimizer, params_per_gpu * local.optimizer,
+                   f"{states.optimizer:g} bytes per parameter (fp32 master weights included)"),
+        MemoryPart("activations", per_layer, per_layer,
+                   f"Korthikanti et al. 2022 for {model.n_layers} layers (the first pipeline stage holds "
+                   f"{pp} micro-batches of {model.n_layers}/{pp} layers); recomputation {recompute}",
+                   estimate=True),
+    )
+    settings = {"bytes_per_param": states.per_param, "weights": states.weights, "gradients": states.gradients,
+                "optimizer": states.optimizer, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
+                "sequence_parallel": sequence_parallel, "recompute": recompute, "seq": seq,
+                "micro_batch": micro_batch}
+    return MemoryReport(model, "training", parts, n_gpus, settings)
+
+
+def human_bytes(n: float, unit: str = "GiB") -> str:
+    """Bytes in GB (10^9) or GiB (2^30), always labelled."""
+    return f"{n / (GB if unit == 'GB' else GIB):,.2f} {unit}"

@@ -12,6 +12,7 @@ from rich.text import Text
 from .describe import COMPONENT_LABELS, architecture
 from .model import ModelSpec
 from .flops import PF_DAY, FlopCount, FlopRow, TrainingCompute
+from .memory import KVCache, MemoryReport, human_bytes
 from .params import ParamCount, ParamRow
 from .units import exact, human, index_ranges, percent, ratio
 from .verify import Check
@@ -97,6 +98,23 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
     if utilisation:
         out["utilisation"] = utilisation
     return out
+
+
+def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
+    parts = {p.name: p for p in report.parts}
+    return {
+        "name": report.model.name,
+        "mode": report.mode,
+        "n_gpus": report.n_gpus,
+        "settings": report.settings,
+        "parts": [{"name": p.name, "bytes": p.bytes, "per_gpu": p.per_gpu, "note": p.note, "estimate": p.estimate}
+                  for p in report.parts],
+        "weights": {"bytes": parts["weights"].bytes, "per_gpu": parts["weights"].per_gpu},
+        "kv_cache": {"bytes": cache.bytes, "bytes_per_token": cache.bytes_per_token, "dtype": cache.dtype,
+                     "context": cache.context, "batch": cache.batch},
+        "total": {"bytes": report.total, "per_gpu": report.per_gpu},
+        "units": {"GB": 10**9, "GiB": 2**30},
+    }
 
 
 def architecture_json(model: ModelSpec) -> dict[str, str]:
@@ -277,6 +295,22 @@ def _training_table(training: TrainingCompute) -> Table:
         table.add_row(label, human(per_token), f"{total:.3e}" if total else "",
                       f"{total / PF_DAY:,.4g}" if total else "")
     return table
+
+
+def memory_table(report: MemoryReport, unit: str = "GiB") -> Group:
+    model = report.model
+    title = (f"{model.display_name} ({model.name}): {report.mode} memory, {human_bytes(report.per_gpu, unit)} per GPU"
+             f" on {report.n_gpus} GPU{'s' if report.n_gpus > 1 else ''}")
+    table = _table(title, [("part", "left"), ("whole model", "right"), ("per GPU", "right"), ("", "left")])
+    for part in report.parts:
+        label = part.name.replace("_", " ") + (" (estimate)" if part.estimate else "")
+        table.add_row(label, human_bytes(part.bytes, unit), human_bytes(part.per_gpu, unit), part.note)
+    table.add_section()
+    table.add_row("[bold]per GPU[/bold]", "", f"[bold]{human_bytes(report.per_gpu, unit)}[/bold]", "")
+    table.add_row(f"all {report.n_gpus} GPUs", "", human_bytes(report.total, unit), "replicas included")
+    settings = ", ".join(f"{k} {v}" for k, v in report.settings.items())
+    notes = [f"Settings: {settings}.", "GB = 10^9 bytes, GiB = 2^30 bytes (--units)."]
+    return Group(table, Text("\n".join(notes), style="dim"))
 
 
 def list_table(counts: list[ParamCount]) -> Table:

@@ -174,3 +174,26 @@ def test_flops_mfu_needs_all_inputs():
 def test_flops_training_without_tokens_is_an_error():
     result = run("flops", "mistral-7b", "--training")
     assert result.exit_code == 2 and "--tokens" in result.output
+
+
+def test_memory_inference_json():
+    result = run("memory", "llama2-7b", "--context", "4096", "--batch", "2", "--json")
+    assert result.exit_code == 0, result.output
+    model = json.loads(result.output)["models"][0]
+    assert model["kv_cache"]["bytes_per_token"] == 524_288
+    assert model["kv_cache"]["bytes"] == 2 * 4096 * 524_288
+    assert model["weights"]["bytes"] == 2 * 6_738_415_616
+    assert model["total"]["bytes"] == sum(p["bytes"] for p in model["parts"])  # one GPU: whole = per GPU
+
+
+def test_memory_training_zero3_shards_states():
+    doc = json.loads(run("memory", "llama3-8b", "--mode", "training", "--zero", "3", "--dp", "8", "--json").output)
+    parts = {p["name"]: p for p in doc["models"][0]["parts"]}
+    assert parts["optimizer"]["per_gpu"] == 8_030_261_248 * 12 / 8
+    assert parts["weights"]["per_gpu"] == 8_030_261_248 * 2 / 8
+    assert doc["models"][0]["settings"]["bytes_per_param"] == 16
+
+
+def test_memory_table_labels_units():
+    result = run("memory", "mistral-7b", "--units", "GB")
+    assert result.exit_code == 0 and " GB" in result.output and "kv cache" in result.output

@@ -1,0 +1,57 @@
+"""Memory formulas against ZeRO (Rajbhandari et al. 2020) and Korthikanti et al. 2022."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcalc.memory import (GB, activation_bytes_per_layer, model_states, weight_bytes, zero_partition)
+
+
+def test_mixed_precision_adam_is_16_bytes_and_megatron_18():
+    # ZeRO sec. 3.1: 2 (fp16 weights) + 2 (fp16 gradients) + 12 (fp32 master, momentum, variance) = 16 bytes.
+    assert model_states("bf16", "bf16", "adamw").per_param == 16
+    # Megatron's theoretical_memory_usage.py keeps fp32 gradients: 18 bytes.
+    assert model_states("bf16", "fp32", "adamw").per_param == 18
+    # fp32 training needs no master copy: 4 + 4 + 8.
+    assert model_states("fp32", "fp32", "adamw").per_param == 16
+    assert model_states("bf16", "bf16", "sgd").optimizer == 8  # EleutherAI cookbook: SGD + momentum = 8
+    assert model_states("bf16", "bf16", "adam8bit").optimizer == 6  # cookbook: 8-bit Adam = 6
+
+
+def test_zero_figure_1():
+    # ZeRO Figure 1: 7.5B parameters, 64 GPUs, K = 12: 120 GB, 31.4 GB, 16.6 GB, 1.9 GB per device.
+    params, dp = 7.5e9, 64
+    states = model_states("fp16", "fp16", "adamw")
+    per_device = [zero_partition(states, stage, dp).per_param * params / GB for stage in (0, 1, 2, 3)]
+    for computed, published in zip(per_device, (120, 31.4, 16.6, 1.9)):
+        assert computed == pytest.approx(published, abs=0.05)
+
+
+# Korthikanti et al. 2022, Table 2, at GPT-3 175B's shape (s = 2048, b = 1, h = 12288, a = 96, t = 8):
+# sbh = 25,165,824 and 5as/h = 80.
+S, B, H, A, T = 2048, 1, 12288, 96, 8
+SBH = S * B * H
+
+
+@pytest.mark.parametrize("tp, sp, recompute, factor", [
+    (1, False, "none", 34 + 80),                # no parallelism: sbh(34 + 5as/h)
+    (T, False, "none", 10 + 24 / T + 80 / T),   # tensor parallel
+    (T, True, "none", (34 + 80) / T),           # tensor + sequence parallel
+    (T, False, "selective", 10 + 24 / T),       # tensor parallel + selective recomputation
+    (T, True, "selective", 34 / T),             # tensor + sequence parallel + selective
+    (T, True, "full", 2),                       # full recomputation: the layer input only
+])
+def test_korthikanti_activations_per_layer(tp, sp, recompute, factor):
+    assert activation_bytes_per_layer(S, B, H, A, tp, sp, recompute) == pytest.approx(SBH * factor)
+
+
+def test_korthikanti_175b_first_stage_gib():
+    # All 96 layers' worth on the first pipeline stage; derived GiB values in the reference notes.
+    per_layer = activation_bytes_per_layer(S, B, H, A, T, True, "selective")
+    assert per_layer * 96 / 2**30 == pytest.approx(9.56, abs=0.01)
+
+
+def test_int4_weights_carry_group_scales():
+    total, scales = weight_bytes(1280, "int4", group_size=128, scale_dtype="fp16")
+    assert scales == 10 * 2 and total == 640 + 20
+    assert weight_bytes(1000, "bf16") == (2000, 0)
