@@ -293,7 +293,7 @@ def _training_table(training: TrainingCompute) -> Table:
     ]
     for label, per_token, total in rows:
         table.add_row(label, human(per_token), f"{total:.3e}" if total else "",
-                      f"{total / PF_DAY:,.4g}" if total else "")
+                      _pf_days(total / PF_DAY) if total else "")
     return table
 
 
@@ -311,6 +311,10 @@ def memory_table(report: MemoryReport, unit: str = "GiB") -> Group:
     settings = ", ".join(f"{k} {v}" for k, v in report.settings.items())
     notes = [f"Settings: {settings}.", "GB = 10^9 bytes, GiB = 2^30 bytes (--units)."]
     return Group(table, Text("\n".join(notes), style="dim"))
+
+
+def _pf_days(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
 
 
 def list_table(counts: list[ParamCount]) -> Table:
