@@ -14,6 +14,7 @@ import pytest
 
 import llmcalc
 from llmcalc.model import ModelSpec
+from llmcalc.flops import count_flops
 from llmcalc.params import count_params
 
 torch = pytest.importorskip("torch")
@@ -98,3 +99,31 @@ def test_random_configs_match_transformers(kind, tmp_path):
         path.write_text(random_spec(rng, kind))
         model = llmcalc.load(str(path))
         assert count_params(model).total == hf_count(hf_config(model)), path.read_text()
+
+
+def hf_forward_flops(config, seq: int) -> int:
+    """torch's FlopCounterMode over the transformers model in eager mode (real weights, CPU)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    torch.manual_seed(0)
+    kwargs = {"attn_implementation": "eager"}
+    if isinstance(config, transformers.MixtralConfig):
+        kwargs["experts_implementation"] = "eager"
+    model = transformers.AutoModelForCausalLM.from_config(config, **kwargs).eval()
+    ids = torch.randint(0, config.vocab_size, (1, seq))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(ids, use_cache=False)
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral"])
+def test_forward_matmul_flops_match_flop_counter(kind, tmp_path):
+    # Eager attention computes every S x S score, so the comparison is under --attention full.
+    rng = random.Random(f"llmcalc-flops-{kind}")
+    for case in range(4):
+        path = tmp_path / f"{kind}-{case}.yaml"
+        path.write_text(random_spec(rng, kind))
+        model = llmcalc.load(str(path))
+        seq = rng.randint(1, 40)
+        ours = count_flops(model, seq, attention="full").matmul
+        assert ours == hf_forward_flops(hf_config(model), seq), path.read_text()
