@@ -101,19 +101,33 @@ def count(models: tuple[str, ...], active: str, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("models", nargs=-1, required=True, metavar="A B [C...]")
+@click.option("--seq", type=click.IntRange(min=1), help="Sequence for FLOPs per token. Default: each model's "
+              "published pre-training context, else its context length.")
+@click.option("--context", type=click.IntRange(min=1), help="Tokens in the KV cache row. Default: each model's "
+              "context length.")
+@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True)
+@click.option("--kv-dtype", type=click.Choice(["fp32", "bf16", "fp16", "fp8", "int8", "int4"]), default="bf16",
+              show_default=True)
 @active_option
 @json_option
-def compare(models: tuple[str, ...], active: str, as_json: bool) -> None:
-    """Models side by side: architecture (differences highlighted) and counts, with ratios to the first."""
+def compare(models: tuple[str, ...], seq: int | None, context: int | None, attention: str, kv_dtype: str,
+            active: str, as_json: bool) -> None:
+    """Models side by side: architecture (differences highlighted), counts with ratios to the first, FLOPs
+    per token and KV cache."""
     from . import render
+    from .flops import count_flops
+    from .memory import kv_cache
 
     if len(models) < 2:
         raise click.UsageError("compare needs at least two models")
-    counts = [count_params(m, ACTIVE_CHOICES[active]) for m in _load(models)]
+    loaded = _load(models)
+    counts = [count_params(m, ACTIVE_CHOICES[active]) for m in loaded]
+    forwards = [count_flops(m, seq or m.training.context or m.context_length, 1, attention) for m in loaded]
+    caches = [kv_cache(m, context or m.context_length, 1, kv_dtype) for m in loaded]
     if as_json:
-        _emit_json(render.compare_json(counts))
+        _emit_json(render.compare_json(counts, forwards, caches))
     else:
-        _console().print(render.compare_table(counts))
+        _console().print(render.compare_table(counts, forwards, caches))
 
 
 @cli.command()

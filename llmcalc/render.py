@@ -129,14 +129,17 @@ def list_json(counts: list[ParamCount]) -> dict[str, Any]:
     } for c in counts]}
 
 
-def compare_json(counts: list[ParamCount]) -> dict[str, Any]:
+def compare_json(counts: list[ParamCount], forwards: list[FlopCount], caches: list[KVCache]) -> dict[str, Any]:
     first = counts[0]
     return {"models": [{
         **count_json(c),
         "architecture": architecture_json(c.model),
+        "flops_per_token": {"seq": f.seq, "attention": f.attention, "matmul": f.matmul / f.tokens,
+                            "total": f.per_token},
+        "kv_cache": {"context": k.context, "dtype": k.dtype, "bytes_per_token": k.bytes_per_token, "bytes": k.bytes},
         "ratio_to_first": {"total": c.total / first.total, "active": c.active / first.active,
                            "non_embedding": c.non_embedding / first.non_embedding if first.non_embedding else None},
-    } for c in counts]}
+    } for c, f, k in zip(counts, forwards, caches)]}
 
 
 def verify_json(checks: list[Check]) -> dict[str, Any]:
@@ -327,8 +330,8 @@ def list_table(counts: list[ParamCount]) -> Table:
     return table
 
 
-def compare_table(counts: list[ParamCount]) -> Group:
-    """A column per model: architecture rows (differences highlighted), then counts with ratios."""
+def compare_table(counts: list[ParamCount], forwards: list[FlopCount], caches: list[KVCache]) -> Group:
+    """A column per model: architecture rows (differences highlighted), counts with ratios, FLOPs and KV cache."""
     table = Table(title="Comparison (ratios are to the first model)", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     table.add_column("", no_wrap=True)
@@ -355,8 +358,17 @@ def compare_table(counts: list[ParamCount]) -> Group:
         reference = getattr(first, attribute)
         cells = [_with_ratio(getattr(c, attribute), reference, i) for i, c in enumerate(counts)]
         table.add_row(f"[bold]{label}[/bold]", *cells)
+    table.add_section()
+    per_token = [f.per_token for f in forwards]
+    table.add_row("forward FLOPs per token", *[human(v) if i == 0 else f"{human(v)} ({ratio(v, per_token[0])})"
+                                              for i, v in enumerate(per_token)])
+    table.add_row("  at sequence", *[f"{f.seq:,}" for f in forwards])
+    kv = [k.bytes_per_token for k in caches]
+    table.add_row(f"KV cache per token ({caches[0].dtype})",
+                  *[f"{v:,} B" if i == 0 else f"{v:,} B ({ratio(v, kv[0])})" for i, v in enumerate(kv)])
+    table.add_row("KV cache of one sequence", *[f"{human_bytes(k.bytes)} at {k.context:,}" for k in caches])
     notes = [UNITS_NOTE, "Highlighted architecture rows differ between the models.", first.convention[0].upper()
-             + first.convention[1:] + "."]
+             + first.convention[1:] + ".", f"FLOPs: {forwards[0].convention}; non-matmul estimates included."]
     return Group(table, Text("\n".join(notes), style="dim"))
 
 

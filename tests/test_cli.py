@@ -197,3 +197,13 @@ def test_memory_training_zero3_shards_states():
 def test_memory_table_labels_units():
     result = run("memory", "mistral-7b", "--units", "GB")
     assert result.exit_code == 0 and " GB" in result.output and "kv cache" in result.output
+
+
+def test_compare_flops_and_kv_rows():
+    doc = json.loads(run("compare", "llama2-70b", "llama3-70b", "--context", "4096", "--json").output)
+    first, second = doc["models"]
+    assert first["kv_cache"]["bytes_per_token"] == second["kv_cache"]["bytes_per_token"] == 327_680
+    assert first["kv_cache"]["bytes"] == 4096 * 327_680
+    assert first["flops_per_token"]["seq"] == 4096 and second["flops_per_token"]["seq"] == 8192
+    result = run("compare", "gpt2-small", "llama3-8b")
+    assert "KV cache per token" in result.output and "forward FLOPs per token" in result.output
