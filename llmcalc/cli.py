@@ -193,64 +193,137 @@ def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, 
 
 DTYPES = ["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
 
+MEMORY_OPTIONS = [
+    click.option("--mode", type=click.Choice(["inference", "training"]), default="inference", show_default=True),
+    click.option("--dtype", "weight_dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+                 help="Weights (int4: group-wise, one fp16 scale per 128 weights)."),
+    click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+                 help="KV cache elements."),
+    click.option("--context", type=click.IntRange(min=1), help="Tokens per sequence in the KV cache. "
+                 "Default: the model's context length."),
+    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Sequences served at once."),
+    click.option("--prefill-chunk", type=click.IntRange(min=1), help="Tokens per prefill step (default: --context)."),
+    click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True),
+    click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
+                 show_default=True),
+    click.option("--optimizer-bytes", type=float, help="Optimizer bytes per parameter, master weights included "
+                 "(overrides --optimizer; ZeRO's K)."),
+    click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="ZeRO stage."),
+    click.option("--dp", type=click.IntRange(min=1), default=1, show_default=True, help="Data-parallel degree."),
+    click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor-parallel degree."),
+    click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline-parallel degree."),
+    click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert-parallel degree."),
+    click.option("--sequence-parallel", is_flag=True, help="Megatron sequence parallelism (with --tp)."),
+    click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
+                 show_default=True),
+    click.option("--seq", type=click.IntRange(min=1), help="Training sequence length (default: the published "
+                 "pre-training context, else the context length)."),
+    click.option("--micro-batch", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option("--units", type=click.Choice(["GiB", "GB"]), default="GiB", show_default=True),
+]
+
+
+def memory_options(function):
+    for option in reversed(MEMORY_OPTIONS):
+        function = option(function)
+    return function
+
+
+def _memory_report(model, params, opts: dict, **overrides):
+    """The memory report of `model` under the command's options, some of them overridden."""
+    from .memory import inference_memory, model_states, training_memory
+
+    o = {**opts, **overrides}
+    context = o["context"] or model.context_length
+    if o["mode"] == "inference":
+        return inference_memory(model, params.total, context, o["batch"], o["weight_dtype"], o["kv_dtype"],
+                                o["prefill_chunk"], o["tp"])
+    states = model_states(o["weight_dtype"], o["grad_dtype"], o["optimizer"], o["optimizer_bytes"])
+    experts = sum(r.total for r in params.rows if r.component == "moe.experts")
+    return training_memory(model, params.total, experts, o["seq"] or model.training.context or context,
+                           o["micro_batch"], states, o["zero"], o["dp"], o["tp"], o["pp"], o["ep"],
+                           o["sequence_parallel"], o["recompute"])
+
 
 @cli.command()
 @click.argument("models", nargs=-1, required=True, metavar="MODEL...")
-@click.option("--mode", type=click.Choice(["inference", "training"]), default="inference", show_default=True)
-@click.option("--dtype", "weight_dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
-              help="Weights (int4: group-wise, one fp16 scale per 128 weights).")
-@click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True, help="KV cache elements.")
-@click.option("--context", type=click.IntRange(min=1), help="Tokens per sequence in the KV cache. "
-              "Default: the model's context length.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences served at once.")
-@click.option("--prefill-chunk", type=click.IntRange(min=1), help="Tokens per prefill step (default: --context).")
-@click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True)
-@click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
-              show_default=True)
-@click.option("--optimizer-bytes", type=float, help="Optimizer bytes per parameter, master weights included "
-              "(overrides --optimizer; ZeRO's K).")
-@click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="ZeRO stage.")
-@click.option("--dp", type=click.IntRange(min=1), default=1, show_default=True, help="Data-parallel degree.")
-@click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor-parallel degree.")
-@click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline-parallel degree.")
-@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert-parallel degree.")
-@click.option("--sequence-parallel", is_flag=True, help="Megatron sequence parallelism (with --tp).")
-@click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none", show_default=True)
-@click.option("--seq", type=click.IntRange(min=1), help="Training sequence length (default: the published "
-              "pre-training context, else the context length).")
-@click.option("--micro-batch", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--units", type=click.Choice(["GiB", "GB"]), default="GiB", show_default=True)
+@memory_options
 @json_option
-def memory(models: tuple[str, ...], mode: str, weight_dtype: str, kv_dtype: str, context: int | None, batch: int,
-           prefill_chunk: int | None, grad_dtype: str, optimizer: str, optimizer_bytes: float | None, zero: int,
-           dp: int, tp: int, pp: int, ep: int, sequence_parallel: bool, recompute: str, seq: int | None,
-           micro_batch: int, units: str, as_json: bool) -> None:
+def memory(models: tuple[str, ...], as_json: bool, **opts) -> None:
     """Memory for inference (weights, KV cache, activations) or training (model states, activations)."""
     from . import render
-    from .memory import inference_memory, kv_cache, model_states, training_memory
+    from .memory import kv_cache
 
     documents, renderables = [], []
     for model in _load(models):
         params = count_params(model)
-        length = context or model.context_length
-        cache = kv_cache(model, length, batch, kv_dtype)
-        if mode == "inference":
-            report = inference_memory(model, params.total, length, batch, weight_dtype, kv_dtype, prefill_chunk, tp)
-        else:
-            states = model_states(weight_dtype, grad_dtype, optimizer, optimizer_bytes)
-            experts = sum(r.total for r in params.rows if r.component == "moe.experts")
-            report = training_memory(model, params.total, experts, seq or model.training.context or length,
-                                     micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel, recompute)
+        report = _memory_report(model, params, opts)
+        cache = kv_cache(model, opts["context"] or model.context_length, opts["batch"], opts["kv_dtype"])
         if as_json:
             documents.append(render.memory_json(report, cache))
         else:
-            renderables.append(render.memory_table(report, units))
+            renderables.append(render.memory_table(report, opts["units"]))
     if as_json:
         _emit_json({"models": documents})
     else:
         console = _console()
         for item in renderables:
             console.print(item)
+
+
+@cli.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--gpu", "gpu_name", default="h100-80gb", show_default=True,
+              help="A preset from specs/hardware/gpus.yaml (a100-40gb, a100-80gb, h100-80gb, h200, b200, l40s, "
+                   "rtx-4090, mi300x).")
+@click.option("--gpu-mem", type=click.FloatRange(min=0, min_open=True), help="Memory of one GPU in GiB, for any "
+              "other card (overrides the preset's).")
+@click.option("--max-gpus", type=click.IntRange(min=1), default=4096, show_default=True)
+@memory_options
+@json_option
+def fit(model: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, as_json: bool, **opts) -> None:
+    """The fewest GPUs that hold MODEL under the options, and the largest batch (and context) that fits there.
+
+    Inference splits the model over N tensor-parallel GPUs (N a power of two). Training keeps --tp, --pp and
+    --zero and raises the data-parallel degree (which only helps with ZeRO).
+    """
+    from . import render
+    from .fit import find_gpu, fewest, largest, powers_of_two
+    from .memory import GIB
+
+    spec_model = spec.load(model)
+    params = count_params(spec_model)
+    gpu = find_gpu(gpu_name)
+    capacity = gpu_mem * GIB if gpu_mem else gpu.memory_bytes
+    result: dict = {"name": spec_model.name, "mode": opts["mode"], "gpu": gpu.key, "gpu_memory_bytes": capacity}
+    if opts["mode"] == "inference":
+        found = fewest(lambda n: _memory_report(spec_model, params, opts, tp=n), capacity, powers_of_two(max_gpus))
+        if found:
+            n = found.n_gpus
+            context = opts["context"] or spec_model.context_length
+            result["largest_batch"] = largest(lambda b: _memory_report(spec_model, params, opts, tp=n, batch=b),
+                                              capacity, 1 << 20)
+            result["largest_context"] = largest(
+                lambda c: _memory_report(spec_model, params, opts, tp=n, context=c, prefill_chunk=None), capacity,
+                spec_model.context_length)
+            result["context"] = context
+    else:
+        group = opts["tp"] * opts["pp"]
+        found = fewest(lambda dp: _memory_report(spec_model, params, opts, dp=dp), capacity,
+                       powers_of_two(max(max_gpus // group, 1)) if opts["zero"] else [opts["dp"]])
+        if found:
+            result["largest_micro_batch"] = largest(
+                lambda b: _memory_report(spec_model, params, opts, dp=found.settings["dp"], micro_batch=b),
+                capacity, 1 << 16)
+    result["fits"] = found is not None
+    result["fewest_gpus"] = found.n_gpus if found else None
+    result["per_gpu_bytes"] = found.per_gpu if found else None
+    result["settings"] = found.settings if found else None
+    if as_json:
+        _emit_json({"models": [result]})
+    else:
+        _console().print(render.fit_text(result, gpu, opts["units"]))
 
 
 @cli.command("verify")

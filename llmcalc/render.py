@@ -320,6 +320,25 @@ def _pf_days(value: float) -> str:
     return f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
 
 
+def fit_text(result: dict, gpu, unit: str = "GiB") -> Group:
+    capacity = human_bytes(result["gpu_memory_bytes"], unit)
+    head = f"{result['name']} ({result['mode']}) on {gpu.name} ({capacity} each)"
+    if not result["fits"]:
+        advice = ("raise --tp / --pp, or use --zero with data parallelism" if result["mode"] == "training"
+                  else "try a smaller --dtype, --context or --batch")
+        return Group(Text(head, style="bold"), Text(f"Does not fit within --max-gpus; {advice}.", style="bold red"))
+    lines = [f"Fewest GPUs: {result['fewest_gpus']} ({human_bytes(result['per_gpu_bytes'], unit)} used per GPU)."]
+    if result["mode"] == "inference":
+        lines.append(f"On {result['fewest_gpus']}: largest batch at {result['context']:,} tokens: "
+                     f"{result['largest_batch']:,}; largest context at batch {result['settings']['batch']}: "
+                     f"{result['largest_context']:,} tokens (at most the model's context length).")
+    else:
+        lines.append(f"On {result['fewest_gpus']}: largest micro-batch {result['largest_micro_batch']:,}.")
+    settings = ", ".join(f"{k} {v}" for k, v in result["settings"].items())
+    return Group(Text(head, style="bold"), Text("\n".join(lines)), Text(f"Settings: {settings}.", style="dim"),
+                 Text(f"GPU memory from {gpu.source}.", style="dim"))
+
+
 def list_table(counts: list[ParamCount]) -> Table:
     table = _table("Built-in models", [("name", "left"), ("family", "left"), ("params", "right"),
                                        ("active", "right"), ("context", "right"), ("model", "left")])

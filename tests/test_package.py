@@ -17,9 +17,10 @@ def test_wheel_contains_every_spec(tmp_path):
     builders = pytest.importorskip("hatchling.builders.wheel")
     wheel = next(iter(builders.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])))
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = {Path(n).name for n in names if n.startswith("llmcalc/specs/") and n.endswith(".yaml")}
-    in_repo = {p.name for p in (ROOT / "specs").glob("*.yaml")}
-    assert in_repo and shipped == in_repo
+    prefix = "llmcalc/specs/"
+    shipped = {n[len(prefix):] for n in names if n.startswith(prefix) and n.endswith(".yaml")}
+    in_repo = {p.relative_to(ROOT / "specs").as_posix() for p in (ROOT / "specs").rglob("*.yaml")}
+    assert in_repo and shipped == in_repo and "hardware/gpus.yaml" in shipped
     assert "llmcalc/specs/README.md" in names
     assert "llmcalc/cli.py" in names
 

@@ -1,0 +1,77 @@
+"""`llmcalc fit` and the GPU presets: the answers are the edges where memory stops fitting."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import llmcalc
+from llmcalc.cli import cli
+from llmcalc.fit import load_gpus
+from llmcalc.memory import GIB, inference_memory
+
+
+def fit(*args):
+    result = CliRunner().invoke(cli, ["fit", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["models"][0]
+
+
+def test_presets_have_sources_and_sane_values():
+    gpus = load_gpus()
+    assert {"a100-40gb", "a100-80gb", "h100-80gb", "h200", "b200", "l40s", "rtx-4090", "mi300x"} <= set(gpus)
+    for gpu in gpus.values():
+        assert gpu.source and gpu.memory_bytes >= 24 * GIB and gpu.bf16_flops >= 1e14
+    assert gpus["h100-80gb"].bf16_flops == 989.4e12  # NVIDIA H100 datasheet: 1,979 TFLOPS with sparsity / 2
+    assert gpus["a100-80gb"].bf16_flops == 312e12     # NVIDIA A100 datasheet
+
+
+def test_inference_fewest_gpus_is_the_edge():
+    model = llmcalc.load("llama3-70b")
+    total = llmcalc.count_params(model).total
+    result = fit("llama3-70b", "--gpu", "h100-80gb", "--context", "8192")
+    n = result["fewest_gpus"]
+    capacity = 80 * GIB
+    assert inference_memory(model, total, 8192, tp=n).per_gpu <= capacity
+    assert inference_memory(model, total, 8192, tp=n // 2).per_gpu > capacity
+    assert n == 2  # 141 GB of bf16 weights do not fit one 80 GiB card
+
+
+def test_largest_batch_is_the_edge():
+    model = llmcalc.load("llama3-8b")
+    total = llmcalc.count_params(model).total
+    result = fit("llama3-8b", "--gpu", "l40s", "--context", "8192")
+    n, batch = result["fewest_gpus"], result["largest_batch"]
+    assert n == 1 and batch >= 1
+    assert inference_memory(model, total, 8192, batch, tp=n).per_gpu <= 48 * GIB
+    assert inference_memory(model, total, 8192, batch + 1, tp=n).per_gpu > 48 * GIB
+
+
+def test_gpu_mem_override():
+    small = fit("llama3-8b", "--gpu-mem", "8", "--dtype", "int4", "--context", "1024")
+    assert small["gpu_memory_bytes"] == 8 * GIB and small["fewest_gpus"] == 1
+
+
+def test_training_with_zero_raises_data_parallelism():
+    result = fit("llama3-8b", "--mode", "training", "--zero", "3", "--recompute", "full", "--seq", "4096")
+    assert result["fits"] and result["settings"]["zero"] == 3
+    assert result["fewest_gpus"] == result["settings"]["dp"] > 1
+    assert result["largest_micro_batch"] >= 1
+
+
+def test_training_that_cannot_fit_says_so():
+    result = fit("llama3-70b", "--mode", "training", "--zero", "0")
+    assert result["fits"] is False and result["fewest_gpus"] is None
+
+
+def test_unknown_gpu():
+    result = CliRunner().invoke(cli, ["fit", "gpt2-small", "--gpu", "h10"])
+    assert result.exit_code == 2 and "h100-80gb" in result.output
+
+
+@pytest.mark.parametrize("gpu", ["a100-40gb", "mi300x"])
+def test_fit_table(gpu):
+    result = CliRunner().invoke(cli, ["fit", "mistral-7b", "--gpu", gpu])
+    assert result.exit_code == 0 and "Fewest GPUs" in result.output
