@@ -169,7 +169,7 @@ def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, 
             params = count_params(model)
             compute = training_compute(model, params.active, length, train_tokens, attention, recompute)
             if tokens_per_second is not None:
-                attention_width = sum(g.count * g.layer.attention.n_heads * g.layer.attention.d_head
+                attention_width = sum(g.count * g.layer.attention.n_heads * g.layer.attention.qk_head_dim
                                       for g in model.groups)
                 palm = palm_flops_per_token(params.active, 1, 1, attention_width, length)
                 utilisation = {
@@ -203,6 +203,8 @@ MEMORY_OPTIONS = [
                  "Default: the model's context length."),
     click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
                  help="Sequences served at once."),
+    click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
+                 help="What an MLA model caches: its latent (serving engines) or per-head K and V (HF reference)."),
     click.option("--prefill-chunk", type=click.IntRange(min=1), help="Tokens per prefill step (default: --context)."),
     click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True),
     click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
@@ -238,7 +240,7 @@ def _memory_report(model, params, opts: dict, **overrides):
     context = o["context"] or model.context_length
     if o["mode"] == "inference":
         return inference_memory(model, params.total, context, o["batch"], o["weight_dtype"], o["kv_dtype"],
-                                o["prefill_chunk"], o["tp"])
+                                o["prefill_chunk"], o["tp"], o["mla_cache"])
     states = model_states(o["weight_dtype"], o["grad_dtype"], o["optimizer"], o["optimizer_bytes"])
     experts = sum(r.total for r in params.rows if r.component == "moe.experts")
     return training_memory(model, params.total, experts, o["seq"] or model.training.context or context,
@@ -259,7 +261,8 @@ def memory(models: tuple[str, ...], as_json: bool, **opts) -> None:
     for model in _load(models):
         params = count_params(model)
         report = _memory_report(model, params, opts)
-        cache = kv_cache(model, opts["context"] or model.context_length, opts["batch"], opts["kv_dtype"])
+        cache = kv_cache(model, opts["context"] or model.context_length, opts["batch"], opts["kv_dtype"],
+                         opts["mla_cache"])
         if as_json:
             documents.append(render.memory_json(report, cache))
         else:

@@ -14,6 +14,12 @@ COMPONENT_LABELS = {
     "attn.v": "attention v",
     "attn.o": "attention o",
     "attn.bias": "attention biases",
+    "attn.q_a": "attention q down (MLA)",
+    "attn.q_norm": "attention q norm (MLA)",
+    "attn.q_b": "attention q up (MLA)",
+    "attn.kv_a": "attention kv down + rope key (MLA)",
+    "attn.kv_norm": "attention kv norm (MLA)",
+    "attn.kv_b": "attention kv up (MLA)",
     "norm.pre_attn": "norm before attention",
     "norm.post_attn": "norm after attention",
     "norm.pre_mlp": "norm before MLP",
@@ -70,6 +76,8 @@ def _attention(layer: Layer) -> str:
 
 def _heads(layer: Layer) -> str:
     att = layer.attention
+    if att.mla:
+        return f"{att.n_heads} / latent {att.mla.kv_lora_rank} / {att.qk_head_dim} (v {att.v_head_dim})"
     return f"{att.n_heads} / {att.n_kv_heads} / {att.d_head}"
 
 

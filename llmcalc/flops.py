@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
+from .params import mla_projections
 
 ATTENTION_CONVENTIONS = {
     "causal": "causal: each query sees its prefix, S(S+1)/2 pairs (and only the last W keys on sliding-window "
@@ -54,12 +55,12 @@ def _prefix_sum(n: int, window: int | None) -> int:
 
 def attention_scores(pairs: int, attention: Attention) -> int:
     """Q K^T: d_head multiply-adds per head per query-key pair (Vaswani et al. 2017, eq. 1)."""
-    return 2 * pairs * attention.n_heads * attention.d_head
+    return 2 * pairs * attention.n_heads * attention.qk_head_dim
 
 
 def attention_values(pairs: int, attention: Attention) -> int:
     """softmax(...) V: d_head multiply-adds per head per pair (Vaswani et al. 2017, eq. 1)."""
-    return 2 * pairs * attention.n_heads * attention.d_head
+    return 2 * pairs * attention.n_heads * attention.v_head_dim
 
 
 def softmax(pairs: int, attention: Attention) -> int:
@@ -153,14 +154,23 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     bias_adds = queries * ((q_width if att.bias_q else 0) + (kv_width if att.bias_k else 0)
                            + (kv_width if att.bias_v else 0) + (d_model if att.bias_o else 0))
     n_norms = {"pre": 2, "post": 2, "sandwich": 4}[norm.placement]
-    rows = [
-        ("attn.q", linear(queries, d_model, q_width), 0),
-        ("attn.k", linear(queries, d_model, kv_width), 0),
-        ("attn.v", linear(queries, d_model, kv_width), 0),
+    if att.mla:
+        # Every MLA weight is one matmul per token (the naive, decompressing form of HF's reference code);
+        # its two RMSNorms are non-matmul.
+        projections = [(name, 2 * queries * size, 0) if not name.endswith("_norm")
+                       else (name, 0, queries * size * NORM_PER_ELEMENT["rmsnorm"])
+                       for name, size in mla_projections(att, d_model)]
+    else:
+        projections = [
+            ("attn.q", linear(queries, d_model, q_width), 0),
+            ("attn.k", linear(queries, d_model, kv_width), 0),
+            ("attn.v", linear(queries, d_model, kv_width), 0),
+            ("attn.o", linear(queries, q_width, d_model), 0),
+        ]
+    rows = projections + [
         ("attn.scores", attention_scores(pairs, att), 0),
         ("attn.softmax", 0, softmax(pairs, att)),
         ("attn.values", attention_values(pairs, att), 0),
-        ("attn.o", linear(queries, q_width, d_model), 0),
         ("attn.bias", 0, bias_adds),
         ("norms", 0, n_norms * norm_flops(queries, norm, d_model)),
         ("residual", 0, 2 * queries * d_model),
@@ -286,7 +296,7 @@ class TrainingCompute:
     def palm(self) -> float:
         """(6N + 12 L H Q T) D, PaLM App. B, with the model's own heads, head size and seq."""
         model = self.forward.model
-        attention = sum(g.count * g.layer.attention.n_heads * g.layer.attention.d_head for g in model.groups)
+        attention = sum(g.count * g.layer.attention.n_heads * g.layer.attention.qk_head_dim for g in model.groups)
         return (6 * self.n_params + 12 * attention * self.forward.seq) * self.tokens
 
 

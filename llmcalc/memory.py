@@ -28,9 +28,22 @@ def _bytes(elements: int, bits: int) -> int:
 # ----------------------------------------------------------------------------------- KV cache
 
 
-def kv_elements_per_token(attention: Attention) -> int:
-    """K and V of one token in one layer: 2 x n_kv_heads x d_head (GQA, Ainslie et al. 2023; MQA, Shazeer 2019)."""
-    return 2 * attention.n_kv_heads * attention.d_head
+MLA_CACHES = {
+    "latent": "MLA caches its compressed latent and RoPE key, kv_lora_rank + qk_rope_head_dim per layer "
+              "(DeepSeek-V2 Table 1; what serving engines store)",
+    "decompressed": "MLA caches per-head K (nope + rope) and V, as the Hugging Face reference code does",
+}
+
+
+def kv_elements_per_token(attention: Attention, mla_cache: str = "latent") -> int:
+    """K and V of one token in one layer: 2 x n_kv_heads x d_head (GQA, Ainslie et al. 2023; MQA, Shazeer 2019);
+    MLA: the latent kv_lora_rank + qk_rope_head_dim (DeepSeek-V2 Table 1), or per-head K and V decompressed."""
+    mla = attention.mla
+    if mla is None:
+        return 2 * attention.n_kv_heads * attention.d_head
+    if mla_cache == "decompressed":
+        return attention.n_heads * (mla.qk_head_dim + mla.v_head_dim)
+    return mla.kv_lora_rank + mla.qk_rope_head_dim
 
 
 def cached_tokens(context: int, attention: Attention) -> int:
@@ -55,6 +68,7 @@ class KVCache:
     context: int
     batch: int
     dtype: str
+    mla_cache: str = "latent"
 
     @property
     def elements_per_token(self) -> int:
@@ -74,11 +88,12 @@ class KVCache:
         return _bytes(self.elements, DTYPE_BITS[self.dtype])
 
 
-def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16") -> KVCache:
+def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16",
+             mla_cache: str = "latent") -> KVCache:
     """KV cache of every layer group at `context` tokens and `batch` sequences."""
-    groups = tuple(KVGroup(g.name, g.count, kv_elements_per_token(g.layer.attention),
+    groups = tuple(KVGroup(g.name, g.count, kv_elements_per_token(g.layer.attention, mla_cache),
                            cached_tokens(context, g.layer.attention)) for g in model.groups)
-    return KVCache(model, groups, context, batch, dtype)
+    return KVCache(model, groups, context, batch, dtype, mla_cache)
 
 
 # ------------------------------------------------------------------------------------ weights
@@ -200,10 +215,11 @@ def _activation_dtype(weight_dtype: str) -> str:
 
 
 def inference_memory(model: ModelSpec, n_params: int, context: int, batch: int = 1, weight_dtype: str = "bf16",
-                     kv_dtype: str = "bf16", prefill_chunk: int | None = None, tp: int = 1) -> MemoryReport:
+                     kv_dtype: str = "bf16", prefill_chunk: int | None = None, tp: int = 1,
+                     mla_cache: str = "latent") -> MemoryReport:
     """Weights, KV cache and an activation working set for serving, split over `tp` tensor-parallel GPUs."""
     weights, scales = weight_bytes(n_params, weight_dtype)
-    cache = kv_cache(model, context, batch, kv_dtype)
+    cache = kv_cache(model, context, batch, kv_dtype, mla_cache)
     kv_heads = min(g.layer.attention.n_kv_heads for g in model.groups)
     kv_shards = min(tp, kv_heads)  # past n_kv_heads ranks, K/V heads are replicated, not split further
     chunk = min(prefill_chunk or context, context)
@@ -221,16 +237,18 @@ def inference_memory(model: ModelSpec, n_params: int, context: int, batch: int =
     )
     settings = {"weight_dtype": weight_dtype, "kv_dtype": kv_dtype, "context": context, "batch": batch,
                 "prefill_chunk": chunk, "tp": tp}
+    if any(g.layer.attention.mla for g in model.groups):
+        settings["mla_cache"] = mla_cache
     return MemoryReport(model, "inference", parts, tp, settings)
 
 
 def _live_elements(layer, d_model: int) -> int:
     """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    qkv = (att.n_heads + 2 * att.n_kv_heads) * att.d_head
+    qkv = att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim)
     d_ff = moe.d_ff if moe else mlp.d_ff
     inner = (2 if mlp.gated else 1) * d_ff * (moe.top_k if moe else 1)
-    return 2 * d_model + qkv + att.n_heads * att.d_head + inner
+    return 2 * d_model + qkv + att.n_heads * att.v_head_dim + inner
 
 
 def training_memory(model: ModelSpec, n_params: int, expert_params: int, seq: int, micro_batch: int = 1,

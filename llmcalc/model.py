@@ -18,8 +18,24 @@ POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "none")
 
 
 @dataclass(frozen=True)
+class MLA:
+    """Multi-head latent attention (DeepSeek-V2, Liu et al. 2024, sec. 2.1): K and V decompressed from a
+    shared latent of kv_lora_rank, plus a decoupled RoPE key of qk_rope_head_dim; q optionally low-rank."""
+
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+    q_lora_rank: int | None = None
+
+    @property
+    def qk_head_dim(self) -> int:
+        return self.qk_nope_head_dim + self.qk_rope_head_dim
+
+
+@dataclass(frozen=True)
 class Attention:
-    """Self-attention of one layer: query heads, key/value heads, head size, biases, window."""
+    """Self-attention of one layer: query heads, key/value heads, head size, biases, window (and MLA)."""
 
     n_heads: int
     n_kv_heads: int
@@ -29,10 +45,22 @@ class Attention:
     bias_v: bool = False
     bias_o: bool = False
     sliding_window: int | None = None
+    mla: MLA | None = None
+
+    @property
+    def qk_head_dim(self) -> int:
+        """Size of one head's query and key (what a score's dot product runs over)."""
+        return self.mla.qk_head_dim if self.mla else self.d_head
+
+    @property
+    def v_head_dim(self) -> int:
+        return self.mla.v_head_dim if self.mla else self.d_head
 
     @property
     def kind(self) -> str:
-        """MHA (one K/V head per query head), MQA (one K/V head) or GQA (in between)."""
+        """MLA, MHA (one K/V head per query head), MQA (one K/V head) or GQA (in between)."""
+        if self.mla:
+            return "MLA"
         if self.n_kv_heads == self.n_heads:
             return "MHA"
         if self.n_kv_heads == 1:

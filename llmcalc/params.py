@@ -55,6 +55,24 @@ def attention_bias(attention: Attention, d_model: int) -> int:
     return q + (kv if attention.bias_k else 0) + (kv if attention.bias_v else 0) + (d_model if attention.bias_o else 0)
 
 
+def mla_projections(attention: Attention, d_model: int) -> list[tuple[str, int]]:
+    """MLA weights (DeepSeek-V2 sec. 2.1; HF DeepseekV3Attention): low-rank q (q_a, its RMSNorm, q_b) or a full
+    q projection; kv_a to the latent plus the RoPE key, its RMSNorm; kv_b up to per-head K (nope) and V; o."""
+    mla, heads = attention.mla, attention.n_heads
+    q_out = heads * mla.qk_head_dim
+    if mla.q_lora_rank:
+        q = [("attn.q_a", d_model * mla.q_lora_rank), ("attn.q_norm", mla.q_lora_rank),
+             ("attn.q_b", mla.q_lora_rank * q_out)]
+    else:
+        q = [("attn.q", d_model * q_out)]
+    return q + [
+        ("attn.kv_a", d_model * (mla.kv_lora_rank + mla.qk_rope_head_dim)),
+        ("attn.kv_norm", mla.kv_lora_rank),
+        ("attn.kv_b", mla.kv_lora_rank * heads * (mla.qk_nope_head_dim + mla.v_head_dim)),
+        ("attn.o", heads * mla.v_head_dim * d_model),
+    ]
+
+
 def mlp_matrix(d_model: int, d_ff: int) -> int:
     """One MLP matrix d x d_ff: up, gate (GLU variants, Shazeer 2020 eq. 6) or down."""
     return d_model * d_ff
@@ -163,14 +181,17 @@ def _norm_rows(norm: Norm, d_model: int) -> list[tuple[str, int]]:
 def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, int]]:
     """(component, params, active params) of one layer; zero-sized components are left out."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    kv = attention_kv(att, d_model)
-    rows = [
-        ("attn.q", attention_q(att, d_model)),
-        ("attn.k", kv),
-        ("attn.v", kv),
-        ("attn.o", attention_o(att, d_model)),
-        ("attn.bias", attention_bias(att, d_model)),
-    ]
+    if att.mla:
+        rows = mla_projections(att, d_model)
+    else:
+        kv = attention_kv(att, d_model)
+        rows = [
+            ("attn.q", attention_q(att, d_model)),
+            ("attn.k", kv),
+            ("attn.v", kv),
+            ("attn.o", attention_o(att, d_model)),
+            ("attn.bias", attention_bias(att, d_model)),
+        ]
     rows += _norm_rows(norm, d_model)
     out = [(name, n, n) for name, n in rows]
     if moe is None:

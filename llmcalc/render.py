@@ -111,7 +111,7 @@ def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
                   for p in report.parts],
         "weights": {"bytes": parts["weights"].bytes, "per_gpu": parts["weights"].per_gpu},
         "kv_cache": {"bytes": cache.bytes, "bytes_per_token": cache.bytes_per_token, "dtype": cache.dtype,
-                     "context": cache.context, "batch": cache.batch},
+                     "context": cache.context, "batch": cache.batch, "mla_cache": cache.mla_cache},
         "total": {"bytes": report.total, "per_gpu": report.per_gpu},
         "units": {"GB": 10**9, "GiB": 2**30},
     }

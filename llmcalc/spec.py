@@ -20,6 +20,7 @@ from .model import (
     NORM_KINDS,
     NORM_PLACEMENTS,
     POSITIONS,
+    MLA,
     MLP,
     Attention,
     Layer,
@@ -39,7 +40,8 @@ TOP_KEYS = (
     "vocab_size", "d_model", "n_layers", "context_length", "position", "tied_embeddings",
     "attention", "mlp", "moe", "norm", "layers", "training", "published",
 )
-ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "sliding_window")
+ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "sliding_window", "mla")
+MLA_KEYS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
 MLP_KEYS = ("activation", "d_ff", "bias")
 MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "shared_gate", "router_bias")
@@ -423,6 +425,8 @@ class _Builder:
 
     def _attention(self, node: _Node, d_model: int) -> Attention:
         node.check_keys(ATTENTION_KEYS)
+        if node.has("mla"):
+            return self._mla_attention(node)
         n_heads = node.integer("n_heads")
         n_kv_heads = node.integer("n_kv_heads", n_heads)
         if n_heads % n_kv_heads:
@@ -445,6 +449,21 @@ class _Builder:
             q, k, v, o = (sub.boolean(key, False) for key in ATTENTION_BIAS_KEYS)
         window = node.integer("sliding_window", None)
         return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window)
+
+    def _mla_attention(self, node: _Node) -> Attention:
+        """MLA: every head has its own K and V, decompressed from the latent, so n_kv_heads = n_heads."""
+        for key in ("n_kv_heads", "d_head", "bias"):
+            if node.has(key):
+                raise node.error(key, "not used with mla (head sizes are mla.qk_nope_head_dim + qk_rope_head_dim "
+                                 "and mla.v_head_dim); allowed with mla: n_heads, sliding_window, mla")
+        n_heads = node.integer("n_heads")
+        sub = node.mapping("mla")
+        sub.check_keys(MLA_KEYS)
+        mla = MLA(kv_lora_rank=sub.integer("kv_lora_rank"), qk_nope_head_dim=sub.integer("qk_nope_head_dim"),
+                  qk_rope_head_dim=sub.integer("qk_rope_head_dim"), v_head_dim=sub.integer("v_head_dim"),
+                  q_lora_rank=sub.integer("q_lora_rank", None))
+        return Attention(n_heads, n_heads, mla.qk_head_dim, sliding_window=node.integer("sliding_window", None),
+                         mla=mla)
 
     def _mlp(self, node: _Node) -> MLP:
         node.check_keys(MLP_KEYS)

@@ -207,3 +207,14 @@ def test_compare_flops_and_kv_rows():
     assert first["flops_per_token"]["seq"] == 4096 and second["flops_per_token"]["seq"] == 8192
     result = run("compare", "gpt2-small", "llama3-8b")
     assert "KV cache per token" in result.output and "forward FLOPs per token" in result.output
+
+
+def test_memory_mla_cache_option(tmp_path):
+    from test_kv_cache import DEEPSEEK_V3_MLA
+
+    path = tmp_path / "dsv3-attention.yaml"
+    path.write_text(DEEPSEEK_V3_MLA)
+    latent = json.loads(run("memory", str(path), "--context", "10", "--json").output)["models"][0]
+    full = json.loads(run("memory", str(path), "--context", "10", "--mla-cache", "decompressed", "--json").output)
+    assert latent["kv_cache"]["bytes_per_token"] == 70_272
+    assert full["models"][0]["kv_cache"]["bytes_per_token"] == 61 * 128 * 320 * 2

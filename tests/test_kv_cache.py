@@ -51,3 +51,51 @@ def test_gqa_with_all_kv_heads_equals_mha(write_spec):
     mha = llmcalc.load(str(write_spec("mha", MINIMAL)))
     gqa = llmcalc.load(str(write_spec("gqa", MINIMAL.replace("{n_heads: 4}", "{n_heads: 4, n_kv_heads: 4}"))))
     assert kv_cache(mha, 77).bytes == kv_cache(gqa, 77).bytes
+
+
+DEEPSEEK_V3_MLA = """
+vocab_size: 129280
+d_model: 7168
+n_layers: 61
+context_length: 163840
+position: rope
+norm: {kind: rmsnorm}
+attention:
+  n_heads: 128
+  mla: {q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128}
+mlp: {activation: swiglu, d_ff: 18432}
+"""
+
+
+def test_mla_cache_deepseek_v3(write_spec):
+    # "Insights into DeepSeek-V3" (ISCA 2025) Table 1: 70.272 KB per token in BF16 = 61 x (512 + 64) x 2.
+    model = llmcalc.load(str(write_spec("dsv3-attention", DEEPSEEK_V3_MLA)))
+    assert kv_cache(model, 1).bytes_per_token == 70_272
+    # The decompressed per-head cache of the Hugging Face reference code: 128 heads x (192 + 128) per layer.
+    assert kv_cache(model, 1, mla_cache="decompressed").elements_per_token == 61 * 128 * (192 + 128)
+
+
+def test_mla_cache_deepseek_v2_elements(write_spec):
+    # DeepSeek-V2 sec. 3.1.2 / Table 9: 60 layers x (512 + 64) = 34,560 elements per token ("34.6K").
+    v2 = DEEPSEEK_V3_MLA.replace("n_layers: 61", "n_layers: 60").replace("d_model: 7168", "d_model: 5120")
+    model = llmcalc.load(str(write_spec("dsv2-attention", v2)))
+    assert kv_cache(model, 1).elements_per_token == 34_560
+
+
+def test_mla_attention_parameters(write_spec):
+    # DeepSeek-V3's MLA holds 187,107,328 parameters per layer (reference computation from its config,
+    # equal to the Hugging Face DeepseekV3Attention module).
+    from llmcalc.params import count_params
+
+    model = llmcalc.load(str(write_spec("dsv3-attention", DEEPSEEK_V3_MLA)))
+    rows = [r for r in count_params(model).rows if r.group and r.component.startswith("attn.")]
+    assert sum(r.per_layer for r in rows) == 187_107_328
+    assert model.layers[0].attention.kind == "MLA"
+
+
+def test_mla_rejects_gqa_keys(write_spec):
+    from llmcalc.errors import SpecError
+
+    bad = DEEPSEEK_V3_MLA.replace("n_heads: 128\n", "n_heads: 128\n  n_kv_heads: 8\n")
+    with pytest.raises(SpecError, match="not used with mla"):
+        llmcalc.load(str(write_spec("bad-mla", bad)))

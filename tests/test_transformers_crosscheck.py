@@ -34,6 +34,16 @@ def hf_config(model: ModelSpec):
             assert mlp.d_ff == 4 * model.d_model  # openai-gpt has no n_inner
             return transformers.OpenAIGPTConfig(**common)
         return transformers.GPT2Config(n_inner=mlp.d_ff, **common)
+    if att.mla:
+        mla = att.mla
+        assert moe is None, "MLA + MoE is translated with the DeepSeek specs"
+        return transformers.DeepseekV3Config(
+            vocab_size=model.vocab_size, hidden_size=model.d_model, num_hidden_layers=model.n_layers,
+            num_attention_heads=att.n_heads, num_key_value_heads=att.n_heads, q_lora_rank=mla.q_lora_rank,
+            kv_lora_rank=mla.kv_lora_rank, qk_nope_head_dim=mla.qk_nope_head_dim,
+            qk_rope_head_dim=mla.qk_rope_head_dim, v_head_dim=mla.v_head_dim, intermediate_size=mlp.d_ff,
+            first_k_dense_replace=model.n_layers, max_position_embeddings=model.context_length,
+            tie_word_embeddings=model.tied_embeddings, rope_scaling=None)
     common = dict(
         vocab_size=model.vocab_size, hidden_size=model.d_model, num_hidden_layers=model.n_layers,
         num_attention_heads=att.n_heads, num_key_value_heads=att.n_kv_heads, head_dim=att.d_head,
@@ -88,10 +98,15 @@ def random_spec(rng: random.Random, kind: str) -> str:
     if kind == "mixtral":
         n_experts = rng.randint(1, 8)
         text += f"moe: {{n_experts: {n_experts}, top_k: {rng.randint(1, n_experts)}}}\n"
+    if kind == "mla":
+        q_lora = f"q_lora_rank: {rng.randint(4, 40)}, " if rng.random() < 0.5 else ""
+        mla = (f"{{{q_lora}kv_lora_rank: {rng.randint(4, 40)}, qk_nope_head_dim: {rng.choice([4, 8, 16])}, "
+               f"qk_rope_head_dim: {rng.choice([2, 4, 8])}, v_head_dim: {rng.choice([4, 8, 12])}}}")
+        text = text.replace(f"n_kv_heads: {n_kv}, d_head: {d_head}", f"mla: {mla}")
     return text
 
 
-@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral"])
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral", "mla"])
 def test_random_configs_match_transformers(kind, tmp_path):
     rng = random.Random(f"llmcalc-{kind}")
     for case in range(15):
@@ -116,7 +131,7 @@ def hf_forward_flops(config, seq: int) -> int:
     return counter.get_total_flops()
 
 
-@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral"])
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral", "mla"])
 def test_forward_matmul_flops_match_flop_counter(kind, tmp_path):
     # Eager attention computes every S x S score, so the comparison is under --attention full.
     rng = random.Random(f"llmcalc-flops-{kind}")
