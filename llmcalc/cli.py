@@ -283,9 +283,12 @@ def memory(models: tuple[str, ...], as_json: bool, **opts) -> None:
 @click.option("--gpu-mem", type=click.FloatRange(min=0, min_open=True), help="Memory of one GPU in GiB, for any "
               "other card (overrides the preset's).")
 @click.option("--max-gpus", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--n-gpus", type=click.IntRange(min=1), help="Inference: find the largest batch and context on this "
+              "many GPUs instead of on the fewest that fit.")
 @memory_options
 @json_option
-def fit(model: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, as_json: bool, **opts) -> None:
+def fit(model: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, n_gpus: int | None, as_json: bool,
+        **opts) -> None:
     """The fewest GPUs that hold MODEL under the options, and the largest batch (and context) that fits there.
 
     Inference splits the model over N tensor-parallel GPUs (N a power of two). Training keeps --tp, --pp and
@@ -302,27 +305,31 @@ def fit(model: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, as_json
     result: dict = {"name": spec_model.name, "mode": opts["mode"], "gpu": gpu.key, "gpu_memory_bytes": capacity}
     if opts["mode"] == "inference":
         found = fewest(lambda n: _memory_report(spec_model, params, opts, tp=n), capacity, powers_of_two(max_gpus))
-        if found:
-            n = found.n_gpus
-            context = opts["context"] or spec_model.context_length
+        result["fewest_gpus"] = found.n_gpus if found else None
+        chosen = _memory_report(spec_model, params, opts, tp=n_gpus) if n_gpus else found
+        if chosen is not None and chosen.per_gpu <= capacity:
+            n = chosen.n_gpus
             result["largest_batch"] = largest(lambda b: _memory_report(spec_model, params, opts, tp=n, batch=b),
                                               capacity, 1 << 20)
             result["largest_context"] = largest(
                 lambda c: _memory_report(spec_model, params, opts, tp=n, context=c, prefill_chunk=None), capacity,
                 spec_model.context_length)
-            result["context"] = context
+            result["context"] = opts["context"] or spec_model.context_length
+        else:
+            chosen = None
     else:
         group = opts["tp"] * opts["pp"]
-        found = fewest(lambda dp: _memory_report(spec_model, params, opts, dp=dp), capacity,
-                       powers_of_two(max(max_gpus // group, 1)) if opts["zero"] else [opts["dp"]])
-        if found:
+        chosen = fewest(lambda dp: _memory_report(spec_model, params, opts, dp=dp), capacity,
+                        powers_of_two(max(max_gpus // group, 1)) if opts["zero"] else [opts["dp"]])
+        result["fewest_gpus"] = chosen.n_gpus if chosen else None
+        if chosen:
             result["largest_micro_batch"] = largest(
-                lambda b: _memory_report(spec_model, params, opts, dp=found.settings["dp"], micro_batch=b),
+                lambda b: _memory_report(spec_model, params, opts, dp=chosen.settings["dp"], micro_batch=b),
                 capacity, 1 << 16)
-    result["fits"] = found is not None
-    result["fewest_gpus"] = found.n_gpus if found else None
-    result["per_gpu_bytes"] = found.per_gpu if found else None
-    result["settings"] = found.settings if found else None
+    result["fits"] = chosen is not None
+    result["n_gpus"] = chosen.n_gpus if chosen else None
+    result["per_gpu_bytes"] = chosen.per_gpu if chosen else None
+    result["settings"] = chosen.settings if chosen else None
     if as_json:
         _emit_json({"models": [result]})
     else:

@@ -12,7 +12,7 @@ from rich.text import Text
 from .describe import COMPONENT_LABELS, architecture
 from .model import ModelSpec
 from .flops import PF_DAY, FlopCount, FlopRow, TrainingCompute
-from .memory import KVCache, MemoryReport, human_bytes
+from .memory import DTYPE_BITS, KVCache, MemoryReport, human_bytes
 from .params import ParamCount, ParamRow
 from .units import exact, human, index_ranges, percent, ratio
 from .verify import Check
@@ -111,7 +111,10 @@ def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
                   for p in report.parts],
         "weights": {"bytes": parts["weights"].bytes, "per_gpu": parts["weights"].per_gpu},
         "kv_cache": {"bytes": cache.bytes, "bytes_per_token": cache.bytes_per_token, "dtype": cache.dtype,
-                     "context": cache.context, "batch": cache.batch, "mla_cache": cache.mla_cache},
+                     "context": cache.context, "batch": cache.batch, "mla_cache": cache.mla_cache,
+                     "groups": [{"name": g.name, "n_layers": g.n_layers,
+                                 "bytes_per_token_per_layer": g.elements_per_token * DTYPE_BITS[cache.dtype] / 8,
+                                 "cached_tokens": g.cached_tokens} for g in cache.groups]},
         "total": {"bytes": report.total, "per_gpu": report.per_gpu},
         "units": {"GB": 10**9, "GiB": 2**30},
     }
@@ -324,16 +327,22 @@ def fit_text(result: dict, gpu, unit: str = "GiB") -> Group:
     capacity = human_bytes(result["gpu_memory_bytes"], unit)
     head = f"{result['name']} ({result['mode']}) on {gpu.name} ({capacity} each)"
     if not result["fits"]:
+        if result.get("fewest_gpus"):
+            return Group(Text(head, style="bold"), Text(
+                f"Does not fit on the GPUs asked for; the fewest that hold it: {result['fewest_gpus']}.",
+                style="bold red"))
         advice = ("raise --tp / --pp, or use --zero with data parallelism" if result["mode"] == "training"
                   else "try a smaller --dtype, --context or --batch")
         return Group(Text(head, style="bold"), Text(f"Does not fit within --max-gpus; {advice}.", style="bold red"))
-    lines = [f"Fewest GPUs: {result['fewest_gpus']} ({human_bytes(result['per_gpu_bytes'], unit)} used per GPU)."]
+    n = result["n_gpus"]
+    lines = [f"Fewest GPUs: {result['fewest_gpus']}."]
+    lines.append(f"On {n}: {human_bytes(result['per_gpu_bytes'], unit)} used per GPU.")
     if result["mode"] == "inference":
-        lines.append(f"On {result['fewest_gpus']}: largest batch at {result['context']:,} tokens: "
+        lines.append(f"On {n}: largest batch at {result['context']:,} tokens: "
                      f"{result['largest_batch']:,}; largest context at batch {result['settings']['batch']}: "
                      f"{result['largest_context']:,} tokens (at most the model's context length).")
     else:
-        lines.append(f"On {result['fewest_gpus']}: largest micro-batch {result['largest_micro_batch']:,}.")
+        lines.append(f"On {n}: largest micro-batch {result['largest_micro_batch']:,}.")
     settings = ", ".join(f"{k} {v}" for k, v in result["settings"].items())
     return Group(Text(head, style="bold"), Text("\n".join(lines)), Text(f"Settings: {settings}.", style="dim"),
                  Text(f"GPU memory from {gpu.source}.", style="dim"))

@@ -75,3 +75,18 @@ def test_unknown_gpu():
 def test_fit_table(gpu):
     result = CliRunner().invoke(cli, ["fit", "mistral-7b", "--gpu", gpu])
     assert result.exit_code == 0 and "Fewest GPUs" in result.output
+
+
+def test_fit_on_a_given_number_of_gpus():
+    fewest_only = fit("llama3-70b", "--context", "8192")
+    on_eight = fit("llama3-70b", "--context", "8192", "--n-gpus", "8")
+    assert on_eight["fewest_gpus"] == fewest_only["fewest_gpus"] == 2
+    assert on_eight["n_gpus"] == 8 and on_eight["largest_batch"] > fewest_only["largest_batch"]
+    too_few = fit("llama3-70b", "--context", "8192", "--n-gpus", "1")
+    assert too_few["fits"] is False and too_few["fewest_gpus"] == 2
+
+
+def test_memory_json_kv_groups():
+    result = CliRunner().invoke(cli, ["memory", "mistral-7b", "--context", "8192", "--json"])
+    group = json.loads(result.output)["models"][0]["kv_cache"]["groups"][0]
+    assert group == {"name": "layers", "n_layers": 32, "bytes_per_token_per_layer": 4096, "cached_tokens": 4096}
