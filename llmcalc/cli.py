@@ -42,6 +42,16 @@ def _emit_json(document: dict) -> None:
     click.echo(json.dumps(document, indent=2))
 
 
+def _output(outputs: list, as_json: bool) -> None:
+    """One JSON document {"models": [...]} of the per-model documents, or each rich renderable in turn."""
+    if as_json:
+        _emit_json({"models": outputs})
+        return
+    console = _console()
+    for item in outputs:
+        console.print(item)
+
+
 def _load(models: tuple[str, ...]) -> list:
     return [spec.load(name) for name in models]
 
@@ -91,12 +101,7 @@ def count(models: tuple[str, ...], active: str, as_json: bool) -> None:
     from . import render
 
     counts = [count_params(m, ACTIVE_CHOICES[active]) for m in _load(models)]
-    if as_json:
-        _emit_json({"models": [render.count_json(c) for c in counts]})
-        return
-    console = _console()
-    for c in counts:
-        console.print(render.count_table(c))
+    _output([render.count_json(c) if as_json else render.count_table(c) for c in counts], as_json)
 
 
 @cli.command()
@@ -157,7 +162,7 @@ def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, 
     mfu_inputs = (tokens_per_second, n_gpus, peak_flops)
     if any(v is not None for v in mfu_inputs) and not all(v is not None for v in mfu_inputs):
         raise click.UsageError("MFU needs all of --tokens-per-second, --n-gpus and --peak-flops")
-    documents, renderables = [], []
+    outputs: list = []
     for model in _load(models):
         length = seq or model.training.context or model.context_length
         count = count_flops(model, length, batch, attention, decode, include_other=not no_other)
@@ -179,16 +184,9 @@ def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, 
                     "flops_per_token": compute.model_per_token,
                     "convention": "exact forward x 3",
                 }
-        if as_json:
-            documents.append(render.flops_json(count, compute, utilisation))
-        else:
-            renderables.append(render.flops_table(count, compute, utilisation))
-    if as_json:
-        _emit_json({"models": documents})
-    else:
-        console = _console()
-        for item in renderables:
-            console.print(item)
+        outputs.append(render.flops_json(count, compute, utilisation) if as_json
+                       else render.flops_table(count, compute, utilisation))
+    _output(outputs, as_json)
 
 
 DTYPES = ["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -257,22 +255,14 @@ def memory(models: tuple[str, ...], as_json: bool, **opts) -> None:
     from . import render
     from .memory import kv_cache
 
-    documents, renderables = [], []
+    outputs: list = []
     for model in _load(models):
         params = count_params(model)
         report = _memory_report(model, params, opts)
         cache = kv_cache(model, opts["context"] or model.context_length, opts["batch"], opts["kv_dtype"],
                          opts["mla_cache"])
-        if as_json:
-            documents.append(render.memory_json(report, cache))
-        else:
-            renderables.append(render.memory_table(report, opts["units"]))
-    if as_json:
-        _emit_json({"models": documents})
-    else:
-        console = _console()
-        for item in renderables:
-            console.print(item)
+        outputs.append(render.memory_json(report, cache) if as_json else render.memory_table(report, opts["units"]))
+    _output(outputs, as_json)
 
 
 @cli.command()
