@@ -151,14 +151,19 @@ def compare(models: tuple[str, ...], seq: int | None, context: int | None, atten
 @click.option("--tokens-per-second", type=float, help="Observed training throughput, for MFU.")
 @click.option("--n-gpus", type=click.IntRange(min=1), help="Accelerators behind that throughput, for MFU.")
 @click.option("--peak-flops", type=float, help="Peak FLOP/s of one accelerator (e.g. 989e12 for H100 bf16), for MFU.")
+@click.option("--gpu", "gpu_name", help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
 @json_option
 def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
           training: bool, tokens: float | None, recompute: str, tokens_per_second: float | None,
-          n_gpus: int | None, peak_flops: float | None, as_json: bool) -> None:
+          n_gpus: int | None, peak_flops: float | None, gpu_name: str | None, as_json: bool) -> None:
     """FLOPs of a forward pass (or one decode step) per component and layer group; training compute and MFU."""
     from . import render
     from .flops import count_flops, mfu, palm_flops_per_token, training_compute
 
+    if gpu_name and peak_flops is None:
+        from .fit import find_gpu
+
+        peak_flops = find_gpu(gpu_name).bf16_flops
     mfu_inputs = (tokens_per_second, n_gpus, peak_flops)
     if any(v is not None for v in mfu_inputs) and not all(v is not None for v in mfu_inputs):
         raise click.UsageError("MFU needs all of --tokens-per-second, --n-gpus and --peak-flops")

@@ -218,3 +218,11 @@ def test_memory_mla_cache_option(tmp_path):
     full = json.loads(run("memory", str(path), "--context", "10", "--mla-cache", "decompressed", "--json").output)
     assert latent["kv_cache"]["bytes_per_token"] == 70_272
     assert full["models"][0]["kv_cache"]["bytes_per_token"] == 61 * 128 * 320 * 2
+
+
+def test_flops_mfu_with_gpu_preset():
+    args = ["flops", "llama3-8b", "--seq", "8192", "--tokens", "1e12", "--tokens-per-second", "2e4", "--n-gpus", "8"]
+    preset = json.loads(run(*args, "--gpu", "h100-80gb", "--json").output)["models"][0]["utilisation"]
+    explicit = json.loads(run(*args, "--peak-flops", "989.4e12", "--json").output)["models"][0]["utilisation"]
+    assert preset == explicit
+    assert preset["mfu"] == 2e4 * preset["flops_per_token"] / (8 * 989.4e12)
