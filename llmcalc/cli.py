@@ -158,7 +158,7 @@ def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, 
           n_gpus: int | None, peak_flops: float | None, gpu_name: str | None, as_json: bool) -> None:
     """FLOPs of a forward pass (or one decode step) per component and layer group; training compute and MFU."""
     from . import render
-    from .flops import count_flops, mfu, palm_flops_per_token, training_compute
+    from .flops import count_flops, mfu, training_compute
 
     if gpu_name and peak_flops is None:
         from .fit import find_gpu
@@ -179,9 +179,7 @@ def flops(models: tuple[str, ...], seq: int | None, batch: int, attention: str, 
             params = count_params(model)
             compute = training_compute(model, params.active, length, train_tokens, attention, recompute)
             if tokens_per_second is not None:
-                attention_width = sum(g.count * g.layer.attention.n_heads * g.layer.attention.qk_head_dim
-                                      for g in model.groups)
-                palm = palm_flops_per_token(params.active, 1, 1, attention_width, length)
+                palm = compute.palm / compute.tokens
                 utilisation = {
                     "mfu": mfu(tokens_per_second, compute.model_per_token, n_gpus, peak_flops),
                     "hfu": mfu(tokens_per_second, compute.hardware_per_token, n_gpus, peak_flops),

@@ -193,19 +193,22 @@ def _mlp_rows(mlp: MLP, d_model: int, d_ff: int, tokens: int, prefix: str) -> li
     ]
 
 
+def _mlp_totals(mlp: MLP, d_model: int, d_ff: int, tokens: int) -> tuple[int, int]:
+    """(matmul, other) of one whole MLP block of width d_ff."""
+    rows = _mlp_rows(mlp, d_model, d_ff, tokens, "")
+    return sum(m for _, m, _ in rows), sum(o for _, _, o in rows)
+
+
 def _moe_rows(moe: MoE, mlp: MLP, d_model: int, tokens: int) -> list[tuple[str, int, int]]:
     """Router for every token; each token's top_k routed experts and every shared expert (Fedus et al. 2021)."""
-    expert = sum(m + o for _, m, o in _mlp_rows(mlp, d_model, moe.d_ff, tokens, "e"))
-    expert_matmul = sum(m for _, m, _ in _mlp_rows(mlp, d_model, moe.d_ff, tokens, "e"))
-    shared_rows = _mlp_rows(mlp, d_model, moe.d_ff_shared, tokens, "s") if moe.n_shared_experts else []
-    shared_matmul = moe.n_shared_experts * sum(m for _, m, _ in shared_rows)
-    shared_other = moe.n_shared_experts * sum(o for _, _, o in shared_rows)
+    expert_matmul, expert_other = _mlp_totals(mlp, d_model, moe.d_ff, tokens)
+    shared_matmul, shared_other = _mlp_totals(mlp, d_model, moe.d_ff_shared, tokens) if moe.n_shared_experts else (0, 0)
     return [
         ("moe.router", linear(tokens, d_model, moe.n_experts),
          tokens * moe.n_experts * (SOFTMAX_PER_SCORE + (1 if moe.router_bias else 0))),
         ("moe.experts", moe.top_k * expert_matmul,
-         moe.top_k * (expert - expert_matmul) + 2 * moe.top_k * tokens * d_model),  # + weighting and sum
-        ("moe.shared", shared_matmul, shared_other),
+         moe.top_k * expert_other + 2 * moe.top_k * tokens * d_model),  # + weighting and sum
+        ("moe.shared", moe.n_shared_experts * shared_matmul, moe.n_shared_experts * shared_other),
         ("moe.shared_gate", linear(tokens, d_model, 1) if moe.shared_gate else 0,
          2 * tokens * d_model if moe.shared_gate else 0),
     ]

@@ -178,6 +178,12 @@ def _table(title: str, columns: list[tuple[str, str]]) -> Table:
     return table
 
 
+def _group_heading(group) -> str:
+    """'layers 0-11' for a uniform model; 'moe (layers 3-60)' when groups differ."""
+    where = f"layers {index_ranges(group.indices)}"
+    return where if group.name == "layers" else f"{group.name} [dim]({where})[/dim]"
+
+
 def _label(component: str) -> str:
     return COMPONENT_LABELS.get(component, component)
 
@@ -206,8 +212,7 @@ def count_table(count: ParamCount) -> Group:
         rows = count.group_rows(group.name)
         group_total = sum(r.total for r in rows)
         table.add_section()
-        where = f"layers {index_ranges(group.indices)}"
-        heading = where if group.name == "layers" else f"{group.name} [dim]({where})[/dim]"
+        heading = _group_heading(group)
         group_active = [human(sum(r.active for r in rows))] if moe else []
         table.add_row(f"[bold]{heading}[/bold]",
                       str(group.count), exact(sum(r.per_layer for r in rows)), exact(group_total),
@@ -257,8 +262,7 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
 
     for group in model.groups:
         rows = count.group_rows(group.name)
-        where = f"layers {index_ranges(group.indices)}"
-        heading = where if group.name == "layers" else f"{group.name} [dim]({where})[/dim]"
+        heading = _group_heading(group)
         matmul = sum(r.matmul for r in rows)
         other = sum(r.other for r in rows) if count.include_other else 0
         table.add_row(f"[bold]{heading}[/bold]", str(group.count), exact(sum(r.matmul_per_layer for r in rows)),
