@@ -52,8 +52,14 @@ def _output(outputs: list, as_json: bool) -> None:
         console.print(item)
 
 
-def _load(models: tuple[str, ...]) -> list:
-    return [spec.load(name) for name in models]
+def _load(models: tuple[str, ...], warn: bool = True) -> list:
+    """The named specs; a rumoured architecture gets a warning on stderr before any number is printed."""
+    loaded = [spec.load(name) for name in models]
+    for model in loaded:
+        if warn and model.rumour:
+            click.echo(f"warning: {model.name} is a rumoured architecture, never published: "
+                       f"{' '.join(model.rumour.split())}", err=True)
+    return loaded
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
@@ -291,7 +297,7 @@ def fit(model: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, n_gpus:
     from .fit import find_gpu, fewest, largest, powers_of_two
     from .memory import GIB
 
-    spec_model = spec.load(model)
+    spec_model = _load((model,))[0]
     params = count_params(spec_model)
     gpu = find_gpu(gpu_name)
     capacity = gpu_mem * GIB if gpu_mem else gpu.memory_bytes
@@ -337,7 +343,7 @@ def verify_command(models: tuple[str, ...], as_json: bool) -> None:
     from . import render
     from .verify import verify
 
-    checks = verify(_load(models) if models else spec.load_all())
+    checks = verify(_load(models, warn=False) if models else spec.load_all())
     if as_json:
         _emit_json(render.verify_json(checks))
     else:

@@ -14,6 +14,8 @@ COMPONENT_LABELS = {
     "attn.v": "attention v",
     "attn.o": "attention o",
     "attn.bias": "attention biases",
+    "attn.qk_norm": "attention q/k norms",
+    "attn.sinks": "attention sinks",
     "attn.q_a": "attention q down (MLA)",
     "attn.q_norm": "attention q norm (MLA)",
     "attn.q_b": "attention q up (MLA)",
@@ -32,6 +34,9 @@ COMPONENT_LABELS = {
     "moe.experts": "routed experts",
     "moe.shared": "shared experts",
     "moe.shared_gate": "shared-expert gate",
+    "moe.routing_bias": "routing bias (buffer)",
+    "mtp.norms": "MTP norms (hidden, embedding, final)",
+    "mtp.proj": "MTP projection 2d -> d",
     "norm.final": "final norm",
     "lm_head": "LM head",
     # FLOPs-only components
@@ -70,8 +75,10 @@ def _layers(model: ModelSpec) -> str:
 
 def _attention(layer: Layer) -> str:
     att = layer.attention
-    window = f", sliding window {att.sliding_window:,}" if att.sliding_window else ""
-    return f"{att.kind}{window}"
+    extras = [f"sliding window {att.sliding_window:,}" if att.sliding_window else "",
+              f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
+              f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else ""]
+    return ", ".join([att.kind] + [e for e in extras if e])
 
 
 def _heads(layer: Layer) -> str:

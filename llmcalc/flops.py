@@ -32,22 +32,26 @@ def linear(tokens: int, d_in: int, d_out: int) -> int:
     return 2 * tokens * d_in * d_out
 
 
-def attention_pairs(queries: int, seq: int, window: int | None, convention: str) -> int:
+def attention_pairs(queries: int, seq: int, window: int | None, convention: str, chunk: int | None = None) -> int:
     """Query-key pairs scored for the last `queries` positions of a `seq`-token sequence.
 
     full: every query against all `seq` keys (PaLM App. B; Narayanan et al. 2021). causal: query i sees
-    min(i, W) keys (Dao 2023 FlashAttention-2 benchmarks; Megatron-LM's causal halving).
+    min(i, W) keys (Dao 2023 FlashAttention-2 benchmarks; Megatron-LM's causal halving), or only the keys of its
+    own chunk of C tokens under chunked attention (Llama 4).
     """
     if convention == "full":
         return queries * seq
     first = seq - queries + 1  # keys seen by the first of the queries
-    return _prefix_sum(seq, window) - _prefix_sum(first - 1, window)
+    return _prefix_sum(seq, window, chunk) - _prefix_sum(first - 1, window, chunk)
 
 
-def _prefix_sum(n: int, window: int | None) -> int:
-    """sum over i = 1..n of min(i, W)."""
+def _prefix_sum(n: int, window: int | None, chunk: int | None = None) -> int:
+    """sum over i = 1..n of the keys query i sees: min(i, W), or ((i - 1) mod C) + 1 under chunks of C."""
     if n <= 0:
         return 0
+    if chunk:
+        whole, rest = divmod(n, chunk)
+        return whole * chunk * (chunk + 1) // 2 + rest * (rest + 1) // 2
     if window is None or n <= window:
         return n * (n + 1) // 2
     return window * (window + 1) // 2 + (n - window) * window
@@ -150,7 +154,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     """(component, matmul, other) of one layer for `queries` new tokens of a `seq`-token sequence."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
     q_width, kv_width = att.n_heads * att.d_head, att.n_kv_heads * att.d_head
-    pairs = attention_pairs(queries, seq, att.sliding_window if convention == "causal" else None, convention)
+    pairs = attention_pairs(queries, seq, att.sliding_window, convention, att.chunk_size)
     bias_adds = queries * ((q_width if att.bias_q else 0) + (kv_width if att.bias_k else 0)
                            + (kv_width if att.bias_v else 0) + (d_model if att.bias_o else 0))
     n_norms = {"pre": 2, "post": 2, "sandwich": 4}[norm.placement]
@@ -169,7 +173,10 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
         ]
     rows = projections + [
         ("attn.scores", attention_scores(pairs, att), 0),
-        ("attn.softmax", 0, softmax(pairs, att)),
+        ("attn.qk_norm", 0, queries * (att.n_heads + att.n_kv_heads) * att.d_head * NORM_PER_ELEMENT["rmsnorm"]
+         if att.qk_norm else 0),
+        # A sink is one more logit per head in each query's softmax (gpt-oss).
+        ("attn.softmax", 0, softmax(pairs + (queries if att.sinks else 0), att)),
         ("attn.values", attention_values(pairs, att), 0),
         ("attn.bias", 0, bias_adds),
         ("norms", 0, n_norms * norm_flops(queries, norm, d_model)),

@@ -47,8 +47,10 @@ def kv_elements_per_token(attention: Attention, mla_cache: str = "latent") -> in
 
 
 def cached_tokens(context: int, attention: Attention) -> int:
-    """Tokens a layer keeps: a sliding-window layer holds at most W (Mistral 7B's rolling buffer, Jiang et al. 2023)."""
-    return min(context, attention.sliding_window) if attention.sliding_window else context
+    """Tokens a layer keeps: a sliding-window layer holds at most W (Mistral 7B's rolling buffer, Jiang et al. 2023),
+    a chunked-attention layer at most one chunk (Llama 4)."""
+    span = attention.local_span
+    return min(context, span) if span else context
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS
 NORM_KINDS = ("layernorm", "rmsnorm")
 NORM_PLACEMENTS = ("pre", "post", "sandwich")
 POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "none")
+QK_NORMS = ("rmsnorm", "l2")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ class Attention:
     bias_o: bool = False
     sliding_window: int | None = None
     mla: MLA | None = None
+    qk_norm: str | None = None  # "rmsnorm" (a d_head weight on q and on k: Qwen3) or "l2" (no weights: Llama 4)
+    sinks: bool = False         # a learned sink logit per head (gpt-oss)
+    chunk_size: int | None = None  # chunked local attention: a query sees only its own chunk (Llama 4)
+
+    @property
+    def local_span(self) -> int | None:
+        """Most keys a query of this layer can see, however long the sequence (None: unbounded)."""
+        spans = [s for s in (self.sliding_window, self.chunk_size) if s]
+        return min(spans) if spans else None
 
     @property
     def qk_head_dim(self) -> int:
@@ -96,6 +106,7 @@ class MoE:
     d_ff_shared: int = 0
     shared_gate: bool = False
     router_bias: bool = False
+    routing_bias: bool = False  # DeepSeek-V3's load-balancing bias per expert: a buffer, not a trained parameter
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,8 @@ class ModelSpec:
     training: Training = field(default_factory=Training)
     published: tuple[PublishedFigure, ...] = ()
     origin: str = "<memory>"
+    mtp_modules: int = 0  # DeepSeek-V3 multi-token prediction modules (optional, counted apart)
+    rumour: str | None = None  # set when the architecture is hearsay, not published (GPT-4)
 
     @property
     def groups(self) -> tuple[LayerGroup, ...]:
@@ -238,8 +251,8 @@ def _group_names(layers: list[Layer]) -> list[str]:
         traits = []
         if any(other.moe != layer.moe for other in layers):
             traits.append("moe" if layer.moe else "dense")
-        if any(other.attention.sliding_window != layer.attention.sliding_window for other in layers):
-            traits.append("local" if layer.attention.sliding_window else "global")
+        if any(other.attention.local_span != layer.attention.local_span for other in layers):
+            traits.append("local" if layer.attention.local_span else "global")
         names.append("-".join(traits) or "layers")
     # Names must be unique: number the ones that collide.
     seen: dict[str, int] = {}

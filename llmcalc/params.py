@@ -55,6 +55,17 @@ def attention_bias(attention: Attention, d_model: int) -> int:
     return q + (kv if attention.bias_k else 0) + (kv if attention.bias_v else 0) + (d_model if attention.bias_o else 0)
 
 
+def qk_norm(attention: Attention) -> int:
+    """RMSNorm weights of d_head on queries and on keys, shared by the heads (Qwen3; Dehghani et al. 2023);
+    Llama 4's L2 norm has none."""
+    return 2 * attention.d_head if attention.qk_norm == "rmsnorm" else 0
+
+
+def attention_sinks(attention: Attention) -> int:
+    """One learned sink logit per head, an extra softmax column with no value (gpt-oss; Xiao et al. 2023)."""
+    return attention.n_heads if attention.sinks else 0
+
+
 def mla_projections(attention: Attention, d_model: int) -> list[tuple[str, int]]:
     """MLA weights (DeepSeek-V2 sec. 2.1; HF DeepseekV3Attention): low-rank q (q_a, its RMSNorm, q_b) or a full
     q projection; kv_a to the latent plus the RoPE key, its RMSNorm; kv_b up to per-head K (nope) and V; o."""
@@ -98,6 +109,18 @@ def shared_expert_gate(moe: MoE, d_model: int) -> int:
     return d_model if moe.shared_gate else 0
 
 
+def routing_bias(moe: MoE) -> int:
+    """DeepSeek-V3's per-expert bias added to the routing scores for load balancing (sec. 2.1.2). It is moved
+    by a fixed rule, not by gradients: a buffer (as in HF transformers), stored in the checkpoint, not a parameter."""
+    return moe.n_experts if moe.routing_bias else 0
+
+
+def mtp_projection(d_model: int) -> int:
+    """A multi-token prediction module's M_k, 2d -> d, joining the hidden state and the next token's embedding
+    (DeepSeek-V3 sec. 2.2)."""
+    return 2 * d_model * d_model
+
+
 # ------------------------------------------------------------------------------ the results
 
 
@@ -135,6 +158,17 @@ class ParamCount:
     model: ModelSpec
     rows: tuple[ParamRow, ...]
     active_includes_input_embedding: bool = True
+    buffers: tuple[ParamRow, ...] = ()   # stored, not trained: DeepSeek-V3's routing bias; not in any total
+    optional: tuple[ParamRow, ...] = ()  # parts a checkpoint may add: multi-token prediction modules
+
+    @property
+    def buffer_total(self) -> int:
+        return sum(row.total for row in self.buffers)
+
+    @property
+    def optional_total(self) -> int:
+        """Parameters of the optional parts (shown apart, never in ``total``)."""
+        return sum(row.total for row in self.optional)
 
     @property
     def total(self) -> int:
@@ -191,6 +225,8 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
             ("attn.v", kv),
             ("attn.o", attention_o(att, d_model)),
             ("attn.bias", attention_bias(att, d_model)),
+            ("attn.qk_norm", qk_norm(att)),
+            ("attn.sinks", attention_sinks(att)),
         ]
     rows += _norm_rows(norm, d_model)
     out = [(name, n, n) for name, n in rows]
@@ -228,9 +264,27 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
     head = lm_head(model.vocab_size, d, model.tied_embeddings)
     rows.append(ParamRow("lm_head", None, 1, head, head, embedding="output",
                          note="tied: shares the token embedding" if model.tied_embeddings else None))
-    return ParamCount(model, tuple(rows), active_includes_input_embedding)
+    buffers = [ParamRow("moe.routing_bias", g.name, g.count, routing_bias(g.layer.moe), 0,
+                        note="buffer: moved by a rule, not trained")
+               for g in model.groups if g.layer.moe and g.layer.moe.routing_bias]
+    optional = _mtp_rows(model) if model.mtp_modules else []
+    if model.mtp_modules and model.layers[-1].moe and model.layers[-1].moe.routing_bias:
+        buffers.append(ParamRow("moe.routing_bias", "mtp", model.mtp_modules,
+                                routing_bias(model.layers[-1].moe), 0, note="buffer: moved by a rule, not trained"))
+    return ParamCount(model, tuple(rows), active_includes_input_embedding, tuple(buffers), tuple(optional))
 
 
 def _group_rows(group: LayerGroup, norm: Norm, d_model: int) -> list[ParamRow]:
     return [ParamRow(name, group.name, group.count, params, active)
             for name, params, active in layer_rows(group.layer, norm, d_model)]
+
+
+def _mtp_rows(model: ModelSpec) -> list[ParamRow]:
+    """DeepSeek-V3's MTP modules (sec. 2.2, Figure 3): RMSNorms on the hidden state and on the embedding, the 2d -> d
+    projection, one transformer block like the model's last, a final norm; embedding and head are shared."""
+    d, n = model.d_model, model.mtp_modules
+    norms = 3 * norm_vector(model.norm, d)
+    rows = [ParamRow("mtp.norms", "mtp", n, norms, norms), ParamRow("mtp.proj", "mtp", n, mtp_projection(d),
+                                                                     mtp_projection(d))]
+    return rows + [ParamRow(name, "mtp", n, params, active)
+                   for name, params, active in layer_rows(model.layers[-1], model.norm, d)]

@@ -55,6 +55,11 @@ def count_json(count: ParamCount) -> dict[str, Any]:
                         "embedding": "token embedding + learned position embedding + untied LM head"},
         "components": [_row_json(r) for r in count.group_rows(None)],
         "groups": groups,
+        **({"optional": {"name": "multi-token prediction (not in total)", "params": count.optional_total,
+                         "components": [_row_json(r) for r in count.optional]}} if count.optional else {}),
+        **({"buffers": {"values": count.buffer_total, "components": [_row_json(r) for r in count.buffers]}}
+           if count.buffers else {}),
+        **({"rumour": model.rumour} if model.rumour else {}),
     }
 
 
@@ -163,7 +168,8 @@ def verify_json(checks: list[Check]) -> dict[str, Any]:
     } for c in checks]
     return {"results": results,
             "summary": {"checked": len(checks), "failed": sum(not c.ok for c in checks),
-                        "known_gaps": sum(c.status == "known gap" for c in checks)}}
+                        "known_gaps": sum(c.status == "known gap" for c in checks),
+                        "rumours": sum(c.status == "rumour" for c in checks)}}
 
 
 # ---------------------------------------------------------------------------------------- tables
@@ -235,9 +241,23 @@ def count_table(count: ParamCount) -> Group:
     if moe:
         table.add_row("[bold]active per token[/bold]", "", "", exact(count.active), human(count.active),
                       percent(count.active / total) if total else "-", human(count.active))
+    if count.optional:
+        optional = count.optional_total
+        table.add_section()
+        table.add_row(f"[bold]not in total: {model.mtp_modules} multi-token prediction module(s)[/bold]",
+                      str(model.mtp_modules), exact(optional // model.mtp_modules), exact(optional),
+                      human(optional), percent(optional / total) if total else "-", *blank, style="bold")
+        for row in count.optional:
+            add(row, "  ")
     notes = [UNITS_NOTE, "embedding = token embedding + learned position embedding + untied LM head."]
     if model.is_moe:
         notes.append(count.convention[0].upper() + count.convention[1:] + ".")
+    if count.optional:
+        notes.append("The MTP modules share the embedding and LM head; they train the model and can draft tokens, "
+                     "and are not part of the main model's total.")
+    if count.buffers:
+        notes.append(f"Not counted: {count.buffer_total:,} routing-bias values (a buffer moved by a rule, not "
+                     "trained; HF transformers does not count it either).")
     return Group(table, Text("\n".join(notes), style="dim"))
 
 
@@ -442,8 +462,10 @@ def verify_table(checks: list[Check]) -> Group:
         ("tolerance", "right"), ("result", "left")])
     footnotes = []
     for c in checks:
-        style = {"pass": "green", "FAIL": "bold red", "known gap": "yellow"}[c.status]
+        style = {"pass": "green", "FAIL": "bold red", "known gap": "yellow", "rumour": "magenta"}[c.status]
         result = f"[{style}]{c.status}[/{style}]"
+        if c.status == "rumour":
+            result += " (matches)" if c.within else " (differs)"
         if c.status == "known gap":
             footnotes.append(f"[{len(footnotes) + 1}] {c.model} {c.published.as_published}: "
                              + " ".join(c.published.discrepancy.split()))
@@ -452,8 +474,10 @@ def verify_table(checks: list[Check]) -> Group:
                       exact(c.computed), f"{c.error * 100:+.2f}%", _tolerance(c), result)
     failed = sum(not c.ok for c in checks)
     gaps = sum(c.status == "known gap" for c in checks)
-    summary = (f"{len(checks) - failed - gaps} passed, {failed} failed, {gaps} known gaps "
-               f"(published figures that disagree for a reason the spec gives).")
+    rumours = sum(c.status == "rumour" for c in checks)
+    summary = (f"{len(checks) - failed - gaps - rumours} passed, {failed} failed, {gaps} known gaps "
+               f"(published figures that disagree for a reason the spec gives)"
+               + (f", {rumours} rumoured figures (never published; listed, not checked)." if rumours else "."))
     legend = ("Tolerance: exact; \u00b1 half a unit of the last printed digit (rounding) or a stated fraction; "
               "+ one unit above (the source truncates).")
     return Group(table, Text(summary, style="bold red" if failed else "bold green"), Text(legend, style="dim"),

@@ -20,6 +20,7 @@ from .model import (
     NORM_KINDS,
     NORM_PLACEMENTS,
     POSITIONS,
+    QK_NORMS,
     MLA,
     MLP,
     Attention,
@@ -38,13 +39,17 @@ MAX_SPEC_BYTES = 1_000_000
 TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
     "vocab_size", "d_model", "n_layers", "context_length", "position", "tied_embeddings",
-    "attention", "mlp", "moe", "norm", "layers", "training", "published",
+    "attention", "mlp", "moe", "norm", "layers", "mtp", "training", "published", "rumour",
 )
-ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "sliding_window", "mla")
+ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",
+                  "mla")
+MLA_ATTENTION_KEYS = ("n_heads", "sliding_window", "mla")
 MLA_KEYS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
 MLP_KEYS = ("activation", "d_ff", "bias")
-MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "shared_gate", "router_bias")
+MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "shared_gate", "router_bias",
+            "routing_bias")
+MTP_KEYS = ("n_modules",)
 NORM_KEYS = ("kind", "bias", "placement", "final")
 LAYER_GROUP_KEYS = ("count", "name", "attention", "mlp", "moe")
 LAYER_REPEAT_KEYS = ("repeat", "pattern")
@@ -53,9 +58,9 @@ TRAINING_KEYS = ("tokens", "context")
 FIGURE_KEYS = ("figure", "value", "tolerance", "source", "note", "discrepancy")
 # Figures that `verify` knows how to compute (see verify.py).
 FIGURES = ("params_total", "params_active", "params_active_no_input_embedding", "params_embedding",
-           "params_non_embedding")
+           "params_non_embedding", "params_mtp", "params_with_mtp")
 # A variant inherits everything from its parent except what names or describes the parent itself.
-NOT_INHERITED = ("display_name", "aliases", "published", "notes")
+NOT_INHERITED = ("display_name", "aliases", "published", "notes", "rumour")
 
 _REQUIRED = object()
 _SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
@@ -393,6 +398,9 @@ class _Builder:
         norm = self._norm(root.mapping("norm"))
         layers = self._layers(root, d_model, n_layers)
         training = root.mapping("training", required=False)
+        mtp = root.mapping("mtp", required=False)
+        if mtp:
+            mtp.check_keys(MTP_KEYS)
         return ModelSpec(
             name=self.name,
             display_name=root.string("display_name", self.name),
@@ -412,6 +420,8 @@ class _Builder:
             training=self._training(training) if training else Training(),
             published=self._published(root),
             origin=self.source,
+            mtp_modules=mtp.integer("n_modules") if mtp else 0,
+            rumour=root.string("rumour", None),
         )
 
     def _norm(self, node: _Node) -> Norm:
@@ -448,14 +458,19 @@ class _Builder:
             sub.check_keys(ATTENTION_BIAS_KEYS)
             q, k, v, o = (sub.boolean(key, False) for key in ATTENTION_BIAS_KEYS)
         window = node.integer("sliding_window", None)
-        return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window)
+        chunk = node.integer("chunk_size", None)
+        if window and chunk:
+            raise node.error("chunk_size", "a layer has either a sliding window or chunked attention, not both; "
+                             "allowed: one of sliding_window, chunk_size")
+        return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window, qk_norm=node.choice("qk_norm", QK_NORMS, None),
+                         sinks=node.boolean("sinks", False), chunk_size=chunk)
 
     def _mla_attention(self, node: _Node) -> Attention:
         """MLA: every head has its own K and V, decompressed from the latent, so n_kv_heads = n_heads."""
-        for key in ("n_kv_heads", "d_head", "bias"):
-            if node.has(key):
+        for key in ATTENTION_KEYS:
+            if node.has(key) and key not in MLA_ATTENTION_KEYS:
                 raise node.error(key, "not used with mla (head sizes are mla.qk_nope_head_dim + qk_rope_head_dim "
-                                 "and mla.v_head_dim); allowed with mla: n_heads, sliding_window, mla")
+                                 f"and mla.v_head_dim); allowed with mla: {', '.join(MLA_ATTENTION_KEYS)}")
         n_heads = node.integer("n_heads")
         sub = node.mapping("mla")
         sub.check_keys(MLA_KEYS)
@@ -485,6 +500,7 @@ class _Builder:
             d_ff_shared=node.integer("d_ff_shared", d_ff) if n_shared else 0,
             shared_gate=node.boolean("shared_gate", False),
             router_bias=node.boolean("router_bias", False),
+            routing_bias=node.boolean("routing_bias", False),
         )
 
     def _layer(self, node: _Node, d_model: int, name: str | None) -> Layer:
