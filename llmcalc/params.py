@@ -188,6 +188,11 @@ class ParamCount:
         """Parameters used for one token: routed experts count top_k of n_experts."""
         return sum(row.active for row in self.rows if not self._left_out_of_active(row))
 
+    @property
+    def active_non_embedding(self) -> int:
+        """Active parameters without the token embedding, position embedding and LM head (Qwen-MoE's 2.0B)."""
+        return sum(row.active for row in self.rows if not row.embedding)
+
     def _left_out_of_active(self, row: ParamRow) -> bool:
         if self.active_includes_input_embedding or row.embedding != "input":
             return False

@@ -252,6 +252,8 @@ def count_table(count: ParamCount) -> Group:
     notes = [UNITS_NOTE, "embedding = token embedding + learned position embedding + untied LM head."]
     if model.is_moe:
         notes.append(count.convention[0].upper() + count.convention[1:] + ".")
+    if model.rumour:
+        notes.insert(0, f"RUMOURED architecture, never published: {' '.join(model.rumour.split())}")
     if count.optional:
         notes.append("The MTP modules share the embedding and LM head; they train the model and can draft tokens, "
                      "and are not part of the main model's total.")
@@ -444,6 +446,9 @@ FIGURE_LABELS = {
     "params_active_no_input_embedding": "active, no input emb.",
     "params_embedding": "embedding",
     "params_non_embedding": "non-embedding",
+    "params_active_non_embedding": "active non-embedding",
+    "params_mtp": "MTP module(s)",
+    "params_with_mtp": "total + MTP",
 }
 
 

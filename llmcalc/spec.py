@@ -58,7 +58,7 @@ TRAINING_KEYS = ("tokens", "context")
 FIGURE_KEYS = ("figure", "value", "tolerance", "source", "note", "discrepancy")
 # Figures that `verify` knows how to compute (see verify.py).
 FIGURES = ("params_total", "params_active", "params_active_no_input_embedding", "params_embedding",
-           "params_non_embedding", "params_mtp", "params_with_mtp")
+           "params_non_embedding", "params_active_non_embedding", "params_mtp", "params_with_mtp")
 # A variant inherits everything from its parent except what names or describes the parent itself.
 NOT_INHERITED = ("display_name", "aliases", "published", "notes", "rumour")
 
