@@ -150,14 +150,19 @@ class FlopCount:
 
 
 def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
-                convention: str) -> list[tuple[str, int, int]]:
-    """(component, matmul, other) of one layer for `queries` new tokens of a `seq`-token sequence."""
+                convention: str, source: int = 0, decode: bool = False) -> list[tuple[str, int, int]]:
+    """(component, matmul, other) of one layer for `queries` new tokens of a `seq`-token sequence.
+
+    An encoder layer attends both ways (all pairs). A decoder layer with cross-attention attends to `source`
+    encoder positions; their K and V are projected once per sequence (not again at a decode step)."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
+    if layer.stack == "encoder":
+        convention = "full"
     q_width, kv_width = att.n_heads * att.d_head, att.n_kv_heads * att.d_head
     pairs = attention_pairs(queries, seq, att.sliding_window, convention, att.chunk_size)
     bias_adds = queries * ((q_width if att.bias_q else 0) + (kv_width if att.bias_k else 0)
                            + (kv_width if att.bias_v else 0) + (d_model if att.bias_o else 0))
-    n_norms = {"pre": 2, "post": 2, "sandwich": 4}[norm.placement]
+    n_norms = {"pre": 2, "post": 2, "sandwich": 4}[norm.placement] * (3 if layer.cross_attention else 2) // 2
     if att.mla:
         # Every MLA weight is one matmul per token (the naive, decompressing form of HF's reference code);
         # its two RMSNorms are non-matmul.
@@ -182,6 +187,18 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
         ("norms", 0, n_norms * norm_flops(queries, norm, d_model)),
         ("residual", 0, 2 * queries * d_model),
     ]
+    if layer.cross_attention:
+        cross_pairs = queries * source
+        kv_tokens = 0 if decode else source
+        rows += [
+            ("xattn.q", linear(queries, d_model, q_width), 0),
+            ("xattn.k", linear(kv_tokens, d_model, kv_width), 0),
+            ("xattn.v", linear(kv_tokens, d_model, kv_width), 0),
+            ("xattn.o", linear(queries, q_width, d_model), 0),
+            ("xattn.scores", attention_scores(cross_pairs, att), 0),
+            ("xattn.softmax", 0, softmax(cross_pairs, att)),
+            ("xattn.values", attention_values(cross_pairs, att), 0),
+        ]
     if moe is None:
         rows += _mlp_rows(mlp, d_model, mlp.d_ff, queries, "mlp")
     else:
@@ -223,13 +240,22 @@ def _moe_rows(moe: MoE, mlp: MLP, d_model: int, tokens: int) -> list[tuple[str, 
 
 def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "causal", decode: bool = False,
                 include_other: bool = True) -> FlopCount:
-    """FLOPs of a forward pass over `seq` tokens, or of decoding one token at position `seq` (0-based)."""
+    """FLOPs of a forward pass over `seq` tokens, or of decoding one token at position `seq` (0-based). An
+    encoder-decoder runs its encoder over `seq` source tokens (in a forward pass only) and its decoder over `seq`
+    target tokens, cross-attending to the `seq` source positions."""
     queries = 1 if decode else seq
     keys = seq + 1 if decode else seq
     d = model.d_model
     rows: list[FlopRow] = []
     for group in model.groups:
-        rows += _group_rows(group, model.norm, d, queries, keys, attention, batch)
+        if group.layer.stack == "encoder":
+            if not decode:  # the encoder runs once over the source (taken as `seq` tokens), not per decode step
+                rows += _group_rows(group, model.norm, d, seq, seq, attention, batch)
+            continue
+        rows += _group_rows(group, model.norm, d, queries, keys, attention, batch,
+                            source=seq if model.is_encoder_decoder else 0, decode=decode)
+    if model.is_encoder_decoder and model.norm.final and not decode:
+        rows.append(FlopRow("norm.final_encoder", None, 1, 0, batch * norm_flops(seq, model.norm, d)))
     other_final = norm_flops(queries, model.norm, d) if model.norm.final else 0
     if other_final:
         rows.append(FlopRow("norm.final", None, 1, 0, batch * other_final))
@@ -238,9 +264,10 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
 
 
 def _group_rows(group: LayerGroup, norm: Norm, d_model: int, queries: int, keys: int, attention: str,
-                batch: int) -> list[FlopRow]:
+                batch: int, source: int = 0, decode: bool = False) -> list[FlopRow]:
     return [FlopRow(name, group.name, group.count, batch * matmul, batch * other)
-            for name, matmul, other in layer_flops(group.layer, norm, d_model, queries, keys, attention)]
+            for name, matmul, other in layer_flops(group.layer, norm, d_model, queries, keys, attention, source,
+                                                   decode)]
 
 
 # ------------------------------------------------------------------------------ training

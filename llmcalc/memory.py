@@ -92,10 +92,17 @@ class KVCache:
 
 def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16",
              mla_cache: str = "latent") -> KVCache:
-    """KV cache of every layer group at `context` tokens and `batch` sequences."""
-    groups = tuple(KVGroup(g.name, g.count, kv_elements_per_token(g.layer.attention, mla_cache),
-                           cached_tokens(context, g.layer.attention)) for g in model.groups)
-    return KVCache(model, groups, context, batch, dtype, mla_cache)
+    """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
+    decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long."""
+    groups = []
+    for g in model.groups:
+        if g.layer.stack == "encoder":
+            continue
+        elements = kv_elements_per_token(g.layer.attention, mla_cache)
+        groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention)))
+        if g.layer.cross_attention:
+            groups.append(KVGroup(f"{g.name} (cross)", g.count, elements, context))
+    return KVCache(model, tuple(groups), context, batch, dtype, mla_cache)
 
 
 # ------------------------------------------------------------------------------------ weights

@@ -14,7 +14,7 @@ PLAIN_ACTIVATIONS = ("gelu", "gelu_tanh", "relu", "silu")
 ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS
 NORM_KINDS = ("layernorm", "rmsnorm")
 NORM_PLACEMENTS = ("pre", "post", "sandwich")
-POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "none")
+POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "relative", "none")
 QK_NORMS = ("rmsnorm", "l2")
 
 
@@ -126,12 +126,15 @@ class Norm:
 
 @dataclass(frozen=True)
 class Layer:
-    """One transformer block. ``moe`` is None for a dense layer."""
+    """One transformer block. ``moe`` is None for a dense layer. In an encoder-decoder model the encoder's
+    blocks have ``stack`` "encoder" and the decoder's have cross-attention over the encoder output."""
 
     attention: Attention
     mlp: MLP
     moe: MoE | None = None
     name: str | None = None
+    stack: str = "decoder"
+    cross_attention: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,7 @@ class ModelSpec:
     published: tuple[PublishedFigure, ...] = ()
     origin: str = "<memory>"
     mtp_modules: int = 0  # DeepSeek-V3 multi-token prediction modules (optional, counted apart)
+    relative_buckets: int = 0  # T5 relative position buckets (position "relative"): a bias per bucket and head
     rumour: str | None = None  # set when the architecture is hearsay, not published (GPT-4)
 
     @property
@@ -225,6 +229,10 @@ class ModelSpec:
     @property
     def is_moe(self) -> bool:
         return any(layer.moe is not None for layer in self.layers)
+
+    @property
+    def is_encoder_decoder(self) -> bool:
+        return any(layer.stack == "encoder" for layer in self.layers)
 
 
 def group_layers(layers: tuple[Layer, ...]) -> tuple[LayerGroup, ...]:
@@ -249,6 +257,8 @@ def _group_names(layers: list[Layer]) -> list[str]:
             names.append(layer.name)
             continue
         traits = []
+        if any(other.stack != layer.stack for other in layers):
+            traits.append(layer.stack)
         if any(other.moe != layer.moe for other in layers):
             traits.append("moe" if layer.moe else "dense")
         if any(other.attention.local_span != layer.attention.local_span for other in layers):

@@ -84,6 +84,11 @@ def mla_projections(attention: Attention, d_model: int) -> list[tuple[str, int]]
     ]
 
 
+def relative_position_bias(buckets: int, n_heads: int) -> int:
+    """T5's relative position bias: one learned scalar per bucket and head, in each stack (Raffel et al. 2020, 2.1)."""
+    return buckets * n_heads
+
+
 def mlp_matrix(d_model: int, d_ff: int) -> int:
     """One MLP matrix d x d_ff: up, gate (GLU variants, Shazeer 2020 eq. 6) or down."""
     return d_model * d_ff
@@ -207,14 +212,22 @@ class ParamCount:
         return tuple(row for row in self.rows if row.group == group)
 
 
-def _norm_rows(norm: Norm, d_model: int) -> list[tuple[str, int]]:
+def _norm_rows(norm: Norm, d_model: int, cross: bool = False) -> list[tuple[str, int]]:
     size = norm_vector(norm, d_model)
-    names = {
-        "pre": ("norm.pre_attn", "norm.pre_mlp"),
-        "post": ("norm.post_attn", "norm.post_mlp"),
-        "sandwich": ("norm.pre_attn", "norm.post_attn", "norm.pre_mlp", "norm.post_mlp"),
-    }[norm.placement]
-    return [(name, size) for name in names]
+    blocks = ("attn", "xattn", "mlp") if cross else ("attn", "mlp")
+    sides = {"pre": ("pre",), "post": ("post",), "sandwich": ("pre", "post")}[norm.placement]
+    return [(f"norm.{side}_{block}", size) for block in blocks for side in sides]
+
+
+def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str, int]]:
+    kv = attention_kv(att, d_model)
+    return [
+        (f"{prefix}.q", attention_q(att, d_model)),
+        (f"{prefix}.k", kv),
+        (f"{prefix}.v", kv),
+        (f"{prefix}.o", attention_o(att, d_model)),
+        (f"{prefix}.bias", attention_bias(att, d_model)),
+    ]
 
 
 def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, int]]:
@@ -223,17 +236,14 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
     if att.mla:
         rows = mla_projections(att, d_model)
     else:
-        kv = attention_kv(att, d_model)
-        rows = [
-            ("attn.q", attention_q(att, d_model)),
-            ("attn.k", kv),
-            ("attn.v", kv),
-            ("attn.o", attention_o(att, d_model)),
-            ("attn.bias", attention_bias(att, d_model)),
+        rows = _attention_rows(att, d_model, "attn") + [
             ("attn.qk_norm", qk_norm(att)),
             ("attn.sinks", attention_sinks(att)),
         ]
-    rows += _norm_rows(norm, d_model)
+    if layer.cross_attention:
+        # Cross-attention over the encoder output has the shapes of the self-attention (Vaswani et al. 2017).
+        rows += _attention_rows(att, d_model, "xattn")
+    rows += _norm_rows(norm, d_model, layer.cross_attention)
     out = [(name, n, n) for name, n in rows]
     if moe is None:
         matrix = mlp_matrix(d_model, mlp.d_ff)
@@ -261,10 +271,17 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
     position = position_embedding(model.position, model.context_length, d)
     if position:
         rows.append(ParamRow("embed.position", None, 1, position, position, embedding="input"))
+    if model.relative_buckets:
+        stacks = 2 if model.is_encoder_decoder else 1
+        bias = relative_position_bias(model.relative_buckets, model.layers[0].attention.n_heads)
+        rows.append(ParamRow("embed.relative", None, stacks, bias, bias,
+                             note="one table per stack, shared by its layers"))
     for group in model.groups:
         rows += _group_rows(group, model.norm, d)
     if model.norm.final:
         final = norm_vector(model.norm, d)
+        if model.is_encoder_decoder:
+            rows.append(ParamRow("norm.final_encoder", None, 1, final, final))
         rows.append(ParamRow("norm.final", None, 1, final, final))
     head = lm_head(model.vocab_size, d, model.tied_embeddings)
     rows.append(ParamRow("lm_head", None, 1, head, head, embedding="output",

@@ -7,6 +7,7 @@ offending key, the key itself and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from pathlib import Path
@@ -39,8 +40,10 @@ MAX_SPEC_BYTES = 1_000_000
 TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
     "vocab_size", "d_model", "n_layers", "context_length", "position", "tied_embeddings",
-    "attention", "mlp", "moe", "norm", "layers", "mtp", "training", "published", "rumour",
+    "attention", "mlp", "moe", "norm", "layers", "encoder", "relative_attention_buckets", "mtp", "training",
+    "published", "rumour",
 )
+ENCODER_KEYS = ("n_layers", "layers")
 ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",
                   "mla")
 MLA_ATTENTION_KEYS = ("n_heads", "sliding_window", "mla")
@@ -397,6 +400,17 @@ class _Builder:
         n_layers = root.integer("n_layers")
         norm = self._norm(root.mapping("norm"))
         layers = self._layers(root, d_model, n_layers)
+        encoder = root.mapping("encoder", required=False)
+        if encoder:
+            layers = self._encoder_layers(root, encoder, d_model) + tuple(
+                dataclasses.replace(layer, cross_attention=True) for layer in layers)
+        position = root.choice("position", POSITIONS)
+        buckets = 0
+        if position == "relative":
+            buckets = root.integer("relative_attention_buckets", 32)
+        elif root.has("relative_attention_buckets"):
+            raise root.error("relative_attention_buckets", "only used with position: relative (T5); allowed: "
+                             "remove it, or set position: relative")
         training = root.mapping("training", required=False)
         mtp = root.mapping("mtp", required=False)
         if mtp:
@@ -411,9 +425,10 @@ class _Builder:
             notes=root.string("notes", None),
             vocab_size=root.integer("vocab_size"),
             d_model=d_model,
-            n_layers=n_layers,
+            n_layers=len(layers),
             context_length=root.integer("context_length"),
-            position=root.choice("position", POSITIONS),
+            position=position,
+            relative_buckets=buckets,
             tied_embeddings=root.boolean("tied_embeddings", False),
             norm=norm,
             layers=layers,
@@ -521,7 +536,7 @@ class _Builder:
         for index, raw in enumerate(groups):
             if not isinstance(raw, dict):
                 raise root.error("layers", f"item {index} must be a mapping, got {_kind(raw)} {_show(raw)}")
-            group = _Node(raw, ("layers", index), root.origin, root.fallback)
+            group = _Node(raw, root.path + ("layers", index), root.origin, root.fallback)
             if "pattern" in raw or "repeat" in raw:
                 group.check_keys(LAYER_REPEAT_KEYS)
                 repeat = group.integer("repeat")
@@ -543,6 +558,16 @@ class _Builder:
             raise root.error("layers", f"the layer groups add up to {len(layers)} layers but n_layers is {n_layers}; "
                              "allowed: groups whose counts (count, or repeat x pattern length) sum to n_layers")
         return tuple(layers)
+
+    def _encoder_layers(self, root: _Node, encoder: _Node, d_model: int) -> tuple[Layer, ...]:
+        """The encoder stack: the top-level attention / mlp / moe, overridden by encoder.layers like the decoder's."""
+        encoder.check_keys(ENCODER_KEYS)
+        data = {key: root.data[key] for key in ("attention", "mlp", "moe") if key in root.data}
+        if "layers" in encoder.data:
+            data["layers"] = encoder.data["layers"]
+        node = _Node(data, ("encoder",), root.origin, root.fallback)
+        layers = self._layers(node, d_model, encoder.integer("n_layers"))
+        return tuple(dataclasses.replace(layer, stack="encoder") for layer in layers)
 
     def _override(self, root: _Node, node: _Node, d_model: int) -> Layer:
         """A layer whose attention / mlp / moe are the top-level ones with this node's keys laid over."""
