@@ -29,13 +29,25 @@ def test_switch_base_same_count_for_geglu_2048_and_relu_3072():
     # Reference data: 7,415,216,640 with the paper's GEGLU of 2048 (again without the relative tables).
     count = count_params(llmcalc.load("switch-base-128"))
     assert count.total == 7_415_216_640 + 2 * 32 * 12
-    model = llmcalc.load("switch-base-128")
+    assert count_params(_with_mlp(llmcalc.load("switch-base-128"), "geglu", 2048)).total == count.total
+
+
+def _with_mlp(model, activation, d_ff):
     import dataclasses
-    geglu = dataclasses.replace(model, layers=tuple(
-        dataclasses.replace(layer, mlp=dataclasses.replace(layer.mlp, activation="geglu", d_ff=2048),
-                            moe=dataclasses.replace(layer.moe, d_ff=2048) if layer.moe else None)
+    return dataclasses.replace(model, layers=tuple(
+        dataclasses.replace(layer, mlp=dataclasses.replace(layer.mlp, activation=activation, d_ff=d_ff),
+                            moe=dataclasses.replace(layer.moe, d_ff=d_ff) if layer.moe else None)
         for layer in model.layers))
-    assert count_params(geglu).total == count.total
+
+
+def test_switch_large_released_mlp_explains_table9():
+    model = llmcalc.load("switch-large-128")
+    assert count_params(model).total == 26_309_291_008
+    assert round(count_params(model).total / 1e9) == 26  # Table 9: 26B
+    # Table 9's own GEGLU of 2816 gives the reference data's 27,120,887,808 (+ the two relative tables): 27B.
+    geglu = count_params(_with_mlp(model, "geglu", 2816)).total
+    assert geglu == 27_120_887_808 + 2 * 32 * 16
+    assert round(geglu / 1e9) != 26
 
 
 def test_stacks_and_cross_attention(write_spec):
