@@ -66,7 +66,7 @@ ACTIVATION_LABELS = {
 }
 NORM_LABELS = {"layernorm": "LayerNorm", "rmsnorm": "RMSNorm"}
 POSITION_LABELS = {"learned": "learned absolute", "sinusoidal": "sinusoidal", "rope": "RoPE",
-                   "alibi": "ALiBi", "none": "none"}
+                   "alibi": "ALiBi", "relative": "T5 relative buckets", "none": "none"}
 
 
 def _per_group(model: ModelSpec, describe: Callable[[Layer], str]) -> str:

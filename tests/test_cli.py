@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
+import llmcalc
 from llmcalc.cli import cli
 
 from conftest import MINIMAL
@@ -226,3 +228,14 @@ def test_flops_mfu_with_gpu_preset():
     explicit = json.loads(run(*args, "--peak-flops", "989.4e12", "--json").output)["models"][0]["utilisation"]
     assert preset == explicit
     assert preset["mfu"] == 2e4 * preset["flops_per_token"] / (8 * 989.4e12)
+
+
+@pytest.mark.parametrize("name", llmcalc.builtin_names())
+def test_every_command_runs_on_every_builtin(name):
+    # Each command, table and JSON, on every built-in architecture: exit 0 and a number, never a traceback.
+    for args in (["count", name], ["flops", name, "--seq", "256"], ["memory", name, "--context", "256"],
+                 ["memory", name, "--mode", "training", "--seq", "256"], ["compare", name, "gpt2-small"],
+                 ["count", name, "--json"], ["flops", name, "--decode", "--json"]):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.output)
+        assert any(ch.isdigit() for ch in result.output)
