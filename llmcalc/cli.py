@@ -24,7 +24,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except LlmcalcError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo("error: " + " ".join(str(exc).splitlines()), err=True)  # one line, whatever it quotes
             ctx.exit(exc.exit_code)
 
 

@@ -16,8 +16,13 @@ class SpecError(LlmcalcError):
         self.source = source
         self.key = key
         self.message = message
-        where = f"{source}: {key}" if key else source
+        where = f"{source}: {printable(key)}" if key else source
         super().__init__(f"{where}: {message}")
+
+
+def printable(text: str) -> str:
+    """Text as it may appear inside a one-line message: quoted with escapes if it holds control characters."""
+    return text if text.isprintable() else repr(text)
 
 
 class UnknownModelError(LlmcalcError):

@@ -8,6 +8,7 @@ A model is a sequence of layers; identical layers are gathered into ``LayerGroup
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 GATED_ACTIVATIONS = ("swiglu", "geglu", "reglu")
 PLAIN_ACTIVATIONS = ("gelu", "gelu_tanh", "relu", "silu")
@@ -221,9 +222,9 @@ class ModelSpec:
     relative_buckets: int = 0  # T5 relative position buckets (position "relative"): a bias per bucket and head
     rumour: str | None = None  # set when the architecture is hearsay, not published (GPT-4)
 
-    @property
+    @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:
-        """Identical layers gathered together, in order of first appearance."""
+        """Identical layers gathered together, in order of first appearance (computed once per model)."""
         return group_layers(self.layers)
 
     @property

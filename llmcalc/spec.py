@@ -35,6 +35,9 @@ from .model import (
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 MAX_SPEC_BYTES = 1_000_000
+# Values a document may hold once its aliases are expanded: bounds a "billion laughs" alias bomb, whose few
+# hundred bytes stand for billions of values (a real spec holds a few hundred).
+MAX_SPEC_NODES = 100_000
 
 # The keys a spec may hold, level by level. specs/README.md documents each one (a test checks it).
 TOP_KEYS = (
@@ -108,7 +111,15 @@ def read_yaml(path: Path) -> dict:
     except OSError as exc:
         raise SpecError(source, None, f"cannot read file: {exc.strerror or exc}") from None
     try:
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        loader = _StrictSafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _expanded_size(node, {}) > MAX_SPEC_NODES:
+                raise SpecError(source, None, f"the document expands (through its aliases) to more than "
+                                f"{MAX_SPEC_NODES:,} values; a spec may hold at most that many")
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -117,6 +128,21 @@ def read_yaml(path: Path) -> dict:
     if not isinstance(data, dict):
         raise SpecError(source, None, f"a spec must be a YAML mapping of keys to values, got {_kind(data)}")
     return data
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes in the document once every alias is expanded, computed once per node (aliases share nodes)."""
+    key = id(node)
+    if key not in sizes:
+        sizes[key] = 0  # a recursive alias counts as nothing more (construction then refuses it as a cycle)
+        if isinstance(node, yaml.MappingNode):
+            size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(_expanded_size(item, sizes) for item in node.value)
+        else:
+            size = 1
+        sizes[key] = min(size, MAX_SPEC_NODES + 1)
+    return sizes[key]
 
 
 # ------------------------------------------------------------------------------------- library
