@@ -74,7 +74,7 @@ active_option = click.option(
 def cli() -> None:
     """Exact parameter counts of LLM architectures, from YAML specs.
 
-    MODEL is a built-in name (see `llmcalc list`) or a path to a YAML spec.
+    MODEL is a built-in name (see `llmcalc list`), a path to a YAML spec, or a Hugging Face config.json.
     """
 
 
@@ -211,7 +211,8 @@ MEMORY_OPTIONS = [
     click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
                  help="Sequences served at once."),
     click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
-                 help="What an MLA model caches: its latent (serving engines) or per-head K and V (HF reference)."),
+                 help="What an MLA model caches: its latent (serving engines, transformers) or per-head K and V "
+                      "(DeepSeek's modeling code)."),
     click.option("--prefill-chunk", type=click.IntRange(min=1), help="Tokens per prefill step (default: --context)."),
     click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True),
     click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
@@ -350,6 +351,35 @@ def verify_command(models: tuple[str, ...], as_json: bool) -> None:
         _console().print(render.verify_table(checks))
     if any(not c.ok for c in checks):
         sys.exit(1)
+
+
+@cli.command("import")
+@click.argument("config", metavar="CONFIG.json")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the spec to this YAML file instead of printing it.")
+def import_command(config: str, output: str | None) -> None:
+    """The llmcalc spec of a Hugging Face config.json (missing keys take the transformers defaults).
+
+    Every other command takes the config.json directly too: `llmcalc count path/to/config.json`.
+    """
+    from pathlib import Path
+
+    from . import hf
+
+    path = Path(config)
+    if not path.is_file():
+        raise LlmcalcError(f"{config}: no such file" if not path.exists() else f"{config}: is not a file")
+    data = hf.spec_from_config(hf.read_config(path), str(path))
+    spec._Builder(hf.model_name(path), str(path), data, {(): str(path)}).build()  # what is written must count
+    text = hf.spec_yaml(data, str(path))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise LlmcalcError(f"{output}: cannot write file: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}", err=True)
 
 
 def main() -> None:

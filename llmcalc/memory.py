@@ -31,7 +31,7 @@ def _bytes(elements: int, bits: int) -> int:
 MLA_CACHES = {
     "latent": "MLA caches its compressed latent and RoPE key, kv_lora_rank + qk_rope_head_dim per layer "
               "(DeepSeek-V2 Table 1; what serving engines store)",
-    "decompressed": "MLA caches per-head K (nope + rope) and V, as the Hugging Face reference code does",
+    "decompressed": "MLA caches per-head K (nope + rope) and V, as DeepSeek's own modeling_deepseek.py does (transformers 5.23 caches the latent)",
 }
 
 

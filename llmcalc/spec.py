@@ -98,18 +98,24 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
 _StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_yaml(path: Path) -> dict:
-    """Read one spec file as a mapping, with safe YAML only and no duplicate keys."""
+def read_text(path: Path, what: str = "a spec") -> str:
+    """The UTF-8 text of an input file of at most MAX_SPEC_BYTES; any failure is a SpecError naming the file."""
     source = str(path)
     try:
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
-            raise SpecError(source, None, f"file is {size:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
-        text = path.read_text(encoding="utf-8")
+            raise SpecError(source, None, f"file is {size:,} bytes; {what} may be at most {MAX_SPEC_BYTES:,}")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SpecError(source, None, "file is not UTF-8 text") from None
     except OSError as exc:
         raise SpecError(source, None, f"cannot read file: {exc.strerror or exc}") from None
+
+
+def read_yaml(path: Path) -> dict:
+    """Read one spec file as a mapping, with safe YAML only and no duplicate keys."""
+    source = str(path)
+    text = read_text(path)
     try:
         loader = _StrictSafeLoader(text)
         try:
@@ -190,9 +196,14 @@ def looks_like_path(model: str) -> bool:
 
 
 def load(model: str) -> ModelSpec:
-    """Load a model by built-in name, alias, or path to a YAML spec file."""
-    if looks_like_path(model) or Path(model).is_file():
+    """Load a model by built-in name, alias, path to a YAML spec file, or path to a Hugging Face config.json."""
+    is_json = model.lower().endswith(".json")
+    if looks_like_path(model) or is_json or Path(model).is_file():
         path = Path(model)
+        if path.is_file() and is_json:
+            from . import hf  # imported here so that start-up stays fast
+
+            return hf.load_config(path)
         if path.is_file():
             return load_file(path)
         if path.exists():

@@ -2,7 +2,9 @@
 
 Skipped when torch or transformers is missing. Models are built on the meta device, so even the 405B
 model costs no memory. For each built-in spec (and random small configs), the spec is translated into
-the transformers config of the same architecture and model.num_parameters() must equal our total.
+the transformers config of the same architecture and model.num_parameters() must equal our total. Built-in
+specs this translation cannot express (see untranslatable()) are skipped; their architectures are checked
+from published config.json files through the importer in test_hf_crosscheck.py.
 """
 
 from __future__ import annotations
@@ -21,29 +23,82 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 
+def untranslatable(model: ModelSpec) -> str | None:
+    """Why hf_config cannot express this spec (it is then skipped), or None.
+
+    hf_config knows GPT-2 / GPT-1 (learned positions), Llama / Mistral / Mixtral (one kind of layer) and
+    DeepSeek-V3 (MLA, a dense prefix then identical MoE layers). Other built-in architectures (Gemma 2,
+    gpt-oss, Llama 4, DBRX, Qwen-MoE, Switch...) are counted against transformers through their published
+    config.json in test_hf_crosscheck.py.
+    """
+    layers = model.layers
+    att, mlp, moe = layers[0].attention, layers[0].mlp, layers[0].moe
+    if model.position not in ("learned", "rope"):
+        return f"{model.position} positions"
+    if model.position == "learned":
+        if len(model.groups) > 1 or moe or att.n_kv_heads != att.n_heads or att.n_heads * att.d_head != model.d_model:
+            return "GPT-style spec transformers' GPT classes cannot express"
+        if (model.norm.kind, model.norm.bias) != ("layernorm", True) or not mlp.bias or mlp.gated:
+            return "GPT-style spec transformers' GPT classes cannot express"
+        if not all((att.bias_q, att.bias_k, att.bias_v, att.bias_o)):
+            return "GPT-style spec transformers' GPT classes cannot express"
+        if model.norm.placement == "post" and (model.norm.final or mlp.d_ff != 4 * model.d_model):
+            return "post-norm spec unlike openai-gpt"
+        if model.norm.placement == "sandwich":
+            return "sandwich norms"
+        return None
+    if (model.norm.kind, model.norm.placement, model.norm.final) != ("rmsnorm", "pre", True):
+        return f"{model.norm.kind} {model.norm.placement} norms"
+    if mlp.activation != "swiglu":
+        return f"{mlp.activation} MLP"
+    if any(l.attention.qk_norm or l.attention.sinks or l.attention.chunk_size for l in layers):
+        return "qk-norm, sinks or chunked attention"
+    if att.mla:
+        dense = [l.moe is None for l in layers]
+        prefix = dense.index(False) if False in dense else len(layers)
+        if any(dense[prefix:]) or len({l for l in layers[prefix:]}) > 1 or len({l for l in layers[:prefix]}) > 1:
+            return "MLA stack other than a dense prefix then identical MoE layers"
+        if any(l.attention.sliding_window for l in layers) or mlp.bias:
+            return "MLA with windows or MLP biases"
+        if moe and (moe.router_bias or moe.shared_gate or (moe.n_shared_experts and moe.d_ff_shared != moe.d_ff)):
+            return "DeepSeek MoE variant DeepseekV3Config cannot express"
+        return None
+    if len(model.groups) > 1:
+        return "heterogeneous stack"
+    if moe and (moe.n_shared_experts or moe.shared_gate or moe.router_bias or moe.d_ff != mlp.d_ff or mlp.bias):
+        return "MoE other than Mixtral's"
+    if att.sliding_window and (mlp.bias or att.bias_q or att.bias_k or att.bias_v or att.bias_o):
+        return "windowed attention with biases"
+    if {att.bias_q, att.bias_k, att.bias_v, att.bias_o} == {True, False}:
+        return "biases on some of q, k, v, o"
+    return None
+
+
 def hf_config(model: ModelSpec):
-    """The transformers config of the same architecture (raises for one transformers cannot express)."""
+    """The transformers config of the same architecture (call untranslatable() first)."""
     layer = model.layers[0]
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    assert len(model.groups) == 1, "heterogeneous stacks are not translated here"
     if model.position == "learned":
         common = dict(vocab_size=model.vocab_size, n_positions=model.context_length, n_embd=model.d_model,
-                      n_layer=model.n_layers, n_head=att.n_heads)
-        assert att.n_heads * att.d_head == model.d_model and att.n_kv_heads == att.n_heads
+                      n_layer=model.n_layers, n_head=att.n_heads, tie_word_embeddings=model.tied_embeddings)
         if model.norm.placement == "post":
-            assert mlp.d_ff == 4 * model.d_model  # openai-gpt has no n_inner
-            return transformers.OpenAIGPTConfig(**common)
+            return transformers.OpenAIGPTConfig(**common)  # no n_inner: the MLP is 4 x n_embd
         return transformers.GPT2Config(n_inner=mlp.d_ff, **common)
     if att.mla:
         mla = att.mla
-        assert moe is None, "MLA + MoE is translated with the DeepSeek specs"
+        moe = next((l.moe for l in model.layers if l.moe), None)
+        first_dense = next((i for i, l in enumerate(model.layers) if l.moe), model.n_layers)
+        kwargs = {}
+        if moe:
+            kwargs = dict(n_routed_experts=moe.n_experts, num_experts_per_tok=moe.top_k,
+                          moe_intermediate_size=moe.d_ff, n_shared_experts=moe.n_shared_experts)
         return transformers.DeepseekV3Config(
             vocab_size=model.vocab_size, hidden_size=model.d_model, num_hidden_layers=model.n_layers,
             num_attention_heads=att.n_heads, num_key_value_heads=att.n_heads, q_lora_rank=mla.q_lora_rank,
             kv_lora_rank=mla.kv_lora_rank, qk_nope_head_dim=mla.qk_nope_head_dim,
             qk_rope_head_dim=mla.qk_rope_head_dim, v_head_dim=mla.v_head_dim, intermediate_size=mlp.d_ff,
-            first_k_dense_replace=model.n_layers, max_position_embeddings=model.context_length,
-            tie_word_embeddings=model.tied_embeddings, rope_scaling=None)
+            first_k_dense_replace=first_dense, max_position_embeddings=model.context_length,
+            tie_word_embeddings=model.tied_embeddings, rope_scaling=None, **kwargs)
     common = dict(
         vocab_size=model.vocab_size, hidden_size=model.d_model, num_hidden_layers=model.n_layers,
         num_attention_heads=att.n_heads, num_key_value_heads=att.n_kv_heads, head_dim=att.d_head,
@@ -51,10 +106,12 @@ def hf_config(model: ModelSpec):
     )
     if moe is not None:
         return transformers.MixtralConfig(intermediate_size=moe.d_ff, num_local_experts=moe.n_experts,
-                                          num_experts_per_tok=moe.top_k, **common)
+                                          num_experts_per_tok=moe.top_k, sliding_window=att.sliding_window,
+                                          **common)
     if att.sliding_window:
         return transformers.MistralConfig(intermediate_size=mlp.d_ff, sliding_window=att.sliding_window, **common)
-    return transformers.LlamaConfig(intermediate_size=mlp.d_ff, **common)
+    return transformers.LlamaConfig(intermediate_size=mlp.d_ff, attention_bias=att.bias_q, mlp_bias=mlp.bias,
+                                    **common)
 
 
 def hf_count(config) -> int:
@@ -66,7 +123,17 @@ def hf_count(config) -> int:
 @pytest.mark.parametrize("name", llmcalc.builtin_names())
 def test_builtin_specs_match_transformers(name):
     model = llmcalc.load(name)
+    reason = untranslatable(model)
+    if reason:
+        pytest.skip(f"{name}: {reason} (see untranslatable())")
     assert count_params(model).total == hf_count(hf_config(model))
+
+
+def test_most_builtin_specs_are_translated():
+    """The skips above stay the exception: GPT, Llama, Mistral, Mixtral and DeepSeek specs are all checked."""
+    translated = {name for name in llmcalc.builtin_names() if untranslatable(llmcalc.load(name)) is None}
+    for name in ("gpt1", "gpt2-small", "llama3-8b", "mistral-7b", "mixtral-8x7b", "deepseek-v3", "deepseek-v2-lite"):
+        assert name in translated
 
 
 def random_spec(rng: random.Random, kind: str) -> str:

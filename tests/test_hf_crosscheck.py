@@ -1,0 +1,436 @@
+"""Optional cross-check of the config.json import against Hugging Face transformers itself.
+
+Skipped when torch or transformers is missing (CI pins torch 2.13.0, transformers 5.23.0). For every
+supported model_type, seeded random small configs (widths, head counts, kv heads, head_dim overrides, tied and
+untied embeddings, biases, expert counts and top-k, shared experts, dense prefixes, sparse-layer steps, MoE and
+RoPE layer lists, layer_types patterns, windows) and the published configs of tests/data/hf_configs are
+imported by llmcalc and built by transformers on the meta device; the parameter counts must be equal.
+
+FLOPs: a tiny real model (eager attention, eager experts) runs a forward pass under torch's FlopCounterMode,
+which must equal llmcalc's matmul FLOPs under --attention full (eager code scores every query-key pair, masks
+included). Not checked: llama4 / llama4_text, whose transformers MoE runs every token through every expert
+(Llama4TextMoe multiplies the non-selected experts' outputs by zero), so its FLOPs are not top-k routing.
+
+KV cache: a forward pass with use_cache; the cache's key and value tensors must hold exactly the bytes of
+llmcalc.memory.kv_cache at that context (fp32 models, fp32 cache). DeepSeek (MLA): transformers 5.23.0 caches
+the compressed latent (kv_lora_rank) and the shared RoPE key (qk_rope_head_dim), not per-head K and V, so it
+is compared with mla_cache="latent". Sliding-window and chunked layers: transformers keeps the last W - 1
+tokens between steps (the next token makes W) where llmcalc counts a window of W (Mistral's rolling buffer),
+so below the window the bytes are equal and from W on the test asserts exactly one token per windowed layer
+less. Not checked: openai-gpt, which has no KV cache in transformers.
+
+transformers 5.23.0 refuses two published files as they stand (Llama 4 Scout's attn_temperature_tuning 4,
+DBRX's moe_normalize_expert_weights 1: strict types); `hf_config` passes true and 1.0, which count nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+import llmcalc
+from llmcalc import hf
+from llmcalc.flops import count_flops
+from llmcalc.memory import kv_cache, kv_elements_per_token
+from llmcalc.params import count_params
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+transformers.logging.set_verbosity_error()
+pytestmark = pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")  # a 0-wide shared expert
+
+DATA = Path(__file__).parent / "data" / "hf_configs"
+N_RANDOM = 15  # random configs per model_type for the parameter counts
+N_FORWARD = 5  # random tiny models per model_type for the FLOP and the KV-cache checks
+NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in transformers
+NO_CACHE = {"openai-gpt"}
+
+
+def hf_config(config: dict):
+    """The transformers config of a config.json mapping (its text model for llama4)."""
+    config = copy.deepcopy(config)
+    config.pop("quantization_config", None)
+    config.pop("quantization", None)  # MLX's
+    model_type = config.pop("model_type")
+    if model_type == "llama4":
+        config = dict(config.get("text_config") or {})
+        model_type = "llama4_text"
+    if model_type == "llama4_text" and config.get("attn_temperature_tuning") not in (None, True, False):
+        config["attn_temperature_tuning"] = bool(config["attn_temperature_tuning"])
+    ffn = config.get("ffn_config")
+    if isinstance(ffn, dict) and isinstance(ffn.get("moe_normalize_expert_weights"), int):
+        config["ffn_config"] = {**ffn, "moe_normalize_expert_weights": float(ffn["moe_normalize_expert_weights"])}
+    config.pop("model_type", None)
+    return transformers.AutoConfig.for_model(model_type, **config)
+
+
+def hf_param_count(config: dict) -> int:
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
+    return model.num_parameters()
+
+
+def imported(config: dict, tmp_path: Path, name: str = "config.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(config))
+    return llmcalc.load(str(path))
+
+
+# ----------------------------------------------------------------------------- random configs
+
+
+def _heads(rng: random.Random, head_dim: bool = True) -> dict:
+    """Attention heads, kv heads dividing them, a hidden size they divide, maybe a head_dim override."""
+    n_kv = rng.choice([1, 2, 4])
+    n_heads = n_kv * rng.choice([1, 2, 3])
+    out = {"num_attention_heads": n_heads, "num_key_value_heads": n_kv,
+           "hidden_size": n_heads * rng.choice([4, 8, 12])}
+    if head_dim and rng.random() < 0.5:
+        out["head_dim"] = rng.choice([4, 8, 12, 16])
+    return out
+
+
+def _common(rng: random.Random, n_layers: tuple[int, int] = (1, 4)) -> dict:
+    out = {"vocab_size": rng.randint(40, 300), "num_hidden_layers": rng.randint(*n_layers),
+           "intermediate_size": rng.randint(8, 80), "max_position_embeddings": 512}
+    if rng.random() < 0.5:
+        out["tie_word_embeddings"] = rng.random() < 0.5
+    return out
+
+
+def _types(rng: random.Random, n: int, kinds: tuple[str, str]) -> list[str]:
+    return [rng.choice(kinds) for _ in range(n)]
+
+
+def gen_gpt2(rng):
+    heads = rng.choice([1, 2, 4])
+    cfg = {"model_type": "gpt2", "vocab_size": rng.randint(40, 300), "n_embd": heads * rng.choice([4, 8]),
+           "n_head": heads, "n_layer": rng.randint(1, 3), "n_positions": rng.choice([16, 64]),
+           "activation_function": rng.choice(["gelu_new", "gelu", "relu"]),
+           "tie_word_embeddings": rng.random() < 0.7}
+    if rng.random() < 0.6:
+        cfg["n_inner"] = rng.randint(4, 80)
+    return cfg
+
+
+def gen_openai_gpt(rng):
+    heads = rng.choice([1, 2, 4])
+    return {"model_type": "openai-gpt", "vocab_size": rng.randint(40, 300), "n_embd": heads * rng.choice([4, 8]),
+            "n_head": heads, "n_layer": rng.randint(1, 3), "n_positions": rng.choice([16, 64]),
+            "afn": rng.choice(["gelu", "relu", "silu"]), "tie_word_embeddings": rng.random() < 0.7}
+
+
+def gen_llama(rng):
+    heads = _heads(rng)
+    if "head_dim" not in heads:
+        heads["hidden_size"] = heads["num_attention_heads"] * rng.choice([4, 8])
+    return {"model_type": "llama", **_common(rng), **heads, "attention_bias": rng.random() < 0.5,
+            "mlp_bias": rng.random() < 0.5}
+
+
+def gen_mistral(rng):
+    return {"model_type": "mistral", **_common(rng), **_heads(rng), "sliding_window": rng.choice([None, 3, 6])}
+
+
+def gen_mixtral(rng):
+    n_experts = rng.randint(1, 6)
+    return {"model_type": "mixtral", **_common(rng), **_heads(rng), "num_local_experts": n_experts,
+            "num_experts_per_tok": rng.randint(1, n_experts), "sliding_window": rng.choice([None, None, 4])}
+
+
+def _qwen_windows(rng, cfg: dict, layer_types: bool = True) -> dict:
+    if rng.random() < 0.6:
+        cfg["use_sliding_window"] = True
+        cfg["sliding_window"] = rng.choice([3, 5, 8])
+        cfg["max_window_layers"] = rng.randint(0, cfg["num_hidden_layers"])
+        if layer_types and rng.random() < 0.4:
+            cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], ("full_attention", "sliding_attention"))
+    return cfg
+
+
+def gen_qwen2(rng):
+    return _qwen_windows(rng, {"model_type": "qwen2", **_common(rng), **_heads(rng)})
+
+
+def gen_qwen3(rng):
+    cfg = {"model_type": "qwen3", **_common(rng), **_heads(rng), "attention_bias": rng.random() < 0.4}
+    cfg.setdefault("head_dim", rng.choice([4, 8]))  # Qwen3Config's own default (128) would be needlessly big
+    return _qwen_windows(rng, cfg)
+
+
+def _qwen_moe(rng, cfg: dict) -> dict:
+    n_layers = cfg["num_hidden_layers"]
+    n_experts = rng.choice([0, 1, 3, 4, 6]) if cfg["model_type"] == "qwen2_moe" else rng.randint(1, 6)
+    cfg.update(num_experts=n_experts, num_experts_per_tok=rng.randint(1, max(n_experts, 1)),
+               moe_intermediate_size=rng.randint(4, 32), decoder_sparse_step=rng.randint(1, 3))
+    if rng.random() < 0.5:
+        cfg["mlp_only_layers"] = sorted(rng.sample(range(n_layers), rng.randint(0, n_layers)))
+    return cfg
+
+
+def gen_qwen2_moe(rng):
+    cfg = _qwen_moe(rng, {"model_type": "qwen2_moe", **_common(rng, (1, 5)), **_heads(rng),
+                          "shared_expert_intermediate_size": rng.choice([0, 8, 24]), "qkv_bias": rng.random() < 0.7})
+    return _qwen_windows(rng, cfg)
+
+
+def gen_qwen3_moe(rng):
+    cfg = _qwen_moe(rng, {"model_type": "qwen3_moe", **_common(rng, (1, 5)), **_heads(rng),
+                          "attention_bias": rng.random() < 0.3})
+    if rng.random() < 0.5:  # the name transformers 5 writes
+        cfg["num_local_experts"] = cfg.pop("num_experts")
+    return _qwen_windows(rng, cfg, layer_types=False)
+
+
+def _deepseek(rng, model_type: str) -> dict:
+    n_heads = rng.choice([1, 2, 4])
+    n_layers = rng.randint(1, 5)
+    n_experts = rng.randint(2, 8)
+    cfg = {"model_type": model_type, **_common(rng, (n_layers, n_layers)), "num_attention_heads": n_heads,
+           "num_key_value_heads": n_heads, "hidden_size": n_heads * rng.choice([4, 8, 12]),
+           # kv_lora_rank even: V2's complex RoPE views the latent's row in pairs
+           "kv_lora_rank": 2 * rng.randint(1, 12), "q_lora_rank": rng.choice([None, rng.randint(2, 24)]),
+           "qk_nope_head_dim": rng.choice([2, 4, 8]), "qk_rope_head_dim": rng.choice([2, 4]),
+           "v_head_dim": rng.choice([2, 4, 6]), "n_routed_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, n_experts), "n_shared_experts": rng.randint(0, 2),
+           "moe_intermediate_size": rng.randint(4, 24), "first_k_dense_replace": rng.randint(0, n_layers),
+           "n_group": 1, "topk_group": 1}
+    if model_type == "deepseek_v3":
+        cfg["num_nextn_predict_layers"] = rng.randint(0, 2)
+    return cfg
+
+
+def gen_deepseek_v2(rng):
+    return _deepseek(rng, "deepseek_v2")
+
+
+def gen_deepseek_v3(rng):
+    return _deepseek(rng, "deepseek_v3")
+
+
+def gen_gpt_oss(rng):
+    n_experts = rng.randint(1, 6)
+    cfg = {"model_type": "gpt_oss", **_common(rng), **_heads(rng), "num_local_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, n_experts), "sliding_window": rng.choice([2, 4, 7]),
+           "attention_bias": rng.random() < 0.7}
+    cfg.setdefault("head_dim", rng.choice([4, 8]))
+    if rng.random() < 0.5:
+        cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], ("full_attention", "sliding_attention"))
+    return cfg
+
+
+def gen_gemma2(rng):
+    cfg = {"model_type": "gemma2", **_common(rng), **_heads(rng), "sliding_window": rng.choice([2, 5, 9]),
+           "attention_bias": rng.random() < 0.3}
+    cfg.setdefault("head_dim", rng.choice([4, 8]))
+    if rng.random() < 0.5:
+        cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], ("full_attention", "sliding_attention"))
+    return cfg
+
+
+def _llama4_text(rng) -> dict:
+    n_layers = rng.randint(1, 6)
+    n_experts = rng.randint(1, 6)
+    cfg = {**_common(rng, (n_layers, n_layers)), **_heads(rng), "intermediate_size_mlp": rng.randint(8, 80),
+           "num_local_experts": n_experts, "num_experts_per_tok": rng.randint(1, n_experts),
+           "use_qk_norm": rng.random() < 0.5, "attention_bias": rng.random() < 0.3,
+           "attention_chunk_size": rng.choice([2, 4, 16])}
+    cfg.setdefault("head_dim", rng.choice([4, 8]))
+    if rng.random() < 0.5:
+        cfg["moe_layers"] = sorted(rng.sample(range(n_layers), rng.randint(0, n_layers)))
+    else:
+        cfg["interleave_moe_layer_step"] = rng.randint(1, 3)
+    if rng.random() < 0.5:
+        cfg["no_rope_layers"] = [rng.randint(0, 1) for _ in range(n_layers)]
+    else:
+        cfg["no_rope_layer_interval"] = rng.randint(1, 3)
+    return cfg
+
+
+def gen_llama4_text(rng):
+    return {"model_type": "llama4_text", **_llama4_text(rng)}
+
+
+def gen_llama4(rng):
+    return {"model_type": "llama4", "text_config": _llama4_text(rng), "vision_config": {"hidden_size": 8},
+            "image_token_index": 3}
+
+
+def gen_phi3(rng):
+    cfg = {"model_type": "phi3", **_common(rng), **_heads(rng, head_dim=False),
+           "sliding_window": rng.choice([None, 3, 7]), "pad_token_id": 0}  # its default 32000 is past the vocab
+    if rng.random() < 0.3:
+        cfg["head_dim"] = rng.choice([4, 8])  # no Phi3Config field, but modeling_phi3 reads it
+    return cfg
+
+
+def gen_dbrx(rng):
+    n_kv = rng.choice([1, 2])
+    n_heads = n_kv * rng.choice([1, 2, 3])
+    n_experts = rng.randint(1, 6)
+    return {"model_type": "dbrx", "vocab_size": rng.randint(40, 300), "d_model": n_heads * rng.choice([4, 8]),
+            "n_heads": n_heads, "n_layers": rng.randint(1, 3), "max_seq_len": 64,
+            # DbrxAttention reads rope_theta and clamps by clip_qkv unconditionally: their defaults would crash
+            "attn_config": {"kv_n_heads": n_kv, "rope_theta": 10000, "clip_qkv": 8.0},
+            "ffn_config": {"ffn_hidden_size": rng.randint(4, 40), "moe_num_experts": n_experts,
+                           "moe_top_k": rng.randint(1, n_experts)}}
+
+
+GENERATORS = {
+    "gpt2": gen_gpt2, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
+    "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
+    "qwen3_moe": gen_qwen3_moe, "deepseek_v2": gen_deepseek_v2, "deepseek_v3": gen_deepseek_v3,
+    "gpt_oss": gen_gpt_oss, "gemma2": gen_gemma2, "llama4_text": gen_llama4_text, "llama4": gen_llama4,
+    "phi3": gen_phi3, "dbrx": gen_dbrx,
+}
+
+
+def random_configs(model_type: str, n: int, salt: str = "") -> list[dict]:
+    rng = random.Random(f"llmcalc-hf-{model_type}{salt}")
+    return [GENERATORS[model_type](rng) for _ in range(n)]
+
+
+# ----------------------------------------------------------------------------- parameter counts
+
+
+def test_every_supported_model_type_has_a_generator():
+    assert set(GENERATORS) == set(hf.SUPPORTED)
+
+
+@pytest.mark.parametrize("model_type", hf.SUPPORTED)
+def test_random_configs_count_like_transformers(model_type, tmp_path):
+    for case, config in enumerate(random_configs(model_type, N_RANDOM)):
+        model = imported(config, tmp_path, f"{model_type}-{case}.json")
+        assert count_params(model).total == hf_param_count(config), json.dumps(config)
+
+
+def test_random_configs_reach_the_stack_features(tmp_path):
+    """The generators do exercise heterogeneous stacks, windows, chunks, shared experts, MTP and dense layers."""
+    seen = set()
+    for model_type in hf.SUPPORTED:
+        for case, config in enumerate(random_configs(model_type, N_RANDOM)):
+            model = imported(config, tmp_path, f"{model_type}-{case}.json")
+            layers = model.layers
+            seen |= {f"{model_type}:groups>1"} if len(model.groups) > 1 else set()
+            for layer in layers:
+                att, moe = layer.attention, layer.moe
+                if att.sliding_window:
+                    seen.add(f"{model_type}:window")
+                if att.chunk_size:
+                    seen.add(f"{model_type}:chunk")
+                if moe is None and model.is_moe:
+                    seen.add(f"{model_type}:dense-in-moe")
+                if moe and moe.n_shared_experts:
+                    seen.add(f"{model_type}:shared")
+            if model.mtp_modules:
+                seen.add(f"{model_type}:mtp")
+            if model.tied_embeddings:
+                seen.add(f"{model_type}:tied")
+    for feature in ("qwen2:window", "qwen2:groups>1", "qwen2_moe:dense-in-moe", "qwen2_moe:shared",
+                    "qwen2_moe:window", "qwen3:groups>1", "qwen3_moe:dense-in-moe", "qwen3_moe:window",
+                    "deepseek_v2:dense-in-moe", "deepseek_v2:shared", "deepseek_v3:mtp", "deepseek_v3:groups>1",
+                    "gpt_oss:groups>1", "gemma2:groups>1", "gemma2:tied", "llama4_text:chunk",
+                    "llama4_text:dense-in-moe", "llama4:groups>1", "mistral:window", "mixtral:window",
+                    "phi3:window", "gpt2:tied", "llama:tied"):
+        assert feature in seen
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.stem)
+def test_published_configs_count_like_transformers(path):
+    assert count_params(llmcalc.load(str(path))).total == hf_param_count(json.loads(path.read_text()))
+
+
+# ----------------------------------------------------------------------------- FLOPs and KV cache
+
+
+def tiny_model(config: dict):
+    torch.manual_seed(0)
+    kwargs = {"attn_implementation": "eager", "experts_implementation": "eager", "dtype": torch.float32}
+    model = transformers.AutoModelForCausalLM.from_config(hf_config(config), **kwargs).eval()
+    # No parameter needs a gradient: FlopCounterMode's module tracker would otherwise hook tensors that DBRX's
+    # expert loop slices from its weights under no_grad (requires_grad but no grad_fn), and fail.
+    return model.requires_grad_(False)
+
+
+def _small(config: dict) -> dict:
+    """Keep the real forward passes cheap: a small vocabulary (and text config)."""
+    config = copy.deepcopy(config)
+    target = config.get("text_config", config)
+    target["vocab_size"] = min(target.get("vocab_size", 64), 64)
+    return config
+
+
+@pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_FLOPS])
+def test_forward_matmul_flops_match_flop_counter(model_type, tmp_path):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    rng = random.Random(f"llmcalc-hf-flops-{model_type}")
+    for case, config in enumerate(random_configs(model_type, N_FORWARD, salt="-flops")):
+        config = _small(config)
+        model = imported(config, tmp_path, f"{model_type}-{case}.json")
+        seq, batch = rng.randint(1, 12), rng.choice([1, 2])
+        hf_model = tiny_model(config)
+        ids = torch.randint(0, model.vocab_size, (batch, seq))
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            hf_model(ids, use_cache=False)
+        ours = count_flops(model, seq, batch, attention="full", include_other=False).matmul
+        assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))
+
+
+def hf_cache_bytes(config: dict, seq: int, batch: int) -> int:
+    model = tiny_model(config)
+    ids = torch.randint(0, model.config.get_text_config().vocab_size, (batch, seq))
+    with torch.no_grad():
+        cache = model(ids, use_cache=True).past_key_values
+    return sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values))
+
+
+@pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_CACHE])
+def test_kv_cache_bytes_match_the_cache(model_type, tmp_path):
+    rng = random.Random(f"llmcalc-hf-kv-{model_type}")
+    for case, config in enumerate(random_configs(model_type, N_FORWARD, salt="-kv")):
+        config = _small(config)
+        model = imported(config, tmp_path, f"{model_type}-{case}.json")
+        seq, batch = rng.randint(1, 12), rng.choice([1, 2])
+        ours = kv_cache(model, context=seq, batch=batch, dtype="fp32", mla_cache="latent")
+        # transformers keeps W - 1 tokens of a W-token window once the sequence has reached W
+        full_windows = sum(kv_elements_per_token(layer.attention, "latent") for layer in model.layers
+                           if layer.attention.local_span and seq >= layer.attention.local_span)
+        assert hf_cache_bytes(config, seq, batch) == ours.bytes - 4 * batch * full_windows, (seq, json.dumps(config))
+
+
+def test_kv_cache_checks_reach_windows_below_and_above(tmp_path):
+    """The windowed cases above include sequences shorter than the window and sequences past it."""
+    below = above = 0
+    for model_type in ("mistral", "gemma2", "gpt_oss", "qwen2", "phi3", "llama4_text"):
+        rng = random.Random(f"llmcalc-hf-kv-{model_type}")
+        for case, config in enumerate(random_configs(model_type, N_FORWARD, salt="-kv")):
+            model = imported(_small(config), tmp_path, f"{model_type}-{case}.json")
+            seq, _ = rng.randint(1, 12), rng.choice([1, 2])
+            spans = [layer.attention.local_span for layer in model.layers if layer.attention.local_span]
+            below += any(seq < s for s in spans)
+            above += any(seq >= s for s in spans)
+    assert below and above
+
+
+@pytest.mark.parametrize("name", ["DeepSeek-V2-Lite", "Mixtral-8x7B-v0.1", "gemma-2-2b"])
+def test_published_kv_cache_per_token(name, tmp_path):
+    """Bytes per token of published configs, against a one-layer slice built by transformers."""
+    config = json.loads((DATA / f"{name}.json").read_text())
+    config.update(num_hidden_layers=2, vocab_size=64, hidden_size=config["hidden_size"] // 16,
+                  intermediate_size=16)
+    if name == "Mixtral-8x7B-v0.1":
+        config.update(num_attention_heads=4, num_key_value_heads=1)
+    if name == "gemma-2-2b":
+        config.update(num_attention_heads=2, num_key_value_heads=1, head_dim=8, sliding_window=4)
+    if name == "DeepSeek-V2-Lite":
+        config.update(num_attention_heads=2, num_key_value_heads=2, moe_intermediate_size=8, kv_lora_rank=16,
+                      qk_nope_head_dim=8, qk_rope_head_dim=4, v_head_dim=8, n_routed_experts=4,
+                      num_experts_per_tok=2)
+    model = imported(config, tmp_path, f"{name}.json")
+    seq = 3
+    assert hf_cache_bytes(config, seq, 1) == kv_cache(model, context=seq, dtype="fp32", mla_cache="latent").bytes

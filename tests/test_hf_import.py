@@ -1,0 +1,562 @@
+"""Hugging Face config.json import (llmcalc.hf, `llmcalc import`): no torch, no transformers.
+
+Every supported model_type imports from a small config into the spec mapping worked out by hand from its
+transformers 5.23.0 modeling file, with the exact total worked out by hand; missing keys take the transformers
+defaults; published configs give their checkpoints' exact totals; anything the import cannot represent is a
+one-line error naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import llmcalc
+from llmcalc import hf
+from llmcalc.cli import cli
+from llmcalc.errors import SpecError
+from llmcalc.memory import kv_cache
+from llmcalc.params import count_params
+
+DATA = Path(__file__).parent / "data" / "hf_configs"
+
+# Checkpoint totals (as transformers counts them: DeepSeek-V3 without its MTP layer and routing-bias buffers,
+# Llama 4 text models without vision) of the published configs in tests/data/hf_configs.
+PUBLISHED = {
+    "DeepSeek-V3": 671_026_404_352,
+    "DeepSeek-V2": 235_741_434_880,
+    "DeepSeek-V2-Lite": 15_706_484_224,
+    "Qwen3-30B-A3B": 30_532_122_624,
+    "Qwen3-235B-A22B": 235_093_634_560,
+    "Qwen2-57B-A14B": 57_408_658_944,
+    "gpt-oss-120b": 116_829_156_672,
+    "Llama-4-Scout-17B-16E": 107_769_861_120,
+    "Llama-4-Maverick-17B-128E": 400_711_848_960,
+    "gemma-2-2b": 2_614_341_888,
+    "gemma-2-9b": 9_241_705_984,
+    "gemma-2-27b": 27_227_128_320,
+    "dbrx-instruct": 131_596_523_520,
+    "Meta-Llama-3-8B": 8_030_261_248,
+    "Mixtral-8x7B-v0.1": 46_702_792_704,
+    "gpt2": 124_439_808,
+    "Mistral-7B-v0.1": 7_241_732_096,
+    "Qwen2.5-0.5B": 494_032_768,
+    "Phi-3-mini-4k-instruct": 3_821_079_552,
+}
+
+SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
+LLAMA4_TEXT = dict(vocab_size=100, hidden_size=32, intermediate_size=16, intermediate_size_mlp=48,
+                   num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2, head_dim=8,
+                   num_local_experts=4, num_experts_per_tok=1, interleave_moe_layer_step=2,
+                   no_rope_layer_interval=2, attention_chunk_size=16)
+EMBED = 100 * 32  # token embedding, and an untied LM head, of the small configs
+MOE_4x16 = 4 * 3 * 32 * 16  # four SwiGLU experts of width 16
+
+# (config, expected spec mapping without family/sources/notes, exact total worked out by hand)
+CASES = {
+    "gpt2": (
+        dict(model_type="gpt2", vocab_size=100, n_embd=32, n_layer=2, n_head=4, n_positions=64, n_inner=48,
+             activation_function="relu", tie_word_embeddings=False),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=64, position="learned", tied_embeddings=False,
+             norm={"kind": "layernorm", "placement": "pre"},
+             attention={"n_heads": 4, "n_kv_heads": 4, "d_head": 8, "bias": True},
+             mlp={"activation": "relu", "d_ff": 48, "bias": True}),
+        # token + positions + 2 x (attention 4*32*32 + 4*32 biases, 2 LayerNorms, MLP 2*32*48 + 48 + 32)
+        # + final LayerNorm + LM head
+        EMBED + 64 * 32 + 2 * (4224 + 128 + 3152) + 64 + EMBED,
+    ),
+    "openai-gpt": (
+        dict(model_type="openai-gpt", vocab_size=100, n_embd=32, n_layer=2, n_head=4, n_positions=64),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=64, position="learned", tied_embeddings=True,
+             norm={"kind": "layernorm", "placement": "post", "final": False},
+             attention={"n_heads": 4, "n_kv_heads": 4, "d_head": 8, "bias": True},
+             mlp={"activation": "gelu", "d_ff": 128, "bias": True}),
+        EMBED + 64 * 32 + 2 * (4224 + 128 + 2 * 32 * 128 + 128 + 32),
+    ),
+    "llama": (
+        dict(model_type="llama", **SMALL, num_key_value_heads=2, attention_bias=True, mlp_bias=True,
+             tie_word_embeddings=True),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=2048, position="rope", tied_embeddings=True,
+             norm={"kind": "rmsnorm"}, attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8, "bias": True},
+             mlp={"activation": "swiglu", "d_ff": 48, "bias": True}),
+        # 2 x (q, k, v, o 3072 + biases 32+16+16+32, 2 RMSNorms, SwiGLU 3*32*48 + 2*48 + 32) + final norm; tied
+        EMBED + 2 * (3072 + 96 + 64 + 4608 + 128) + 32,
+    ),
+    "mistral": (
+        dict(model_type="mistral", **SMALL, num_key_value_heads=1, head_dim=16, sliding_window=8),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=131072, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "n_kv_heads": 1, "d_head": 16, "sliding_window": 8},
+             mlp={"activation": "swiglu", "d_ff": 48}),
+        EMBED + 2 * (2048 + 512 + 512 + 2048 + 64 + 4608) + 32 + EMBED,
+    ),
+    "mixtral": (
+        dict(model_type="mixtral", **SMALL, num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=131072, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8},
+             mlp={"activation": "swiglu", "d_ff": 48}, moe={"n_experts": 4, "top_k": 2, "d_ff": 48}),
+        EMBED + 2 * (3072 + 64 + 32 * 4 + 4 * 4608) + 32 + EMBED,
+    ),
+    "qwen2": (
+        dict(model_type="qwen2", **{**SMALL, "num_hidden_layers": 4}, num_key_value_heads=2, use_sliding_window=True,
+             sliding_window=16, max_window_layers=2),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=32768, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8, "bias": {"q": True, "k": True, "v": True}},
+             mlp={"activation": "swiglu", "d_ff": 48},
+             layers=[{"count": 2}, {"count": 2, "attention": {"sliding_window": 16}}]),
+        EMBED + 4 * (3072 + 32 + 16 + 16 + 64 + 4608) + 32 + EMBED,
+    ),
+    "qwen2_moe": (
+        dict(model_type="qwen2_moe", vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=4,
+             num_attention_heads=4, num_key_value_heads=4, num_experts=4, num_experts_per_tok=2,
+             moe_intermediate_size=16, shared_expert_intermediate_size=24, decoder_sparse_step=2,
+             mlp_only_layers=[3]),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=32768, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "n_kv_heads": 4, "d_head": 8, "bias": {"q": True, "k": True, "v": True}},
+             mlp={"activation": "swiglu", "d_ff": 64},
+             layers=[{"count": 1},
+                     {"count": 1, "moe": {"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1,
+                                          "d_ff_shared": 24, "shared_gate": True}},
+                     {"count": 2}]),
+        # layer 1 (sparse step 2; layer 3 is in mlp_only_layers) has router, experts, a shared expert of 24 and
+        # its gate 32 -> 1; the others a dense SwiGLU of 64
+        EMBED + 3 * (4096 + 96 + 64 + 3 * 32 * 64) + (4096 + 96 + 64 + 128 + MOE_4x16 + 3 * 32 * 24 + 32)
+        + 32 + EMBED,
+    ),
+    "qwen3": (
+        dict(model_type="qwen3", **SMALL, num_key_value_heads=2, head_dim=16, tie_word_embeddings=True),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=32768, position="rope", tied_embeddings=True,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 16, "qk_norm": "rmsnorm"},
+             mlp={"activation": "swiglu", "d_ff": 48}),
+        EMBED + 2 * (2048 + 1024 + 1024 + 2048 + 32 + 64 + 4608) + 32,
+    ),
+    "qwen3_moe": (  # num_local_experts: the name transformers 5 writes for num_experts
+        dict(model_type="qwen3_moe", **SMALL, num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2,
+             moe_intermediate_size=16),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=32768, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8, "qk_norm": "rmsnorm"},
+             mlp={"activation": "swiglu", "d_ff": 48}, moe={"n_experts": 4, "top_k": 2, "d_ff": 16}),
+        EMBED + 2 * (3072 + 16 + 64 + 128 + MOE_4x16) + 32 + EMBED,
+    ),
+    "deepseek_v2": (
+        dict(model_type="deepseek_v2", vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+             num_attention_heads=4, kv_lora_rank=8, q_lora_rank=None, qk_nope_head_dim=4, qk_rope_head_dim=2,
+             v_head_dim=4, n_routed_experts=4, n_shared_experts=1, num_experts_per_tok=2, moe_intermediate_size=16,
+             first_k_dense_replace=1),
+        dict(vocab_size=100, d_model=32, n_layers=3, context_length=2048, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "mla": {"kv_lora_rank": 8, "qk_nope_head_dim": 4, "qk_rope_head_dim": 2,
+                                              "v_head_dim": 4}},
+             mlp={"activation": "swiglu", "d_ff": 64},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1},
+             layers=[{"count": 1, "moe": None}, {"count": 2}]),
+        # MLA: q 32*4*6, kv_a 32*(8+2), kv_norm 8, kv_b 8*4*(4+4), o 4*4*32 = 1864
+        EMBED + (1864 + 64 + 3 * 32 * 64) + 2 * (1864 + 64 + 128 + MOE_4x16 + 3 * 32 * 16) + 32 + EMBED,
+    ),
+    "deepseek_v3": (
+        dict(model_type="deepseek_v3", vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+             num_attention_heads=4, kv_lora_rank=8, q_lora_rank=12, qk_nope_head_dim=4, qk_rope_head_dim=2,
+             v_head_dim=4, n_routed_experts=4, n_shared_experts=1, num_experts_per_tok=2, moe_intermediate_size=16,
+             first_k_dense_replace=1, num_nextn_predict_layers=1),
+        dict(vocab_size=100, d_model=32, n_layers=3, context_length=4096, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "mla": {"q_lora_rank": 12, "kv_lora_rank": 8, "qk_nope_head_dim": 4,
+                                              "qk_rope_head_dim": 2, "v_head_dim": 4}},
+             mlp={"activation": "swiglu", "d_ff": 64},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "routing_bias": True},
+             layers=[{"count": 1, "moe": None}, {"count": 2}], mtp={"n_modules": 1}),
+        # MLA with q_a 32*12, q_norm 12, q_b 12*24: 1780
+        EMBED + (1780 + 64 + 3 * 32 * 64) + 2 * (1780 + 64 + 128 + MOE_4x16 + 3 * 32 * 16) + 32 + EMBED,
+    ),
+    "gpt_oss": (
+        dict(model_type="gpt_oss", vocab_size=100, hidden_size=32, intermediate_size=16, num_hidden_layers=4,
+             num_attention_heads=4, num_key_value_heads=2, head_dim=8, num_local_experts=4, num_experts_per_tok=2,
+             sliding_window=8),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=131072, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8, "bias": True, "sinks": True,
+                        "sliding_window": 8},
+             mlp={"activation": "swiglu", "d_ff": 16, "bias": True},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "router_bias": True},
+             layers=[{"repeat": 2, "pattern": [{}, {"attention": {"sliding_window": None}}]}]),
+        # attention + 96 biases + 4 sinks, router 128 + 4 bias, experts with biases 2*16 + 32
+        EMBED + 4 * (3072 + 96 + 4 + 64 + 132 + 4 * (3 * 32 * 16 + 2 * 16 + 32)) + 32 + EMBED,
+    ),
+    "gemma2": (
+        dict(model_type="gemma2", **{**SMALL, "num_hidden_layers": 3}, num_key_value_heads=2, head_dim=16,
+             sliding_window=8, layer_types=["full_attention", "sliding_attention", "sliding_attention"]),
+        dict(vocab_size=100, d_model=32, n_layers=3, context_length=8192, position="rope", tied_embeddings=True,
+             norm={"kind": "rmsnorm", "placement": "sandwich"},
+             attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 16, "sliding_window": 8},
+             mlp={"activation": "geglu", "d_ff": 48},
+             layers=[{"count": 1, "attention": {"sliding_window": None}}, {"count": 2}]),
+        EMBED + 3 * (6144 + 4 * 32 + 4608) + 32,
+    ),
+    "llama4_text": (
+        dict(model_type="llama4_text", **LLAMA4_TEXT),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=131072, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8, "qk_norm": "l2", "chunk_size": 16},
+             mlp={"activation": "swiglu", "d_ff": 48},
+             layers=[{"repeat": 2, "pattern": [
+                 {}, {"attention": {"qk_norm": None, "chunk_size": None},
+                      "moe": {"n_experts": 4, "top_k": 1, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 16}}]}]),
+        # MoE on layers 1, 3 (step 2); RoPE (so chunked attention and the L2 qk-norm) on layers 0, 2 (interval 2)
+        EMBED + 2 * (3072 + 64 + 4608) + 2 * (3072 + 64 + 128 + MOE_4x16 + 3 * 32 * 16) + 32 + EMBED,
+    ),
+    "phi3": (
+        dict(model_type="phi3", **SMALL, sliding_window=15),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=4096, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "n_kv_heads": 4, "d_head": 8, "sliding_window": 15},
+             mlp={"activation": "swiglu", "d_ff": 48}),
+        EMBED + 2 * (4096 + 64 + 4608) + 32 + EMBED,
+    ),
+    "dbrx": (
+        dict(model_type="dbrx", vocab_size=100, d_model=32, n_heads=4, n_layers=2, max_seq_len=64,
+             attn_config={"kv_n_heads": 2}, ffn_config={"ffn_hidden_size": 16, "moe_num_experts": 4, "moe_top_k": 2}),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=64, position="rope", tied_embeddings=False,
+             norm={"kind": "layernorm", "bias": False}, attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8},
+             mlp={"activation": "swiglu", "d_ff": 16}, moe={"n_experts": 4, "top_k": 2, "d_ff": 16}),
+        EMBED + 2 * (3072 + 64 + 128 + MOE_4x16) + 32 + EMBED,
+    ),
+}
+CASES["llama4"] = (
+    dict(model_type="llama4", text_config=LLAMA4_TEXT, vision_config={"hidden_size": 8}, image_token_index=7),
+    CASES["llama4_text"][1], CASES["llama4_text"][2],
+)
+
+
+def write(tmp_path: Path, config, name: str = "config.json") -> Path:
+    path = tmp_path / name
+    path.write_text(config if isinstance(config, str) else json.dumps(config))
+    return path
+
+
+def imported(tmp_path: Path, config: dict, name: str = "model.json"):
+    return llmcalc.load(str(write(tmp_path, config, name)))
+
+
+def error_for(tmp_path: Path, config, name: str = "bad.json") -> SpecError:
+    path = write(tmp_path, config, name)
+    with pytest.raises(SpecError) as info:
+        llmcalc.load(str(path))
+    message = str(info.value)
+    assert str(path) in message and "\n" not in message
+    return info.value
+
+
+# ------------------------------------------------------------------------------ every model_type
+
+
+def test_cases_cover_every_supported_model_type():
+    assert set(CASES) == set(hf.SUPPORTED)
+
+
+@pytest.mark.parametrize("model_type", sorted(CASES))
+def test_small_config_imports_to_the_expected_spec(model_type, tmp_path):
+    config, expected, total = CASES[model_type]
+    data = hf.spec_from_config(json.loads(json.dumps(config)), "small.json")
+    assert {k: v for k, v in data.items() if k not in ("family", "sources", "notes")} == expected
+    assert data["family"] == ("llama4_text" if model_type == "llama4" else model_type)
+    assert count_params(imported(tmp_path, config)).total == total
+
+
+def test_llama4_counts_the_text_model_only_and_says_so():
+    data = hf.spec_from_config(CASES["llama4"][0], "x.json")
+    assert "vision encoder" in data["notes"]
+
+
+# ------------------------------------------------------------------------------ defaults
+
+
+@pytest.mark.parametrize("model_type, total", [
+    ("llama", 6_738_415_616),        # LlamaConfig() is LLaMA-7B
+    ("gpt2", 124_439_808),           # GPT2Config() is GPT-2 small
+    ("mixtral", 46_702_792_704),     # MixtralConfig() is Mixtral 8x7B
+    ("gemma2", 2_614_341_888),       # Gemma2Config() is Gemma 2 2B
+    ("gpt_oss", 116_829_156_672),    # GptOssConfig() is gpt-oss-120b
+    ("deepseek_v3", 671_026_404_352),  # DeepseekV3Config() is DeepSeek-V3
+    ("llama4_text", 107_769_861_120),  # Llama4TextConfig() is Llama 4 Scout's text model
+    ("llama4", 107_769_861_120),     # ... and Llama4Config() too, through its default text_config
+])
+def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
+    assert count_params(imported(tmp_path, {"model_type": model_type})).total == total
+
+
+def test_defaults_taken_are_listed_in_the_notes():
+    data = hf.spec_from_config({"model_type": "qwen3", "hidden_size": 64, "num_attention_heads": 4,
+                                "num_key_value_heads": 4}, "x.json")
+    assert data["attention"]["d_head"] == 128  # Qwen3Config's head_dim, not hidden_size // heads
+    assert "transformers 5.23.0 defaults" in data["notes"] and "head_dim=128" in data["notes"]
+    assert "hidden_size" not in data["notes"]
+
+
+def test_derived_defaults():
+    data = hf.spec_from_config({"model_type": "llama", "hidden_size": 64, "num_attention_heads": 8}, "x.json")
+    assert data["attention"] == {"n_heads": 8, "n_kv_heads": 8, "d_head": 8}  # kv heads and head_dim derived
+    data = hf.spec_from_config({"model_type": "gpt2", "n_embd": 64, "n_head": 8}, "x.json")
+    assert data["mlp"]["d_ff"] == 256  # n_inner null: 4 x n_embd
+
+
+# ------------------------------------------------------------------------------ the layer stack
+
+
+def test_qwen2_moe_default_sliding_layers_and_dense_layers(tmp_path):
+    config = dict(CASES["qwen2_moe"][0], use_sliding_window=True, sliding_window=8, max_window_layers=3,
+                  decoder_sparse_step=1, mlp_only_layers=[0])
+    model = imported(tmp_path, config)
+    # transformers: sliding on even layers below max_window_layers; MoE where not in mlp_only_layers
+    assert [layer.attention.sliding_window for layer in model.layers] == [8, None, 8, None]
+    assert [layer.moe is not None for layer in model.layers] == [False, True, True, True]
+
+
+def test_qwen2_layer_types_override_max_window_layers(tmp_path):
+    config = dict(CASES["qwen2"][0], layer_types=["sliding_attention", "full_attention"] * 2)
+    model = imported(tmp_path, config)
+    assert [layer.attention.sliding_window for layer in model.layers] == [16, None, 16, None]
+
+
+def test_qwen_window_only_with_use_sliding_window(tmp_path):
+    model = imported(tmp_path, dict(CASES["qwen2"][0], use_sliding_window=False))
+    assert all(layer.attention.sliding_window is None for layer in model.layers)
+    model = imported(tmp_path, dict(CASES["qwen3_moe"][0], use_sliding_window=True, sliding_window=5))
+    assert all(layer.attention.sliding_window == 5 for layer in model.layers)  # qwen3_moe: every layer
+
+
+def test_deepseek_moe_layer_freq_follows_deepseek_code(tmp_path):
+    config = dict(CASES["deepseek_v2"][0], num_hidden_layers=6, first_k_dense_replace=1, moe_layer_freq=2)
+    model = imported(tmp_path, config)
+    assert [layer.moe is not None for layer in model.layers] == [False, False, True, False, True, False]
+
+
+def test_deepseek_v3_without_mtp_and_routing_bias_is_a_buffer(tmp_path):
+    model = imported(tmp_path, dict(CASES["deepseek_v3"][0], num_nextn_predict_layers=0))
+    assert model.mtp_modules == 0
+    counted = count_params(model)
+    assert counted.buffer_total == 2 * 4 and counted.optional_total == 0
+    with_mtp = count_params(imported(tmp_path, CASES["deepseek_v3"][0]))
+    assert with_mtp.total == counted.total and with_mtp.optional_total > 0
+
+
+def test_llama4_explicit_moe_layers_and_no_rope_layers(tmp_path):
+    config = dict(model_type="llama4_text", **{**LLAMA4_TEXT, "moe_layers": [0], "no_rope_layers": [0, 1, 1, 1],
+                                               "use_qk_norm": False})
+    model = imported(tmp_path, config)
+    assert [layer.moe is not None for layer in model.layers] == [True, False, False, False]
+    assert [layer.attention.chunk_size for layer in model.layers] == [None, 16, 16, 16]
+    assert all(layer.attention.qk_norm is None for layer in model.layers)
+
+
+def test_gpt_oss_layer_types(tmp_path):
+    config = dict(CASES["gpt_oss"][0], layer_types=["full_attention"] * 3 + ["sliding_attention"])
+    model = imported(tmp_path, config)
+    assert [layer.attention.sliding_window for layer in model.layers] == [None, None, None, 8]
+
+
+def test_legacy_layer_type_name(tmp_path):
+    config = dict(CASES["gemma2"][0], layer_types=["attention", "sliding_attention", "attention"])
+    model = imported(tmp_path, config)
+    assert [layer.attention.sliding_window for layer in model.layers] == [None, 8, None]
+
+
+def test_kv_cache_of_an_imported_windowed_model(tmp_path):
+    model = imported(tmp_path, CASES["gemma2"][0])
+    # one full layer holding 100 tokens and two sliding layers holding 8, 2 x 2 kv heads x 16 each
+    assert kv_cache(model, context=100, dtype="fp32").bytes == 4 * 2 * 2 * 16 * (100 + 2 * 8)
+
+
+# ------------------------------------------------------------------------------ published configs
+
+
+def test_every_published_config_has_a_total():
+    assert {p.stem for p in DATA.glob("*.json")} == set(PUBLISHED)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_config_gives_the_checkpoint_total(name):
+    model = llmcalc.load(str(DATA / f"{name}.json"))
+    assert model.name == name
+    assert count_params(model).total == PUBLISHED[name]
+
+
+def test_published_architectures():
+    scout = llmcalc.load(str(DATA / "Llama-4-Scout-17B-16E.json"))
+    assert [g.count for g in scout.groups] == [36, 12]  # RoPE + chunked + L2 qk-norm, and NoPE global layers
+    assert {g.layer.attention.chunk_size for g in scout.groups} == {8192, None}
+    v3 = llmcalc.load(str(DATA / "DeepSeek-V3.json"))
+    assert [g.count for g in v3.groups] == [3, 58] and v3.mtp_modules == 1
+    assert count_params(v3).buffer_total == (58 + 1) * 256  # 58 MoE layers and the MTP layer
+    oss = llmcalc.load(str(DATA / "gpt-oss-120b.json"))
+    assert [g.layer.attention.sliding_window for g in oss.groups] == [128, None]
+    phi3 = llmcalc.load(str(DATA / "Phi-3-mini-4k-instruct.json"))
+    assert phi3.layers[0].attention.sliding_window == 2047
+
+
+def test_name_is_the_checkpoint_folder(tmp_path):
+    folder = tmp_path / "Mixtral-8x7B-v0.1"
+    folder.mkdir()
+    (folder / "config.json").write_text((DATA / "Mixtral-8x7B-v0.1.json").read_text())
+    model = llmcalc.load(str(folder / "config.json"))
+    assert model.name == "Mixtral-8x7B-v0.1" and model.origin == str(folder / "config.json")
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def test_unsupported_model_type_lists_the_supported_ones(tmp_path):
+    err = error_for(tmp_path, {"model_type": "bert", "hidden_size": 8})
+    assert err.key == "model_type"
+    for name in hf.SUPPORTED:
+        assert name in err.message
+    assert error_for(tmp_path, {"hidden_size": 8}).key == "model_type"  # no model_type at all
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('{"model_type": "llama",', "not valid JSON (line 1"),
+    ("[1, 2]", "must be a JSON object"),
+    ('"llama"', "must be a JSON object"),
+    ('{"model_type": "llama", "model_type": "gpt2"}', "key given twice"),
+])
+def test_bad_json(text, needle, tmp_path):
+    assert needle in str(error_for(tmp_path, text))
+
+
+def test_not_utf8_and_oversize(tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"model_type": "llama", "x": "\xe9"}')
+    with pytest.raises(SpecError, match="not UTF-8"):
+        llmcalc.load(str(path))
+    from llmcalc.spec import MAX_SPEC_BYTES
+
+    big = write(tmp_path, '{"model_type": "llama", "pad": "' + "x" * MAX_SPEC_BYTES + '"}', "big.json")
+    with pytest.raises(SpecError, match="a config.json may be at most"):
+        llmcalc.load(str(big))
+
+
+@pytest.mark.parametrize("config, key, needle", [
+    ({"model_type": "llama", "hidden_size": "big"}, "hidden_size", "whole number"),
+    ({"model_type": "llama", "hidden_size": 32.0, "num_attention_heads": 4}, "hidden_size", "whole number"),
+    ({"model_type": "llama", "num_hidden_layers": 0}, "num_hidden_layers", "whole number >= 1"),
+    ({"model_type": "llama", "attention_bias": "yes"}, "attention_bias", "true or false"),
+    ({"model_type": "llama", "hidden_size": 32, "num_attention_heads": 4, "num_key_value_heads": 3},
+     "num_key_value_heads", "does not divide"),
+    ({"model_type": "llama", "hidden_act": "tanh"}, "hidden_act", "allowed: gelu"),
+    ({"model_type": "llama", "mystery_layers": 3}, "mystery_layers", "unknown key for model_type llama"),
+    ({"model_type": "mistral", "attention_bias": True}, "attention_bias", "unknown key"),
+    ({"model_type": "phi3", "attention_bias": True}, "attention_bias", "allowed: false"),
+    ({"model_type": "gpt2", "add_cross_attention": True}, "add_cross_attention", "allowed: false"),
+    ({"model_type": "llama", "pruned_heads": {"0": [1]}}, "pruned_heads", "not supported"),
+    ({"model_type": "gemma2", "use_bidirectional_attention": True}, "use_bidirectional_attention", "allowed"),
+    ({"model_type": "deepseek_v3", "attention_bias": True}, "attention_bias", "allowed: false"),
+    ({"model_type": "deepseek_v2", "num_experts_per_tok": None}, "num_experts_per_tok", "is needed"),
+    ({"model_type": "deepseek_v2", "num_experts_per_tok": 6, "mlp_bias": True}, "mlp_bias", "allowed: false"),
+    ({"model_type": "deepseek_v2", "num_experts_per_tok": 6, "moe_layer_freq": 0}, "moe_layer_freq", ">= 1"),
+    ({"model_type": "mixtral", "num_local_experts": 2, "num_experts_per_tok": 3}, "num_experts_per_tok",
+     "more than the 2 experts"),
+    ({"model_type": "mixtral", "num_local_experts": 2, "num_experts": 3}, "num_experts", "contradicts"),
+    ({"model_type": "gpt_oss", "experts_per_token": 2}, "experts_per_token", "contradicts num_experts_per_tok=4"),
+    ({"model_type": "mistral", "layer_types": ["full_attention"] * 32}, "layer_types", "ignores layer_types"),
+    ({"model_type": "qwen2", "layer_types": ["full_attention"]}, "layer_types", "list of 32"),
+    ({"model_type": "qwen2", "layer_types": ["sliding_attention"] * 32}, "sliding_window", "no window is in force"),
+    ({"model_type": "gemma2", "layer_types": ["chunked_attention"] * 26}, "layer_types", "allowed: full_attention"),
+    ({"model_type": "gemma2", "sliding_window": None}, "sliding_window", "no window is in force"),
+    ({"model_type": "llama4_text", "attention_chunk_size": None}, "attention_chunk_size", "no window is in force"),
+    ({"model_type": "llama4_text", "no_rope_layers": [1, 0]}, "no_rope_layers", "list of 48 flags"),
+    ({"model_type": "llama4", "tie_word_embeddings": True}, "tie_word_embeddings", "allowed: false"),
+    ({"model_type": "llama4", "text_config": {"mystery": 1}}, "text_config.mystery", "unknown key"),
+    ({"model_type": "llama4", "text_config": []}, "text_config", "JSON object"),
+    ({"model_type": "dbrx", "tie_word_embeddings": True}, "tie_word_embeddings", "allowed: false"),
+    ({"model_type": "dbrx", "attn_config": {"kv_n_heads": 5}}, "attn_config.kv_n_heads", "does not divide"),
+    ({"model_type": "dbrx", "ffn_config": {"ffn_act_fn": {"name": "tanh"}}}, "ffn_config.ffn_act_fn", "allowed"),
+    ({"model_type": "gpt2", "n_embd": 30, "n_head": 4}, "n_head", "does not divide"),
+])
+def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
+    err = error_for(tmp_path, config)
+    assert err.key == key and needle in err.message, str(err)
+
+
+def test_ignored_keys_are_only_the_known_ones(tmp_path):
+    base = {"model_type": "llama", "hidden_size": 32, "num_attention_heads": 4, "intermediate_size": 48,
+            "num_hidden_layers": 1, "vocab_size": 10}
+    quiet = {**base, "rope_theta": 1.0, "rope_scaling": {"type": "linear", "factor": 2}, "rms_norm_eps": 1e-5,
+             "attention_dropout": 0.1, "bos_token_id": 1, "eos_token_id": [2, 3], "torch_dtype": "bfloat16",
+             "architectures": ["LlamaForCausalLM"], "quantization_config": {"quant_method": "fp8"},
+             "pretraining_tp": 1, "use_cache": True, "transformers_version": "4.40.0"}
+    assert count_params(imported(tmp_path, quiet)).total == count_params(imported(tmp_path, base)).total
+
+
+def test_missing_json_file_is_no_such_file():
+    with pytest.raises(SpecError, match="no such file"):
+        llmcalc.load("no/such/config.json")
+
+
+# ------------------------------------------------------------------------------ the CLI
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_import_prints_a_spec_with_its_origin(tmp_path):
+    path = write(tmp_path, CASES["gpt_oss"][0])
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"# Imported by `llmcalc import` from {path}")
+    assert yaml.safe_load(result.output)["moe"] == {"n_experts": 4, "top_k": 2, "d_ff": 16, "router_bias": True}
+    assert "&id" not in result.output  # no YAML anchors
+
+
+@pytest.mark.parametrize("name", ["DeepSeek-V3", "Llama-4-Maverick-17B-128E", "gemma-2-27b", "dbrx-instruct"])
+def test_import_output_round_trips(name, tmp_path):
+    out = tmp_path / f"{name}.yaml"
+    result = run("import", str(DATA / f"{name}.json"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    from_yaml = llmcalc.load(str(out))
+    from_json = llmcalc.load(str(DATA / f"{name}.json"))
+    assert count_params(from_yaml).total == PUBLISHED[name]
+    assert from_yaml.layers == from_json.layers and from_yaml.mtp_modules == from_json.mtp_modules
+    assert from_yaml.norm == from_json.norm and from_yaml.tied_embeddings == from_json.tied_embeddings
+
+
+def test_every_command_takes_a_config_json(tmp_path):
+    folder = tmp_path / "tiny-moe"
+    folder.mkdir()
+    config = str(write(folder, CASES["qwen2_moe"][0]))
+    doc = json.loads(run("count", config, "--json").output)
+    assert doc["models"][0]["name"] == "tiny-moe" and doc["models"][0]["params"]["total"] == CASES["qwen2_moe"][2]
+    for args in (["compare", config, "gpt2-small"], ["flops", config, "--seq", "16"],
+                 ["memory", config, "--context", "64"], ["fit", config], ["verify", config]):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.output)
+
+
+@pytest.mark.parametrize("config", ['{"model_type": ', '{"model_type": "bert"}', '{"model_type": "llama", "x": 1}'])
+def test_bad_configs_exit_2_with_one_line(config, tmp_path):
+    path = write(tmp_path, config, "bad.json")
+    for args in (["import", str(path)], ["count", str(path)]):
+        result = run(*args)
+        assert result.exit_code == 2
+        assert result.output.startswith(f"error: {path}") and result.output.count("\n") == 1
+        assert "Traceback" not in result.output
+
+
+def test_import_of_a_missing_file_exits_2(tmp_path):
+    result = run("import", str(tmp_path / "config.json"))
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_no_torch_no_transformers_and_hf_only_on_demand():
+    code = ("import sys, llmcalc.cli, llmcalc.spec; assert 'llmcalc.hf' not in sys.modules; "
+            "import llmcalc.hf; assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
