@@ -223,3 +223,29 @@ def test_every_builtin_spec_passes_verify():
     checks = verify(llmcalc.load_all())
     failed = [(c.model, c.published.as_published) for c in checks if not c.ok]
     assert failed == []
+
+
+# Built-in spec -> the published config.json it was written from (tests/data/hf_configs, sources in its README).
+BUILTIN_CONFIGS = [
+    ("deepseek-v3", "DeepSeek-V3"), ("deepseek-v2", "DeepSeek-V2"), ("deepseek-v2-lite", "DeepSeek-V2-Lite"),
+    ("qwen3-30b-a3b", "Qwen3-30B-A3B"), ("qwen3-235b-a22b", "Qwen3-235B-A22B"), ("qwen2-57b-a14b", "Qwen2-57B-A14B"),
+    ("gpt-oss-120b", "gpt-oss-120b"), ("llama4-scout", "Llama-4-Scout-17B-16E"),
+    ("llama4-maverick", "Llama-4-Maverick-17B-128E"), ("gemma2-2b", "gemma-2-2b"), ("gemma2-9b", "gemma-2-9b"),
+    ("gemma2-27b", "gemma-2-27b"), ("dbrx", "dbrx-instruct"), ("mixtral-8x7b", "Mixtral-8x7B-v0.1"),
+    ("llama3-8b", "Meta-Llama-3-8B"),
+]
+
+
+@pytest.mark.parametrize("name, config", BUILTIN_CONFIGS)
+def test_builtin_spec_equals_its_published_config(name, config):
+    # Not just the total: the same rows per layer group, the same KV cache past every window, the same FLOPs.
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "hf_configs" / f"{config}.json"
+    ours, imported = llmcalc.load(name), llmcalc.load(str(path))
+    rows = lambda m: sorted((r.component, r.total, r.active) for r in count_params(m).rows)  # noqa: E731
+    assert rows(ours) == rows(imported)
+    assert [layer.attention.local_span for layer in ours.layers] == [
+        layer.attention.local_span for layer in imported.layers]
+    assert kv_cache(ours, 100_000).bytes == kv_cache(imported, 100_000).bytes
+    assert count_flops(ours, 4096).total == count_flops(imported, 4096).total
