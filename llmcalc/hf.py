@@ -587,6 +587,9 @@ def _deepseek(c: _Config) -> dict:
     and num_nextn_predict_layers MTP modules (counted apart). transformers ignores moe_layer_freq; DeepSeek's own
     modeling_deepseek.py makes layer i MoE only when i % moe_layer_freq == 0, and so does this import."""
     mt = c.model_type
+    for unused in ("num_key_value_heads", "head_dim"):  # MLA does not read them, but a value must still be sane
+        if c.data.get(unused) is not None:
+            c.integer(unused)
     d = c.integer("hidden_size")
     n_layers = c.integer("num_hidden_layers")
     spec = _base(c, "vocab_size", d, n_layers, "max_position_embeddings")

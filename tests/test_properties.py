@@ -383,3 +383,70 @@ def test_huge_values_in_every_size_field_stay_exact():
     assert count.total == (2 * 10**18 + 10**6 * (4 * 10**12 + 2 * 10**13 + 2 * 10**6) + 10**6)
     assert isinstance(count.total, int)
     assert dataclasses.is_dataclass(count)
+
+
+# ------------------------------------------------------------------------------ Hugging Face config.json
+
+HF_CONFIGS = sorted((Path(__file__).parent / "data" / "hf_configs").glob("*.json"))
+COUNT_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+              "intermediate_size", "head_dim", "moe_intermediate_size", "n_routed_experts", "num_experts",
+              "num_local_experts", "num_experts_per_tok", "kv_lora_rank", "d_model", "n_layers", "n_heads",
+              "n_embd", "n_layer", "n_head")
+
+
+def write_json(directory: str, document) -> Path:
+    path = Path(directory) / "config.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+                           lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+                           max_leaves=10)
+
+
+@SETTINGS
+@given(st.dictionaries(st.text(max_size=12), json_values, max_size=6))
+def test_random_config_json_documents_are_refused_cleanly(document):
+    with tempfile.TemporaryDirectory() as directory:
+        path = write_json(directory, document)
+        assert_clean_error(run_cli("count", str(path)), path)
+
+
+@SETTINGS
+@given(st.sampled_from(["llama", "qwen3_moe", "deepseek_v3", "gpt_oss", "gemma2", "dbrx", "gpt2", "llama4"]),
+       st.dictionaries(st.sampled_from(COUNT_KEYS), json_values, min_size=1, max_size=3))
+def test_random_config_json_with_a_model_type_never_crashes(model_type, extra):
+    # Random values of the keys that matter: either a valid model (exit 0, a count) or one clean error.
+    with tempfile.TemporaryDirectory() as directory:
+        path = write_json(directory, {"model_type": model_type, **extra})
+        result = run_cli("count", str(path), "--json")
+        if result.exit_code == 0:
+            assert json.loads(result.stdout)["models"][0]["params"]["total"] > 0
+        else:
+            assert_clean_error(result, path)
+
+
+@st.composite
+def config_mutations(draw):
+    path = draw(st.sampled_from(HF_CONFIGS))
+    config = json.loads(path.read_text())
+    target = config.get("text_config", config) if isinstance(config.get("text_config"), dict) else config
+    keys = [k for k in COUNT_KEYS if isinstance(target.get(k), int) and not isinstance(target.get(k), bool)]
+    key = draw(st.sampled_from(keys))
+    bad = draw(st.sampled_from([-1, 0, 2.5, "abc", [1], {"x": 1}, True]))
+    return path.name, config, target, key, bad
+
+
+@SETTINGS
+@given(config_mutations())
+def test_mutated_published_configs_are_refused_naming_the_key(mutation):
+    name, config, target, key, bad = mutation
+    original = target[key]
+    target[key] = bad
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            path = write_json(directory, config)
+            assert_clean_error(run_cli("count", str(path)), path, key)
+    finally:
+        target[key] = original
