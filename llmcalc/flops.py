@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
-from .params import mla_projections
+from .params import mla_projections, norm_names
 
 ATTENTION_CONVENTIONS = {
     "causal": "causal: each query sees its prefix, S(S+1)/2 pairs (and only the last W keys on sliding-window "
@@ -162,7 +162,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     pairs = attention_pairs(queries, seq, att.sliding_window, convention, att.chunk_size)
     bias_adds = queries * ((q_width if att.bias_q else 0) + (kv_width if att.bias_k else 0)
                            + (kv_width if att.bias_v else 0) + (d_model if att.bias_o else 0))
-    n_norms = {"pre": 2, "post": 2, "sandwich": 4}[norm.placement] * (3 if layer.cross_attention else 2) // 2
+    n_norms = len(norm_names(norm, layer.cross_attention))
     if att.mla:
         # Every MLA weight is one matmul per token (the naive, decompressing form of HF's reference code);
         # its two RMSNorms are non-matmul.
@@ -170,12 +170,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
                        else (name, 0, queries * size * NORM_PER_ELEMENT["rmsnorm"])
                        for name, size in mla_projections(att, d_model)]
     else:
-        projections = [
-            ("attn.q", linear(queries, d_model, q_width), 0),
-            ("attn.k", linear(queries, d_model, kv_width), 0),
-            ("attn.v", linear(queries, d_model, kv_width), 0),
-            ("attn.o", linear(queries, q_width, d_model), 0),
-        ]
+        projections = _projections("attn", queries, queries, d_model, q_width, kv_width)
     rows = projections + [
         ("attn.scores", attention_scores(pairs, att), 0),
         ("attn.qk_norm", 0, queries * (att.n_heads + att.n_kv_heads) * att.d_head * NORM_PER_ELEMENT["rmsnorm"]
@@ -190,11 +185,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     if layer.cross_attention:
         cross_pairs = queries * source
         kv_tokens = 0 if decode else source
-        rows += [
-            ("xattn.q", linear(queries, d_model, q_width), 0),
-            ("xattn.k", linear(kv_tokens, d_model, kv_width), 0),
-            ("xattn.v", linear(kv_tokens, d_model, kv_width), 0),
-            ("xattn.o", linear(queries, q_width, d_model), 0),
+        rows += _projections("xattn", queries, kv_tokens, d_model, q_width, kv_width) + [
             ("xattn.scores", attention_scores(cross_pairs, att), 0),
             ("xattn.softmax", 0, softmax(cross_pairs, att)),
             ("xattn.values", attention_values(cross_pairs, att), 0),
@@ -204,6 +195,17 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     else:
         rows += _moe_rows(moe, mlp, d_model, queries)
     return [row for row in rows if row[1] or row[2]]
+
+
+def _projections(prefix: str, queries: int, kv_tokens: int, d_model: int, q_width: int,
+                 kv_width: int) -> list[tuple[str, int, int]]:
+    """q and o over the queries, k and v over the tokens whose keys and values are computed."""
+    return [
+        (f"{prefix}.q", linear(queries, d_model, q_width), 0),
+        (f"{prefix}.k", linear(kv_tokens, d_model, kv_width), 0),
+        (f"{prefix}.v", linear(kv_tokens, d_model, kv_width), 0),
+        (f"{prefix}.o", linear(queries, q_width, d_model), 0),
+    ]
 
 
 def _mlp_rows(mlp: MLP, d_model: int, d_ff: int, tokens: int, prefix: str) -> list[tuple[str, int, int]]:
@@ -247,14 +249,15 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
     keys = seq + 1 if decode else seq
     d = model.d_model
     rows: list[FlopRow] = []
+    encoder_decoder = model.is_encoder_decoder
     for group in model.groups:
         if group.layer.stack == "encoder":
             if not decode:  # the encoder runs once over the source (taken as `seq` tokens), not per decode step
                 rows += _group_rows(group, model.norm, d, seq, seq, attention, batch)
             continue
         rows += _group_rows(group, model.norm, d, queries, keys, attention, batch,
-                            source=seq if model.is_encoder_decoder else 0, decode=decode)
-    if model.is_encoder_decoder and model.norm.final and not decode:
+                            source=seq if encoder_decoder else 0, decode=decode)
+    if encoder_decoder and model.norm.final and not decode:
         rows.append(FlopRow("norm.final_encoder", None, 1, 0, batch * norm_flops(seq, model.norm, d)))
     other_final = norm_flops(queries, model.norm, d) if model.norm.final else 0
     if other_final:

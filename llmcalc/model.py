@@ -229,11 +229,11 @@ class ModelSpec:
 
     @property
     def is_moe(self) -> bool:
-        return any(layer.moe is not None for layer in self.layers)
+        return any(group.layer.moe is not None for group in self.groups)
 
     @property
     def is_encoder_decoder(self) -> bool:
-        return any(layer.stack == "encoder" for layer in self.layers)
+        return any(group.layer.stack == "encoder" for group in self.groups)
 
 
 def group_layers(layers: tuple[Layer, ...]) -> tuple[LayerGroup, ...]:

@@ -176,6 +176,11 @@ class ParamCount:
         return sum(row.total for row in self.optional)
 
     @property
+    def total_with_optional(self) -> int:
+        """The main model and its optional parts (DeepSeek-V3's 671B + MTP)."""
+        return self.total + self.optional_total
+
+    @property
     def total(self) -> int:
         return sum(row.total for row in self.rows)
 
@@ -212,11 +217,11 @@ class ParamCount:
         return tuple(row for row in self.rows if row.group == group)
 
 
-def _norm_rows(norm: Norm, d_model: int, cross: bool = False) -> list[tuple[str, int]]:
-    size = norm_vector(norm, d_model)
+def norm_names(norm: Norm, cross: bool = False) -> list[str]:
+    """The norms of one layer: before (pre), after (post) or both (sandwich) each sub-block."""
     blocks = ("attn", "xattn", "mlp") if cross else ("attn", "mlp")
     sides = {"pre": ("pre",), "post": ("post",), "sandwich": ("pre", "post")}[norm.placement]
-    return [(f"norm.{side}_{block}", size) for block in blocks for side in sides]
+    return [f"norm.{side}_{block}" for block in blocks for side in sides]
 
 
 def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str, int]]:
@@ -243,7 +248,7 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
     if layer.cross_attention:
         # Cross-attention over the encoder output has the shapes of the self-attention (Vaswani et al. 2017).
         rows += _attention_rows(att, d_model, "xattn")
-    rows += _norm_rows(norm, d_model, layer.cross_attention)
+    rows += [(name, norm_vector(norm, d_model)) for name in norm_names(norm, layer.cross_attention)]
     out = [(name, n, n) for name, n in rows]
     if moe is None:
         matrix = mlp_matrix(d_model, mlp.d_ff)

@@ -17,7 +17,7 @@ FIGURE_FUNCTIONS: dict[str, Callable[[ModelSpec], int]] = {
     "params_non_embedding": lambda m: count_params(m).non_embedding,
     "params_active_non_embedding": lambda m: count_params(m).active_non_embedding,
     "params_mtp": lambda m: count_params(m).optional_total,
-    "params_with_mtp": lambda m: count_params(m).total + count_params(m).optional_total,
+    "params_with_mtp": lambda m: count_params(m).total_with_optional,
 }
 
 
