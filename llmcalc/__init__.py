@@ -1,18 +1,56 @@
-"""llmcalc: exact parameter counts of LLM architectures from YAML specs.
+"""llmcalc: exact parameter counts, FLOPs, KV cache and memory of LLM architectures from YAML specs.
 
     >>> import llmcalc
-    >>> llmcalc.count_params(llmcalc.load("gpt2-small")).total
+    >>> llmcalc.count_params("gpt2-small").total
     124439808
+    >>> llmcalc.kv_cache("llama3-8b", context=8192).bytes
+    1073741824
+
+Every function takes a built-in name or alias, a path to a YAML spec or config.json, or a loaded ModelSpec
+(`llmcalc.load(name, overrides=["n_layers=48"])`), and returns the result objects the CLI renders. The names
+are imported on first use, so that `import llmcalc` (and the CLI's start-up) stays light.
 """
 
-from .errors import LlmcalcError, SpecError, UnknownModelError
-from .model import ModelSpec
-from .params import ParamCount, ParamRow, count_params
-from .spec import builtin_names, load, load_all, load_file
-from .verify import verify
+from __future__ import annotations
 
-__all__ = [
-    "LlmcalcError", "ModelSpec", "ParamCount", "ParamRow", "SpecError", "UnknownModelError",
-    "builtin_names", "count_params", "load", "load_all", "load_file", "verify",
-]
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    # the Python API (llmcalc.api): one call per question
+    "count_params": "api", "count_flops": "api", "training_flops": "api", "kv_cache": "api",
+    "estimate_memory": "api", "compare": "api", "sweep": "api", "parse_sweep": "api", "Comparison": "results",
+    "Sweep": "results", "SweepPoint": "results",
+    # specs
+    "load": "spec", "load_all": "spec", "load_file": "spec", "builtin_names": "spec", "ModelSpec": "model",
+    # result objects
+    "ParamCount": "params", "ParamRow": "params", "FlopCount": "flops", "TrainingCompute": "flops",
+    "KVCache": "memory", "MemoryReport": "memory", "Check": "verify",
+    # errors
+    "LlmcalcError": "errors", "SpecError": "errors", "UnknownModelError": "errors",
+}
+__all__ = sorted(_EXPORTS) + ["check_published"]
+
+
+def check_published(models: list | None = None) -> list:
+    """Every built-in spec (or the given ModelSpecs) checked against its published figures (llmcalc verify)."""
+    from .spec import load_all
+    from .verify import verify
+
+    return verify(load_all() if models is None else models)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmcalc' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

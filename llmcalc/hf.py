@@ -845,13 +845,8 @@ def load_config(path: str | Path) -> ModelSpec:
 
 def spec_yaml(data: dict, source: str) -> str:
     """The spec mapping as YAML, with a leading comment saying where it came from."""
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        def ignore_aliases(self, data: Any) -> bool:  # a repeated mapping is written out, not as &id001/*id001
-            return True
+    from .spec import dump_yaml
 
     header = (f"# Imported by `llmcalc import` from {source}\n"
               f"# (Hugging Face config.json; missing keys take the transformers {TRANSFORMERS_VERSION} defaults).\n")
-    return header + yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=None, width=110,
-                              allow_unicode=True)
+    return dump_yaml(data, header)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import Attention, ModelSpec
+from .units import human_bytes
 
 # Bits per element of each storage type.
 DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
@@ -289,7 +290,3 @@ def training_memory(model: ModelSpec, n_params: int, expert_params: int, seq: in
                 "micro_batch": micro_batch}
     return MemoryReport(model, "training", parts, n_gpus, settings)
 
-
-def human_bytes(n: float, unit: str = "GiB") -> str:
-    """Bytes in GB (10^9) or GiB (2^30), always labelled."""
-    return f"{n / (GB if unit == 'GB' else GIB):,.2f} {unit}"

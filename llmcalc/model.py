@@ -221,6 +221,7 @@ class ModelSpec:
     mtp_modules: int = 0  # DeepSeek-V3 multi-token prediction modules (optional, counted apart)
     relative_buckets: int = 0  # T5 relative position buckets (position "relative"): a bias per bucket and head
     rumour: str | None = None  # set when the architecture is hearsay, not published (GPT-4)
+    overrides: tuple[str, ...] = ()  # the key=value overrides (--set) applied on top of the spec file
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:

@@ -1,22 +1,22 @@
-"""Turn result objects into rich tables and JSON documents. Nothing here computes a figure."""
+"""Turn result objects into tables (format-neutral sheets, see sheet.py), JSON documents and CSV records.
+Nothing here computes a figure."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich import box
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from .describe import COMPONENT_LABELS, architecture
-from .model import ModelSpec
-from .flops import PF_DAY, FlopCount, FlopRow, TrainingCompute
-from .memory import DTYPE_BITS, KVCache, MemoryReport, human_bytes
-from .params import ParamCount, ParamRow
-from .units import exact, human, index_ranges, percent, ratio
-from .verify import Check
+from .sheet import Block, Chart, Note, Sheet
+from .units import bar, exact, human, human_bytes, index_ranges, percent, ratio
 
+if TYPE_CHECKING:  # imported for annotations only: a command loads the modules it computes with, no others
+    from .flops import FlopCount, FlopRow, TrainingCompute
+    from .memory import KVCache, MemoryReport
+    from .model import ModelSpec
+    from .params import ParamCount, ParamRow
+    from .verify import Check
+
+SHARE_BAR_WIDTH = 20
 UNITS_NOTE = "Exact counts; human units are decimal (1B = 10^9 parameters)."
 
 # ----------------------------------------------------------------------------------------- JSON
@@ -105,6 +105,12 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
     return out
 
 
+def _dtype_bits(dtype: str) -> int:
+    from .memory import DTYPE_BITS
+
+    return DTYPE_BITS[dtype]
+
+
 def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
     parts = {p.name: p for p in report.parts}
     return {
@@ -118,7 +124,7 @@ def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
         "kv_cache": {"bytes": cache.bytes, "bytes_per_token": cache.bytes_per_token, "dtype": cache.dtype,
                      "context": cache.context, "batch": cache.batch, "mla_cache": cache.mla_cache,
                      "groups": [{"name": g.name, "n_layers": g.n_layers,
-                                 "bytes_per_token_per_layer": g.elements_per_token * DTYPE_BITS[cache.dtype] / 8,
+                                 "bytes_per_token_per_layer": g.elements_per_token * _dtype_bits(cache.dtype) / 8,
                                  "cached_tokens": g.cached_tokens} for g in cache.groups]},
         "total": {"bytes": report.total, "per_gpu": report.per_gpu},
         "units": {"GB": 10**9, "GiB": 2**30},
@@ -175,13 +181,8 @@ def verify_json(checks: list[Check]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------- tables
 
 
-def _table(title: str, columns: list[tuple[str, str]]) -> Table:
-    """A table whose number columns never wrap or shorten: a cut number would be a wrong number."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in columns:
-        numeric = justify == "right"
-        table.add_column(name, justify=justify, no_wrap=numeric, min_width=len(name) if numeric else None)
-    return table
+def _table(title: str, columns: list[tuple[str, str]]) -> Sheet:
+    return Sheet(title, columns)
 
 
 def _group_heading(group) -> str:
@@ -194,20 +195,27 @@ def _label(component: str) -> str:
     return COMPONENT_LABELS.get(component, component)
 
 
-def count_table(count: ParamCount) -> Group:
+def count_table(count: ParamCount) -> list[Block]:
     """The breakdown of one model: a row per component and layer group, with totals."""
     model = count.model
     total = count.total
     title = f"{model.display_name} ({model.name}): {exact(total)} parameters ({human(total)})"
     moe = model.is_moe
     columns = [("component", "left"), ("layers", "right"), ("per layer", "right"), ("params", "right"),
-               ("", "right"), ("share", "right")]
+               ("", "right"), ("share", "left")]
     table = _table(title, columns + ([("active", "right")] if moe else []))
+
+    def share(value: int, style: str = "cyan") -> list[str]:
+        """The share of the total as a percentage and as a bar, so the eye sees where the parameters live."""
+        if not total:
+            return ["-"]
+        drawn = bar(value / total, SHARE_BAR_WIDTH)
+        return [f"{percent(value / total):>6} " + (f"[{style}]{drawn}[/{style}]" if drawn else "")]
 
     def add(row: ParamRow, indent: str = "") -> None:
         label = _label(row.component) + (" (tied)" if row.note and not row.total else "")
         cells = [indent + label, str(row.n_layers) if row.group else "", exact(row.per_layer) if row.group else "",
-                 exact(row.total), human(row.total), percent(row.total / total) if total else "-"]
+                 exact(row.total), human(row.total), *share(row.total)]
         table.add_row(*cells, *([human(row.active)] if moe else []))
 
     model_rows = count.group_rows(None)
@@ -222,8 +230,7 @@ def count_table(count: ParamCount) -> Group:
         group_active = [human(sum(r.active for r in rows))] if moe else []
         table.add_row(f"[bold]{heading}[/bold]",
                       str(group.count), exact(sum(r.per_layer for r in rows)), exact(group_total),
-                      human(group_total), percent(group_total / total) if total else "-", *group_active,
-                      style="bold")
+                      human(group_total), *share(group_total, "bold cyan"), *group_active, style="bold")
         for row in rows:
             add(row, "  ")
     table.add_section()
@@ -235,18 +242,18 @@ def count_table(count: ParamCount) -> Group:
     table.add_row("[bold]total[/bold]", "", "", exact(total), human(total), "100.0%",
                   *([human(count.active)] if moe else []))
     table.add_row("embedding", "", "", exact(count.embedding), human(count.embedding),
-                  percent(count.embedding / total) if total else "-", *blank)
+                  *share(count.embedding, "dim"), *blank)
     table.add_row("non-embedding", "", "", exact(count.non_embedding), human(count.non_embedding),
-                  percent(count.non_embedding / total) if total else "-", *blank)
+                  *share(count.non_embedding, "dim"), *blank)
     if moe:
         table.add_row("[bold]active per token[/bold]", "", "", exact(count.active), human(count.active),
-                      percent(count.active / total) if total else "-", human(count.active))
+                      *share(count.active, "bold green"), human(count.active))
     if count.optional:
         optional = count.optional_total
         table.add_section()
         table.add_row(f"[bold]not in total: {model.mtp_modules} multi-token prediction module(s)[/bold]",
                       str(model.mtp_modules), exact(optional // model.mtp_modules), exact(optional),
-                      human(optional), percent(optional / total) if total else "-", *blank, style="bold")
+                      human(optional), *share(optional, "dim"), *blank, style="bold")
         for row in count.optional:
             add(row, "  ")
     notes = [UNITS_NOTE, "embedding = token embedding + learned position embedding + untied LM head."]
@@ -260,11 +267,11 @@ def count_table(count: ParamCount) -> Group:
     if count.buffers:
         notes.append(f"Not counted: {count.buffer_total:,} routing-bias values (a buffer moved by a rule, not "
                      "trained; HF transformers does not count it either).")
-    return Group(table, Text("\n".join(notes), style="dim"))
+    return [table, Note("\n".join(notes))]
 
 
 def flops_table(count: FlopCount, training: TrainingCompute | None = None,
-                utilisation: dict[str, float] | None = None) -> Group:
+                utilisation: dict[str, float] | None = None) -> list[Block]:
     """Forward FLOPs per component and layer group; training compute below when asked for."""
     model = count.model
     mode = (f"one decode step at position {count.seq:,}" if count.decode
@@ -302,16 +309,18 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
     if training is not None:
         parts.append(_training_table(training))
     if utilisation:
-        parts.append(Text(f"MFU {percent(utilisation['mfu'])} (model FLOPs {human(utilisation['flops_per_token'])}"
-                          f" per token, {utilisation['convention']}); HFU {percent(utilisation['hfu'])}."))
+        parts.append(Note(f"MFU {percent(utilisation['mfu'])} (model FLOPs {human(utilisation['flops_per_token'])}"
+                          f" per token, {utilisation['convention']}); HFU {percent(utilisation['hfu'])}.", style=""))
     notes = [f"Attention {count.convention}.",
              "A multiply-add is 2 FLOPs; the embedding lookup is no matmul; the LM head counts even when tied.",
              "Non-matmul FLOPs are estimates" + ("." if count.include_other else ", not counted (--no-other).")]
-    parts.append(Text("\n".join(notes), style="dim"))
-    return Group(*parts)
+    parts.append(Note("\n".join(notes)))
+    return parts
 
 
-def _training_table(training: TrainingCompute) -> Table:
+def _training_table(training: TrainingCompute) -> Sheet:
+    from .flops import PF_DAY
+
     table = _table(f"Training on {human(training.tokens)} tokens at sequence {training.forward.seq:,} "
                    "(matmul FLOPs, backward = 2 x forward)",
                    [("", "left"), ("per token", "right"), ("total", "right"), ("PF-days", "right")])
@@ -329,7 +338,7 @@ def _training_table(training: TrainingCompute) -> Table:
     return table
 
 
-def memory_table(report: MemoryReport, unit: str = "GiB") -> Group:
+def memory_table(report: MemoryReport, unit: str = "GiB") -> list[Block]:
     model = report.model
     title = (f"{model.display_name} ({model.name}): {report.mode} memory, {human_bytes(report.per_gpu, unit)} per GPU"
              f" on {report.n_gpus} GPU{'s' if report.n_gpus > 1 else ''}")
@@ -342,55 +351,54 @@ def memory_table(report: MemoryReport, unit: str = "GiB") -> Group:
     table.add_row(f"all {report.n_gpus} GPUs", "", human_bytes(report.total, unit), "replicas included")
     settings = ", ".join(f"{k} {v}" for k, v in report.settings.items())
     notes = [f"Settings: {settings}.", "GB = 10^9 bytes, GiB = 2^30 bytes (--units)."]
-    return Group(table, Text("\n".join(notes), style="dim"))
+    return [table, Note("\n".join(notes))]
 
 
 def _pf_days(value: float) -> str:
     return f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
 
 
-def fit_text(result: dict, gpu, unit: str = "GiB") -> Group:
+def fit_text(result: dict, gpu, unit: str = "GiB") -> list[Block]:
+    """The fewest GPUs that hold the model and the largest batch (and context) there, as a small table."""
     capacity = human_bytes(result["gpu_memory_bytes"], unit)
-    head = f"{result['name']} ({result['mode']}) on {gpu.name} ({capacity} each)"
+    sheet = Sheet(f"{result['name']} ({result['mode']}) on {gpu.name} ({capacity} each)",
+                  [("", "left"), ("", "right"), ("", "left")])
     if not result["fits"]:
         if result.get("fewest_gpus"):
-            return Group(Text(head, style="bold"), Text(
-                f"Does not fit on the GPUs asked for; the fewest that hold it: {result['fewest_gpus']}.",
-                style="bold red"))
-        advice = ("raise --tp / --pp, or use --zero with data parallelism" if result["mode"] == "training"
-                  else "try a smaller --dtype, --context or --batch")
-        return Group(Text(head, style="bold"), Text(f"Does not fit within --max-gpus; {advice}.", style="bold red"))
+            sheet.add_row("[bold red]does not fit[/bold red]", "", "on the GPUs asked for")
+            sheet.add_row("fewest GPUs that hold it", f"{result['fewest_gpus']:,}", "")
+        else:
+            advice = ("raise --tp / --pp, or use --zero with data parallelism" if result["mode"] == "training"
+                      else "try a smaller --dtype, --context or --batch")
+            sheet.add_row("[bold red]does not fit[/bold red]", "", f"within --max-gpus; {advice}")
+        return [sheet, Note(f"GPU memory from {gpu.source}.")]
     n = result["n_gpus"]
-    lines = [f"Fewest GPUs: {result['fewest_gpus']}."]
-    lines.append(f"On {n}: {human_bytes(result['per_gpu_bytes'], unit)} used per GPU.")
+    sheet.add_row("[bold]fewest GPUs[/bold]", f"[bold]{result['fewest_gpus']:,}[/bold]", "")
+    sheet.add_row("used per GPU", human_bytes(result["per_gpu_bytes"], unit), f"on {n}")
     if result["mode"] == "inference":
-        lines.append(f"On {n}: largest batch at {result['context']:,} tokens: "
-                     f"{result['largest_batch']:,}; largest context at batch {result['settings']['batch']}: "
-                     f"{result['largest_context']:,} tokens (at most the model's context length).")
+        sheet.add_row("largest batch", f"{result['largest_batch']:,}", f"on {n}, at {result['context']:,} tokens")
+        sheet.add_row("largest context", f"{result['largest_context']:,}",
+                      f"on {n}, at batch {result['settings']['batch']} (at most the model's context length)")
     else:
-        lines.append(f"On {n}: largest micro-batch {result['largest_micro_batch']:,}.")
+        sheet.add_row("largest micro-batch", f"{result['largest_micro_batch']:,}", f"on {n}")
     settings = ", ".join(f"{k} {v}" for k, v in result["settings"].items())
-    return Group(Text(head, style="bold"), Text("\n".join(lines)), Text(f"Settings: {settings}.", style="dim"),
-                 Text(f"GPU memory from {gpu.source}.", style="dim"))
+    return [sheet, Note(f"Settings: {settings}.\nGPU memory from {gpu.source}.")]
 
 
-def list_table(counts: list[ParamCount]) -> Table:
+def list_table(counts: list[ParamCount]) -> list[Block]:
     table = _table("Built-in models", [("name", "left"), ("family", "left"), ("params", "right"),
                                        ("active", "right"), ("context", "right"), ("model", "left")])
     for c in counts:
         m = c.model
         table.add_row(m.name, m.family, human(c.total), human(c.active) if m.is_moe else "",
                       f"{m.context_length:,}", m.display_name)
-    return table
+    return [table]
 
 
-def compare_table(counts: list[ParamCount], forwards: list[FlopCount], caches: list[KVCache]) -> Group:
+def compare_table(counts: list[ParamCount], forwards: list[FlopCount], caches: list[KVCache]) -> list[Block]:
     """A column per model: architecture rows (differences highlighted), counts with ratios, FLOPs and KV cache."""
-    table = Table(title="Comparison (ratios are to the first model)", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    table.add_column("", no_wrap=True)
-    for c in counts:
-        table.add_column(c.model.name, justify="right")
+    table = Sheet("Comparison (ratios are to the first model)",
+                  [("", "left")] + [(label, "right") for label in _unique([model_label(c.model) for c in counts])])
     arch = [architecture(c.model) for c in counts]
     for index, (label, _) in enumerate(arch[0]):
         values = [a[index][1] for a in arch]
@@ -423,7 +431,7 @@ def compare_table(counts: list[ParamCount], forwards: list[FlopCount], caches: l
     table.add_row("KV cache of one sequence", *[f"{human_bytes(k.bytes)} at {k.context:,}" for k in caches])
     notes = [UNITS_NOTE, "Highlighted architecture rows differ between the models.", first.convention[0].upper()
              + first.convention[1:] + ".", f"FLOPs: {forwards[0].convention}; non-matmul estimates included."]
-    return Group(table, Text("\n".join(notes), style="dim"))
+    return [table, Note("\n".join(notes))]
 
 
 def _component_total(count: ParamCount, component: str) -> int:
@@ -461,7 +469,7 @@ def _tolerance(check: Check) -> str:
     return f"{sign}{percent(published.relative_tolerance, 2)}"
 
 
-def verify_table(checks: list[Check]) -> Group:
+def verify_table(checks: list[Check]) -> list[Block]:
     table = _table("Published figures (parameters)", [
         ("model", "left"), ("figure", "left"), ("published", "right"), ("computed", "right"), ("diff", "right"),
         ("tolerance", "right"), ("result", "left")])
@@ -485,5 +493,226 @@ def verify_table(checks: list[Check]) -> Group:
                + (f", {rumours} rumoured figures (never published; listed, not checked)." if rumours else "."))
     legend = ("Tolerance: exact; \u00b1 half a unit of the last printed digit (rounding) or a stated fraction; "
               "+ one unit above (the source truncates).")
-    return Group(table, Text(summary, style="bold red" if failed else "bold green"), Text(legend, style="dim"),
-                 Text("\n".join(footnotes), style="dim"))
+    return [table, Note(summary, style="bold red" if failed else "bold green"), Note(legend),
+            Note("\n".join(footnotes))]
+
+
+# ------------------------------------------------------------------------------------------- CSV
+# Each command's CSV: a header and one record per row, exact numbers (no units, no thousands separators), so a
+# spreadsheet can sum and plot them.
+
+COUNT_FIELDS = ["model", "group", "layers", "n_layers", "component", "params_per_layer", "params",
+                "active_per_layer", "active", "in_total"]
+
+
+def model_label(model: ModelSpec) -> str:
+    """The model's name, with its --set overrides when it has any (two variants of one model stay apart)."""
+    return f"{model.name} ({', '.join(model.overrides)})" if model.overrides else model.name
+
+
+def count_records(count: ParamCount) -> list[dict[str, Any]]:
+    """A record per component row: model-level rows, then each layer group's, then any not in the total."""
+    model = count.model
+    groups = {g.name: g for g in model.groups}
+
+    def record(row: ParamRow, group: str, in_total: bool) -> dict[str, Any]:
+        where = groups.get(row.group) if row.group else None
+        return {"model": model_label(model), "group": group, "layers": index_ranges(where.indices) if where else "",
+                "n_layers": row.n_layers if row.group else "", "component": row.component,
+                "params_per_layer": row.per_layer, "params": row.total, "active_per_layer": row.active_per_layer,
+                "active": row.active, "in_total": in_total}
+
+    out = [record(r, "", True) for r in count.group_rows(None)]
+    for group in model.groups:
+        out += [record(r, group.name, True) for r in count.group_rows(group.name)]
+    out += [record(r, "mtp", False) for r in count.optional]
+    return out
+
+
+FLOPS_FIELDS = ["model", "mode", "seq", "batch", "attention", "group", "n_layers", "component", "matmul_per_layer",
+                "matmul", "other_per_layer", "other"]
+
+
+def flops_records(count: FlopCount) -> list[dict[str, Any]]:
+    """A record per component row of a forward pass (non-matmul FLOPs are estimates; 0 with --no-other)."""
+    base = {"model": model_label(count.model), "mode": "decode" if count.decode else "prefill", "seq": count.seq,
+            "batch": count.batch, "attention": count.attention}
+    rows = [(r, "") for r in count.group_rows(None)]
+    for group in count.model.groups:
+        rows += [(r, group.name) for r in count.group_rows(group.name)]
+    return [{**base, "group": group, "n_layers": row.n_layers if group else "", "component": row.component,
+             "matmul_per_layer": row.matmul_per_layer, "matmul": row.matmul,
+             "other_per_layer": row.other_per_layer if count.include_other else 0,
+             "other": row.other if count.include_other else 0} for row, group in rows]
+
+
+MEMORY_FIELDS = ["model", "mode", "n_gpus", "part", "bytes", "per_gpu_bytes", "estimate", "note"]
+
+
+def memory_records(report: MemoryReport) -> list[dict[str, Any]]:
+    """A record per part of a memory estimate, in bytes."""
+    return [{"model": model_label(report.model), "mode": report.mode, "n_gpus": report.n_gpus, "part": p.name,
+             "bytes": p.bytes, "per_gpu_bytes": p.per_gpu, "estimate": p.estimate, "note": p.note}
+            for p in report.parts]
+
+
+LIST_FIELDS = ["name", "family", "display_name", "aliases", "params", "active", "context_length", "moe"]
+
+
+def list_records(counts: list[ParamCount]) -> list[dict[str, Any]]:
+    return [{"name": c.model.name, "family": c.model.family, "display_name": c.model.display_name,
+             "aliases": " ".join(c.model.aliases), "params": c.total, "active": c.active,
+             "context_length": c.model.context_length, "moe": c.model.is_moe} for c in counts]
+
+
+def compare_records(counts: list[ParamCount], forwards: list[FlopCount],
+                    caches: list[KVCache]) -> tuple[list[str], list[dict[str, Any]]]:
+    """A record per quantity with a column per model: architecture, components, totals, FLOPs and KV cache."""
+    labels = _unique([model_label(c.model) for c in counts])
+    out: list[dict[str, Any]] = []
+
+    def add(quantity: str, values: list) -> None:
+        out.append({"quantity": quantity, **dict(zip(labels, values))})
+
+    arch = [architecture(c.model) for c in counts]
+    for index, (label, _) in enumerate(arch[0]):
+        add(label, [a[index][1] for a in arch])
+    present = {row.component for c in counts for row in c.rows if row.total}
+    components = [name for name in COMPONENT_LABELS if name in present] + sorted(
+        present - set(COMPONENT_LABELS))
+    for name in components:
+        add(f"params {name}", [_component_total(c, name) for c in counts])
+    for attribute in ("total", "active", "embedding", "non_embedding"):
+        add(f"params {attribute}", [getattr(c, attribute) for c in counts])
+    add("forward flops per token", [f.per_token for f in forwards])
+    add("forward flops seq", [f.seq for f in forwards])
+    add(f"kv cache bytes per token ({caches[0].dtype})", [k.bytes_per_token for k in caches])
+    add("kv cache bytes of one sequence", [k.bytes for k in caches])
+    add("kv cache context", [k.context for k in caches])
+    return ["quantity", *labels], out
+
+
+VERIFY_FIELDS = ["model", "figure", "as_published", "expected", "computed", "error", "tolerance", "rule", "status",
+                 "ok", "source"]
+
+
+def verify_records(checks: list[Check]) -> list[dict[str, Any]]:
+    return [{"model": c.model, "figure": c.published.figure, "as_published": c.published.as_published,
+             "expected": c.published.value, "computed": c.computed, "error": c.error,
+             "tolerance": c.published.relative_tolerance, "rule": c.published.rule, "status": c.status,
+             "ok": c.ok, "source": c.published.source} for c in checks]
+
+
+FIT_FIELDS = ["name", "mode", "gpu", "gpu_memory_bytes", "fits", "fewest_gpus", "n_gpus", "per_gpu_bytes",
+              "largest_batch", "largest_context", "context", "largest_micro_batch", "settings"]
+
+
+def fit_records(result: dict) -> list[dict[str, Any]]:
+    settings = result.get("settings") or {}
+    return [{**{k: result.get(k, "") for k in FIT_FIELDS},
+             "settings": "; ".join(f"{k}={v}" for k, v in settings.items())}]
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Column names that stay apart when a model is given twice: 'llama3-8b', 'llama3-8b #2'."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
+
+
+# ----------------------------------------------------------------------------------------- sweep
+
+SWEEP_QUANTITIES = {  # key: (column heading, SweepPoint attribute, chart label)
+    "kv": ("KV cache", "kv_cache_bytes", "KV cache"),
+    "memory": ("memory", "memory_bytes", "inference memory on one GPU"),
+    "flops": ("FLOPs/token", "flops_per_token", "forward FLOPs per token"),
+}
+
+
+def sweep_value(variable: str, value: Any) -> str:
+    """A swept value as a label: sequence lengths and batches exact ('131,072'), dtypes by name."""
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _short(value: Any) -> str:
+    """A compact x-axis label: 131072 -> '128k', 1536 -> '1.5k', 48 -> '48'."""
+    if not isinstance(value, int):
+        return str(value)
+    for size, suffix in ((2**30, "g"), (2**20, "m"), (2**10, "k")):
+        if value >= size and (value * 2) % size == 0:
+            return f"{value / size:g}{suffix}"
+    return str(value)
+
+
+def _sweep_cell(key: str, point, unit: str) -> str:
+    value = getattr(point, SWEEP_QUANTITIES[key][1])
+    return (human(value) if key == "flops" else human_bytes(value, unit)) + ("*" if point.beyond_context else "")
+
+
+def sweep_table(result, unit: str = "GiB", chart: str = "memory", log_y: bool = False) -> list[Block]:
+    """A row per value and, for each quantity, a column per model; then a chart of one quantity."""
+    from .chart import line_chart
+
+    labels = _unique([model_label(m) for m in result.models])
+    many = len(labels) > 1
+    columns = [(result.variable, "right")] + [(f"{heading}\n{label}" if many else heading, "right")
+                                              for heading, _, _ in SWEEP_QUANTITIES.values() for label in labels]
+    names = " vs ".join(labels)
+    sheet = Sheet(f"Sweep of {result.variable}: {names}", columns)
+    for value, row in zip(result.values, result.points):
+        sheet.add_row(sweep_value(result.variable, value),
+                      *[_sweep_cell(key, point, unit) for key in SWEEP_QUANTITIES for point in row])
+    blocks: list[Block] = [sheet]
+    if chart != "none":
+        _, attribute, title = SWEEP_QUANTITIES[chart]
+        scale = 1 if chart == "flops" else (2**30 if unit == "GiB" else 10**9)
+        series = [(label, [getattr(row[j], attribute) / scale for row in result.points])
+                  for j, label in enumerate(labels)]
+        y_format = human if chart == "flops" else (lambda v: f"{v:,.3g}")
+        blocks.append(Note(f"{title}{'' if chart == 'flops' else f' ({unit})'} by {result.variable}"
+                           + (", log scale" if log_y else ""), style="bold"))
+        blocks.append(Chart(line_chart([_short(v) for v in result.values], series, y_format=y_format,
+                                       log_y=log_y)))
+    settings = "; ".join(f"{k}: {v}" for k, v in result.settings.items())
+    notes = [f"Settings: {settings}.",
+             "Memory: inference on one GPU: weights, KV cache, and activations (an estimate) of a prefill of the whole "
+             "sequence in one step; GB = 10^9 bytes, GiB = 2^30 bytes (--units).",
+             f"FLOPs per token: a forward pass over the sequence, attention {result.settings.get('attention', '')}, "
+             "non-matmul estimates included."]
+    if any(p.beyond_context for row in result.points for p in row):
+        notes.append("* beyond the model's context length: the formulas extrapolate; the model was not trained "
+                     "(and may not run) that long.")
+    blocks.append(Note("\n".join(notes)))
+    return blocks
+
+
+def sweep_records(result) -> tuple[list[str], list[dict[str, Any]]]:
+    """A record per value; for each model its KV cache bytes, memory bytes, FLOPs per token and whether the
+    value lies beyond its context length."""
+    labels = _unique([model_label(m) for m in result.models])
+    fields = [result.variable] + [f"{label} {column}" for label in labels for column in
+                                  ("kv_cache_bytes", "memory_bytes", "flops_per_token", "beyond_context")]
+    out = []
+    for value, row in zip(result.values, result.points):
+        record: dict[str, Any] = {result.variable: value}
+        for label, point in zip(labels, row):
+            record[f"{label} kv_cache_bytes"] = point.kv_cache_bytes
+            record[f"{label} memory_bytes"] = point.memory_bytes
+            record[f"{label} flops_per_token"] = point.flops_per_token
+            record[f"{label} beyond_context"] = point.beyond_context
+        out.append(record)
+    return fields, out
+
+
+def sweep_json(result) -> dict[str, Any]:
+    labels = _unique([model_label(m) for m in result.models])
+    return {"variable": result.variable, "values": list(result.values), "settings": result.settings,
+            "models": [{"name": label, "points": [{
+                "value": value, "kv_cache_bytes": row[j].kv_cache_bytes, "memory_bytes": row[j].memory_bytes,
+                "flops_per_token": row[j].flops_per_token, "beyond_context": row[j].beyond_context,
+            } for value, row in zip(result.values, result.points)]} for j, label in enumerate(labels)],
+            "units": {"memory": "bytes, inference on one GPU", "flops_per_token": "forward, causal, non-matmul "
+                      "estimates included"}}

@@ -7,15 +7,19 @@ offending key, the key itself and what is allowed.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import difflib
+import os
 import re
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import SpecError, UnknownModelError
+if TYPE_CHECKING:
+    from pathlib import Path
+
+from .errors import SpecError, UnknownModelError, printable
 from .model import (
     ACTIVATIONS,
     NORM_KINDS,
@@ -76,7 +80,7 @@ _HUMAN_NUMBER = re.compile(r"^\s*(\d[\d,]*(?:\.\d+)?)\s*([KMBT]?)\s*$")
 # ---------------------------------------------------------------------------------------- YAML
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
+class _StrictSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses ten times faster
     """yaml.SafeLoader that refuses duplicate keys (plain safe_load silently keeps the last one)."""
 
 
@@ -98,21 +102,22 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
 _StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_text(path: Path, what: str = "a spec") -> str:
+def read_text(path: str | os.PathLike, what: str = "a spec") -> str:
     """The UTF-8 text of an input file of at most MAX_SPEC_BYTES; any failure is a SpecError naming the file."""
     source = str(path)
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_SPEC_BYTES:
             raise SpecError(source, None, f"file is {size:,} bytes; {what} may be at most {MAX_SPEC_BYTES:,}")
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            return file.read()
     except UnicodeDecodeError:
         raise SpecError(source, None, "file is not UTF-8 text") from None
     except OSError as exc:
         raise SpecError(source, None, f"cannot read file: {exc.strerror or exc}") from None
 
 
-def read_yaml(path: Path) -> dict:
+def read_yaml(path: str | os.PathLike) -> dict:
     """Read one spec file as a mapping, with safe YAML only and no duplicate keys."""
     source = str(path)
     text = read_text(path)
@@ -154,37 +159,56 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
 # ------------------------------------------------------------------------------------- library
 
 
+def _builtin_dir() -> str:
+    here = os.path.dirname(os.path.realpath(__file__))
+    installed = os.path.join(here, "specs")
+    return installed if os.path.isdir(installed) else os.path.join(os.path.dirname(here), "specs")
+
+
+_BUILTIN_DIR = _builtin_dir()
+
+
 def builtin_dir() -> Path:
     """The built-in spec library: llmcalc/specs in an installed wheel, ../specs in a checkout."""
-    here = Path(__file__).resolve().parent
-    installed = here / "specs"
-    return installed if installed.is_dir() else here.parent / "specs"
+    from pathlib import Path
+
+    return Path(_BUILTIN_DIR)
+
+
+def _builtin_file(name: str) -> str:
+    return os.path.join(_BUILTIN_DIR, f"{name}.yaml")
+
+
+def _stem(path: str | os.PathLike) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def builtin_names() -> list[str]:
     """Every built-in spec name, sorted."""
-    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+    return sorted(n[:-5] for n in os.listdir(_BUILTIN_DIR) if n.endswith(".yaml"))
 
 
 def _alias_index() -> dict[str, str]:
     index: dict[str, str] = {}
     for name in builtin_names():
-        data = read_yaml(builtin_dir() / f"{name}.yaml")
+        data = read_yaml(_builtin_file(name))
         for alias in data.get("aliases") or ():
             if isinstance(alias, str):
                 index[alias.lower()] = name
     return index
 
 
-def resolve_builtin(name: str) -> Path:
+def resolve_builtin(name: str) -> str:
     """The file of a built-in spec, found by its name or one of its aliases (case-insensitive)."""
+    import difflib
+
     wanted = name.strip().lower()
-    path = builtin_dir() / f"{wanted}.yaml"
-    if path.is_file():
+    path = _builtin_file(wanted)
+    if os.sep not in wanted and os.path.isfile(path):
         return path
     aliases = _alias_index()
     if wanted in aliases:
-        return builtin_dir() / f"{aliases[wanted]}.yaml"
+        return _builtin_file(aliases[wanted])
     candidates = builtin_names() + sorted(aliases)
     suggestions = difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(aliases.get(s, s) for s in suggestions))
@@ -195,44 +219,178 @@ def looks_like_path(model: str) -> bool:
     return model.lower().endswith(SPEC_SUFFIXES) or "/" in model or "\\" in model
 
 
-def load(model: str) -> ModelSpec:
-    """Load a model by built-in name, alias, path to a YAML spec file, or path to a Hugging Face config.json."""
+def load(model: str, overrides: Sequence[str] = ()) -> ModelSpec:
+    """Load a model by built-in name, alias, path to a YAML spec file, or path to a Hugging Face config.json,
+    with ``key=value`` overrides (``n_layers=48``, ``attention.n_kv_heads=4``) validated like the spec itself."""
+    name, source, data, origin = resolved(model, overrides)
+    built = _Builder(name, source, data, origin).build()
+    if not overrides:
+        return built
+    renamed = any(parse_override(text)[0] == ("display_name",) for text in overrides)
+    display_name = built.display_name if renamed else f"{built.display_name} with {', '.join(overrides)}"
+    return dataclasses.replace(built, overrides=tuple(overrides), display_name=display_name)
+
+
+def resolved(model: str, overrides: Sequence[str] = ()) -> tuple[str, str, dict, dict]:
+    """The model's name, file, merged spec mapping (after ``extends`` and the overrides) and which file (or
+    ``--set``) set each key."""
+    name, source, data, origin = _source_mapping(model)
+    if overrides:
+        data = copy.deepcopy(data)
+        for text in overrides:
+            path, value = parse_override(text)
+            _set_path(data, path, value, text)
+            for stale in [p for p in origin if p[: len(path)] == path]:
+                del origin[stale]
+            origin[path] = OVERRIDE_SOURCE
+    return name, source, data, origin
+
+
+def _source_mapping(model: str) -> tuple[str, str, dict, dict]:
     is_json = model.lower().endswith(".json")
-    if looks_like_path(model) or is_json or Path(model).is_file():
-        path = Path(model)
-        if path.is_file() and is_json:
+    if looks_like_path(model) or is_json or os.path.isfile(model):
+        if os.path.isfile(model) and is_json:
+            from pathlib import Path
+
             from . import hf  # imported here so that start-up stays fast
 
-            return hf.load_config(path)
-        if path.is_file():
-            return load_file(path)
-        if path.exists():
+            path = Path(model)
+            return hf.model_name(path), str(path), hf.spec_from_config(hf.read_config(path), str(path)), \
+                {(): str(path)}
+        if os.path.isfile(model):
+            return (_stem(model), model, *_resolve(model, ()))
+        if os.path.exists(model):
             raise SpecError(model, None, "is not a file; give a YAML spec file or a built-in model name")
-        builtin = path.stem.lower() in builtin_names()
-        hint = f"; the built-in model of that name is `{path.stem}`, without the suffix" if builtin else ""
+        builtin = _stem(model).lower() in builtin_names()
+        hint = f"; the built-in model of that name is `{_stem(model)}`, without the suffix" if builtin else ""
         raise SpecError(model, None, f"no such file{hint}")
-    return load_file(resolve_builtin(model))
+    path = resolve_builtin(model)
+    return (_stem(path), path, *_resolve(path, ()))
 
 
-def load_file(path: Path) -> ModelSpec:
+def dump_yaml(data: dict, header: str = "") -> str:
+    """A spec mapping as YAML in its own key order, repeated mappings written out (no &id001 anchors)."""
+
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return header + yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=None, width=110,
+                              allow_unicode=True)
+
+
+def show_yaml(model: str, overrides: Sequence[str] = ()) -> tuple[str, dict]:
+    """The resolved spec of a model (``extends`` merged in, overrides applied, validated) as YAML that loads as a
+    spec of its own, with a header comment naming the files (and --set overrides) it came from."""
+    name, source, data, origin = resolved(model, overrides)
+    _Builder(name, source, data, origin).build()  # what is shown must be a valid spec
+    sources = []
+    for where in origin.values():
+        if where == OVERRIDE_SOURCE:
+            continue
+        builtin = os.path.realpath(os.path.dirname(where)) == os.path.realpath(_BUILTIN_DIR)
+        label = f"built-in {_stem(where)}" if builtin else where
+        if label not in sources:
+            sources.append(label)
+    header = f"# {name}: the resolved spec, from {', '.join(sources)}"
+    header += f"; with --set {', '.join(overrides)}\n" if overrides else "\n"
+    if len(sources) > 1:
+        header += "# (extends merged in: each key from the last file in the chain that sets it)\n"
+    return dump_yaml(data, header), data
+
+
+def load_file(path: str | os.PathLike) -> ModelSpec:
     """Load and validate one spec file, resolving its ``extends`` chain."""
     data, origin = _resolve(path, ())
-    return _Builder(path.stem, str(path), data, origin).build()
+    return _Builder(_stem(path), str(path), data, origin).build()
 
 
 def load_all() -> list[ModelSpec]:
-    return [load_file(builtin_dir() / f"{name}.yaml") for name in builtin_names()]
+    return [load_file(_builtin_file(name)) for name in builtin_names()]
+
+
+# ----------------------------------------------------------------------------------- overrides
+
+OVERRIDE_SOURCE = "--set"
+_PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
+
+
+def parse_override(text: str) -> tuple[tuple, Any]:
+    """'attention.n_kv_heads=4' -> (('attention', 'n_kv_heads'), 4); 'layers[1].moe.top_k=2' indexes a list.
+    The value is read as YAML (48 is an integer, true a boolean, null removes the key, {a: 1} a mapping)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SpecError(OVERRIDE_SOURCE, None, f"{printable(text)!s}: expected key=value, e.g. n_layers=48 or "
+                        "attention.n_kv_heads=4")
+    path: list = []
+    for part in key.split("."):
+        match = _PATH_PART.fullmatch(part.strip())
+        if not match:
+            raise SpecError(OVERRIDE_SOURCE, printable(key), "not a key path; write keys joined by dots, a list "
+                            "item as key[index] (e.g. attention.n_kv_heads or layers[1].moe.top_k)")
+        path.append(match.group(1))
+        path.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
+    try:
+        loader = _StrictSafeLoader(value)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _expanded_size(node, {}) > MAX_SPEC_NODES:
+                raise SpecError(OVERRIDE_SOURCE, key, "value expands to too many nodes")
+            parsed = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(OVERRIDE_SOURCE, key, f"value is not valid YAML: {problem}") from None
+    return tuple(path), parsed
+
+
+def _set_path(data: dict, path: tuple, value: Any, text: str) -> None:
+    """Set data[path] = value, creating missing mappings on the way; a null value removes the key."""
+    node: Any = data
+    for depth, part in enumerate(path[:-1]):
+        here = _dotted(path[: depth + 1])
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                raise SpecError(OVERRIDE_SOURCE, _dotted(path[:depth]), f"is {_kind(node)}, not a list: cannot "
+                                f"take item [{part}]")
+            if part >= len(node):
+                raise SpecError(OVERRIDE_SOURCE, here, f"no such item; the list has {len(node)}")
+            child = node[part]
+        elif not isinstance(node, dict):
+            raise SpecError(OVERRIDE_SOURCE, _dotted(path[:depth]), f"is {_kind(node)}, not a mapping")
+        else:
+            child = node.get(part)
+            if child is None and isinstance(path[depth + 1], int):
+                raise SpecError(OVERRIDE_SOURCE, here, f"is not set in this spec: it has no item [{path[depth + 1]}]")
+            if child is None:
+                child = node[part] = {}
+        if not isinstance(child, (dict, list)):
+            raise SpecError(OVERRIDE_SOURCE, here, f"is {_kind(child)}, not a mapping: cannot set {_dotted(path)}")
+        node = child
+    last = path[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            raise SpecError(OVERRIDE_SOURCE, _dotted(path), "no such list item")
+        node[last] = value
+    elif not isinstance(node, dict):
+        raise SpecError(OVERRIDE_SOURCE, _dotted(path[:-1]), f"is {_kind(node)}, not a mapping")
+    elif value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
 
 
 # ------------------------------------------------------------------------------------- extends
 
 
-def _resolve(path: Path, chain: tuple[str, ...]) -> tuple[dict, dict]:
+def _resolve(path: str | os.PathLike, chain: tuple[str, ...]) -> tuple[dict, dict]:
     """The spec's mapping with its parents merged in, and which file set each key."""
     source = str(path)
-    key = str(path.resolve())
+    key = os.path.realpath(path)
     if key in chain:
-        names = " -> ".join(Path(p).stem for p in chain + (key,))
+        names = " -> ".join(_stem(p) for p in chain + (key,))
         raise SpecError(source, "extends", f"cycle in extends: {names}")
     data = read_yaml(path)
     parent_ref = data.get("extends")
@@ -241,9 +399,10 @@ def _resolve(path: Path, chain: tuple[str, ...]) -> tuple[dict, dict]:
     if not isinstance(parent_ref, str) or not parent_ref.strip():
         raise SpecError(source, "extends", f"must be the name of a spec or a path to one, got {_show(parent_ref)}")
     if parent_ref.lower().endswith(SPEC_SUFFIXES):
-        parent_path = path.parent / parent_ref
-        if not parent_path.is_file():
-            raise SpecError(source, "extends", f"parent spec file '{parent_ref}' not found (looked in {path.parent})")
+        folder = os.path.dirname(source)
+        parent_path = os.path.join(folder, parent_ref)
+        if not os.path.isfile(parent_path):
+            raise SpecError(source, "extends", f"parent spec file '{parent_ref}' not found (looked in {folder or '.'})")
     else:
         try:
             parent_path = resolve_builtin(parent_ref)
@@ -342,6 +501,8 @@ class _Node:
     def check_keys(self, allowed: tuple[str, ...]) -> None:
         for key in self.data:
             if key not in allowed:
+                import difflib
+
                 close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 raise self.error(key, f"unknown key; {hint}allowed here: {', '.join(allowed)}")
@@ -386,6 +547,8 @@ class _Node:
         if value is default and default is not _REQUIRED:
             return value
         if value not in allowed:
+            import difflib
+
             close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise self.error(key, f"{_show(value)} is not allowed; {hint}allowed: {', '.join(allowed)}")

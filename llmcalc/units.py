@@ -27,6 +27,16 @@ def percent(fraction: float, digits: int = 1) -> str:
     return f"{fraction * 100:.{digits}f}%"
 
 
+_EIGHTHS = " \u258f\u258e\u258d\u258c\u258b\u258a\u2589"
+
+
+def bar(fraction: float, width: int) -> str:
+    """A horizontal bar of `fraction` (0..1) of `width` characters, in eighths of a character: 0.5, 4 -> '██'."""
+    eighths = round(max(0.0, min(fraction, 1.0)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return "\u2588" * full + (_EIGHTHS[rest] if rest else "")
+
+
 def ratio(value: float, reference: float) -> str:
     """How many times the reference: '8.03x', or '-' when the reference is zero."""
     if not reference:
@@ -55,3 +65,8 @@ def index_ranges(indices: tuple[int, ...]) -> str:
         if i is not None:
             start = prev = i
     return ", ".join(runs)
+
+
+def human_bytes(n: float, unit: str = "GiB") -> str:
+    """Bytes in GB (10^9) or GiB (2^30), always labelled: 2**30 -> '1.00 GiB'."""
+    return f"{n / (10**9 if unit == 'GB' else 2**30):,.2f} {unit}"

@@ -1,0 +1,258 @@
+"""The Python API: one call per question (parameters, FLOPs, KV cache, memory, comparison, sweep). Each takes a
+model name, alias, spec path, config.json path or ModelSpec, checks its options like the CLI does, and returns
+the result objects the CLI renders."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .errors import LlmcalcError
+from .model import ModelSpec
+from .spec import load
+
+if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
+    from .flops import FlopCount, TrainingCompute
+    from .memory import KVCache, MemoryReport
+    from .params import ParamCount
+    from .results import Comparison, Sweep, SweepPoint
+
+DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
+ATTENTION = ("causal", "full")
+ACTIVE = {"both-embeddings": True, "no-input-embedding": False}
+MLA_CACHES = ("latent", "decompressed")
+OPTIMIZERS = ("adamw", "sgd", "adam8bit", "adafactor")
+RECOMPUTE = ("none", "selective", "full")
+MODES = ("inference", "training")
+VARIABLES = ("seq", "batch", "dtype", "n_layers")
+
+def _check(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise LlmcalcError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
+
+
+def _positive(name: str, value, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LlmcalcError(f"{name}: must be a whole number >= 1, got {value!r}")
+
+
+def model_of(model: str | ModelSpec, overrides: Sequence[str] = ()) -> ModelSpec:
+    """A ModelSpec as is, or the named model loaded with the key=value overrides."""
+    if isinstance(model, ModelSpec):
+        if overrides:
+            return load(model.origin, tuple(model.overrides) + tuple(overrides))
+        return model
+    if not isinstance(model, str):
+        raise LlmcalcError(f"a model is a name, a path or a ModelSpec, got {type(model).__name__}")
+    return load(model, tuple(overrides))
+
+
+def count_params(model: str | ModelSpec, active: str | bool = "both-embeddings",
+                 overrides: Sequence[str] = ()) -> ParamCount:
+    """Every parameter by component and layer group; `active` says what the active count holds besides the
+    top-k experts: "both-embeddings" (Mixtral's 12.9B) or "no-input-embedding" (the gpt-oss card)."""
+    from .params import count_params as count
+
+    if not isinstance(active, bool):
+        _check("active", active, ACTIVE)
+        active = ACTIVE[active]
+    return count(model_of(model, overrides), active)
+
+
+def count_flops(model: str | ModelSpec, seq: int | None = None, batch: int = 1, attention: str = "causal",
+                decode: bool = False, include_other: bool = True, overrides: Sequence[str] = ()) -> FlopCount:
+    """Forward FLOPs over `seq` tokens (one decode step at position `seq` with `decode`); `seq` defaults to the
+    model's published pre-training context, else its context length."""
+    from .flops import count_flops as count
+
+    _positive("seq", seq)
+    _positive("batch", batch, False)
+    _check("attention", attention, ATTENTION)
+    spec = model_of(model, overrides)
+    return count(spec, seq or spec.training.context or spec.context_length, batch, attention, decode,
+                 include_other=include_other)
+
+
+def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int | None = None,
+                   attention: str = "causal", recompute: str = "none") -> TrainingCompute:
+    """Training compute (forward + backward matmul FLOPs) over `tokens` (default: the published figure)."""
+    from .flops import training_compute
+    from .params import count_params as count
+
+    _positive("seq", seq)
+    _check("attention", attention, ATTENTION)
+    _check("recompute", recompute, RECOMPUTE)
+    spec = model_of(model)
+    tokens = tokens if tokens is not None else spec.training.tokens
+    if tokens is None:
+        raise LlmcalcError(f"{spec.name} publishes no training token count: give tokens")
+    return training_compute(spec, count(spec).active, seq or spec.training.context or spec.context_length, tokens,
+                            attention, recompute)
+
+
+def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1, dtype: str = "bf16",
+             mla_cache: str = "latent") -> KVCache:
+    """The KV cache of `batch` sequences of `context` tokens (default: the model's context length)."""
+    from .memory import kv_cache as cache
+
+    _positive("context", context)
+    _positive("batch", batch, False)
+    _check("dtype", dtype, DTYPES)
+    _check("mla_cache", mla_cache, MLA_CACHES)
+    spec = model_of(model)
+    return cache(spec, context or spec.context_length, batch, dtype, mla_cache)
+
+
+def estimate_memory(model: str | ModelSpec, mode: str = "inference", *, dtype: str = "bf16",
+                    kv_dtype: str = "bf16", context: int | None = None, batch: int = 1, mla_cache: str = "latent",
+                    prefill_chunk: int | None = None, grad_dtype: str = "bf16", optimizer: str = "adamw",
+                    optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
+                    ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
+                    micro_batch: int = 1, params: ParamCount | None = None) -> MemoryReport:
+    """Memory per GPU for inference (weights, KV cache, activations) or training (model states, activations),
+    with the options of `llmcalc memory`."""
+    from .memory import inference_memory, model_states, training_memory
+    from .params import count_params as count
+
+    _check("mode", mode, MODES)
+    for name, value in (("dtype", dtype), ("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
+        _check(name, value, DTYPES)
+    _check("mla_cache", mla_cache, MLA_CACHES)
+    _check("optimizer", optimizer, OPTIMIZERS)
+    _check("recompute", recompute, RECOMPUTE)
+    _check("zero", zero, (0, 1, 2, 3))
+    for name, value in (("context", context), ("prefill_chunk", prefill_chunk), ("seq", seq)):
+        _positive(name, value)
+    for name, value in (("batch", batch), ("dp", dp), ("tp", tp), ("pp", pp), ("ep", ep),
+                        ("micro_batch", micro_batch)):
+        _positive(name, value, False)
+    spec = model_of(model)
+    params = params or count(spec)
+    context = context or spec.context_length
+    if mode == "inference":
+        return inference_memory(spec, params.total, context, batch, dtype, kv_dtype, prefill_chunk, tp, mla_cache)
+    states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
+    experts = sum(r.total for r in params.rows if r.component == "moe.experts")
+    return training_memory(spec, params.total, experts, seq or spec.training.context or context, micro_batch,
+                           states, zero, dp, tp, pp, ep, sequence_parallel, recompute)
+
+
+def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: int | None = None,
+            attention: str = "causal", kv_dtype: str = "bf16", active: str | bool = "both-embeddings") -> Comparison:
+    """Counts, forward FLOPs per token (at `seq`, default each model's pre-training context) and the KV cache of
+    one sequence (at `context`, default each model's context length) of every model."""
+    from .results import Comparison
+
+    if len(models) < 2:
+        raise LlmcalcError("compare needs at least two models")
+    specs = [model_of(m) for m in models]
+    return Comparison(tuple(count_params(m, active) for m in specs),
+                      tuple(count_flops(m, seq, 1, attention) for m in specs),
+                      tuple(kv_cache(m, context, 1, kv_dtype) for m in specs))
+
+
+def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *, seq: int | None = None,
+          batch: int = 1, dtype: str = "bf16", kv_dtype: str | None = None, attention: str = "causal",
+          mla_cache: str = "latent") -> Sweep:
+    """KV cache, inference memory and forward FLOPs per token of each model at each value of `variable` (seq,
+    batch, dtype or n_layers); the others stay at `seq` (default: the model's context length), `batch`, `dtype`
+    (weights; the KV cache takes `kv_dtype`, default the same) and the spec's layers."""
+    from .results import Sweep
+
+    _check("variable", variable, VARIABLES)
+    if not models:
+        raise LlmcalcError("sweep needs at least one model")
+    if not values:
+        raise LlmcalcError("sweep needs at least one value")
+    for value in values:
+        if variable == "dtype":
+            _check("dtype", value, DTYPES)
+        else:
+            _positive(variable, value, False)
+    specs = [model_of(m) for m in models]
+    rows = []
+    for value in values:
+        row = []
+        for spec in specs:
+            options = {"seq": seq, "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype or dtype}
+            if variable == "dtype":
+                options["dtype"] = options["kv_dtype"] = value
+            elif variable == "n_layers":
+                spec = model_of(spec, [f"n_layers={value}"])
+            else:
+                options[variable] = value
+            row.append(_point(spec, options, attention, mla_cache))
+        rows.append(tuple(row))
+    settings = {"seq": seq or "each model's context length", "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype or dtype,
+                "attention": attention, "mla_cache": mla_cache}
+    settings.pop(variable, None)
+    if variable == "dtype":
+        settings.pop("kv_dtype")
+    return Sweep(variable, tuple(values), tuple(specs), tuple(rows), settings)
+
+
+def _point(spec: ModelSpec, options: dict, attention: str, mla_cache: str) -> SweepPoint:
+    from .results import SweepPoint
+
+    length = options["seq"] or spec.context_length
+    cache = kv_cache(spec, length, options["batch"], options["kv_dtype"], mla_cache)
+    memory = estimate_memory(spec, dtype=options["dtype"], kv_dtype=options["kv_dtype"], context=length,
+                             batch=options["batch"], mla_cache=mla_cache)
+    forward = count_flops(spec, length, 1, attention)
+    return SweepPoint(spec, cache.bytes, memory.per_gpu, forward.per_token, length > spec.context_length)
+
+
+_BINARY = {"k": 2**10, "m": 2**20, "g": 2**30}
+
+
+def parse_sweep(text: str) -> tuple[str, list]:
+    """'seq=1k..128k' -> ('seq', [1024, 2048, ..., 131072]): A..B doubles from A up to B, A..B:S steps by S,
+    commas list values; k/m/g are binary (1k = 1024, as context lengths are). dtype takes names."""
+    variable, sep, spec = text.partition("=")
+    variable = variable.strip().replace("-", "_")
+    if not sep or not spec.strip():
+        raise LlmcalcError(f"--vary {text!r}: expected VARIABLE=VALUES, e.g. seq=1k..128k, batch=1,8,64, "
+                           f"dtype=fp32,bf16,fp8,int4 or n_layers=16..64:16")
+    _check("--vary", variable, VARIABLES)
+    if variable == "dtype":
+        names = [v.strip().lower() for v in spec.split(",")]
+        values = list(DTYPES) if names == ["all"] else names
+        for name in values:
+            _check("--vary dtype", name, DTYPES)
+        return variable, values
+    values: list[int] = []
+    for item in spec.split(","):
+        item = item.strip()
+        if ".." in item:
+            low_text, _, high_text = item.partition("..")
+            high_text, _, step_text = high_text.partition(":")
+            low, high = _size(low_text, text), _size(high_text, text)
+            step = _size(step_text, text) if step_text else None
+            if high < low:
+                raise LlmcalcError(f"--vary {text!r}: the range {item} runs backwards")
+            value = low
+            while value <= high:
+                values.append(value)
+                value = value + step if step else value * 2
+            if len(values) > 1000:
+                raise LlmcalcError(f"--vary {text!r}: more than 1,000 values")
+        else:
+            values.append(_size(item, text))
+    return variable, values
+
+
+def _size(item: str, text: str) -> int:
+    """'128k' -> 131072; a whole number >= 1, else an error naming the --vary text."""
+    item = item.strip().lower()
+    scale = _BINARY.get(item[-1:], 1)
+    digits = item[:-1] if scale > 1 else item
+    try:
+        value = float(digits) * scale
+    except ValueError:
+        raise LlmcalcError(f"--vary {text!r}: {item!r} is not a number (write 4096, 4k or 1.5k)") from None
+    if not math.isfinite(value) or value != int(value) or value < 1:
+        raise LlmcalcError(f"--vary {text!r}: {item!r} is not a whole number >= 1")
+    return int(value)
