@@ -65,11 +65,11 @@ def to_rich(blocks: list[Block]):
     parts: list = []
     for block in blocks:
         if isinstance(block, Sheet):
-            table = Table(title=block.title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+            table = Table(title=_text(block.title) if block.title else None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                           show_header=any(name for name, _ in block.columns))
             for name, justify in block.columns:
                 numeric = justify == "right"
-                table.add_column(name, justify=justify, no_wrap=numeric,
+                table.add_column(_text(name), justify=justify, no_wrap=numeric,
                                  min_width=max(map(len, name.split("\n"))) if numeric else None)
             for index, (cells, style) in enumerate(block.rows):
                 table.add_row(*map(_text, cells), style=style, end_section=index + 1 in block.sections)

@@ -200,8 +200,6 @@ def _alias_index() -> dict[str, str]:
 
 def resolve_builtin(name: str) -> str:
     """The file of a built-in spec, found by its name or one of its aliases (case-insensitive)."""
-    import difflib
-
     wanted = name.strip().lower()
     path = _builtin_file(wanted)
     if os.sep not in wanted and os.path.isfile(path):
@@ -209,6 +207,8 @@ def resolve_builtin(name: str) -> str:
     aliases = _alias_index()
     if wanted in aliases:
         return _builtin_file(aliases[wanted])
+    import difflib
+
     candidates = builtin_names() + sorted(aliases)
     suggestions = difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(aliases.get(s, s) for s in suggestions))
