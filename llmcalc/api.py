@@ -181,7 +181,7 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
             if variable == "dtype":
                 options["dtype"] = options["kv_dtype"] = value
             elif variable == "n_layers":
-                spec = model_of(spec, [f"n_layers={value}"])
+                spec = model_of(spec, layers_overrides(spec, value))
             else:
                 options[variable] = value
             row.append(_point(spec, options, attention, mla_cache))
@@ -192,6 +192,36 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
     if variable == "dtype":
         settings.pop("kv_dtype")
     return Sweep(variable, tuple(values), tuple(specs), tuple(rows), settings)
+
+
+def layers_overrides(spec: ModelSpec, n_layers: int) -> list[str]:
+    """The --set overrides that give a model n_layers layers: n_layers alone for a uniform stack; where the spec
+    lists its layers in groups (DeepSeek-V3's 3 dense + 58 MoE, Gemma 2's local/global pairs) the earlier groups
+    stay and the last one grows or shrinks (by whole repeats of its pattern). An encoder-decoder's encoder keeps
+    its layers."""
+    from .spec import resolved
+
+    data = resolved(spec.origin, spec.overrides)[2]
+    groups = data.get("layers")
+    if not groups:
+        return [f"n_layers={n_layers}"]
+    def size(group: dict) -> int:
+        return group["repeat"] * len(group["pattern"]) if "pattern" in group else group["count"]
+
+    last = len(groups) - 1
+    before = sum(size(group) for group in groups[:last])
+    rest = n_layers - before
+    if "pattern" in groups[last]:
+        period = len(groups[last]["pattern"])
+        if rest < period or rest % period:
+            allowed = ", ".join(str(before + period * k) for k in range(1, 5))
+            raise LlmcalcError(f"n_layers={n_layers}: {spec.name} ends in a repeated pattern of {period} layers"
+                               f"{f' after {before} others' if before else ''}; allowed: {allowed}, ...")
+        return [f"n_layers={n_layers}", f"layers[{last}].repeat={rest // period}"]
+    if rest < 1:
+        raise LlmcalcError(f"n_layers={n_layers}: {spec.name}'s last layer group follows {before} other layers; "
+                           f"allowed: {before + 1} or more")
+    return [f"n_layers={n_layers}", f"layers[{last}].count={rest}"]
 
 
 def _point(spec: ModelSpec, options: dict, attention: str, mla_cache: str) -> SweepPoint:

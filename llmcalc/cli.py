@@ -480,7 +480,8 @@ def _fit_command() -> click.Command:
         params = api.count_params(model)
         gpu = find_gpu(gpu_name)
         capacity = gpu_mem * GIB if gpu_mem else gpu.memory_bytes
-        result: dict = {"name": model.name, "mode": opts["mode"], "gpu": gpu.key, "gpu_memory_bytes": capacity}
+        result: dict = {"name": model.name, **({"overrides": list(model.overrides)} if model.overrides else {}),
+                        "mode": opts["mode"], "gpu": gpu.key, "gpu_memory_bytes": capacity}
         if opts["mode"] == "inference":
             found = fewest(lambda n: _memory(model, params, opts, tp=n), capacity, powers_of_two(max_gpus))
             result["fewest_gpus"] = found.n_gpus if found else None

@@ -22,6 +22,11 @@ UNITS_NOTE = "Exact counts; human units are decimal (1B = 10^9 parameters)."
 # ----------------------------------------------------------------------------------------- JSON
 
 
+def _overrides(model: ModelSpec) -> dict[str, Any]:
+    """The --set overrides a model was loaded with, for a JSON document (nothing when there are none)."""
+    return {"overrides": list(model.overrides)} if model.overrides else {}
+
+
 def _row_json(row: ParamRow) -> dict[str, Any]:
     out = {"component": row.component, "params_per_layer": row.per_layer, "params": row.total,
            "active_per_layer": row.active_per_layer, "active": row.active}
@@ -47,6 +52,7 @@ def count_json(count: ParamCount) -> dict[str, Any]:
         })
     return {
         "name": model.name,
+        **_overrides(model),
         "display_name": model.display_name,
         "family": model.family,
         "params": {"total": count.total, "active": count.active, "embedding": count.embedding,
@@ -80,6 +86,7 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
                        "components": [_flop_row_json(r) for r in rows]})
     out: dict[str, Any] = {
         "name": count.model.name,
+        **_overrides(count.model),
         "mode": "decode" if count.decode else "prefill",
         "seq": count.seq,
         "batch": count.batch,
@@ -115,6 +122,7 @@ def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
     parts = {p.name: p for p in report.parts}
     return {
         "name": report.model.name,
+        **_overrides(report.model),
         "mode": report.mode,
         "n_gpus": report.n_gpus,
         "settings": report.settings,
@@ -361,7 +369,8 @@ def _pf_days(value: float) -> str:
 def fit_text(result: dict, gpu, unit: str = "GiB") -> list[Block]:
     """The fewest GPUs that hold the model and the largest batch (and context) there, as a small table."""
     capacity = human_bytes(result["gpu_memory_bytes"], unit)
-    sheet = Sheet(f"{result['name']} ({result['mode']}) on {gpu.name} ({capacity} each)",
+    label = f"{result['name']} ({', '.join(result['overrides'])})" if result.get("overrides") else result["name"]
+    sheet = Sheet(f"{label}, {result['mode']}, on {gpu.name} ({capacity} each)",
                   [("", "left"), ("", "right"), ("", "left")])
     if not result["fits"]:
         if result.get("fewest_gpus"):
@@ -603,13 +612,14 @@ def verify_records(checks: list[Check]) -> list[dict[str, Any]]:
              "ok": c.ok, "source": c.published.source} for c in checks]
 
 
-FIT_FIELDS = ["name", "mode", "gpu", "gpu_memory_bytes", "fits", "fewest_gpus", "n_gpus", "per_gpu_bytes",
+FIT_FIELDS = ["model", "mode", "gpu", "gpu_memory_bytes", "fits", "fewest_gpus", "n_gpus", "per_gpu_bytes",
               "largest_batch", "largest_context", "context", "largest_micro_batch", "settings"]
 
 
 def fit_records(result: dict) -> list[dict[str, Any]]:
     settings = result.get("settings") or {}
-    return [{**{k: result.get(k, "") for k in FIT_FIELDS},
+    label = f"{result['name']} ({', '.join(result['overrides'])})" if result.get("overrides") else result["name"]
+    return [{**{k: result.get(k, "") for k in FIT_FIELDS}, "model": label,
              "settings": "; ".join(f"{k}={v}" for k, v in settings.items())}]
 
 
@@ -682,6 +692,10 @@ def sweep_table(result, unit: str = "GiB", chart: str = "memory", log_y: bool = 
              "sequence in one step; GB = 10^9 bytes, GiB = 2^30 bytes (--units).",
              f"FLOPs per token: a forward pass over the sequence, attention {result.settings.get('attention', '')}, "
              "non-matmul estimates included."]
+    if result.variable == "n_layers":
+        notes.append("n_layers: a uniform stack takes the new depth; where a spec lists its layers in groups, the "
+                     "earlier groups stay and the last grows or shrinks (by whole repeats of a pattern); an "
+                     "encoder-decoder's encoder keeps its layers.")
     if any(p.beyond_context for row in result.points for p in row):
         notes.append("* beyond the model's context length: the formulas extrapolate; the model was not trained "
                      "(and may not run) that long.")

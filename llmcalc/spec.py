@@ -754,6 +754,11 @@ class _Builder:
             else:
                 group.check_keys(LAYER_GROUP_KEYS)
                 layers.extend([self._override(root, group, d_model)] * group.integer("count"))
+        if len(layers) != n_layers and root.origin.get(root.path + ("n_layers",)) == OVERRIDE_SOURCE:
+            raise root.error("n_layers", f"{n_layers} does not match this spec's layer groups, which add up to "
+                             f"{len(layers)}; allowed: change the groups with it (`llmcalc show` lists them), e.g. "
+                             f"--set {_dotted(root.path + ('layers', len(groups) - 1))}."
+                             f"{'repeat' if 'pattern' in groups[-1] else 'count'}=N")
         if len(layers) != n_layers:
             raise root.error("layers", f"the layer groups add up to {len(layers)} layers but n_layers is {n_layers}; "
                              "allowed: groups whose counts (count, or repeat x pattern length) sum to n_layers")
