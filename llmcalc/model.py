@@ -210,7 +210,7 @@ class ModelSpec:
     position: str
     tied_embeddings: bool
     norm: Norm
-    layers: tuple[Layer, ...]
+    layers: tuple[Layer, ...] = field(repr=False)  # one per layer: the groups property says it shortly
     year: int | None = None
     aliases: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()

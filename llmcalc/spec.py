@@ -284,6 +284,7 @@ def show_yaml(model: str, overrides: Sequence[str] = ()) -> tuple[str, dict]:
     spec of its own, with a header comment naming the files (and --set overrides) it came from."""
     name, source, data, origin = resolved(model, overrides)
     _Builder(name, source, data, origin).build()  # what is shown must be a valid spec
+    data = {key: data[key] for key in TOP_KEYS if key in data}  # the schema's order, whatever the chain's
     sources = []
     for where in origin.values():
         if where == OVERRIDE_SOURCE:
