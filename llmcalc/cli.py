@@ -549,26 +549,36 @@ def _sweep_command() -> click.Command:
     return sweep
 
 
+def spec_format_options(function):
+    """--format yaml|json and --json, for the commands that print a spec."""
+    function = click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.")(function)
+    return click.option("--format", "fmt", type=click.Choice(["yaml", "json"]),
+                        help="yaml (default) or json.")(function)
+
+
+def _spec_text(yaml_text: str, data: dict, fmt: str | None, as_json: bool) -> str:
+    """The spec as YAML (its own text, comments kept) or as JSON."""
+    if as_json and fmt == "yaml":
+        raise click.UsageError("--json and --format yaml ask for two different formats")
+    if as_json or fmt == "json":
+        import json
+
+        return json.dumps(data, indent=2) + "\n"
+    return yaml_text
+
+
 @_lazy("show")
 def _show_command() -> click.Command:
     @click.command()
     @models_argument("MODEL", nargs=1)
     @set_option
-    @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), help="yaml (default) or json.")
-    @click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.")
+    @spec_format_options
     def show(models: str, overrides: tuple[str, ...], fmt: str | None, as_json: bool) -> None:
         """The resolved spec of MODEL (its `extends` chain merged, --set applied) as YAML that loads on its own."""
         from . import spec
 
-        if as_json and fmt == "yaml":
-            raise click.UsageError("--json and --format yaml ask for two different formats")
         text, data = spec.show_yaml(models, overrides)
-        if as_json or fmt == "json":
-            import json
-
-            click.echo(json.dumps(data, indent=2))
-        else:
-            click.echo(text, nl=False)
+        click.echo(_spec_text(text, data, fmt, as_json), nl=False)
 
     return show
 
@@ -600,8 +610,9 @@ def _import_command() -> click.Command:
     @click.command("import")
     @click.argument("config", metavar="CONFIG.json")
     @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-                  help="Write the spec to this YAML file instead of printing it.")
-    def import_command(config: str, output: str | None) -> None:
+                  help="Write the spec to this file instead of printing it.")
+    @spec_format_options
+    def import_command(config: str, output: str | None, fmt: str | None, as_json: bool) -> None:
         """The llmcalc spec of a Hugging Face config.json (missing keys take the transformers defaults).
 
         Every other command takes the config.json directly too: `llmcalc count path/to/config.json`.
@@ -615,7 +626,7 @@ def _import_command() -> click.Command:
             raise LlmcalcError(f"{config}: no such file" if not path.exists() else f"{config}: is not a file")
         data = hf.spec_from_config(hf.read_config(path), str(path))
         spec._Builder(hf.model_name(path), str(path), data, {(): str(path)}).build()  # what is written must count
-        text = hf.spec_yaml(data, str(path))
+        text = _spec_text(hf.spec_yaml(data, str(path)), data, fmt, as_json)
         if output is None:
             click.echo(text, nl=False)
             return

@@ -255,8 +255,11 @@ def _source_mapping(model: str) -> tuple[str, str, dict, dict]:
             from . import hf  # imported here so that start-up stays fast
 
             path = Path(model)
-            return hf.model_name(path), str(path), hf.spec_from_config(hf.read_config(path), str(path)), \
-                {(): str(path)}
+            config = hf.read_config(path)
+            if "model_type" not in config and any(key in TOP_KEYS for key in config):
+                # An llmcalc spec written as JSON (`show --json`): JSON is YAML, so the spec loader reads it.
+                return (_stem(model), model, *_resolve(model, ()))
+            return hf.model_name(path), str(path), hf.spec_from_config(config, str(path)), {(): str(path)}
         if os.path.isfile(model):
             return (_stem(model), model, *_resolve(model, ()))
         if os.path.exists(model):

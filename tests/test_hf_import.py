@@ -529,6 +529,18 @@ def test_import_output_round_trips(name, tmp_path):
     assert from_yaml.norm == from_json.norm and from_yaml.tied_embeddings == from_json.tied_embeddings
 
 
+def test_import_json_is_the_yaml_mapping_and_loads_back(tmp_path):
+    config = DATA / "DeepSeek-V3.json"
+    as_yaml = yaml.safe_load(run("import", str(config)).output)
+    as_json = json.loads(run("import", str(config), "--json").output)
+    assert as_json == as_yaml == json.loads(run("import", str(config), "--format", "json").output)
+    out = tmp_path / "v3-spec.json"
+    assert run("import", str(config), "--json", "-o", str(out)).exit_code == 0
+    assert count_params(llmcalc.load(str(out))).total == PUBLISHED["DeepSeek-V3"]
+    conflict = run("import", str(config), "--json", "--format", "yaml")
+    assert conflict.exit_code == 2 and "two different formats" in conflict.output
+
+
 def test_every_command_takes_a_config_json(tmp_path):
     folder = tmp_path / "tiny-moe"
     folder.mkdir()

@@ -190,6 +190,24 @@ def test_show_json_is_the_same_mapping():
     assert as_json == as_yaml == json.loads(run("show", "mixtral-8x7b", "--format", "json").stdout)
 
 
+@pytest.mark.parametrize("name", ["gpt2-small", "deepseek-v3", "gemma2-9b", "switch-base-128", "llama3.1-8b"])
+def test_shown_json_loads_back_as_a_spec(name, tmp_path):
+    # `show --json > x.json` is a spec too: a .json without model_type whose keys are spec keys is not read as
+    # a Hugging Face config.
+    path = tmp_path / "shown.json"
+    path.write_text(run("show", name, "--json").stdout, encoding="utf-8")
+    assert llmcalc.load(str(path)).layers == load(name).layers
+    counted = json.loads(run("count", str(path), "--json").stdout)
+    assert counted["models"][0]["params"]["total"] == llmcalc.count_params(load(name)).total
+
+
+def test_a_json_neither_config_nor_spec_still_asks_for_model_type(tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text('{"hidden_size": 64}', encoding="utf-8")
+    result = run("count", str(path))
+    assert result.exit_code == 2 and "model_type" in result.output
+
+
 def test_show_refuses_an_invalid_result_and_conflicting_formats():
     assert run("show", "llama3-8b", "--set", "d_model=-1").exit_code == 2
     conflict = run("show", "llama3-8b", "--json", "--format", "yaml")
