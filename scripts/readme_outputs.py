@@ -1,5 +1,6 @@
 """Refresh the command outputs shown in README.md: every ```text block that opens with `$ llmcalc ...`
-is re-run (at 110 columns) and its output replaced. Run from the repository root after changing output."""
+is re-run (at 110 columns) and its output replaced. Run after changing output; `--check` only reports (exit 1)
+the blocks that are out of date (tests/test_readme.py does the same)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,19 @@ def run(command: str) -> str:
     return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
 
 
+def refreshed(text: str) -> str:
+    """The README text with every command block's output re-run."""
+    return BLOCK.sub(lambda m: f"```text\n$ {m.group(1)}\n{run(m.group(1))}\n```", text)
+
+
 def main() -> None:
     text = README.read_text()
-    new = BLOCK.sub(lambda m: f"```text\n$ {m.group(1)}\n{run(m.group(1))}\n```", text)
+    new = refreshed(text)
+    if "--check" in sys.argv[1:]:
+        stale = [m.group(1) for m, n in zip(BLOCK.finditer(text), BLOCK.finditer(new)) if m.group(0) != n.group(0)]
+        for command in stale:
+            print(f"README.md: the output of `{command}` is out of date", file=sys.stderr)
+        sys.exit(1 if stale else 0)
     README.write_text(new)
 
 
