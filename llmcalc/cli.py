@@ -136,6 +136,12 @@ def _emit(blocks: Callable[[], list], document: Callable[[], dict],
     export = click.get_current_context().meta.get("llmcalc.output", {}).get("export")
     if export and not export.lower().endswith(EXPORT_SUFFIXES):
         raise click.UsageError(f"--export {export}: the file must end in {', '.join(EXPORT_SUFFIXES)}")
+    if export:  # a missing folder is found before anything is printed, not after
+        import os
+
+        folder = os.path.dirname(os.path.abspath(export))
+        if not os.path.isdir(folder):
+            raise LlmcalcError(f"{export}: cannot write file: no such folder {folder}")
     built = blocks() if fmt in ("table", "markdown") or export else None
     if fmt == "json":
         import json

@@ -154,6 +154,13 @@ def test_export_to_an_unwritable_place_is_one_line(tmp_path):
     result = run("count", "gpt2-small", "--export", str(tmp_path / "missing" / "r.svg"))
     assert result.exit_code == 2
     assert "cannot write file" in result.output and "Traceback" not in result.output
+    assert result.output.count("\n") == 1  # found before the table is printed
+
+
+def test_export_into_a_folder_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "plain").write_text("")
+    result = run("count", "gpt2-small", "--export", str(tmp_path / "plain" / "r.svg"))
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "cannot write file" in result.output
 
 
 def test_count_shows_share_bars():
