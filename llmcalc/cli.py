@@ -583,7 +583,7 @@ def _show_command() -> click.Command:
         """The resolved spec of MODEL (its `extends` chain merged, --set applied) as YAML that loads on its own."""
         from . import spec
 
-        text, data = spec.show_yaml(models, overrides)
+        text, data = spec.show_yaml(models, _targets(overrides, 1)[0])
         click.echo(_spec_text(text, data, fmt, as_json), nl=False)
 
     return show
@@ -617,8 +617,10 @@ def _import_command() -> click.Command:
     @click.argument("config", metavar="CONFIG.json")
     @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                   help="Write the spec to this file instead of printing it.")
+    @set_option
     @spec_format_options
-    def import_command(config: str, output: str | None, fmt: str | None, as_json: bool) -> None:
+    def import_command(config: str, output: str | None, overrides: tuple[str, ...], fmt: str | None,
+                       as_json: bool) -> None:
         """The llmcalc spec of a Hugging Face config.json (missing keys take the transformers defaults).
 
         Every other command takes the config.json directly too: `llmcalc count path/to/config.json`.
@@ -630,9 +632,14 @@ def _import_command() -> click.Command:
         path = Path(config)
         if not path.is_file():
             raise LlmcalcError(f"{config}: no such file" if not path.exists() else f"{config}: is not a file")
+        overrides = _targets(overrides, 1)[0]
         data = hf.spec_from_config(hf.read_config(path), str(path))
-        spec._Builder(hf.model_name(path), str(path), data, {(): str(path)}).build()  # what is written must count
-        text = _spec_text(hf.spec_yaml(data, str(path)), data, fmt, as_json)
+        origin: dict = {(): str(path)}
+        for text in overrides:
+            key_path, value = spec.parse_override(text)
+            spec.set_override(data, origin, key_path, value, text)
+        spec._Builder(hf.model_name(path), str(path), data, origin).build()  # what is written must count
+        text = _spec_text(hf.spec_yaml(data, str(path), overrides), data, fmt, as_json)
         if output is None:
             click.echo(text, nl=False)
             return

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .errors import SpecError
 from .model import ModelSpec
@@ -843,10 +843,12 @@ def load_config(path: str | Path) -> ModelSpec:
     return _Builder(model_name(path), str(path), data, {(): str(path)}).build()
 
 
-def spec_yaml(data: dict, source: str) -> str:
-    """The spec mapping as YAML, with a leading comment saying where it came from."""
+def spec_yaml(data: dict, source: str, overrides: Sequence[str] = ()) -> str:
+    """The spec mapping as YAML, with a leading comment saying where it came from (and which --set changed it)."""
     from .spec import dump_yaml
 
     header = (f"# Imported by `llmcalc import` from {source}\n"
               f"# (Hugging Face config.json; missing keys take the transformers {TRANSFORMERS_VERSION} defaults).\n")
+    if overrides:
+        header += f"# With --set {', '.join(overrides)}\n"
     return dump_yaml(data, header)

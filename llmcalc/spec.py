@@ -239,11 +239,16 @@ def resolved(model: str, overrides: Sequence[str] = ()) -> tuple[str, str, dict,
         data = copy.deepcopy(data)
         for text in overrides:
             path, value = parse_override(text)
-            _set_path(data, path, value, text)
-            for stale in [p for p in origin if p[: len(path)] == path]:
-                del origin[stale]
-            origin[path] = OVERRIDE_SOURCE
+            set_override(data, origin, path, value, text)
     return name, source, data, origin
+
+
+def set_override(data: dict, origin: dict, path: tuple, value: Any, text: str) -> None:
+    """Apply one parsed --set to a spec mapping, and record that --set (not a file) gave that key."""
+    _set_path(data, path, value, text)
+    for stale in [p for p in origin if p[: len(path)] == path]:
+        del origin[stale]
+    origin[path] = OVERRIDE_SOURCE
 
 
 def _source_mapping(model: str) -> tuple[str, str, dict, dict]:

@@ -541,6 +541,19 @@ def test_import_json_is_the_yaml_mapping_and_loads_back(tmp_path):
     assert conflict.exit_code == 2 and "two different formats" in conflict.output
 
 
+def test_import_applies_set_validated_and_says_so():
+    config = DATA / "Meta-Llama-3-8B.json"
+    result = run("import", str(config), "--set", "n_layers=48", "--set", "attention.n_kv_heads=4")
+    assert result.exit_code == 0, result.output
+    assert "# With --set n_layers=48, attention.n_kv_heads=4" in result.output.splitlines()[:4]
+    spec = yaml.safe_load(result.output)
+    assert spec["n_layers"] == 48 and spec["attention"]["n_kv_heads"] == 4
+    assert llmcalc.count_params(str(config), overrides=["n_layers=48", "attention.n_kv_heads=4"]).total == \
+        llmcalc.count_params(llmcalc.load(str(config), ["n_layers=48", "attention.n_kv_heads=4"])).total
+    bad = run("import", str(config), "--set", "attention.n_kv_heads=5")
+    assert bad.exit_code == 2 and bad.output.startswith("error: --set: attention.n_kv_heads: 5 does not divide")
+
+
 def test_every_command_takes_a_config_json(tmp_path):
     folder = tmp_path / "tiny-moe"
     folder.mkdir()

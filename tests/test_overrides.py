@@ -184,6 +184,11 @@ def test_show_applies_set_and_says_so():
     assert yaml.safe_load(text)["n_layers"] == 48
 
 
+def test_show_takes_the_numbered_form_of_set_like_other_commands():
+    assert yaml.safe_load(run("show", "llama3-8b", "--set", "1:n_layers=4").stdout)["n_layers"] == 4
+    assert run("show", "llama3-8b", "--set", "2:n_layers=4").exit_code == 2
+
+
 def test_show_json_is_the_same_mapping():
     as_yaml = yaml.safe_load(run("show", "mixtral-8x7b").stdout)
     as_json = json.loads(run("show", "mixtral-8x7b", "--json").stdout)
