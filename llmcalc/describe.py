@@ -78,10 +78,10 @@ def _per_group(model: ModelSpec, describe: Callable[[Layer], str]) -> str:
     return "; ".join(f"{g.name}: {v}" for g, v in zip(groups, values))
 
 
-def _layers(model: ModelSpec) -> str:
+def _layers(model: ModelSpec) -> int | str:
     groups = model.groups
     if len(groups) == 1:
-        return str(model.n_layers)
+        return model.n_layers
     return f"{model.n_layers} ({' + '.join(f'{g.count} {g.name}' for g in groups)})"
 
 
@@ -141,9 +141,9 @@ def _norm(model: ModelSpec) -> str:
     return f"{NORM_LABELS[norm.kind]}{bias}, {placement}{final}"
 
 
-ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], str]], ...] = (
+ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], int | str]], ...] = (
     ("layers", _layers),
-    ("d_model", lambda m: f"{m.d_model:,}"),
+    ("d_model", lambda m: m.d_model),
     ("heads / kv heads / d_head", lambda m: _per_group(m, _heads)),
     ("attention", lambda m: _per_group(m, _attention)),
     ("MLP", lambda m: _per_group(m, _mlp)),
@@ -153,11 +153,12 @@ ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], str]], ...] = (
     ("position", lambda m: POSITION_LABELS[m.position]),
     ("biases", lambda m: _per_group(m, _biases)),
     ("tied embeddings", lambda m: "yes" if m.tied_embeddings else "no"),
-    ("vocabulary", lambda m: f"{m.vocab_size:,}"),
-    ("context", lambda m: f"{m.context_length:,}"),
+    ("vocabulary", lambda m: m.vocab_size),
+    ("context", lambda m: m.context_length),
 )
 
 
-def architecture(model: ModelSpec) -> list[tuple[str, str]]:
-    """(row label, value) pairs describing the model, in a fixed order."""
+def architecture(model: ModelSpec) -> list[tuple[str, int | str]]:
+    """(row label, value) pairs describing the model, in a fixed order: a plain size is an int (JSON and CSV
+    keep it a number; tables write it with thousands separators), anything else a description."""
     return [(label, describe(model)) for label, describe in ARCHITECTURE_ROWS]

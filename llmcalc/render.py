@@ -139,7 +139,7 @@ def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
     }
 
 
-def architecture_json(model: ModelSpec) -> dict[str, str]:
+def architecture_json(model: ModelSpec) -> dict[str, int | str]:
     return dict(architecture(model))
 
 
@@ -413,7 +413,7 @@ def compare_table(counts: list[ParamCount], forwards: list[FlopCount], caches: l
         values = [a[index][1] for a in arch]
         differs = len(set(values)) > 1
         style = "bold yellow" if differs else None
-        table.add_row(label, *values, style=style)
+        table.add_row(label, *(f"{v:,}" if isinstance(v, int) else v for v in values), style=style)
     table.add_section()
     first = counts[0]
     present = {row.component for c in counts for row in c.rows if row.total}

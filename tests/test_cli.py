@@ -88,7 +88,20 @@ def test_compare_json_ratios():
     first, second = doc["models"]
     assert first["ratio_to_first"]["total"] == 1
     assert second["ratio_to_first"]["total"] == 70_553_706_496 / 68_976_648_192
-    assert first["architecture"]["vocabulary"] == "32,000" and second["architecture"]["vocabulary"] == "128,256"
+    # Plain sizes stay numbers in JSON (and CSV); the table writes them with separators.
+    assert first["architecture"]["vocabulary"] == 32_000 and second["architecture"]["vocabulary"] == 128_256
+    assert first["architecture"]["d_model"] == second["architecture"]["d_model"] == 8192
+    assert (first["architecture"]["context"], second["architecture"]["context"]) == (4096, 8192)
+    assert first["architecture"]["layers"] == 80 and first["architecture"]["attention"] == "GQA"
+
+
+def test_compare_csv_sizes_are_plain_numbers():
+    rows = {line.split(",")[0]: line.split(",")[1:] for line in
+            run("compare", "mixtral-8x7b", "deepseek-v3", "--format", "csv").output.splitlines()}
+    assert rows["d_model"] == ["4096", "7168"] and rows["vocabulary"] == ["32000", "129280"]
+    assert rows["context"] == ["32768", "163840"] and rows["layers"][0] == "32"
+    table = run("compare", "mixtral-8x7b", "deepseek-v3").output
+    assert "129,280" in table and "163,840" in table
 
 
 def test_compare_needs_two_models():
