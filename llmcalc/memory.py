@@ -281,7 +281,8 @@ def training_memory(model: ModelSpec, n_params: int, expert_params: int, seq: in
                    f"{states.optimizer:g} bytes per parameter (fp32 master weights included)"),
         MemoryPart("activations", per_layer, per_layer,
                    f"Korthikanti et al. 2022 for {model.n_layers} layers (the first pipeline stage holds "
-                   f"{pp} micro-batches of {model.n_layers}/{pp} layers); recomputation {recompute}",
+                   f"{pp} micro-batch{'es' if pp > 1 else ''} of {model.n_layers}/{pp} layers); "
+                   f"recomputation {recompute}",
                    estimate=True),
     )
     settings = {"bytes_per_param": states.per_param, "weights": states.weights, "gradients": states.gradients,

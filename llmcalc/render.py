@@ -356,7 +356,8 @@ def memory_table(report: MemoryReport, unit: str = "GiB") -> list[Block]:
         table.add_row(label, human_bytes(part.bytes, unit), human_bytes(part.per_gpu, unit), part.note)
     table.add_section()
     table.add_row("[bold]per GPU[/bold]", "", f"[bold]{human_bytes(report.per_gpu, unit)}[/bold]", "")
-    table.add_row(f"all {report.n_gpus} GPUs", "", human_bytes(report.total, unit), "replicas included")
+    if report.n_gpus > 1:  # on one GPU the job's total is the per-GPU row
+        table.add_row(f"all {report.n_gpus:,} GPUs", "", human_bytes(report.total, unit), "replicas included")
     settings = ", ".join(f"{k} {v}" for k, v in report.settings.items())
     notes = [f"Settings: {settings}.", "GB = 10^9 bytes, GiB = 2^30 bytes (--units)."]
     return [table, Note("\n".join(notes))]

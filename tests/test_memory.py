@@ -55,3 +55,16 @@ def test_int4_weights_carry_group_scales():
     total, scales = weight_bytes(1280, "int4", group_size=128, scale_dtype="fp16")
     assert scales == 10 * 2 and total == 640 + 20
     assert weight_bytes(1000, "bf16") == (2000, 0)
+
+
+def test_training_table_wording_on_one_and_many_gpus():
+    from click.testing import CliRunner
+
+    from llmcalc.cli import cli
+
+    one = CliRunner().invoke(cli, ["memory", "llama3-8b", "--mode", "training"], env={"COLUMNS": "200"}).output
+    assert "holds 1 micro-batch of 32/1 layers" in one
+    assert "all 1 GPUs" not in one and "replicas included" not in one  # one GPU: the total is the per-GPU row
+    many = CliRunner().invoke(cli, ["memory", "llama3-8b", "--mode", "training", "--dp", "8", "--pp", "4"],
+                              env={"COLUMNS": "200"}).output
+    assert "holds 4 micro-batches of 32/4 layers" in many and "all 32 GPUs" in many
