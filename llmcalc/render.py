@@ -663,6 +663,12 @@ def _sweep_cell(key: str, point, unit: str) -> str:
     return (human(value) if key == "flops" else human_bytes(value, unit)) + ("*" if point.beyond_context else "")
 
 
+def _axis_bytes(value: float) -> str:
+    """An axis label in GiB or GB: three significant digits, whole numbers with separators from 1,000 on (never
+    1.05e+06)."""
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+
+
 def sweep_table(result, unit: str = "GiB", chart: str = "memory", log_y: bool = False) -> list[Block]:
     """A row per value and, for each quantity, a column per model; then a chart of one quantity."""
     from .chart import line_chart
@@ -682,7 +688,7 @@ def sweep_table(result, unit: str = "GiB", chart: str = "memory", log_y: bool = 
         scale = 1 if chart == "flops" else (2**30 if unit == "GiB" else 10**9)
         series = [(label, [getattr(row[j], attribute) / scale for row in result.points])
                   for j, label in enumerate(labels)]
-        y_format = human if chart == "flops" else (lambda v: f"{v:,.3g}")
+        y_format = human if chart == "flops" else _axis_bytes
         blocks.append(Note(f"{title}{'' if chart == 'flops' else f' ({unit})'} by {result.variable}"
                            + (", log scale" if log_y else ""), style="bold"))
         blocks.append(Chart(line_chart([_short(v) for v in result.values], series, y_format=y_format,

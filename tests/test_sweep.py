@@ -131,6 +131,14 @@ def test_cli_sweep_table_and_chart():
     assert row["65,536"].count("*") == 6
 
 
+def test_log_chart_labels_are_plain_numbers():
+    # Llama 3 8B holds 128 KiB of KV cache per token in bf16: 8,192 tokens x batch 2^20 = 2^20 GiB on top.
+    out = run("sweep", "llama3-8b", "--vary", "batch=1..1m", "--chart", "kv", "--log").stdout
+    labels = [line.split("┤")[0].strip() for line in out.splitlines() if "┤" in line]
+    assert labels[0] == "1,048,576" and labels[-1] == "1"
+    assert not any("e+" in label for label in labels)
+
+
 def test_cli_sweep_csv_columns_and_values():
     result = run("sweep", "llama3-8b", "--vary", "seq=1k..4k", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
