@@ -137,8 +137,6 @@ def _emit(blocks: Callable[[], list], document: Callable[[], dict],
     if export and not export.lower().endswith(EXPORT_SUFFIXES):
         raise click.UsageError(f"--export {export}: the file must end in {', '.join(EXPORT_SUFFIXES)}")
     if export:  # a missing folder is found before anything is printed, not after
-        import os
-
         folder = os.path.dirname(os.path.abspath(export))
         if not os.path.isdir(folder):
             raise LlmcalcError(f"{export}: cannot write file: no such folder {folder}")
@@ -635,9 +633,7 @@ def _import_command() -> click.Command:
         overrides = _targets(overrides, 1)[0]
         data = hf.spec_from_config(hf.read_config(path), str(path))
         origin: dict = {(): str(path)}
-        for text in overrides:
-            key_path, value = spec.parse_override(text)
-            spec.set_override(data, origin, key_path, value, text)
+        spec.apply_overrides(data, origin, overrides)
         spec._Builder(hf.model_name(path), str(path), data, origin).build()  # what is written must count
         text = _spec_text(hf.spec_yaml(data, str(path), overrides), data, fmt, as_json)
         if output is None:

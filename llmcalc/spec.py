@@ -237,18 +237,18 @@ def resolved(model: str, overrides: Sequence[str] = ()) -> tuple[str, str, dict,
     name, source, data, origin = _source_mapping(model)
     if overrides:
         data = copy.deepcopy(data)
-        for text in overrides:
-            path, value = parse_override(text)
-            set_override(data, origin, path, value, text)
+        apply_overrides(data, origin, overrides)
     return name, source, data, origin
 
 
-def set_override(data: dict, origin: dict, path: tuple, value: Any, text: str) -> None:
-    """Apply one parsed --set to a spec mapping, and record that --set (not a file) gave that key."""
-    _set_path(data, path, value, text)
-    for stale in [p for p in origin if p[: len(path)] == path]:
-        del origin[stale]
-    origin[path] = OVERRIDE_SOURCE
+def apply_overrides(data: dict, origin: dict, overrides: Sequence[str]) -> None:
+    """Apply ``key=value`` overrides to a spec mapping in place, recording that --set (not a file) gave each key."""
+    for text in overrides:
+        path, value = parse_override(text)
+        _set_path(data, path, value, text)
+        for stale in [p for p in origin if p[: len(path)] == path]:
+            del origin[stale]
+        origin[path] = OVERRIDE_SOURCE
 
 
 def _source_mapping(model: str) -> tuple[str, str, dict, dict]:
