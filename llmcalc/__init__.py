@@ -23,10 +23,11 @@ _EXPORTS = {
     "estimate_memory": "api", "compare": "api", "sweep": "api", "parse_sweep": "api", "Comparison": "results",
     "Sweep": "results", "SweepPoint": "results",
     # specs
-    "load": "spec", "load_all": "spec", "load_file": "spec", "builtin_names": "spec", "ModelSpec": "model",
+    "load": "sources", "load_all": "spec", "load_file": "spec", "builtin_names": "spec", "ModelSpec": "model",
     # result objects
-    "ParamCount": "params", "ParamRow": "params", "FlopCount": "flops", "TrainingCompute": "flops",
-    "KVCache": "memory", "MemoryReport": "memory", "Check": "verify",
+    "ParamCount": "formulas.params", "ParamRow": "formulas.params", "FlopCount": "formulas.flops",
+    "TrainingCompute": "formulas.flops", "KVCache": "formulas.kv", "MemoryReport": "formulas.memory",
+    "Check": "formulas.published",
     # errors
     "LlmcalcError": "errors", "SpecError": "errors", "UnknownModelError": "errors",
 }
@@ -35,8 +36,8 @@ __all__ = sorted(_EXPORTS) + ["check_published"]
 
 def check_published(models: list | None = None) -> list:
     """Every built-in spec (or the given ModelSpecs) checked against its published figures (llmcalc verify)."""
+    from .formulas.published import verify
     from .spec import load_all
-    from .verify import verify
 
     return verify(load_all() if models is None else models)
 

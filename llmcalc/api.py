@@ -1,6 +1,9 @@
 """The Python API: one call per question (parameters, FLOPs, KV cache, memory, comparison, sweep). Each takes a
 model name, alias, spec path, config.json path or ModelSpec, checks its options like the CLI does, and returns
-the result objects the CLI renders."""
+the result objects the CLI renders.
+
+May import: llmcalc.errors, llmcalc.model, llmcalc.sources, llmcalc.formulas, llmcalc.results.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import ModelSpec
-from .spec import load
+from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
-    from .flops import FlopCount, TrainingCompute
-    from .memory import KVCache, MemoryReport
-    from .params import ParamCount
+    from .formulas.flops import FlopCount, TrainingCompute
+    from .formulas.kv import KVCache
+    from .formulas.memory import MemoryReport
+    from .formulas.params import ParamCount
     from .results import Comparison, Sweep, SweepPoint
 
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
@@ -54,7 +58,7 @@ def count_params(model: str | ModelSpec, active: str | bool = "both-embeddings",
                  overrides: Sequence[str] = ()) -> ParamCount:
     """Every parameter by component and layer group; `active` says what the active count holds besides the
     top-k experts: "both-embeddings" (Mixtral's 12.9B) or "no-input-embedding" (the gpt-oss card)."""
-    from .params import count_params as count
+    from .formulas.params import count_params as count
 
     if not isinstance(active, bool):
         _check("active", active, ACTIVE)
@@ -66,7 +70,7 @@ def count_flops(model: str | ModelSpec, seq: int | None = None, batch: int = 1, 
                 decode: bool = False, include_other: bool = True, overrides: Sequence[str] = ()) -> FlopCount:
     """Forward FLOPs over `seq` tokens (one decode step at position `seq` with `decode`); `seq` defaults to the
     model's published pre-training context, else its context length."""
-    from .flops import count_flops as count
+    from .formulas.flops import count_flops as count
 
     _positive("seq", seq)
     _positive("batch", batch, False)
@@ -79,8 +83,8 @@ def count_flops(model: str | ModelSpec, seq: int | None = None, batch: int = 1, 
 def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int | None = None,
                    attention: str = "causal", recompute: str = "none") -> TrainingCompute:
     """Training compute (forward + backward matmul FLOPs) over `tokens` (default: the published figure)."""
-    from .flops import training_compute
-    from .params import count_params as count
+    from .formulas.flops import training_compute
+    from .formulas.params import count_params as count
 
     _positive("seq", seq)
     _check("attention", attention, ATTENTION)
@@ -96,7 +100,7 @@ def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int
 def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1, dtype: str = "bf16",
              mla_cache: str = "latent") -> KVCache:
     """The KV cache of `batch` sequences of `context` tokens (default: the model's context length)."""
-    from .memory import kv_cache as cache
+    from .formulas.kv import kv_cache as cache
 
     _positive("context", context)
     _positive("batch", batch, False)
@@ -114,8 +118,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "inference", *, dtype: s
                     micro_batch: int = 1, params: ParamCount | None = None) -> MemoryReport:
     """Memory per GPU for inference (weights, KV cache, activations) or training (model states, activations),
     with the options of `llmcalc memory`."""
-    from .memory import inference_memory, model_states, training_memory
-    from .params import count_params as count
+    from .formulas.memory import inference_memory, model_states, training_memory
+    from .formulas.params import count_params as count
 
     _check("mode", mode, MODES)
     for name, value in (("dtype", dtype), ("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
@@ -199,7 +203,7 @@ def layers_overrides(spec: ModelSpec, n_layers: int) -> list[str]:
     lists its layers in groups (DeepSeek-V3's 3 dense + 58 MoE, Gemma 2's local/global pairs) the earlier groups
     stay and the last one grows or shrinks (by whole repeats of its pattern). An encoder-decoder's encoder keeps
     its layers."""
-    from .spec import resolved
+    from .sources import resolved
 
     data = resolved(spec.origin, spec.overrides)[2]
     groups = data.get("layers")

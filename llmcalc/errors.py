@@ -1,4 +1,7 @@
-"""The errors llmcalc reports to its users: each one is a single clear line, never a traceback."""
+"""The errors llmcalc reports to its users: each one is a single clear line, never a traceback.
+
+May import: nothing of llmcalc (every stage imports this module).
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """The validated, frozen description of a model: what a spec means once it has been loaded.
 
-Every value here is known to be sane (``spec.py`` checks them), so the formulas never re-check.
+Every value here is known to be sane (``llmcalc.spec.builder`` checks them), so the formulas never re-check.
 A model is a sequence of layers; identical layers are gathered into ``LayerGroup``s so that
 "per layer" figures come for free and no formula special-cases a model name.
+
+May import: nothing of llmcalc: the model is what every later stage shares.
 """
 
 from __future__ import annotations

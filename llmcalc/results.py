@@ -1,5 +1,8 @@
 """The result objects of a comparison and of a sweep (the other results live beside their formulas: ParamCount in
-params, FlopCount in flops, KVCache and MemoryReport in memory)."""
+params, FlopCount in flops, KVCache and MemoryReport in memory).
+
+May import: llmcalc.model, llmcalc.formulas (the result types it holds).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .flops import FlopCount
-    from .memory import KVCache
+    from .formulas.flops import FlopCount
+    from .formulas.kv import KVCache
+    from .formulas.params import ParamCount
     from .model import ModelSpec
-    from .params import ParamCount
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,13 @@
-"""Number formatting: exact counts with thousands separators, human units in decimal (1B = 10^9)."""
+"""Units and number formatting: exact counts with thousands separators, human units in decimal (1B = 10^9), bytes
+in GB (10^9) or GiB (2^30), always labelled.
+
+May import: nothing of llmcalc (every stage may format with it).
+"""
 
 from __future__ import annotations
 
+GB = 10**9
+GIB = 2**30
 _DECIMAL_UNITS = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
 
 
@@ -69,4 +75,4 @@ def index_ranges(indices: tuple[int, ...]) -> str:
 
 def human_bytes(n: float, unit: str = "GiB") -> str:
     """Bytes in GB (10^9) or GiB (2^30), always labelled: 2**30 -> '1.00 GiB'."""
-    return f"{n / (10**9 if unit == 'GB' else 2**30):,.2f} {unit}"
+    return f"{n / (GB if unit == 'GB' else GIB):,.2f} {unit}"

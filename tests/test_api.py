@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import llmcalc
-from llmcalc import render
+from llmcalc.present.count import count_json
+from llmcalc.present.flops import flops_json
 from llmcalc.cli import cli
 from llmcalc.errors import LlmcalcError, UnknownModelError
 
@@ -113,12 +114,12 @@ def test_compare_returns_the_three_results():
 
 
 def test_the_cli_renders_the_api_objects():
-    """`llmcalc count --json` is render.count_json of what llmcalc.count_params returns, nothing recomputed."""
+    """`llmcalc count --json` is present.count.count_json of what llmcalc.count_params returns, nothing recomputed."""
     cli_json = json.loads(CliRunner().invoke(cli, ["count", "deepseek-v3", "--json"]).stdout)
-    api_json = json.loads(json.dumps(render.count_json(llmcalc.count_params("deepseek-v3"))))
+    api_json = json.loads(json.dumps(count_json(llmcalc.count_params("deepseek-v3"))))
     assert cli_json["models"][0] == api_json
     cli_flops = json.loads(CliRunner().invoke(cli, ["flops", "llama3-8b", "--seq", "2048", "--json"]).stdout)
-    api_flops = json.loads(json.dumps(render.flops_json(llmcalc.count_flops("llama3-8b", 2048))))
+    api_flops = json.loads(json.dumps(flops_json(llmcalc.count_flops("llama3-8b", 2048))))
     assert cli_flops["models"][0] == api_flops
 
 
@@ -152,9 +153,10 @@ def test_importing_the_cli_defers_every_command():
 def test_count_loads_no_flops_memory_or_import_code():
     loaded = _modules_after("from llmcalc.cli import main\nimport sys\nsys.argv = ['llmcalc', 'count', "
                             "'gpt2-small']\ntry:\n    main()\nexcept SystemExit:\n    pass")
-    assert "llmcalc.params" in loaded
-    assert not loaded & {"llmcalc.flops", "llmcalc.memory", "llmcalc.hf", "llmcalc.verify", "llmcalc.fit",
-                         "llmcalc.chart", "difflib", "rich._emoji_codes"}
+    assert "llmcalc.formulas.params" in loaded
+    assert not loaded & {"llmcalc.formulas.flops", "llmcalc.formulas.memory", "llmcalc.formulas.kv",
+                         "llmcalc.importers.hf", "llmcalc.formulas.published", "llmcalc.formulas.fit",
+                         "llmcalc.hardware", "llmcalc.render.chart", "difflib", "rich._emoji_codes"}
 
 
 # ------------------------------------------------------------------------------------ shell completion

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from llmcalc.chart import MARKERS, OVERLAP, line_chart
+from llmcalc.render.chart import MARKERS, OVERLAP, line_chart
 
 LABELS = ["1K", "2K", "4K", "8K", "16K", "32K", "64K", "128K"]
 DOUBLING = [1, 2, 4, 8, 16, 32, 64, 128]
@@ -146,6 +146,6 @@ def test_all_none_says_nothing_to_chart():
 
 
 def test_import_does_not_load_rich():
-    code = "import sys, llmcalc.chart; print(any(m == 'rich' or m.startswith('rich.') for m in sys.modules))"
+    code = "import sys, llmcalc.render.chart; print(any(m == 'rich' or m.startswith('rich.') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -12,9 +12,9 @@ import random
 import pytest
 
 import llmcalc
-from llmcalc.flops import count_flops
-from llmcalc.memory import kv_cache
-from llmcalc.params import count_params
+from llmcalc.formulas.flops import count_flops
+from llmcalc.formulas.kv import kv_cache
+from llmcalc.formulas.params import count_params
 
 
 def test_switch_c_matches_reference_count():

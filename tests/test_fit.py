@@ -9,8 +9,9 @@ from click.testing import CliRunner
 
 import llmcalc
 from llmcalc.cli import cli
-from llmcalc.fit import load_gpus
-from llmcalc.memory import GIB, inference_memory
+from llmcalc.hardware import load_gpus
+from llmcalc.formulas.memory import inference_memory
+from llmcalc.units import GIB
 
 
 def fit(*args):

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 import llmcalc
-from llmcalc.flops import (PF_DAY, attention_pairs, count_flops, mfu, palm_flops_per_token,
+from llmcalc.formulas.flops import (PF_DAY, attention_pairs, count_flops, mfu, palm_flops_per_token,
                            training_compute)
-from llmcalc.params import count_params
+from llmcalc.formulas.params import count_params
 
 
 def no_biases(model):

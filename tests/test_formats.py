@@ -115,7 +115,8 @@ def test_markdown_table_has_one_cell_per_column():
 
 
 def test_markdown_escapes_pipes():
-    from llmcalc.sheet import Sheet, to_markdown
+    from llmcalc.present.sheet import Sheet
+    from llmcalc.render.markdown import to_markdown
 
     sheet = Sheet("t", [("a", "left"), ("b", "right")])
     sheet.add_row("x | y", "[bold]1[/bold]")

@@ -12,7 +12,7 @@ included). Not checked: llama4 / llama4_text, whose transformers MoE runs every 
 (Llama4TextMoe multiplies the non-selected experts' outputs by zero), so its FLOPs are not top-k routing.
 
 KV cache: a forward pass with use_cache; the cache's key and value tensors must hold exactly the bytes of
-llmcalc.memory.kv_cache at that context (fp32 models, fp32 cache). DeepSeek (MLA): transformers 5.23.0 caches
+llmcalc.formulas.kv.kv_cache at that context (fp32 models, fp32 cache). DeepSeek (MLA): transformers 5.23.0 caches
 the compressed latent (kv_lora_rank) and the shared RoPE key (qk_rope_head_dim), not per-head K and V, so it
 is compared with mla_cache="latent". Sliding-window and chunked layers: transformers keeps the last W - 1
 tokens between steps (the next token makes W) where llmcalc counts a window of W (Mistral's rolling buffer),
@@ -33,10 +33,10 @@ from pathlib import Path
 import pytest
 
 import llmcalc
-from llmcalc import hf
-from llmcalc.flops import count_flops
-from llmcalc.memory import kv_cache, kv_elements_per_token
-from llmcalc.params import count_params
+from llmcalc.importers import hf
+from llmcalc.formulas.flops import count_flops
+from llmcalc.formulas.kv import kv_cache, kv_elements_per_token
+from llmcalc.formulas.params import count_params
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")

@@ -1,4 +1,4 @@
-"""Hugging Face config.json import (llmcalc.hf, `llmcalc import`): no torch, no transformers.
+"""Hugging Face config.json import (llmcalc.importers.hf, `llmcalc import`): no torch, no transformers.
 
 Every supported model_type imports from a small config into the spec mapping worked out by hand from its
 transformers 5.23.0 modeling file, with the exact total worked out by hand; missing keys take the transformers
@@ -18,11 +18,11 @@ import yaml
 from click.testing import CliRunner
 
 import llmcalc
-from llmcalc import hf
+from llmcalc.importers import hf
 from llmcalc.cli import cli
 from llmcalc.errors import SpecError
-from llmcalc.memory import kv_cache
-from llmcalc.params import count_params
+from llmcalc.formulas.kv import kv_cache
+from llmcalc.formulas.params import count_params
 
 DATA = Path(__file__).parent / "data" / "hf_configs"
 
@@ -582,6 +582,6 @@ def test_import_of_a_missing_file_exits_2(tmp_path):
 
 
 def test_no_torch_no_transformers_and_hf_only_on_demand():
-    code = ("import sys, llmcalc.cli, llmcalc.spec; assert 'llmcalc.hf' not in sys.modules; "
-            "import llmcalc.hf; assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
+    code = ("import sys, llmcalc.cli, llmcalc.spec, llmcalc.sources; assert 'llmcalc.importers.hf' not in sys.modules; "
+            "import llmcalc.importers.hf; assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

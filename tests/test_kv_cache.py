@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import llmcalc
-from llmcalc.memory import kv_cache
+from llmcalc.formulas.kv import kv_cache
 
 # bf16 bytes per token. Llama-3.1-405B 516,096: "Insights into DeepSeek-V3" (ISCA 2025) Table 1 (516 KB);
 # the others are the formula 2 * layers * kv_heads * d_head * 2 bytes (MHA 32 x 32 x 128 for Llama-2-7B).
@@ -85,7 +85,7 @@ def test_mla_cache_deepseek_v2_elements(write_spec):
 def test_mla_attention_parameters(write_spec):
     # DeepSeek-V3's MLA holds 187,107,328 parameters per layer (reference computation from its config,
     # equal to the Hugging Face DeepseekV3Attention module).
-    from llmcalc.params import count_params
+    from llmcalc.formulas.params import count_params
 
     model = llmcalc.load(str(write_spec("dsv3-attention", DEEPSEEK_V3_MLA)))
     rows = [r for r in count_params(model).rows if r.group and r.component.startswith("attn.")]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llmcalc.memory import (GB, activation_bytes_per_layer, model_states, weight_bytes, zero_partition)
+from llmcalc.formulas.memory import activation_bytes_per_layer, model_states, weight_bytes, zero_partition
+from llmcalc.units import GB
 
 
 def test_mixed_precision_adam_is_16_bytes_and_megatron_18():

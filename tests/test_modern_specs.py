@@ -10,10 +10,10 @@ import dataclasses
 import pytest
 
 import llmcalc
-from llmcalc.flops import attention_pairs, count_flops
-from llmcalc.memory import kv_cache
-from llmcalc.params import count_params
-from llmcalc.verify import verify
+from llmcalc.formulas.flops import attention_pairs, count_flops
+from llmcalc.formulas.kv import kv_cache
+from llmcalc.formulas.params import count_params
+from llmcalc.formulas.published import verify
 
 CHECKPOINT_TOTALS = [
     ("deepseek-v3", 671_026_404_352),       # HF transformers: e_score_correction_bias is a buffer, not counted

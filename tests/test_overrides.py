@@ -13,7 +13,8 @@ from click.testing import CliRunner
 import llmcalc
 from llmcalc.cli import cli
 from llmcalc.errors import SpecError
-from llmcalc.spec import builtin_names, load, load_file, parse_override
+from llmcalc.sources import load
+from llmcalc.spec import builtin_names, load_file, parse_override
 
 LLAMA3_8B = 8_030_261_248  # meta-llama/Meta-Llama-3-8B safetensors index (published.yaml)
 # One Llama 3 8B layer, by hand: W_Q and W_O 4096x4096, W_K and W_V 4096x1024 (8 KV heads of 128), three SwiGLU

@@ -22,7 +22,8 @@ def test_wheel_contains_every_spec(tmp_path):
     in_repo = {p.relative_to(ROOT / "specs").as_posix() for p in (ROOT / "specs").rglob("*.yaml")}
     assert in_repo and shipped == in_repo and "hardware/gpus.yaml" in shipped
     assert "llmcalc/specs/README.md" in names
-    assert "llmcalc/cli.py" in names
+    code = {p.relative_to(ROOT).as_posix() for p in (ROOT / "llmcalc").rglob("*.py")}
+    assert "llmcalc/cli/__init__.py" in code and code <= names  # every subpackage ships
 
 
 def test_builtin_library_found():

@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 
 import llmcalc
-from llmcalc.params import count_params
+from llmcalc.formulas.params import count_params
 
 # (model, exact total) -- Hugging Face safetensors totals / num_parameters() of the released checkpoints.
 CHECKPOINT_TOTALS = [

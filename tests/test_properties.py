@@ -28,8 +28,8 @@ from click.testing import CliRunner  # noqa: E402
 import llmcalc  # noqa: E402
 from llmcalc import spec as spec_module  # noqa: E402
 from llmcalc.cli import cli  # noqa: E402
-from llmcalc.memory import kv_cache  # noqa: E402
-from llmcalc.params import count_params  # noqa: E402
+from llmcalc.formulas.kv import kv_cache  # noqa: E402
+from llmcalc.formulas.params import count_params  # noqa: E402
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BUILTINS = llmcalc.builtin_names()
@@ -295,7 +295,7 @@ def valid_specs(draw):
 
 
 def build(spec: dict, name: str = "valid") -> llmcalc.ModelSpec:
-    return spec_module._Builder(name, f"<{name}>", copy.deepcopy(spec), {(): f"<{name}>"}).build()
+    return spec_module.build(name, f"<{name}>", copy.deepcopy(spec), {(): f"<{name}>"})
 
 
 @SETTINGS
@@ -368,7 +368,7 @@ mlp: {activation: swiglu, d_ff: 28672}
     assert f"{count.total:,}" in result.stdout and "e+" not in result.stdout
     flops = run_cli("flops", str(path), "--seq", "1000000", "--json")
     assert flops.exit_code == 0
-    from llmcalc.flops import count_flops
+    from llmcalc.formulas.flops import count_flops
     expected = count_flops(llmcalc.load(str(path)), 1_000_000).matmul
     assert json.loads(flops.stdout)["models"][0]["forward"]["matmul"] == expected > 10**21
     memory = run_cli("memory", str(path), "--context", "1000000")

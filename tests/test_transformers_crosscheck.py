@@ -16,8 +16,8 @@ import pytest
 
 import llmcalc
 from llmcalc.model import ModelSpec
-from llmcalc.flops import count_flops
-from llmcalc.params import count_params
+from llmcalc.formulas.flops import count_flops
+from llmcalc.formulas.params import count_params
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")

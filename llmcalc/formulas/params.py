@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
+from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
 
 # ------------------------------------------------------------------------------ the formulas
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .model import Layer, ModelSpec
+from ..model import Layer, ModelSpec
 
 COMPONENT_LABELS = {
     "embed.token": "token embedding",

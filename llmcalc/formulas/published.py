@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .model import ModelSpec, PublishedFigure
+from ..model import ModelSpec, PublishedFigure
 from .params import count_params
 
 # How to compute each figure a spec may publish (spec.FIGURES names the same keys).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
+from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
 from .params import mla_projections, norm_names
 
 ATTENTION_CONVENTIONS = {

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:  # rich is imported lazily inside line_chart: start-up time matters
     from rich.text import Text
 
+    from ..present.sheet import Chart
+
 MARKERS = ("●", "■", "▲", "◆", "x", "+", "o", "*")
 STYLES = ("cyan", "magenta", "green", "yellow", "blue", "red")
 OVERLAP, OVERLAP_STYLE = "◉", "bold"  # a cell holding markers of two or more series
@@ -17,6 +19,11 @@ LINK = "·"  # connects consecutive points of a series; markers always win over 
 def _rows(height: int) -> int:
     """Plot rows: about `height`, rounded to 4k + 1 so the five y ticks fall exactly on rows."""
     return max(5, 4 * round((height - 1) / 4) + 1)
+
+
+def draw(chart: Chart) -> Text:
+    """A chart block (llmcalc.present.sheet.Chart) as a rich Text."""
+    return line_chart(chart.x_labels, chart.series, y_format=chart.y_format, log_y=chart.log_y)
 
 
 def line_chart(x_labels: list[str], series: list[tuple[str, list[float | None]]], *, y_label: str = "",

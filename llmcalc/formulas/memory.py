@@ -1,4 +1,4 @@
-"""Bytes: KV cache per layer group, and memory for inference and training.
+"""Memory for inference and training: weights, KV cache, model states under ZeRO and parallelism, activations.
 
 Sizes in bytes are exact where they can be counted (weights, KV cache, model states); activation
 figures follow their cited formulas and are labelled estimates.
@@ -8,117 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Attention, ModelSpec
-from .units import human_bytes
-
-# Bits per element of each storage type.
-DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
-GB = 10**9
-GIB = 2**30
-
-
-def dtype_bits(dtype: str) -> int:
-    return DTYPE_BITS[dtype]
-
-
-def _bytes(elements: int, bits: int) -> int:
-    """Whole bytes holding `elements` values of `bits` bits (rounded up for 4-bit halves)."""
-    return -(-elements * bits // 8)
-
-
-# ----------------------------------------------------------------------------------- KV cache
-
-
-MLA_CACHES = {
-    "latent": "MLA caches its compressed latent and RoPE key, kv_lora_rank + qk_rope_head_dim per layer "
-              "(DeepSeek-V2 Table 1; what serving engines store)",
-    "decompressed": "MLA caches per-head K (nope + rope) and V, as DeepSeek's own modeling_deepseek.py does (transformers 5.23 caches the latent)",
-}
-
-
-def kv_elements_per_token(attention: Attention, mla_cache: str = "latent") -> int:
-    """K and V of one token in one layer: 2 x n_kv_heads x d_head (GQA, Ainslie et al. 2023; MQA, Shazeer 2019);
-    MLA: the latent kv_lora_rank + qk_rope_head_dim (DeepSeek-V2 Table 1), or per-head K and V decompressed."""
-    mla = attention.mla
-    if mla is None:
-        return 2 * attention.n_kv_heads * attention.d_head
-    if mla_cache == "decompressed":
-        return attention.n_heads * (mla.qk_head_dim + mla.v_head_dim)
-    return mla.kv_lora_rank + mla.qk_rope_head_dim
-
-
-def cached_tokens(context: int, attention: Attention) -> int:
-    """Tokens a layer keeps: a sliding-window layer holds at most W (Mistral 7B's rolling buffer, Jiang et al. 2023),
-    a chunked-attention layer at most one chunk (Llama 4)."""
-    span = attention.local_span
-    return min(context, span) if span else context
-
-
-@dataclass(frozen=True)
-class KVGroup:
-    name: str
-    n_layers: int
-    elements_per_token: int  # per layer
-    cached_tokens: int       # per sequence, per layer
-
-
-@dataclass(frozen=True)
-class KVCache:
-    """The KV cache of `batch` sequences of `context` tokens, per layer group."""
-
-    model: ModelSpec
-    groups: tuple[KVGroup, ...]
-    context: int
-    batch: int
-    dtype: str
-    mla_cache: str = "latent"
-
-    @property
-    def elements_per_token(self) -> int:
-        """Elements one token adds across all layers while no window is full."""
-        return sum(g.n_layers * g.elements_per_token for g in self.groups)
-
-    @property
-    def bytes_per_token(self) -> int:
-        return _bytes(self.elements_per_token, DTYPE_BITS[self.dtype])
-
-    @property
-    def elements(self) -> int:
-        return self.batch * sum(g.n_layers * g.elements_per_token * g.cached_tokens for g in self.groups)
-
-    @property
-    def bytes(self) -> int:
-        return _bytes(self.elements, DTYPE_BITS[self.dtype])
-
-
-def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16",
-             mla_cache: str = "latent") -> KVCache:
-    """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
-    decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long."""
-    groups = []
-    for g in model.groups:
-        if g.layer.stack == "encoder":
-            continue
-        elements = kv_elements_per_token(g.layer.attention, mla_cache)
-        groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention)))
-        if g.layer.cross_attention:
-            groups.append(KVGroup(f"{g.name} (cross)", g.count, elements, context))
-    return KVCache(model, tuple(groups), context, batch, dtype, mla_cache)
-
-
-# ------------------------------------------------------------------------------------ weights
+from ..model import ModelSpec
+from ..units import human_bytes
+from .dtypes import DTYPE_BITS, whole_bytes
+from .kv import kv_cache
 
 
 def weight_bytes(n_params: int, dtype: str, group_size: int = 128, scale_dtype: str = "fp16") -> tuple[int, int]:
     """(bytes of the weights, of which quantisation scales): int4 stores one scale per `group_size` weights."""
-    data = _bytes(n_params, DTYPE_BITS[dtype])
+    data = whole_bytes(n_params, DTYPE_BITS[dtype])
     if dtype != "int4":
         return data, 0
-    scales = _bytes(-(-n_params // group_size), DTYPE_BITS[scale_dtype])
+    scales = whole_bytes(-(-n_params // group_size), DTYPE_BITS[scale_dtype])
     return data + scales, scales
 
-
-# ---------------------------------------------------------------------------- training states
 
 # Optimizer states in bytes per parameter, besides the fp32 master weights of mixed precision.
 OPTIMIZER_STATE_BYTES = {
@@ -184,9 +87,6 @@ def activation_bytes_per_layer(seq: int, micro_batch: int, d_model: int, n_heads
     return sbh * (10 + 24 / tp + attention / tp)
 
 
-# ------------------------------------------------------------------------------------ reports
-
-
 @dataclass(frozen=True)
 class MemoryPart:
     """One row of a memory estimate: what the whole job holds once (`bytes`) and what one GPU holds."""
@@ -235,7 +135,7 @@ def inference_memory(model: ModelSpec, n_params: int, context: int, batch: int =
     chunk = min(prefill_chunk or context, context)
     act_bits = DTYPE_BITS[_activation_dtype(weight_dtype)]
     widest = max(_live_elements(g.layer, model.d_model) for g in model.groups)
-    activations = _bytes(batch * chunk * widest, act_bits) + batch * model.vocab_size * 4
+    activations = whole_bytes(batch * chunk * widest, act_bits) + batch * model.vocab_size * 4
     scale_note = f"; int4 with one fp16 scale per 128 weights ({human_bytes(scales)} of scales)" if scales else ""
     parts = (
         MemoryPart("weights", weights, weights / tp, f"{n_params:,} parameters in {weight_dtype}{scale_note}"),
@@ -290,4 +190,3 @@ def training_memory(model: ModelSpec, n_params: int, expert_params: int, seq: in
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "seq": seq,
                 "micro_batch": micro_batch}
     return MemoryReport(model, "training", parts, n_gpus, settings)
-

@@ -1,14 +1,17 @@
-"""Accelerator presets, and the smallest setup a model fits in."""
+"""GPU presets: specs/hardware/gpus.yaml (memory and dense peak FLOP/s of each card, with the datasheet it came
+from), read and checked like a spec.
+
+May import: llmcalc.errors, llmcalc.units, llmcalc.spec (to read the YAML safely and find the library).
+"""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Callable
 
-from .errors import LlmcalcError, SpecError
-from .memory import GIB, MemoryReport
-from .spec import builtin_dir, read_yaml
+from ..errors import LlmcalcError, SpecError
+from ..spec import builtin_dir, read_yaml
+from ..units import GIB
 
 GPU_KEYS = ("name", "memory_gib", "bf16_flops", "fp8_flops", "source")
 
@@ -51,30 +54,3 @@ def find_gpu(name: str) -> GPU:
     close = difflib.get_close_matches(key, list(gpus), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise LlmcalcError(f"unknown GPU '{name}'{hint} (known: {', '.join(gpus)}; or give --gpu-mem)")
-
-
-def powers_of_two(limit: int) -> list[int]:
-    return [2**i for i in range(limit.bit_length()) if 2**i <= limit]
-
-
-def fewest(build: Callable[[int], MemoryReport], capacity: float, candidates: list[int]) -> MemoryReport | None:
-    """The first candidate setup whose per-GPU memory fits in `capacity` bytes."""
-    for n in candidates:
-        report = build(n)
-        if report.per_gpu <= capacity:
-            return report
-    return None
-
-
-def largest(build: Callable[[int], MemoryReport], capacity: float, limit: int) -> int:
-    """The largest value in 1..limit whose per-GPU memory fits (memory grows with it); 0 if none does."""
-    if build(1).per_gpu > capacity:
-        return 0
-    low, high = 1, limit
-    while low < high:
-        mid = (low + high + 1) // 2
-        if build(mid).per_gpu <= capacity:
-            low = mid
-        else:
-            high = mid - 1
-    return low

@@ -1,0 +1,35 @@
+"""`llmcalc compare A B [C...]`: models side by side."""
+
+from __future__ import annotations
+
+import click
+
+from .options import DTYPES, active_option, load_models, models_argument, set_option
+from .output import emit, output_options
+
+
+@click.command("compare")
+@models_argument("A B [C...]")
+@click.option("--seq", type=click.IntRange(min=1), help="Sequence for FLOPs per token. Default: each model's "
+              "published pre-training context, else its context length.")
+@click.option("--context", type=click.IntRange(min=1), help="Tokens in the KV cache row. Default: each model's "
+              "context length.")
+@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True)
+@click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True)
+@active_option
+@set_option
+@output_options
+def command(models: tuple[str, ...], seq: int | None, context: int | None, attention: str, kv_dtype: str,
+            active: str, overrides: tuple[str, ...]) -> None:
+    """Models side by side: architecture (differences highlighted), counts with ratios to the first, FLOPs
+    per token and KV cache. `llmcalc compare llama3-8b llama3-8b --set 2:attention.n_kv_heads=1` compares a
+    model with a variant of itself."""
+    from .. import api
+    from ..present import compare as present
+
+    if len(models) < 2:
+        raise click.UsageError("compare needs at least two models")
+    result = api.compare(load_models(models, overrides), seq, context, attention, kv_dtype, active)
+    args = (list(result.counts), list(result.forwards), list(result.caches))
+    emit(lambda: present.compare_table(*args), lambda: present.compare_json(*args),
+         lambda: present.compare_records(*args))

@@ -1,0 +1,70 @@
+"""`llmcalc fit MODEL`: the fewest GPUs that hold a model, and the largest batch (and context) there."""
+
+from __future__ import annotations
+
+import click
+
+from .options import load_models, memory_options, memory_report, models_argument, set_option
+from .output import emit, output_options
+
+
+@click.command("fit")
+@models_argument("MODEL", nargs=1)
+@click.option("--gpu", "gpu_name", default="h100-80gb", show_default=True,
+              help="A preset from specs/hardware/gpus.yaml (a100-40gb, a100-80gb, h100-80gb, h200, b200, l40s, "
+                   "rtx-4090, mi300x).")
+@click.option("--gpu-mem", type=click.FloatRange(min=0, min_open=True), help="Memory of one GPU in GiB, for any "
+              "other card (overrides the preset's).")
+@click.option("--max-gpus", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--n-gpus", type=click.IntRange(min=1), help="Inference: find the largest batch and context on this "
+              "many GPUs instead of on the fewest that fit.")
+@memory_options
+@set_option
+@output_options
+def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, n_gpus: int | None,
+        overrides: tuple[str, ...], **opts) -> None:
+    """The fewest GPUs that hold MODEL under the options, and the largest batch (and context) that fits there.
+
+    Inference splits the model over N tensor-parallel GPUs (N a power of two). Training keeps --tp, --pp and
+    --zero and raises the data-parallel degree (which only helps with ZeRO).
+    """
+    from .. import api
+    from ..formulas.fit import fewest, largest, powers_of_two
+    from ..hardware import find_gpu
+    from ..present import fit as present
+    from ..units import GIB
+
+    model = load_models((models,), overrides)[0]
+    params = api.count_params(model)
+    gpu = find_gpu(gpu_name)
+    capacity = gpu_mem * GIB if gpu_mem else gpu.memory_bytes
+    result: dict = {"name": model.name, **({"overrides": list(model.overrides)} if model.overrides else {}),
+                    "mode": opts["mode"], "gpu": gpu.key, "gpu_memory_bytes": capacity}
+    if opts["mode"] == "inference":
+        found = fewest(lambda n: memory_report(model, params, opts, tp=n), capacity, powers_of_two(max_gpus))
+        result["fewest_gpus"] = found.n_gpus if found else None
+        chosen = memory_report(model, params, opts, tp=n_gpus) if n_gpus else found
+        if chosen is not None and chosen.per_gpu <= capacity:
+            n = chosen.n_gpus
+            result["largest_batch"] = largest(lambda b: memory_report(model, params, opts, tp=n, batch=b), capacity,
+                                              1 << 20)
+            result["largest_context"] = largest(
+                lambda c: memory_report(model, params, opts, tp=n, context=c, prefill_chunk=None), capacity,
+                model.context_length)
+            result["context"] = opts["context"] or model.context_length
+        else:
+            chosen = None
+    else:
+        group = opts["tp"] * opts["pp"]
+        chosen = fewest(lambda dp: memory_report(model, params, opts, dp=dp), capacity,
+                        powers_of_two(max(max_gpus // group, 1)) if opts["zero"] else [opts["dp"]])
+        result["fewest_gpus"] = chosen.n_gpus if chosen else None
+        if chosen:
+            result["largest_micro_batch"] = largest(
+                lambda b: memory_report(model, params, opts, dp=chosen.settings["dp"], micro_batch=b), capacity, 1 << 16)
+    result["fits"] = chosen is not None
+    result["n_gpus"] = chosen.n_gpus if chosen else None
+    result["per_gpu_bytes"] = chosen.per_gpu if chosen else None
+    result["settings"] = chosen.settings if chosen else None
+    emit(lambda: present.fit_text(result, gpu, opts["units"]), lambda: {"models": [result]},
+         lambda: (present.FIT_FIELDS, present.fit_records(result)))

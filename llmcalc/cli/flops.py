@@ -1,0 +1,69 @@
+"""`llmcalc flops MODEL...`: FLOPs of a forward pass or a decode step, training compute and MFU."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import LlmcalcError
+from .options import load_models, models_argument, set_option
+from .output import many, output_options
+
+
+@click.command("flops")
+@models_argument()
+@click.option("--seq", type=click.IntRange(min=1), help="Tokens in the forward pass (the position, with --decode). "
+              "Default: the model's published pre-training context, else its context length.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences in the batch.")
+@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True,
+              help="causal: S(S+1)/2 query-key pairs, windows respected; full: all S x S pairs on every layer.")
+@click.option("--decode", is_flag=True,
+              help="One decode step at position --seq with a KV cache, instead of prefill.")
+@click.option("--no-other", is_flag=True,
+              help="Leave out the non-matmul estimates (softmax, norms, activations...).")
+@click.option("--training", is_flag=True, help="Also show training compute (forward + backward).")
+@click.option("--tokens", type=float, help="Training tokens. Default: the model's published figure.")
+@click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none", show_default=True,
+              help="Activation recomputation, counted in hardware FLOPs only.")
+@click.option("--tokens-per-second", type=float, help="Observed training throughput, for MFU.")
+@click.option("--n-gpus", type=click.IntRange(min=1), help="Accelerators behind that throughput, for MFU.")
+@click.option("--peak-flops", type=float,
+              help="Peak FLOP/s of one accelerator (e.g. 989e12 for H100 bf16), for MFU.")
+@click.option("--gpu", "gpu_name", help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
+@set_option
+@output_options
+def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
+          training: bool, tokens: float | None, recompute: str, tokens_per_second: float | None,
+          n_gpus: int | None, peak_flops: float | None, gpu_name: str | None, overrides: tuple[str, ...]) -> None:
+    """FLOPs of a forward pass (or one decode step) per component and layer group; training compute and MFU."""
+    from .. import api
+    from ..formulas.flops import mfu
+    from ..present import flops as present
+
+    if gpu_name and peak_flops is None:
+        from ..hardware import find_gpu
+
+        peak_flops = find_gpu(gpu_name).bf16_flops
+    mfu_inputs = (tokens_per_second, n_gpus, peak_flops)
+    if any(v is not None for v in mfu_inputs) and not all(v is not None for v in mfu_inputs):
+        raise click.UsageError("MFU needs all of --tokens-per-second, --n-gpus and --peak-flops")
+    results = []
+    for model in load_models(models, overrides):
+        count = api.count_flops(model, seq, batch, attention, decode, include_other=not no_other)
+        compute = utilisation = None
+        if training or tokens is not None or tokens_per_second is not None:
+            if tokens is None and model.training.tokens is None:
+                raise LlmcalcError(f"{model.name} publishes no training token count: give --tokens")
+            compute = api.training_flops(model, tokens, seq, attention, recompute)
+            if tokens_per_second is not None:
+                palm = compute.palm / compute.tokens
+                utilisation = {
+                    "mfu": mfu(tokens_per_second, compute.model_per_token, n_gpus, peak_flops),
+                    "hfu": mfu(tokens_per_second, compute.hardware_per_token, n_gpus, peak_flops),
+                    "mfu_palm": mfu(tokens_per_second, palm, n_gpus, peak_flops),
+                    "flops_per_token": compute.model_per_token,
+                    "convention": "exact forward x 3",
+                }
+        results.append((count, compute, utilisation))
+    many([lambda r=r: present.flops_table(*r) for r in results],
+         [lambda r=r: present.flops_json(*r) for r in results],
+         [lambda r=r: present.flops_records(r[0]) for r in results], present.FLOPS_FIELDS)

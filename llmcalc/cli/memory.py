@@ -1,0 +1,28 @@
+"""`llmcalc memory MODEL...`: memory for inference or training."""
+
+from __future__ import annotations
+
+import click
+
+from .options import load_models, memory_options, memory_report, models_argument, set_option
+from .output import many, output_options
+
+
+@click.command("memory")
+@models_argument()
+@memory_options
+@set_option
+@output_options
+def command(models: tuple[str, ...], overrides: tuple[str, ...], **opts) -> None:
+    """Memory for inference (weights, KV cache, activations) or training (model states, activations)."""
+    from .. import api
+    from ..present import memory as present
+
+    results = []
+    for model in load_models(models, overrides):
+        report = memory_report(model, api.count_params(model), opts)
+        cache = api.kv_cache(model, opts["context"], opts["batch"], opts["kv_dtype"], opts["mla_cache"])
+        results.append((report, cache))
+    many([lambda r=r: present.memory_table(r[0], opts["units"]) for r in results],
+         [lambda r=r: present.memory_json(*r) for r in results],
+         [lambda r=r: present.memory_records(r[0]) for r in results], present.MEMORY_FIELDS)

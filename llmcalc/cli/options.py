@@ -1,0 +1,139 @@
+"""What the commands share: the model argument with its completion, --set and its N:KEY=VALUE targeting, --active,
+the memory options of `memory` and `fit`, the spec formats of `show` and `import`, and loading the named models."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+
+DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")  # llmcalc.api.DTYPES, repeated to keep start-up light
+
+
+def complete_model(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Built-in names and aliases that start with what is typed; file names once it looks like a path."""
+    from click.shell_completion import CompletionItem
+
+    from .. import spec
+
+    if spec.looks_like_path(incomplete) or incomplete.startswith((".", "~")):
+        return [CompletionItem(incomplete, type="file")]
+    wanted = incomplete.lower()
+    names = [n for n in spec.builtin_names() if n.startswith(wanted)]
+    names += sorted(a for a in spec.alias_index() if a.startswith(wanted) and a not in names)
+    return [CompletionItem(n) for n in names] or [CompletionItem(incomplete, type="file")]
+
+
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a spec key, validated like the spec: n_layers=48, attention.n_kv_heads=4, layers[1].moe.top_k=2 "
+         "(repeatable; a null value removes the key). With several models it applies to each; N:KEY=VALUE to the "
+         "N-th model only.")
+
+
+active_option = click.option(
+    "--active", "active", type=click.Choice(["both-embeddings", "no-input-embedding"]), default="both-embeddings",
+    show_default=True,
+    help="What 'active parameters' counts besides the top-k experts: both embedding matrices (Mixtral's 12.9B) "
+         "or everything but the input embedding (the gpt-oss model card).")
+
+
+def models_argument(metavar: str = "MODEL...", nargs: int = -1) -> Callable:
+    return click.argument("models", nargs=nargs, required=True, metavar=metavar, shell_complete=complete_model)
+
+
+def load_models(models: tuple[str, ...], overrides: tuple[str, ...] = (), warn: bool = True) -> list:
+    """The named specs with their --set overrides; a rumoured architecture gets a warning on stderr first."""
+    from ..sources import load
+
+    targeted = targets(overrides, len(models))
+    loaded = [load(name, targeted[i]) for i, name in enumerate(models)]
+    for model in loaded:
+        if warn and model.rumour:
+            click.echo(f"warning: {model.name} is a rumoured architecture, never published: "
+                       f"{' '.join(model.rumour.split())}", err=True)
+    return loaded
+
+
+def targets(overrides: tuple[str, ...], n_models: int) -> list[tuple[str, ...]]:
+    """Each model's overrides: KEY=VALUE goes to every model, N:KEY=VALUE to the N-th only."""
+    out: list[list[str]] = [[] for _ in range(n_models)]
+    for text in overrides:
+        key, _, _ = text.partition("=")
+        target, colon, rest = text.partition(":")
+        if colon and ":" in key and target.strip().isdigit():
+            index = int(target)
+            if not 1 <= index <= n_models:
+                raise click.BadParameter(f"{text}: there is no model {index}; models are numbered 1 to {n_models}",
+                                         param_hint="--set")
+            out[index - 1].append(rest)
+        else:
+            for each in out:
+                each.append(text)
+    return [tuple(each) for each in out]
+
+
+MEMORY_OPTIONS = [
+    click.option("--mode", type=click.Choice(["inference", "training"]), default="inference", show_default=True),
+    click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+                 help="Weights (int4: group-wise, one fp16 scale per 128 weights)."),
+    click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+                 help="KV cache elements."),
+    click.option("--context", type=click.IntRange(min=1), help="Tokens per sequence in the KV cache. "
+                 "Default: the model's context length."),
+    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Sequences served at once."),
+    click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
+                 help="What an MLA model caches: its latent (serving engines, transformers) or per-head K and V "
+                      "(DeepSeek's modeling code)."),
+    click.option("--prefill-chunk", type=click.IntRange(min=1), help="Tokens per prefill step (default: --context)."),
+    click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True),
+    click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
+                 show_default=True),
+    click.option("--optimizer-bytes", type=float, help="Optimizer bytes per parameter, master weights included "
+                 "(overrides --optimizer; ZeRO's K)."),
+    click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="ZeRO stage."),
+    click.option("--dp", type=click.IntRange(min=1), default=1, show_default=True, help="Data-parallel degree."),
+    click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor-parallel degree."),
+    click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline-parallel degree."),
+    click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert-parallel degree."),
+    click.option("--sequence-parallel", is_flag=True, help="Megatron sequence parallelism (with --tp)."),
+    click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
+                 show_default=True),
+    click.option("--seq", type=click.IntRange(min=1), help="Training sequence length (default: the published "
+                 "pre-training context, else the context length)."),
+    click.option("--micro-batch", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option("--units", type=click.Choice(["GiB", "GB"]), default="GiB", show_default=True),
+]
+
+
+def memory_options(function: Callable) -> Callable:
+    for option in reversed(MEMORY_OPTIONS):
+        function = option(function)
+    return function
+
+
+def memory_report(model, params, opts: dict, **changes):
+    """The memory report of `model` under the command's options (--units aside), some of them changed."""
+    from .. import api
+
+    settings = {k: v for k, v in {**opts, **changes}.items() if k != "units"}
+    return api.estimate_memory(model, params=params, **settings)
+
+
+def spec_format_options(function):
+    """--format yaml|json and --json, for the commands that print a spec."""
+    function = click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.")(function)
+    return click.option("--format", "fmt", type=click.Choice(["yaml", "json"]),
+                        help="yaml (default) or json.")(function)
+
+
+def spec_text(yaml_text: str, data: dict, fmt: str | None, as_json: bool) -> str:
+    """The spec as YAML (its own text, comments kept) or as JSON."""
+    if as_json and fmt == "yaml":
+        raise click.UsageError("--json and --format yaml ask for two different formats")
+    if as_json or fmt == "json":
+        import json
+
+        return json.dumps(data, indent=2) + "\n"
+    return yaml_text

@@ -1,0 +1,104 @@
+"""Output: --format, --json and --export, and printing a command's result in the chosen format. Each command hands
+over three builders (sheets, a JSON document, CSV records); only the one asked for runs, and only its renderer is
+imported: JSON and CSV load no rich."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable
+
+import click
+
+from ..errors import LlmcalcError
+
+FORMATS = ("table", "json", "csv", "markdown")
+EXPORT_SUFFIXES = (".svg", ".html", ".htm", ".txt", ".md")
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault("llmcalc.output", {})[param.name] = value
+    return value
+
+
+def output_options(function: Callable) -> Callable:
+    """--format, its --json shortcut and --export: read back by emit, so commands need not pass them on."""
+    options = [
+        click.option("--format", "format", type=click.Choice(FORMATS), expose_value=False, callback=_remember,
+                     help="table (default): rich tables; json: one document; csv: a record per row, exact numbers; "
+                          "markdown: tables to paste into a README or a pull request."),
+        click.option("--json", "json", is_flag=True, expose_value=False, callback=_remember,
+                     help="Shortcut for --format json."),
+        click.option("--export", "export", metavar="FILE", type=click.Path(dir_okay=False), expose_value=False,
+                     callback=_remember, help="Also write the tables to FILE: .svg or .html (rich's export, for "
+                     "slides and docs), .txt or .md."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _format() -> str:
+    chosen = click.get_current_context().meta.get("llmcalc.output", {})
+    if chosen.get("json") and chosen.get("format") not in (None, "json"):
+        raise click.UsageError(f"--json and --format {chosen['format']} ask for two different formats")
+    return "json" if chosen.get("json") else chosen.get("format") or "table"
+
+
+def emit(blocks: Callable[[], list], document: Callable[[], dict],
+         records: Callable[[], tuple[list[str], list[dict]]]) -> None:
+    """Print in the chosen format; export the tables when asked. Each argument builds its format on demand."""
+    fmt = _format()
+    export = click.get_current_context().meta.get("llmcalc.output", {}).get("export")
+    if export and not export.lower().endswith(EXPORT_SUFFIXES):
+        raise click.UsageError(f"--export {export}: the file must end in {', '.join(EXPORT_SUFFIXES)}")
+    if export:  # a missing folder is found before anything is printed, not after
+        folder = os.path.dirname(os.path.abspath(export))
+        if not os.path.isdir(folder):
+            raise LlmcalcError(f"{export}: cannot write file: no such folder {folder}")
+    built = blocks() if fmt in ("table", "markdown") or export else None
+    if fmt == "json":
+        from ..render.json import to_json
+
+        click.echo(to_json(document()))
+    elif fmt == "csv":
+        from ..render.csv import to_csv
+
+        click.echo(to_csv(*records()), nl=False)
+    elif fmt == "markdown":
+        from ..render.markdown import to_markdown
+
+        click.echo(to_markdown(built), nl=False)
+    else:
+        from ..render.terminal import print_blocks
+
+        print_blocks(built)
+    if export:
+        _export(export, built)
+
+
+def _export(path: str, blocks: list) -> None:
+    """The tables written to `path` through rich's own export (SVG, HTML, text) or as Markdown."""
+    suffix = path.lower().rsplit(".", 1)[-1]
+    if suffix == "md":
+        from ..render.markdown import to_markdown
+
+        text = to_markdown(blocks)
+    else:
+        from ..render.terminal import export
+
+        text = export(blocks, suffix, title="llmcalc " + " ".join(sys.argv[1:]))
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as exc:
+        raise LlmcalcError(f"{path}: cannot write file: {exc.strerror or exc}") from None
+    click.echo(f"wrote {path}", err=True)
+
+
+def many(blocks: list[Callable[[], list]], documents: list[Callable[[], dict]],
+          records: list[Callable[[], list[dict]]], fields: list[str]) -> None:
+    """One output for several models: tables one after another, {"models": [...]}, or one CSV."""
+    emit(lambda: [b for make in blocks for b in make()],
+          lambda: {"models": [make() for make in documents]},
+          lambda: (fields, [r for make in records for r in make()]))

@@ -1,0 +1,19 @@
+"""`llmcalc show MODEL`: the resolved spec, as YAML (or JSON) that loads on its own."""
+
+from __future__ import annotations
+
+import click
+
+from .options import models_argument, set_option, spec_format_options, spec_text, targets
+
+
+@click.command("show")
+@models_argument("MODEL", nargs=1)
+@set_option
+@spec_format_options
+def command(models: str, overrides: tuple[str, ...], fmt: str | None, as_json: bool) -> None:
+    """The resolved spec of MODEL (its `extends` chain merged, --set applied) as YAML that loads on its own."""
+    from ..sources import show_yaml
+
+    text, data = show_yaml(models, targets(overrides, 1)[0])
+    click.echo(spec_text(text, data, fmt, as_json), nl=False)

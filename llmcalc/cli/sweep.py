@@ -1,0 +1,40 @@
+"""`llmcalc sweep MODEL... --vary VARIABLE=VALUES`: KV cache, memory and FLOPs as one variable changes."""
+
+from __future__ import annotations
+
+import click
+
+from .options import DTYPES, load_models, models_argument, set_option
+from .output import emit, output_options
+
+
+@click.command("sweep")
+@models_argument()
+@click.option("--vary", "vary", required=True, metavar="VARIABLE=VALUES",
+              help="What to sweep: seq=1k..128k (doubling), batch=1,8,64, n_layers=16..64:16 (step 16), "
+                   "dtype=fp32,bf16,fp8 or dtype=all. k, m, g are binary (1k = 1,024).")
+@click.option("--seq", type=click.IntRange(min=1), help="Sequence length while another variable is swept "
+              "(default: the model's context length).")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True, help="Weights.")
+@click.option("--kv-dtype", type=click.Choice(DTYPES), help="KV cache (default: --dtype).")
+@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True)
+@click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True)
+@click.option("--chart", type=click.Choice(["memory", "kv", "flops", "none"]), default="memory", show_default=True,
+              help="Which quantity the terminal chart draws.")
+@click.option("--log", "log_y", is_flag=True, help="Logarithmic y axis on the chart.")
+@click.option("--units", type=click.Choice(["GiB", "GB"]), default="GiB", show_default=True)
+@set_option
+@output_options
+def command(models: tuple[str, ...], vary: str, seq: int | None, batch: int, dtype: str, kv_dtype: str | None,
+          attention: str, mla_cache: str, chart: str, log_y: bool, units: str, overrides: tuple[str, ...]) -> None:
+    """KV cache, inference memory and FLOPs per token of each MODEL as one variable changes: a row per value, a
+    column per model, and a chart of the curve. `llmcalc sweep llama3-8b mistral-7b --vary seq=1k..128k`."""
+    from .. import api
+    from ..present import sweep as present
+
+    variable, values = api.parse_sweep(vary)
+    result = api.sweep(load_models(models, overrides), variable, values, seq=seq, batch=batch, dtype=dtype,
+                       kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache)
+    emit(lambda: present.sweep_table(result, units, chart, log_y), lambda: present.sweep_json(result),
+         lambda: present.sweep_records(result))

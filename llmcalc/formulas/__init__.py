@@ -1,0 +1,11 @@
+"""Formulas: pure functions of a validated ModelSpec and explicit options, one per component, each docstring naming
+its source. Integers stay integers; estimates are labelled. Each module holds its result objects beside its
+formulas (ParamCount in params, FlopCount in flops, KVCache in kv, MemoryReport in memory, Check in published).
+
+params: parameters per component and layer group. flops: forward and training FLOPs, MFU. kv: the KV cache.
+dtypes: bits per storage type. memory: inference and training memory. fit: the smallest setup that holds a
+model. published: computed figures against the ones a spec publishes (`llmcalc verify`).
+
+May import: llmcalc.errors, llmcalc.units, llmcalc.model, llmcalc.hardware. Never a loader, a renderer or the CLI:
+a formula takes a ModelSpec, never a model name or a file.
+"""

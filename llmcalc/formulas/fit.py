@@ -1,0 +1,35 @@
+"""The smallest setup a model fits in: search over GPU counts, batches and contexts for the memory formulas
+(memory grows with each, so the search is a scan or a bisection)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .memory import MemoryReport
+
+
+def powers_of_two(limit: int) -> list[int]:
+    return [2**i for i in range(limit.bit_length()) if 2**i <= limit]
+
+
+def fewest(build: Callable[[int], MemoryReport], capacity: float, candidates: list[int]) -> MemoryReport | None:
+    """The first candidate setup whose per-GPU memory fits in `capacity` bytes."""
+    for n in candidates:
+        report = build(n)
+        if report.per_gpu <= capacity:
+            return report
+    return None
+
+
+def largest(build: Callable[[int], MemoryReport], capacity: float, limit: int) -> int:
+    """The largest value in 1..limit whose per-GPU memory fits (memory grows with it); 0 if none does."""
+    if build(1).per_gpu > capacity:
+        return 0
+    low, high = 1, limit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if build(mid).per_gpu <= capacity:
+            low = mid
+        else:
+            high = mid - 1
+    return low

@@ -1,0 +1,86 @@
+"""The KV cache per layer group: what each attention layer keeps per token (GQA/MQA heads, the MLA latent) and for
+how many tokens (a sliding window or a chunk caps it), for a batch of sequences. Sizes are exact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Attention, ModelSpec
+from .dtypes import DTYPE_BITS, whole_bytes
+
+
+MLA_CACHES = {
+    "latent": "MLA caches its compressed latent and RoPE key, kv_lora_rank + qk_rope_head_dim per layer "
+              "(DeepSeek-V2 Table 1; what serving engines store)",
+    "decompressed": "MLA caches per-head K (nope + rope) and V, as DeepSeek's own modeling_deepseek.py does (transformers 5.23 caches the latent)",
+}
+
+
+def kv_elements_per_token(attention: Attention, mla_cache: str = "latent") -> int:
+    """K and V of one token in one layer: 2 x n_kv_heads x d_head (GQA, Ainslie et al. 2023; MQA, Shazeer 2019);
+    MLA: the latent kv_lora_rank + qk_rope_head_dim (DeepSeek-V2 Table 1), or per-head K and V decompressed."""
+    mla = attention.mla
+    if mla is None:
+        return 2 * attention.n_kv_heads * attention.d_head
+    if mla_cache == "decompressed":
+        return attention.n_heads * (mla.qk_head_dim + mla.v_head_dim)
+    return mla.kv_lora_rank + mla.qk_rope_head_dim
+
+
+def cached_tokens(context: int, attention: Attention) -> int:
+    """Tokens a layer keeps: a sliding-window layer holds at most W (Mistral 7B's rolling buffer, Jiang et al. 2023),
+    a chunked-attention layer at most one chunk (Llama 4)."""
+    span = attention.local_span
+    return min(context, span) if span else context
+
+
+@dataclass(frozen=True)
+class KVGroup:
+    name: str
+    n_layers: int
+    elements_per_token: int  # per layer
+    cached_tokens: int       # per sequence, per layer
+
+
+@dataclass(frozen=True)
+class KVCache:
+    """The KV cache of `batch` sequences of `context` tokens, per layer group."""
+
+    model: ModelSpec
+    groups: tuple[KVGroup, ...]
+    context: int
+    batch: int
+    dtype: str
+    mla_cache: str = "latent"
+
+    @property
+    def elements_per_token(self) -> int:
+        """Elements one token adds across all layers while no window is full."""
+        return sum(g.n_layers * g.elements_per_token for g in self.groups)
+
+    @property
+    def bytes_per_token(self) -> int:
+        return whole_bytes(self.elements_per_token, DTYPE_BITS[self.dtype])
+
+    @property
+    def elements(self) -> int:
+        return self.batch * sum(g.n_layers * g.elements_per_token * g.cached_tokens for g in self.groups)
+
+    @property
+    def bytes(self) -> int:
+        return whole_bytes(self.elements, DTYPE_BITS[self.dtype])
+
+
+def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16",
+             mla_cache: str = "latent") -> KVCache:
+    """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
+    decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long."""
+    groups = []
+    for g in model.groups:
+        if g.layer.stack == "encoder":
+            continue
+        elements = kv_elements_per_token(g.layer.attention, mla_cache)
+        groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention)))
+        if g.layer.cross_attention:
+            groups.append(KVGroup(f"{g.name} (cross)", g.count, elements, context))
+    return KVCache(model, tuple(groups), context, batch, dtype, mla_cache)

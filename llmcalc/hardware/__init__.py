@@ -1,0 +1,10 @@
+"""Hardware: accelerator presets and their sources (gpus.py reads specs/hardware/gpus.yaml).
+
+May import: llmcalc.errors, llmcalc.units, llmcalc.spec.
+"""
+
+from __future__ import annotations
+
+from .gpus import GPU, find_gpu, gpus_file, load_gpus
+
+__all__ = ["GPU", "find_gpu", "gpus_file", "load_gpus"]

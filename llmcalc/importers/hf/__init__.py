@@ -1,0 +1,27 @@
+"""Hugging Face ``config.json`` in, the equivalent llmcalc spec out.
+
+One small module per model family (gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx)
+maps the configs of its model_types and registers them (registry.py) with the transformers defaults of every key
+it reads; config.py reads a config key by key, blocks.py holds what the families share, reader.py reads the file
+and convert.py runs the registered mapping.
+
+A key missing from config.json takes the default that transformers 5.23.0 gives it for that model_type (read from
+transformers/models/<type>/configuration_<type>.py). Every key a config sets is either mapped, or known not to
+change any count (rope settings, dropout, eps, token ids, softcaps...), or an error naming the file and the key:
+an unknown key may change the architecture, and a silently wrong number is worse than a refusal.
+
+May import: llmcalc.errors, llmcalc.model, llmcalc.spec (its public names only).
+"""
+
+from __future__ import annotations
+
+# Each family module registers its model_types on import; this order is the order `SUPPORTED` lists them in.
+from . import gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx  # noqa: F401, I001
+from .convert import load_config, spec_from_config, spec_yaml
+from .reader import model_name, read_config
+from .registry import TRANSFORMERS_VERSION, TYPES, supported
+
+SUPPORTED = supported()
+
+__all__ = ["SUPPORTED", "TRANSFORMERS_VERSION", "TYPES", "load_config", "model_name", "read_config",
+           "spec_from_config", "spec_yaml"]

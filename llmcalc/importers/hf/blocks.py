@@ -1,0 +1,149 @@
+"""Building blocks the family mappings share: heads and head sizes, attention and MoE entries, per-layer
+windows from layer_types, and the stacking of per-layer entries into a spec's top level and `layers:` groups."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .config import Config, got
+
+# HF activation names -> the spec's activation, for plain (two-matrix) and gated (three-matrix) MLPs.
+PLAIN_ACTIVATIONS = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh",
+                     "gelu_fast": "gelu_tanh", "relu": "relu", "silu": "silu", "swish": "silu"}
+GATED_ACTIVATIONS = {"silu": "swiglu", "swish": "swiglu", "gelu": "geglu", "gelu_new": "geglu",
+                     "gelu_pytorch_tanh": "geglu", "gelu_fast": "geglu", "relu": "reglu"}
+# transformers defaults shared by the Llama-like configuration classes (llama, mistral, mixtral, qwen*, phi3).
+LLAMA_LIKE = {"tie_word_embeddings": False, "hidden_act": "silu", "head_dim": None}
+_LEGACY_LAYER_TYPES = {"attention": "full_attention"}  # configuration_utils.remap_legacy_layer_types
+
+
+def read_heads(c: Config, d_model: int, heads_key: str = "num_attention_heads",
+               kv_key: str | None = "num_key_value_heads", head_dim_key: str | None = "head_dim") -> tuple[int, int, int]:
+    """(heads, kv heads, head size), kv heads defaulting to the heads and head size to d_model // heads."""
+    n_heads = c.integer(heads_key)
+    n_kv = c.integer(kv_key, derived=n_heads) if kv_key else n_heads
+    if n_heads % n_kv:
+        raise c.error(kv_key, f"{n_kv} does not divide {heads_key}={n_heads}; allowed: a divisor of {n_heads}")
+    d_head = c.integer(head_dim_key, derived=d_model // n_heads) if head_dim_key else d_model // n_heads
+    if d_head < 1:
+        raise c.error(heads_key, f"{n_heads} heads leave hidden_size={d_model} no head size; set head_dim")
+    return n_heads, n_kv, d_head
+
+
+def attention_entry(n_heads: int, n_kv: int, d_head: int, bias: bool | dict = False, **extra: Any) -> dict:
+    att = {"n_heads": n_heads, "n_kv_heads": n_kv, "d_head": d_head}
+    if bias:
+        att["bias"] = bias
+    att.update({k: v for k, v in extra.items() if v is not None and v is not False})
+    return att
+
+
+def read_layer_types(c: Config, n_layers: int, default: list[str], allowed: tuple[str, ...]) -> list[str]:
+    """The config's layer_types (legacy names remapped), or the model_type's default pattern."""
+    value = c.raw("layer_types")
+    if value is None:
+        return default
+    if not isinstance(value, list) or len(value) != n_layers or not all(isinstance(v, str) for v in value):
+        raise c.error("layer_types", f"must be a list of {n_layers} layer type names (one per layer), got "
+                                     f"{got(value)}")
+    types = [_LEGACY_LAYER_TYPES.get(v, v) for v in value]
+    for index, kind in enumerate(types):
+        if kind not in allowed:
+            raise c.error("layer_types", f"item {index} {kind!r} is not supported for {c.model_type}; "
+                                         f"allowed: {', '.join(allowed)}")
+    return types
+
+
+def windows_of(c: Config, types: list[str], window: int | None, window_key: str = "sliding_window",
+              kind: str = "sliding_attention") -> list[int | None]:
+    """The window of each layer: `window` on layers of `kind`, none elsewhere."""
+    if kind in types and window is None:
+        off = " or use_sliding_window is false" if "use_sliding_window" in c.type.defaults else ""
+        raise c.error(window_key, f"layer_types has {kind} layers but no window is in force ({window_key} is "
+                                  f"null{off}); allowed: a window >= 1, or only full_attention layers")
+    return [window if t == kind else None for t in types]
+
+
+def moe_entry(n_experts: int, top_k: int, d_ff: int, c: Config, top_k_key: str, **extra: Any) -> dict:
+    if top_k > n_experts:
+        raise c.error(top_k_key, f"{top_k} is more than the {n_experts} experts; allowed: 1 to {n_experts}")
+    moe = {"n_experts": n_experts, "top_k": top_k, "d_ff": d_ff}
+    moe.update({k: v for k, v in extra.items() if v})
+    return moe
+
+
+def stack(spec: dict, attentions: list[dict], moes: list[dict | None]) -> None:
+    """Put the commonest layer at the top level and the others in `layers:` groups (count or repeat/pattern)."""
+    layers = [(_freeze(a), _freeze(m)) for a, m in zip(attentions, moes)]
+    counts = Counter(layers)
+    base = max(layers, key=lambda layer: (counts[layer], -layers.index(layer)))
+    base_att, base_moe = attentions[layers.index(base)], moes[layers.index(base)]
+    spec["attention"] = base_att
+    if base_moe is not None:
+        spec["moe"] = base_moe
+    if len(counts) == 1:
+        return
+    overrides = [_override(a, m, base_att, base_moe) for a, m in zip(attentions, moes)]
+    spec["layers"] = _groups(overrides)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _diff(layer: dict, base: dict) -> dict:
+    out = {k: v for k, v in layer.items() if base.get(k) != v}
+    out.update({k: None for k in base if k not in layer})  # null takes the key's default
+    return out
+
+
+def _override(att: dict, moe: dict | None, base_att: dict, base_moe: dict | None) -> dict:
+    out: dict = {}
+    if _diff(att, base_att):
+        out["attention"] = _diff(att, base_att)
+    if moe is None and base_moe is not None:
+        out["moe"] = None
+    elif moe is not None and base_moe is None:
+        out["moe"] = moe
+    elif moe is not None and _diff(moe, base_moe):
+        out["moe"] = _diff(moe, base_moe)
+    return out
+
+
+def _groups(overrides: list[dict]) -> list[dict]:
+    """Run-length and cycle encoding: at each position the (pattern, repeats) covering the most layers."""
+    groups, i, n = [], 0, len(overrides)
+    while i < n:
+        best_period, best_repeat = 1, 1
+        for period in range(1, (n - i) // 2 + 1):
+            repeat = 1
+            while overrides[i + repeat * period:i + (repeat + 1) * period] == overrides[i:i + period]:
+                repeat += 1
+            if repeat > 1 and period * repeat > best_period * best_repeat:
+                best_period, best_repeat = period, repeat
+        if best_period == 1:
+            groups.append({"count": best_repeat, **overrides[i]})
+        else:
+            groups.append({"repeat": best_repeat, "pattern": [dict(o) for o in overrides[i:i + best_period]]})
+        i += best_period * best_repeat
+    return groups
+
+
+def base_spec(c: Config, vocab: str, d_model: int, n_layers: int, context: str, position: str = "rope",
+          tied: bool | None = None) -> dict:
+    return {
+        "family": c.model_type,
+        "vocab_size": c.integer(vocab),
+        "d_model": d_model,
+        "n_layers": n_layers,
+        "context_length": c.integer(context),
+        "position": position,
+        "tied_embeddings": c.boolean("tie_word_embeddings") if tied is None else tied,
+    }
+
+
+def dense_stack(spec: dict, att: dict, n_layers: int) -> None:
+    stack(spec, [att] * n_layers, [None] * n_layers)

@@ -1,0 +1,51 @@
+"""Llama and Mistral (model_types llama and mistral): RMSNorm, RoPE, GQA, gated MLP; Mistral's sliding window
+on every layer."""
+
+from __future__ import annotations
+
+from .blocks import GATED_ACTIVATIONS, LLAMA_LIKE, attention_entry, base_spec, dense_stack, read_heads
+from .config import Config
+from .registry import register
+
+
+def map_llama(c: Config) -> dict:
+    """llama (modeling_llama.py), mistral (modeling_mistral.py: sliding_window on every layer) and phi3
+    (modeling_phi3.py: fused qkv and gate_up, same counts; sliding_window on every layer), transformers 5.23.0."""
+    d = c.integer("hidden_size")
+    n_heads, n_kv, d_head = read_heads(c, d)
+    spec = base_spec(c, "vocab_size", d, c.integer("num_hidden_layers"), "max_position_embeddings")
+    spec["norm"] = {"kind": "rmsnorm"}
+    bias = c.model_type == "llama" and c.boolean("attention_bias")
+    spec["mlp"] = {"activation": c.choice("hidden_act", GATED_ACTIVATIONS), "d_ff": c.integer("intermediate_size")}
+    if c.model_type == "llama" and c.boolean("mlp_bias"):
+        spec["mlp"]["bias"] = True
+    window = None if c.model_type == "llama" else c.optional_integer("sliding_window")
+    if c.model_type == "mistral" and "layer_types" in c.data:
+        raise c.error("layer_types", "transformers' mistral attention ignores layer_types (its cache does not): "
+                                     "the count would be ambiguous; allowed: no layer_types (use model_type "
+                                     "ministral for alternating windows, which llmcalc does not import)")
+    dense_stack(spec, attention_entry(n_heads, n_kv, d_head, bias, sliding_window=window), spec["n_layers"])
+    return spec
+
+
+register(
+    "llama",  # configuration_llama.py
+    defaults={
+        **LLAMA_LIKE, "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008,
+        "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": None,
+        "max_position_embeddings": 2048, "attention_bias": False, "mlp_bias": False,
+    },
+    mapper=map_llama,
+)
+
+
+register(
+    "mistral",  # configuration_mistral.py
+    defaults={
+        **LLAMA_LIKE, "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336,
+        "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+        "max_position_embeddings": 4096 * 32, "sliding_window": 4096,
+    },
+    mapper=map_llama,
+    reads_also=("layer_types",),
+)

@@ -1,0 +1,44 @@
+"""What every presentation module shares: a model's label (with its --set overrides), column names that stay apart,
+layer-group headings, component labels and the units note."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..units import index_ranges
+from .describe import COMPONENT_LABELS
+
+if TYPE_CHECKING:
+    from ..model import ModelSpec
+
+UNITS_NOTE = "Exact counts; human units are decimal (1B = 10^9 parameters)."
+
+
+def overrides_json(model: ModelSpec) -> dict[str, Any]:
+    """The --set overrides a model was loaded with, for a JSON document (nothing when there are none)."""
+    return {"overrides": list(model.overrides)} if model.overrides else {}
+
+
+def model_label(model: ModelSpec) -> str:
+    """The model's name, with its --set overrides when it has any (two variants of one model stay apart)."""
+    return f"{model.name} ({', '.join(model.overrides)})" if model.overrides else model.name
+
+
+def unique(labels: list[str]) -> list[str]:
+    """Column names that stay apart when a model is given twice: 'llama3-8b', 'llama3-8b #2'."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
+
+
+def group_heading(group) -> str:
+    """'layers 0-11' for a uniform model; 'moe (layers 3-60)' when groups differ."""
+    where = f"layers {index_ranges(group.indices)}"
+    return where if group.name == "layers" else f"{group.name} [dim]({where})[/dim]"
+
+
+def component_label(component: str) -> str:
+    return COMPONENT_LABELS.get(component, component)

@@ -1,0 +1,47 @@
+"""`llmcalc fit`: the fewest GPUs that hold a model and the largest batch, context or micro-batch there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..units import human_bytes
+from .sheet import Block, Note, Sheet
+
+
+def fit_text(result: dict, gpu, unit: str = "GiB") -> list[Block]:
+    """The fewest GPUs that hold the model and the largest batch (and context) there, as a small table."""
+    capacity = human_bytes(result["gpu_memory_bytes"], unit)
+    label = f"{result['name']} ({', '.join(result['overrides'])})" if result.get("overrides") else result["name"]
+    sheet = Sheet(f"{label}, {result['mode']}, on {gpu.name} ({capacity} each)",
+                  [("", "left"), ("", "right"), ("", "left")])
+    if not result["fits"]:
+        if result.get("fewest_gpus"):
+            sheet.add_row("[bold red]does not fit[/bold red]", "", "on the GPUs asked for")
+            sheet.add_row("fewest GPUs that hold it", f"{result['fewest_gpus']:,}", "")
+        else:
+            advice = ("raise --tp / --pp, or use --zero with data parallelism" if result["mode"] == "training"
+                      else "try a smaller --dtype, --context or --batch")
+            sheet.add_row("[bold red]does not fit[/bold red]", "", f"within --max-gpus; {advice}")
+        return [sheet, Note(f"GPU memory from {gpu.source}.")]
+    n = result["n_gpus"]
+    sheet.add_row("[bold]fewest GPUs[/bold]", f"[bold]{result['fewest_gpus']:,}[/bold]", "")
+    sheet.add_row("used per GPU", human_bytes(result["per_gpu_bytes"], unit), f"on {n}")
+    if result["mode"] == "inference":
+        sheet.add_row("largest batch", f"{result['largest_batch']:,}", f"on {n}, at {result['context']:,} tokens")
+        sheet.add_row("largest context", f"{result['largest_context']:,}",
+                      f"on {n}, at batch {result['settings']['batch']} (at most the model's context length)")
+    else:
+        sheet.add_row("largest micro-batch", f"{result['largest_micro_batch']:,}", f"on {n}")
+    settings = ", ".join(f"{k} {v}" for k, v in result["settings"].items())
+    return [sheet, Note(f"Settings: {settings}.\nGPU memory from {gpu.source}.")]
+
+
+FIT_FIELDS = ["model", "mode", "gpu", "gpu_memory_bytes", "fits", "fewest_gpus", "n_gpus", "per_gpu_bytes",
+              "largest_batch", "largest_context", "context", "largest_micro_batch", "settings"]
+
+
+def fit_records(result: dict) -> list[dict[str, Any]]:
+    settings = result.get("settings") or {}
+    label = f"{result['name']} ({', '.join(result['overrides'])})" if result.get("overrides") else result["name"]
+    return [{**{k: result.get(k, "") for k in FIT_FIELDS}, "model": label,
+             "settings": "; ".join(f"{k}={v}" for k, v in settings.items())}]

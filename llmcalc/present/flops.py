@@ -1,0 +1,144 @@
+"""`llmcalc flops`: forward FLOPs per component and layer group, training compute and MFU."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..units import exact, human, percent
+from .common import component_label, group_heading, model_label, overrides_json
+from .sheet import Block, Note, Sheet
+
+if TYPE_CHECKING:
+    from ..formulas.flops import FlopCount, FlopRow, TrainingCompute
+
+
+def _flop_row_json(row: FlopRow) -> dict[str, Any]:
+    return {"component": row.component, "matmul_per_layer": row.matmul_per_layer, "matmul": row.matmul,
+            "other_per_layer": row.other_per_layer, "other": row.other}
+
+
+def flops_json(count: FlopCount, training: TrainingCompute | None = None,
+               utilisation: dict[str, float] | None = None) -> dict[str, Any]:
+    """One model's forward FLOPs: totals (exact integers), model-level components and layer groups."""
+    groups = []
+    for group in count.model.groups:
+        rows = count.group_rows(group.name)
+        groups.append({"name": group.name, "n_layers": group.count, "layers": list(group.indices),
+                       "matmul_per_layer": sum(r.matmul_per_layer for r in rows),
+                       "matmul": sum(r.matmul for r in rows), "other": sum(r.other for r in rows),
+                       "components": [_flop_row_json(r) for r in rows]})
+    out: dict[str, Any] = {
+        "name": count.model.name,
+        **overrides_json(count.model),
+        "mode": "decode" if count.decode else "prefill",
+        "seq": count.seq,
+        "batch": count.batch,
+        "attention": count.attention,
+        "non_matmul_counted": count.include_other,
+        "forward": {"matmul": count.matmul, "other": count.other, "total": count.total,
+                    "tokens": count.tokens, "per_token": count.per_token},
+        "conventions": {"attention": count.convention, "multiply_add": "2 FLOPs",
+                        "non_matmul": "estimates (softmax 3/score, norms, activations, bias and residual adds)"},
+        "components": [_flop_row_json(r) for r in count.group_rows(None)],
+        "groups": groups,
+    }
+    if training is not None:
+        out["training"] = {
+            "tokens": training.tokens, "recompute": training.recompute, "n_params": training.n_params,
+            "model_flops_per_token": training.model_per_token,
+            "hardware_flops_per_token": training.hardware_per_token,
+            "model_flops": training.total, "hardware_flops": training.hardware_total,
+            "pf_days": training.pf_days, "six_n": training.six_n, "palm": training.palm,
+        }
+    if utilisation:
+        out["utilisation"] = utilisation
+    return out
+
+
+def flops_table(count: FlopCount, training: TrainingCompute | None = None,
+                utilisation: dict[str, float] | None = None) -> list[Block]:
+    """Forward FLOPs per component and layer group; training compute below when asked for."""
+    model = count.model
+    mode = (f"one decode step at position {count.seq:,}" if count.decode
+            else f"forward pass over {count.seq:,} tokens")
+    title = (f"{model.display_name} ({model.name}): {mode}, batch {count.batch}: "
+             f"{human(count.total)} FLOPs ({human(count.per_token)} per token)")
+    table = Sheet(title, [("component", "left"), ("layers", "right"), ("matmul per layer", "right"),
+                           ("matmul", "right"), ("non-matmul", "right"), ("share", "right")])
+    total = count.total
+
+    def add(row: FlopRow, indent: str = "") -> None:
+        table.add_row(indent + component_label(row.component), str(row.n_layers) if row.group else "",
+                      exact(row.matmul_per_layer) if row.group and row.matmul_per_layer else "",
+                      human(row.matmul) if row.matmul else "",
+                      human(row.other) if row.other and count.include_other else "",
+                      percent((row.matmul + (row.other if count.include_other else 0)) / total) if total else "-")
+
+    for group in model.groups:
+        rows = count.group_rows(group.name)
+        heading = group_heading(group)
+        matmul = sum(r.matmul for r in rows)
+        other = sum(r.other for r in rows) if count.include_other else 0
+        table.add_row(f"[bold]{heading}[/bold]", str(group.count), exact(sum(r.matmul_per_layer for r in rows)),
+                      human(matmul), human(other) if other else "", percent((matmul + other) / total) if total else "-",
+                      style="bold")
+        for row in rows:
+            add(row, "  ")
+    table.add_section()
+    for row in count.group_rows(None):
+        add(row)
+    table.add_section()
+    table.add_row("[bold]total[/bold]", "", "", exact(count.matmul), human(count.other) if count.include_other else "",
+                  "100.0%")
+    parts: list = [table]
+    if training is not None:
+        parts.append(_training_table(training))
+    if utilisation:
+        parts.append(Note(f"MFU {percent(utilisation['mfu'])} (model FLOPs {human(utilisation['flops_per_token'])}"
+                          f" per token, {utilisation['convention']}); HFU {percent(utilisation['hfu'])}.", style=""))
+    notes = [f"Attention {count.convention}.",
+             "A multiply-add is 2 FLOPs; the embedding lookup is no matmul; the LM head counts even when tied.",
+             "Non-matmul FLOPs are estimates" + ("." if count.include_other else ", not counted (--no-other).")]
+    parts.append(Note("\n".join(notes)))
+    return parts
+
+
+def _training_table(training: TrainingCompute) -> Sheet:
+    from ..formulas.flops import PF_DAY
+
+    table = Sheet(f"Training on {human(training.tokens)} tokens at sequence {training.forward.seq:,} "
+                   "(matmul FLOPs, backward = 2 x forward)",
+                   [("", "left"), ("per token", "right"), ("total", "right"), ("PF-days", "right")])
+    rows = [
+        ("forward (exact matmul)", training.forward.per_token, None),
+        ("forward + backward (model FLOPs)", training.model_per_token, training.total),
+        (f"hardware FLOPs (recomputation: {training.recompute})", training.hardware_per_token,
+         training.hardware_total),
+        (f"6N (N = {human(training.n_params)})", 6 * training.n_params, training.six_n),
+        ("PaLM 6N + 12 L H Q T", training.palm / training.tokens, training.palm),
+    ]
+    for label, per_token, total in rows:
+        table.add_row(label, human(per_token), f"{total:.3e}" if total else "",
+                      _pf_days(total / PF_DAY) if total else "")
+    return table
+
+
+def _pf_days(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
+
+
+FLOPS_FIELDS = ["model", "mode", "seq", "batch", "attention", "group", "n_layers", "component", "matmul_per_layer",
+                "matmul", "other_per_layer", "other"]
+
+
+def flops_records(count: FlopCount) -> list[dict[str, Any]]:
+    """A record per component row of a forward pass (non-matmul FLOPs are estimates; 0 with --no-other)."""
+    base = {"model": model_label(count.model), "mode": "decode" if count.decode else "prefill", "seq": count.seq,
+            "batch": count.batch, "attention": count.attention}
+    rows = [(r, "") for r in count.group_rows(None)]
+    for group in count.model.groups:
+        rows += [(r, group.name) for r in count.group_rows(group.name)]
+    return [{**base, "group": group, "n_layers": row.n_layers if group else "", "component": row.component,
+             "matmul_per_layer": row.matmul_per_layer, "matmul": row.matmul,
+             "other_per_layer": row.other_per_layer if count.include_other else 0,
+             "other": row.other if count.include_other else 0} for row, group in rows]

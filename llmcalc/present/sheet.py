@@ -1,0 +1,55 @@
+"""Format-neutral tables, notes and charts: the presentation modules build these once; the renderers print them as
+rich tables, Markdown or a plain-character chart, so every format shows the same rows. Nothing here imports rich.
+
+Cells may hold rich markup ('[bold]total[/bold]'): the terminal renderer styles it, the Markdown renderer turns
+bold into **bold** and drops the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+class Sheet:
+    """A titled table: columns (name, justify), rows of cells (rich markup allowed) with an optional row style,
+    and the rows before which a section rule is drawn. (Plain classes here, not dataclasses: cheaper to define,
+    and every command imports this module.)"""
+
+    def __init__(self, title: str, columns: list[tuple[str, str]]):
+        self.title = title
+        self.columns = columns
+        self.rows: list[tuple[tuple[str, ...], str | None]] = []
+        self.sections: set[int] = set()
+
+    def add_row(self, *cells: str, style: str | None = None) -> None:
+        self.rows.append((tuple(cells), style))
+
+    def add_section(self) -> None:
+        if self.rows:
+            self.sections.add(len(self.rows))
+
+
+class Note:
+    """Lines of plain prose (no markup) under a table: conventions, units, footnotes; printed in a rich style."""
+
+    def __init__(self, text: str, style: str = "dim"):
+        self.text = text
+        self.style = style
+
+    def __repr__(self) -> str:
+        return f"Note({self.text!r})"
+
+
+class Chart:
+    """A line chart of a few named series over categorical x points, drawn in characters by the renderer
+    (llmcalc.render.chart): in colour on a terminal, in a fenced block in Markdown."""
+
+    def __init__(self, x_labels: list[str], series: list[tuple[str, list[Any]]],
+                 y_format: Callable[[float], str] = lambda v: f"{v:g}", log_y: bool = False):
+        self.x_labels = x_labels
+        self.series = series
+        self.y_format = y_format
+        self.log_y = log_y
+
+
+Block = Sheet | Note | Chart

@@ -1,0 +1,306 @@
+"""A merged spec mapping in, a validated ModelSpec out: the only place where values are checked. After `build`,
+every value is sane, so the formulas never re-check; each error names the file that set the key, the key and
+what is allowed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..model import (
+    ACTIVATIONS,
+    NORM_KINDS,
+    NORM_PLACEMENTS,
+    POSITIONS,
+    QK_NORMS,
+    MLA,
+    MLP,
+    Attention,
+    Layer,
+    ModelSpec,
+    MoE,
+    Norm,
+    PublishedFigure,
+    Training,
+)
+from .node import REQUIRED, Node
+from .overrides import OVERRIDE_SOURCE
+from .schema import (
+    ATTENTION_BIAS_KEYS,
+    ATTENTION_KEYS,
+    ENCODER_KEYS,
+    FIGURE_KEYS,
+    FIGURES,
+    LAYER_GROUP_KEYS,
+    LAYER_PATTERN_KEYS,
+    LAYER_REPEAT_KEYS,
+    MLA_ATTENTION_KEYS,
+    MLA_KEYS,
+    MLP_KEYS,
+    MOE_KEYS,
+    MTP_KEYS,
+    NORM_KEYS,
+    TOP_KEYS,
+    TRAINING_KEYS,
+)
+from .values import dotted as _dotted
+from .values import kind as _kind
+from .values import last_digit_unit
+from .values import show as _show
+
+
+def build(name: str, source: str, data: dict, origin: dict) -> ModelSpec:
+    """The ModelSpec of a merged spec mapping: `name` is the model's, `source` the file (or config.json) it came
+    from, `origin` maps key paths to the file or --set that gave them (at least {(): source})."""
+    return _Builder(name, source, data, origin).build()
+
+
+class _Builder:
+    """Turns a merged spec mapping into a ModelSpec, checking every value on the way."""
+
+    def __init__(self, name: str, source: str, data: dict, origin: dict):
+        self.name = name
+        self.root = Node(data, (), origin, source)
+        self.source = source
+
+    def build(self) -> ModelSpec:
+        root = self.root
+        root.check_keys(TOP_KEYS)
+        d_model = root.integer("d_model")
+        n_layers = root.integer("n_layers")
+        norm = self._norm(root.mapping("norm"))
+        layers = self._layers(root, d_model, n_layers)
+        encoder = root.mapping("encoder", required=False)
+        if encoder:
+            layers = self._encoder_layers(root, encoder, d_model) + tuple(
+                dataclasses.replace(layer, cross_attention=True) for layer in layers)
+        position = root.choice("position", POSITIONS)
+        buckets = 0
+        if position == "relative":
+            buckets = root.integer("relative_attention_buckets", 32)
+        elif root.has("relative_attention_buckets"):
+            raise root.error("relative_attention_buckets", "only used with position: relative (T5); allowed: "
+                             "remove it, or set position: relative")
+        training = root.mapping("training", required=False)
+        mtp = root.mapping("mtp", required=False)
+        if mtp:
+            mtp.check_keys(MTP_KEYS)
+        return ModelSpec(
+            name=self.name,
+            display_name=root.string("display_name", self.name),
+            family=root.string("family", "custom"),
+            year=root.integer("year", None, minimum=1900),
+            aliases=root.string_list("aliases"),
+            sources=root.string_list("sources"),
+            notes=root.string("notes", None),
+            vocab_size=root.integer("vocab_size"),
+            d_model=d_model,
+            n_layers=len(layers),
+            context_length=root.integer("context_length"),
+            position=position,
+            relative_buckets=buckets,
+            tied_embeddings=root.boolean("tied_embeddings", False),
+            norm=norm,
+            layers=layers,
+            training=self._training(training) if training else Training(),
+            published=self._published(root),
+            origin=self.source,
+            mtp_modules=mtp.integer("n_modules") if mtp else 0,
+            rumour=root.string("rumour", None),
+        )
+
+    def _norm(self, node: Node) -> Norm:
+        node.check_keys(NORM_KEYS)
+        kind = node.choice("kind", NORM_KINDS)
+        bias = node.boolean("bias", kind == "layernorm")
+        if bias and kind == "rmsnorm":
+            raise node.error("bias", "RMSNorm has no bias; allowed: false (or use kind: layernorm)")
+        placement = node.choice("placement", NORM_PLACEMENTS, "pre")
+        return Norm(kind, bias, placement, node.boolean("final", placement != "post"))
+
+    def _attention(self, node: Node, d_model: int) -> Attention:
+        node.check_keys(ATTENTION_KEYS)
+        if node.has("mla"):
+            return self._mla_attention(node)
+        n_heads = node.integer("n_heads")
+        n_kv_heads = node.integer("n_kv_heads", n_heads)
+        if n_heads % n_kv_heads:
+            raise node.error("n_kv_heads", f"{n_kv_heads} does not divide n_heads={n_heads}; "
+                             f"allowed: a divisor of n_heads ({', '.join(map(str, _divisors(n_heads)))})")
+        if node.has("d_head"):
+            d_head = node.integer("d_head")
+        elif d_model % n_heads:
+            raise node.error("d_head", f"d_model={d_model} is not a multiple of n_heads={n_heads}, "
+                             "so d_head cannot be taken as d_model / n_heads: set it")
+        else:
+            d_head = d_model // n_heads
+        q = k = v = o = False
+        bias = node.data.get("bias")
+        if isinstance(bias, bool):
+            q = k = v = o = bias
+        elif bias is not None:
+            sub = node.mapping("bias")
+            sub.check_keys(ATTENTION_BIAS_KEYS)
+            q, k, v, o = (sub.boolean(key, False) for key in ATTENTION_BIAS_KEYS)
+        window = node.integer("sliding_window", None)
+        chunk = node.integer("chunk_size", None)
+        if window and chunk:
+            raise node.error("chunk_size", "a layer has either a sliding window or chunked attention, not both; "
+                             "allowed: one of sliding_window, chunk_size")
+        return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window, qk_norm=node.choice("qk_norm", QK_NORMS, None),
+                         sinks=node.boolean("sinks", False), chunk_size=chunk)
+
+    def _mla_attention(self, node: Node) -> Attention:
+        """MLA: every head has its own K and V, decompressed from the latent, so n_kv_heads = n_heads."""
+        for key in ATTENTION_KEYS:
+            if node.has(key) and key not in MLA_ATTENTION_KEYS:
+                raise node.error(key, "not used with mla (head sizes are mla.qk_nope_head_dim + qk_rope_head_dim "
+                                 f"and mla.v_head_dim); allowed with mla: {', '.join(MLA_ATTENTION_KEYS)}")
+        n_heads = node.integer("n_heads")
+        sub = node.mapping("mla")
+        sub.check_keys(MLA_KEYS)
+        mla = MLA(kv_lora_rank=sub.integer("kv_lora_rank"), qk_nope_head_dim=sub.integer("qk_nope_head_dim"),
+                  qk_rope_head_dim=sub.integer("qk_rope_head_dim"), v_head_dim=sub.integer("v_head_dim"),
+                  q_lora_rank=sub.integer("q_lora_rank", None))
+        return Attention(n_heads, n_heads, mla.qk_head_dim, sliding_window=node.integer("sliding_window", None),
+                         mla=mla)
+
+    def _mlp(self, node: Node) -> MLP:
+        node.check_keys(MLP_KEYS)
+        return MLP(node.choice("activation", ACTIVATIONS), node.integer("d_ff"), node.boolean("bias", False))
+
+    def _moe(self, node: Node, mlp: MLP) -> MoE:
+        node.check_keys(MOE_KEYS)
+        n_experts = node.integer("n_experts")
+        top_k = node.integer("top_k")
+        if top_k > n_experts:
+            raise node.error("top_k", f"{top_k} is more than n_experts={n_experts}; allowed: 1 to {n_experts}")
+        d_ff = node.integer("d_ff", mlp.d_ff)
+        n_shared = node.integer("n_shared_experts", 0, minimum=0)
+        return MoE(
+            n_experts=n_experts,
+            top_k=top_k,
+            d_ff=d_ff,
+            n_shared_experts=n_shared,
+            d_ff_shared=node.integer("d_ff_shared", d_ff) if n_shared else 0,
+            shared_gate=node.boolean("shared_gate", False),
+            router_bias=node.boolean("router_bias", False),
+            routing_bias=node.boolean("routing_bias", False),
+        )
+
+    def _layer(self, node: Node, d_model: int, name: str | None) -> Layer:
+        """One layer from a node holding attention / mlp / moe (the top level or a merged override)."""
+        attention = self._attention(node.mapping("attention"), d_model)
+        mlp = self._mlp(node.mapping("mlp"))
+        moe_node = node.mapping("moe", required=False)
+        return Layer(attention, mlp, self._moe(moe_node, mlp) if moe_node else None, name)
+
+    def _layers(self, root: Node, d_model: int, n_layers: int) -> tuple[Layer, ...]:
+        default = self._layer(root, d_model, None)
+        if not root.has("layers"):
+            return (default,) * n_layers
+        groups = root.data["layers"]
+        if not isinstance(groups, list) or not groups:
+            raise root.error("layers", f"must be a non-empty list of layer groups, got {_kind(groups)} {_show(groups)}")
+        layers: list[Layer] = []
+        for index, raw in enumerate(groups):
+            if not isinstance(raw, dict):
+                raise root.error("layers", f"item {index} must be a mapping, got {_kind(raw)} {_show(raw)}")
+            group = Node(raw, root.path + ("layers", index), root.origin, root.fallback)
+            if "pattern" in raw or "repeat" in raw:
+                group.check_keys(LAYER_REPEAT_KEYS)
+                repeat = group.integer("repeat")
+                pattern = raw.get("pattern")
+                if not isinstance(pattern, list) or not pattern:
+                    raise group.error("pattern", f"must be a non-empty list of layers, got {_kind(pattern)}")
+                cycle = []
+                for position, item in enumerate(pattern):
+                    if not isinstance(item, dict):
+                        raise group.error("pattern", f"item {position} must be a mapping, got {_kind(item)}")
+                    member = Node(item, group.path + ("pattern", position), root.origin, root.fallback)
+                    member.check_keys(LAYER_PATTERN_KEYS)
+                    cycle.append(self._override(root, member, d_model))
+                layers.extend(cycle * repeat)
+            else:
+                group.check_keys(LAYER_GROUP_KEYS)
+                layers.extend([self._override(root, group, d_model)] * group.integer("count"))
+        if len(layers) != n_layers and root.origin.get(root.path + ("n_layers",)) == OVERRIDE_SOURCE:
+            raise root.error("n_layers", f"{n_layers} does not match this spec's layer groups, which add up to "
+                             f"{len(layers)}; allowed: change the groups with it (`llmcalc show` lists them), e.g. "
+                             f"--set {_dotted(root.path + ('layers', len(groups) - 1))}."
+                             f"{'repeat' if 'pattern' in groups[-1] else 'count'}=N")
+        if len(layers) != n_layers:
+            raise root.error("layers", f"the layer groups add up to {len(layers)} layers but n_layers is {n_layers}; "
+                             "allowed: groups whose counts (count, or repeat x pattern length) sum to n_layers")
+        return tuple(layers)
+
+    def _encoder_layers(self, root: Node, encoder: Node, d_model: int) -> tuple[Layer, ...]:
+        """The encoder stack: the top-level attention / mlp / moe, overridden by encoder.layers like the decoder's."""
+        encoder.check_keys(ENCODER_KEYS)
+        data = {key: root.data[key] for key in ("attention", "mlp", "moe") if key in root.data}
+        if "layers" in encoder.data:
+            data["layers"] = encoder.data["layers"]
+        node = Node(data, ("encoder",), root.origin, root.fallback)
+        layers = self._layers(node, d_model, encoder.integer("n_layers"))
+        return tuple(dataclasses.replace(layer, stack="encoder") for layer in layers)
+
+    def _override(self, root: Node, node: Node, d_model: int) -> Layer:
+        """A layer whose attention / mlp / moe are the top-level ones with this node's keys laid over."""
+        merged: dict = {}
+        for section in ("attention", "mlp", "moe"):
+            if section in node.data and node.data[section] is None:
+                merged[section] = None  # e.g. `moe: null` for a dense layer in a MoE model
+                continue
+            if section in node.data and not isinstance(node.data[section], dict):
+                raise node.error(section, f"must be a mapping or null, got {_kind(node.data[section])}")
+            base = root.data.get(section) if isinstance(root.data.get(section), dict) else None
+            if base is None and section in node.data:
+                merged[section] = dict(node.data[section])
+            elif base is not None:
+                merged[section] = {**base, **node.data.get(section, {})}
+        name = node.string("name", None)
+        return self._layer(Node(merged, node.path, root.origin, root.fallback), d_model, name)
+
+    def _training(self, node: Node) -> Training:
+        node.check_keys(TRAINING_KEYS)
+        return Training(tokens=node.number("tokens", None), context=node.integer("context", None))
+
+    def _published(self, root: Node) -> tuple[PublishedFigure, ...]:
+        items = root.data.get("published")
+        if items is None:
+            return ()
+        if not isinstance(items, list):
+            raise root.error("published", f"must be a list of figures, got {_kind(items)}")
+        figures = []
+        for index, raw in enumerate(items):
+            if not isinstance(raw, dict):
+                raise root.error("published", f"item {index} must be a mapping, got {_kind(raw)} {_show(raw)}")
+            node = Node(raw, ("published", index), root.origin, root.fallback)
+            node.check_keys(FIGURE_KEYS)
+            figure = node.choice("figure", FIGURES)
+            raw_value = node.get("value", REQUIRED)
+            value = node.number("value", minimum=0)
+            as_published = raw_value if isinstance(raw_value, str) else f"{raw_value:,}"
+            rule, tolerance, unit = "relative", 0.0, 0.0
+            raw_tolerance = raw.get("tolerance")
+            if raw_tolerance in ("rounding", "truncation"):
+                rule, unit = raw_tolerance, last_digit_unit(raw_value)
+            elif isinstance(raw_tolerance, str):
+                raise node.error("tolerance", f"{_show(raw_tolerance)} is not allowed; allowed: a fraction such as "
+                                 "0.01 (1%), rounding, or truncation")
+            else:
+                tolerance = node.number("tolerance", 0.0)
+                if tolerance >= 1:
+                    raise node.error("tolerance", f"{tolerance} would accept anything; allowed: a fraction below 1, "
+                                     "e.g. 0.01 for 1%")
+            figures.append(PublishedFigure(
+                figure=figure, value=value, as_published=as_published, source=node.string("source"),
+                rule=rule, tolerance=tolerance, unit=unit,
+                note=node.string("note", None), discrepancy=node.string("discrepancy", None),
+            ))
+        return tuple(figures)
+
+
+def _divisors(n: int, most: int = 12) -> list[int]:
+    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+    found = sorted(set(small + [n // d for d in small]))
+    return found if len(found) <= most else found[: most // 2] + found[-most // 2:]

@@ -1,0 +1,66 @@
+"""The keys a spec may hold, level by level. specs/README.md documents each one (tests/test_package.py checks it);
+adding a key means adding it here, reading it in builder.py, and documenting it there."""
+
+from __future__ import annotations
+
+
+# The keys a spec may hold, level by level. specs/README.md documents each one (a test checks it).
+TOP_KEYS = (
+    "extends", "display_name", "family", "year", "aliases", "sources", "notes",
+    "vocab_size", "d_model", "n_layers", "context_length", "position", "tied_embeddings",
+    "attention", "mlp", "moe", "norm", "layers", "encoder", "relative_attention_buckets", "mtp", "training",
+    "published", "rumour",
+)
+
+
+ENCODER_KEYS = ("n_layers", "layers")
+
+
+ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",
+                  "mla")
+
+
+MLA_ATTENTION_KEYS = ("n_heads", "sliding_window", "mla")
+
+
+MLA_KEYS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+
+
+ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
+
+
+MLP_KEYS = ("activation", "d_ff", "bias")
+
+
+MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "shared_gate", "router_bias",
+            "routing_bias")
+
+
+MTP_KEYS = ("n_modules",)
+
+
+NORM_KEYS = ("kind", "bias", "placement", "final")
+
+
+LAYER_GROUP_KEYS = ("count", "name", "attention", "mlp", "moe")
+
+
+LAYER_REPEAT_KEYS = ("repeat", "pattern")
+
+
+LAYER_PATTERN_KEYS = ("name", "attention", "mlp", "moe")
+
+
+TRAINING_KEYS = ("tokens", "context")
+
+
+FIGURE_KEYS = ("figure", "value", "tolerance", "source", "note", "discrepancy")
+
+
+# Figures that `verify` knows how to compute (llmcalc.formulas.published.FIGURE_FUNCTIONS).
+FIGURES = ("params_total", "params_active", "params_active_no_input_embedding", "params_embedding",
+           "params_non_embedding", "params_active_non_embedding", "params_mtp", "params_with_mtp")
+
+
+# A variant inherits everything from its parent except what names or describes the parent itself.
+NOT_INHERITED = ("display_name", "aliases", "published", "notes", "rumour")
