@@ -4,13 +4,15 @@ Every value here is known to be sane (``llmcalc.spec.builder`` checks them), so 
 A model is a sequence of layers; identical layers are gathered into ``LayerGroup``s so that
 "per layer" figures come for free and no formula special-cases a model name.
 
-May import: nothing of llmcalc: the model is what every later stage shares.
+May import: llmcalc.records (nothing else: the model is what every later stage shares).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
+
+from .records import record
 
 GATED_ACTIVATIONS = ("swiglu", "geglu", "reglu")
 PLAIN_ACTIVATIONS = ("gelu", "gelu_tanh", "relu", "silu")
@@ -21,7 +23,7 @@ POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "relative", "none")
 QK_NORMS = ("rmsnorm", "l2")
 
 
-@dataclass(frozen=True)
+@record
 class MLA:
     """Multi-head latent attention (DeepSeek-V2, Liu et al. 2024, sec. 2.1): K and V decompressed from a
     shared latent of kv_lora_rank, plus a decoupled RoPE key of qk_rope_head_dim; q optionally low-rank."""
@@ -37,7 +39,7 @@ class MLA:
         return self.qk_nope_head_dim + self.qk_rope_head_dim
 
 
-@dataclass(frozen=True)
+@record
 class Attention:
     """Self-attention of one layer: query heads, key/value heads, head size, biases, window (and MLA)."""
 
@@ -81,7 +83,7 @@ class Attention:
         return "GQA"
 
 
-@dataclass(frozen=True)
+@record
 class MLP:
     """Feed-forward block: plain (up, down) or gated (gate, up, down)."""
 
@@ -98,7 +100,7 @@ class MLP:
         return 3 if self.gated else 2
 
 
-@dataclass(frozen=True)
+@record
 class MoE:
     """Mixture of experts replacing the MLP of a layer; experts use the layer's MLP activation and bias."""
 
@@ -112,7 +114,7 @@ class MoE:
     routing_bias: bool = False  # DeepSeek-V3's load-balancing bias per expert: a buffer, not a trained parameter
 
 
-@dataclass(frozen=True)
+@record
 class Norm:
     """Normalisation: LayerNorm (weight, optional bias) or RMSNorm (weight); where it sits."""
 
@@ -127,7 +129,7 @@ class Norm:
         return 2 if self.bias else 1
 
 
-@dataclass(frozen=True)
+@record
 class Layer:
     """One transformer block. ``moe`` is None for a dense layer. In an encoder-decoder model the encoder's
     blocks have ``stack`` "encoder" and the decoder's have cross-attention over the encoder output."""
@@ -140,7 +142,7 @@ class Layer:
     cross_attention: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class LayerGroup:
     """Identical layers of a model: the layer, its name and the (0-based) positions it holds."""
 
@@ -156,7 +158,7 @@ class LayerGroup:
 TOLERANCE_RULES = ("relative", "rounding", "truncation")
 
 
-@dataclass(frozen=True)
+@record
 class PublishedFigure:
     """A figure published for a model, the source it comes from and how close we must come to it.
 
@@ -192,13 +194,13 @@ class PublishedFigure:
         return self.tolerance
 
 
-@dataclass(frozen=True)
+@record
 class Training:
     tokens: float | None = None
     context: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ModelSpec:
     """A whole model as resolved from its spec (after ``extends``)."""
 
@@ -243,11 +245,15 @@ def group_layers(layers: tuple[Layer, ...]) -> tuple[LayerGroup, ...]:
     """Gather identical layers; name each group by its own name or by what sets it apart."""
     order: list[Layer] = []
     positions: dict[Layer, list[int]] = {}
+    previous, slot = None, []
     for index, layer in enumerate(layers):
-        if layer not in positions:
-            order.append(layer)
-            positions[layer] = []
-        positions[layer].append(index)
+        if layer is not previous:  # a spec repeats one object per group: hash it once per run, not per layer
+            slot = positions.get(layer)
+            if slot is None:
+                order.append(layer)
+                slot = positions[layer] = []
+            previous = layer
+        slot.append(index)
     names = _group_names(order)
     return tuple(LayerGroup(name, layer, tuple(positions[layer])) for name, layer in zip(names, order))
 

@@ -1,13 +1,14 @@
 """The result objects of a comparison and of a sweep (the other results live beside their formulas: ParamCount in
 params, FlopCount in flops, KVCache and MemoryReport in memory).
 
-May import: llmcalc.model, llmcalc.formulas (the result types it holds).
+May import: llmcalc.records, llmcalc.model, llmcalc.formulas (the result types it holds).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from .records import record
 
 if TYPE_CHECKING:
     from .formulas.flops import FlopCount
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from .model import ModelSpec
 
 
-@dataclass(frozen=True)
+@record
 class Comparison:
     """Models side by side: their parameter counts, a forward pass each and a KV cache each."""
 
@@ -25,7 +26,7 @@ class Comparison:
     caches: tuple[KVCache, ...]
 
 
-@dataclass(frozen=True)
+@record
 class SweepPoint:
     """One model at one value of the swept variable."""
 
@@ -36,7 +37,7 @@ class SweepPoint:
     beyond_context: bool  # the sequence is longer than the model's context length
 
 
-@dataclass(frozen=True)
+@record
 class Sweep:
     """A variable swept over values: points[i][j] is model j at values[i]."""
 

@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "llmcalc"
 # The stages, earliest first: a module may import its own stage and earlier ones, never a later one.
 # `llmcalc` itself (the lazy facade of llmcalc/__init__.py) comes after all of them.
 STAGES = [
-    {"errors", "units"},
+    {"errors", "units", "records"},
     {"model"},
     {"spec"},
     {"hardware"},

@@ -6,6 +6,6 @@ params: parameters per component and layer group. flops: forward and training FL
 dtypes: bits per storage type. memory: inference and training memory. fit: the smallest setup that holds a
 model. published: computed figures against the ones a spec publishes (`llmcalc verify`).
 
-May import: llmcalc.errors, llmcalc.units, llmcalc.model, llmcalc.hardware. Never a loader, a renderer or the CLI:
+May import: llmcalc.errors, llmcalc.units, llmcalc.records, llmcalc.model, llmcalc.hardware. Never a loader, a renderer or the CLI:
 a formula takes a ModelSpec, never a model name or a file.
 """

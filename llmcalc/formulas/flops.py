@@ -6,9 +6,8 @@ activations, bias and residual adds, expert mixing) are estimates, kept apart an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
+from ..records import record
 from .params import mla_projections, norm_names
 
 ATTENTION_CONVENTIONS = {
@@ -85,7 +84,7 @@ def activation_flops(tokens: int, mlp: MLP, d_ff: int) -> int:
 # ------------------------------------------------------------------------------ the results
 
 
-@dataclass(frozen=True)
+@record
 class FlopRow:
     """FLOPs of one component in one layer group (or of the whole model, when ``group`` is None)."""
 
@@ -108,7 +107,7 @@ class FlopRow:
         return self.matmul + self.other
 
 
-@dataclass(frozen=True)
+@record
 class FlopCount:
     """FLOPs of one forward pass: prefill of `seq` tokens, or one decode step at position `seq`."""
 
@@ -289,7 +288,7 @@ def mfu(tokens_per_second: float, flops_per_token: float, n_chips: int, peak_flo
     return tokens_per_second * flops_per_token / (n_chips * peak_flops)
 
 
-@dataclass(frozen=True)
+@record
 class TrainingCompute:
     """Training compute per token and for `tokens` tokens, built on the forward pass at `seq`."""
 

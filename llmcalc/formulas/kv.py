@@ -3,11 +3,9 @@ how many tokens (a sliding window or a chunk caps it), for a batch of sequences.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..model import Attention, ModelSpec
+from ..records import record
 from .dtypes import DTYPE_BITS, whole_bytes
-
 
 MLA_CACHES = {
     "latent": "MLA caches its compressed latent and RoPE key, kv_lora_rank + qk_rope_head_dim per layer "
@@ -34,7 +32,7 @@ def cached_tokens(context: int, attention: Attention) -> int:
     return min(context, span) if span else context
 
 
-@dataclass(frozen=True)
+@record
 class KVGroup:
     name: str
     n_layers: int
@@ -42,7 +40,7 @@ class KVGroup:
     cached_tokens: int       # per sequence, per layer
 
 
-@dataclass(frozen=True)
+@record
 class KVCache:
     """The KV cache of `batch` sequences of `context` tokens, per layer group."""
 

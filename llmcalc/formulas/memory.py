@@ -6,9 +6,8 @@ figures follow their cited formulas and are labelled estimates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..model import ModelSpec
+from ..records import record
 from ..units import human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
 from .kv import kv_cache
@@ -37,7 +36,7 @@ def master_weight_bytes(weight_dtype: str) -> int:
     return 4 if DTYPE_BITS[weight_dtype] < 32 else 0
 
 
-@dataclass(frozen=True)
+@record
 class ModelStates:
     """Bytes per parameter of weights, gradients and optimizer (master weights included), and their split."""
 
@@ -87,7 +86,7 @@ def activation_bytes_per_layer(seq: int, micro_batch: int, d_model: int, n_heads
     return sbh * (10 + 24 / tp + attention / tp)
 
 
-@dataclass(frozen=True)
+@record
 class MemoryPart:
     """One row of a memory estimate: what the whole job holds once (`bytes`) and what one GPU holds."""
 
@@ -98,7 +97,7 @@ class MemoryPart:
     estimate: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class MemoryReport:
     model: ModelSpec
     mode: str

@@ -6,10 +6,10 @@ parts" holds by construction. Python integers are exact at any size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
+from ..records import record
 
 # ------------------------------------------------------------------------------ the formulas
 
@@ -157,7 +157,7 @@ ACTIVE_CONVENTIONS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class ParamCount:
     """The parameter breakdown of a model: rows, and totals that are sums of the rows."""
 

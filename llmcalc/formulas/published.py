@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from ..model import ModelSpec, PublishedFigure
+from ..records import record
 from .params import count_params
 
 # How to compute each figure a spec may publish (spec.FIGURES names the same keys).
@@ -21,7 +21,7 @@ FIGURE_FUNCTIONS: dict[str, Callable[[ModelSpec], int]] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """One published figure of one model, and what llmcalc computes for it."""
 

@@ -1,6 +1,6 @@
 """Hardware: accelerator presets and their sources (gpus.py reads specs/hardware/gpus.yaml).
 
-May import: llmcalc.errors, llmcalc.units, llmcalc.spec.
+May import: llmcalc.errors, llmcalc.units, llmcalc.records, llmcalc.spec.
 """
 
 from __future__ import annotations

@@ -1,22 +1,23 @@
 """GPU presets: specs/hardware/gpus.yaml (memory and dense peak FLOP/s of each card, with the datasheet it came
 from), read and checked like a spec.
 
-May import: llmcalc.errors, llmcalc.units, llmcalc.spec (to read the YAML safely and find the library).
+May import: llmcalc.errors, llmcalc.units, llmcalc.records, llmcalc.spec (to read the YAML safely and find the
+library).
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 
 from ..errors import LlmcalcError, SpecError
+from ..records import record
 from ..spec import builtin_dir, read_yaml
 from ..units import GIB
 
 GPU_KEYS = ("name", "memory_gib", "bf16_flops", "fp8_flops", "source")
 
 
-@dataclass(frozen=True)
+@record
 class GPU:
     key: str
     name: str

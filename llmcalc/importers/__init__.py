@@ -5,5 +5,5 @@ reaches into the spec loader's private helpers).
 hf/: Hugging Face config.json, one module per model family, registered by model_type. Checkpoint readers
 (safetensors and GGUF headers) belong here beside it.
 
-May import: llmcalc.errors, llmcalc.model, llmcalc.spec.
+May import: llmcalc.errors, llmcalc.records, llmcalc.model, llmcalc.spec.
 """

@@ -38,7 +38,7 @@ def compare_json(counts: list[ParamCount], forwards: list[FlopCount], caches: li
 def compare_table(counts: list[ParamCount], forwards: list[FlopCount], caches: list[KVCache]) -> list[Block]:
     """A column per model: architecture rows (differences highlighted), counts with ratios, FLOPs and KV cache."""
     table = Sheet("Comparison (ratios are to the first model)",
-                  [("", "left")] + [(label, "right") for label in unique([model_label(c.model) for c in counts])])
+                  [("", "left")] + [(name, "right") for name in unique([model_label(c.model) for c in counts])])
     arch = [architecture(c.model) for c in counts]
     for index, (label, _) in enumerate(arch[0]):
         values = [a[index][1] for a in arch]

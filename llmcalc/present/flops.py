@@ -64,7 +64,7 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
     title = (f"{model.display_name} ({model.name}): {mode}, batch {count.batch}: "
              f"{human(count.total)} FLOPs ({human(count.per_token)} per token)")
     table = Sheet(title, [("component", "left"), ("layers", "right"), ("matmul per layer", "right"),
-                           ("matmul", "right"), ("non-matmul", "right"), ("share", "right")])
+                          ("matmul", "right"), ("non-matmul", "right"), ("share", "right")])
     total = count.total
 
     def add(row: FlopRow, indent: str = "") -> None:
@@ -107,8 +107,8 @@ def _training_table(training: TrainingCompute) -> Sheet:
     from ..formulas.flops import PF_DAY
 
     table = Sheet(f"Training on {human(training.tokens)} tokens at sequence {training.forward.seq:,} "
-                   "(matmul FLOPs, backward = 2 x forward)",
-                   [("", "left"), ("per token", "right"), ("total", "right"), ("PF-days", "right")])
+                  "(matmul FLOPs, backward = 2 x forward)",
+                  [("", "left"), ("per token", "right"), ("total", "right"), ("PF-days", "right")])
     rows = [
         ("forward (exact matmul)", training.forward.per_token, None),
         ("forward + backward (model FLOPs)", training.model_per_token, training.total),

@@ -21,7 +21,7 @@ def list_json(counts: list[ParamCount]) -> dict[str, Any]:
 
 def list_table(counts: list[ParamCount]) -> list[Block]:
     table = Sheet("Built-in models", [("name", "left"), ("family", "left"), ("params", "right"),
-                                       ("active", "right"), ("context", "right"), ("model", "left")])
+                                      ("active", "right"), ("context", "right"), ("model", "left")])
     for c in counts:
         m = c.model
         table.add_row(m.name, m.family, human(c.total), human(c.active) if m.is_moe else "",

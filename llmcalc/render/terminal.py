@@ -19,8 +19,8 @@ def to_rich(blocks: list[Block]):
     parts: list = []
     for block in blocks:
         if isinstance(block, Sheet):
-            table = Table(title=_text(block.title) if block.title else None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                          show_header=any(name for name, _ in block.columns))
+            table = Table(title=_text(block.title) if block.title else None, title_justify="left",
+                          box=box.SIMPLE_HEAD, pad_edge=False, show_header=any(name for name, _ in block.columns))
             for name, justify in block.columns:
                 numeric = justify == "right"
                 table.add_column(_text(name), justify=justify, no_wrap=numeric,

@@ -2,50 +2,46 @@
 
 Holds the safe loader and its limits (safe_yaml), the schema of keys (schema; documented in specs/README.md),
 the built-in library (library), `extends` chains (extends), `--set` overrides (overrides), typed access with
-errors that name the file (node) and the one place values are checked (builder). A spec never reaches the
-formulas unchecked.
+errors that name the file (node), the one place values are checked (builder), and loading a spec file or the
+whole library (loader). A spec never reaches the formulas unchecked.
 
-May import: llmcalc.errors, llmcalc.model. Imported by the importers (through the names below only: `build`,
-`dump_yaml`, `read_text`, ...), never the other way round.
+The names below are the package's public face (the importers and later stages use these, never a module's private
+helpers); each is imported from its module on first use, so that a command loads only the modules it needs.
+
+May import: llmcalc.errors, llmcalc.model.
 """
 
 from __future__ import annotations
 
-from .builder import build
-from .extends import resolve_chain
-from .library import (
-    SPEC_SUFFIXES,
-    alias_index,
-    builtin_dir,
-    builtin_file,
-    builtin_names,
-    is_builtin,
-    looks_like_path,
-    resolve_builtin,
-    stem,
-)
-from .loader import load_all, load_file
-from .overrides import OVERRIDE_SOURCE, apply_overrides, parse_override
-from .safe_yaml import MAX_SPEC_BYTES, MAX_SPEC_NODES, dump_yaml, read_text, read_yaml, safe_load
-from .schema import (
-    ATTENTION_BIAS_KEYS,
-    ATTENTION_KEYS,
-    FIGURE_KEYS,
-    FIGURES,
-    LAYER_GROUP_KEYS,
-    LAYER_REPEAT_KEYS,
-    MLP_KEYS,
-    MOE_KEYS,
-    NORM_KEYS,
-    TOP_KEYS,
-    TRAINING_KEYS,
-)
-from .values import parse_human_number
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "ATTENTION_BIAS_KEYS", "ATTENTION_KEYS", "FIGURE_KEYS", "FIGURES", "LAYER_GROUP_KEYS", "LAYER_REPEAT_KEYS",
-    "MAX_SPEC_BYTES", "MAX_SPEC_NODES", "MLP_KEYS", "MOE_KEYS", "NORM_KEYS", "OVERRIDE_SOURCE", "SPEC_SUFFIXES",
-    "TOP_KEYS", "TRAINING_KEYS", "alias_index", "apply_overrides", "build", "builtin_dir", "builtin_file",
-    "builtin_names", "dump_yaml", "is_builtin", "load_all", "load_file", "looks_like_path", "parse_human_number",
-    "parse_override", "read_text", "read_yaml", "resolve_builtin", "resolve_chain", "safe_load", "stem",
-]
+_EXPORTS = {
+    "build": "builder",
+    "resolve_chain": "extends",
+    "SPEC_SUFFIXES": "library", "alias_index": "library", "builtin_dir": "library", "builtin_file": "library",
+    "builtin_names": "library", "is_builtin": "library", "looks_like_path": "library", "resolve_builtin": "library",
+    "stem": "library",
+    "load_all": "loader", "load_file": "loader",
+    "apply_overrides": "overrides", "parse_override": "overrides",
+    "MAX_SPEC_BYTES": "safe_yaml", "MAX_SPEC_NODES": "safe_yaml", "dump_yaml": "safe_yaml", "read_text": "safe_yaml",
+    "read_yaml": "safe_yaml", "safe_load": "safe_yaml",
+    "ATTENTION_BIAS_KEYS": "schema", "ATTENTION_KEYS": "schema", "FIGURE_KEYS": "schema", "FIGURES": "schema",
+    "LAYER_GROUP_KEYS": "schema", "LAYER_REPEAT_KEYS": "schema", "MLP_KEYS": "schema", "MOE_KEYS": "schema",
+    "NORM_KEYS": "schema", "OVERRIDE_SOURCE": "schema", "TOP_KEYS": "schema", "TRAINING_KEYS": "schema",
+    "parse_human_number": "values",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmcalc.spec' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -23,7 +23,6 @@ from ..model import (
     Training,
 )
 from .node import REQUIRED, Node
-from .overrides import OVERRIDE_SOURCE
 from .schema import (
     ATTENTION_BIAS_KEYS,
     ATTENTION_KEYS,
@@ -39,6 +38,7 @@ from .schema import (
     MOE_KEYS,
     MTP_KEYS,
     NORM_KEYS,
+    OVERRIDE_SOURCE,
     TOP_KEYS,
     TRAINING_KEYS,
 )

@@ -9,10 +9,10 @@ from typing import Any
 
 from ..errors import SpecError, printable
 from .safe_yaml import safe_load
+from .schema import OVERRIDE_SOURCE
 from .values import dotted as _dotted
 from .values import kind as _kind
 
-OVERRIDE_SOURCE = "--set"
 _PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 

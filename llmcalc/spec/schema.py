@@ -64,3 +64,6 @@ FIGURES = ("params_total", "params_active", "params_active_no_input_embedding", 
 
 # A variant inherits everything from its parent except what names or describes the parent itself.
 NOT_INHERITED = ("display_name", "aliases", "published", "notes", "rumour")
+
+# Where a key given on the command line (`--set KEY=VALUE`) came from, in errors and in the origin map.
+OVERRIDE_SOURCE = "--set"

@@ -10,7 +10,7 @@ transformers/models/<type>/configuration_<type>.py). Every key a config sets is 
 change any count (rope settings, dropout, eps, token ids, softcaps...), or an error naming the file and the key:
 an unknown key may change the architecture, and a silently wrong number is worse than a refusal.
 
-May import: llmcalc.errors, llmcalc.model, llmcalc.spec (its public names only).
+May import: llmcalc.errors, llmcalc.records, llmcalc.model, llmcalc.spec (its public names only).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ _LEGACY_LAYER_TYPES = {"attention": "full_attention"}  # configuration_utils.rem
 
 
 def read_heads(c: Config, d_model: int, heads_key: str = "num_attention_heads",
-               kv_key: str | None = "num_key_value_heads", head_dim_key: str | None = "head_dim") -> tuple[int, int, int]:
+               kv_key: str | None = "num_key_value_heads",
+               head_dim_key: str | None = "head_dim") -> tuple[int, int, int]:
     """(heads, kv heads, head size), kv heads defaulting to the heads and head size to d_model // heads."""
     n_heads = c.integer(heads_key)
     n_kv = c.integer(kv_key, derived=n_heads) if kv_key else n_heads
@@ -56,7 +57,7 @@ def read_layer_types(c: Config, n_layers: int, default: list[str], allowed: tupl
 
 
 def windows_of(c: Config, types: list[str], window: int | None, window_key: str = "sliding_window",
-              kind: str = "sliding_attention") -> list[int | None]:
+               kind: str = "sliding_attention") -> list[int | None]:
     """The window of each layer: `window` on layers of `kind`, none elsewhere."""
     if kind in types and window is None:
         off = " or use_sliding_window is false" if "use_sliding_window" in c.type.defaults else ""
@@ -133,7 +134,7 @@ def _groups(overrides: list[dict]) -> list[dict]:
 
 
 def base_spec(c: Config, vocab: str, d_model: int, n_layers: int, context: str, position: str = "rope",
-          tied: bool | None = None) -> dict:
+              tied: bool | None = None) -> dict:
     return {
         "family": c.model_type,
         "vocab_size": c.integer(vocab),

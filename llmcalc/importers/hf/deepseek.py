@@ -51,8 +51,9 @@ def map_deepseek(c: Config) -> dict:
                                                  "null); allowed: a whole number >= 1")
         n_shared = c.raw("n_shared_experts")
         n_shared = 0 if n_shared is None else c.integer("n_shared_experts", minimum=0)
-        moe = moe_entry(c.integer("n_routed_experts"), c.integer("num_experts_per_tok"), c.integer("moe_intermediate_size"),
-                   c, "num_experts_per_tok", n_shared_experts=n_shared, routing_bias=mt == "deepseek_v3")
+        moe = moe_entry(c.integer("n_routed_experts"), c.integer("num_experts_per_tok"),
+                        c.integer("moe_intermediate_size"), c, "num_experts_per_tok", n_shared_experts=n_shared,
+                        routing_bias=mt == "deepseek_v3")
     stack(spec, [att] * n_layers, [moe if m else None for m in is_moe])
     if mt == "deepseek_v3":
         n_mtp = c.integer("num_nextn_predict_layers", minimum=0)

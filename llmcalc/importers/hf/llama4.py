@@ -45,12 +45,12 @@ def map_llama4_text(c: Config) -> dict:
     default = ["chunked_attention" if r else "full_attention" for r in rope]
     types = read_layer_types(c, n_layers, default, ("full_attention", "chunked_attention"))
     chunks = windows_of(c, types, c.optional_integer("attention_chunk_size"), "attention_chunk_size",
-                       "chunked_attention")
+                        "chunked_attention")
     qk_norm = c.boolean("use_qk_norm")
     bias = c.boolean("attention_bias")
     d_ff = c.integer("intermediate_size")
-    moe = moe_entry(c.integer("num_local_experts"), c.integer("num_experts_per_tok"), d_ff, c, "num_experts_per_tok",
-               n_shared_experts=1, d_ff_shared=d_ff)
+    moe = moe_entry(c.integer("num_local_experts"), c.integer("num_experts_per_tok"), d_ff, c,
+                    "num_experts_per_tok", n_shared_experts=1, d_ff_shared=d_ff)
     attentions = [attention_entry(n_heads, n_kv, d_head, bias, qk_norm="l2" if qk_norm and r else None, chunk_size=ch)
                   for r, ch in zip(rope, chunks)]
     stack(spec, attentions, [moe if i in moe_layers else None for i in range(n_layers)])

@@ -64,7 +64,7 @@ def map_qwen(c: Config) -> dict:
                 shared = c.integer("shared_expert_intermediate_size", minimum=0)
                 extra = {"n_shared_experts": 1 if shared else 0, "d_ff_shared": shared or None, "shared_gate": True}
             moe = moe_entry(n_experts, c.integer("num_experts_per_tok"), c.integer("moe_intermediate_size"), c,
-                       "num_experts_per_tok", **extra)
+                            "num_experts_per_tok", **extra)
         moes = [moe if i not in dense and (i + 1) % step == 0 else None for i in range(n_layers)]
     stack(spec, attentions, moes)
     return spec

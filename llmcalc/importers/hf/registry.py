@@ -6,13 +6,15 @@ llmcalc.importers.hf is imported; nothing else holds a list of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable
+
+from ...records import record
 
 TRANSFORMERS_VERSION = "5.23.0"
 
 
-@dataclass(frozen=True)
+@record
 class ModelType:
     """What llmcalc knows of one model_type (or of a nested config such as dbrx's attn_config)."""
 
