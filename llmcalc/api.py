@@ -28,6 +28,7 @@ ACTIVE = {"both-embeddings": True, "no-input-embedding": False}
 MLA_CACHES = ("latent", "decompressed")
 OPTIMIZERS = ("adamw", "sgd", "adam8bit", "adafactor")
 RECOMPUTE = ("none", "selective", "full")
+ATTENTION_IMPLS = ("flash", "sdpa", "eager")
 MODES = ("inference", "training")
 VARIABLES = ("seq", "batch", "dtype", "n_layers")
 
@@ -115,11 +116,13 @@ def estimate_memory(model: str | ModelSpec, mode: str = "inference", *, dtype: s
                     prefill_chunk: int | None = None, grad_dtype: str = "bf16", optimizer: str = "adamw",
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
-                    micro_batch: int = 1, params: ParamCount | None = None) -> MemoryReport:
+                    micro_batch: int = 1, attention_impl: str = "flash", dropout: bool = False,
+                    params: ParamCount | None = None) -> MemoryReport:
     """Memory per GPU for inference (weights, KV cache, activations) or training (model states, activations),
     with the options of `llmcalc memory`."""
-    from .formulas.memory import inference_memory, model_states, training_memory
+    from .formulas.memory import inference_memory, model_states
     from .formulas.params import count_params as count
+    from .formulas.training import training_memory
 
     _check("mode", mode, MODES)
     for name, value in (("dtype", dtype), ("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
@@ -127,6 +130,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "inference", *, dtype: s
     _check("mla_cache", mla_cache, MLA_CACHES)
     _check("optimizer", optimizer, OPTIMIZERS)
     _check("recompute", recompute, RECOMPUTE)
+    _check("attention_impl", attention_impl, ATTENTION_IMPLS)
     _check("zero", zero, (0, 1, 2, 3))
     for name, value in (("context", context), ("prefill_chunk", prefill_chunk), ("seq", seq)):
         _positive(name, value)
@@ -138,10 +142,28 @@ def estimate_memory(model: str | ModelSpec, mode: str = "inference", *, dtype: s
     context = context or spec.context_length
     if mode == "inference":
         return inference_memory(spec, params.total, context, batch, dtype, kv_dtype, prefill_chunk, tp, mla_cache)
+    check_parallelism(spec, tp, pp, dp, ep)
     states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
-    experts = sum(r.total for r in params.rows if r.component == "moe.experts")
-    return training_memory(spec, params.total, experts, seq or spec.training.context or context, micro_batch,
-                           states, zero, dp, tp, pp, ep, sequence_parallel, recompute)
+    return training_memory(spec, params, seq or spec.training.context or context, micro_batch, states, zero, dp, tp,
+                           pp, ep, sequence_parallel, recompute, attention_impl, dropout)
+
+
+def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:
+    """A layout Megatron-LM can run: every pipeline stage has a layer; expert parallelism only with experts, over a
+    divisor of the experts, carved out of the data-parallel ranks (megatron/core/parallel_state.py: the expert
+    groups span etp x ep x edp = tp x dp ranks, with etp = tp)."""
+    if pp > model.n_layers:
+        raise LlmcalcError(f"pp: {pp} pipeline stages for {model.n_layers} layers; allowed: 1 to {model.n_layers}")
+    experts = sorted({g.layer.moe.n_experts for g in model.groups if g.layer.moe})
+    if ep > 1 and not experts:
+        raise LlmcalcError(f"ep: {model.name} has no experts; allowed: 1")
+    for n_experts in experts:
+        if n_experts % ep:
+            allowed = ", ".join(str(d) for d in range(1, n_experts + 1) if n_experts % d == 0 and dp % d == 0)
+            raise LlmcalcError(f"ep: {ep} does not divide the {n_experts} experts; allowed with dp {dp}: {allowed}")
+    if dp % ep:
+        raise LlmcalcError(f"ep: {ep} expert-parallel ranks must divide the {dp} data-parallel ranks they are carved "
+                           f"out of; allowed: a divisor of dp (or raise dp)")
 
 
 def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: int | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import load_models, memory_options, memory_report, models_argument, set_option
+from .options import check_mode_options, load_models, memory_options, memory_report, models_argument, set_option
 from .output import emit, output_options
 
 
@@ -28,6 +28,7 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, n_
     Inference splits the model over N tensor-parallel GPUs (N a power of two). Training keeps --tp, --pp and
     --zero and raises the data-parallel degree (which only helps with ZeRO).
     """
+    check_mode_options(opts, ("n_gpus",))
     from .. import api
     from ..formulas.fit import fewest, largest, powers_of_two
     from ..hardware import find_gpu
@@ -56,8 +57,10 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, n_
             chosen = None
     else:
         group = opts["tp"] * opts["pp"]
-        chosen = fewest(lambda dp: memory_report(model, params, opts, dp=dp), capacity,
-                        powers_of_two(max(max_gpus // group, 1)) if opts["zero"] else [opts["dp"]])
+        # data-parallel degrees to try: powers of two the expert-parallel ranks can be carved out of
+        candidates = [d for d in powers_of_two(max(max_gpus // group, 1)) if d % opts["ep"] == 0] \
+            if opts["zero"] else [opts["dp"]]
+        chosen = fewest(lambda dp: memory_report(model, params, opts, dp=dp), capacity, candidates)
         result["fewest_gpus"] = chosen.n_gpus if chosen else None
         if chosen:
             result["largest_micro_batch"] = largest(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import load_models, memory_options, memory_report, models_argument, set_option
+from .options import check_mode_options, load_models, memory_options, memory_report, models_argument, set_option
 from .output import many, output_options
 
 
@@ -15,6 +15,7 @@ from .output import many, output_options
 @output_options
 def command(models: tuple[str, ...], overrides: tuple[str, ...], **opts) -> None:
     """Memory for inference (weights, KV cache, activations) or training (model states, activations)."""
+    check_mode_options(opts)
     from .. import api
     from ..present import memory as present
 

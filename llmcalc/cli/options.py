@@ -99,7 +99,13 @@ MEMORY_OPTIONS = [
     click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert-parallel degree."),
     click.option("--sequence-parallel", is_flag=True, help="Megatron sequence parallelism (with --tp)."),
     click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
-                 show_default=True),
+                 show_default=True, help="Training: selective recomputes the core attention (Korthikanti et al. "
+                 "2022); full keeps each layer's input and recomputes the rest."),
+    click.option("--attention-impl", type=click.Choice(["flash", "sdpa", "eager"]), default="flash",
+                 show_default=True, help="Training: flash and sdpa keep the attention output and its fp32 "
+                 "log-sum-exp; eager also keeps every head's S x S softmax."),
+    click.option("--dropout", is_flag=True, help="Training: count the 1-byte dropout masks (GPT-2/3 and "
+                 "Korthikanti's bookkeeping; Llama and most models since train without dropout)."),
     click.option("--seq", type=click.IntRange(min=1), help="Training sequence length (default: the published "
                  "pre-training context, else the context length)."),
     click.option("--micro-batch", type=click.IntRange(min=1), default=1, show_default=True),
@@ -111,6 +117,25 @@ def memory_options(function: Callable) -> Callable:
     for option in reversed(MEMORY_OPTIONS):
         function = option(function)
     return function
+
+
+# The memory options that only one mode reads: given in the other mode they would change nothing.
+TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "pp", "ep", "sequence_parallel",
+                 "recompute", "attention_impl", "dropout", "seq", "micro_batch")
+INFERENCE_ONLY = ("kv_dtype", "batch", "mla_cache", "prefill_chunk")
+
+
+def check_mode_options(opts: dict, also_inference_only: tuple[str, ...] = ()) -> None:
+    """Refuse an option the chosen --mode does not read (a silently ignored option is a wrong answer)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    training = opts["mode"] == "training"
+    for name in (INFERENCE_ONLY + also_inference_only) if training else TRAINING_ONLY:
+        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT):
+            flag = "--" + name.replace("_", "-")
+            other = "inference" if training else "training"
+            raise click.UsageError(f"{flag} applies to --mode {other} only")
 
 
 def memory_report(model, params, opts: dict, **changes):

@@ -1,4 +1,6 @@
-"""Memory for inference and training: weights, KV cache, model states under ZeRO and parallelism, activations.
+"""Memory: weights, model states under ZeRO, and inference memory (weights, KV cache, a working set); the memory
+report every mode returns. Training memory (states per pipeline stage and parallel rank, activations) is in
+training.py.
 
 Sizes in bytes are exact where they can be counted (weights, KV cache, model states); activation
 figures follow their cited formulas and are labelled estimates.
@@ -6,11 +8,16 @@ figures follow their cited formulas and are labelled estimates.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..model import ModelSpec
 from ..records import record
 from ..units import human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
-from .kv import kv_cache
+from .kv import KVCache, kv_cache
+
+if TYPE_CHECKING:
+    from .activations import Activations
 
 
 def weight_bytes(n_params: int, dtype: str, group_size: int = 128, scale_dtype: str = "fp16") -> tuple[int, int]:
@@ -67,25 +74,6 @@ def zero_partition(states: ModelStates, stage: int, dp: int) -> ModelStates:
     )
 
 
-def activation_bytes_per_layer(seq: int, micro_batch: int, d_model: int, n_heads: int, tp: int = 1,
-                               sequence_parallel: bool = False, recompute: str = "none") -> float:
-    """Activations one transformer layer stores for backward, 16-bit (Korthikanti et al. 2022, Table 2).
-
-    none: sbh(34 + 5as/h); with tensor parallelism t: sbh(10 + 24/t + 5as/(ht)); with sequence parallelism
-    too: sbh(34 + 5as/h)/t; selective recomputation drops the 5as/h attention term; full recomputation keeps
-    only the layer input, 2sbh. Derived for the GPT layer (4h MLP, multi-head attention, 1-byte dropout masks).
-    """
-    sbh = seq * micro_batch * d_model
-    attention = 5 * n_heads * seq / d_model
-    if recompute == "full":
-        return 2 * sbh
-    if recompute == "selective":
-        attention = 0
-    if sequence_parallel:
-        return sbh * (34 + attention) / tp
-    return sbh * (10 + 24 / tp + attention / tp)
-
-
 @record
 class MemoryPart:
     """One row of a memory estimate: what the whole job holds once (`bytes`) and what one GPU holds."""
@@ -104,6 +92,8 @@ class MemoryReport:
     parts: tuple[MemoryPart, ...]
     n_gpus: int
     settings: dict
+    trainable_params: int = 0  # training: the parameters that get gradients and optimizer states
+    activations: Activations | None = None  # training: the saved tensors behind the activations part
 
     @property
     def per_gpu(self) -> float:
@@ -129,8 +119,7 @@ def inference_memory(model: ModelSpec, n_params: int, context: int, batch: int =
     """Weights, KV cache and an activation working set for serving, split over `tp` tensor-parallel GPUs."""
     weights, scales = weight_bytes(n_params, weight_dtype)
     cache = kv_cache(model, context, batch, kv_dtype, mla_cache)
-    kv_heads = min(g.layer.attention.n_kv_heads for g in model.groups)
-    kv_shards = min(tp, kv_heads)  # past n_kv_heads ranks, K/V heads are replicated, not split further
+    kv_per_gpu = kv_bytes_per_gpu(model, cache, tp)
     chunk = min(prefill_chunk or context, context)
     act_bits = DTYPE_BITS[_activation_dtype(weight_dtype)]
     widest = max(_live_elements(g.layer, model.d_model) for g in model.groups)
@@ -138,8 +127,11 @@ def inference_memory(model: ModelSpec, n_params: int, context: int, batch: int =
     scale_note = f"; int4 with one fp16 scale per 128 weights ({human_bytes(scales)} of scales)" if scales else ""
     parts = (
         MemoryPart("weights", weights, weights / tp, f"{n_params:,} parameters in {weight_dtype}{scale_note}"),
-        MemoryPart("kv_cache", cache.bytes, cache.bytes / kv_shards,
-                   f"{batch} x {context:,} tokens in {kv_dtype}, {cache.bytes_per_token:,} bytes per token"),
+        MemoryPart("kv_cache", cache.bytes, kv_per_gpu,
+                   f"{batch} x {context:,} tokens in {kv_dtype}, {cache.bytes_per_token:,} bytes per token"
+                   + ("; the MLA latent is one head, held whole by every TP rank"
+                      if tp > 1 and mla_cache == "latent" and any(g.layer.attention.mla for g in model.groups)
+                      else "")),
         MemoryPart("activations", activations, activations / tp,
                    f"one layer's live tensors for a {chunk:,}-token prefill chunk, plus fp32 logits of the last "
                    "token; attention scores assumed fused (FlashAttention)", estimate=True),
@@ -151,6 +143,22 @@ def inference_memory(model: ModelSpec, n_params: int, context: int, batch: int =
     return MemoryReport(model, "inference", parts, tp, settings)
 
 
+def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
+    """The KV cache one of `tp` tensor-parallel GPUs holds: K/V heads split over the ranks (past n_kv_heads ranks
+    they are replicated, not split further); MLA's latent is one head shared by every query head, so every rank
+    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head."""
+    if tp == 1:
+        return cache.bytes
+    attention = {g.name: g.layer.attention for g in model.groups}
+    bits = DTYPE_BITS[cache.dtype]
+    total = 0.0
+    for group in cache.groups:
+        att = attention[group.name.removesuffix(" (cross)")]
+        shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
+        total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards
+    return total
+
+
 def _live_elements(layer, d_model: int) -> int:
     """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
@@ -158,34 +166,3 @@ def _live_elements(layer, d_model: int) -> int:
     d_ff = moe.d_ff if moe else mlp.d_ff
     inner = (2 if mlp.gated else 1) * d_ff * (moe.top_k if moe else 1)
     return 2 * d_model + qkv + att.n_heads * att.v_head_dim + inner
-
-
-def training_memory(model: ModelSpec, n_params: int, expert_params: int, seq: int, micro_batch: int = 1,
-                    states: ModelStates | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
-                    ep: int = 1, sequence_parallel: bool = False, recompute: str = "none") -> MemoryReport:
-    """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism."""
-    states = states or model_states()
-    local = zero_partition(states, zero, dp)
-    params_per_gpu = (n_params - expert_params) / (tp * pp) + expert_params / (tp * pp * ep)
-    per_layer = sum(g.count * activation_bytes_per_layer(seq, micro_batch, model.d_model, g.layer.attention.n_heads,
-                                                         tp, sequence_parallel, recompute)
-                    for g in model.groups)
-    n_gpus = dp * tp * pp
-    parts = (
-        MemoryPart("weights", n_params * states.weights, params_per_gpu * local.weights,
-                   f"{states.weights:g} bytes per parameter"),
-        MemoryPart("gradients", n_params * states.gradients, params_per_gpu * local.gradients,
-                   f"{states.gradients:g} bytes per parameter"),
-        MemoryPart("optimizer", n_params * states.optimizer, params_per_gpu * local.optimizer,
-                   f"{states.optimizer:g} bytes per parameter (fp32 master weights included)"),
-        MemoryPart("activations", per_layer, per_layer,
-                   f"Korthikanti et al. 2022 for {model.n_layers} layers (the first pipeline stage holds "
-                   f"{pp} micro-batch{'es' if pp > 1 else ''} of {model.n_layers}/{pp} layers); "
-                   f"recomputation {recompute}",
-                   estimate=True),
-    )
-    settings = {"bytes_per_param": states.per_param, "weights": states.weights, "gradients": states.gradients,
-                "optimizer": states.optimizer, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
-                "sequence_parallel": sequence_parallel, "recompute": recompute, "seq": seq,
-                "micro_batch": micro_batch}
-    return MemoryReport(model, "training", parts, n_gpus, settings)

@@ -36,7 +36,24 @@ def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
                                  "bytes_per_token_per_layer": g.elements_per_token * _dtype_bits(cache.dtype) / 8,
                                  "cached_tokens": g.cached_tokens} for g in cache.groups]},
         "total": {"bytes": report.total, "per_gpu": report.per_gpu},
+        **(_training_json(report) if report.mode == "training" else {}),
         "units": {"GB": 10**9, "GiB": 2**30},
+    }
+
+
+def _training_json(report: MemoryReport) -> dict[str, Any]:
+    """What a training estimate adds: the trainable parameters and the saved tensors behind the activations."""
+    acts = report.activations
+    peak = acts.peak
+    return {
+        "trainable_params": report.trainable_params,
+        "activations": {
+            "profile": "megatron", **acts.settings, "tokens_per_micro_batch": acts.tokens,
+            "peak_stage": peak.stage, "in_flight_micro_batches": peak.in_flight,
+            "stage_layers": dict(peak.layers), "bytes": acts.bytes,
+            "components": [{"component": r.component, "group": r.group, "bytes_per_token": r.bytes_per_token,
+                            "note": r.note} for r in acts.rows],
+        },
     }
 
 

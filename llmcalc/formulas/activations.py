@@ -1,0 +1,190 @@
+"""Training activations: the tensors each layer saves for backward, named, per layer group, from the layer stack.
+
+The bookkeeping is Korthikanti et al. 2022 (sec. 4.1, Table 2), as Megatron-LM applies it in
+megatron/training/theoretical_memory_usage.py, generalised from the GPT layer to the layer a spec describes: the
+query, key and value widths of GQA and MLA (its latents kept replicated, its decompressed heads split by tensor
+parallelism), gated MLPs (gate, up and their product), MoE (the router's probabilities and top_k copies of every
+token through an expert of moe.d_ff), shared experts, and any number of norms. Activations are 16-bit; a 1-byte
+dropout mask follows each dropout when `dropout` is on (GPT-2/3 and Korthikanti train with dropout; Llama and most
+models since do not).
+
+Attention: `eager` keeps the S x S softmax output of every head (Korthikanti's 2as^2b, 5as^2b with dropout);
+`flash` and `sdpa` (PyTorch's fused kernels) keep only the output and its fp32 log-sum-exp per head and token
+(Dao et al. 2022). Recomputation: `selective` recomputes the core attention (Korthikanti sec. 5: no scores, no
+statistics kept); `full` keeps each layer's input and, while one layer is recomputed, that layer's whole set.
+
+Tensor parallelism splits what is per head or per MLP column; the residual-stream tensors (norm inputs, dropout
+masks) are split too only under sequence parallelism (Korthikanti Table 2). Pipeline parallelism under 1F1B: stage
+i holds pp - i micro-batches in flight (assuming at least pp micro-batches per step, as Megatron's formula does),
+the first stage also holds the token ids and the embedding's dropout mask, the last stage the final norm, the
+output layer's input and the cross-entropy's fp32 softmax over the vocabulary (split by TP, as Megatron's
+vocab-parallel cross-entropy does). The figure reported is the stage that holds the most.
+
+May import the model and the parameter formulas only.
+"""
+
+from __future__ import annotations
+
+from ..model import Layer, ModelSpec
+from ..records import record
+from .params import norm_names
+
+ATTENTION_IMPLS = ("flash", "sdpa", "eager")
+RECOMPUTE = ("none", "selective", "full")
+ACT = 2  # bytes of a 16-bit activation
+STATS = 4  # bytes of an fp32 statistic (flash attention's log-sum-exp)
+MASK = 1  # bytes of a dropout mask element
+IDS = 8  # bytes of an int64 token id
+
+
+@record
+class ActivationRow:
+    """One saved tensor (or a set of them) of a layer group, or of the model around the layers."""
+
+    component: str
+    group: str | None      # the layer group, or None for the embedding and the output layer
+    bytes_per_token: float  # on one GPU, per layer of the group, per token of one micro-batch
+    note: str = ""
+
+
+@record
+class StagePeak:
+    """The pipeline stage that holds the most, and what it holds."""
+
+    stage: int
+    in_flight: int           # micro-batches held at once
+    layers: tuple[tuple[str, int], ...]  # (group, layers of it on this stage)
+    bytes: float
+
+
+@record
+class Activations:
+    """Saved activations per GPU on the stage that holds the most, with the rows they come from."""
+
+    rows: tuple[ActivationRow, ...]
+    tokens: int        # per micro-batch: seq x micro_batch
+    peak: StagePeak
+    settings: dict
+
+    @property
+    def bytes(self) -> float:
+        return self.peak.bytes
+
+    def group_bytes_per_token(self, group: str | None) -> float:
+        return sum(r.bytes_per_token for r in self.rows if r.group == group)
+
+
+def layer_rows(layer: Layer, group: str, norms: list[str], d_model: int, seq: int, tp: int, sp: bool,
+               attention_impl: str, recompute: str, dropout: bool) -> list[ActivationRow]:
+    """What one layer saves per token on one GPU (Korthikanti sec. 4.1, generalised; see the module docstring)."""
+    att, mlp, moe = layer.attention, layer.mlp, layer.moe
+    stream = (1 / tp) if sp else 1.0  # residual-stream tensors: split only by sequence parallelism
+    rows: list[ActivationRow] = []
+
+    def add(component: str, value: float, note: str = "") -> None:
+        if value:
+            rows.append(ActivationRow(component, group, value, note))
+
+    for name in norms:
+        add(name, ACT * d_model * stream, "norm input")
+    heads = att.n_heads / tp
+    if att.mla:
+        mla = att.mla
+        add("attn.input", ACT * d_model * stream, "input of q_a / kv_a (the norm output)")
+        if mla.q_lora_rank:
+            add("attn.q_latent", 2 * ACT * mla.q_lora_rank, "q_a output and q_norm output (replicated)")
+        add("attn.kv_latent", ACT * (mla.kv_lora_rank + mla.qk_rope_head_dim) + ACT * mla.kv_lora_rank,
+            "kv_a output (latent + rope key) and kv_norm output (replicated)")
+        add("attn.q", ACT * heads * att.qk_head_dim)
+        add("attn.k", ACT * heads * att.qk_head_dim, "decompressed per head")
+        add("attn.v", ACT * heads * att.v_head_dim, "decompressed per head")
+    else:
+        kv_heads = max(att.n_kv_heads / tp, 1)  # past n_kv_heads ranks, K/V heads are replicated
+        add("attn.input", ACT * d_model * stream, "input of the q/k/v projections (the norm output)")
+        add("attn.q", ACT * heads * att.qk_head_dim)
+        add("attn.k", ACT * kv_heads * att.qk_head_dim)
+        add("attn.v", ACT * kv_heads * att.v_head_dim)
+    add("attn.output", ACT * heads * att.v_head_dim, "input of the o projection (also what flash attention keeps)")
+    if recompute == "none":
+        if attention_impl == "eager":
+            # every key of the sequence: an eager softmax masks a window, it does not cut it
+            add("attn.scores", (ACT + (MASK + ACT if dropout else 0)) * heads * seq, "softmax output"
+                + (", its dropout mask and output" if dropout else "") + " over every key")
+        else:
+            add("attn.softmax_stats", STATS * heads, "fp32 log-sum-exp per head")
+    if dropout:
+        add("attn.dropout_mask", MASK * d_model * stream)
+    add("mlp.input", ACT * d_model * stream, "input of the MLP or router (the norm output)")
+    if moe is None:
+        add("mlp.inner", ACT * (3 if mlp.gated else 2) * mlp.d_ff / tp,
+            "gate, up and their product" if mlp.gated else "up output and activation output")
+    else:
+        add("moe.router", STATS * moe.n_experts, "fp32 routing probabilities")
+        add("moe.tokens", ACT * moe.top_k * d_model, f"{moe.top_k} permuted copies of every token")
+        add("moe.experts", ACT * moe.top_k * (3 if mlp.gated else 2) * moe.d_ff / tp,
+            f"inner tensors of the {moe.top_k} experts each token visits")
+        if moe.n_shared_experts:
+            add("moe.shared", ACT * (3 if mlp.gated else 2) * moe.n_shared_experts * moe.d_ff_shared / tp,
+                "inner tensors of the shared experts")
+    if dropout:
+        add("mlp.dropout_mask", MASK * d_model * stream)
+    return rows
+
+
+def stage_layers(n_layers: int, pp: int) -> list[range]:
+    """The layers of each pipeline stage: contiguous, the first stages taking one more where pp does not divide."""
+    size, extra = divmod(n_layers, pp)
+    out, start = [], 0
+    for stage in range(pp):
+        end = start + size + (1 if stage < extra else 0)
+        out.append(range(start, end))
+        start = end
+    return out
+
+
+def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: int = 1, pp: int = 1,
+                         sequence_parallel: bool = False, recompute: str = "none", attention_impl: str = "flash",
+                         dropout: bool = False) -> Activations:
+    """Saved activations per GPU of the stage that holds the most (see the module docstring for every term)."""
+    tokens = seq * micro_batch
+    sp = sequence_parallel
+    stream = (1 / tp) if sp else 1.0
+    rows: list[ActivationRow] = []
+    per_group: dict[str, float] = {}
+    # under full recomputation the rows are the working set of the one layer being recomputed: all it saves
+    saved = "none" if recompute == "full" else recompute
+    for group in model.groups:
+        norms = norm_names(model.norm, group.layer.cross_attention)
+        group_rows = layer_rows(group.layer, group.name, norms, model.d_model, seq, tp, sp, attention_impl,
+                                saved, dropout)
+        rows += group_rows
+        per_group[group.name] = sum(r.bytes_per_token for r in group_rows)
+    rows.append(ActivationRow("embed.token_ids", None, IDS, "int64 token ids (first stage)"))
+    if dropout:
+        rows.append(ActivationRow("embed.dropout_mask", None, MASK * model.d_model * stream, "first stage"))
+    head = [ActivationRow("norm.final", None, ACT * model.d_model * stream, "final norm input (last stage)"),
+            ActivationRow("lm_head.input", None, ACT * model.d_model * stream, "output layer input (last stage)"),
+            ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,
+                          "fp32 softmax over the vocabulary (last stage)")]
+    rows += head
+    first = sum(r.bytes_per_token for r in rows if r.group is None and r.component.startswith("embed."))
+    last = sum(r.bytes_per_token for r in head)
+    layer_group = {index: g.name for g in model.groups for index in g.indices}
+    widest = max(per_group.values())
+    peak = None
+    for stage, layers in enumerate(stage_layers(model.n_layers, pp)):
+        counts: dict[str, int] = {}
+        for index in layers:
+            counts[layer_group[index]] = counts.get(layer_group[index], 0) + 1
+        in_flight = pp - stage
+        if recompute == "full":  # each layer's input kept, one layer's whole set while it is recomputed
+            held = in_flight * len(layers) * ACT * model.d_model * stream + widest
+        else:
+            held = in_flight * sum(per_group[name] * n for name, n in counts.items())
+        held += (in_flight * first if stage == 0 else 0) + (last if stage == pp - 1 else 0)
+        total = held * tokens
+        if peak is None or total > peak.bytes:
+            peak = StagePeak(stage, in_flight, tuple(counts.items()), total)
+    settings = {"attention_impl": attention_impl, "recompute": recompute, "dropout": dropout, "tp": tp, "pp": pp,
+                "sequence_parallel": sp, "seq": seq, "micro_batch": micro_batch}
+    return Activations(tuple(rows), tokens, peak, settings)

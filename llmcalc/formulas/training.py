@@ -1,0 +1,92 @@
+"""Training memory per GPU: model states on the most loaded pipeline stage and parallel rank, and activations.
+
+Parameters are placed as Megatron-LM places them (megatron/training/theoretical_memory_usage.py and its
+expert-parallel groups in megatron/core/parallel_state.py): each pipeline stage holds its own layers, the first
+stage also the embedding, the last stage the final norm and the output layer (a tied output layer as a copy of the
+embedding, which Megatron keeps on the last stage when pp > 1). Tensor parallelism splits every weight by tp;
+routed experts are split over the expert-parallel ranks instead of being replicated (ep x expert-tensor-parallel,
+the latter equal to tp as Megatron's default). ZeRO (Rajbhandari et al. 2020) shards the dense parameters' states
+over the dp data-parallel ranks and the experts' over the expert-data-parallel size, world / (etp x ep x pp) =
+dp / ep: a rank's experts are replicated only on the ranks that hold the same experts.
+"""
+
+from __future__ import annotations
+
+from ..model import ModelSpec
+from .activations import stage_layers, training_activations
+from .memory import MemoryPart, MemoryReport, ModelStates, model_states, zero_partition
+from .params import ParamCount
+
+MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative")
+MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head")
+
+
+def stage_params(params: ParamCount, pp: int) -> list[tuple[int, int]]:
+    """(dense, routed-expert) parameters of each pipeline stage, before tensor and expert parallelism."""
+    model = params.model
+    per_layer: dict[str, tuple[int, int]] = {}
+    for group in model.groups:
+        rows = params.group_rows(group.name)
+        experts = sum(r.per_layer for r in rows if r.component == "moe.experts")
+        per_layer[group.name] = (sum(r.per_layer for r in rows) - experts, experts)
+    layer_group = {index: g.name for g in model.groups for index in g.indices}
+    model_rows = {r.component: r.total for r in params.group_rows(None)}
+    first = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_FIRST)
+    last = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_LAST)
+    if model.tied_embeddings and pp > 1:
+        last += model_rows["embed.token"]  # the output layer's copy of the tied embedding
+    out = []
+    for stage, layers in enumerate(stage_layers(model.n_layers, pp)):
+        dense = sum(per_layer[layer_group[i]][0] for i in layers)
+        experts = sum(per_layer[layer_group[i]][1] for i in layers)
+        dense += (first if stage == 0 else 0) + (last if stage == pp - 1 else 0)
+        out.append((dense, experts))
+    return out
+
+
+def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int = 1,
+                    states: ModelStates | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
+                    ep: int = 1, sequence_parallel: bool = False, recompute: str = "none",
+                    attention_impl: str = "flash", dropout: bool = False) -> MemoryReport:
+    """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism.
+    `ep` must divide `dp` (api.estimate_memory checks it against the model)."""
+    states = states or model_states()
+    dense_states = zero_partition(states, zero, dp)
+    expert_states = zero_partition(states, zero, dp // ep)
+    stages = stage_params(params, pp)
+
+    def per_gpu(kind: str, stage: tuple[int, int]) -> float:
+        dense, experts = stage
+        return (dense / tp * getattr(dense_states, kind) + experts / (tp * ep) * getattr(expert_states, kind))
+
+    heaviest = max(stages, key=lambda s: per_gpu("weights", s) + per_gpu("gradients", s) + per_gpu("optimizer", s))
+    activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
+                                       attention_impl, dropout)
+    n_params = params.total
+    placed = f" on the most loaded of {pp} pipeline stages" if pp > 1 else ""
+    edp = dp // ep
+    experts = f"; routed experts split over {ep} expert-parallel ranks" if ep > 1 else ""
+    if ep > 1 and zero:
+        experts += f", their ZeRO states over {edp} expert-data-parallel rank{'s' if edp > 1 else ''}"
+    peak = activations.peak
+    layers = " + ".join(str(n) if name == "layers" else f"{n} {name}" for name, n in peak.layers)
+    parts = (
+        MemoryPart("weights", n_params * states.weights, per_gpu("weights", heaviest),
+                   f"{states.weights:g} bytes per parameter{placed}{experts}"),
+        MemoryPart("gradients", n_params * states.gradients, per_gpu("gradients", heaviest),
+                   f"{states.gradients:g} bytes per parameter"),
+        MemoryPart("optimizer", n_params * states.optimizer, per_gpu("optimizer", heaviest),
+                   f"{states.optimizer:g} bytes per parameter (fp32 master weights included)"),
+        MemoryPart("activations", activations.bytes, activations.bytes,
+                   f"Megatron profile, {activations.settings['attention_impl']} attention, recomputation "
+                   f"{recompute}: stage {peak.stage + 1} of {pp} holds {peak.in_flight} micro-batch"
+                   f"{'es' if peak.in_flight > 1 else ''} of its {layers} layers"
+                   + (" and the output layer with its fp32 cross-entropy" if peak.stage == pp - 1 else ""),
+                   estimate=True),
+    )
+    settings = {"bytes_per_param": states.per_param, "weights": states.weights, "gradients": states.gradients,
+                "optimizer": states.optimizer, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
+                "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
+                "dropout": dropout, "seq": seq, "micro_batch": micro_batch}
+    return MemoryReport(model, "training", parts, dp * tp * pp, settings, trainable_params=n_params,
+                        activations=activations)
