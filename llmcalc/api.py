@@ -29,7 +29,9 @@ MLA_CACHES = ("latent", "decompressed")
 OPTIMIZERS = ("adamw", "sgd", "adam8bit", "adafactor")
 RECOMPUTE = ("none", "selective", "full")
 ATTENTION_IMPLS = ("flash", "sdpa", "eager")
-MODES = ("inference", "training")
+MODES = ("serve", "training")
+MODE_ALIASES = {"inference": "serve"}
+ENGINES = ("none", "vllm")
 VARIABLES = ("seq", "batch", "dtype", "n_layers")
 
 def _check(name: str, value, allowed) -> None:
@@ -111,20 +113,26 @@ def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1,
     return cache(spec, context or spec.context_length, batch, dtype, mla_cache)
 
 
-def estimate_memory(model: str | ModelSpec, mode: str = "inference", *, dtype: str = "bf16",
+def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str = "bf16",
                     kv_dtype: str = "bf16", context: int | None = None, batch: int = 1, mla_cache: str = "latent",
-                    prefill_chunk: int | None = None, grad_dtype: str = "bf16", optimizer: str = "adamw",
+                    max_batched_tokens: int | None = None, engine: str = "none", gpu_memory: float | None = None,
+                    gpu_name: str = "", gpu_util: float = 0.9, max_num_seqs: int | None = None,
+                    grad_dtype: str = "bf16", optimizer: str = "adamw",
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
                     micro_batch: int = 1, attention_impl: str = "flash", dropout: bool = False,
                     params: ParamCount | None = None) -> MemoryReport:
-    """Memory per GPU for inference (weights, KV cache, activations) or training (model states, activations),
-    with the options of `llmcalc memory`."""
-    from .formulas.memory import inference_memory, model_states
+    """Memory per GPU for serving (weights, KV cache, one step's working set; or what an engine reserves, with
+    `engine="vllm"` on a GPU of `gpu_memory` bytes) or training (model states, activations), with the options of
+    `llmcalc memory`. `mode="inference"` is the same as `"serve"`."""
+    from .formulas.memory import model_states
     from .formulas.params import count_params as count
+    from .formulas.serving import DEFAULT_MAX_BATCHED_TOKENS, serving_memory, vllm_batch_defaults, vllm_memory
     from .formulas.training import training_memory
 
+    mode = MODE_ALIASES.get(mode, mode)
     _check("mode", mode, MODES)
+    _check("engine", engine, ENGINES)
     for name, value in (("dtype", dtype), ("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
         _check(name, value, DTYPES)
     _check("mla_cache", mla_cache, MLA_CACHES)
@@ -132,16 +140,26 @@ def estimate_memory(model: str | ModelSpec, mode: str = "inference", *, dtype: s
     _check("recompute", recompute, RECOMPUTE)
     _check("attention_impl", attention_impl, ATTENTION_IMPLS)
     _check("zero", zero, (0, 1, 2, 3))
-    for name, value in (("context", context), ("prefill_chunk", prefill_chunk), ("seq", seq)):
+    for name, value in (("context", context), ("max_batched_tokens", max_batched_tokens), ("seq", seq),
+                        ("max_num_seqs", max_num_seqs)):
         _positive(name, value)
     for name, value in (("batch", batch), ("dp", dp), ("tp", tp), ("pp", pp), ("ep", ep),
                         ("micro_batch", micro_batch)):
         _positive(name, value, False)
+    if not (isinstance(gpu_util, (int, float)) and 0 < gpu_util <= 1):
+        raise LlmcalcError(f"gpu_util: must be a fraction above 0 and at most 1, got {gpu_util!r}")
     spec = model_of(model)
     params = params or count(spec)
     context = context or spec.context_length
-    if mode == "inference":
-        return inference_memory(spec, params.total, context, batch, dtype, kv_dtype, prefill_chunk, tp, mla_cache)
+    if mode == "serve" and engine == "vllm":
+        if not gpu_memory:
+            raise LlmcalcError("engine vllm: give the GPU (--gpu or --gpu-mem): vLLM sizes its KV cache from it")
+        tokens, seqs = vllm_batch_defaults(gpu_memory, gpu_name)
+        return vllm_memory(spec, params.total, gpu_memory, gpu_util, context, max_batched_tokens or tokens,
+                           max_num_seqs or seqs, dtype, kv_dtype, tp, mla_cache)
+    if mode == "serve":
+        return serving_memory(spec, params.total, context, batch, dtype, kv_dtype,
+                              max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
     check_parallelism(spec, tp, pp, dp, ep)
     states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
     return training_memory(spec, params, seq or spec.training.context or context, micro_batch, states, zero, dp, tp,

@@ -76,7 +76,8 @@ def test_kv_cache_and_memory():
     assert llmcalc.kv_cache("llama3-8b", 8192, dtype="fp8").bytes == 2 * 32 * 8 * 128 * 8192
     inference = llmcalc.estimate_memory("llama3-8b", context=8192)
     assert isinstance(inference, llmcalc.MemoryReport)
-    assert inference.mode == "inference"
+    assert inference.mode == "serve"  # the mode's name since the serving model; "inference" is its alias
+    assert llmcalc.estimate_memory("llama3-8b", "inference", context=8192) == inference
     training = llmcalc.estimate_memory("llama3-8b", "training", zero=3, dp=8)
     assert training.mode == "training" and training.per_gpu > 0
 

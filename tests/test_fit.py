@@ -10,7 +10,7 @@ from click.testing import CliRunner
 import llmcalc
 from llmcalc.cli import cli
 from llmcalc.hardware import load_gpus
-from llmcalc.formulas.memory import inference_memory
+from llmcalc.formulas.serving import VLLM_NON_TORCH, serving_memory
 from llmcalc.units import GIB
 
 
@@ -34,9 +34,9 @@ def test_inference_fewest_gpus_is_the_edge():
     total = llmcalc.count_params(model).total
     result = fit("llama3-70b", "--gpu", "h100-80gb", "--context", "8192")
     n = result["fewest_gpus"]
-    capacity = 80 * GIB
-    assert inference_memory(model, total, 8192, tp=n).per_gpu <= capacity
-    assert inference_memory(model, total, 8192, tp=n // 2).per_gpu > capacity
+    # an engine may use 0.9 of the card (vLLM's default gpu_memory_utilization) less what it needs outside PyTorch
+    assert serving_memory(model, total, 8192, tp=n).per_gpu + VLLM_NON_TORCH[2] <= 0.9 * 80 * GIB
+    assert serving_memory(model, total, 8192, tp=n // 2).per_gpu + VLLM_NON_TORCH[1] > 0.9 * 80 * GIB
     assert n == 2  # 141 GB of bf16 weights do not fit one 80 GiB card
 
 
@@ -46,8 +46,9 @@ def test_largest_batch_is_the_edge():
     result = fit("llama3-8b", "--gpu", "l40s", "--context", "8192")
     n, batch = result["fewest_gpus"], result["largest_batch"]
     assert n == 1 and batch >= 1
-    assert inference_memory(model, total, 8192, batch, tp=n).per_gpu <= 48 * GIB
-    assert inference_memory(model, total, 8192, batch + 1, tp=n).per_gpu > 48 * GIB
+    usable = 0.9 * 48 * GIB - VLLM_NON_TORCH[1]
+    assert serving_memory(model, total, 8192, batch, tp=n).per_gpu <= usable
+    assert serving_memory(model, total, 8192, batch + 1, tp=n).per_gpu > usable
 
 
 def test_gpu_mem_override():

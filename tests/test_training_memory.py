@@ -199,9 +199,9 @@ def test_mla_latent_cache_is_whole_on_every_tensor_parallel_rank():
     ("memory", ["--zero", "3"], "--zero applies to --mode training only"),
     ("memory", ["--attention-impl", "eager"], "--attention-impl applies to --mode training only"),
     ("memory", ["--dropout"], "--dropout applies to --mode training only"),
-    ("memory", ["--mode", "training", "--kv-dtype", "fp8"], "--kv-dtype applies to --mode inference only"),
-    ("memory", ["--mode", "training", "--batch", "4"], "--batch applies to --mode inference only"),
-    ("fit", ["--mode", "training", "--n-gpus", "4"], "--n-gpus applies to --mode inference only"),
+    ("memory", ["--mode", "training", "--kv-dtype", "fp8"], "--kv-dtype applies to --mode serve only"),
+    ("memory", ["--mode", "training", "--batch", "4"], "--batch applies to --mode serve only"),
+    ("fit", ["--mode", "training", "--n-gpus", "4"], "--n-gpus applies to --mode serve only"),
     ("fit", ["--recompute", "full"], "--recompute applies to --mode training only"),
 ])
 def test_an_option_the_mode_does_not_read_is_refused(command, args, message):

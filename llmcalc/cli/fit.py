@@ -16,19 +16,22 @@ from .output import emit, output_options
 @click.option("--gpu-mem", type=click.FloatRange(min=0, min_open=True), help="Memory of one GPU in GiB, for any "
               "other card (overrides the preset's).")
 @click.option("--max-gpus", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--gpu-util", type=click.FloatRange(min=0, max=1, min_open=True), default=0.9, show_default=True,
+              help="Serve: the share of each card the engine may use (vLLM's gpu_memory_utilization); it also keeps "
+                   "vLLM's measured memory outside PyTorch.")
 @click.option("--n-gpus", type=click.IntRange(min=1), help="Inference: find the largest batch and context on this "
               "many GPUs instead of on the fewest that fit.")
 @memory_options
 @set_option
 @output_options
-def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, n_gpus: int | None,
+def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gpu_util: float, n_gpus: int | None,
         overrides: tuple[str, ...], **opts) -> None:
     """The fewest GPUs that hold MODEL under the options, and the largest batch (and context) that fits there.
 
     Inference splits the model over N tensor-parallel GPUs (N a power of two). Training keeps --tp, --pp and
     --zero and raises the data-parallel degree (which only helps with ZeRO).
     """
-    check_mode_options(opts, ("n_gpus",))
+    check_mode_options(opts, ("n_gpus", "gpu_util"))
     from .. import api
     from ..formulas.fit import fewest, largest, powers_of_two
     from ..hardware import find_gpu
@@ -39,18 +42,35 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, n_
     params = api.count_params(model)
     gpu = find_gpu(gpu_name)
     capacity = gpu_mem * GIB if gpu_mem else gpu.memory_bytes
+    serve = opts["mode"] != "training"
     result: dict = {"name": model.name, **({"overrides": list(model.overrides)} if model.overrides else {}),
-                    "mode": opts["mode"], "gpu": gpu.key, "gpu_memory_bytes": capacity}
-    if opts["mode"] == "inference":
-        found = fewest(lambda n: memory_report(model, params, opts, tp=n), capacity, powers_of_two(max_gpus))
+                    "mode": "serve" if serve else "training", "gpu": gpu.key, "gpu_memory_bytes": capacity}
+    if serve:  # an engine keeps (1 - gpu_util) of the card free and needs memory outside PyTorch (vLLM's)
+        from ..formulas.serving import VLLM_NON_TORCH
+
+        result["gpu_util"] = gpu_util
+
+        def reserve(report) -> float:
+            return VLLM_NON_TORCH[min(report.n_gpus, 2)]
+
+        def fits(report) -> bool:
+            return report.per_gpu + reserve(report) <= capacity * gpu_util
+    else:
+        def reserve(report) -> float:
+            return 0.0
+
+        def fits(report) -> bool:
+            return report.per_gpu <= capacity
+    if serve:
+        found = fewest(lambda n: memory_report(model, params, opts, tp=n), fits, powers_of_two(max_gpus))
         result["fewest_gpus"] = found.n_gpus if found else None
         chosen = memory_report(model, params, opts, tp=n_gpus) if n_gpus else found
-        if chosen is not None and chosen.per_gpu <= capacity:
+        if chosen is not None and fits(chosen):
             n = chosen.n_gpus
-            result["largest_batch"] = largest(lambda b: memory_report(model, params, opts, tp=n, batch=b), capacity,
+            result["largest_batch"] = largest(lambda b: memory_report(model, params, opts, tp=n, batch=b), fits,
                                               1 << 20)
             result["largest_context"] = largest(
-                lambda c: memory_report(model, params, opts, tp=n, context=c, prefill_chunk=None), capacity,
+                lambda c: memory_report(model, params, opts, tp=n, context=c), fits,
                 model.context_length)
             result["context"] = opts["context"] or model.context_length
         else:
@@ -60,14 +80,15 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, n_
         # data-parallel degrees to try: powers of two the expert-parallel ranks can be carved out of
         candidates = [d for d in powers_of_two(max(max_gpus // group, 1)) if d % opts["ep"] == 0] \
             if opts["zero"] else [opts["dp"]]
-        chosen = fewest(lambda dp: memory_report(model, params, opts, dp=dp), capacity, candidates)
+        chosen = fewest(lambda dp: memory_report(model, params, opts, dp=dp), fits, candidates)
         result["fewest_gpus"] = chosen.n_gpus if chosen else None
         if chosen:
             result["largest_micro_batch"] = largest(
-                lambda b: memory_report(model, params, opts, dp=chosen.settings["dp"], micro_batch=b), capacity, 1 << 16)
+                lambda b: memory_report(model, params, opts, dp=chosen.settings["dp"], micro_batch=b), fits, 1 << 16)
     result["fits"] = chosen is not None
     result["n_gpus"] = chosen.n_gpus if chosen else None
     result["per_gpu_bytes"] = chosen.per_gpu if chosen else None
+    result["reserved_per_gpu_bytes"] = reserve(chosen) if chosen else None
     result["settings"] = chosen.settings if chosen else None
     emit(lambda: present.fit_text(result, gpu, opts["units"]), lambda: {"models": [result]},
          lambda: (present.FIT_FIELDS, present.fit_records(result)))

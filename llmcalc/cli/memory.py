@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import click
 
-from .options import check_mode_options, load_models, memory_options, memory_report, models_argument, set_option
+from .options import (
+    check_mode_options,
+    engine_options,
+    load_models,
+    memory_options,
+    memory_report,
+    models_argument,
+    set_option,
+)
 from .output import many, output_options
 
 
 @click.command("memory")
 @models_argument()
 @memory_options
+@engine_options
 @set_option
 @output_options
 def command(models: tuple[str, ...], overrides: tuple[str, ...], **opts) -> None:
-    """Memory for inference (weights, KV cache, activations) or training (model states, activations)."""
+    """Memory for serving (weights, KV cache, one step's working set; with --engine vllm what vLLM reserves and the
+    KV cache capacity it is left with) or training (model states, activations)."""
     check_mode_options(opts)
     from .. import api
     from ..present import memory as present

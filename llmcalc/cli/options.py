@@ -74,7 +74,9 @@ def targets(overrides: tuple[str, ...], n_models: int) -> list[tuple[str, ...]]:
 
 
 MEMORY_OPTIONS = [
-    click.option("--mode", type=click.Choice(["inference", "training"]), default="inference", show_default=True),
+    click.option("--mode", type=click.Choice(["serve", "inference", "training"]), default="serve", show_default=True,
+                 help="serve (inference is the same): weights, KV cache, one step's working set; training: model "
+                 "states and activations."),
     click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
                  help="Weights (int4: group-wise, one fp16 scale per 128 weights)."),
     click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
@@ -86,7 +88,8 @@ MEMORY_OPTIONS = [
     click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
                  help="What an MLA model caches: its latent (serving engines, transformers) or per-head K and V "
                       "(DeepSeek's modeling code)."),
-    click.option("--prefill-chunk", type=click.IntRange(min=1), help="Tokens per prefill step (default: --context)."),
+    click.option("--max-batched-tokens", type=click.IntRange(min=1), help="Serve: tokens one engine step processes "
+                 "at most (prefill chunks included). Default: vLLM's for the GPU, 8192 without one."),
     click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True),
     click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
                  show_default=True),
@@ -122,27 +125,73 @@ def memory_options(function: Callable) -> Callable:
 # The memory options that only one mode reads: given in the other mode they would change nothing.
 TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "pp", "ep", "sequence_parallel",
                  "recompute", "attention_impl", "dropout", "seq", "micro_batch")
-INFERENCE_ONLY = ("kv_dtype", "batch", "mla_cache", "prefill_chunk")
+INFERENCE_ONLY = ("kv_dtype", "batch", "mla_cache", "max_batched_tokens", "engine")
+
+
+ENGINE_OPTIONS = [
+    click.option("--engine", type=click.Choice(["none", "vllm"]), default="none", show_default=True,
+                 help="Serve: what an engine reserves and the KV cache it is left with (vllm: its start-up "
+                 "accounting, with --gpu)."),
+    click.option("--gpu", "gpu_name", help="With --engine vllm: a GPU preset (see `fit --help`)."),
+    click.option("--gpu-mem", type=click.FloatRange(min=0, min_open=True), help="With --engine vllm: memory of one "
+                 "GPU in GiB, for any other card."),
+    click.option("--gpu-util", type=click.FloatRange(min=0, max=1, min_open=True), default=0.9, show_default=True,
+                 help="With --engine vllm: vLLM's gpu_memory_utilization."),
+    click.option("--max-num-seqs", type=click.IntRange(min=1), help="With --engine vllm: sequences per step "
+                 "(default 256)."),
+]
+ENGINE_ONLY = ("gpu_name", "gpu_mem", "gpu_util", "max_num_seqs")
+
+
+def engine_options(function: Callable) -> Callable:
+    for option in reversed(ENGINE_OPTIONS):
+        function = option(function)
+    return function
+
+
+def flag(name: str) -> str:
+    """The option's name on the command line ('gpu_name' -> '--gpu')."""
+    for param in click.get_current_context().command.params:
+        if param.name == name:
+            return max(param.opts, key=len)
+    return "--" + name.replace("_", "-")
+
+
+def given(name: str) -> bool:
+    """Whether the user set the option (on the command line or through the environment), not its default."""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
 
 
 def check_mode_options(opts: dict, also_inference_only: tuple[str, ...] = ()) -> None:
     """Refuse an option the chosen --mode does not read (a silently ignored option is a wrong answer)."""
-    from click.core import ParameterSource
-
-    ctx = click.get_current_context()
     training = opts["mode"] == "training"
     for name in (INFERENCE_ONLY + also_inference_only) if training else TRAINING_ONLY:
-        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT):
-            flag = "--" + name.replace("_", "-")
-            other = "inference" if training else "training"
-            raise click.UsageError(f"{flag} applies to --mode {other} only")
+        if given(name):
+            raise click.UsageError(f"{flag(name)} applies to --mode {'serve' if training else 'training'} only")
+    if "engine" not in opts:  # a command without engine profiles (fit) reads --gpu itself
+        return
+    engine = opts["engine"]
+    for name in ENGINE_ONLY if engine == "none" else ("batch",):
+        if given(name):
+            raise click.UsageError(f"{flag(name)} applies to --engine {'vllm' if engine == 'none' else 'none'} only")
 
 
 def memory_report(model, params, opts: dict, **changes):
     """The memory report of `model` under the command's options (--units aside), some of them changed."""
     from .. import api
 
-    settings = {k: v for k, v in {**opts, **changes}.items() if k != "units"}
+    settings = {k: v for k, v in {**opts, **changes}.items() if k not in ("units", "gpu_name", "gpu_mem")}
+    if opts.get("engine", "none") != "none":
+        from ..hardware import find_gpu
+        from ..units import GIB
+
+        if opts["gpu_mem"]:
+            settings.update(gpu_memory=opts["gpu_mem"] * GIB, gpu_name="")
+        elif opts["gpu_name"]:
+            gpu = find_gpu(opts["gpu_name"])
+            settings.update(gpu_memory=gpu.memory_bytes, gpu_name=gpu.key)
     return api.estimate_memory(model, params=params, **settings)
 
 

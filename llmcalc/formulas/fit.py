@@ -12,23 +12,24 @@ def powers_of_two(limit: int) -> list[int]:
     return [2**i for i in range(limit.bit_length()) if 2**i <= limit]
 
 
-def fewest(build: Callable[[int], MemoryReport], capacity: float, candidates: list[int]) -> MemoryReport | None:
-    """The first candidate setup whose per-GPU memory fits in `capacity` bytes."""
+def fewest(build: Callable[[int], MemoryReport], fits: Callable[[MemoryReport], bool],
+           candidates: list[int]) -> MemoryReport | None:
+    """The first candidate setup that fits."""
     for n in candidates:
         report = build(n)
-        if report.per_gpu <= capacity:
+        if fits(report):
             return report
     return None
 
 
-def largest(build: Callable[[int], MemoryReport], capacity: float, limit: int) -> int:
-    """The largest value in 1..limit whose per-GPU memory fits (memory grows with it); 0 if none does."""
-    if build(1).per_gpu > capacity:
+def largest(build: Callable[[int], MemoryReport], fits: Callable[[MemoryReport], bool], limit: int) -> int:
+    """The largest value in 1..limit whose setup fits (memory grows with it); 0 if none does."""
+    if not fits(build(1)):
         return 0
     low, high = 1, limit
     while low < high:
         mid = (low + high + 1) // 2
-        if build(mid).per_gpu <= capacity:
+        if fits(build(mid)):
             low = mid
         else:
             high = mid - 1

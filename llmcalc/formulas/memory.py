@@ -1,6 +1,5 @@
-"""Memory: weights, model states under ZeRO, and inference memory (weights, KV cache, a working set); the memory
-report every mode returns. Training memory (states per pipeline stage and parallel rank, activations) is in
-training.py.
+"""Memory: the bytes of weights, model states under ZeRO, and the memory report every mode returns. Serving memory
+(weights, KV cache, a working set, engine profiles) is in serving.py, training memory in training.py.
 
 Sizes in bytes are exact where they can be counted (weights, KV cache, model states); activation
 figures follow their cited formulas and are labelled estimates.
@@ -12,9 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..model import ModelSpec
 from ..records import record
-from ..units import human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
-from .kv import KVCache, kv_cache
 
 if TYPE_CHECKING:
     from .activations import Activations
@@ -94,6 +91,8 @@ class MemoryReport:
     settings: dict
     trainable_params: int = 0  # training: the parameters that get gradients and optimizer states
     activations: Activations | None = None  # training: the saved tensors behind the activations part
+    capacity_tokens: int = 0  # serving with an engine: the tokens its KV cache holds on each GPU
+    max_concurrency: float = 0.0  # serving with an engine: sequences of the context length that fit at once
 
     @property
     def per_gpu(self) -> float:
@@ -106,63 +105,3 @@ class MemoryReport:
 
     def part(self, name: str) -> MemoryPart:
         return next(p for p in self.parts if p.name == name)
-
-
-def _activation_dtype(weight_dtype: str) -> str:
-    """Quantised weights still compute in 16 bits; fp32 models in fp32."""
-    return "fp32" if weight_dtype == "fp32" else "bf16"
-
-
-def inference_memory(model: ModelSpec, n_params: int, context: int, batch: int = 1, weight_dtype: str = "bf16",
-                     kv_dtype: str = "bf16", prefill_chunk: int | None = None, tp: int = 1,
-                     mla_cache: str = "latent") -> MemoryReport:
-    """Weights, KV cache and an activation working set for serving, split over `tp` tensor-parallel GPUs."""
-    weights, scales = weight_bytes(n_params, weight_dtype)
-    cache = kv_cache(model, context, batch, kv_dtype, mla_cache)
-    kv_per_gpu = kv_bytes_per_gpu(model, cache, tp)
-    chunk = min(prefill_chunk or context, context)
-    act_bits = DTYPE_BITS[_activation_dtype(weight_dtype)]
-    widest = max(_live_elements(g.layer, model.d_model) for g in model.groups)
-    activations = whole_bytes(batch * chunk * widest, act_bits) + batch * model.vocab_size * 4
-    scale_note = f"; int4 with one fp16 scale per 128 weights ({human_bytes(scales)} of scales)" if scales else ""
-    parts = (
-        MemoryPart("weights", weights, weights / tp, f"{n_params:,} parameters in {weight_dtype}{scale_note}"),
-        MemoryPart("kv_cache", cache.bytes, kv_per_gpu,
-                   f"{batch} x {context:,} tokens in {kv_dtype}, {cache.bytes_per_token:,} bytes per token"
-                   + ("; the MLA latent is one head, held whole by every TP rank"
-                      if tp > 1 and mla_cache == "latent" and any(g.layer.attention.mla for g in model.groups)
-                      else "")),
-        MemoryPart("activations", activations, activations / tp,
-                   f"one layer's live tensors for a {chunk:,}-token prefill chunk, plus fp32 logits of the last "
-                   "token; attention scores assumed fused (FlashAttention)", estimate=True),
-    )
-    settings = {"weight_dtype": weight_dtype, "kv_dtype": kv_dtype, "context": context, "batch": batch,
-                "prefill_chunk": chunk, "tp": tp}
-    if any(g.layer.attention.mla for g in model.groups):
-        settings["mla_cache"] = mla_cache
-    return MemoryReport(model, "inference", parts, tp, settings)
-
-
-def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
-    """The KV cache one of `tp` tensor-parallel GPUs holds: K/V heads split over the ranks (past n_kv_heads ranks
-    they are replicated, not split further); MLA's latent is one head shared by every query head, so every rank
-    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head."""
-    if tp == 1:
-        return cache.bytes
-    attention = {g.name: g.layer.attention for g in model.groups}
-    bits = DTYPE_BITS[cache.dtype]
-    total = 0.0
-    for group in cache.groups:
-        att = attention[group.name.removesuffix(" (cross)")]
-        shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
-        total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards
-    return total
-
-
-def _live_elements(layer, d_model: int) -> int:
-    """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner."""
-    att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    qkv = att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim)
-    d_ff = moe.d_ff if moe else mlp.d_ff
-    inner = (2 if mlp.gated else 1) * d_ff * (moe.top_k if moe else 1)
-    return 2 * d_model + qkv + att.n_heads * att.v_head_dim + inner

@@ -26,7 +26,11 @@ def fit_text(result: dict, gpu, unit: str = "GiB") -> list[Block]:
     n = result["n_gpus"]
     sheet.add_row("[bold]fewest GPUs[/bold]", f"[bold]{result['fewest_gpus']:,}[/bold]", "")
     sheet.add_row("used per GPU", human_bytes(result["per_gpu_bytes"], unit), f"on {n}")
-    if result["mode"] == "inference":
+    if result["mode"] == "serve":
+        sheet.add_row("kept by the engine", human_bytes(result["reserved_per_gpu_bytes"], unit),
+                      f"outside PyTorch, per GPU; and {1 - result['gpu_util']:.0%} of each card left free "
+                      f"(--gpu-util {result['gpu_util']:g})")
+    if result["mode"] == "serve":
         sheet.add_row("largest batch", f"{result['largest_batch']:,}", f"on {n}, at {result['context']:,} tokens")
         sheet.add_row("largest context", f"{result['largest_context']:,}",
                       f"on {n}, at batch {result['settings']['batch']} (at most the model's context length)")
@@ -36,8 +40,9 @@ def fit_text(result: dict, gpu, unit: str = "GiB") -> list[Block]:
     return [sheet, Note(f"Settings: {settings}.\nGPU memory from {gpu.source}.")]
 
 
-FIT_FIELDS = ["model", "mode", "gpu", "gpu_memory_bytes", "fits", "fewest_gpus", "n_gpus", "per_gpu_bytes",
-              "largest_batch", "largest_context", "context", "largest_micro_batch", "settings"]
+FIT_FIELDS = ["model", "mode", "gpu", "gpu_memory_bytes", "gpu_util", "fits", "fewest_gpus", "n_gpus", "per_gpu_bytes",
+              "reserved_per_gpu_bytes", "largest_batch", "largest_context", "context", "largest_micro_batch",
+              "settings"]
 
 
 def fit_records(result: dict) -> list[dict[str, Any]]:

@@ -34,7 +34,9 @@ def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
                      "context": cache.context, "batch": cache.batch, "mla_cache": cache.mla_cache,
                      "groups": [{"name": g.name, "n_layers": g.n_layers,
                                  "bytes_per_token_per_layer": g.elements_per_token * _dtype_bits(cache.dtype) / 8,
-                                 "cached_tokens": g.cached_tokens} for g in cache.groups]},
+                                 "cached_tokens": g.cached_tokens} for g in cache.groups],
+                     **({"capacity_tokens": report.capacity_tokens} if "engine" in report.settings else {})},
+        **({"max_concurrency": report.max_concurrency} if "engine" in report.settings else {}),
         "total": {"bytes": report.total, "per_gpu": report.per_gpu},
         **(_training_json(report) if report.mode == "training" else {}),
         "units": {"GB": 10**9, "GiB": 2**30},
@@ -59,7 +61,8 @@ def _training_json(report: MemoryReport) -> dict[str, Any]:
 
 def memory_table(report: MemoryReport, unit: str = "GiB") -> list[Block]:
     model = report.model
-    title = (f"{model.display_name} ({model.name}): {report.mode} memory, {human_bytes(report.per_gpu, unit)} per GPU"
+    mode = "serving" if report.mode == "serve" else report.mode
+    title = (f"{model.display_name} ({model.name}): {mode} memory, {human_bytes(report.per_gpu, unit)} per GPU"
              f" on {report.n_gpus} GPU{'s' if report.n_gpus > 1 else ''}")
     table = Sheet(title, [("part", "left"), ("whole model", "right"), ("per GPU", "right"), ("", "left")])
     for part in report.parts:

@@ -12,7 +12,7 @@ from .sheet import Block, Chart, Note, Sheet
 
 SWEEP_QUANTITIES = {  # key: (column heading, SweepPoint attribute, chart label)
     "kv": ("KV cache", "kv_cache_bytes", "KV cache"),
-    "memory": ("memory", "memory_bytes", "inference memory on one GPU"),
+    "memory": ("memory", "memory_bytes", "serving memory on one GPU"),
     "flops": ("FLOPs/token", "flops_per_token", "forward FLOPs per token"),
 }
 
@@ -66,8 +66,8 @@ def sweep_table(result, unit: str = "GiB", chart: str = "memory", log_y: bool = 
         blocks.append(Chart([_short(v) for v in result.values], series, y_format=y_format, log_y=log_y))
     settings = "; ".join(f"{k}: {v}" for k, v in result.settings.items())
     notes = [f"Settings: {settings}.",
-             "Memory: inference on one GPU: weights, KV cache, and activations (an estimate) of a prefill of the whole "
-             "sequence in one step; GB = 10^9 bytes, GiB = 2^30 bytes (--units).",
+             "Memory: serving on one GPU: weights, KV cache, and activations (an estimate) of one engine step of at "
+             "most 8,192 tokens; GB = 10^9 bytes, GiB = 2^30 bytes (--units).",
              f"FLOPs per token: a forward pass over the sequence, attention {result.settings.get('attention', '')}, "
              "non-matmul estimates included."]
     if result.variable == "n_layers":

@@ -1,0 +1,150 @@
+"""Serving memory: weights, the KV cache, and the working set of one engine step, split over tensor-parallel GPUs;
+and engine profiles that answer what an engine reports at start-up.
+
+Without an engine profile the KV cache is the one of `batch` sequences of `context` tokens and the working set is
+that of one forward step: at most `max_batched_tokens` tokens at once (what engines cap a step to; vLLM's default on
+GPUs of 70 GiB and more), plus the fp32 logits of each sequence's last token.
+
+`vllm` (vLLM's start-up accounting, vllm/worker/worker.py determine_num_available_blocks, as in the log of vLLM
+issue #10511): the KV cache is what is left of gpu_memory_utilization x the card once the weights, the memory
+outside PyTorch (CUDA context, cuBLAS and NCCL workspaces: measured in that issue) and the activation peak of its
+profiling step are taken. The peak is the larger of the forward pass over max_num_batched_tokens tokens and the
+sampler's top-k/top-p pass over the logits of max_num_seqs sequences (the profiling step samples every sequence
+with top-k and top-p; vLLM V1 profiles its sampler otherwise and may reserve less). The capacity in tokens is a
+whole number of 16-token blocks, and the concurrency is that capacity over the context.
+"""
+
+from __future__ import annotations
+
+from ..model import ModelSpec
+from ..units import GIB, human_bytes
+from .dtypes import DTYPE_BITS, whole_bytes
+from .kv import KVCache, kv_cache
+from .memory import MemoryPart, MemoryReport, weight_bytes
+
+DEFAULT_MAX_BATCHED_TOKENS = 8192  # vLLM `serve` on GPUs of >= 70 GiB (vllm/engine/arg_utils.py, get_batch_defaults)
+VLLM_BLOCK_SIZE = 16  # tokens per KV block (vLLM's default block_size on CUDA)
+# Memory outside PyTorch per GPU, as vLLM logs it (issue #10511, Llama-3-8B on an H100 80GB): 1.79 GiB on one GPU,
+# 3.58 GiB per GPU at TP2 (NCCL's buffers and a second context); taken as that for any larger tp.
+VLLM_NON_TORCH = {1: 1.79 * GIB, 2: 3.58 * GIB}
+# Bytes per logit of the sampler's torch top-k/top-p pass in a profiling step (vllm/model_executor/layers/sampler.py
+# _apply_top_k_top_p, and V1's topk_topp_sampler): the fp32 logits, their sorted values and int64 order, the softmax
+# and its cumulative sum, the logits scattered back, and two boolean masks: 4 + 4 + 8 + 4 + 4 + 4 + 1 + 1.
+SAMPLER_BYTES_PER_LOGIT = 30
+
+
+VLLM_MAX_NUM_SEQS = 256  # vLLM's max_num_seqs of that version (V1 raised it to 1024 on GPUs of >= 70 GiB)
+
+
+def vllm_batch_defaults(gpu_memory: float, gpu_name: str) -> tuple[int, int]:
+    """max_num_batched_tokens as vLLM `serve` sets it for a card (arg_utils.py, get_batch_defaults: 8192 on GPUs of
+    at least 70 GiB other than the A100, else 2048), and max_num_seqs as the profile's version (256)."""
+    if gpu_memory >= 70 * GIB and "a100" not in gpu_name.lower():
+        return 8192, VLLM_MAX_NUM_SEQS
+    return 2048, VLLM_MAX_NUM_SEQS
+
+
+def _activation_dtype(weight_dtype: str) -> str:
+    """Quantised weights still compute in 16 bits; fp32 models in fp32."""
+    return "fp32" if weight_dtype == "fp32" else "bf16"
+
+
+def _live_elements(layer, d_model: int) -> int:
+    """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner."""
+    att, mlp, moe = layer.attention, layer.mlp, layer.moe
+    qkv = att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim)
+    d_ff = moe.d_ff if moe else mlp.d_ff
+    inner = (2 if mlp.gated else 1) * d_ff * (moe.top_k if moe else 1)
+    return 2 * d_model + qkv + att.n_heads * att.v_head_dim + inner
+
+
+def step_working_set(model: ModelSpec, tokens: int, sequences: int, weight_dtype: str) -> int:
+    """Bytes alive in one forward step (all GPUs together): the widest layer's live tensors for `tokens` tokens
+    (attention scores fused, as FlashAttention and the engines' kernels do) and fp32 logits of each sequence's last
+    token."""
+    act_bits = DTYPE_BITS[_activation_dtype(weight_dtype)]
+    widest = max(_live_elements(g.layer, model.d_model) for g in model.groups)
+    return whole_bytes(tokens * widest, act_bits) + sequences * model.vocab_size * 4
+
+
+def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
+    """The KV cache one of `tp` tensor-parallel GPUs holds: K/V heads split over the ranks (past n_kv_heads ranks
+    they are replicated, not split further); MLA's latent is one head shared by every query head, so every rank
+    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head."""
+    if tp == 1:
+        return cache.bytes
+    attention = {g.name: g.layer.attention for g in model.groups}
+    bits = DTYPE_BITS[cache.dtype]
+    total = 0.0
+    for group in cache.groups:
+        att = attention[group.name.removesuffix(" (cross)")]
+        shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
+        total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards
+    return total
+
+
+def _weights_part(n_params: int, weight_dtype: str, tp: int) -> MemoryPart:
+    weights, scales = weight_bytes(n_params, weight_dtype)
+    scale_note = f"; int4 with one fp16 scale per 128 weights ({human_bytes(scales)} of scales)" if scales else ""
+    return MemoryPart("weights", weights, weights / tp, f"{n_params:,} parameters in {weight_dtype}{scale_note}")
+
+
+def _mla_note(model: ModelSpec, tp: int, mla_cache: str) -> str:
+    if tp > 1 and mla_cache == "latent" and any(g.layer.attention.mla for g in model.groups):
+        return "; the MLA latent is one head, held whole by every TP rank"
+    return ""
+
+
+def serving_memory(model: ModelSpec, n_params: int, context: int, batch: int = 1, weight_dtype: str = "bf16",
+                   kv_dtype: str = "bf16", max_batched_tokens: int = DEFAULT_MAX_BATCHED_TOKENS, tp: int = 1,
+                   mla_cache: str = "latent") -> MemoryReport:
+    """Weights, the KV cache of `batch` sequences of `context` tokens and one step's working set, over `tp` GPUs."""
+    cache = kv_cache(model, context, batch, kv_dtype, mla_cache)
+    step = min(batch * context, max_batched_tokens)
+    activations = step_working_set(model, step, batch, weight_dtype)
+    parts = (
+        _weights_part(n_params, weight_dtype, tp),
+        MemoryPart("kv_cache", cache.bytes, kv_bytes_per_gpu(model, cache, tp),
+                   f"{batch} x {context:,} tokens in {kv_dtype}, {cache.bytes_per_token:,} bytes per token"
+                   + _mla_note(model, tp, mla_cache)),
+        MemoryPart("activations", activations, activations / tp,
+                   f"one step of {step:,} tokens (at most --max-batched-tokens): the widest layer's live tensors, "
+                   "plus fp32 logits of each sequence's last token; attention scores fused", estimate=True),
+    )
+    settings = {"weight_dtype": weight_dtype, "kv_dtype": kv_dtype, "context": context, "batch": batch,
+                "max_batched_tokens": max_batched_tokens, "tp": tp}
+    if any(g.layer.attention.mla for g in model.groups):
+        settings["mla_cache"] = mla_cache
+    return MemoryReport(model, "serve", parts, tp, settings)
+
+
+def vllm_memory(model: ModelSpec, n_params: int, gpu_memory: float, gpu_util: float, context: int,
+                max_batched_tokens: int, max_num_seqs: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
+                tp: int = 1, mla_cache: str = "latent") -> MemoryReport:
+    """What vLLM reserves per GPU and the KV cache it is left with (see the module docstring)."""
+    weights = _weights_part(n_params, weight_dtype, tp)
+    non_torch = VLLM_NON_TORCH[min(tp, 2)]
+    forward = step_working_set(model, max_batched_tokens, 0, weight_dtype)
+    hidden = whole_bytes(max_batched_tokens * model.d_model, DTYPE_BITS[_activation_dtype(weight_dtype)])
+    sampler = hidden + max_num_seqs * model.vocab_size * SAMPLER_BYTES_PER_LOGIT
+    peak = max(forward, sampler) / tp
+    budget = gpu_memory * gpu_util
+    kv = max(budget - weights.per_gpu - non_torch - peak, 0.0)
+    per_token = kv_bytes_per_gpu(model, kv_cache(model, 1, 1, kv_dtype, mla_cache), tp)
+    capacity = int(kv // (per_token * VLLM_BLOCK_SIZE)) * VLLM_BLOCK_SIZE if per_token else 0
+    parts = (
+        weights,
+        MemoryPart("non_torch", non_torch * tp, non_torch, "CUDA context, cuBLAS and NCCL workspaces, as vLLM logs "
+                   "them (issue #10511: 1.79 GiB at TP1, 3.58 GiB per GPU at TP2)", estimate=True),
+        MemoryPart("activations", peak * tp, peak, f"the profiling step's peak: {max_batched_tokens:,} tokens over "
+                   f"{max_num_seqs:,} sequences, or the sampler's top-k/top-p pass over their logits "
+                   f"({SAMPLER_BYTES_PER_LOGIT} bytes per logit), whichever is larger", estimate=True),
+        MemoryPart("kv_cache", kv * tp, kv, f"the rest of {gpu_util:g} x {human_bytes(gpu_memory)}: {capacity:,} "
+                   f"tokens in {VLLM_BLOCK_SIZE}-token blocks of {kv_dtype}, {per_token:,.0f} bytes per token per GPU, "
+                   f"{capacity / context:,.2f}x concurrency at {context:,} tokens" + _mla_note(model, tp, mla_cache)),
+    )
+    settings = {"engine": "vllm", "gpu_memory_bytes": gpu_memory, "gpu_util": gpu_util, "weight_dtype": weight_dtype,
+                "kv_dtype": kv_dtype, "context": context, "max_batched_tokens": max_batched_tokens,
+                "max_num_seqs": max_num_seqs, "block_size": VLLM_BLOCK_SIZE, "tp": tp}
+    return MemoryReport(model, "serve", parts, tp, settings, capacity_tokens=capacity,
+                        max_concurrency=capacity / context)

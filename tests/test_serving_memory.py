@@ -1,0 +1,108 @@
+"""Serving memory: one engine step's working set instead of the whole context, and vLLM's start-up accounting held
+against the log of vLLM issue #10511 (Llama-3-8B, bf16, one GPU of 79.22 GiB, gpu_memory_utilization 0.90:
+"model weights took 14.96GiB; non_torch_memory takes 1.79GiB; PyTorch activation peak memory takes 1.26GiB; the rest
+of the memory reserved for KV Cache is 53.29GiB"; at TP2: weights 7.48 GiB and non-torch 3.58 GiB per GPU)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from llmcalc.api import estimate_memory
+from llmcalc.cli import cli
+from llmcalc.formulas.serving import vllm_batch_defaults
+
+GIB = 2**30
+# The issue's vLLM (V0) profiled max_num_batched_tokens = max_model_len = 8,192 tokens over 256 sequences.
+ISSUE_10511 = dict(engine="vllm", gpu_memory=79.22 * GIB, gpu_util=0.9, context=8192, max_batched_tokens=8192,
+                   max_num_seqs=256)
+
+
+def gib(report, part):
+    return report.part(part).per_gpu / GIB
+
+
+def test_vllm_issue_10511_start_up_log():
+    report = estimate_memory("llama3-8b", **ISSUE_10511)
+    assert gib(report, "weights") == pytest.approx(14.96, abs=0.005)  # exact: 8,030,261,248 x 2 bytes
+    assert gib(report, "non_torch") == pytest.approx(1.79)  # measured, taken from the same log
+    # The activation peak is an estimate: the profiling step's sampler (top-k/top-p over 256 x 128,256 fp32 logits)
+    # gives 0.98 GiB against the log's 1.26 GiB; the caching allocator's rounding and the sampler's other transient
+    # tensors are not itemised. 25% is the honest tolerance of that part.
+    assert gib(report, "activations") == pytest.approx(1.26, rel=0.25)
+    # What matters to a user is the KV cache vLLM is left with: within 1% of the log's.
+    assert gib(report, "kv_cache") == pytest.approx(53.29, rel=0.01)
+    assert report.per_gpu == pytest.approx(0.9 * 79.22 * GIB)
+
+
+def test_vllm_issue_10511_at_tp2():
+    report = estimate_memory("llama3-8b", **{**ISSUE_10511, "tp": 2})
+    assert gib(report, "weights") == pytest.approx(7.48, abs=0.005)
+    assert gib(report, "non_torch") == pytest.approx(3.58)
+
+
+def test_capacity_is_whole_blocks_and_concurrency_is_over_the_context():
+    report = estimate_memory("llama3-8b", **ISSUE_10511)
+    per_token = 2 * 32 * 8 * 128 * 2  # K and V, 32 layers, 8 KV heads of 128, bf16
+    assert report.capacity_tokens % 16 == 0
+    assert report.capacity_tokens * per_token <= report.part("kv_cache").per_gpu
+    assert (report.capacity_tokens + 16) * per_token > report.part("kv_cache").per_gpu
+    assert report.max_concurrency == report.capacity_tokens / 8192
+    two = estimate_memory("llama3-8b", **{**ISSUE_10511, "tp": 2})
+    assert two.capacity_tokens > 2 * report.capacity_tokens  # each GPU holds half of every token's K/V heads
+
+
+def test_vllm_batch_defaults_follow_the_card():
+    assert vllm_batch_defaults(80 * GIB, "h100-80gb") == (8192, 256)
+    assert vllm_batch_defaults(80 * GIB, "a100-80gb") == (2048, 256)  # vLLM keeps A100s at 2048 (its PR #17885)
+    assert vllm_batch_defaults(48 * GIB, "l40s") == (2048, 256)
+
+
+def test_a_step_processes_at_most_max_batched_tokens():
+    # Llama 4 Scout at its 10M-token context: the old estimate kept a 10M-token prefill's tensors (760 GiB).
+    scout = estimate_memory("llama4-scout")
+    assert scout.part("activations").per_gpu < 1 * GIB
+    assert scout.settings["max_batched_tokens"] == 8192
+    small = [estimate_memory("llama3-8b", context=1024, batch=b).part("activations").bytes for b in (1, 2, 8, 16)]
+    logits = 128256 * 4  # fp32 logits of each sequence's last token
+    # below the cap the working set grows with batch x context, at the cap it stops (only the logits still grow)
+    assert small[1] - 2 * logits == pytest.approx(2 * (small[0] - logits))
+    assert small[3] - small[2] == pytest.approx(8 * logits)
+
+
+def test_json_interface_for_vllm():
+    out = CliRunner().invoke(cli, ["memory", "llama3-8b", "--mode", "serve", "--engine", "vllm", "--gpu", "h100-80gb",
+                                   "--gpu-util", "0.9", "--tp", "1", "--json"]).output
+    model = json.loads(out)["models"][0]
+    assert isinstance(model["kv_cache"]["capacity_tokens"], int) and model["kv_cache"]["capacity_tokens"] > 0
+    assert model["max_concurrency"] == model["kv_cache"]["capacity_tokens"] / 8192
+    assert [p["name"] for p in model["parts"]] == ["weights", "non_torch", "activations", "kv_cache"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--gpu-util", "0.8"], "--gpu-util applies to --engine vllm only"),
+    (["--gpu", "h100-80gb"], "--gpu applies to --engine vllm only"),
+    (["--engine", "vllm", "--gpu", "h100-80gb", "--batch", "4"], "--batch applies to --engine none only"),
+    (["--mode", "training", "--engine", "vllm"], "--engine applies to --mode serve only"),
+])
+def test_engine_options_only_with_an_engine(args, message):
+    result = CliRunner().invoke(cli, ["memory", "llama3-8b", *args])
+    assert result.exit_code == 2 and f"Error: {message}" in result.output
+
+
+def test_vllm_needs_a_gpu():
+    result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--engine", "vllm"])
+    assert result.exit_code == 2 and "give the GPU (--gpu or --gpu-mem)" in result.output
+
+
+def test_fit_keeps_the_engines_share_of_the_card():
+    def fit(*args):
+        out = CliRunner().invoke(cli, ["fit", "llama3-8b", "--gpu", "l40s", "--context", "8192", *args, "--json"])
+        return json.loads(out.output)["models"][0]
+
+    default, tight = fit(), fit("--gpu-util", "0.5")
+    assert default["gpu_util"] == 0.9 and default["reserved_per_gpu_bytes"] == pytest.approx(1.79 * GIB)
+    assert default["per_gpu_bytes"] + default["reserved_per_gpu_bytes"] <= 0.9 * 48 * GIB
+    assert tight["largest_batch"] < default["largest_batch"]
