@@ -155,10 +155,10 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
         if not gpu_memory:
             raise LlmcalcError("engine vllm: give the GPU (--gpu or --gpu-mem): vLLM sizes its KV cache from it")
         tokens, seqs = vllm_batch_defaults(gpu_memory, gpu_name)
-        return vllm_memory(spec, params.total, gpu_memory, gpu_util, context, max_batched_tokens or tokens,
+        return vllm_memory(spec, params, gpu_memory, gpu_util, context, max_batched_tokens or tokens,
                            max_num_seqs or seqs, dtype, kv_dtype, tp, mla_cache)
     if mode == "serve":
-        return serving_memory(spec, params.total, context, batch, dtype, kv_dtype,
+        return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
     check_parallelism(spec, tp, pp, dp, ep)
     states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)

@@ -75,10 +75,24 @@ def test_korthikanti_175b_first_stage_gib():
     assert acts.group_bytes_per_token("layers") * S * B * 96 / 2**30 == pytest.approx(9.56, abs=0.01)
 
 
-def test_int4_weights_carry_group_scales():
-    total, scales = weight_bytes(1280, "int4", group_size=128, scale_dtype="fp16")
-    assert scales == 10 * 2 and total == 640 + 20
+def test_int4_weights_carry_group_scales_and_zero_points():
+    # AWQ and GPTQ checkpoints: 4-bit weights, and per group of 128 a fp16 scale and a 4-bit zero point (qzeros).
+    total, constants = weight_bytes(1280, "int4", group_size=128)
+    assert constants == 10 * (16 + 4) // 8 and total == 640 + 25
     assert weight_bytes(1000, "bf16") == (2000, 0)
+
+
+def test_only_the_linear_layers_are_quantized():
+    params = llmcalc.count_params("llama3-8b")
+    kept = 2 * 128256 * 4096 + (2 * 32 + 1) * 4096  # embedding, untied head, 65 RMSNorm weights
+    linear = params.total - kept
+    assert linear == 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336)
+    report = llmcalc.estimate_memory("llama3-8b", dtype="int4", context=8192)
+    assert report.part("weights").bytes == linear // 2 + linear // 128 * 20 // 8 + kept * 2
+    # RedHatAI's Meta-Llama-3.1-8B-Instruct-quantized.w4a16 card: "Only the weights of the linear operators within
+    # transformers blocks are quantized", per group of 128; AutoAWQ's default format adds a 4-bit zero point.
+    fp8 = llmcalc.estimate_memory("llama3-8b", dtype="fp8", context=8192)
+    assert fp8.part("weights").bytes == linear + kept * 2
 
 
 def test_training_table_wording_on_one_and_many_gpus():

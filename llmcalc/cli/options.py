@@ -78,7 +78,8 @@ MEMORY_OPTIONS = [
                  help="serve (inference is the same): weights, KV cache, one step's working set; training: model "
                  "states and activations."),
     click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
-                 help="Weights (int4: group-wise, one fp16 scale per 128 weights)."),
+                 help="Weights; below 16 bits only the linear layers (int4: groups of 128 with a fp16 scale and a "
+                      "4-bit zero point, as AWQ)."),
     click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
                  help="KV cache elements."),
     click.option("--context", type=click.IntRange(min=1), help="Tokens per sequence in the KV cache. "

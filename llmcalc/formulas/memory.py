@@ -15,15 +15,44 @@ from .dtypes import DTYPE_BITS, whole_bytes
 
 if TYPE_CHECKING:
     from .activations import Activations
+    from .params import ParamCount
 
 
-def weight_bytes(n_params: int, dtype: str, group_size: int = 128, scale_dtype: str = "fp16") -> tuple[int, int]:
-    """(bytes of the weights, of which quantisation scales): int4 stores one scale per `group_size` weights."""
+# What a weight-only quantization converts: the linear layers' matrices ("only the weights of the linear operators
+# within transformers blocks are quantized", as the int4 checkpoints of AutoAWQ, GPTQ and llm-compressor say; vLLM's
+# fp8 and int8 linear methods likewise). Embeddings, the output layer, norms, biases, routers and attention sinks
+# stay in 16 bits.
+QUANTIZED = frozenset(("attn.q", "attn.k", "attn.v", "attn.o", "attn.q_a", "attn.q_b", "attn.kv_a", "attn.kv_b",
+                       "xattn.q", "xattn.k", "xattn.v", "xattn.o", "mlp.gate", "mlp.up", "mlp.down", "moe.experts",
+                       "moe.shared"))
+INT4_GROUP = 128  # AWQ's default format (AutoAWQ q_group_size 128, zero_point): a fp16 scale, a 4-bit zero
+INT4_GROUP_BITS = 16 + 4
+
+
+def weight_bytes(n_params: int, dtype: str, group_size: int = INT4_GROUP) -> tuple[int, int]:
+    """(bytes of `n_params` weights, of which quantisation constants): int4 stores a fp16 scale and a 4-bit zero
+    point per `group_size` weights."""
     data = whole_bytes(n_params, DTYPE_BITS[dtype])
     if dtype != "int4":
         return data, 0
-    scales = whole_bytes(-(-n_params // group_size), DTYPE_BITS[scale_dtype])
-    return data + scales, scales
+    constants = whole_bytes(-(-n_params // group_size), INT4_GROUP_BITS)
+    return data + constants, constants
+
+
+def quantized_params(params: ParamCount) -> int:
+    """The parameters a weight-only quantization converts (QUANTIZED components)."""
+    return sum(row.total for row in params.rows if row.component in QUANTIZED)
+
+
+def model_weight_bytes(params: ParamCount, dtype: str) -> tuple[int, int, int]:
+    """(bytes of the model's weights, of which quantisation constants, parameters kept in 16 bits): below 16 bits
+    only the linear layers take `dtype`; the rest stays bf16."""
+    if DTYPE_BITS[dtype] >= 16:
+        return whole_bytes(params.total, DTYPE_BITS[dtype]), 0, 0
+    quantized = quantized_params(params)
+    data, constants = weight_bytes(quantized, dtype)
+    kept = params.total - quantized
+    return data + whole_bytes(kept, 16), constants, kept
 
 
 # Optimizer states in bytes per parameter, besides the fp32 master weights of mixed precision.

@@ -20,7 +20,8 @@ from ..model import ModelSpec
 from ..units import GIB, human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
 from .kv import KVCache, kv_cache
-from .memory import MemoryPart, MemoryReport, weight_bytes
+from .memory import MemoryPart, MemoryReport, model_weight_bytes
+from .params import ParamCount
 
 DEFAULT_MAX_BATCHED_TOKENS = 8192  # vLLM `serve` on GPUs of >= 70 GiB (vllm/engine/arg_utils.py, get_batch_defaults)
 VLLM_BLOCK_SIZE = 16  # tokens per KV block (vLLM's default block_size on CUDA)
@@ -83,10 +84,15 @@ def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
     return total
 
 
-def _weights_part(n_params: int, weight_dtype: str, tp: int) -> MemoryPart:
-    weights, scales = weight_bytes(n_params, weight_dtype)
-    scale_note = f"; int4 with one fp16 scale per 128 weights ({human_bytes(scales)} of scales)" if scales else ""
-    return MemoryPart("weights", weights, weights / tp, f"{n_params:,} parameters in {weight_dtype}{scale_note}")
+def _weights_part(params: ParamCount, weight_dtype: str, tp: int) -> MemoryPart:
+    weights, constants, kept = model_weight_bytes(params, weight_dtype)
+    note = f"{params.total:,} parameters in {weight_dtype}"
+    if kept:
+        note = (f"{params.total - kept:,} parameters of the linear layers in {weight_dtype}, {kept:,} (embeddings, "
+                "output layer, norms, biases, routers) in bf16")
+    if constants:
+        note += f"; int4 groups of 128 with a fp16 scale and a 4-bit zero point ({human_bytes(constants)})"
+    return MemoryPart("weights", weights, weights / tp, note)
 
 
 def _mla_note(model: ModelSpec, tp: int, mla_cache: str) -> str:
@@ -95,7 +101,7 @@ def _mla_note(model: ModelSpec, tp: int, mla_cache: str) -> str:
     return ""
 
 
-def serving_memory(model: ModelSpec, n_params: int, context: int, batch: int = 1, weight_dtype: str = "bf16",
+def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: int = 1, weight_dtype: str = "bf16",
                    kv_dtype: str = "bf16", max_batched_tokens: int = DEFAULT_MAX_BATCHED_TOKENS, tp: int = 1,
                    mla_cache: str = "latent") -> MemoryReport:
     """Weights, the KV cache of `batch` sequences of `context` tokens and one step's working set, over `tp` GPUs."""
@@ -103,7 +109,7 @@ def serving_memory(model: ModelSpec, n_params: int, context: int, batch: int = 1
     step = min(batch * context, max_batched_tokens)
     activations = step_working_set(model, step, batch, weight_dtype)
     parts = (
-        _weights_part(n_params, weight_dtype, tp),
+        _weights_part(params, weight_dtype, tp),
         MemoryPart("kv_cache", cache.bytes, kv_bytes_per_gpu(model, cache, tp),
                    f"{batch} x {context:,} tokens in {kv_dtype}, {cache.bytes_per_token:,} bytes per token"
                    + _mla_note(model, tp, mla_cache)),
@@ -118,11 +124,11 @@ def serving_memory(model: ModelSpec, n_params: int, context: int, batch: int = 1
     return MemoryReport(model, "serve", parts, tp, settings)
 
 
-def vllm_memory(model: ModelSpec, n_params: int, gpu_memory: float, gpu_util: float, context: int,
+def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_util: float, context: int,
                 max_batched_tokens: int, max_num_seqs: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
                 tp: int = 1, mla_cache: str = "latent") -> MemoryReport:
     """What vLLM reserves per GPU and the KV cache it is left with (see the module docstring)."""
-    weights = _weights_part(n_params, weight_dtype, tp)
+    weights = _weights_part(params, weight_dtype, tp)
     non_torch = VLLM_NON_TORCH[min(tp, 2)]
     forward = step_working_set(model, max_batched_tokens, 0, weight_dtype)
     hidden = whole_bytes(max_batched_tokens * model.d_model, DTYPE_BITS[_activation_dtype(weight_dtype)])
