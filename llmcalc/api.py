@@ -121,14 +121,16 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
                     micro_batch: int = 1, attention_impl: str = "flash", dropout: bool = False,
-                    params: ParamCount | None = None) -> MemoryReport:
+                    finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
+                    adapter_dtype: str = "fp32", params: ParamCount | None = None) -> MemoryReport:
     """Memory per GPU for serving (weights, KV cache, one step's working set; or what an engine reserves, with
     `engine="vllm"` on a GPU of `gpu_memory` bytes) or training (model states, activations), with the options of
     `llmcalc memory`. `mode="inference"` is the same as `"serve"`."""
-    from .formulas.memory import model_states
+    from .formulas.memory import OPTIMIZER_STATE_BYTES, model_states
     from .formulas.params import count_params as count
     from .formulas.serving import DEFAULT_MAX_BATCHED_TOKENS, serving_memory, vllm_batch_defaults, vllm_memory
-    from .formulas.training import training_memory
+    from .formulas.finetune import FINETUNES
+    from .formulas.training import Adapters, training_memory
 
     mode = MODE_ALIASES.get(mode, mode)
     _check("mode", mode, MODES)
@@ -161,9 +163,40 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
     check_parallelism(spec, tp, pp, dp, ep)
-    states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
+    adapters = None
+    if finetune != "full":
+        _check("finetune", finetune, FINETUNES)
+        _check("adapter_dtype", adapter_dtype, ("fp32", "bf16", "fp16"))
+        _positive("lora_rank", lora_rank, False)
+        adapters = Adapters(finetune, lora_rank, lora_target_names(spec, lora_targets), dtype)
+        # adapters train in their own dtype: no fp32 master copy (PEFT's fp32 adapters need none; bf16 ones, as
+        # QLoRA's qlora.py casts them, are updated in place)
+        states = model_states(adapter_dtype, adapter_dtype, optimizer,
+                              optimizer_bytes if optimizer_bytes is not None else OPTIMIZER_STATE_BYTES[optimizer])
+    else:
+        states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
     return training_memory(spec, params, seq or spec.training.context or context, micro_batch, states, zero, dp, tp,
-                           pp, ep, sequence_parallel, recompute, attention_impl, dropout)
+                           pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters)
+
+
+def lora_target_names(model: ModelSpec, targets: Sequence[str] | str) -> tuple[str, ...]:
+    """LoRA targets as given ('q,v', 'all-linear' or a sequence), each one a linear layer the model has."""
+    from .formulas.finetune import ALL_LINEAR, LINEAR_TARGETS, present_targets
+
+    names = [t.strip() for t in (targets.split(",") if isinstance(targets, str) else targets) if t.strip()]
+    if names == ["all-linear"]:
+        return present_targets(model, ALL_LINEAR)
+    if not names:
+        raise LlmcalcError("lora_targets: name at least one linear layer, e.g. q,v or all-linear")
+    for name in names:
+        _check("lora_targets", name, LINEAR_TARGETS + ("all-linear",))
+    present = present_targets(model, tuple(names))
+    missing = [n for n in names if n not in present]
+    if missing:
+        have = present_targets(model, LINEAR_TARGETS)
+        raise LlmcalcError(f"lora_targets: {model.name} has no {', '.join(missing)} layer; allowed: "
+                           f"{', '.join(have)} or all-linear")
+    return tuple(dict.fromkeys(names))
 
 
 def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:

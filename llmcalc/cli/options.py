@@ -105,6 +105,16 @@ MEMORY_OPTIONS = [
     click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
                  show_default=True, help="Training: selective recomputes the core attention (Korthikanti et al. "
                  "2022); full keeps each layer's input and recomputes the rest."),
+    click.option("--finetune", type=click.Choice(["full", "lora", "qlora"]), default="full", show_default=True,
+                 help="Training: full (every parameter trains), lora (a frozen --dtype base and adapters) or qlora "
+                 "(a frozen NF4 base with double quantization, and adapters)."),
+    click.option("--lora-rank", type=click.IntRange(min=1), default=8, show_default=True,
+                 help="With --finetune lora|qlora: the adapters' rank (PEFT's default 8)."),
+    click.option("--lora-targets", default="q,v", show_default=True,
+                 help="With --finetune lora|qlora: linear layers to adapt: q,k,v,o,gate,up,down (MLA: q_a,q_b,kv_a,"
+                 "kv_b; MoE: router,shared,experts) or all-linear."),
+    click.option("--adapter-dtype", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
+                 help="With --finetune lora|qlora: the adapters' weights and gradients (PEFT upcasts them to fp32)."),
     click.option("--attention-impl", type=click.Choice(["flash", "sdpa", "eager"]), default="flash",
                  show_default=True, help="Training: flash and sdpa keep the attention output and its fp32 "
                  "log-sum-exp; eager also keeps every head's S x S softmax."),
@@ -125,7 +135,9 @@ def memory_options(function: Callable) -> Callable:
 
 # The memory options that only one mode reads: given in the other mode they would change nothing.
 TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "pp", "ep", "sequence_parallel",
-                 "recompute", "attention_impl", "dropout", "seq", "micro_batch")
+                 "recompute", "attention_impl", "dropout", "seq", "micro_batch", "finetune", "lora_rank",
+                 "lora_targets", "adapter_dtype")
+ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only
 INFERENCE_ONLY = ("kv_dtype", "batch", "mla_cache", "max_batched_tokens", "engine")
 
 
@@ -171,6 +183,11 @@ def check_mode_options(opts: dict, also_inference_only: tuple[str, ...] = ()) ->
     for name in (INFERENCE_ONLY + also_inference_only) if training else TRAINING_ONLY:
         if given(name):
             raise click.UsageError(f"{flag(name)} applies to --mode {'serve' if training else 'training'} only")
+    if training:
+        full = opts["finetune"] == "full"
+        for name in ADAPTER_ONLY if full else ("grad_dtype",):
+            if given(name):
+                raise click.UsageError(f"{flag(name)} applies to --finetune {'lora or qlora' if full else 'full'} only")
     if "engine" not in opts:  # a command without engine profiles (fit) reads --gpu itself
         return
     engine = opts["engine"]

@@ -3,9 +3,9 @@ its source. Integers stay integers; estimates are labelled. Each module holds it
 formulas (ParamCount in params, FlopCount in flops, KVCache in kv, MemoryReport in memory, Check in published).
 
 params: parameters per component and layer group. flops: forward and training FLOPs, MFU. kv: the KV cache.
-dtypes: bits per storage type. memory: inference memory and the memory report. activations: what training
-saves for backward. training: training memory per GPU (states per stage and rank). fit: the smallest setup that
-holds a model. published: computed figures against the ones a spec publishes (`llmcalc verify`).
+dtypes: bits per storage type. memory: weights, model states and the memory report. serving: serving memory and
+engine profiles (vLLM). activations: what training saves for backward. training: training memory per GPU (states
+per stage and rank). finetune: LoRA and QLoRA adapters. fit: the smallest setup that holds a model. published: computed figures against the ones a spec publishes (`llmcalc verify`).
 
 May import: llmcalc.errors, llmcalc.units, llmcalc.records, llmcalc.model, llmcalc.hardware. Never a loader, a renderer or the CLI:
 a formula takes a ModelSpec, never a model name or a file.

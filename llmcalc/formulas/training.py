@@ -13,9 +13,22 @@ dp / ep: a rank's experts are replicated only on the ranks that hold the same ex
 from __future__ import annotations
 
 from ..model import ModelSpec
+from ..records import record
 from .activations import stage_layers, training_activations
-from .memory import MemoryPart, MemoryReport, ModelStates, model_states, zero_partition
+from .finetune import lora_params, nf4_bytes
+from .memory import MemoryPart, MemoryReport, ModelStates, model_states, quantized_params, zero_partition
 from .params import ParamCount
+
+@record
+class Adapters:
+    """LoRA or QLoRA adapters: the fine-tuning method, rank, targets and the base weights' storage."""
+
+    method: str                 # "lora" or "qlora"
+    rank: int
+    targets: tuple[str, ...]
+    base_dtype: str = "bf16"    # LoRA's frozen base; QLoRA keeps its linear layers in NF4 and the rest in bf16
+    double_quant: bool = True   # QLoRA's double quantization of the NF4 constants
+
 
 MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative")
 MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head")
@@ -47,10 +60,15 @@ def stage_params(params: ParamCount, pp: int) -> list[tuple[int, int]]:
 def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int = 1,
                     states: ModelStates | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none",
-                    attention_impl: str = "flash", dropout: bool = False) -> MemoryReport:
+                    attention_impl: str = "flash", dropout: bool = False, adapters: Adapters | None = None
+                    ) -> MemoryReport:
     """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism.
-    `ep` must divide `dp` (api.estimate_memory checks it against the model)."""
+    `ep` must divide `dp` (api.estimate_memory checks it against the model). With `adapters` (LoRA or QLoRA) the
+    base model is frozen and `states` are the adapters'."""
     states = states or model_states()
+    if adapters is not None:
+        return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
+                              recompute, attention_impl, dropout, adapters)
     dense_states = zero_partition(states, zero, dp)
     expert_states = zero_partition(states, zero, dp // ep)
     stages = stage_params(params, pp)
@@ -89,4 +107,58 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
                 "dropout": dropout, "seq": seq, "micro_batch": micro_batch}
     return MemoryReport(model, "training", parts, dp * tp * pp, settings, trainable_params=n_params,
+                        activations=activations)
+
+
+def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int, states: ModelStates, zero: int,
+                   dp: int, tp: int, pp: int, ep: int, sequence_parallel: bool, recompute: str, attention_impl: str,
+                   dropout: bool, adapters: Adapters) -> MemoryReport:
+    """LoRA / QLoRA: the frozen base (its bytes per parameter averaged over the most loaded stage's share), the
+    adapters' weights, gradients and optimizer states (ZeRO over dp), the activations of full training (an upper
+    bound: a frozen layer without an adapter need not keep its input), and QLoRA's bf16 copy of the largest
+    linear weight that a layer dequantizes at a time."""
+    from .dtypes import DTYPE_BITS
+
+    trainable = lora_params(model, adapters.rank, adapters.targets)
+    if adapters.method == "qlora":
+        quantized = quantized_params(params)
+        base, constants = nf4_bytes(params, quantized, adapters.double_quant)
+        base_note = (f"frozen base: linear layers in NF4 with {constants * 8 / quantized:.3f} bits of constants per "
+                     f"weight{' (double quantization)' if adapters.double_quant else ''}, the rest in bf16")
+    else:
+        base = params.total * DTYPE_BITS[adapters.base_dtype] / 8
+        base_note = f"frozen base in {adapters.base_dtype}"
+    stages = stage_params(params, pp)
+    share = max((dense / tp + experts / (tp * ep)) for dense, experts in stages) / params.total
+    base_per_gpu = base * share / (dp if zero >= 3 else 1)
+    local = zero_partition(states, zero, dp)
+    adapter_per_gpu = trainable / (tp * pp)
+    activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
+                                       attention_impl, dropout)
+    parts = [
+        MemoryPart("weights", base + trainable * states.weights, base_per_gpu + adapter_per_gpu * local.weights,
+                   f"{base_note}; {trainable:,} adapter parameters (rank {adapters.rank} on "
+                   f"{', '.join(adapters.targets)}) at {states.weights:g} bytes"),
+        MemoryPart("gradients", trainable * states.gradients, adapter_per_gpu * local.gradients,
+                   f"adapters only, {states.gradients:g} bytes per parameter"),
+        MemoryPart("optimizer", trainable * states.optimizer, adapter_per_gpu * local.optimizer,
+                   f"adapters only, {states.optimizer:g} bytes per parameter"),
+        MemoryPart("activations", activations.bytes, activations.bytes,
+                   f"Megatron profile, {attention_impl} attention, recomputation {recompute}: as full training (an "
+                   "upper bound), the adapters' own tensors not counted", estimate=True),
+    ]
+    if adapters.method == "qlora":
+        from .finetune import linear_shapes
+
+        widest = max(d_in * d_out for g in model.groups
+                     for name, shapes in linear_shapes(g.layer, model.d_model).items() if name != "experts"
+                     for d_in, d_out in shapes)
+        parts.append(MemoryPart("dequantization", widest * 2, widest * 2 / tp,
+                                "the largest linear weight dequantized to bf16 for its matmul, one at a time",
+                                estimate=True))
+    settings = {"finetune": adapters.method, "lora_rank": adapters.rank, "lora_targets": ",".join(adapters.targets),
+                "adapter_bytes_per_param": states.per_param, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
+                "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
+                "dropout": dropout, "seq": seq, "micro_batch": micro_batch}
+    return MemoryReport(model, "training", tuple(parts), dp * tp * pp, settings, trainable_params=trainable,
                         activations=activations)
