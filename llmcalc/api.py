@@ -31,7 +31,7 @@ RECOMPUTE = ("none", "selective", "full")
 ATTENTION_IMPLS = ("flash", "sdpa", "eager")
 MODES = ("serve", "training")
 MODE_ALIASES = {"inference": "serve"}
-ENGINES = ("none", "vllm")
+ENGINES = ("none", "vllm", "llamacpp")
 VARIABLES = ("seq", "batch", "dtype", "n_layers")
 
 def _check(name: str, value, allowed) -> None:
@@ -117,6 +117,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
                     kv_dtype: str = "bf16", context: int | None = None, batch: int = 1, mla_cache: str = "latent",
                     max_batched_tokens: int | None = None, engine: str = "none", gpu_memory: float | None = None,
                     gpu_name: str = "", gpu_util: float = 0.9, max_num_seqs: int | None = None,
+                    ubatch: int = 512, flash_attn: bool = True,
                     grad_dtype: str = "bf16", optimizer: str = "adamw",
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
@@ -128,7 +129,13 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
     `llmcalc memory`. `mode="inference"` is the same as `"serve"`."""
     from .formulas.memory import OPTIMIZER_STATE_BYTES, model_states
     from .formulas.params import count_params as count
-    from .formulas.serving import DEFAULT_MAX_BATCHED_TOKENS, serving_memory, vllm_batch_defaults, vllm_memory
+    from .formulas.serving import (
+        DEFAULT_MAX_BATCHED_TOKENS,
+        llamacpp_memory,
+        serving_memory,
+        vllm_batch_defaults,
+        vllm_memory,
+    )
     from .formulas.finetune import FINETUNES
     from .formulas.training import Adapters, training_memory
 
@@ -153,6 +160,11 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
     spec = model_of(model)
     params = params or count(spec)
     context = context or spec.context_length
+    if mode == "serve" and engine == "llamacpp":
+        if tp > 1:
+            raise LlmcalcError("engine llamacpp: one device per context here; allowed: tp 1")
+        _positive("ubatch", ubatch, False)
+        return llamacpp_memory(spec, params, context, ubatch, flash_attn, dtype, kv_dtype)
     if mode == "serve" and engine == "vllm":
         if not gpu_memory:
             raise LlmcalcError("engine vllm: give the GPU (--gpu or --gpu-mem): vLLM sizes its KV cache from it")

@@ -84,7 +84,7 @@ def test_json_interface_for_vllm():
 @pytest.mark.parametrize("args, message", [
     (["--gpu-util", "0.8"], "--gpu-util applies to --engine vllm only"),
     (["--gpu", "h100-80gb"], "--gpu applies to --engine vllm only"),
-    (["--engine", "vllm", "--gpu", "h100-80gb", "--batch", "4"], "--batch applies to --engine none only"),
+    (["--engine", "vllm", "--gpu", "h100-80gb", "--batch", "4"], "--batch does not apply to --engine vllm"),
     (["--mode", "training", "--engine", "vllm"], "--engine applies to --mode serve only"),
 ])
 def test_engine_options_only_with_an_engine(args, message):
@@ -106,3 +106,38 @@ def test_fit_keeps_the_engines_share_of_the_card():
     assert default["gpu_util"] == 0.9 and default["reserved_per_gpu_bytes"] == pytest.approx(1.79 * GIB)
     assert default["per_gpu_bytes"] + default["reserved_per_gpu_bytes"] <= 0.9 * 48 * GIB
     assert tight["largest_batch"] < default["largest_batch"]
+
+
+# llama.cpp's log for Mistral-7B-Instruct-v0.2 (fedora-copr/logdetective PR #106; the model file named in PR #111),
+# flash attention off, n_ubatch 512: KV 256 / 4,096 MiB and compute buffer 164 / 2,144 MiB at n_ctx 2,048 / 32,768.
+# v0.2 has no sliding window and a 32k context: the built-in v0.1 spec with those two keys changed.
+MISTRAL_V02 = ["attention.sliding_window=null", "context_length=32768"]
+
+
+@pytest.mark.parametrize("n_ctx, kv_mib, compute_mib", [(2048, 256, 164), (32768, 4096, 2144)])
+def test_llamacpp_log_of_mistral_7b_v02(n_ctx, kv_mib, compute_mib):
+    out = CliRunner().invoke(cli, ["memory", "mistral-7b", *[a for s in MISTRAL_V02 for a in ("--set", s)],
+                                   "--mode", "serve", "--engine", "llamacpp", "--context", str(n_ctx), "--ubatch",
+                                   "512", "--flash-attn", "off", "--json"]).output
+    parts = {p["name"]: p["per_gpu"] for p in json.loads(out)["models"][0]["parts"]}
+    assert parts["kv_cache"] == kv_mib * 2**20  # exact: 32 layers x 8 KV heads x 128 x K and V x f16
+    # the K x Q product and the mask follow from the graph; the four n_embd activations beside them are inferred
+    # from these two logs (one constant, 32 MiB, for both): both sizes come out to the MiB
+    assert parts["compute_buffer"] / 2**20 == pytest.approx(compute_mib, abs=0.5)
+    assert parts["output_buffer"] == 32000 * 4
+
+
+def test_llamacpp_flash_attention_keeps_no_kq_product():
+    def compute(flash, n_ctx):
+        report = estimate_memory("mistral-7b", engine="llamacpp", context=n_ctx, flash_attn=flash)
+        return report.part("compute_buffer").per_gpu
+
+    assert compute(True, 32768) < compute(False, 32768) / 10
+    assert compute(False, 32768) - compute(False, 16384) == pytest.approx(32 * 512 * 16384 * 4 + 512 * 16384 * 4)
+
+
+def test_llamacpp_options_need_their_engine():
+    result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--ubatch", "256"])
+    assert result.exit_code == 2 and "--ubatch applies to --engine llamacpp only" in result.output
+    result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--engine", "llamacpp", "--batch", "2"])
+    assert result.exit_code == 2 and "--batch does not apply to --engine llamacpp" in result.output

@@ -142,9 +142,9 @@ INFERENCE_ONLY = ("kv_dtype", "batch", "mla_cache", "max_batched_tokens", "engin
 
 
 ENGINE_OPTIONS = [
-    click.option("--engine", type=click.Choice(["none", "vllm"]), default="none", show_default=True,
-                 help="Serve: what an engine reserves and the KV cache it is left with (vllm: its start-up "
-                 "accounting, with --gpu)."),
+    click.option("--engine", type=click.Choice(["none", "vllm", "llamacpp"]), default="none", show_default=True,
+                 help="Serve: what an engine allocates (vllm: its start-up accounting, with --gpu, and the KV cache "
+                 "it is left with; llamacpp: KV cache, compute and output buffers of one --context)."),
     click.option("--gpu", "gpu_name", help="With --engine vllm: a GPU preset (see `fit --help`)."),
     click.option("--gpu-mem", type=click.FloatRange(min=0, min_open=True), help="With --engine vllm: memory of one "
                  "GPU in GiB, for any other card."),
@@ -152,8 +152,13 @@ ENGINE_OPTIONS = [
                  help="With --engine vllm: vLLM's gpu_memory_utilization."),
     click.option("--max-num-seqs", type=click.IntRange(min=1), help="With --engine vllm: sequences per step "
                  "(default 256)."),
+    click.option("--ubatch", type=click.IntRange(min=1), default=512, show_default=True,
+                 help="With --engine llamacpp: n_ubatch, tokens of one micro-batch."),
+    click.option("--flash-attn", type=click.Choice(["on", "off"]), default="on", show_default=True,
+                 help="With --engine llamacpp: -fa (llama.cpp's auto turns it on where the backend has it)."),
 ]
-ENGINE_ONLY = ("gpu_name", "gpu_mem", "gpu_util", "max_num_seqs")
+ENGINE_ONLY = {"vllm": ("gpu_name", "gpu_mem", "gpu_util", "max_num_seqs"), "llamacpp": ("ubatch", "flash_attn")}
+NOT_WITH_ENGINE = {"vllm": ("batch",), "llamacpp": ("batch", "max_batched_tokens", "tp")}
 
 
 def engine_options(function: Callable) -> Callable:
@@ -191,9 +196,13 @@ def check_mode_options(opts: dict, also_inference_only: tuple[str, ...] = ()) ->
     if "engine" not in opts:  # a command without engine profiles (fit) reads --gpu itself
         return
     engine = opts["engine"]
-    for name in ENGINE_ONLY if engine == "none" else ("batch",):
+    for other, names in ENGINE_ONLY.items():
+        for name in names:
+            if other != engine and given(name):
+                raise click.UsageError(f"{flag(name)} applies to --engine {other} only")
+    for name in NOT_WITH_ENGINE.get(engine, ()):
         if given(name):
-            raise click.UsageError(f"{flag(name)} applies to --engine {'vllm' if engine == 'none' else 'none'} only")
+            raise click.UsageError(f"{flag(name)} does not apply to --engine {engine}")
 
 
 def memory_report(model, params, opts: dict, **changes):
@@ -201,7 +210,9 @@ def memory_report(model, params, opts: dict, **changes):
     from .. import api
 
     settings = {k: v for k, v in {**opts, **changes}.items() if k not in ("units", "gpu_name", "gpu_mem")}
-    if opts.get("engine", "none") != "none":
+    if "flash_attn" in settings:
+        settings["flash_attn"] = settings["flash_attn"] == "on"
+    if opts.get("engine", "none") == "vllm":
         from ..hardware import find_gpu
         from ..units import GIB
 

@@ -12,6 +12,15 @@ profiling step are taken. The peak is the larger of the forward pass over max_nu
 sampler's top-k/top-p pass over the logits of max_num_seqs sequences (the profiling step samples every sequence
 with top-k and top-p; vLLM V1 profiles its sampler otherwise and may reserve less). The capacity in tokens is a
 whole number of 16-token blocks, and the concurrency is that capacity over the context.
+
+`llamacpp` (llama.cpp's context, src/llama-context.cpp and its graph allocator): the KV cache of n_ctx tokens in f16,
+the compute buffer the worst-case graph of one n_ubatch-token micro-batch needs, and the output buffer of one
+sequence's fp32 logits. Without flash attention the compute buffer holds the f32 K x Q product of every head over the
+whole context (the softmax runs in place), the f32 mask of the micro-batch against the context, and four f32 n_embd x
+n_ubatch activations alive beside them (the layer input, its norm, the query and the attention output): for
+Mistral-7B-v0.2 at n_ubatch 512 that is 164 MiB at n_ctx 2,048 and 2,144 MiB at 32,768, llama.cpp's logged sizes
+(fedora-copr/logdetective PR #106). With flash attention no K x Q product is kept; the peak is then the MLP's two f32
+inner tensors beside the layer input and its norm, and the mask in f32 and f16 (an estimate: no log checks it yet).
 """
 
 from __future__ import annotations
@@ -154,3 +163,38 @@ def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_uti
                 "max_num_seqs": max_num_seqs, "block_size": VLLM_BLOCK_SIZE, "tp": tp}
     return MemoryReport(model, "serve", parts, tp, settings, capacity_tokens=capacity,
                         max_concurrency=capacity / context)
+
+
+LLAMACPP_UBATCH = 512  # llama.cpp's default n_ubatch
+
+
+def llamacpp_compute_buffer(model: ModelSpec, n_ctx: int, n_ubatch: int, flash_attn: bool) -> int:
+    """Bytes of llama.cpp's compute buffer for the worst-case micro-batch (see the module docstring)."""
+    ubatch = min(n_ubatch, n_ctx)
+    d = model.d_model
+    heads = max(g.layer.attention.n_heads for g in model.groups)
+    if not flash_attn:
+        return heads * ubatch * n_ctx * 4 + ubatch * n_ctx * 4 + 4 * d * ubatch * 4
+    d_ff = max((g.layer.moe.d_ff * g.layer.moe.top_k if g.layer.moe else g.layer.mlp.d_ff) for g in model.groups)
+    return 2 * d_ff * ubatch * 4 + 2 * d * ubatch * 4 + ubatch * n_ctx * (4 + 2)
+
+
+def llamacpp_memory(model: ModelSpec, params: ParamCount, n_ctx: int, n_ubatch: int = LLAMACPP_UBATCH,
+                    flash_attn: bool = True, weight_dtype: str = "bf16", kv_dtype: str = "fp16") -> MemoryReport:
+    """What llama.cpp allocates for one context of n_ctx tokens (see the module docstring)."""
+    cache = kv_cache(model, n_ctx, 1, kv_dtype)
+    compute = llamacpp_compute_buffer(model, n_ctx, n_ubatch, flash_attn)
+    output = model.vocab_size * 4
+    parts = (
+        _weights_part(params, weight_dtype, 1),
+        MemoryPart("kv_cache", cache.bytes, cache.bytes, f"n_ctx {n_ctx:,} tokens in {kv_dtype}, "
+                   f"{cache.bytes_per_token:,} bytes per token"),
+        MemoryPart("compute_buffer", compute, compute, f"the graph of one {min(n_ubatch, n_ctx):,}-token micro-batch, "
+                   + ("flash attention: MLP inner tensors and the mask (an estimate)" if flash_attn else
+                      "no flash attention: every head's f32 K x Q over the context, the f32 mask, four f32 "
+                      "n_embd activations"), estimate=flash_attn),
+        MemoryPart("output_buffer", output, output, "fp32 logits of one sequence's last token"),
+    )
+    settings = {"engine": "llamacpp", "n_ctx": n_ctx, "n_ubatch": n_ubatch, "flash_attn": flash_attn,
+                "weight_dtype": weight_dtype, "kv_dtype": kv_dtype}
+    return MemoryReport(model, "serve", parts, 1, settings, capacity_tokens=n_ctx, max_concurrency=1.0)
