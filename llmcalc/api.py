@@ -123,7 +123,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
                     micro_batch: int = 1, attention_impl: str = "flash", dropout: bool = False,
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
-                    adapter_dtype: str = "fp32", params: ParamCount | None = None) -> MemoryReport:
+                    adapter_dtype: str = "fp32", zero_impl: str = "paper",
+                    params: ParamCount | None = None) -> MemoryReport:
     """Memory per GPU for serving (weights, KV cache, one step's working set; or what an engine reserves, with
     `engine="vllm"` on a GPU of `gpu_memory` bytes) or training (model states, activations), with the options of
     `llmcalc memory`. `mode="inference"` is the same as `"serve"`."""
@@ -175,6 +176,10 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
     check_parallelism(spec, tp, pp, dp, ep)
+    _check("zero_impl", zero_impl, ("paper", "deepspeed"))
+    if zero_impl == "deepspeed" and zero not in (2, 3):
+        raise LlmcalcError(f"zero_impl deepspeed: DeepSpeed's estimators cover ZeRO stages 2 and 3, got zero {zero}; "
+                           "allowed: zero 2 or 3 (stages 0 and 1 follow the paper)")
     adapters = None
     if finetune != "full":
         _check("finetune", finetune, FINETUNES)
@@ -188,7 +193,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
     else:
         states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
     return training_memory(spec, params, seq or spec.training.context or context, micro_batch, states, zero, dp, tp,
-                           pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters)
+                           pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl)
 
 
 def lora_target_names(model: ModelSpec, targets: Sequence[str] | str) -> tuple[str, ...]:

@@ -171,7 +171,9 @@ def test_json_interface_for_training():
     out = CliRunner().invoke(cli, ["memory", "deepseek-v3", "--mode", "training", "--tp", "8", "--pp", "16",
                                    "--ep", "64", "--dp", "128", "--zero", "1", "--seq", "4096", "--json"]).output
     model = json.loads(out)["models"][0]
-    assert model["trainable_params"] == llmcalc.count_params("deepseek-v3").total
+    params = llmcalc.count_params("deepseek-v3")
+    assert model["trainable_params"] == params.total + params.optional_total  # its MTP module trains with it
+    assert {c["component"] for c in model["activations"]["components"]} >= {"mtp.modules"}
     names = [p["name"] for p in model["parts"]]
     assert names == ["weights", "gradients", "optimizer", "activations"]
     assert all({"name", "bytes", "per_gpu"} <= set(p) for p in model["parts"])
@@ -213,3 +215,35 @@ def test_options_the_mode_reads_are_accepted():
     for args in (["--mode", "training", "--zero", "3", "--dp", "8", "--attention-impl", "sdpa", "--dropout"],
                  ["--kv-dtype", "fp8", "--batch", "4", "--context", "8192"]):
         assert CliRunner().invoke(cli, ["memory", "llama3-8b", *args]).exit_code == 0
+
+
+# DeepSpeed's estimators without offload (deepspeed/runtime/zero/stage_1_and_2.py and stage3.py), re-derived:
+# ZeRO-2 "2 = params_16bit, 18 = 2_grads_16bit + 4_grads_32bit + 4_params_32bit + 8_optimizer_states_32bit";
+# ZeRO-3 4 x largest_layer_params + 18 x total_params / total_gpus.
+def deepspeed_zero2(total, gpus):
+    return 2 * total + int(18 * total / gpus)
+
+
+def deepspeed_zero3(total, largest, gpus):
+    return 4 * largest + int(18 * total / gpus)
+
+
+@pytest.mark.parametrize("name", ["llama3-8b", "gpt2-small", "mixtral-8x7b"])
+@pytest.mark.parametrize("gpus", [1, 8, 64])
+def test_zero_as_deepspeed_implements_it(name, gpus):
+    params = llmcalc.count_params(name)
+    two = states_per_gpu(estimate_memory(name, "training", zero=2, dp=gpus, zero_impl="deepspeed", seq=1024))
+    assert two == pytest.approx(deepspeed_zero2(params.total, gpus), abs=1)
+    three = states_per_gpu(estimate_memory(name, "training", zero=3, dp=gpus, zero_impl="deepspeed", seq=1024))
+    # DeepSpeed's all_live estimator takes the largest module's own parameters: for these models the token
+    # embedding (or an untied output layer), larger than any one linear matrix
+    largest = 128256 * 4096 if name == "llama3-8b" else 50257 * 768 if name == "gpt2-small" else 32000 * 4096
+    assert three == pytest.approx(deepspeed_zero3(params.total, largest, gpus), abs=1)
+    paper = states_per_gpu(estimate_memory(name, "training", zero=2, dp=gpus, seq=1024))
+    assert two > paper or gpus == 1  # the fp32 gradient partition the paper's arithmetic has not
+
+
+def test_deepspeed_zero_impl_needs_stage_2_or_3():
+    result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--mode", "training", "--zero", "1", "--zero-impl",
+                                      "deepspeed"])
+    assert result.exit_code == 2 and "DeepSpeed's estimators cover ZeRO stages 2 and 3" in result.output

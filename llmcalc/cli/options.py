@@ -97,6 +97,9 @@ MEMORY_OPTIONS = [
     click.option("--optimizer-bytes", type=float, help="Optimizer bytes per parameter, master weights included "
                  "(overrides --optimizer; ZeRO's K)."),
     click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="ZeRO stage."),
+    click.option("--zero-impl", type=click.Choice(["paper", "deepspeed"]), default="paper", show_default=True,
+                 help="ZeRO as the paper's arithmetic, or as DeepSpeed implements stages 2 and 3 (an fp32 gradient "
+                 "partition; stage 3 gathers the largest layer)."),
     click.option("--dp", type=click.IntRange(min=1), default=1, show_default=True, help="Data-parallel degree."),
     click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor-parallel degree."),
     click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline-parallel degree."),
@@ -134,7 +137,7 @@ def memory_options(function: Callable) -> Callable:
 
 
 # The memory options that only one mode reads: given in the other mode they would change nothing.
-TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "pp", "ep", "sequence_parallel",
+TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "zero_impl", "dp", "pp", "ep", "sequence_parallel",
                  "recompute", "attention_impl", "dropout", "seq", "micro_batch", "finetune", "lora_rank",
                  "lora_targets", "adapter_dtype")
 ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only

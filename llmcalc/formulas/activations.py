@@ -167,6 +167,13 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
             ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,
                           "fp32 softmax over the vocabulary (last stage)")]
     rows += head
+    if model.mtp_modules:  # each MTP module: one more block like the last and its own cross-entropy (last stage)
+        last_group = next(g.name for g in model.groups if model.n_layers - 1 in g.indices)
+        mtp = model.mtp_modules * (per_group[last_group] + 2 * ACT * model.d_model * stream
+                                   + STATS * model.vocab_size / tp)
+        head.append(ActivationRow("mtp.modules", None, mtp, f"{model.mtp_modules} multi-token prediction module(s): "
+                                  "a block, its two norm inputs and its cross-entropy (last stage)"))
+        rows.append(head[-1])
     first = sum(r.bytes_per_token for r in rows if r.group is None and r.component.startswith("embed."))
     last = sum(r.bytes_per_token for r in head)
     layer_group = {index: g.name for g in model.groups for index in g.indices}

@@ -35,7 +35,9 @@ MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head")
 
 
 def stage_params(params: ParamCount, pp: int) -> list[tuple[int, int]]:
-    """(dense, routed-expert) parameters of each pipeline stage, before tensor and expert parallelism."""
+    """(dense, routed-expert) parameters of each pipeline stage, before tensor and expert parallelism; the
+    multi-token prediction modules (DeepSeek-V3's, counted apart in params) on the last stage, as Megatron-Core puts
+    them."""
     model = params.model
     per_layer: dict[str, tuple[int, int]] = {}
     for group in model.groups:
@@ -48,11 +50,15 @@ def stage_params(params: ParamCount, pp: int) -> list[tuple[int, int]]:
     last = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_LAST)
     if model.tied_embeddings and pp > 1:
         last += model_rows["embed.token"]  # the output layer's copy of the tied embedding
+    # multi-token prediction modules train with the model, on the last stage; their routed experts split like any
+    mtp_experts = sum(r.total for r in params.optional if r.component == "moe.experts")
+    last += params.optional_total - mtp_experts
     out = []
     for stage, layers in enumerate(stage_layers(model.n_layers, pp)):
         dense = sum(per_layer[layer_group[i]][0] for i in layers)
         experts = sum(per_layer[layer_group[i]][1] for i in layers)
         dense += (first if stage == 0 else 0) + (last if stage == pp - 1 else 0)
+        experts += mtp_experts if stage == pp - 1 else 0
         out.append((dense, experts))
     return out
 
@@ -60,27 +66,33 @@ def stage_params(params: ParamCount, pp: int) -> list[tuple[int, int]]:
 def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int = 1,
                     states: ModelStates | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none",
-                    attention_impl: str = "flash", dropout: bool = False, adapters: Adapters | None = None
-                    ) -> MemoryReport:
+                    attention_impl: str = "flash", dropout: bool = False, adapters: Adapters | None = None,
+                    zero_impl: str = "paper") -> MemoryReport:
     """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism.
     `ep` must divide `dp` (api.estimate_memory checks it against the model). With `adapters` (LoRA or QLoRA) the
-    base model is frozen and `states` are the adapters'."""
+    base model is frozen and `states` are the adapters'. `zero_impl` "deepspeed" follows DeepSpeed's implementation
+    of stages 2 and 3 instead of the paper's arithmetic (deepspeed_partition)."""
     states = states or model_states()
     if adapters is not None:
         return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
                               recompute, attention_impl, dropout, adapters)
-    dense_states = zero_partition(states, zero, dp)
-    expert_states = zero_partition(states, zero, dp // ep)
+    partition = deepspeed_partition if zero_impl == "deepspeed" else zero_partition
+    dense_states = partition(states, zero, dp)
+    expert_states = partition(states, zero, dp // ep)
     stages = stage_params(params, pp)
+    gathered = 0.0
+    if zero_impl == "deepspeed" and zero == 3:  # the largest layer, gathered whole: 16-bit weights and gradients
+        gathered = DEEPSPEED_GATHERED_BYTES * largest_layer(params) / tp
 
     def per_gpu(kind: str, stage: tuple[int, int]) -> float:
         dense, experts = stage
-        return (dense / tp * getattr(dense_states, kind) + experts / (tp * ep) * getattr(expert_states, kind))
+        extra = gathered if kind == "weights" else 0.0
+        return extra + dense / tp * getattr(dense_states, kind) + experts / (tp * ep) * getattr(expert_states, kind)
 
     heaviest = max(stages, key=lambda s: per_gpu("weights", s) + per_gpu("gradients", s) + per_gpu("optimizer", s))
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
                                        attention_impl, dropout)
-    n_params = params.total
+    n_params = params.total + params.optional_total  # MTP modules (DeepSeek-V3) train with the model
     placed = f" on the most loaded of {pp} pipeline stages" if pp > 1 else ""
     edp = dp // ep
     experts = f"; routed experts split over {ep} expert-parallel ranks" if ep > 1 else ""
@@ -90,9 +102,13 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     layers = " + ".join(str(n) if name == "layers" else f"{n} {name}" for name, n in peak.layers)
     parts = (
         MemoryPart("weights", n_params * states.weights, per_gpu("weights", heaviest),
-                   f"{states.weights:g} bytes per parameter{placed}{experts}"),
+                   f"{states.weights:g} bytes per parameter{placed}{experts}"
+                   + ("; DeepSpeed ZeRO-3 also gathers the largest layer whole (4 bytes per parameter of it)"
+                      if gathered else "")),
         MemoryPart("gradients", n_params * states.gradients, per_gpu("gradients", heaviest),
-                   f"{states.gradients:g} bytes per parameter"),
+                   f"{states.gradients:g} bytes per parameter"
+                   + {2: "; DeepSpeed ZeRO-2 partitions them with an fp32 copy", 3: "; DeepSpeed ZeRO-3 keeps only an "
+                      "fp32 partition"}.get(zero if zero_impl == "deepspeed" else 0, "")),
         MemoryPart("optimizer", n_params * states.optimizer, per_gpu("optimizer", heaviest),
                    f"{states.optimizer:g} bytes per parameter (fp32 master weights included)"),
         MemoryPart("activations", activations.bytes, activations.bytes,
@@ -106,8 +122,39 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                 "optimizer": states.optimizer, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
                 "dropout": dropout, "seq": seq, "micro_batch": micro_batch}
+    if zero_impl != "paper":
+        settings["zero_impl"] = zero_impl
     return MemoryReport(model, "training", parts, dp * tp * pp, settings, trainable_params=n_params,
                         activations=activations)
+
+
+DEEPSPEED_GATHERED_BYTES = 4  # stage3.py estimate_zero3_model_states_mem_needs: 4 x largest_layer_params
+DEEPSPEED_FP32_GRADIENTS = 4  # the fp32 gradient partition DeepSpeed keeps beside the 16-bit gradients
+
+
+def deepspeed_partition(states: ModelStates, stage: int, dp: int) -> ModelStates:
+    """Per-device model states as DeepSpeed implements ZeRO (deepspeed/runtime/zero/stage_1_and_2.py and stage3.py,
+    their estimate_zero{2,3}_model_states_mem_needs without offload). Stage 2: the 16-bit weights whole, and over
+    the dp ranks the 16-bit gradients, an fp32 gradient partition and the optimizer (master weights included):
+    2P + 18P/N for bf16 AdamW. Stage 3: weights, the fp32 gradients and the optimizer over the ranks, 18P/N, plus
+    the largest layer gathered whole (added by training_memory). Stages 0 and 1 follow the paper."""
+    if stage == 2:
+        return ModelStates(states.weights, (states.gradients + DEEPSPEED_FP32_GRADIENTS) / dp, states.optimizer / dp)
+    if stage == 3:
+        return ModelStates(states.weights / dp, DEEPSPEED_FP32_GRADIENTS / dp, states.optimizer / dp)
+    return zero_partition(states, stage, dp)
+
+
+def largest_layer(params: ParamCount) -> int:
+    """Parameters of the largest single weight DeepSpeed gathers at once: the token embedding, an untied output
+    layer, or the largest linear matrix of a layer (one expert's)."""
+    from .finetune import linear_shapes
+
+    model = params.model
+    rows = {r.component: r.per_layer for r in params.group_rows(None)}
+    matrices = [d_in * d_out for g in model.groups for shapes in linear_shapes(g.layer, model.d_model).values()
+                for d_in, d_out in shapes]
+    return max([rows.get("embed.token", 0), rows.get("lm_head", 0), *matrices])
 
 
 def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int, states: ModelStates, zero: int,
