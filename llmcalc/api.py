@@ -2,7 +2,7 @@
 model name, alias, spec path, config.json path or ModelSpec, checks its options like the CLI does, and returns
 the result objects the CLI renders.
 
-May import: llmcalc.errors, llmcalc.model, llmcalc.sources, llmcalc.formulas, llmcalc.results.
+May import: llmcalc.errors, llmcalc.model, llmcalc.sources, llmcalc.checks, llmcalc.formulas, llmcalc.results.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import ModelSpec
+from .checks import check_parallelism, check_transformers_profile, lora_target_names
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -29,6 +30,7 @@ MLA_CACHES = ("latent", "decompressed")
 OPTIMIZERS = ("adamw", "sgd", "adam8bit", "adafactor")
 RECOMPUTE = ("none", "selective", "full")
 ATTENTION_IMPLS = ("flash", "sdpa", "eager")
+FRAMEWORKS = ("megatron", "transformers")
 MODES = ("serve", "training")
 MODE_ALIASES = {"inference": "serve"}
 ENGINES = ("none", "vllm", "llamacpp")
@@ -121,7 +123,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
                     grad_dtype: str = "bf16", optimizer: str = "adamw",
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
-                    micro_batch: int = 1, attention_impl: str = "flash", dropout: bool = False,
+                    micro_batch: int = 1, attention_impl: str | None = None, dropout: bool = False,
+                    framework: str = "megatron",
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
                     adapter_dtype: str = "fp32", zero_impl: str = "paper",
                     params: ParamCount | None = None) -> MemoryReport:
@@ -148,6 +151,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
     _check("mla_cache", mla_cache, MLA_CACHES)
     _check("optimizer", optimizer, OPTIMIZERS)
     _check("recompute", recompute, RECOMPUTE)
+    _check("framework", framework, FRAMEWORKS)
+    attention_impl = attention_impl or ("sdpa" if framework == "transformers" else "flash")
     _check("attention_impl", attention_impl, ATTENTION_IMPLS)
     _check("zero", zero, (0, 1, 2, 3))
     for name, value in (("context", context), ("max_batched_tokens", max_batched_tokens), ("seq", seq),
@@ -176,6 +181,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
     check_parallelism(spec, tp, pp, dp, ep)
+    if framework == "transformers":
+        check_transformers_profile(spec, tp, pp, sequence_parallel, recompute, attention_impl, dropout)
     _check("zero_impl", zero_impl, ("paper", "deepspeed"))
     if zero_impl == "deepspeed" and zero not in (2, 3):
         raise LlmcalcError(f"zero_impl deepspeed: DeepSpeed's estimators cover ZeRO stages 2 and 3, got zero {zero}; "
@@ -193,45 +200,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
     else:
         states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
     return training_memory(spec, params, seq or spec.training.context or context, micro_batch, states, zero, dp, tp,
-                           pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl)
-
-
-def lora_target_names(model: ModelSpec, targets: Sequence[str] | str) -> tuple[str, ...]:
-    """LoRA targets as given ('q,v', 'all-linear' or a sequence), each one a linear layer the model has."""
-    from .formulas.finetune import ALL_LINEAR, LINEAR_TARGETS, present_targets
-
-    names = [t.strip() for t in (targets.split(",") if isinstance(targets, str) else targets) if t.strip()]
-    if names == ["all-linear"]:
-        return present_targets(model, ALL_LINEAR)
-    if not names:
-        raise LlmcalcError("lora_targets: name at least one linear layer, e.g. q,v or all-linear")
-    for name in names:
-        _check("lora_targets", name, LINEAR_TARGETS + ("all-linear",))
-    present = present_targets(model, tuple(names))
-    missing = [n for n in names if n not in present]
-    if missing:
-        have = present_targets(model, LINEAR_TARGETS)
-        raise LlmcalcError(f"lora_targets: {model.name} has no {', '.join(missing)} layer; allowed: "
-                           f"{', '.join(have)} or all-linear")
-    return tuple(dict.fromkeys(names))
-
-
-def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:
-    """A layout Megatron-LM can run: every pipeline stage has a layer; expert parallelism only with experts, over a
-    divisor of the experts, carved out of the data-parallel ranks (megatron/core/parallel_state.py: the expert
-    groups span etp x ep x edp = tp x dp ranks, with etp = tp)."""
-    if pp > model.n_layers:
-        raise LlmcalcError(f"pp: {pp} pipeline stages for {model.n_layers} layers; allowed: 1 to {model.n_layers}")
-    experts = sorted({g.layer.moe.n_experts for g in model.groups if g.layer.moe})
-    if ep > 1 and not experts:
-        raise LlmcalcError(f"ep: {model.name} has no experts; allowed: 1")
-    for n_experts in experts:
-        if n_experts % ep:
-            allowed = ", ".join(str(d) for d in range(1, n_experts + 1) if n_experts % d == 0 and dp % d == 0)
-            raise LlmcalcError(f"ep: {ep} does not divide the {n_experts} experts; allowed with dp {dp}: {allowed}")
-    if dp % ep:
-        raise LlmcalcError(f"ep: {ep} expert-parallel ranks must divide the {dp} data-parallel ranks they are carved "
-                           f"out of; allowed: a divisor of dp (or raise dp)")
+                           pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl,
+                           framework)
 
 
 def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: int | None = None,

@@ -28,7 +28,7 @@ STAGES = [
     {"importers"},
     {"sources"},
     {"formulas"},
-    {"api", "results"},
+    {"api", "results", "checks"},
     {"present"},
     {"render"},
     {"cli"},

@@ -18,7 +18,7 @@ transformers = pytest.importorskip("transformers")
 peft = pytest.importorskip("peft")
 
 import llmcalc  # noqa: E402
-from llmcalc.api import lora_target_names  # noqa: E402
+from llmcalc.checks import lora_target_names  # noqa: E402
 from llmcalc.formulas.finetune import lora_params  # noqa: E402
 
 HF_NAMES = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj", "gate": "gate_proj", "up": "up_proj",

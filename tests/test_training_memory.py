@@ -247,3 +247,14 @@ def test_deepspeed_zero_impl_needs_stage_2_or_3():
     result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--mode", "training", "--zero", "1", "--zero-impl",
                                       "deepspeed"])
     assert result.exit_code == 2 and "DeepSpeed's estimators cover ZeRO stages 2 and 3" in result.output
+
+
+def test_transformers_profile_covers_what_was_measured_only():
+    ok = estimate_memory("llama3-8b", "training", framework="transformers", seq=2048)
+    assert ok.activations.settings["framework"] == "transformers" and ok.activations.settings["attention_impl"] == "sdpa"
+    for kwargs, message in ((dict(model="mixtral-8x7b"), "mixtral-8x7b is not covered (it has MoE layers)"),
+                            (dict(tp=2), "one device's layers"), (dict(recompute="full"), "without recomputation"),
+                            (dict(attention_impl="flash"), "attention_impl sdpa (its default) or eager")):
+        model = kwargs.pop("model", "llama3-8b")
+        with pytest.raises(llmcalc.LlmcalcError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            estimate_memory(model, "training", framework="transformers", seq=2048, **kwargs)

@@ -118,9 +118,12 @@ MEMORY_OPTIONS = [
                  "kv_b; MoE: router,shared,experts) or all-linear."),
     click.option("--adapter-dtype", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
                  help="With --finetune lora|qlora: the adapters' weights and gradients (PEFT upcasts them to fp32)."),
-    click.option("--attention-impl", type=click.Choice(["flash", "sdpa", "eager"]), default="flash",
-                 show_default=True, help="Training: flash and sdpa keep the attention output and its fp32 "
-                 "log-sum-exp; eager also keeps every head's S x S softmax."),
+    click.option("--framework", type=click.Choice(["megatron", "transformers"]), default="megatron",
+                 show_default=True, help="Training: whose bookkeeping the activations follow: Megatron-LM's fused "
+                 "kernels, or what Hugging Face transformers' modeling code saves (Llama-style dense models)."),
+    click.option("--attention-impl", type=click.Choice(["flash", "sdpa", "eager"]),
+                 help="Training: flash and sdpa keep the attention output and its fp32 log-sum-exp; eager also "
+                 "keeps every head's S x S softmax. Default: flash (megatron), sdpa (transformers)."),
     click.option("--dropout", is_flag=True, help="Training: count the 1-byte dropout masks (GPT-2/3 and "
                  "Korthikanti's bookkeeping; Llama and most models since train without dropout)."),
     click.option("--seq", type=click.IntRange(min=1), help="Training sequence length (default: the published "
@@ -138,7 +141,8 @@ def memory_options(function: Callable) -> Callable:
 
 # The memory options that only one mode reads: given in the other mode they would change nothing.
 TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "zero_impl", "dp", "pp", "ep", "sequence_parallel",
-                 "recompute", "attention_impl", "dropout", "seq", "micro_batch", "finetune", "lora_rank",
+                 "recompute", "attention_impl", "framework", "dropout", "seq", "micro_batch", "finetune",
+                 "lora_rank",
                  "lora_targets", "adapter_dtype")
 ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only
 INFERENCE_ONLY = ("kv_dtype", "batch", "mla_cache", "max_batched_tokens", "engine")

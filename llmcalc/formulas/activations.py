@@ -26,52 +26,13 @@ May import the model and the parameter formulas only.
 from __future__ import annotations
 
 from ..model import Layer, ModelSpec
-from ..records import record
+from . import hf_activations
 from .params import norm_names
+from .saved import ACT, IDS, MASK, STATS, Activations, ActivationRow, StagePeak
 
 ATTENTION_IMPLS = ("flash", "sdpa", "eager")
 RECOMPUTE = ("none", "selective", "full")
-ACT = 2  # bytes of a 16-bit activation
-STATS = 4  # bytes of an fp32 statistic (flash attention's log-sum-exp)
-MASK = 1  # bytes of a dropout mask element
-IDS = 8  # bytes of an int64 token id
-
-
-@record
-class ActivationRow:
-    """One saved tensor (or a set of them) of a layer group, or of the model around the layers."""
-
-    component: str
-    group: str | None      # the layer group, or None for the embedding and the output layer
-    bytes_per_token: float  # on one GPU, per layer of the group, per token of one micro-batch
-    note: str = ""
-
-
-@record
-class StagePeak:
-    """The pipeline stage that holds the most, and what it holds."""
-
-    stage: int
-    in_flight: int           # micro-batches held at once
-    layers: tuple[tuple[str, int], ...]  # (group, layers of it on this stage)
-    bytes: float
-
-
-@record
-class Activations:
-    """Saved activations per GPU on the stage that holds the most, with the rows they come from."""
-
-    rows: tuple[ActivationRow, ...]
-    tokens: int        # per micro-batch: seq x micro_batch
-    peak: StagePeak
-    settings: dict
-
-    @property
-    def bytes(self) -> float:
-        return self.peak.bytes
-
-    def group_bytes_per_token(self, group: str | None) -> float:
-        return sum(r.bytes_per_token for r in self.rows if r.group == group)
+FRAMEWORKS = ("megatron", "transformers")
 
 
 def layer_rows(layer: Layer, group: str, norms: list[str], d_model: int, seq: int, tp: int, sp: bool,
@@ -144,8 +105,10 @@ def stage_layers(n_layers: int, pp: int) -> list[range]:
 
 def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: int = 1, pp: int = 1,
                          sequence_parallel: bool = False, recompute: str = "none", attention_impl: str = "flash",
-                         dropout: bool = False) -> Activations:
-    """Saved activations per GPU of the stage that holds the most (see the module docstring for every term)."""
+                         dropout: bool = False, framework: str = "megatron") -> Activations:
+    """Saved activations per GPU of the stage that holds the most (see the module docstring for every term).
+    `framework` "transformers" counts what Hugging Face's modeling code saves instead (hf_activations; one GPU's
+    layers, no tensor or sequence parallelism, no recomputation, no dropout: api checks these)."""
     tokens = seq * micro_batch
     sp = sequence_parallel
     stream = (1 / tp) if sp else 1.0
@@ -154,18 +117,25 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
     # under full recomputation the rows are the working set of the one layer being recomputed: all it saves
     saved = "none" if recompute == "full" else recompute
     for group in model.groups:
-        norms = norm_names(model.norm, group.layer.cross_attention)
-        group_rows = layer_rows(group.layer, group.name, norms, model.d_model, seq, tp, sp, attention_impl,
-                                saved, dropout)
+        if framework == "transformers":
+            group_rows = hf_activations.layer_rows(group.layer, group.name, model.d_model, seq, attention_impl)
+        else:
+            norms = norm_names(model.norm, group.layer.cross_attention)
+            group_rows = layer_rows(group.layer, group.name, norms, model.d_model, seq, tp, sp, attention_impl,
+                                    saved, dropout)
         rows += group_rows
         per_group[group.name] = sum(r.bytes_per_token for r in group_rows)
-    rows.append(ActivationRow("embed.token_ids", None, IDS, "int64 token ids (first stage)"))
-    if dropout:
-        rows.append(ActivationRow("embed.dropout_mask", None, MASK * model.d_model * stream, "first stage"))
-    head = [ActivationRow("norm.final", None, ACT * model.d_model * stream, "final norm input (last stage)"),
-            ActivationRow("lm_head.input", None, ACT * model.d_model * stream, "output layer input (last stage)"),
-            ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,
-                          "fp32 softmax over the vocabulary (last stage)")]
+    if framework == "transformers":
+        first_rows, head = hf_activations.model_rows(model, seq, micro_batch)
+        rows += first_rows
+    else:
+        rows.append(ActivationRow("embed.token_ids", None, IDS, "int64 token ids (first stage)"))
+        if dropout:
+            rows.append(ActivationRow("embed.dropout_mask", None, MASK * model.d_model * stream, "first stage"))
+        head = [ActivationRow("norm.final", None, ACT * model.d_model * stream, "final norm input (last stage)"),
+                ActivationRow("lm_head.input", None, ACT * model.d_model * stream, "output layer input (last stage)"),
+                ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,
+                              "fp32 softmax over the vocabulary (last stage)")]
     rows += head
     if model.mtp_modules:  # each MTP module: one more block like the last and its own cross-entropy (last stage)
         last_group = next(g.name for g in model.groups if model.n_layers - 1 in g.indices)
@@ -174,7 +144,7 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         head.append(ActivationRow("mtp.modules", None, mtp, f"{model.mtp_modules} multi-token prediction module(s): "
                                   "a block, its two norm inputs and its cross-entropy (last stage)"))
         rows.append(head[-1])
-    first = sum(r.bytes_per_token for r in rows if r.group is None and r.component.startswith("embed."))
+    first = sum(r.bytes_per_token for r in rows if r.group is None and r.component.startswith(("embed.", "rope.")))
     last = sum(r.bytes_per_token for r in head)
     layer_group = {index: g.name for g in model.groups for index in g.indices}
     widest = max(per_group.values())
@@ -192,6 +162,7 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         total = held * tokens
         if peak is None or total > peak.bytes:
             peak = StagePeak(stage, in_flight, tuple(counts.items()), total)
-    settings = {"attention_impl": attention_impl, "recompute": recompute, "dropout": dropout, "tp": tp, "pp": pp,
+    settings = {"framework": framework, "attention_impl": attention_impl, "recompute": recompute, "dropout": dropout,
+                "tp": tp, "pp": pp,
                 "sequence_parallel": sp, "seq": seq, "micro_batch": micro_batch}
     return Activations(tuple(rows), tokens, peak, settings)

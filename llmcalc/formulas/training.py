@@ -67,7 +67,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                     states: ModelStates | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none",
                     attention_impl: str = "flash", dropout: bool = False, adapters: Adapters | None = None,
-                    zero_impl: str = "paper") -> MemoryReport:
+                    zero_impl: str = "paper", framework: str = "megatron") -> MemoryReport:
     """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism.
     `ep` must divide `dp` (api.estimate_memory checks it against the model). With `adapters` (LoRA or QLoRA) the
     base model is frozen and `states` are the adapters'. `zero_impl` "deepspeed" follows DeepSpeed's implementation
@@ -75,7 +75,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     states = states or model_states()
     if adapters is not None:
         return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
-                              recompute, attention_impl, dropout, adapters)
+                              recompute, attention_impl, dropout, adapters, framework)
     partition = deepspeed_partition if zero_impl == "deepspeed" else zero_partition
     dense_states = partition(states, zero, dp)
     expert_states = partition(states, zero, dp // ep)
@@ -91,7 +91,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
 
     heaviest = max(stages, key=lambda s: per_gpu("weights", s) + per_gpu("gradients", s) + per_gpu("optimizer", s))
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                       attention_impl, dropout)
+                                       attention_impl, dropout, framework)
     n_params = params.total + params.optional_total  # MTP modules (DeepSeek-V3) train with the model
     placed = f" on the most loaded of {pp} pipeline stages" if pp > 1 else ""
     edp = dp // ep
@@ -112,7 +112,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
         MemoryPart("optimizer", n_params * states.optimizer, per_gpu("optimizer", heaviest),
                    f"{states.optimizer:g} bytes per parameter (fp32 master weights included)"),
         MemoryPart("activations", activations.bytes, activations.bytes,
-                   f"Megatron profile, {activations.settings['attention_impl']} attention, recomputation "
+                   f"{PROFILES[framework]}, {activations.settings['attention_impl']} attention, recomputation "
                    f"{recompute}: stage {peak.stage + 1} of {pp} holds {peak.in_flight} micro-batch"
                    f"{'es' if peak.in_flight > 1 else ''} of its {layers} layers"
                    + (" and the output layer with its fp32 cross-entropy" if peak.stage == pp - 1 else ""),
@@ -128,6 +128,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                         activations=activations)
 
 
+PROFILES = {"megatron": "Megatron profile", "transformers": "transformers profile (what its modeling code saves)"}
 DEEPSPEED_GATHERED_BYTES = 4  # stage3.py estimate_zero3_model_states_mem_needs: 4 x largest_layer_params
 DEEPSPEED_FP32_GRADIENTS = 4  # the fp32 gradient partition DeepSpeed keeps beside the 16-bit gradients
 
@@ -159,7 +160,7 @@ def largest_layer(params: ParamCount) -> int:
 
 def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int, states: ModelStates, zero: int,
                    dp: int, tp: int, pp: int, ep: int, sequence_parallel: bool, recompute: str, attention_impl: str,
-                   dropout: bool, adapters: Adapters) -> MemoryReport:
+                   dropout: bool, adapters: Adapters, framework: str = "megatron") -> MemoryReport:
     """LoRA / QLoRA: the frozen base (its bytes per parameter averaged over the most loaded stage's share), the
     adapters' weights, gradients and optimizer states (ZeRO over dp), the activations of full training (an upper
     bound: a frozen layer without an adapter need not keep its input), and QLoRA's bf16 copy of the largest
@@ -181,7 +182,7 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     local = zero_partition(states, zero, dp)
     adapter_per_gpu = trainable / (tp * pp)
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                       attention_impl, dropout)
+                                       attention_impl, dropout, framework)
     parts = [
         MemoryPart("weights", base + trainable * states.weights, base_per_gpu + adapter_per_gpu * local.weights,
                    f"{base_note}; {trainable:,} adapter parameters (rank {adapters.rank} on "
@@ -191,7 +192,7 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
         MemoryPart("optimizer", trainable * states.optimizer, adapter_per_gpu * local.optimizer,
                    f"adapters only, {states.optimizer:g} bytes per parameter"),
         MemoryPart("activations", activations.bytes, activations.bytes,
-                   f"Megatron profile, {attention_impl} attention, recomputation {recompute}: as full training (an "
+                   f"{PROFILES[framework]}, {attention_impl} attention, recomputation {recompute}: as full training (an "
                    "upper bound), the adapters' own tensors not counted", estimate=True),
     ]
     if adapters.method == "qlora":

@@ -50,7 +50,8 @@ def _training_json(report: MemoryReport) -> dict[str, Any]:
     return {
         "trainable_params": report.trainable_params,
         "activations": {
-            "profile": "megatron", **acts.settings, "tokens_per_micro_batch": acts.tokens,
+            "profile": acts.settings["framework"], **{k: v for k, v in acts.settings.items() if k != "framework"},
+            "tokens_per_micro_batch": acts.tokens,
             "peak_stage": peak.stage, "in_flight_micro_batches": peak.in_flight,
             "stage_layers": dict(peak.layers), "bytes": acts.bytes,
             "components": [{"component": r.component, "group": r.group, "bytes_per_token": r.bytes_per_token,

@@ -1,0 +1,74 @@
+"""Option checks that need the model: a parallel layout Megatron-LM can run, LoRA targets the model has, and what
+the transformers activation profile covers. Each failure is one LlmcalcError naming the option and what is allowed.
+
+May import: llmcalc.errors, llmcalc.model, llmcalc.formulas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .errors import LlmcalcError
+from .model import ModelSpec
+
+
+def _allowed(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise LlmcalcError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
+
+
+def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:
+    """A layout Megatron-LM can run: every pipeline stage has a layer; expert parallelism only with experts, over a
+    divisor of the experts, carved out of the data-parallel ranks (megatron/core/parallel_state.py: the expert
+    groups span etp x ep x edp = tp x dp ranks, with etp = tp)."""
+    if pp > model.n_layers:
+        raise LlmcalcError(f"pp: {pp} pipeline stages for {model.n_layers} layers; allowed: 1 to {model.n_layers}")
+    experts = sorted({g.layer.moe.n_experts for g in model.groups if g.layer.moe})
+    if ep > 1 and not experts:
+        raise LlmcalcError(f"ep: {model.name} has no experts; allowed: 1")
+    for n_experts in experts:
+        if n_experts % ep:
+            allowed = ", ".join(str(d) for d in range(1, n_experts + 1) if n_experts % d == 0 and dp % d == 0)
+            raise LlmcalcError(f"ep: {ep} does not divide the {n_experts} experts; allowed with dp {dp}: {allowed}")
+    if dp % ep:
+        raise LlmcalcError(f"ep: {ep} expert-parallel ranks must divide the {dp} data-parallel ranks they are carved "
+                           f"out of; allowed: a divisor of dp (or raise dp)")
+
+
+def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_parallel: bool, recompute: str,
+                               attention_impl: str, dropout: bool) -> None:
+    """The transformers profile is what its modeling code saves on one device, as measured: refuse the rest."""
+    from .formulas.hf_activations import unsupported
+
+    reason = unsupported(model)
+    if reason:
+        raise LlmcalcError(f"framework transformers: {model.name} is not covered ({reason}); allowed: framework "
+                           "megatron")
+    if tp > 1 or pp > 1 or sequence_parallel:
+        raise LlmcalcError("framework transformers: one device's layers (no tp, pp or sequence parallelism); "
+                           "allowed: framework megatron for those")
+    if recompute != "none" or dropout:
+        raise LlmcalcError("framework transformers: measured without recomputation (gradient checkpointing) and "
+                           "without dropout; allowed: recompute none, no dropout (or framework megatron)")
+    if attention_impl == "flash":
+        raise LlmcalcError("framework transformers: attention_impl sdpa (its default) or eager")
+
+
+def lora_target_names(model: ModelSpec, targets: Sequence[str] | str) -> tuple[str, ...]:
+    """LoRA targets as given ('q,v', 'all-linear' or a sequence), each one a linear layer the model has."""
+    from .formulas.finetune import ALL_LINEAR, LINEAR_TARGETS, present_targets
+
+    names = [t.strip() for t in (targets.split(",") if isinstance(targets, str) else targets) if t.strip()]
+    if names == ["all-linear"]:
+        return present_targets(model, ALL_LINEAR)
+    if not names:
+        raise LlmcalcError("lora_targets: name at least one linear layer, e.g. q,v or all-linear")
+    for name in names:
+        _allowed("lora_targets", name, LINEAR_TARGETS + ("all-linear",))
+    present = present_targets(model, tuple(names))
+    missing = [n for n in names if n not in present]
+    if missing:
+        have = present_targets(model, LINEAR_TARGETS)
+        raise LlmcalcError(f"lora_targets: {model.name} has no {', '.join(missing)} layer; allowed: "
+                           f"{', '.join(have)} or all-linear")
+    return tuple(dict.fromkeys(names))

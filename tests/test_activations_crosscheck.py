@@ -1,0 +1,64 @@
+"""The `transformers` activation profile against what transformers really saves for backward (optional: needs torch
+and transformers; CI runs it with the pinned versions).
+
+A training step's forward of a small random config runs on the CPU in bf16 (dropout 0, labels given so the loss is
+part of the graph) under torch.autograd.graph.saved_tensors_hooks; every saved tensor is counted once by its
+storage, parameters left out. llmcalc's transformers profile must give the same bytes, exactly, for each covered
+family, attention implementation, batch and sequence length.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import llmcalc  # noqa: E402
+from llmcalc.formulas.activations import training_activations  # noqa: E402
+
+SMALL = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "attention_dropout": 0.0}
+CONFIGS = {
+    "llama": {"model_type": "llama", **SMALL},
+    "llama-mha": {"model_type": "llama", **SMALL, "num_key_value_heads": 4, "head_dim": 24},
+    "mistral": {"model_type": "mistral", **SMALL, "sliding_window": None},
+    "qwen2": {"model_type": "qwen2", **SMALL},
+}
+
+
+def saved_bytes(config: dict, impl: str, batch: int, seq: int) -> int:
+    torch.manual_seed(0)
+    hf_config = transformers.AutoConfig.for_model(**config)
+    model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=torch.bfloat16, attn_implementation=impl)
+    model.train()
+    parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in parameters:
+            seen.setdefault(storage.data_ptr(), storage.nbytes())
+        return tensor
+
+    ids = torch.randint(0, config["vocab_size"], (batch, seq))
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        model(input_ids=ids, labels=ids)
+    return sum(seen.values())
+
+
+def profile_bytes(config: dict, impl: str, batch: int, seq: int, tmp_path) -> float:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    model = llmcalc.load(str(path))
+    return training_activations(model, seq, batch, attention_impl=impl, framework="transformers").bytes
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("impl", ["sdpa", "eager"])
+@pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
+def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
+    measured = saved_bytes(CONFIGS[name], impl, batch, seq)
+    assert profile_bytes(CONFIGS[name], impl, batch, seq, tmp_path) == pytest.approx(measured, abs=0.5)
