@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # for annotations only: each call imports the formulas it use
     from .results import Comparison, Sweep, SweepPoint
 
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
+# checkpoint formats of the weights (formulas/formats.py), for serving
+WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k")
 ATTENTION = ("causal", "full")
 ACTIVE = {"both-embeddings": True, "no-input-embedding": False}
 MLA_CACHES = ("latent", "decompressed")
@@ -146,7 +148,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
     mode = MODE_ALIASES.get(mode, mode)
     _check("mode", mode, MODES)
     _check("engine", engine, ENGINES)
-    for name, value in (("dtype", dtype), ("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
+    _check("dtype", dtype, DTYPES + (WEIGHT_FORMATS if mode == "serve" else ()))
+    for name, value in (("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
         _check(name, value, DTYPES)
     _check("mla_cache", mla_cache, MLA_CACHES)
     _check("optimizer", optimizer, OPTIMIZERS)

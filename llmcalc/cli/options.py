@@ -8,6 +8,7 @@ from typing import Callable
 import click
 
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")  # llmcalc.api.DTYPES, repeated to keep start-up light
+WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k")  # api's
 
 
 def complete_model(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
@@ -77,9 +78,10 @@ MEMORY_OPTIONS = [
     click.option("--mode", type=click.Choice(["serve", "inference", "training"]), default="serve", show_default=True,
                  help="serve (inference is the same): weights, KV cache, one step's working set; training: model "
                  "states and activations."),
-    click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+    click.option("--dtype", type=click.Choice(DTYPES + WEIGHT_FORMATS), default="bf16", show_default=True,
                  help="Weights; below 16 bits only the linear layers (int4: groups of 128 with a fp16 scale and a "
-                      "4-bit zero point, as AWQ)."),
+                      "4-bit zero point, as AWQ). Serve also takes checkpoint formats: fp8_block (DeepSeek-V3), "
+                      "mxfp4 (gpt-oss's experts), nf4, GGUF q8_0, q4_0, q2_k-q6_k."),
     click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
                  help="KV cache elements."),
     click.option("--context", type=click.IntRange(min=1), help="Tokens per sequence in the KV cache. "

@@ -47,6 +47,11 @@ def quantized_params(params: ParamCount) -> int:
 def model_weight_bytes(params: ParamCount, dtype: str) -> tuple[int, int, int]:
     """(bytes of the model's weights, of which quantisation constants, parameters kept in 16 bits): below 16 bits
     only the linear layers take `dtype`; the rest stays bf16."""
+    if dtype not in DTYPE_BITS:  # a checkpoint format (formats.py): its constants are inside its bits per weight
+        from .formats import format_bytes
+
+        data, outside, _ = format_bytes(params, dtype)
+        return data, 0, outside
     if DTYPE_BITS[dtype] >= 16:
         return whole_bytes(params.total, DTYPE_BITS[dtype]), 0, 0
     quantized = quantized_params(params)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from ..model import ModelSpec
 from ..units import GIB, human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
+from .formats import WEIGHT_FORMATS
 from .kv import KVCache, kv_cache
 from .memory import MemoryPart, MemoryReport, model_weight_bytes
 from .params import ParamCount
@@ -96,7 +97,11 @@ def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
 def _weights_part(params: ParamCount, weight_dtype: str, tp: int) -> MemoryPart:
     weights, constants, kept = model_weight_bytes(params, weight_dtype)
     note = f"{params.total:,} parameters in {weight_dtype}"
-    if kept:
+    if weight_dtype in WEIGHT_FORMATS:
+        bits, _, other, description = WEIGHT_FORMATS[weight_dtype]
+        note = (f"{params.total - kept:,} parameters in {description} ({bits:.4g} bits each), {kept:,} in "
+                f"{'bf16' if other == 16 else 'f32'}")
+    elif kept:
         note = (f"{params.total - kept:,} parameters of the linear layers in {weight_dtype}, {kept:,} (embeddings, "
                 "output layer, norms, biases, routers) in bf16")
     if constants:

@@ -1,0 +1,61 @@
+"""Weight formats that checkpoints ship in (llmcalc.formulas.formats): bits per weight re-derived from the formats'
+block layouts, which tensors each converts, and the gpt-oss model card's checkpoint sizes."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import llmcalc
+from llmcalc.api import estimate_memory
+from llmcalc.cli import cli
+from llmcalc.formulas.formats import WEIGHT_FORMATS
+
+FP16, BYTE = 2, 1
+# ggml-common.h: each block's fields, in bytes, and the weights it holds
+GGML_BLOCKS = {
+    "q8_0": (FP16 + 32 * BYTE, 32),                        # d, qs[32]
+    "q4_0": (FP16 + 16 * BYTE, 32),                        # d, qs[16] (two 4-bit weights a byte)
+    "q4_k": (2 * FP16 + 12 + 128, 256),                    # d, dmin, scales[12], qs[128]
+    "q5_k": (2 * FP16 + 12 + 32 + 128, 256),               # d, dmin, scales[12], qh[32], qs[128]
+    "q6_k": (128 + 64 + 16 + FP16, 256),                   # ql[128], qh[64], scales[16], d
+    "q2_k": (16 + 64 + 2 * FP16, 256),                     # scales[16], qs[64], d, dmin
+    "q3_k": (32 + 64 + 12 + FP16, 256),                    # hmask[32], qs[64], scales[12], d
+}
+
+
+@pytest.mark.parametrize("name", sorted(GGML_BLOCKS))
+def test_gguf_bits_per_weight_are_ggmls_block_sizes(name):
+    block_bytes, weights = GGML_BLOCKS[name]
+    assert WEIGHT_FORMATS[name][0] == block_bytes * 8 / weights
+
+
+def test_other_formats_bits():
+    assert WEIGHT_FORMATS["mxfp4"][0] == 4 + 8 / 32            # OCP MX: E2M1 elements, one E8M0 scale per 32
+    assert WEIGHT_FORMATS["fp8_block"][0] == 8 + 32 / 128**2   # one fp32 scale per 128 x 128 block
+    assert WEIGHT_FORMATS["nf4"][0] == pytest.approx(4.127, abs=0.0005)  # QLoRA: NF4 + double quantization
+
+
+@pytest.mark.parametrize("name, card_gib", [("gpt-oss-120b", 60.8), ("gpt-oss-20b", 12.8)])
+def test_gpt_oss_checkpoints_as_its_model_card_sizes_them(name, card_gib):
+    # The gpt-oss model card lists the MXFP4 checkpoints at 60.8 and 12.8 GiB: the experts' matrices in MXFP4,
+    # everything else (attention, router, sinks, embeddings, the experts' biases) in bf16.
+    weights = estimate_memory(name, dtype="mxfp4", context=4096).part("weights").bytes
+    assert weights / 2**30 == pytest.approx(card_gib, abs=0.05)
+
+
+def test_which_tensors_each_format_converts():
+    params = llmcalc.count_params("llama3-8b")
+    norms = 65 * 4096
+    q4 = estimate_memory("llama3-8b", dtype="q4_k", context=4096).part("weights").bytes
+    assert q4 == (params.total - norms) * 4.5 / 8 + norms * 4  # GGUF: every matrix; norms f32
+    fp8 = estimate_memory("llama3-8b", dtype="fp8_block", context=4096).part("weights").bytes
+    kept = 2 * 128256 * 4096 + norms
+    assert fp8 == pytest.approx((params.total - kept) * (8 + 32 / 16384) / 8 + kept * 2)
+    dense = estimate_memory("llama3-8b", dtype="mxfp4", context=4096).part("weights").bytes
+    assert dense == params.total * 2  # no routed experts: nothing to convert
+
+
+def test_formats_are_for_serving():
+    result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--mode", "training", "--dtype", "q4_k"])
+    assert result.exit_code == 2 and "dtype: 'q4_k' is not allowed" in result.output
