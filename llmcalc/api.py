@@ -117,7 +117,7 @@ def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1,
     return cache(spec, context or spec.context_length, batch, dtype, mla_cache)
 
 
-def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str = "bf16",
+def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str | None = None,
                     kv_dtype: str = "bf16", context: int | None = None, batch: int = 1, mla_cache: str = "latent",
                     max_batched_tokens: int | None = None, engine: str = "none", gpu_memory: float | None = None,
                     gpu_name: str = "", gpu_util: float = 0.9, max_num_seqs: int | None = None,
@@ -148,6 +148,9 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
     mode = MODE_ALIASES.get(mode, mode)
     _check("mode", mode, MODES)
     _check("engine", engine, ENGINES)
+    spec = model_of(model)
+    if dtype is None:  # serving a checkpoint: its own storage; training starts from 16-bit weights
+        dtype = (spec.weights_format or "bf16") if mode == "serve" else "bf16"
     _check("dtype", dtype, DTYPES + (WEIGHT_FORMATS if mode == "serve" else ()))
     for name, value in (("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
         _check(name, value, DTYPES)
@@ -166,7 +169,6 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str =
         _positive(name, value, False)
     if not (isinstance(gpu_util, (int, float)) and 0 < gpu_util <= 1):
         raise LlmcalcError(f"gpu_util: must be a fraction above 0 and at most 1, got {gpu_util!r}")
-    spec = model_of(model)
     params = params or count(spec)
     context = context or spec.context_length
     if mode == "serve" and engine == "llamacpp":

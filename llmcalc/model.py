@@ -21,6 +21,10 @@ NORM_KINDS = ("layernorm", "rmsnorm")
 NORM_PLACEMENTS = ("pre", "post", "sandwich")
 POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "relative", "none")
 QK_NORMS = ("rmsnorm", "l2")
+# How a checkpoint stores its weights: a plain storage type, or a format (llmcalc/formulas/formats.py says which
+# tensors each converts and its bits per weight).
+WEIGHT_STORAGE = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k",
+                  "q5_k", "q6_k", "q2_k", "q3_k")
 
 
 @record
@@ -225,6 +229,7 @@ class ModelSpec:
     mtp_modules: int = 0  # DeepSeek-V3 multi-token prediction modules (optional, counted apart)
     relative_buckets: int = 0  # T5 relative position buckets (position "relative"): a bias per bucket and head
     rumour: str | None = None  # set when the architecture is hearsay, not published (GPT-4)
+    weights_format: str | None = None  # how the published checkpoint stores its weights (WEIGHT_STORAGE)
     overrides: tuple[str, ...] = ()  # the key=value overrides (--set) applied on top of the spec file
 
     @cached_property

@@ -59,3 +59,44 @@ def test_which_tensors_each_format_converts():
 def test_formats_are_for_serving():
     result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--mode", "training", "--dtype", "q4_k"])
     assert result.exit_code == 2 and "dtype: 'q4_k' is not allowed" in result.output
+
+
+@pytest.mark.parametrize("quantization, storage", [
+    ({"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": True}, "int4"),
+    ({"quant_method": "gptq", "bits": 8}, "int8"),
+    ({"quant_method": "fp8", "weight_block_size": [128, 128], "fmt": "e4m3"}, "fp8_block"),
+    ({"quant_method": "fp8"}, "fp8"),
+    ({"quant_method": "mxfp4", "modules_to_not_convert": ["model.layers.*.self_attn"]}, "mxfp4"),
+    ({"quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4"}, "nf4"),
+    ({"quant_method": "bitsandbytes", "load_in_8bit": True}, "int8"),
+])
+def test_a_configs_quantization_config_sets_the_weights_format(quantization, storage, tmp_path):
+    import json
+
+    config = {"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+              "intermediate_size": 128, "vocab_size": 256, "quantization_config": quantization}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    model = llmcalc.load(str(path))
+    assert model.weights_format == storage
+    default = estimate_memory(model, context=64).part("weights").bytes
+    assert default == estimate_memory(model, context=64, dtype=storage).part("weights").bytes
+    assert estimate_memory(model, "training", seq=64).settings["weights"] == 2  # training starts from bf16
+
+
+def test_an_unknown_quantization_is_said_not_read(tmp_path):
+    import json
+
+    config = {"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+              "intermediate_size": 128, "vocab_size": 256, "quantization_config": {"quant_method": "hqq"}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    model = llmcalc.load(str(path))
+    assert model.weights_format is None and "quantization_config ('hqq') is not a format llmcalc knows" in model.notes
+
+
+def test_released_checkpoints_serve_in_their_format():
+    assert llmcalc.load("gpt-oss-120b").weights_format == "mxfp4"
+    assert llmcalc.load("deepseek-v3").weights_format == "fp8_block"
+    served = estimate_memory("gpt-oss-120b", context=4096).part("weights").bytes
+    assert served == estimate_memory("gpt-oss-120b", context=4096, dtype="mxfp4").part("weights").bytes

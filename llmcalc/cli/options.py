@@ -78,10 +78,11 @@ MEMORY_OPTIONS = [
     click.option("--mode", type=click.Choice(["serve", "inference", "training"]), default="serve", show_default=True,
                  help="serve (inference is the same): weights, KV cache, one step's working set; training: model "
                  "states and activations."),
-    click.option("--dtype", type=click.Choice(DTYPES + WEIGHT_FORMATS), default="bf16", show_default=True,
+    click.option("--dtype", type=click.Choice(DTYPES + WEIGHT_FORMATS),
                  help="Weights; below 16 bits only the linear layers (int4: groups of 128 with a fp16 scale and a "
                       "4-bit zero point, as AWQ). Serve also takes checkpoint formats: fp8_block (DeepSeek-V3), "
-                      "mxfp4 (gpt-oss's experts), nf4, GGUF q8_0, q4_0, q2_k-q6_k."),
+                      "mxfp4 (gpt-oss's experts), nf4, GGUF q8_0, q4_0, q2_k-q6_k. Default: serving, the spec's "
+                      "weights_format (a config.json's quantization_config), else bf16; training, bf16."),
     click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
                  help="KV cache elements."),
     click.option("--context", type=click.IntRange(min=1), help="Tokens per sequence in the KV cache. "

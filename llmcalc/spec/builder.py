@@ -12,6 +12,7 @@ from ..model import (
     NORM_PLACEMENTS,
     POSITIONS,
     QK_NORMS,
+    WEIGHT_STORAGE,
     MLA,
     MLP,
     Attention,
@@ -106,6 +107,7 @@ class _Builder:
             origin=self.source,
             mtp_modules=mtp.integer("n_modules") if mtp else 0,
             rumour=root.string("rumour", None),
+            weights_format=root.choice("weights_format", WEIGHT_STORAGE, None),
         )
 
     def _norm(self, node: Node) -> Norm:

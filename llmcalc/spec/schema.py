@@ -9,7 +9,7 @@ TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
     "vocab_size", "d_model", "n_layers", "context_length", "position", "tied_embeddings",
     "attention", "mlp", "moe", "norm", "layers", "encoder", "relative_attention_buckets", "mtp", "training",
-    "published", "rumour",
+    "published", "rumour", "weights_format",
 )
 
 

@@ -17,7 +17,7 @@ from .reader import model_name, read_config
 from .registry import TRANSFORMERS_VERSION, TYPES, supported
 
 _KEY_ORDER = ("family", "sources", "notes", "vocab_size", "d_model", "n_layers", "context_length", "position",
-              "tied_embeddings", "norm", "attention", "mlp", "moe", "layers", "mtp")
+              "tied_embeddings", "norm", "attention", "mlp", "moe", "layers", "mtp", "weights_format")
 
 
 def spec_from_config(config: dict, source: str) -> dict:
@@ -36,6 +36,12 @@ def spec_from_config(config: dict, source: str) -> dict:
         notes.append(note)
     spec = c.type.mapper(c)
     c.check_keys(c.type.reads_also)
+    quantization = config.get("quantization_config")
+    if quantization is not None:
+        storage, note = weights_format(quantization)
+        if storage:
+            spec["weights_format"] = storage
+        notes.append(note)
     if c.defaults_used:
         notes.append(f"Keys missing from config.json took the transformers {TRANSFORMERS_VERSION} defaults: "
                      f"{', '.join(dict.fromkeys(c.defaults_used))}.")
@@ -59,3 +65,28 @@ def spec_yaml(data: dict, source: str, overrides: Sequence[str] = ()) -> str:
     if overrides:
         header += f"# With --set {', '.join(overrides)}\n"
     return _spec.dump_yaml(data, header)
+
+
+def weights_format(quantization: object) -> tuple[str | None, str]:
+    """The llmcalc weights format of a config's quantization_config (transformers' quantizers: awq and gptq store
+    int4/int8 groups, fp8 with weight_block_size DeepSeek's block scales, mxfp4 gpt-oss's experts, bitsandbytes
+    4-bit NF4 or 8-bit), and a note saying what was read."""
+    if not isinstance(quantization, dict):
+        return None, "quantization_config is not an object: not read (memory takes --dtype)."
+    method = quantization.get("quant_method")
+    storage = None
+    if method in ("awq", "gptq"):
+        storage = {4: "int4", 8: "int8"}.get(quantization.get("bits", 4))
+    elif method == "fp8":
+        storage = "fp8_block" if quantization.get("weight_block_size") else "fp8"
+    elif method == "mxfp4":
+        storage = "mxfp4"
+    elif method == "bitsandbytes":
+        if quantization.get("load_in_4bit") and quantization.get("bnb_4bit_quant_type") == "nf4":
+            storage = "nf4"
+        elif quantization.get("load_in_8bit"):
+            storage = "int8"
+    if storage is None:
+        return None, (f"quantization_config ({_show(method)}) is not a format llmcalc knows: not read (memory takes "
+                      "--dtype).")
+    return storage, f"Weights stored as {storage} (quantization_config, quant_method {method})."
