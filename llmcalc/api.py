@@ -126,7 +126,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
                     micro_batch: int = 1, attention_impl: str | None = None, dropout: bool = False,
-                    framework: str = "megatron",
+                    framework: str = "megatron", virtual_stages: int = 1, fused_loss: bool = False,
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
                     adapter_dtype: str = "fp32", zero_impl: str = "paper",
                     params: ParamCount | None = None) -> MemoryReport:
@@ -186,8 +186,14 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
     check_parallelism(spec, tp, pp, dp, ep)
+    _positive("virtual_stages", virtual_stages, False)
+    if virtual_stages > 1 and (pp == 1 or model_layers_per_chunk(spec, pp, virtual_stages) < 1):
+        raise LlmcalcError(f"virtual_stages: {virtual_stages} chunks per stage need pp > 1 and at least one layer per "
+                           f"chunk ({spec.n_layers} layers over {pp} stages)")
     if framework == "transformers":
         check_transformers_profile(spec, tp, pp, sequence_parallel, recompute, attention_impl, dropout)
+        if fused_loss:
+            raise LlmcalcError("fused_loss: the transformers profile measures its own loss; allowed: framework megatron")
     _check("zero_impl", zero_impl, ("paper", "deepspeed"))
     if zero_impl == "deepspeed" and zero not in (2, 3):
         raise LlmcalcError(f"zero_impl deepspeed: DeepSpeed's estimators cover ZeRO stages 2 and 3, got zero {zero}; "
@@ -206,7 +212,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
     return training_memory(spec, params, seq or spec.training.context or context, micro_batch, states, zero, dp, tp,
                            pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl,
-                           framework)
+                           framework, virtual_stages, fused_loss)
 
 
 def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: int | None = None,
@@ -355,3 +361,8 @@ def _size(item: str, text: str) -> int:
     if not math.isfinite(value) or value != int(value) or value < 1:
         raise LlmcalcError(f"--vary {text!r}: {item!r} is not a whole number >= 1")
     return int(value)
+
+
+def model_layers_per_chunk(model: ModelSpec, pp: int, virtual_stages: int) -> int:
+    """Layers of one model chunk under the interleaved schedule."""
+    return model.n_layers // (pp * virtual_stages)

@@ -258,3 +258,23 @@ def test_transformers_profile_covers_what_was_measured_only():
         model = kwargs.pop("model", "llama3-8b")
         with pytest.raises(llmcalc.LlmcalcError, match=message.replace("(", r"\(").replace(")", r"\)")):
             estimate_memory(model, "training", framework="transformers", seq=2048, **kwargs)
+
+
+def test_interleaved_schedule_as_megatron_penalises_the_first_stage():
+    # Megatron's compute_activation_memory multiplies the first stage by 1 + (p - 1) / (p v) under the interleaved
+    # schedule with v model chunks per stage (virtual_pipeline_model_parallel_size).
+    plain = training_activations(llmcalc.load("gpt3-175b"), S, 1, tp=8, pp=8, sequence_parallel=True,
+                                 recompute="selective", dropout=True)
+    interleaved = training_activations(llmcalc.load("gpt3-175b"), S, 1, tp=8, pp=8, sequence_parallel=True,
+                                       recompute="selective", dropout=True, virtual_stages=2)
+    assert interleaved.bytes == pytest.approx(plain.bytes * (1 + 7 / 16))
+    megatron = megatron_activations_sp_selective(S, 1, H, FFN, L, 8, 8) * (1 + 7 / 16)
+    assert interleaved.bytes == pytest.approx(megatron + 8 * S * 8 * (1 - 1 / 8) * (1 + 7 / 16), rel=1e-12)
+    result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--mode", "training", "--virtual-stages", "2"])
+    assert result.exit_code == 2 and "need pp > 1" in result.output
+
+
+def test_fused_loss_keeps_no_logits():
+    plain = training_activations(llmcalc.load("llama3-8b"), 4096)
+    fused = training_activations(llmcalc.load("llama3-8b"), 4096, fused_loss=True)
+    assert plain.bytes - fused.bytes == 4096 * (4 * 128256 - 2 * 4096)  # fp32 vocabulary softmax -> bf16 gradient

@@ -124,6 +124,11 @@ MEMORY_OPTIONS = [
     click.option("--framework", type=click.Choice(["megatron", "transformers"]), default="megatron",
                  show_default=True, help="Training: whose bookkeeping the activations follow: Megatron-LM's fused "
                  "kernels, or what Hugging Face transformers' modeling code saves (Llama-style dense models)."),
+    click.option("--virtual-stages", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Training: model chunks per pipeline stage (Megatron's interleaved 1F1B); the first stage "
+                 "holds 1 + (pp-1)/(pp x v) times more."),
+    click.option("--fused-loss", is_flag=True, help="Training: a fused linear cross-entropy (Liger, Megatron's "
+                 "loss fusion) keeps no logits, only the input's gradient."),
     click.option("--attention-impl", type=click.Choice(["flash", "sdpa", "eager"]),
                  help="Training: flash and sdpa keep the attention output and its fp32 log-sum-exp; eager also "
                  "keeps every head's S x S softmax. Default: flash (megatron), sdpa (transformers)."),
@@ -144,7 +149,8 @@ def memory_options(function: Callable) -> Callable:
 
 # The memory options that only one mode reads: given in the other mode they would change nothing.
 TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "zero_impl", "dp", "pp", "ep", "sequence_parallel",
-                 "recompute", "attention_impl", "framework", "dropout", "seq", "micro_batch", "finetune",
+                 "recompute", "attention_impl", "framework", "virtual_stages", "fused_loss", "dropout", "seq",
+                 "micro_batch", "finetune",
                  "lora_rank",
                  "lora_targets", "adapter_dtype")
 ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only

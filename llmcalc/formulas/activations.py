@@ -105,7 +105,8 @@ def stage_layers(n_layers: int, pp: int) -> list[range]:
 
 def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: int = 1, pp: int = 1,
                          sequence_parallel: bool = False, recompute: str = "none", attention_impl: str = "flash",
-                         dropout: bool = False, framework: str = "megatron") -> Activations:
+                         dropout: bool = False, framework: str = "megatron", virtual_stages: int = 1,
+                         fused_loss: bool = False) -> Activations:
     """Saved activations per GPU of the stage that holds the most (see the module docstring for every term).
     `framework` "transformers" counts what Hugging Face's modeling code saves instead (hf_activations; one GPU's
     layers, no tensor or sequence parallelism, no recomputation, no dropout: api checks these)."""
@@ -132,10 +133,13 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         rows.append(ActivationRow("embed.token_ids", None, IDS, "int64 token ids (first stage)"))
         if dropout:
             rows.append(ActivationRow("embed.dropout_mask", None, MASK * model.d_model * stream, "first stage"))
+        loss = (ActivationRow("lm_head.cross_entropy", None, ACT * model.d_model * stream,
+                              "fused linear cross-entropy: the input's gradient, no logits kept (last stage)")
+                if fused_loss else ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,
+                                                 "fp32 softmax over the vocabulary (last stage)"))
         head = [ActivationRow("norm.final", None, ACT * model.d_model * stream, "final norm input (last stage)"),
                 ActivationRow("lm_head.input", None, ACT * model.d_model * stream, "output layer input (last stage)"),
-                ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,
-                              "fp32 softmax over the vocabulary (last stage)")]
+                loss]
     rows += head
     if model.mtp_modules:  # each MTP module: one more block like the last and its own cross-entropy (last stage)
         last_group = next(g.name for g in model.groups if model.n_layers - 1 in g.indices)
@@ -158,11 +162,16 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
             held = in_flight * len(layers) * ACT * model.d_model * stream + widest
         else:
             held = in_flight * sum(per_group[name] * n for name, n in counts.items())
-        held += (in_flight * first if stage == 0 else 0) + (last if stage == pp - 1 else 0)
+        held += in_flight * first if stage == 0 else 0
+        if stage == 0 and virtual_stages > 1:
+            # the interleaved schedule's first stage holds more micro-batches' chunks in flight: Megatron-LM's
+            # 1 + (p - 1) / (p v) (theoretical_memory_usage.py, after Narayanan et al. 2021 sec. 2.2)
+            held *= 1 + (pp - 1) / (pp * virtual_stages)
+        held += last if stage == pp - 1 else 0
         total = held * tokens
         if peak is None or total > peak.bytes:
             peak = StagePeak(stage, in_flight, tuple(counts.items()), total)
     settings = {"framework": framework, "attention_impl": attention_impl, "recompute": recompute, "dropout": dropout,
-                "tp": tp, "pp": pp,
+                "tp": tp, "pp": pp, "virtual_stages": virtual_stages, "fused_loss": fused_loss,
                 "sequence_parallel": sp, "seq": seq, "micro_batch": micro_batch}
     return Activations(tuple(rows), tokens, peak, settings)

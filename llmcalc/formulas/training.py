@@ -67,7 +67,8 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                     states: ModelStates | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none",
                     attention_impl: str = "flash", dropout: bool = False, adapters: Adapters | None = None,
-                    zero_impl: str = "paper", framework: str = "megatron") -> MemoryReport:
+                    zero_impl: str = "paper", framework: str = "megatron", virtual_stages: int = 1,
+                    fused_loss: bool = False) -> MemoryReport:
     """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism.
     `ep` must divide `dp` (api.estimate_memory checks it against the model). With `adapters` (LoRA or QLoRA) the
     base model is frozen and `states` are the adapters'. `zero_impl` "deepspeed" follows DeepSpeed's implementation
@@ -75,7 +76,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     states = states or model_states()
     if adapters is not None:
         return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
-                              recompute, attention_impl, dropout, adapters, framework)
+                              recompute, attention_impl, dropout, adapters, framework, virtual_stages, fused_loss)
     partition = deepspeed_partition if zero_impl == "deepspeed" else zero_partition
     dense_states = partition(states, zero, dp)
     expert_states = partition(states, zero, dp // ep)
@@ -91,7 +92,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
 
     heaviest = max(stages, key=lambda s: per_gpu("weights", s) + per_gpu("gradients", s) + per_gpu("optimizer", s))
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                       attention_impl, dropout, framework)
+                                       attention_impl, dropout, framework, virtual_stages, fused_loss)
     n_params = params.total + params.optional_total  # MTP modules (DeepSeek-V3) train with the model
     placed = f" on the most loaded of {pp} pipeline stages" if pp > 1 else ""
     edp = dp // ep
@@ -160,7 +161,8 @@ def largest_layer(params: ParamCount) -> int:
 
 def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int, states: ModelStates, zero: int,
                    dp: int, tp: int, pp: int, ep: int, sequence_parallel: bool, recompute: str, attention_impl: str,
-                   dropout: bool, adapters: Adapters, framework: str = "megatron") -> MemoryReport:
+                   dropout: bool, adapters: Adapters, framework: str = "megatron", virtual_stages: int = 1,
+                   fused_loss: bool = False) -> MemoryReport:
     """LoRA / QLoRA: the frozen base (its bytes per parameter averaged over the most loaded stage's share), the
     adapters' weights, gradients and optimizer states (ZeRO over dp), the activations of full training (an upper
     bound: a frozen layer without an adapter need not keep its input), and QLoRA's bf16 copy of the largest
@@ -182,7 +184,7 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     local = zero_partition(states, zero, dp)
     adapter_per_gpu = trainable / (tp * pp)
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                       attention_impl, dropout, framework)
+                                       attention_impl, dropout, framework, virtual_stages, fused_loss)
     parts = [
         MemoryPart("weights", base + trainable * states.weights, base_per_gpu + adapter_per_gpu * local.weights,
                    f"{base_note}; {trainable:,} adapter parameters (rank {adapters.rank} on "
