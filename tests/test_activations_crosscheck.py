@@ -26,6 +26,7 @@ CONFIGS = {
     "llama-mha": {"model_type": "llama", **SMALL, "num_key_value_heads": 4, "head_dim": 24},
     "mistral": {"model_type": "mistral", **SMALL, "sliding_window": None},
     "qwen2": {"model_type": "qwen2", **SMALL},
+    "qwen3": {"model_type": "qwen3", **SMALL, "head_dim": 16},
 }
 
 

@@ -12,8 +12,8 @@ ids, the final norm's three tensors and the head's input, and the loss's fp32 lo
 int64 labels and one fp32 scalar. Dropout is 0 in these configs: no masks.
 
 Covered: dense layers with RMSNorm before each sub-block, a gated (SiLU) MLP, multi-head or grouped-query
-attention without qk-norm, sinks, windows or chunks (llama, mistral without a window, qwen2). Anything else is
-refused with the reason, rather than given an unmeasured number.
+attention without sinks, windows or chunks, with or without Qwen3's per-head RMSNorm on q and k (llama, mistral
+without a window, qwen2, qwen3). Anything else is refused with the reason, rather than given an unmeasured number.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def unsupported(model: ModelSpec) -> str | None:
             return "it has MoE layers"
         if att.mla is not None:
             return "it has multi-head latent attention"
-        if att.qk_norm or att.sinks or att.local_span:
-            return "its attention has qk-norm, sinks, a window or chunks"
+        if att.qk_norm not in (None, "rmsnorm") or att.sinks or att.local_span:
+            return "its attention has an L2 qk-norm, sinks, a window or chunks"
         if layer.mlp.activation != "swiglu" or layer.mlp.bias:
             return "its MLP is not a bias-free SwiGLU"
         if layer.cross_attention or layer.stack != "decoder":
@@ -64,6 +64,10 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
         ActivationRow("attn.v", group, ACT * kv_heads * att.v_head_dim,
                       "repeated to every query head" if eager else ""),
     ]
+    if att.qk_norm == "rmsnorm":  # Qwen3: an RMSNorm over each head of q and of k, before RoPE
+        for name, heads in (("attn.q_norm", att.n_heads), ("attn.k_norm", att.n_kv_heads)):
+            rows.append(ActivationRow(name, group, (FP32 + ACT) * heads * att.qk_head_dim + FP32 * heads,
+                                      "per head: fp32 upcast, fp32 reciprocal RMS, bf16 normalised input"))
     if eager:
         rows.append(ActivationRow("attn.scores", group, (FP32 + ACT) * att.n_heads * seq,
                                   "fp32 softmax and its bf16 copy over every key"))
