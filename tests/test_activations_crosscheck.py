@@ -27,6 +27,7 @@ CONFIGS = {
     "mistral": {"model_type": "mistral", **SMALL, "sliding_window": None},
     "qwen2": {"model_type": "qwen2", **SMALL},
     "qwen3": {"model_type": "qwen3", **SMALL, "head_dim": 16},
+    "mixtral": {"model_type": "mixtral", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2},
 }
 
 

@@ -119,7 +119,8 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
     saved = "none" if recompute == "full" else recompute
     for group in model.groups:
         if framework == "transformers":
-            group_rows = hf_activations.layer_rows(group.layer, group.name, model.d_model, seq, attention_impl)
+            group_rows = hf_activations.layer_rows(group.layer, group.name, model.d_model, seq, attention_impl,
+                                                   micro_batch)
         else:
             norms = norm_names(model.norm, group.layer.cross_attention)
             group_rows = layer_rows(group.layer, group.name, norms, model.d_model, seq, tp, sp, attention_impl,

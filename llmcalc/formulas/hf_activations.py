@@ -11,7 +11,11 @@ for GQA); SwiGLU keeps gate's output, its SiLU, up's output and their product. A
 ids, the final norm's three tensors and the head's input, and the loss's fp32 log-softmax over the vocabulary, its
 int64 labels and one fp32 scalar. Dropout is 0 in these configs: no masks.
 
-Covered: dense layers with RMSNorm before each sub-block, a gated (SiLU) MLP, multi-head or grouped-query
+MoE layers as MixtralSparseMoeBlock runs them (transformers 5.23's grouped experts): the router's fp32 softmax, top-k
+weights and their sum, int64 top-k, sort and unsort indices, int32 token counts per expert, the permuted copies, the
+experts' gate_up output, SiLU and product, their outputs before weighting.
+
+Covered: dense or MoE (without shared experts or router biases) layers with RMSNorm before each sub-block, a gated (SiLU) MLP, multi-head or grouped-query
 attention without sinks, windows or chunks, with or without Qwen3's per-head RMSNorm on q and k (llama, mistral
 without a window, qwen2, qwen3). Anything else is refused with the reason, rather than given an unmeasured number.
 """
@@ -22,6 +26,7 @@ from ..model import Layer, ModelSpec
 from .saved import ACT, IDS, STATS, ActivationRow
 
 FP32 = 4
+INT32 = 4
 
 
 def unsupported(model: ModelSpec) -> str | None:
@@ -30,8 +35,11 @@ def unsupported(model: ModelSpec) -> str | None:
         return "its norms are not RMSNorm before each sub-block"
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
-        if layer.moe is not None:
-            return "it has MoE layers"
+        moe = layer.moe
+        if moe is not None and (moe.n_shared_experts or moe.router_bias or moe.routing_bias):
+            return "its MoE layers have shared experts or router biases"
+        if moe is not None and att.qk_norm:  # Qwen3-MoE keeps its per-copy routing weights in bf16: not measured
+            return "its MoE layers route as Qwen3-MoE does, which is not measured"
         if att.mla is not None:
             return "it has multi-head latent attention"
         if att.qk_norm not in (None, "rmsnorm") or att.sinks or att.local_span:
@@ -50,7 +58,8 @@ def _norm(name: str, group: str | None, d_model: int) -> ActivationRow:
                          "fp32 upcast of the input, fp32 reciprocal RMS, bf16 normalised input")
 
 
-def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str) -> list[ActivationRow]:
+def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str,
+               micro_batch: int = 1) -> list[ActivationRow]:
     """What one Llama-style layer saves per token (see the module docstring)."""
     att, mlp = layer.attention, layer.mlp
     eager = attention_impl == "eager"
@@ -77,7 +86,23 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
         ActivationRow("attn.output", group, ACT * att.n_heads * att.v_head_dim, "input of o (and what SDPA keeps)"),
         _norm("norm.pre_mlp", group, d_model),
         ActivationRow("mlp.input", group, ACT * d_model, "input of gate and up (the norm's output)"),
-        ActivationRow("mlp.inner", group, 4 * ACT * mlp.d_ff, "gate's output, its SiLU, up's output, their product"),
+    ]
+    moe = layer.moe
+    if moe is None:
+        rows.append(ActivationRow("mlp.inner", group, 4 * ACT * mlp.d_ff,
+                                  "gate's output, its SiLU, up's output, their product"))
+        return rows
+    k = moe.top_k
+    tokens = seq * micro_batch
+    rows += [
+        ActivationRow("moe.router", group, FP32 * moe.n_experts + FP32 + 2 * FP32 * k + 4 * IDS * k
+                      + INT32 * moe.n_experts / tokens,
+                      "fp32 routing softmax, top-k weights, their sum and per-copy weights; int64 top-k, sort and "
+                      "unsort indices; int32 counts per expert"),
+        ActivationRow("moe.tokens", group, 2 * ACT * d_model * k, "the top_k permuted copies of every token and the "
+                      "experts' outputs before weighting"),
+        ActivationRow("moe.experts", group, 4 * ACT * moe.d_ff * k, "per copy: gate_up's output, SiLU of gate, the "
+                      "product"),
     ]
     return rows
 
