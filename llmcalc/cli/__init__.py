@@ -64,4 +64,17 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="llmcalc")
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):  # a terminal or pipe that cannot show a character gets a '?', not a crash
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    try:
+        cli(prog_name="llmcalc")
+    except OSError as exc:  # the output cannot be written (a full disk); click already handles a closed pipe
+        try:
+            sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
+        except OSError:
+            pass
+        sys.exit(2)

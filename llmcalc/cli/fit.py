@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from .options import check_mode_options, load_models, memory_options, memory_report, models_argument, set_option
+from .options import (
+    FRACTION,
+    POSITIVE,
+    check_mode_options,
+    load_models,
+    memory_options,
+    memory_report,
+    models_argument,
+    set_option,
+)
 from .output import emit, output_options
 
 
@@ -13,10 +22,10 @@ from .output import emit, output_options
 @click.option("--gpu", "gpu_name", default="h100-80gb", show_default=True,
               help="A preset from specs/hardware/gpus.yaml (a100-40gb, a100-80gb, h100-80gb, h200, b200, l40s, "
                    "rtx-4090, mi300x).")
-@click.option("--gpu-mem", type=click.FloatRange(min=0, min_open=True), help="Memory of one GPU in GiB, for any "
+@click.option("--gpu-mem", type=POSITIVE, help="Memory of one GPU in GiB, for any "
               "other card (overrides the preset's).")
 @click.option("--max-gpus", type=click.IntRange(min=1), default=4096, show_default=True)
-@click.option("--gpu-util", type=click.FloatRange(min=0, max=1, min_open=True), default=0.9, show_default=True,
+@click.option("--gpu-util", type=FRACTION, default=0.9, show_default=True,
               help="Serve: the share of each card the engine may use (vLLM's gpu_memory_utilization); it also keeps "
                    "vLLM's measured memory outside PyTorch.")
 @click.option("--n-gpus", type=click.IntRange(min=1), help="Inference: find the largest batch and context on this "

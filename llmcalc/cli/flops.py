@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import LlmcalcError
-from .options import load_models, models_argument, set_option
+from .options import POSITIVE, load_models, models_argument, set_option
 from .output import many, output_options
 
 
@@ -21,12 +21,12 @@ from .output import many, output_options
 @click.option("--no-other", is_flag=True,
               help="Leave out the non-matmul estimates (softmax, norms, activations...).")
 @click.option("--training", is_flag=True, help="Also show training compute (forward + backward).")
-@click.option("--tokens", type=float, help="Training tokens. Default: the model's published figure.")
+@click.option("--tokens", type=POSITIVE, help="Training tokens. Default: the model's published figure.")
 @click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none", show_default=True,
               help="Activation recomputation, counted in hardware FLOPs only.")
-@click.option("--tokens-per-second", type=float, help="Observed training throughput, for MFU.")
+@click.option("--tokens-per-second", type=POSITIVE, help="Observed training throughput, for MFU.")
 @click.option("--n-gpus", type=click.IntRange(min=1), help="Accelerators behind that throughput, for MFU.")
-@click.option("--peak-flops", type=float,
+@click.option("--peak-flops", type=POSITIVE,
               help="Peak FLOP/s of one accelerator (e.g. 989e12 for H100 bf16), for MFU.")
 @click.option("--gpu", "gpu_name", help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
 @set_option

@@ -11,6 +11,34 @@ DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")  # llmcalc.api.DTYPES, 
 WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k")  # api's
 
 
+class FiniteNumber(click.ParamType):
+    """A finite number above 0 (or at least 0): click's FloatRange lets nan and inf through."""
+
+    name = "number"
+
+    def __init__(self, zero_allowed: bool = False, maximum: float | None = None):
+        self.zero_allowed = zero_allowed
+        self.maximum = maximum
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or number < 0 or (number == 0 and not self.zero_allowed):
+            self.fail(f"{value!r} is not a finite number {'>= 0' if self.zero_allowed else 'above 0'}", param, ctx)
+        if self.maximum is not None and number > self.maximum:
+            self.fail(f"{value!r} is more than {self.maximum:g}", param, ctx)
+        return number
+
+
+POSITIVE = FiniteNumber()
+NON_NEGATIVE = FiniteNumber(zero_allowed=True)
+FRACTION = FiniteNumber(maximum=1)
+
+
 def complete_model(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
     """Built-in names and aliases that start with what is typed; file names once it looks like a path."""
     from click.shell_completion import CompletionItem
@@ -62,7 +90,7 @@ def targets(overrides: tuple[str, ...], n_models: int) -> list[tuple[str, ...]]:
     for text in overrides:
         key, _, _ = text.partition("=")
         target, colon, rest = text.partition(":")
-        if colon and ":" in key and target.strip().isdigit():
+        if colon and ":" in key and target.strip().isascii() and target.strip().isdigit():
             index = int(target)
             if not 1 <= index <= n_models:
                 raise click.BadParameter(f"{text}: there is no model {index}; models are numbered 1 to {n_models}",
@@ -97,7 +125,7 @@ MEMORY_OPTIONS = [
     click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True),
     click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
                  show_default=True),
-    click.option("--optimizer-bytes", type=float, help="Optimizer bytes per parameter, master weights included "
+    click.option("--optimizer-bytes", type=NON_NEGATIVE, help="Optimizer bytes per parameter, master weights included "
                  "(overrides --optimizer; ZeRO's K)."),
     click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="ZeRO stage."),
     click.option("--zero-impl", type=click.Choice(["paper", "deepspeed"]), default="paper", show_default=True,
@@ -162,9 +190,9 @@ ENGINE_OPTIONS = [
                  help="Serve: what an engine allocates (vllm: its start-up accounting, with --gpu, and the KV cache "
                  "it is left with; llamacpp: KV cache, compute and output buffers of one --context)."),
     click.option("--gpu", "gpu_name", help="With --engine vllm: a GPU preset (see `fit --help`)."),
-    click.option("--gpu-mem", type=click.FloatRange(min=0, min_open=True), help="With --engine vllm: memory of one "
+    click.option("--gpu-mem", type=POSITIVE, help="With --engine vllm: memory of one "
                  "GPU in GiB, for any other card."),
-    click.option("--gpu-util", type=click.FloatRange(min=0, max=1, min_open=True), default=0.9, show_default=True,
+    click.option("--gpu-util", type=FRACTION, default=0.9, show_default=True,
                  help="With --engine vllm: vLLM's gpu_memory_utilization."),
     click.option("--max-num-seqs", type=click.IntRange(min=1), help="With --engine vllm: sequences per step "
                  "(default 256)."),

@@ -3,6 +3,7 @@ layer-group headings, component labels and the units note."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..units import index_ranges
@@ -12,6 +13,18 @@ if TYPE_CHECKING:
     from ..model import ModelSpec
 
 UNITS_NOTE = "Exact counts; human units are decimal (1B = 10^9 parameters)."
+# rich's own rule (rich.markup.escape): a '[' that opens something tag-like is escaped, with any backslashes before it
+_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+
+
+def escape(text: str) -> str:
+    """User text (a display name, a file name, an override) put into a cell: shown as typed, never read as markup."""
+    return _TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
+
+
+def model_title(model: ModelSpec) -> str:
+    """'Llama 3 8B (llama3-8b)' for a sheet's title, escaped."""
+    return escape(f"{model.display_name} ({model.name})")
 
 
 def overrides_json(model: ModelSpec) -> dict[str, Any]:

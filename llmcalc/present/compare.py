@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import human, human_bytes, ratio
-from .common import UNITS_NOTE, component_label, model_label, unique
+from .common import UNITS_NOTE, component_label, escape, model_label, unique
 from .count import count_json
 from .describe import COMPONENT_LABELS, architecture
 from .sheet import Block, Note, Sheet
@@ -38,7 +38,7 @@ def compare_json(counts: list[ParamCount], forwards: list[FlopCount], caches: li
 def compare_table(counts: list[ParamCount], forwards: list[FlopCount], caches: list[KVCache]) -> list[Block]:
     """A column per model: architecture rows (differences highlighted), counts with ratios, FLOPs and KV cache."""
     table = Sheet("Comparison (ratios are to the first model)",
-                  [("", "left")] + [(name, "right") for name in unique([model_label(c.model) for c in counts])])
+                  [("", "left")] + [(escape(name), "right") for name in unique([model_label(c.model) for c in counts])])
     arch = [architecture(c.model) for c in counts]
     for index, (label, _) in enumerate(arch[0]):
         values = [a[index][1] for a in arch]

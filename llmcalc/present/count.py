@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import bar, exact, human, index_ranges, percent
-from .common import UNITS_NOTE, component_label, group_heading, model_label, overrides_json
+from .common import UNITS_NOTE, component_label, group_heading, model_label, model_title, overrides_json
 from .sheet import Block, Note, Sheet
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def count_table(count: ParamCount) -> list[Block]:
     """The breakdown of one model: a row per component and layer group, with totals."""
     model = count.model
     total = count.total
-    title = f"{model.display_name} ({model.name}): {exact(total)} parameters ({human(total)})"
+    title = f"{model_title(model)}: {exact(total)} parameters ({human(total)})"
     moe = model.is_moe
     columns = [("component", "left"), ("layers", "right"), ("per layer", "right"), ("params", "right"),
                ("", "right"), ("share", "left")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..units import human_bytes
+from .common import escape
 from .sheet import Block, Note, Sheet
 
 
@@ -12,7 +13,7 @@ def fit_text(result: dict, gpu, unit: str = "GiB") -> list[Block]:
     """The fewest GPUs that hold the model and the largest batch (and context) there, as a small table."""
     capacity = human_bytes(result["gpu_memory_bytes"], unit)
     label = f"{result['name']} ({', '.join(result['overrides'])})" if result.get("overrides") else result["name"]
-    sheet = Sheet(f"{label}, {result['mode']}, on {gpu.name} ({capacity} each)",
+    sheet = Sheet(f"{escape(label)}, {result['mode']}, on {gpu.name} ({capacity} each)",
                   [("", "left"), ("", "right"), ("", "left")])
     if not result["fits"]:
         if result.get("fewest_gpus"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import exact, human, percent
-from .common import component_label, group_heading, model_label, overrides_json
+from .common import component_label, group_heading, model_label, model_title, overrides_json
 from .sheet import Block, Note, Sheet
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
     model = count.model
     mode = (f"one decode step at position {count.seq:,}" if count.decode
             else f"forward pass over {count.seq:,} tokens")
-    title = (f"{model.display_name} ({model.name}): {mode}, batch {count.batch}: "
+    title = (f"{model_title(model)}: {mode}, batch {count.batch}: "
              f"{human(count.total)} FLOPs ({human(count.per_token)} per token)")
     table = Sheet(title, [("component", "left"), ("layers", "right"), ("matmul per layer", "right"),
                           ("matmul", "right"), ("non-matmul", "right"), ("share", "right")])

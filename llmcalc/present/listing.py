@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import human
+from .common import escape
 from .sheet import Block, Sheet
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ def list_table(counts: list[ParamCount]) -> list[Block]:
                                       ("active", "right"), ("context", "right"), ("model", "left")])
     for c in counts:
         m = c.model
-        table.add_row(m.name, m.family, human(c.total), human(c.active) if m.is_moe else "",
-                      f"{m.context_length:,}", m.display_name)
+        table.add_row(escape(m.name), escape(m.family), human(c.total), human(c.active) if m.is_moe else "",
+                      f"{m.context_length:,}", escape(m.display_name))
     return [table]
 
 

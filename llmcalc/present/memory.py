@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import human_bytes
-from .common import model_label, overrides_json
+from .common import model_label, model_title, overrides_json
 from .sheet import Block, Note, Sheet
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def _training_json(report: MemoryReport) -> dict[str, Any]:
 def memory_table(report: MemoryReport, unit: str = "GiB") -> list[Block]:
     model = report.model
     mode = "serving" if report.mode == "serve" else report.mode
-    title = (f"{model.display_name} ({model.name}): {mode} memory, {human_bytes(report.per_gpu, unit)} per GPU"
+    title = (f"{model_title(model)}: {mode} memory, {human_bytes(report.per_gpu, unit)} per GPU"
              f" on {report.n_gpus} GPU{'s' if report.n_gpus > 1 else ''}")
     table = Sheet(title, [("part", "left"), ("whole model", "right"), ("per GPU", "right"), ("", "left")])
     for part in report.parts:

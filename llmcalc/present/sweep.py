@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..units import human, human_bytes
-from .common import model_label, unique
+from .common import escape, model_label, unique
 from .sheet import Block, Chart, Note, Sheet
 
 
@@ -47,9 +47,10 @@ def sweep_table(result, unit: str = "GiB", chart: str = "memory", log_y: bool = 
     """A row per value and, for each quantity, a column per model; then a chart of one quantity."""
     labels = unique([model_label(m) for m in result.models])
     many = len(labels) > 1
+    shown = [escape(label) for label in labels]  # in the sheet; the chart's legend is plain text
     columns = [(result.variable, "right")] + [(f"{heading}\n{label}" if many else heading, "right")
-                                              for heading, _, _ in SWEEP_QUANTITIES.values() for label in labels]
-    names = " vs ".join(labels)
+                                              for heading, _, _ in SWEEP_QUANTITIES.values() for label in shown]
+    names = " vs ".join(shown)
     sheet = Sheet(f"Sweep of {result.variable}: {names}", columns)
     for value, row in zip(result.values, result.points):
         sheet.add_row(sweep_value(result.variable, value),

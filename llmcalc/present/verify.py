@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import exact, percent
+from .common import escape
 from .sheet import Block, Note, Sheet
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def verify_table(checks: list[Check]) -> list[Block]:
             footnotes.append(f"[{len(footnotes) + 1}] {c.model} {c.published.as_published}: "
                              + " ".join(c.published.discrepancy.split()))
             result += f" [{len(footnotes)}]"
-        table.add_row(c.model, FIGURE_LABELS.get(c.published.figure, c.published.figure), c.published.as_published,
+        table.add_row(escape(c.model), FIGURE_LABELS.get(c.published.figure, c.published.figure), c.published.as_published,
                       exact(c.computed), f"{c.error * 100:+.2f}%", _tolerance(c), result)
     failed = sum(not c.ok for c in checks)
     gaps = sum(c.status == "known gap" for c in checks)

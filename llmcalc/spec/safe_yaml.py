@@ -75,9 +75,18 @@ def safe_load(text: str, source: str, key: str | None = None) -> Any:
                     raise SpecError(source, key, "value expands to too many nodes")
                 raise SpecError(source, None, f"the document expands (through its aliases) to more than "
                                 f"{MAX_SPEC_NODES:,} values; a spec may hold at most that many")
-            return loader.construct_document(node) if node is not None else None
+            try:
+                return loader.construct_document(node) if node is not None else None
+            except (ValueError, KeyError, AttributeError, TypeError, OverflowError, RecursionError) as exc:
+                # a tag whose value does not convert (!!int abc, !!bool 1, !!timestamp xyz), an integer past Python's
+                # 4,300-digit limit, or nesting too deep to build
+                what = "nesting too deep" if isinstance(exc, RecursionError) else "a value that does not convert"
+                message = f"{what} ({type(exc).__name__})"
+                raise SpecError(source, key, message if key is not None else f"not valid YAML: {message}") from None
         finally:
             loader.dispose()
+    except RecursionError:
+        raise SpecError(source, key, "nesting too deep to read; a spec nests a few levels") from None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         if key is not None:

@@ -65,7 +65,7 @@ class Config:
 
     def choice(self, key: str, mapping: dict[str, str]) -> str:
         value = self.raw(key)
-        if value not in mapping:
+        if not isinstance(value, str) or value not in mapping:
             raise self.error(key, f"{show(value)} is not an activation llmcalc knows here; "
                                   f"allowed: {', '.join(sorted(mapping))}")
         return mapping[value]

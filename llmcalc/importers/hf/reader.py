@@ -22,6 +22,10 @@ def read_config(path: Path) -> dict:
         raise SpecError(source, None, f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
     except _DuplicateKey as exc:
         raise SpecError(source, str(exc), "key given twice in one JSON object") from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit limit
+        raise SpecError(source, None, f"not valid JSON for llmcalc: {' '.join(str(exc).split()[:8])}") from None
+    except RecursionError:
+        raise SpecError(source, None, "not valid JSON for llmcalc: nesting too deep") from None
     if not isinstance(data, dict):
         raise SpecError(source, None, f"a config.json must be a JSON object of keys to values, got {_kind(data)}")
     return data

@@ -1,0 +1,86 @@
+"""Hostile input ends in one clear line and exit 2, never a traceback (issue 17's examples, one per kind found)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from llmcalc.cli import cli
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("value", ["!!bool 1", "!!int abc", "!!timestamp xyz", "1" + "0" * 5000,
+                                   "[" * 600 + "]" * 600])
+def test_yaml_values_that_do_not_convert(value, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"extends: gpt2-small\nn_layers: {value}\n")
+    code, out = run("count", str(path))
+    assert code == 2 and out.startswith(f"error: {path}:") and len(out.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("override", ["n_layers=!!int abc", "n_layers=1" + "0" * 5000])
+def test_set_values_that_do_not_convert(override):
+    code, out = run("count", "gpt2-small", "--set", override)
+    assert code == 2 and out.startswith("error: --set: n_layers: ")
+
+
+def test_set_target_with_a_non_ascii_digit():
+    code, out = run("count", "gpt2-small", "--set", "²:n_layers=4")
+    assert code == 2 and out.startswith("error: --set:")
+
+
+def test_config_json_list_where_a_string_is_wanted_and_huge_integers(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "llama", "hidden_act": ["silu"]}))
+    code, out = run("count", str(path))
+    assert code == 2 and "hidden_act: [\"silu\"] is not an activation llmcalc knows" in out
+    path.write_text('{"model_type": "llama", "vocab_size": 1' + "0" * 5000 + "}")
+    code, out = run("count", str(path))
+    assert code == 2 and out.startswith(f"error: {path}: not valid JSON for llmcalc")
+
+
+@pytest.mark.parametrize("args", [["flops", "gpt2-small", "--training", "--tokens", "0"],
+                                  ["flops", "gpt2-small", "--training", "--tokens", "nan"],
+                                  ["flops", "llama3-8b", "--tokens-per-second", "1", "--n-gpus", "1", "--peak-flops",
+                                   "0"],
+                                  ["memory", "llama3-8b", "--mode", "training", "--optimizer-bytes", "nan"],
+                                  ["fit", "llama3-8b", "--gpu-mem", "inf"],
+                                  ["fit", "llama3-8b", "--gpu-util", "nan"]])
+def test_numbers_that_mean_nothing(args):
+    code, out = run(*args)
+    assert code == 2 and "is not a finite number" in out
+
+
+def test_user_text_is_never_read_as_markup(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text('extends: gpt2-small\ndisplay_name: "Mixtral [instruct] v2 [/x]"\n')
+    code, out = run("count", str(path))
+    assert code == 0 and out.startswith("Mixtral [instruct] v2 [/x] (mine):")
+    code, out = run("count", str(path), "--format", "markdown")
+    assert code == 0 and out.startswith("**Mixtral [instruct] v2 [/x] (mine):")
+    code, out = run("compare", str(path), "gpt2-small")
+    assert code == 0
+
+
+def test_output_that_cannot_be_written_is_one_line():
+    env = {**os.environ, "NO_COLOR": "1"}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "llmcalc.cli", "count", "gpt2-small"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, env=env)
+    assert done.returncode == 2 and done.stderr.strip() == "error: cannot write the output: No space left on device"
+
+
+def test_an_ascii_terminal_gets_ascii():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "llmcalc.cli", "count", "gpt2-small"], capture_output=True,
+                          text=True, env=env)
+    assert done.returncode == 0 and "124,439,808" in done.stdout and "Traceback" not in done.stderr
