@@ -342,8 +342,8 @@ def parse_sweep(text: str) -> tuple[str, list]:
             while value <= high:
                 values.append(value)
                 value = value + step if step else value * 2
-            if len(values) > 1000:
-                raise LlmcalcError(f"--vary {text!r}: more than 1,000 values")
+                if len(values) > 1000:  # checked while enumerating: 1..1e12:1 must not run for hours first
+                    raise LlmcalcError(f"--vary {text!r}: more than 1,000 values")
         else:
             values.append(_size(item, text))
     return variable, values

@@ -84,3 +84,24 @@ def test_an_ascii_terminal_gets_ascii():
     done = subprocess.run([sys.executable, "-m", "llmcalc.cli", "count", "gpt2-small"], capture_output=True,
                           text=True, env=env)
     assert done.returncode == 0 and "124,439,808" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_what_used_to_hang_is_refused_or_fast(tmp_path):
+    heads = tmp_path / "heads.yaml"
+    heads.write_text("extends: llama3-8b\nattention: {n_heads: 1000000000000000000, n_kv_heads: 3}\n")
+    code, out = run("count", str(heads))
+    assert code == 2 and out.strip().endswith("allowed: a divisor of n_heads")  # no sqrt(10^18) search for a hint
+    big = tmp_path / "big.yaml"
+    big.write_text("extends: gpt2-small\nn_layers: 100000000\n")
+    code, out = run("count", str(big))
+    assert code == 2 and "a spec may have at most 1,000,000" in out
+    code, out = run("sweep", "gpt2-small", "--vary", "seq=1..1e12:1")
+    assert code == 2 and "more than 1,000 values" in out
+    fifo = tmp_path / "out.txt"
+    os.mkfifo(fifo)
+    code, out = run("count", "gpt2-small", "--export", str(fifo))
+    assert code == 2 and "it exists and is not a regular file" in out
+    gemma = tmp_path / "config.json"
+    gemma.write_text(json.dumps({"model_type": "gemma2", "num_hidden_layers": 200000}))
+    code, out = run("count", str(gemma), "--json")  # alternating layers: grouped in linear time
+    assert code == 0 and json.loads(out)["models"][0]["groups"][0]["n_layers"] == 100000

@@ -56,6 +56,8 @@ def emit(blocks: Callable[[], list], document: Callable[[], dict],
         folder = os.path.dirname(os.path.abspath(export))
         if not os.path.isdir(folder):
             raise LlmcalcError(f"{export}: cannot write file: no such folder {folder}")
+        if os.path.exists(export) and not os.path.isfile(export):  # a FIFO or a device would block or swallow it
+            raise LlmcalcError(f"{export}: cannot write file: it exists and is not a regular file")
     built = blocks() if fmt in ("table", "markdown") or export else None
     if fmt == "json":
         from ..render.json import to_json

@@ -30,6 +30,7 @@ from .schema import (
     ENCODER_KEYS,
     FIGURE_KEYS,
     FIGURES,
+    MAX_LAYERS,
     LAYER_GROUP_KEYS,
     LAYER_PATTERN_KEYS,
     LAYER_REPEAT_KEYS,
@@ -68,6 +69,9 @@ class _Builder:
         root.check_keys(TOP_KEYS)
         d_model = root.integer("d_model")
         n_layers = root.integer("n_layers")
+        if n_layers > MAX_LAYERS:
+            raise root.error("n_layers", f"{n_layers:,} layers; a spec may have at most {MAX_LAYERS:,} (each layer is "
+                             "built and grouped one by one)")
         norm = self._norm(root.mapping("norm"))
         layers = self._layers(root, d_model, n_layers)
         encoder = root.mapping("encoder", required=False)
@@ -127,7 +131,7 @@ class _Builder:
         n_kv_heads = node.integer("n_kv_heads", n_heads)
         if n_heads % n_kv_heads:
             raise node.error("n_kv_heads", f"{n_kv_heads} does not divide n_heads={n_heads}; "
-                             f"allowed: a divisor of n_heads ({', '.join(map(str, _divisors(n_heads)))})")
+                             f"allowed: a divisor of n_heads{_divisor_hint(n_heads)}")
         if node.has("d_head"):
             d_head = node.integer("d_head")
         elif d_model % n_heads:
@@ -302,7 +306,14 @@ class _Builder:
         return tuple(figures)
 
 
-def _divisors(n: int, most: int = 12) -> list[int]:
+MAX_DIVISOR_SEARCH = 10**12  # listing the divisors of a larger number would take the search sqrt(n) steps
+
+
+def _divisor_hint(n: int, most: int = 12) -> str:
+    """' (1, 2, 4, 8, ...)': some divisors of n, or nothing when n is too large to search quickly."""
+    if n > MAX_DIVISOR_SEARCH:
+        return ""
     small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
     found = sorted(set(small + [n // d for d in small]))
-    return found if len(found) <= most else found[: most // 2] + found[-most // 2:]
+    found = found if len(found) <= most else found[: most // 2] + found[-most // 2:]
+    return f" ({', '.join(map(str, found))})"

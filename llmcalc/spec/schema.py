@@ -67,3 +67,6 @@ NOT_INHERITED = ("display_name", "aliases", "published", "notes", "rumour")
 
 # Where a key given on the command line (`--set KEY=VALUE`) came from, in errors and in the origin map.
 OVERRIDE_SOURCE = "--set"
+
+# Layers a spec may have: a million count exactly in every command; far more would take minutes to build.
+MAX_LAYERS = 1_000_000

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ...spec import MAX_LAYERS
 from .config import Config, got
 
 # HF activation names -> the spec's activation, for plain (two-matrix) and gated (three-matrix) MLPs.
@@ -15,6 +16,7 @@ GATED_ACTIVATIONS = {"silu": "swiglu", "swish": "swiglu", "gelu": "geglu", "gelu
                      "gelu_pytorch_tanh": "geglu", "gelu_fast": "geglu", "relu": "reglu"}
 # transformers defaults shared by the Llama-like configuration classes (llama, mistral, mixtral, qwen*, phi3).
 LLAMA_LIKE = {"tie_word_embeddings": False, "hidden_act": "silu", "head_dim": None}
+MAX_PATTERN = 64  # the longest layer cycle written as one repeat group
 _LEGACY_LAYER_TYPES = {"attention": "full_attention"}  # configuration_utils.remap_legacy_layer_types
 
 
@@ -119,12 +121,16 @@ def _groups(overrides: list[dict]) -> list[dict]:
     groups, i, n = [], 0, len(overrides)
     while i < n:
         best_period, best_repeat = 1, 1
-        for period in range(1, (n - i) // 2 + 1):
+        # patterns of real stacks are short (Gemma 3's 6, Llama 4's 4): a longer cycle is written as count groups,
+        # which keeps this linear in the layers instead of quadratic
+        for period in range(1, min((n - i) // 2, MAX_PATTERN) + 1):
             repeat = 1
             while overrides[i + repeat * period:i + (repeat + 1) * period] == overrides[i:i + period]:
                 repeat += 1
             if repeat > 1 and period * repeat > best_period * best_repeat:
                 best_period, best_repeat = period, repeat
+            if best_period * best_repeat == n - i:  # the rest is covered: no longer period can do better
+                break
         if best_period == 1:
             groups.append({"count": best_repeat, **overrides[i]})
         else:
@@ -135,6 +141,8 @@ def _groups(overrides: list[dict]) -> list[dict]:
 
 def base_spec(c: Config, vocab: str, d_model: int, n_layers: int, context: str, position: str = "rope",
               tied: bool | None = None) -> dict:
+    if n_layers > MAX_LAYERS:  # refused before the per-layer lists are built
+        raise c.error("num_hidden_layers", f"{n_layers:,} layers; llmcalc takes at most {MAX_LAYERS:,}")
     return {
         "family": c.model_type,
         "vocab_size": c.integer(vocab),
