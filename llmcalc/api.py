@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import ModelSpec
-from .checks import check_parallelism, check_transformers_profile, lora_target_names
+from .checks import check_parallelism, check_tp, check_transformers_profile, lora_target_names
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -171,6 +171,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         raise LlmcalcError(f"gpu_util: must be a fraction above 0 and at most 1, got {gpu_util!r}")
     params = params or count(spec)
     context = context or spec.context_length
+    if tp > 1:
+        check_tp(spec, tp)
     if mode == "serve" and engine == "llamacpp":
         if tp > 1:
             raise LlmcalcError("engine llamacpp: one device per context here; allowed: tp 1")

@@ -72,3 +72,24 @@ def lora_target_names(model: ModelSpec, targets: Sequence[str] | str) -> tuple[s
         raise LlmcalcError(f"lora_targets: {model.name} has no {', '.join(missing)} layer; allowed: "
                            f"{', '.join(have)} or all-linear")
     return tuple(dict.fromkeys(names))
+
+
+def tp_problem(model: ModelSpec, tp: int) -> str | None:
+    """Why `tp` tensor-parallel ranks cannot split this model's attention (vLLM and Megatron split query heads evenly,
+    and K/V heads either evenly or by replicating each over tp / n_kv_heads ranks), or None."""
+    for group in model.groups:
+        att = group.layer.attention
+        if att.n_heads % tp:
+            return f"{tp} does not divide the {att.n_heads} attention heads"
+        kv = att.n_kv_heads
+        if not att.mla and kv % tp and tp % kv:
+            return f"{tp} and the {kv} KV heads do not divide one another"
+    return None
+
+
+def check_tp(model: ModelSpec, tp: int) -> None:
+    problem = tp_problem(model, tp)
+    if problem:
+        heads = model.groups[0].layer.attention.n_heads
+        allowed = ", ".join(str(t) for t in range(1, min(heads, 4096) + 1) if tp_problem(model, t) is None)
+        raise LlmcalcError(f"tp: {problem}; allowed: {allowed}")

@@ -105,3 +105,20 @@ def test_what_used_to_hang_is_refused_or_fast(tmp_path):
     gemma.write_text(json.dumps({"model_type": "gemma2", "num_hidden_layers": 200000}))
     code, out = run("count", str(gemma), "--json")  # alternating layers: grouped in linear time
     assert code == 0 and json.loads(out)["models"][0]["groups"][0]["n_layers"] == 100000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["flops", "gpt2-small", "--recompute", "full"], "--recompute applies to training compute only"),
+    (["flops", "gpt3-175b", "--decode", "--training"], "--decode counts one inference step"),
+    (["flops", "llama3-8b", "--gpu", "h100-80gb", "--peak-flops", "1e15"], "--gpu and --peak-flops both"),
+    (["sweep", "gpt2-small", "--vary", "seq=1k..4k", "--seq", "99"], "--seq is what --vary seq sweeps"),
+    (["sweep", "gpt2-small", "--vary", "dtype=all", "--kv-dtype", "fp8"], "--kv-dtype is what --vary dtype sweeps"),
+    (["memory", "llama3-8b", "--mla-cache", "decompressed"], "--mla-cache applies to models with multi-head latent"),
+    (["count", "gpt2-small", "--export", ""], "--export needs a file name"),
+    (["count", "gpt2-small", "--set", "extends=llama3-8b"], "extends: cannot be set with --set"),
+    (["memory", "llama3-8b", "--tp", "3"], "tp: 3 does not divide the 32 attention heads; allowed: 1, 2, 4, 8, 16, 32"),
+    (["memory", "llama3-8b", "--tp", "1" + "0" * 30], "does not divide the 32 attention heads"),
+])
+def test_options_that_would_change_nothing_or_mean_nothing_are_refused(args, message):
+    code, out = run(*args)
+    assert code == 2 and message in out

@@ -71,7 +71,10 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
         def fits(report) -> bool:
             return report.per_gpu <= capacity
     if serve:
-        found = fewest(lambda n: memory_report(model, params, opts, tp=n), fits, powers_of_two(max_gpus))
+        from ..checks import tp_problem
+
+        candidates = [n for n in powers_of_two(max_gpus) if tp_problem(model, n) is None]
+        found = fewest(lambda n: memory_report(model, params, opts, tp=n), fits, candidates)
         result["fewest_gpus"] = found.n_gpus if found else None
         chosen = memory_report(model, params, opts, tp=n_gpus) if n_gpus else found
         if chosen is not None and fits(chosen):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import LlmcalcError
-from .options import POSITIVE, load_models, models_argument, set_option
+from .options import POSITIVE, given, load_models, models_argument, set_option
 from .output import many, output_options
 
 
@@ -39,6 +39,13 @@ def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str
     from ..formulas.flops import mfu
     from ..present import flops as present
 
+    computes_training = training or tokens is not None or tokens_per_second is not None
+    if given("recompute") and not computes_training:
+        raise click.UsageError("--recompute applies to training compute only: add --training")
+    if decode and computes_training:
+        raise click.UsageError("--decode counts one inference step; training compute is of full sequences: drop one")
+    if gpu_name and peak_flops is not None:
+        raise click.UsageError("--gpu and --peak-flops both give the peak: give one")
     if gpu_name and peak_flops is None:
         from ..hardware import find_gpu
 

@@ -7,6 +7,7 @@ import click
 from .options import (
     check_mode_options,
     engine_options,
+    given,
     load_models,
     memory_options,
     memory_report,
@@ -31,6 +32,9 @@ def command(models: tuple[str, ...], overrides: tuple[str, ...], **opts) -> None
 
     results = []
     for model in load_models(models, overrides):
+        if given("mla_cache") and not any(g.layer.attention.mla for g in model.groups):
+            raise click.UsageError(f"--mla-cache applies to models with multi-head latent attention; {model.name} "
+                                   "has none")
         report = memory_report(model, api.count_params(model), opts)
         cache = api.kv_cache(model, opts["context"], opts["batch"], opts["kv_dtype"], opts["mla_cache"])
         results.append((report, cache))

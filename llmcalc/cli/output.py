@@ -50,6 +50,8 @@ def emit(blocks: Callable[[], list], document: Callable[[], dict],
     """Print in the chosen format; export the tables when asked. Each argument builds its format on demand."""
     fmt = _format()
     export = click.get_current_context().meta.get("llmcalc.output", {}).get("export")
+    if export is not None and not export.strip():
+        raise click.UsageError("--export needs a file name")
     if export and not export.lower().endswith(EXPORT_SUFFIXES):
         raise click.UsageError(f"--export {export}: the file must end in {', '.join(EXPORT_SUFFIXES)}")
     if export:  # a missing folder is found before anything is printed, not after

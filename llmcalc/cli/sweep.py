@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import DTYPES, load_models, models_argument, set_option
+from .options import DTYPES, flag, given, load_models, models_argument, set_option
 from .output import emit, output_options
 
 
@@ -34,6 +34,9 @@ def command(models: tuple[str, ...], vary: str, seq: int | None, batch: int, dty
     from ..present import sweep as present
 
     variable, values = api.parse_sweep(vary)
+    for name in {"seq": ("seq",), "batch": ("batch",), "dtype": ("dtype", "kv_dtype")}.get(variable, ()):
+        if given(name):
+            raise click.UsageError(f"{flag(name)} is what --vary {variable} sweeps: give one of the two")
     result = api.sweep(load_models(models, overrides), variable, values, seq=seq, batch=batch, dtype=dtype,
                        kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache)
     emit(lambda: present.sweep_table(result, units, chart, log_y), lambda: present.sweep_json(result),

@@ -32,6 +32,9 @@ def parse_override(text: str) -> tuple[tuple, Any]:
                             "item as key[index] (e.g. attention.n_kv_heads or layers[1].moe.top_k)")
         path.append(match.group(1))
         path.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
+    if path == ["extends"]:  # the chain is resolved before overrides apply: setting it would change nothing
+        raise SpecError(OVERRIDE_SOURCE, "extends", "cannot be set with --set; write a spec file that extends the "
+                        "model instead")
     parsed = safe_load(value, OVERRIDE_SOURCE, key)
     return tuple(path), parsed
 
