@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from .params import ParamCount, mlp_bias
 
+# the linear layers' matrices of the blocks (memory.QUANTIZED: what int4, int8 and fp8 convert too)
 LINEAR = frozenset(("attn.q", "attn.k", "attn.v", "attn.o", "attn.q_a", "attn.q_b", "attn.kv_a", "attn.kv_b",
                     "xattn.q", "xattn.k", "xattn.v", "xattn.o", "mlp.gate", "mlp.up", "mlp.down", "moe.experts",
-                    "moe.shared", "mtp.proj"))
+                    "moe.shared"))
 MATRICES = LINEAR | {"embed.token", "embed.position", "lm_head", "moe.router", "moe.shared_gate"}
 EXPERTS = frozenset(("moe.experts",))
 

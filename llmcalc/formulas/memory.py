@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..model import ModelSpec
 from ..records import record
 from .dtypes import DTYPE_BITS, whole_bytes
+from .formats import LINEAR, format_bytes
 
 if TYPE_CHECKING:
     from .activations import Activations
@@ -22,9 +23,7 @@ if TYPE_CHECKING:
 # within transformers blocks are quantized", as the int4 checkpoints of AutoAWQ, GPTQ and llm-compressor say; vLLM's
 # fp8 and int8 linear methods likewise). Embeddings, the output layer, norms, biases, routers and attention sinks
 # stay in 16 bits.
-QUANTIZED = frozenset(("attn.q", "attn.k", "attn.v", "attn.o", "attn.q_a", "attn.q_b", "attn.kv_a", "attn.kv_b",
-                       "xattn.q", "xattn.k", "xattn.v", "xattn.o", "mlp.gate", "mlp.up", "mlp.down", "moe.experts",
-                       "moe.shared"))
+QUANTIZED = LINEAR
 INT4_GROUP = 128  # AWQ's default format (AutoAWQ q_group_size 128, zero_point): a fp16 scale, a 4-bit zero
 INT4_GROUP_BITS = 16 + 4
 
@@ -48,8 +47,6 @@ def model_weight_bytes(params: ParamCount, dtype: str) -> tuple[int, int, int]:
     """(bytes of the model's weights, of which quantisation constants, parameters kept in 16 bits): below 16 bits
     only the linear layers take `dtype`; the rest stays bf16."""
     if dtype not in DTYPE_BITS:  # a checkpoint format (formats.py): its constants are inside its bits per weight
-        from .formats import format_bytes
-
         data, outside, _ = format_bytes(params, dtype)
         return data, 0, outside
     if DTYPE_BITS[dtype] >= 16:

@@ -15,7 +15,8 @@ from __future__ import annotations
 from ..model import ModelSpec
 from ..records import record
 from .activations import stage_layers, training_activations
-from .finetune import lora_params, nf4_bytes
+from .dtypes import DTYPE_BITS
+from .finetune import linear_shapes, lora_params, nf4_bytes
 from .memory import MemoryPart, MemoryReport, ModelStates, model_states, quantized_params, zero_partition
 from .params import ParamCount
 
@@ -150,8 +151,6 @@ def deepspeed_partition(states: ModelStates, stage: int, dp: int) -> ModelStates
 def largest_layer(params: ParamCount) -> int:
     """Parameters of the largest single weight DeepSpeed gathers at once: the token embedding, an untied output
     layer, or the largest linear matrix of a layer (one expert's)."""
-    from .finetune import linear_shapes
-
     model = params.model
     rows = {r.component: r.per_layer for r in params.group_rows(None)}
     matrices = [d_in * d_out for g in model.groups for shapes in linear_shapes(g.layer, model.d_model).values()
@@ -167,8 +166,6 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     adapters' weights, gradients and optimizer states (ZeRO over dp), the activations of full training (an upper
     bound: a frozen layer without an adapter need not keep its input), and QLoRA's bf16 copy of the largest
     linear weight that a layer dequantizes at a time."""
-    from .dtypes import DTYPE_BITS
-
     trainable = lora_params(model, adapters.rank, adapters.targets)
     if adapters.method == "qlora":
         quantized = quantized_params(params)
@@ -198,8 +195,6 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
                    "upper bound), the adapters' own tensors not counted", estimate=True),
     ]
     if adapters.method == "qlora":
-        from .finetune import linear_shapes
-
         widest = max(d_in * d_out for g in model.groups
                      for name, shapes in linear_shapes(g.layer, model.d_model).items() if name != "experts"
                      for d_in, d_out in shapes)
