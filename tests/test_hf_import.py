@@ -585,3 +585,29 @@ def test_no_torch_no_transformers_and_hf_only_on_demand():
     code = ("import sys, llmcalc.cli, llmcalc.spec, llmcalc.sources; assert 'llmcalc.importers.hf' not in sys.modules; "
             "import llmcalc.importers.hf; assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_keys_transformers_derives_and_writes_are_read_and_checked(tmp_path):
+    """transformers writes derived keys into config.json (DeepSeek's qk_head_dim, DBRX's num_key_value_heads) and
+    SmolLM2 ships two flags of its own: each is accepted when it agrees, refused when it contradicts."""
+    def load(config):
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(config))
+        return CliRunner().invoke(cli, ["count", str(path), "--json"])
+
+    v3 = {"model_type": "deepseek_v3", "num_hidden_layers": 4, "first_k_dense_replace": 1, "hidden_size": 256,
+          "num_attention_heads": 4, "n_routed_experts": 8, "num_experts_per_tok": 2, "vocab_size": 1000}
+    assert load({**v3, "qk_head_dim": 192}).exit_code == 0  # 128 + 64
+    bad = load({**v3, "qk_head_dim": 191})
+    assert bad.exit_code == 2 and "qk_head_dim: 191 is not qk_nope_head_dim + qk_rope_head_dim = 192" in bad.output
+    dbrx = {"model_type": "dbrx", "d_model": 256, "n_heads": 4, "n_layers": 2, "vocab_size": 1000,
+            "attn_config": {"kv_n_heads": 2}, "ffn_config": {"ffn_hidden_size": 512, "moe_num_experts": 4}}
+    assert load({**dbrx, "num_key_value_heads": 2}).exit_code == 0
+    assert "contradicts attn_config.kv_n_heads=2" in load({**dbrx, "num_key_value_heads": 1}).output
+    smol = {"model_type": "llama", "hidden_size": 576, "intermediate_size": 1536, "num_attention_heads": 9,
+            "num_key_value_heads": 3, "num_hidden_layers": 30, "vocab_size": 49152, "tie_word_embeddings": True,
+            "is_llama_config": True, "rope_interleaved": False}
+    result = load(smol)
+    assert result.exit_code == 0, result.output
+    # transformers 5.23 num_parameters() of this config (SmolLM2-135M's shape): 134,515,008
+    assert json.loads(result.stdout)["models"][0]["params"]["total"] == 134515008

@@ -23,6 +23,10 @@ def map_dbrx(c: Config) -> dict:
     n_kv = attn.integer("kv_n_heads")
     if n_heads % n_kv:
         raise attn.error("kv_n_heads", f"{n_kv} does not divide n_heads={n_heads}; allowed: a divisor of {n_heads}")
+    derived = c.data.get("num_key_value_heads")  # transformers writes attn_config.kv_n_heads here too
+    if derived is not None and derived != n_kv:
+        raise c.error("num_key_value_heads", f"{show(derived)} contradicts attn_config.kv_n_heads={n_kv}, which "
+                      "transformers copies it from; allowed: equal values, or leave it out")
     act = ffn.mapping("ffn_act_fn") or {"name": "silu"}
     if set(act) - {"name"}:
         raise ffn.error("ffn_act_fn", f"{show(act)} has keys llmcalc does not know; allowed: {{\"name\": ...}}")
@@ -52,6 +56,7 @@ register(
     mapper=map_dbrx,
     aliases={"num_attention_heads": "n_heads", "hidden_size": "d_model", "num_hidden_layers": "n_layers",
         "max_position_embeddings": "max_seq_len"},
+    reads_also=("num_key_value_heads",),
 )
 
 

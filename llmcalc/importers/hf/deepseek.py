@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .blocks import GATED_ACTIVATIONS, base_spec, moe_entry, stack
 from .config import Config, got
+from .config import show as _show
 from .registry import register
 
 
@@ -27,6 +28,11 @@ def map_deepseek(c: Config) -> dict:
                                         "allowed: false")
     mla = {"kv_lora_rank": c.integer("kv_lora_rank"), "qk_nope_head_dim": c.integer("qk_nope_head_dim"),
            "qk_rope_head_dim": c.integer("qk_rope_head_dim"), "v_head_dim": c.integer("v_head_dim")}
+    derived = c.data.get("qk_head_dim")  # transformers writes it: nope + rope, derived, so it must agree
+    if derived is not None and derived != mla["qk_nope_head_dim"] + mla["qk_rope_head_dim"]:
+        raise c.error("qk_head_dim", f"{_show(derived)} is not qk_nope_head_dim + qk_rope_head_dim = "
+                      f"{mla['qk_nope_head_dim'] + mla['qk_rope_head_dim']}, the value transformers derives; allowed: "
+                      "that value, or leave it out")
     q_lora = c.optional_integer("q_lora_rank")
     if q_lora:
         mla = {"q_lora_rank": q_lora, **mla}
@@ -77,7 +83,7 @@ register(
     ignored=frozenset(("topk_method", "n_group", "topk_group", "routed_scaling_factor", "norm_topk_prob",
         "scoring_func", "aux_loss_alpha", "seq_aux", "ep_size", "head_dim",
         "num_key_value_heads")),
-    reads_also=("moe_layer_freq",),
+    reads_also=("moe_layer_freq", "qk_head_dim"),
 )
 
 
@@ -96,5 +102,5 @@ register(
     ignored=frozenset(("topk_method", "n_group", "topk_group", "routed_scaling_factor", "norm_topk_prob",
         "scoring_func", "aux_loss_alpha", "seq_aux", "ep_size", "head_dim",
         "num_key_value_heads", "rope_interleave")),
-    reads_also=("moe_layer_freq",),
+    reads_also=("moe_layer_freq", "qk_head_dim"),
 )

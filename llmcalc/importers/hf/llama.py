@@ -36,6 +36,7 @@ register(
         "max_position_embeddings": 2048, "attention_bias": False, "mlp_bias": False,
     },
     mapper=map_llama,
+    ignored=frozenset(("is_llama_config", "rope_interleaved")),  # SmolLM2's configs: flags that change no count
 )
 
 
