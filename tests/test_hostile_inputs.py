@@ -48,16 +48,18 @@ def test_config_json_list_where_a_string_is_wanted_and_huge_integers(tmp_path):
     assert code == 2 and out.startswith(f"error: {path}: not valid JSON for llmcalc")
 
 
-@pytest.mark.parametrize("args", [["flops", "gpt2-small", "--training", "--tokens", "0"],
-                                  ["flops", "gpt2-small", "--training", "--tokens", "nan"],
-                                  ["flops", "llama3-8b", "--tokens-per-second", "1", "--n-gpus", "1", "--peak-flops",
-                                   "0"],
-                                  ["memory", "llama3-8b", "--mode", "training", "--optimizer-bytes", "nan"],
-                                  ["fit", "llama3-8b", "--gpu-mem", "inf"],
-                                  ["fit", "llama3-8b", "--gpu-util", "nan"]])
-def test_numbers_that_mean_nothing(args):
+@pytest.mark.parametrize("args, message", [
+    (["flops", "gpt2-small", "--training", "--tokens", "0"], "'0' is not a finite count above 0"),
+    (["flops", "gpt2-small", "--training", "--tokens", "nan"], "'nan' is not a count"),
+    (["flops", "llama3-8b", "--tokens-per-second", "1", "--n-gpus", "1", "--peak-flops", "0"],
+     "'0' is not a finite number above 0"),
+    (["memory", "llama3-8b", "--mode", "training", "--optimizer-bytes", "nan"], "'nan' is not a finite number >= 0"),
+    (["fit", "llama3-8b", "--gpu-mem", "inf"], "'inf' is not a finite number above 0"),
+    (["fit", "llama3-8b", "--gpu-util", "nan"], "'nan' is not a finite number above 0"),
+])
+def test_numbers_that_mean_nothing(args, message):
     code, out = run(*args)
-    assert code == 2 and "is not a finite number" in out
+    assert code == 2 and message in out
 
 
 def test_user_text_is_never_read_as_markup(tmp_path):

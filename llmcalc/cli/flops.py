@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import LlmcalcError
-from .options import POSITIVE, given, load_models, models_argument, set_option
+from .options import COUNT, FRACTION, POSITIVE, given, load_models, models_argument, set_option
 from .output import many, output_options
 
 
@@ -21,11 +21,15 @@ from .output import many, output_options
 @click.option("--no-other", is_flag=True,
               help="Leave out the non-matmul estimates (softmax, norms, activations...).")
 @click.option("--training", is_flag=True, help="Also show training compute (forward + backward).")
-@click.option("--tokens", type=POSITIVE, help="Training tokens. Default: the model's published figure.")
+@click.option("--tokens", type=COUNT, help="Training tokens (15e12, 15T). Default: the model's published figure.")
 @click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none", show_default=True,
               help="Activation recomputation, counted in hardware FLOPs only.")
 @click.option("--tokens-per-second", type=POSITIVE, help="Observed training throughput, for MFU.")
-@click.option("--n-gpus", type=click.IntRange(min=1), help="Accelerators behind that throughput, for MFU.")
+@click.option("--n-gpus", type=click.IntRange(min=1), help="Accelerators: behind --tokens-per-second (for MFU), or "
+              "training at --mfu (for days, GPU-hours and cost).")
+@click.option("--mfu", "mfu_target", type=FRACTION, help="Model FLOPs utilisation to train at: with --n-gpus and --gpu "
+              "(or --peak-flops), the training's days and GPU-hours.")
+@click.option("--price", type=POSITIVE, help="Price of one GPU-hour, for the training's cost (with --mfu).")
 @click.option("--peak-flops", type=POSITIVE,
               help="Peak FLOP/s of one accelerator (e.g. 989e12 for H100 bf16), for MFU.")
 @click.option("--gpu", "gpu_name", help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
@@ -33,13 +37,14 @@ from .output import many, output_options
 @output_options
 def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
           training: bool, tokens: float | None, recompute: str, tokens_per_second: float | None,
-          n_gpus: int | None, peak_flops: float | None, gpu_name: str | None, overrides: tuple[str, ...]) -> None:
+          n_gpus: int | None, mfu_target: float | None, price: float | None, peak_flops: float | None,
+          gpu_name: str | None, overrides: tuple[str, ...]) -> None:
     """FLOPs of a forward pass (or one decode step) per component and layer group; training compute and MFU."""
     from .. import api
-    from ..formulas.flops import mfu
+    from ..formulas.flops import mfu, training_seconds
     from ..present import flops as present
 
-    computes_training = training or tokens is not None or tokens_per_second is not None
+    computes_training = training or tokens is not None or tokens_per_second is not None or mfu_target is not None
     if given("recompute") and not computes_training:
         raise click.UsageError("--recompute applies to training compute only: add --training")
     if decode and computes_training:
@@ -50,14 +55,23 @@ def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str
         from ..hardware import find_gpu
 
         peak_flops = find_gpu(gpu_name).bf16_flops
-    mfu_inputs = (tokens_per_second, n_gpus, peak_flops)
-    if any(v is not None for v in mfu_inputs) and not all(v is not None for v in mfu_inputs):
-        raise click.UsageError("MFU needs all of --tokens-per-second, --n-gpus and --peak-flops")
+    if mfu_target is not None:
+        if tokens_per_second is not None:
+            raise click.UsageError("--mfu gives the time from an utilisation, --tokens-per-second the utilisation "
+                                   "from a throughput: give one")
+        if n_gpus is None or peak_flops is None:
+            raise click.UsageError("training time needs --mfu, --n-gpus and --gpu (or --peak-flops)")
+    elif price is not None:
+        raise click.UsageError("--price needs --mfu, --n-gpus and --gpu: the cost is GPU-hours x price")
+    else:
+        mfu_inputs = (tokens_per_second, n_gpus, peak_flops)
+        if any(v is not None for v in mfu_inputs) and not all(v is not None for v in mfu_inputs):
+            raise click.UsageError("MFU needs all of --tokens-per-second, --n-gpus and --peak-flops")
     results = []
     for model in load_models(models, overrides):
         count = api.count_flops(model, seq, batch, attention, decode, include_other=not no_other)
         compute = utilisation = None
-        if training or tokens is not None or tokens_per_second is not None:
+        if computes_training:
             if tokens is None and model.training.tokens is None:
                 raise LlmcalcError(f"{model.name} publishes no training token count: give --tokens")
             compute = api.training_flops(model, tokens, seq, attention, recompute)
@@ -70,6 +84,12 @@ def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str
                     "flops_per_token": compute.model_per_token,
                     "convention": "exact forward x 3",
                 }
+            if mfu_target is not None:
+                seconds = training_seconds(compute.total, n_gpus, peak_flops, mfu_target)
+                utilisation = {"schedule": {
+                    "n_gpus": n_gpus, "gpu": gpu_name, "peak_flops": peak_flops, "mfu": mfu_target,
+                    "seconds": seconds, "days": seconds / 86400, "gpu_hours": seconds * n_gpus / 3600,
+                    **({"price": price, "cost": seconds * n_gpus / 3600 * price} if price is not None else {})}}
         results.append((count, compute, utilisation))
     many([lambda r=r: present.flops_table(*r) for r in results],
          [lambda r=r: present.flops_json(*r) for r in results],

@@ -34,6 +34,26 @@ class FiniteNumber(click.ParamType):
         return number
 
 
+class Count(click.ParamType):
+    """A count such as 15e12, 2T or 1.5T (K, M, B, T decimal); '1,5T' is refused rather than read as 15T."""
+
+    name = "count"
+
+    def convert(self, value, param, ctx):
+        import math
+        import re
+
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([KMBT]?)", text)
+        if not match:
+            self.fail(f"{value!r} is not a count; write 15e12, 15T or 1.5T (no thousands separators)", param, ctx)
+        number = float(match.group(1)) * {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(2)]
+        if not math.isfinite(number) or number <= 0:
+            self.fail(f"{value!r} is not a finite count above 0", param, ctx)
+        return number
+
+
+COUNT = Count()
 POSITIVE = FiniteNumber()
 NON_NEGATIVE = FiniteNumber(zero_allowed=True)
 FRACTION = FiniteNumber(maximum=1)

@@ -288,6 +288,12 @@ def mfu(tokens_per_second: float, flops_per_token: float, n_chips: int, peak_flo
     return tokens_per_second * flops_per_token / (n_chips * peak_flops)
 
 
+def training_seconds(model_flops: float, n_chips: int, peak_flops: float, utilisation: float) -> float:
+    """Wall-clock seconds of a training run of `model_flops` at model FLOPs utilisation `utilisation`: the same
+    definition read the other way (PaLM App. B: MFU = model FLOPs / (seconds x chips x peak))."""
+    return model_flops / (n_chips * peak_flops * utilisation)
+
+
 @record
 class TrainingCompute:
     """Training compute per token and for `tokens` tokens, built on the forward pass at `seq`."""

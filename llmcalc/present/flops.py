@@ -50,7 +50,11 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
             "model_flops": training.total, "hardware_flops": training.hardware_total,
             "pf_days": training.pf_days, "six_n": training.six_n, "palm": training.palm,
         }
-    if utilisation:
+    schedule = (utilisation or {}).get("schedule")
+    if schedule:
+        out["training"].update({k: schedule[k] for k in ("days", "gpu_hours", "cost") if k in schedule})
+        out["training"]["schedule"] = {k: v for k, v in schedule.items() if k not in ("days", "gpu_hours", "cost")}
+    elif utilisation:
         out["utilisation"] = utilisation
     return out
 
@@ -93,7 +97,14 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
     parts: list = [table]
     if training is not None:
         parts.append(_training_table(training))
-    if utilisation:
+    schedule = (utilisation or {}).get("schedule")
+    if schedule:
+        where = schedule["gpu"] or f"{human(schedule['peak_flops'])}FLOP/s"
+        cost = f", {schedule['cost']:,.0f} at {schedule['price']:g} per GPU-hour" if "cost" in schedule else ""
+        parts.append(Note(f"On {schedule['n_gpus']:,} x {where} at {percent(schedule['mfu'])} MFU: "
+                          f"{schedule['days']:,.1f} days, {schedule['gpu_hours']:,.0f} GPU-hours{cost} (model FLOPs "
+                          "/ (GPUs x peak x MFU)).", style=""))
+    elif utilisation:
         parts.append(Note(f"MFU {percent(utilisation['mfu'])} (model FLOPs {human(utilisation['flops_per_token'])}"
                           f" per token, {utilisation['convention']}); HFU {percent(utilisation['hfu'])}.", style=""))
     notes = [f"Attention {count.convention}.",
