@@ -124,3 +124,37 @@ def test_what_used_to_hang_is_refused_or_fast(tmp_path):
 def test_options_that_would_change_nothing_or_mean_nothing_are_refused(args, message):
     code, out = run(*args)
     assert code == 2 and message in out
+
+
+@pytest.mark.parametrize("args, option", [
+    (["memory", "llama3-8b", "--context", "1000000"], "--context 1,000,000"),
+    (["memory", "llama3-8b", "--mode", "training", "--seq", "100000"], "--seq 100,000"),
+    (["fit", "llama3-8b", "--context", "100000"], "--context 100,000"),
+    (["flops", "gpt2-small", "--seq", "4096"], "--seq 4,096"),
+    (["compare", "llama3-8b", "gpt2-small", "--context", "2048"], "--context 2,048"),
+])
+def test_a_context_past_the_models_own_is_warned_about(args, option):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    name = "llama3-8b" if "llama3-8b" in args and "gpt2-small" not in args else "gpt2-small"
+    length = "8,192" if name == "llama3-8b" else "1,024"
+    assert result.stderr.strip().splitlines() == [
+        f"warning: {option} is past {name}'s context length of {length} tokens; the figures extrapolate the "
+        "formulas beyond it"]
+    assert "warning" not in result.stdout  # tables stay clean
+
+
+def test_sweep_marks_points_past_the_context_in_its_output_instead():
+    table = CliRunner().invoke(cli, ["sweep", "gpt2-small", "--vary", "batch=1,2", "--seq", "2000"])
+    assert table.exit_code == 0 and table.stderr == ""
+    assert "* beyond the model's context length" in table.stdout
+    data = json.loads(CliRunner().invoke(cli, ["sweep", "gpt2-small", "--vary", "seq=512..2k", "--format",
+                                               "json"]).stdout)
+    assert [p["beyond_context"] for p in data["models"][0]["points"]] == [False, False, True]
+
+
+def test_a_context_within_the_models_own_is_not_warned_about():
+    for args in (["memory", "llama3-8b", "--context", "8192"], ["flops", "gpt2-small", "--seq", "1024"],
+                 ["compare", "gpt2-small", "gpt2-medium", "--context", "1024"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0 and result.stderr == "", (args, result.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import DTYPES, active_option, load_models, models_argument, set_option
+from .options import DTYPES, active_option, load_models, models_argument, set_option, warn_past_context
 from .output import emit, output_options
 
 
@@ -29,7 +29,11 @@ def command(models: tuple[str, ...], seq: int | None, context: int | None, atten
 
     if len(models) < 2:
         raise click.UsageError("compare needs at least two models")
-    result = api.compare(load_models(models, overrides), seq, context, attention, kv_dtype, active)
+    loaded = load_models(models, overrides)
+    result = api.compare(loaded, seq, context, attention, kv_dtype, active)
+    for model in loaded:
+        warn_past_context(model, seq, "--seq")
+        warn_past_context(model, context, "--context")
     args = (list(result.counts), list(result.forwards), list(result.caches))
     emit(lambda: present.compare_table(*args), lambda: present.compare_json(*args),
          lambda: present.compare_records(*args))

@@ -13,6 +13,7 @@ from .options import (
     memory_report,
     models_argument,
     set_option,
+    warn_past_context,
 )
 from .output import emit, output_options
 
@@ -102,5 +103,7 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
     result["per_gpu_bytes"] = chosen.per_gpu if chosen else None
     result["reserved_per_gpu_bytes"] = reserve(chosen) if chosen else None
     result["settings"] = chosen.settings if chosen else None
+    warn_past_context(model, opts["context"], "--context")
+    warn_past_context(model, opts["seq"], "--seq")
     emit(lambda: present.fit_text(result, gpu, opts["units"]), lambda: {"models": [result]},
          lambda: (present.FIT_FIELDS, present.fit_records(result)))

@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 
 from ..errors import LlmcalcError
-from .options import COUNT, FRACTION, POSITIVE, given, load_models, models_argument, set_option
+from .options import (
+    COUNT,
+    FRACTION,
+    POSITIVE,
+    given,
+    load_models,
+    models_argument,
+    set_option,
+    warn_past_context,
+)
 from .output import many, output_options
 
 
@@ -68,7 +77,8 @@ def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str
         if any(v is not None for v in mfu_inputs) and not all(v is not None for v in mfu_inputs):
             raise click.UsageError("MFU needs all of --tokens-per-second, --n-gpus and --peak-flops")
     results = []
-    for model in load_models(models, overrides):
+    loaded = load_models(models, overrides)
+    for model in loaded:
         count = api.count_flops(model, seq, batch, attention, decode, include_other=not no_other)
         compute = utilisation = None
         if computes_training:
@@ -91,6 +101,8 @@ def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str
                     "seconds": seconds, "days": seconds / 86400, "gpu_hours": seconds * n_gpus / 3600,
                     **({"price": price, "cost": seconds * n_gpus / 3600 * price} if price is not None else {})}}
         results.append((count, compute, utilisation))
+    for model in loaded:
+        warn_past_context(model, seq, "--seq")
     many([lambda r=r: present.flops_table(*r) for r in results],
          [lambda r=r: present.flops_json(*r) for r in results],
          [lambda r=r: present.flops_records(r[0]) for r in results], present.FLOPS_FIELDS)

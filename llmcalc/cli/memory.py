@@ -13,6 +13,7 @@ from .options import (
     memory_report,
     models_argument,
     set_option,
+    warn_past_context,
 )
 from .output import many, output_options
 
@@ -38,6 +39,9 @@ def command(models: tuple[str, ...], overrides: tuple[str, ...], **opts) -> None
         report = memory_report(model, api.count_params(model), opts)
         cache = api.kv_cache(model, opts["context"], opts["batch"], opts["kv_dtype"], opts["mla_cache"])
         results.append((report, cache))
+    for model in {(r[0].model.name, r[0].model.context_length): r[0].model for r in results}.values():
+        warn_past_context(model, opts["context"], "--context")
+        warn_past_context(model, opts["seq"], "--seq")
     many([lambda r=r: present.memory_table(r[0], opts["units"]) for r in results],
          [lambda r=r: present.memory_json(*r) for r in results],
          [lambda r=r: present.memory_records(r[0]) for r in results], present.MEMORY_FIELDS)

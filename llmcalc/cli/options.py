@@ -104,6 +104,14 @@ def load_models(models: tuple[str, ...], overrides: tuple[str, ...] = (), warn: 
     return loaded
 
 
+def warn_past_context(model, tokens: int | None, option: str) -> None:
+    """A warning on stderr when `option` asks for more tokens per sequence than the model's own context length:
+    the figures still follow the formulas, but the model was not built to attend that far."""
+    if tokens is not None and tokens > model.context_length:
+        click.echo(f"warning: {option} {tokens:,} is past {model.name}'s context length of "
+                   f"{model.context_length:,} tokens; the figures extrapolate the formulas beyond it", err=True)
+
+
 def targets(overrides: tuple[str, ...], n_models: int) -> list[tuple[str, ...]]:
     """Each model's overrides: KEY=VALUE goes to every model, N:KEY=VALUE to the N-th only."""
     out: list[list[str]] = [[] for _ in range(n_models)]
