@@ -8,6 +8,8 @@ from .options import (
     FRACTION,
     POSITIVE,
     check_mode_options,
+    complete_gpu,
+    given,
     load_models,
     memory_options,
     memory_report,
@@ -20,9 +22,9 @@ from .output import emit, output_options
 
 @click.command("fit")
 @models_argument("MODEL", nargs=1)
-@click.option("--gpu", "gpu_name", default="h100-80gb", show_default=True,
+@click.option("--gpu", "gpu_name", default="h100-80gb", show_default=True, shell_complete=complete_gpu,
               help="A preset from specs/hardware/gpus.yaml (a100-40gb, a100-80gb, h100-80gb, h200, b200, l40s, "
-                   "rtx-4090, mi300x).")
+                   "rtx-4090, mi300x; aliases such as h100, 4090, mi300).")
 @click.option("--gpu-mem", type=POSITIVE, help="Memory of one GPU in GiB, for any "
               "other card (overrides the preset's).")
 @click.option("--max-gpus", type=click.IntRange(min=1), default=4096, show_default=True)
@@ -44,14 +46,16 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
     check_mode_options(opts, ("n_gpus", "gpu_util"))
     from .. import api
     from ..formulas.fit import fewest, largest, powers_of_two
-    from ..hardware import find_gpu
+    from ..hardware import custom_gpu, find_gpu
     from ..present import fit as present
     from ..units import GIB
 
     model = load_models((models,), overrides)[0]
     params = api.count_params(model)
     gpu = find_gpu(gpu_name)
-    capacity = gpu_mem * GIB if gpu_mem else gpu.memory_bytes
+    if gpu_mem:  # the card's name and datasheet no longer describe it: say where its memory came from
+        gpu = custom_gpu(round(gpu_mem * GIB), gpu if given("gpu_name") else None)
+    capacity = gpu.memory_bytes
     serve = opts["mode"] != "training"
     result: dict = {"name": model.name, **({"overrides": list(model.overrides)} if model.overrides else {}),
                     "mode": "serve" if serve else "training", "gpu": gpu.key, "gpu_memory_bytes": capacity}

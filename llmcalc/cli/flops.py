@@ -9,6 +9,7 @@ from .options import (
     COUNT,
     FRACTION,
     POSITIVE,
+    complete_gpu,
     given,
     load_models,
     models_argument,
@@ -41,7 +42,8 @@ from .output import many, output_options
 @click.option("--price", type=POSITIVE, help="Price of one GPU-hour, for the training's cost (with --mfu).")
 @click.option("--peak-flops", type=POSITIVE,
               help="Peak FLOP/s of one accelerator (e.g. 989e12 for H100 bf16), for MFU.")
-@click.option("--gpu", "gpu_name", help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
+@click.option("--gpu", "gpu_name", shell_complete=complete_gpu,
+              help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
 @set_option
 @output_options
 def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,

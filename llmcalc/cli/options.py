@@ -87,6 +87,15 @@ active_option = click.option(
          "or everything but the input embedding (the gpt-oss model card).")
 
 
+def complete_gpu(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """GPU presets and their aliases that start with what is typed."""
+    from click.shell_completion import CompletionItem
+
+    from ..hardware import gpu_names
+
+    return [CompletionItem(n) for n in gpu_names() if n.startswith(incomplete.lower())]
+
+
 def models_argument(metavar: str = "MODEL...", nargs: int = -1) -> Callable:
     return click.argument("models", nargs=nargs, required=True, metavar=metavar, shell_complete=complete_model)
 
@@ -193,7 +202,7 @@ MEMORY_OPTIONS = [
     click.option("--seq", type=click.IntRange(min=1), help="Training sequence length (default: the published "
                  "pre-training context, else the context length)."),
     click.option("--micro-batch", type=click.IntRange(min=1), default=1, show_default=True),
-    click.option("--units", type=click.Choice(["GiB", "GB"]), default="GiB", show_default=True),
+    click.option("--units", type=click.Choice(["GiB", "GB"], case_sensitive=False), default="GiB", show_default=True),
 ]
 
 
@@ -217,7 +226,8 @@ ENGINE_OPTIONS = [
     click.option("--engine", type=click.Choice(["none", "vllm", "llamacpp"]), default="none", show_default=True,
                  help="Serve: what an engine allocates (vllm: its start-up accounting, with --gpu, and the KV cache "
                  "it is left with; llamacpp: KV cache, compute and output buffers of one --context)."),
-    click.option("--gpu", "gpu_name", help="With --engine vllm: a GPU preset (see `fit --help`)."),
+    click.option("--gpu", "gpu_name", shell_complete=complete_gpu,
+                 help="With --engine vllm: a GPU preset (see `fit --help`)."),
     click.option("--gpu-mem", type=POSITIVE, help="With --engine vllm: memory of one "
                  "GPU in GiB, for any other card."),
     click.option("--gpu-util", type=FRACTION, default=0.9, show_default=True,

@@ -23,7 +23,7 @@ from .output import emit, output_options
 @click.option("--chart", type=click.Choice(["memory", "kv", "flops", "none"]), default="memory", show_default=True,
               help="Which quantity the terminal chart draws.")
 @click.option("--log", "log_y", is_flag=True, help="Logarithmic y axis on the chart.")
-@click.option("--units", type=click.Choice(["GiB", "GB"]), default="GiB", show_default=True)
+@click.option("--units", type=click.Choice(["GiB", "GB"], case_sensitive=False), default="GiB", show_default=True)
 @set_option
 @output_options
 def command(models: tuple[str, ...], vary: str, seq: int | None, batch: int, dtype: str, kv_dtype: str | None,

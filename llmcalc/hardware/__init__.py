@@ -5,6 +5,6 @@ May import: llmcalc.errors, llmcalc.units, llmcalc.records, llmcalc.spec.
 
 from __future__ import annotations
 
-from .gpus import GPU, find_gpu, gpus_file, load_gpus
+from .gpus import GPU, custom_gpu, find_gpu, gpu_names, gpus_file, load_gpus
 
-__all__ = ["GPU", "find_gpu", "gpus_file", "load_gpus"]
+__all__ = ["GPU", "custom_gpu", "find_gpu", "gpu_names", "gpus_file", "load_gpus"]

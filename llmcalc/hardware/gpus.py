@@ -14,7 +14,7 @@ from ..records import record
 from ..spec import builtin_dir, read_yaml
 from ..units import GIB
 
-GPU_KEYS = ("name", "memory_gib", "bf16_flops", "fp8_flops", "source")
+GPU_KEYS = ("name", "aliases", "memory_gib", "bf16_flops", "fp8_flops", "source")
 
 
 @record
@@ -25,6 +25,7 @@ class GPU:
     bf16_flops: float
     fp8_flops: float | None
     source: str
+    aliases: tuple[str, ...] = ()
 
 
 def gpus_file():
@@ -42,16 +43,39 @@ def load_gpus() -> dict[str, GPU]:
         memory, bf16 = entry.get("memory_gib"), entry.get("bf16_flops")
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in (memory, bf16)):
             raise SpecError(str(path), key, "memory_gib and bf16_flops must be positive numbers")
+        aliases = entry.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a == a.lower() for a in aliases):
+            raise SpecError(str(path), f"{key}.aliases", "must be a list of lower-case names")
         out[key] = GPU(key, str(entry.get("name", key)), memory * GIB, float(bf16), entry.get("fp8_flops"),
-                       str(entry.get("source", "")))
+                       str(entry.get("source", "")), tuple(aliases))
+    names = [name for gpu in out.values() for name in (gpu.key, *gpu.aliases)]
+    if len(names) != len(set(names)):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise SpecError(str(path), twice[0], "names two presets (as a key or an alias); a name must mean one card")
     return out
+
+
+def gpu_names() -> dict[str, str]:
+    """Every name `--gpu` takes, key or alias, and the preset it means."""
+    return {name: gpu.key for gpu in load_gpus().values() for name in (gpu.key, *gpu.aliases)}
+
+
+def custom_gpu(memory_bytes: float, base: GPU | None) -> GPU:
+    """A card of `memory_bytes` given by --gpu-mem: the preset's peak FLOP/s when --gpu names one as well."""
+    if base is None:
+        return GPU("custom", "a GPU given by --gpu-mem", memory_bytes, 0.0, None, "--gpu-mem")
+    return GPU(base.key, f"{base.name} with --gpu-mem", memory_bytes, base.bf16_flops, base.fp8_flops,
+               f"--gpu-mem (peak FLOP/s from {base.source})", base.aliases)
 
 
 def find_gpu(name: str) -> GPU:
     gpus = load_gpus()
+    names = gpu_names()
     key = name.strip().lower()
-    if key in gpus:
-        return gpus[key]
-    close = difflib.get_close_matches(key, list(gpus), n=3, cutoff=0.5)
+    if key in names:
+        return gpus[names[key]]
+    starting = [n for n in names if n.startswith(key)] if key else []  # "a100": the 40 and the 80 GB card
+    close = list(dict.fromkeys(names[n] for n in starting + difflib.get_close_matches(key, list(names), n=3,
+                                                                                      cutoff=0.5)))[:3]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise LlmcalcError(f"unknown GPU '{name}'{hint} (known: {', '.join(gpus)}; or give --gpu-mem)")
