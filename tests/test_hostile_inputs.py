@@ -158,3 +158,29 @@ def test_a_context_within_the_models_own_is_not_warned_about():
                  ["compare", "gpt2-small", "gpt2-medium", "--context", "1024"]):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0 and result.stderr == "", (args, result.stderr)
+
+
+@pytest.mark.parametrize("child, message", [
+    ("attention: {n_heads: 12}", "child.yaml: attention.n_kv_heads: 8 does not divide n_heads=12"),
+    ("d_model: 4001", "child.yaml: attention.d_head: d_model=4001 is not a multiple of n_heads=32"),
+])
+def test_a_child_spec_that_breaks_its_parent_is_the_file_blamed(child, message, tmp_path):
+    (tmp_path / "child.yaml").write_text(f"extends: llama3-8b\n{child}\n")
+    code, output = run("count", str(tmp_path / "child.yaml"))
+    assert code == 2 and output.startswith(f"error: {tmp_path / message}"), output
+    assert "llama3-8b.yaml" not in output
+
+
+def test_a_grandchild_and_set_are_blamed_for_what_they_change(tmp_path):
+    (tmp_path / "moe.yaml").write_text("extends: mixtral-8x7b\nmoe: {n_experts: 1}\n")
+    (tmp_path / "leaf.yaml").write_text("extends: moe.yaml\ndisplay_name: leaf\n")
+    code, output = run("count", str(tmp_path / "leaf.yaml"))
+    assert code == 2 and output.startswith(f"error: {tmp_path / 'moe.yaml'}: moe.top_k: 2 is more than n_experts=1")
+    code, output = run("count", "llama3-8b", "--set", "attention.n_heads=12")
+    assert code == 2 and output.startswith("error: --set: attention.n_kv_heads: 8 does not divide n_heads=12")
+    # where the parent alone is wrong, the parent is still the file named
+    (tmp_path / "bad.yaml").write_text((tmp_path / "moe.yaml").read_text().replace("mixtral-8x7b", "llama3-8b")
+                                       .replace("moe: {n_experts: 1}", "attention: {n_kv_heads: 5}"))
+    (tmp_path / "kid.yaml").write_text("extends: bad.yaml\ndisplay_name: kid\n")
+    code, output = run("count", str(tmp_path / "kid.yaml"))
+    assert code == 2 and output.startswith(f"error: {tmp_path / 'bad.yaml'}: attention.n_kv_heads: 5"), output

@@ -131,12 +131,12 @@ class _Builder:
         n_kv_heads = node.integer("n_kv_heads", n_heads)
         if n_heads % n_kv_heads:
             raise node.error("n_kv_heads", f"{n_kv_heads} does not divide n_heads={n_heads}; "
-                             f"allowed: a divisor of n_heads{_divisor_hint(n_heads)}")
+                             f"allowed: a divisor of n_heads{_divisor_hint(n_heads)}", also=("n_heads",))
         if node.has("d_head"):
             d_head = node.integer("d_head")
         elif d_model % n_heads:
             raise node.error("d_head", f"d_model={d_model} is not a multiple of n_heads={n_heads}, "
-                             "so d_head cannot be taken as d_model / n_heads: set it")
+                             "so d_head cannot be taken as d_model / n_heads: set it", also=("n_heads", ("d_model",)))
         else:
             d_head = d_model // n_heads
         q = k = v = o = False
@@ -179,7 +179,8 @@ class _Builder:
         n_experts = node.integer("n_experts")
         top_k = node.integer("top_k")
         if top_k > n_experts:
-            raise node.error("top_k", f"{top_k} is more than n_experts={n_experts}; allowed: 1 to {n_experts}")
+            raise node.error("top_k", f"{top_k} is more than n_experts={n_experts}; allowed: 1 to {n_experts}",
+                             also=("n_experts",))
         d_ff = node.integer("d_ff", mlp.d_ff)
         n_shared = node.integer("n_shared_experts", 0, minimum=0)
         return MoE(
@@ -236,7 +237,8 @@ class _Builder:
                              f"{'repeat' if 'pattern' in groups[-1] else 'count'}=N")
         if len(layers) != n_layers:
             raise root.error("layers", f"the layer groups add up to {len(layers)} layers but n_layers is {n_layers}; "
-                             "allowed: groups whose counts (count, or repeat x pattern length) sum to n_layers")
+                             "allowed: groups whose counts (count, or repeat x pattern length) sum to n_layers",
+                             also=("n_layers",))
         return tuple(layers)
 
     def _encoder_layers(self, root: Node, encoder: Node, d_model: int) -> tuple[Layer, ...]:

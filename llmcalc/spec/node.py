@@ -23,12 +23,21 @@ class Node:
         self.origin = origin
         self.fallback = fallback
 
-    def error(self, key: str | int | None, message: str) -> SpecError:
+    def error(self, key: str | int | None, message: str, also: tuple = ()) -> SpecError:
+        """The error at `key`, naming the file (or --set) that set it; with `also`, the other keys the check
+        involves (names here, or key-path tuples from the root), the one that set the newest of them: a child
+        spec that changes n_heads under its parent's n_kv_heads is the file to blame."""
         path = self.path + ((key,) if key is not None else ())
+        involved = [path] + [self.path + (k,) if isinstance(k, str) else tuple(k) for k in also]
+        _, source = max(self._set_by(p) for p in involved)
+        return SpecError(source, _dotted(path) or None, message)
+
+    def _set_by(self, path: tuple) -> tuple[int, str]:
+        """Where `path` was set: its place in the origin map (merges append, so later means newer) and the file."""
         for n in range(len(path), -1, -1):
             if path[:n] in self.origin:
-                return SpecError(self.origin[path[:n]], _dotted(path) or None, message)
-        return SpecError(self.fallback, _dotted(path) or None, message)
+                return list(self.origin).index(path[:n]), self.origin[path[:n]]
+        return -1, self.fallback
 
     def check_keys(self, allowed: tuple[str, ...]) -> None:
         for key in self.data:
