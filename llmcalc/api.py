@@ -232,11 +232,12 @@ def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: 
 
 
 def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *, seq: int | None = None,
-          batch: int = 1, dtype: str = "bf16", kv_dtype: str | None = None, attention: str = "causal",
+          batch: int = 1, dtype: str = "bf16", kv_dtype: str = "bf16", attention: str = "causal",
           mla_cache: str = "latent") -> Sweep:
     """KV cache, inference memory and forward FLOPs per token of each model at each value of `variable` (seq,
     batch, dtype or n_layers); the others stay at `seq` (default: the model's context length), `batch`, `dtype`
-    (weights; the KV cache takes `kv_dtype`, default the same) and the spec's layers."""
+    (weights), `kv_dtype` (the KV cache, bf16 by default as in `estimate_memory`; a dtype sweep sets both) and
+    the spec's layers."""
     from .results import Sweep
 
     _check("variable", variable, VARIABLES)
@@ -254,7 +255,7 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
     for value in values:
         row = []
         for spec in specs:
-            options = {"seq": seq, "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype or dtype}
+            options = {"seq": seq, "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype}
             if variable == "dtype":
                 options["dtype"] = options["kv_dtype"] = value
             elif variable == "n_layers":
@@ -263,7 +264,7 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
                 options[variable] = value
             row.append(_point(spec, options, attention, mla_cache))
         rows.append(tuple(row))
-    settings = {"seq": seq or "each model's context length", "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype or dtype,
+    settings = {"seq": seq or "each model's context length", "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype,
                 "attention": attention, "mla_cache": mla_cache}
     settings.pop(variable, None)
     if variable == "dtype":

@@ -163,3 +163,11 @@ def test_cli_sweep_error_is_one_line():
     assert result.exit_code != 0
     assert result.output.startswith("error: n_layers=2: deepseek-v3's last layer group follows 3 other layers")
     assert "Traceback" not in result.output
+
+
+def test_sweep_and_memory_give_the_same_answer_to_the_same_question():
+    # Issue 17: sweep's KV cache took --dtype (fp8) while memory's took bf16: 17.23 vs 21.23 GiB for one question.
+    point = llmcalc.sweep(["llama3-8b"], "batch", [4], dtype="fp8").points[0][0]
+    memory = llmcalc.estimate_memory("llama3-8b", dtype="fp8", batch=4)
+    assert point.memory_bytes == memory.per_gpu
+    assert point.kv_cache_bytes == llmcalc.kv_cache("llama3-8b", None, 4, "bf16").bytes

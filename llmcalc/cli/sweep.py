@@ -17,7 +17,8 @@ from .output import emit, output_options
               "(default: the model's context length).")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True, help="Weights.")
-@click.option("--kv-dtype", type=click.Choice(DTYPES), help="KV cache (default: --dtype).")
+@click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+              help="KV cache, as in `memory` (--vary dtype sweeps it with the weights).")
 @click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True)
 @click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True)
 @click.option("--chart", type=click.Choice(["memory", "kv", "flops", "none"]), default="memory", show_default=True,
@@ -26,7 +27,7 @@ from .output import emit, output_options
 @click.option("--units", type=click.Choice(["GiB", "GB"], case_sensitive=False), default="GiB", show_default=True)
 @set_option
 @output_options
-def command(models: tuple[str, ...], vary: str, seq: int | None, batch: int, dtype: str, kv_dtype: str | None,
+def command(models: tuple[str, ...], vary: str, seq: int | None, batch: int, dtype: str, kv_dtype: str,
           attention: str, mla_cache: str, chart: str, log_y: bool, units: str, overrides: tuple[str, ...]) -> None:
     """KV cache, inference memory and FLOPs per token of each MODEL as one variable changes: a row per value, a
     column per model, and a chart of the curve. `llmcalc sweep llama3-8b mistral-7b --vary seq=1k..128k`."""
