@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
-from .model import ModelSpec
+from .model import MAX_WHOLE, ModelSpec
 from .checks import check_parallelism, check_tp, check_transformers_profile, lora_target_names
 from .sources import load
 
@@ -43,11 +43,20 @@ def _check(name: str, value, allowed) -> None:
         raise LlmcalcError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
 
 
+def _shown(value) -> str:
+    """A value for an error message, a huge integer cut short (its repr may exceed Python's 4,300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit integer"
+    return repr(value)
+
+
 def _positive(name: str, value, allow_none: bool = True) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise LlmcalcError(f"{name}: must be a whole number >= 1, got {value!r}")
+    if value > MAX_WHOLE:  # every figure of numbers up to 2^53 still converts to a float
+        raise LlmcalcError(f"{name}: must be a whole number at most 2^53 ({MAX_WHOLE:,}), got {_shown(value)}")
 
 
 def model_of(model: str | ModelSpec, overrides: Sequence[str] = ()) -> ModelSpec:

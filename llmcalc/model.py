@@ -14,6 +14,9 @@ from functools import cached_property
 
 from .records import record
 
+# The largest whole number a spec key or an option may hold (2^53, where floats stop being exact): every product
+# the formulas form of such numbers still converts to a float, so no figure overflows into a traceback.
+MAX_WHOLE = 2**53
 GATED_ACTIVATIONS = ("swiglu", "geglu", "reglu")
 PLAIN_ACTIVATIONS = ("gelu", "gelu_tanh", "relu", "silu")
 ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS

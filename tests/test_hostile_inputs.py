@@ -90,9 +90,9 @@ def test_an_ascii_terminal_gets_ascii():
 
 def test_what_used_to_hang_is_refused_or_fast(tmp_path):
     heads = tmp_path / "heads.yaml"
-    heads.write_text("extends: llama3-8b\nattention: {n_heads: 1000000000000000000, n_kv_heads: 3}\n")
+    heads.write_text("extends: llama3-8b\nattention: {n_heads: 1000000000000000, n_kv_heads: 3}\n")  # 10^15 <= 2^53
     code, out = run("count", str(heads))
-    assert code == 2 and out.strip().endswith("allowed: a divisor of n_heads")  # no sqrt(10^18) search for a hint
+    assert code == 2 and out.strip().endswith("allowed: a divisor of n_heads")  # no sqrt(10^15) search for a hint
     big = tmp_path / "big.yaml"
     big.write_text("extends: gpt2-small\nn_layers: 100000000\n")
     code, out = run("count", str(big))
@@ -119,7 +119,7 @@ def test_what_used_to_hang_is_refused_or_fast(tmp_path):
     (["count", "gpt2-small", "--export", ""], "--export needs a file name"),
     (["count", "gpt2-small", "--set", "extends=llama3-8b"], "extends: cannot be set with --set"),
     (["memory", "llama3-8b", "--tp", "3"], "tp: 3 does not divide the 32 attention heads; allowed: 1, 2, 4, 8, 16, 32"),
-    (["memory", "llama3-8b", "--tp", "1" + "0" * 30], "does not divide the 32 attention heads"),
+    (["memory", "llama3-8b", "--tp", "1" + "0" * 15], "does not divide the 32 attention heads"),
 ])
 def test_options_that_would_change_nothing_or_mean_nothing_are_refused(args, message):
     code, out = run(*args)
@@ -184,3 +184,35 @@ def test_a_grandchild_and_set_are_blamed_for_what_they_change(tmp_path):
     (tmp_path / "kid.yaml").write_text("extends: bad.yaml\ndisplay_name: kid\n")
     code, output = run("count", str(tmp_path / "kid.yaml"))
     assert code == 2 and output.startswith(f"error: {tmp_path / 'bad.yaml'}: attention.n_kv_heads: 5"), output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["count", "BIG"], "vocab_size: must be a whole number at most 2^53 (9,007,199,254,740,992), got 1000"),
+    (["memory", "llama3-8b", "--context", "1" + "0" * 400], "Invalid value for '--context'"),
+    (["memory", "llama3-8b", "--batch", str(2**53 + 1)], "Invalid value for '--batch'"),
+    (["sweep", "llama3-8b", "--vary", "seq=1e308"], "seq: must be a whole number at most 2^53 (9,007,199,254,740,992), got a 1024-bit"),
+    (["fit", "llama3-8b", "--max-gpus", "1" + "0" * 30], "Invalid value for '--max-gpus'"),
+    (["memory", "llama3-8b", "--tp", "1" + "0" * 30], "Invalid value for '--tp'"),
+])
+def test_finite_values_whose_figures_would_overflow_a_float_are_refused(args, message, tmp_path):
+    # Issue 17: vocab_size 10^400, `--context 1` and 400 zeros, `--vary seq=1e308` ended in an OverflowError.
+    (tmp_path / "big.yaml").write_text(f"extends: llama3-8b\nvocab_size: 1{'0' * 400}\n")
+    code, output = run(*[str(tmp_path / "big.yaml") if a == "BIG" else a for a in args])
+    assert code == 2 and message in output and "Traceback" not in output, output
+    assert output.strip().splitlines()[-1].lower().startswith("error"), output
+
+
+def test_the_largest_allowed_values_still_give_finite_figures():
+    import math
+
+    result = CliRunner().invoke(cli, ["flops", "llama3-8b", "--seq", str(2**53), "--batch", str(2**53), "--json"])
+    assert result.exit_code == 0, result.output
+    forward = json.loads(result.stdout)["models"][0]["forward"]
+    assert forward["total"] > 10**50 and math.isfinite(forward["per_token"])
+
+
+def test_the_cli_bound_is_the_model_bound():
+    from llmcalc.cli.options import MAX_WHOLE
+    from llmcalc.model import MAX_WHOLE as SPEC_MAX
+
+    assert MAX_WHOLE == SPEC_MAX == 2**53

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from .options import DTYPES, active_option, load_models, models_argument, set_option, warn_past_context
+from .options import WHOLE, DTYPES, active_option, load_models, models_argument, set_option, warn_past_context
 from .output import emit, output_options
 
 
 @click.command("compare")
 @models_argument("A B [C...]")
-@click.option("--seq", type=click.IntRange(min=1), help="Sequence for FLOPs per token. Default: each model's "
+@click.option("--seq", type=WHOLE, help="Sequence for FLOPs per token. Default: each model's "
               "published pre-training context, else its context length.")
-@click.option("--context", type=click.IntRange(min=1), help="Tokens in the KV cache row. Default: each model's "
+@click.option("--context", type=WHOLE, help="Tokens in the KV cache row. Default: each model's "
               "context length.")
 @click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True)
 @click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .options import (
+    WHOLE,
     FRACTION,
     POSITIVE,
     check_mode_options,
@@ -27,11 +28,11 @@ from .output import emit, output_options
                    "rtx-4090, mi300x; aliases such as h100, 4090, mi300).")
 @click.option("--gpu-mem", type=POSITIVE, help="Memory of one GPU in GiB, for any "
               "other card (overrides the preset's).")
-@click.option("--max-gpus", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--max-gpus", type=WHOLE, default=4096, show_default=True)
 @click.option("--gpu-util", type=FRACTION, default=0.9, show_default=True,
               help="Serve: the share of each card the engine may use (vLLM's gpu_memory_utilization); it also keeps "
                    "vLLM's measured memory outside PyTorch.")
-@click.option("--n-gpus", type=click.IntRange(min=1), help="Inference: find the largest batch and context on this "
+@click.option("--n-gpus", type=WHOLE, help="Inference: find the largest batch and context on this "
               "many GPUs instead of on the fewest that fit.")
 @memory_options
 @set_option

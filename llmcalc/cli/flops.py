@@ -6,6 +6,7 @@ import click
 
 from ..errors import LlmcalcError
 from .options import (
+    WHOLE,
     COUNT,
     FRACTION,
     POSITIVE,
@@ -21,9 +22,9 @@ from .output import many, output_options
 
 @click.command("flops")
 @models_argument()
-@click.option("--seq", type=click.IntRange(min=1), help="Tokens in the forward pass (the position, with --decode). "
+@click.option("--seq", type=WHOLE, help="Tokens in the forward pass (the position, with --decode). "
               "Default: the model's published pre-training context, else its context length.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences in the batch.")
+@click.option("--batch", type=WHOLE, default=1, show_default=True, help="Sequences in the batch.")
 @click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True,
               help="causal: S(S+1)/2 query-key pairs, windows respected; full: all S x S pairs on every layer.")
 @click.option("--decode", is_flag=True,
@@ -35,7 +36,7 @@ from .output import many, output_options
 @click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none", show_default=True,
               help="Activation recomputation, counted in hardware FLOPs only.")
 @click.option("--tokens-per-second", type=POSITIVE, help="Observed training throughput, for MFU.")
-@click.option("--n-gpus", type=click.IntRange(min=1), help="Accelerators: behind --tokens-per-second (for MFU), or "
+@click.option("--n-gpus", type=WHOLE, help="Accelerators: behind --tokens-per-second (for MFU), or "
               "training at --mfu (for days, GPU-hours and cost).")
 @click.option("--mfu", "mfu_target", type=FRACTION, help="Model FLOPs utilisation to train at: with --n-gpus and --gpu "
               "(or --peak-flops), the training's days and GPU-hours.")

@@ -8,6 +8,7 @@ from typing import Callable
 import click
 
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")  # llmcalc.api.DTYPES, repeated to keep start-up light
+MAX_WHOLE = 2**53  # llmcalc.model.MAX_WHOLE, repeated likewise
 WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k")  # api's
 
 
@@ -54,6 +55,7 @@ class Count(click.ParamType):
 
 
 COUNT = Count()
+WHOLE = click.IntRange(1, MAX_WHOLE)  # a count of tokens, sequences, GPUs...: bounded, so no figure overflows
 POSITIVE = FiniteNumber()
 NON_NEGATIVE = FiniteNumber(zero_allowed=True)
 FRACTION = FiniteNumber(maximum=1)
@@ -150,14 +152,14 @@ MEMORY_OPTIONS = [
                       "weights_format (a config.json's quantization_config), else bf16; training, bf16."),
     click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
                  help="KV cache elements."),
-    click.option("--context", type=click.IntRange(min=1), help="Tokens per sequence in the KV cache. "
+    click.option("--context", type=WHOLE, help="Tokens per sequence in the KV cache. "
                  "Default: the model's context length."),
-    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+    click.option("--batch", type=WHOLE, default=1, show_default=True,
                  help="Sequences served at once."),
     click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
                  help="What an MLA model caches: its latent (serving engines, transformers) or per-head K and V "
                       "(DeepSeek's modeling code)."),
-    click.option("--max-batched-tokens", type=click.IntRange(min=1), help="Serve: tokens one engine step processes "
+    click.option("--max-batched-tokens", type=WHOLE, help="Serve: tokens one engine step processes "
                  "at most (prefill chunks included). Default: vLLM's for the GPU, 8192 without one."),
     click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True),
     click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
@@ -168,10 +170,10 @@ MEMORY_OPTIONS = [
     click.option("--zero-impl", type=click.Choice(["paper", "deepspeed"]), default="paper", show_default=True,
                  help="ZeRO as the paper's arithmetic, or as DeepSpeed implements stages 2 and 3 (an fp32 gradient "
                  "partition; stage 3 gathers the largest layer)."),
-    click.option("--dp", type=click.IntRange(min=1), default=1, show_default=True, help="Data-parallel degree."),
-    click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor-parallel degree."),
-    click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline-parallel degree."),
-    click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert-parallel degree."),
+    click.option("--dp", type=WHOLE, default=1, show_default=True, help="Data-parallel degree."),
+    click.option("--tp", type=WHOLE, default=1, show_default=True, help="Tensor-parallel degree."),
+    click.option("--pp", type=WHOLE, default=1, show_default=True, help="Pipeline-parallel degree."),
+    click.option("--ep", type=WHOLE, default=1, show_default=True, help="Expert-parallel degree."),
     click.option("--sequence-parallel", is_flag=True, help="Megatron sequence parallelism (with --tp)."),
     click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
                  show_default=True, help="Training: selective recomputes the core attention (Korthikanti et al. "
@@ -179,7 +181,7 @@ MEMORY_OPTIONS = [
     click.option("--finetune", type=click.Choice(["full", "lora", "qlora"]), default="full", show_default=True,
                  help="Training: full (every parameter trains), lora (a frozen --dtype base and adapters) or qlora "
                  "(a frozen NF4 base with double quantization, and adapters)."),
-    click.option("--lora-rank", type=click.IntRange(min=1), default=8, show_default=True,
+    click.option("--lora-rank", type=WHOLE, default=8, show_default=True,
                  help="With --finetune lora|qlora: the adapters' rank (PEFT's default 8)."),
     click.option("--lora-targets", default="q,v", show_default=True,
                  help="With --finetune lora|qlora: linear layers to adapt: q,k,v,o,gate,up,down (MLA: q_a,q_b,kv_a,"
@@ -189,7 +191,7 @@ MEMORY_OPTIONS = [
     click.option("--framework", type=click.Choice(["megatron", "transformers"]), default="megatron",
                  show_default=True, help="Training: whose bookkeeping the activations follow: Megatron-LM's fused "
                  "kernels, or what Hugging Face transformers' modeling code saves (Llama-style dense models)."),
-    click.option("--virtual-stages", type=click.IntRange(min=1), default=1, show_default=True,
+    click.option("--virtual-stages", type=WHOLE, default=1, show_default=True,
                  help="Training: model chunks per pipeline stage (Megatron's interleaved 1F1B); the first stage "
                  "holds 1 + (pp-1)/(pp x v) times more."),
     click.option("--fused-loss", is_flag=True, help="Training: a fused linear cross-entropy (Liger, Megatron's "
@@ -199,9 +201,9 @@ MEMORY_OPTIONS = [
                  "keeps every head's S x S softmax. Default: flash (megatron), sdpa (transformers)."),
     click.option("--dropout", is_flag=True, help="Training: count the 1-byte dropout masks (GPT-2/3 and "
                  "Korthikanti's bookkeeping; Llama and most models since train without dropout)."),
-    click.option("--seq", type=click.IntRange(min=1), help="Training sequence length (default: the published "
+    click.option("--seq", type=WHOLE, help="Training sequence length (default: the published "
                  "pre-training context, else the context length)."),
-    click.option("--micro-batch", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option("--micro-batch", type=WHOLE, default=1, show_default=True),
     click.option("--units", type=click.Choice(["GiB", "GB"], case_sensitive=False), default="GiB", show_default=True),
 ]
 
@@ -232,9 +234,9 @@ ENGINE_OPTIONS = [
                  "GPU in GiB, for any other card."),
     click.option("--gpu-util", type=FRACTION, default=0.9, show_default=True,
                  help="With --engine vllm: vLLM's gpu_memory_utilization."),
-    click.option("--max-num-seqs", type=click.IntRange(min=1), help="With --engine vllm: sequences per step "
+    click.option("--max-num-seqs", type=WHOLE, help="With --engine vllm: sequences per step "
                  "(default 256)."),
-    click.option("--ubatch", type=click.IntRange(min=1), default=512, show_default=True,
+    click.option("--ubatch", type=WHOLE, default=512, show_default=True,
                  help="With --engine llamacpp: n_ubatch, tokens of one micro-batch."),
     click.option("--flash-attn", type=click.Choice(["on", "off"]), default="on", show_default=True,
                  help="With --engine llamacpp: -fa (llama.cpp's auto turns it on where the backend has it)."),

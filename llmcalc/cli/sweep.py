@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import DTYPES, flag, given, load_models, models_argument, set_option
+from .options import WHOLE, DTYPES, flag, given, load_models, models_argument, set_option
 from .output import emit, output_options
 
 
@@ -13,9 +13,9 @@ from .output import emit, output_options
 @click.option("--vary", "vary", required=True, metavar="VARIABLE=VALUES",
               help="What to sweep: seq=1k..128k (doubling), batch=1,8,64, n_layers=16..64:16 (step 16), "
                    "dtype=fp32,bf16,fp8 or dtype=all. k, m, g are binary (1k = 1,024).")
-@click.option("--seq", type=click.IntRange(min=1), help="Sequence length while another variable is swept "
+@click.option("--seq", type=WHOLE, help="Sequence length while another variable is swept "
               "(default: the model's context length).")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--batch", type=WHOLE, default=1, show_default=True)
 @click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True, help="Weights.")
 @click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
               help="KV cache, as in `memory` (--vary dtype sweeps it with the weights).")

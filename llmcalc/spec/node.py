@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SpecError
+from ..model import MAX_WHOLE
 from .values import dotted as _dotted
 from .values import kind as _kind
 from .values import parse_human_number
@@ -67,6 +68,8 @@ class Node:
             raise self.error(key, f"must be a whole number >= {minimum}, got {_kind(value)} {_show(value)}")
         if value < minimum:
             raise self.error(key, f"must be a whole number >= {minimum}, got {value}")
+        if value > MAX_WHOLE:
+            raise self.error(key, f"must be a whole number at most 2^53 ({MAX_WHOLE:,}), got {_show(value)}")
         return value
 
     def boolean(self, key: str, default: Any = REQUIRED) -> Any:
