@@ -216,3 +216,19 @@ def test_the_cli_bound_is_the_model_bound():
     from llmcalc.model import MAX_WHOLE as SPEC_MAX
 
     assert MAX_WHOLE == SPEC_MAX == 2**53
+
+
+def test_arguments_that_are_not_utf8(tmp_path):
+    # Issue 17: non-UTF-8 bytes in arguments reached YAML as lone surrogates and ended in a UnicodeEncodeError.
+    # A file name may be any bytes (Linux allows it): it is read; a --set value must be text.
+    spec = tmp_path / os.fsdecode(b"\xffx.yaml")
+    spec.write_text("extends: gpt2-small\n")
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    base = [sys.executable, "-m", "llmcalc.cli"]
+    done = subprocess.run(base + ["count", os.fsencode(spec), "--json"], capture_output=True, env=env)
+    assert done.returncode == 0 and json.loads(done.stdout)["models"][0]["params"]["total"] == 124_439_808
+    for args in (["--set", b"display_name=\xff"], ["--set", b"d\xff=1"]):
+        done = subprocess.run(base + ["count", "gpt2-small", *args], capture_output=True, env=env)
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: --set: "), lines
+        assert lines[0].endswith("not UTF-8 text; write the value in UTF-8") and done.stdout == b""

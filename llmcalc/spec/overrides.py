@@ -21,6 +21,11 @@ def parse_override(text: str) -> tuple[tuple, Any]:
     The value is read as YAML (48 is an integer, true a boolean, null removes the key, {a: 1} a mapping)."""
     key, sep, value = text.partition("=")
     key = key.strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 reach Python as lone surrogates: YAML cannot read them
+        raise SpecError(OVERRIDE_SOURCE, None, f"{printable(text)!s}: not UTF-8 text; write the value in UTF-8") \
+            from None
     if not sep or not key:
         raise SpecError(OVERRIDE_SOURCE, None, f"{printable(text)!s}: expected key=value, e.g. n_layers=48 or "
                         "attention.n_kv_heads=4")
