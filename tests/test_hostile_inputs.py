@@ -232,3 +232,21 @@ def test_arguments_that_are_not_utf8(tmp_path):
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: --set: "), lines
         assert lines[0].endswith("not UTF-8 text; write the value in UTF-8") and done.stdout == b""
+
+
+def test_a_yaml_merge_with_an_explicit_key_is_valid_yaml_and_the_explicit_key_wins(tmp_path):
+    # Issue 17: `{<<: *a, n_heads: 16}` (valid YAML: the written key overrides the merged one) was refused.
+    from llmcalc.spec import read_yaml
+
+    path = tmp_path / "merge.yaml"
+    path.write_text("a: &a {x: 1, y: 2}\nb: &b {x: 3, z: 4}\nc: {<<: [*a, *b], y: 9}\nd: {<<: *b, x: 5}\n")
+    data = read_yaml(path)
+    assert data["c"] == {"x": 1, "y": 9, "z": 4}  # of several merged mappings the first wins; the written key wins
+    assert data["d"] == {"x": 5, "z": 4}
+    spec = tmp_path / "child.yaml"
+    spec.write_text("extends: llama3-8b\nattention: {<<: {n_heads: 32, n_kv_heads: 8}, n_heads: 16}\n")
+    code, output = run("show", str(spec), "--json")
+    assert code == 0 and json.loads(output)["attention"]["n_heads"] == 16, output
+    spec.write_text("extends: llama3-8b\nattention: {<<: {n_kv_heads: 8}, n_heads: 16, n_heads: 8}\n")
+    code, output = run("count", str(spec))
+    assert code == 2 and "duplicate key 'n_heads'" in output  # a key written twice is still an error
