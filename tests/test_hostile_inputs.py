@@ -250,3 +250,27 @@ def test_a_yaml_merge_with_an_explicit_key_is_valid_yaml_and_the_explicit_key_wi
     spec.write_text("extends: llama3-8b\nattention: {<<: {n_kv_heads: 8}, n_heads: 16, n_heads: 8}\n")
     code, output = run("count", str(spec))
     assert code == 2 and "duplicate key 'n_heads'" in output  # a key written twice is still an error
+
+
+def test_an_extends_chain_of_a_thousand_files_is_refused_naming_the_file_given(tmp_path):
+    # Issue 17: it ended in "c26.yaml: not valid YAML: nesting too deep (RecursionError)".
+    (tmp_path / "c0.yaml").write_text("extends: gpt2-small\n")
+    for i in range(1, 1001):
+        (tmp_path / f"c{i}.yaml").write_text(f"extends: c{i - 1}.yaml\n")
+    code, output = run("count", str(tmp_path / "c1000.yaml"))
+    assert code == 2 and output.strip() == (
+        f"error: {tmp_path / 'c1000.yaml'}: extends: the chain of parents is longer than 100 specs (c1000 -> c999 "
+        "-> ... -> c900); allowed: at most 100")
+    code, output = run("count", str(tmp_path / "c98.yaml"), "--json")  # 100 specs, gpt2-small included
+    assert code == 0 and json.loads(output)["models"][0]["params"]["total"] == 124_439_808
+
+
+def test_show_of_a_document_whose_aliases_stand_for_gigabytes_is_refused_at_once(tmp_path):
+    # Issue 17: few values, each an alias of a 900,000-character string: `show` printed for ever.
+    path = tmp_path / "bomb.yaml"
+    path.write_text(f"extends: gpt2-small\nnotes: &a \"{'x' * 900_000}\"\nsources: [{', '.join(['*a'] * 5000)}]\n")
+    done = subprocess.run([sys.executable, "-m", "llmcalc.cli", "show", str(path)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.strip() == (
+        f"error: {path}: the document expands (through its aliases) to more than 10,000,000 characters; a spec may "
+        "hold at most that many")

@@ -12,13 +12,22 @@ from .schema import NOT_INHERITED
 from .values import show as _show
 
 
-def resolve_chain(path: str | os.PathLike, chain: tuple[str, ...] = ()) -> tuple[dict, dict]:
+# Specs an `extends` chain may hold, the spec itself included: real chains hold two or three; a bound keeps a chain
+# of a thousand files from ending in a RecursionError that blames a file in its middle.
+MAX_EXTENDS = 100
+
+
+def resolve_chain(path: str | os.PathLike, chain: tuple[str, ...] = (), top: str = "") -> tuple[dict, dict]:
     """The spec's mapping with its parents merged in, and which file set each key."""
     source = str(path)
+    top = top or source
     key = os.path.realpath(path)
     if key in chain:
         names = " -> ".join(stem(p) for p in chain + (key,))
         raise SpecError(source, "extends", f"cycle in extends: {names}")
+    if len(chain) >= MAX_EXTENDS:
+        raise SpecError(top, "extends", f"the chain of parents is longer than {MAX_EXTENDS} specs "
+                        f"({stem(chain[0])} -> {stem(chain[1])} -> ... -> {stem(key)}); allowed: at most {MAX_EXTENDS}")
     data = read_yaml(path)
     parent_ref = data.get("extends")
     if parent_ref is None:
@@ -36,7 +45,7 @@ def resolve_chain(path: str | os.PathLike, chain: tuple[str, ...] = ()) -> tuple
         except UnknownModelError as exc:
             hint = f"; did you mean {', '.join(exc.suggestions)}?" if exc.suggestions else ""
             raise SpecError(source, "extends", f"unknown parent spec '{parent_ref}'{hint}") from None
-    parent, origin = resolve_chain(parent_path, chain + (key,))
+    parent, origin = resolve_chain(parent_path, chain + (key,), top)
     parent = {k: v for k, v in parent.items() if k not in NOT_INHERITED and k != "extends"}
     child = {k: v for k, v in data.items() if k != "extends"}
     return _merge(parent, child, origin, source, ()), origin

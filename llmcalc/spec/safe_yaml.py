@@ -15,6 +15,9 @@ MAX_SPEC_BYTES = 1_000_000
 # Values a document may hold once its aliases are expanded: bounds a "billion laughs" alias bomb, whose few
 # hundred bytes stand for billions of values (a real spec holds a few hundred).
 MAX_SPEC_NODES = 100_000
+# Characters it may hold once expanded: few values can still stand for gigabytes when each alias names a long
+# string (`show` would print them all); ten times the largest file leaves every real spec far below it.
+MAX_SPEC_CHARS = 10 * MAX_SPEC_BYTES
 
 
 class _StrictSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses ten times faster
@@ -82,6 +85,11 @@ def safe_load(text: str, source: str, key: str | None = None) -> Any:
                     raise SpecError(source, key, "value expands to too many nodes")
                 raise SpecError(source, None, f"the document expands (through its aliases) to more than "
                                 f"{MAX_SPEC_NODES:,} values; a spec may hold at most that many")
+            if node is not None and _expanded_size(node, {}, _characters, MAX_SPEC_CHARS) > MAX_SPEC_CHARS:
+                if key is not None:
+                    raise SpecError(source, key, "value expands to too many characters")
+                raise SpecError(source, None, f"the document expands (through its aliases) to more than "
+                                f"{MAX_SPEC_CHARS:,} characters; a spec may hold at most that many")
             try:
                 return loader.construct_document(node) if node is not None else None
             except (ValueError, KeyError, AttributeError, TypeError, OverflowError, RecursionError) as exc:
@@ -103,18 +111,27 @@ def safe_load(text: str, source: str, key: str | None = None) -> Any:
         raise SpecError(source, None, f"not valid YAML{where}: {problem}") from None
 
 
-def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
-    """Nodes in the document once every alias is expanded, computed once per node (aliases share nodes)."""
+def _one(node: yaml.Node) -> int:
+    return 1
+
+
+def _characters(node: yaml.Node) -> int:
+    return len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], weight=_one, limit: int = MAX_SPEC_NODES) -> int:
+    """The document's size once every alias is expanded, in nodes (or, with `weight`, what each node weighs, such
+    as its characters), computed once per node (aliases share nodes) and capped just past `limit`."""
     key = id(node)
     if key not in sizes:
         sizes[key] = 0  # a recursive alias counts as nothing more (construction then refuses it as a cycle)
+        size = weight(node)
         if isinstance(node, yaml.MappingNode):
-            size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+            size += sum(_expanded_size(k, sizes, weight, limit) + _expanded_size(v, sizes, weight, limit)
+                        for k, v in node.value)
         elif isinstance(node, yaml.SequenceNode):
-            size = 1 + sum(_expanded_size(item, sizes) for item in node.value)
-        else:
-            size = 1
-        sizes[key] = min(size, MAX_SPEC_NODES + 1)
+            size += sum(_expanded_size(item, sizes, weight, limit) for item in node.value)
+        sizes[key] = min(size, limit + 1)
     return sizes[key]
 
 
