@@ -48,16 +48,27 @@ def load_gpus() -> dict[str, GPU]:
             raise SpecError(str(path), f"{key}.aliases", "must be a list of lower-case names")
         out[key] = GPU(key, str(entry.get("name", key)), memory * GIB, float(bf16), entry.get("fp8_flops"),
                        str(entry.get("source", "")), tuple(aliases))
-    names = [name for gpu in out.values() for name in (gpu.key, *gpu.aliases)]
-    if len(names) != len(set(names)):
-        twice = sorted({n for n in names if names.count(n) > 1})
-        raise SpecError(str(path), twice[0], "names two presets (as a key or an alias); a name must mean one card")
+    _name_index(out, str(path))
     return out
 
 
-def gpu_names() -> dict[str, str]:
-    """Every name `--gpu` takes, key or alias, and the preset it means."""
-    return {name: gpu.key for gpu in load_gpus().values() for name in (gpu.key, *gpu.aliases)}
+def _name_index(gpus: dict[str, GPU], path: str) -> dict[str, str]:
+    """Every name of the presets, key or alias, and the preset it means; a name meaning two is a SpecError."""
+    names: dict[str, str] = {}
+    twice = set()
+    for gpu in gpus.values():
+        for name in (gpu.key, *gpu.aliases):
+            if name in names:
+                twice.add(name)
+            names[name] = gpu.key
+    if twice:
+        raise SpecError(path, sorted(twice)[0], "names two presets (as a key or an alias); a name must mean one card")
+    return names
+
+
+def gpu_names(gpus: dict[str, GPU] | None = None) -> dict[str, str]:
+    """Every name `--gpu` takes, key or alias, and the preset it means (of `gpus`, default the presets file's)."""
+    return _name_index(load_gpus() if gpus is None else gpus, str(gpus_file()))
 
 
 def custom_gpu(memory_bytes: float, base: GPU | None) -> GPU:
@@ -70,7 +81,7 @@ def custom_gpu(memory_bytes: float, base: GPU | None) -> GPU:
 
 def find_gpu(name: str) -> GPU:
     gpus = load_gpus()
-    names = gpu_names()
+    names = gpu_names(gpus)  # the file read once
     key = name.strip().lower()
     if key in names:
         return gpus[names[key]]
