@@ -2,12 +2,11 @@
 model name, alias, spec path, config.json path or ModelSpec, checks its options like the CLI does, and returns
 the result objects the CLI renders.
 
-May import: llmcalc.errors, llmcalc.model, llmcalc.sources, llmcalc.checks, llmcalc.formulas, llmcalc.results.
+May import: llmcalc.errors, llmcalc.units, llmcalc.model, llmcalc.sources, llmcalc.checks, llmcalc.formulas, llmcalc.results.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -36,7 +35,8 @@ FRAMEWORKS = ("megatron", "transformers")
 MODES = ("serve", "training")
 MODE_ALIASES = {"inference": "serve"}
 ENGINES = ("none", "vllm", "llamacpp")
-VARIABLES = ("seq", "batch", "dtype", "n_layers")
+VARIABLES = ("context", "batch", "dtype", "n_layers")
+VARIABLE_ALIASES = {"seq": "context"}  # the name of earlier releases
 
 def _check(name: str, value, allowed) -> None:
     if value not in allowed:
@@ -127,21 +127,23 @@ def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1,
 
 
 def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str | None = None,
-                    kv_dtype: str = "bf16", context: int | None = None, batch: int = 1, mla_cache: str = "latent",
+                    kv_dtype: str = "bf16", context: int | None = None, batch: int | None = None, mla_cache: str = "latent",
                     max_batched_tokens: int | None = None, engine: str = "none", gpu_memory: float | None = None,
                     gpu_name: str = "", gpu_util: float = 0.9, max_num_seqs: int | None = None,
                     ubatch: int = 512, flash_attn: bool = True,
                     grad_dtype: str = "bf16", optimizer: str = "adamw",
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
-                    micro_batch: int = 1, attention_impl: str | None = None, dropout: bool = False,
+                    micro_batch: int | None = None, attention_impl: str | None = None, dropout: bool = False,
                     framework: str = "megatron", virtual_stages: int = 1, fused_loss: bool = False,
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
                     adapter_dtype: str = "fp32", zero_impl: str = "paper",
                     params: ParamCount | None = None) -> MemoryReport:
     """Memory per GPU for serving (weights, KV cache, one step's working set; or what an engine reserves, with
     `engine="vllm"` on a GPU of `gpu_memory` bytes) or training (model states, activations), with the options of
-    `llmcalc memory`. `mode="inference"` is the same as `"serve"`."""
+    `llmcalc memory`. `mode="inference"` is the same as `"serve"`. `context` is the tokens per sequence and `batch`
+    the sequences at once in either mode (training: the sequence length and the micro-batch; `seq` and `micro_batch`
+    are their older names, still read)."""
     from .formulas.memory import OPTIMIZER_STATE_BYTES, model_states
     from .formulas.params import count_params as count
     from .formulas.serving import (
@@ -171,14 +173,22 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     _check("attention_impl", attention_impl, ATTENTION_IMPLS)
     _check("zero", zero, (0, 1, 2, 3))
     for name, value in (("context", context), ("max_batched_tokens", max_batched_tokens), ("seq", seq),
-                        ("max_num_seqs", max_num_seqs)):
+                        ("max_num_seqs", max_num_seqs), ("batch", batch), ("micro_batch", micro_batch)):
         _positive(name, value)
-    for name, value in (("batch", batch), ("dp", dp), ("tp", tp), ("pp", pp), ("ep", ep),
-                        ("micro_batch", micro_batch)):
+    for name, value in (("dp", dp), ("tp", tp), ("pp", pp), ("ep", ep)):
         _positive(name, value, False)
+    for new, new_value, old, old_value in (("context", context, "seq", seq), ("batch", batch, "micro_batch",
+                                                                                micro_batch)):
+        if old_value is not None and mode == "serve":
+            raise LlmcalcError(f"{old}: the training name of {new}; serving reads {new}")
+        if old_value is not None and new_value is not None and old_value != new_value:
+            raise LlmcalcError(f"{old} and {new}: one quantity under two names, given {old_value} and {new_value}; "
+                               f"give {new}")
+    batch = batch or micro_batch or 1
     if not (isinstance(gpu_util, (int, float)) and 0 < gpu_util <= 1):
         raise LlmcalcError(f"gpu_util: must be a fraction above 0 and at most 1, got {gpu_util!r}")
     params = params or count(spec)
+    seq = context or seq  # training: the sequence length asked for, else the published pre-training context
     context = context or spec.context_length
     if tp > 1:
         check_tp(spec, tp)
@@ -221,7 +231,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                               optimizer_bytes if optimizer_bytes is not None else OPTIMIZER_STATE_BYTES[optimizer])
     else:
         states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
-    return training_memory(spec, params, seq or spec.training.context or context, micro_batch, states, zero, dp, tp,
+    return training_memory(spec, params, seq or spec.training.context or context, batch, states, zero, dp, tp,
                            pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl,
                            framework, virtual_stages, fused_loss)
 
@@ -240,16 +250,20 @@ def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: 
                       tuple(kv_cache(m, context, 1, kv_dtype) for m in specs))
 
 
-def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *, seq: int | None = None,
+def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *, context: int | None = None,
           batch: int = 1, dtype: str = "bf16", kv_dtype: str = "bf16", attention: str = "causal",
-          mla_cache: str = "latent") -> Sweep:
-    """KV cache, inference memory and forward FLOPs per token of each model at each value of `variable` (seq,
-    batch, dtype or n_layers); the others stay at `seq` (default: the model's context length), `batch`, `dtype`
-    (weights), `kv_dtype` (the KV cache, bf16 by default as in `estimate_memory`; a dtype sweep sets both) and
-    the spec's layers."""
+          mla_cache: str = "latent", seq: int | None = None) -> Sweep:
+    """KV cache, inference memory and forward FLOPs per token of each model at each value of `variable` (context,
+    batch, dtype or n_layers); the others stay at `context` (tokens per sequence, default: the model's context
+    length; `seq` is its older name), `batch`, `dtype` (weights), `kv_dtype` (the KV cache, bf16 by default as in
+    `estimate_memory`; a dtype sweep sets both) and the spec's layers."""
     from .results import Sweep
 
+    variable = VARIABLE_ALIASES.get(variable, variable)
     _check("variable", variable, VARIABLES)
+    if seq is not None and context is not None and seq != context:
+        raise LlmcalcError(f"seq and context: one quantity under two names, given {seq} and {context}; give context")
+    seq = context or seq
     if not models:
         raise LlmcalcError("sweep needs at least one model")
     if not values:
@@ -264,7 +278,7 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
     for value in values:
         row = []
         for spec in specs:
-            options = {"seq": seq, "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype}
+            options = {"context": seq, "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype}
             if variable == "dtype":
                 options["dtype"] = options["kv_dtype"] = value
             elif variable == "n_layers":
@@ -273,7 +287,7 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
                 options[variable] = value
             row.append(_point(spec, options, attention, mla_cache))
         rows.append(tuple(row))
-    settings = {"seq": seq or "each model's context length", "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype,
+    settings = {"context": seq or "each model's context length", "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype,
                 "attention": attention, "mla_cache": mla_cache}
     settings.pop(variable, None)
     if variable == "dtype":
@@ -314,7 +328,7 @@ def layers_overrides(spec: ModelSpec, n_layers: int) -> list[str]:
 def _point(spec: ModelSpec, options: dict, attention: str, mla_cache: str) -> SweepPoint:
     from .results import SweepPoint
 
-    length = options["seq"] or spec.context_length
+    length = options["context"] or spec.context_length
     cache = kv_cache(spec, length, options["batch"], options["kv_dtype"], mla_cache)
     memory = estimate_memory(spec, dtype=options["dtype"], kv_dtype=options["kv_dtype"], context=length,
                              batch=options["batch"], mla_cache=mla_cache)
@@ -322,17 +336,16 @@ def _point(spec: ModelSpec, options: dict, attention: str, mla_cache: str) -> Sw
     return SweepPoint(spec, cache.bytes, memory.per_gpu, forward.per_token, length > spec.context_length)
 
 
-_BINARY = {"k": 2**10, "m": 2**20, "g": 2**30}
-
-
 def parse_sweep(text: str) -> tuple[str, list]:
-    """'seq=1k..128k' -> ('seq', [1024, 2048, ..., 131072]): A..B doubles from A up to B, A..B:S steps by S,
-    commas list values; k/m/g are binary (1k = 1024, as context lengths are). dtype takes names."""
+    """'context=1k..128k' -> ('context', [1024, 2048, ..., 131072]): A..B doubles from A up to B, A..B:S steps by
+    S, commas list values; k/m/g are binary (1k = 1024, as context lengths are). dtype takes names. 'seq' is the
+    older name of 'context'."""
     variable, sep, spec = text.partition("=")
     variable = variable.strip().replace("-", "_")
     if not sep or not spec.strip():
-        raise LlmcalcError(f"--vary {text!r}: expected VARIABLE=VALUES, e.g. seq=1k..128k, batch=1,8,64, "
+        raise LlmcalcError(f"--vary {text!r}: expected VARIABLE=VALUES, e.g. context=1k..128k, batch=1,8,64, "
                            f"dtype=fp32,bf16,fp8,int4 or n_layers=16..64:16")
+    variable = VARIABLE_ALIASES.get(variable, variable)
     _check("--vary", variable, VARIABLES)
     if variable == "dtype":
         names = [v.strip().lower() for v in spec.split(",")]
@@ -362,17 +375,16 @@ def parse_sweep(text: str) -> tuple[str, list]:
 
 
 def _size(item: str, text: str) -> int:
-    """'128k' -> 131072; a whole number >= 1, else an error naming the --vary text."""
-    item = item.strip().lower()
-    scale = _BINARY.get(item[-1:], 1)
-    digits = item[:-1] if scale > 1 else item
+    """'128k' -> 131072; a whole number >= 1 (llmcalc.units.parse_whole), else an error naming the --vary text."""
+    from .units import parse_whole
+
     try:
-        value = float(digits) * scale
-    except ValueError:
-        raise LlmcalcError(f"--vary {text!r}: {item!r} is not a number (write 4096, 4k or 1.5k)") from None
-    if not math.isfinite(value) or value != int(value) or value < 1:
-        raise LlmcalcError(f"--vary {text!r}: {item!r} is not a whole number >= 1")
-    return int(value)
+        value = parse_whole(item)
+    except ValueError as exc:
+        raise LlmcalcError(f"--vary {text!r}: {exc}") from None
+    if value < 1:
+        raise LlmcalcError(f"--vary {text!r}: {item.strip()!r} is not a whole number >= 1")
+    return value
 
 
 def model_layers_per_chunk(model: ModelSpec, pp: int, virtual_stages: int) -> int:

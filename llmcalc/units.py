@@ -76,3 +76,24 @@ def index_ranges(indices: tuple[int, ...]) -> str:
 def human_bytes(n: float, unit: str = "GiB") -> str:
     """Bytes in GB (10^9) or GiB (2^30), always labelled: 2**30 -> '1.00 GiB'."""
     return f"{n / (GB if unit == 'GB' else GIB):,.2f} {unit}"
+
+
+_BINARY = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+
+
+def parse_whole(text: str) -> int:
+    """A whole number as people write counts of tokens per sequence, sequences and GPUs: '131072', '128k' (k, m, g
+    are binary, as context lengths are: 1k = 1,024), '1.5k', '1e6'. Exact (no float rounding: '9007199254740993'
+    stays itself); a fraction, a thousands separator or a sign is a ValueError that says what to write."""
+    import re
+    from fractions import Fraction
+
+    item = str(text).strip().lower()
+    match = re.fullmatch(r"(\d{1,30}(?:\.\d{1,30})?(?:e\+?\d{1,3})?)\s*([kmg]?)", item)
+    if not match:
+        raise ValueError(f"{text!r} is not a whole number (write 4096, 4k or 1.5e3; k, m, g are binary, "
+                         "no thousands separators)")
+    value = Fraction(match.group(1)) * _BINARY[match.group(2)]
+    if value.denominator != 1:
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(value)

@@ -119,7 +119,7 @@ def test_the_cli_renders_the_api_objects():
     cli_json = json.loads(CliRunner().invoke(cli, ["count", "deepseek-v3", "--json"]).stdout)
     api_json = json.loads(json.dumps(count_json(llmcalc.count_params("deepseek-v3"))))
     assert cli_json["models"][0] == api_json
-    cli_flops = json.loads(CliRunner().invoke(cli, ["flops", "llama3-8b", "--seq", "2048", "--json"]).stdout)
+    cli_flops = json.loads(CliRunner().invoke(cli, ["flops", "llama3-8b", "--context", "2048", "--json"]).stdout)
     api_flops = json.loads(json.dumps(flops_json(llmcalc.count_flops("llama3-8b", 2048))))
     assert cli_flops["models"][0] == api_flops
 

@@ -153,10 +153,10 @@ def test_bad_spec_exits_2_one_line(tmp_path):
 
 
 def test_flops_json_document():
-    result = run("flops", "gpt2-small", "--seq", "1024", "--attention", "full", "--json")
+    result = run("flops", "gpt2-small", "--context", "1024", "--attention", "full", "--json")
     assert result.exit_code == 0, result.output
     model = json.loads(result.output)["models"][0]
-    assert model["seq"] == 1024 and model["attention"] == "full" and model["mode"] == "prefill"
+    assert model["context"] == 1024 and model["attention"] == "full" and model["mode"] == "prefill"
     forward = model["forward"]
     # GPT-2 small with its biases: the bias adds are non-matmul, so the matmul count is nanoGPT's 291.6B
     # minus nothing -- biases add no matmul FLOPs.
@@ -170,13 +170,13 @@ def test_flops_json_document():
 
 def test_flops_default_seq_and_training():
     doc = json.loads(run("flops", "gpt3-175b", "--training", "--json").output)["models"][0]
-    assert doc["seq"] == 2048 and doc["attention"] == "causal"  # the published pre-training context
+    assert doc["context"] == 2048 and doc["attention"] == "causal"  # the published pre-training context
     assert doc["training"]["tokens"] == 300e9
     assert abs(doc["training"]["six_n"] / 3.14e23 - 1) < 0.005  # GPT-3 Table D.1
 
 
 def test_flops_table_and_mfu():
-    result = run("flops", "llama3-8b", "--seq", "8192", "--training", "--tokens", "1e12",
+    result = run("flops", "llama3-8b", "--context", "8192", "--training", "--tokens", "1e12",
                  "--tokens-per-second", "1e4", "--n-gpus", "8", "--peak-flops", "989e12")
     assert result.exit_code == 0, result.output
     assert "MFU" in result.output and "attention scores" in result.output and "6N" in result.output
@@ -219,7 +219,11 @@ def test_compare_flops_and_kv_rows():
     first, second = doc["models"]
     assert first["kv_cache"]["bytes_per_token"] == second["kv_cache"]["bytes_per_token"] == 327_680
     assert first["kv_cache"]["bytes"] == 4096 * 327_680
-    assert first["flops_per_token"]["seq"] == 4096 and second["flops_per_token"]["seq"] == 8192
+    assert first["flops_per_token"]["context"] == second["flops_per_token"]["context"] == 4096  # one --context
+    doc = json.loads(run("compare", "llama2-70b", "llama3-70b", "--json").output)
+    first, second = doc["models"]  # unset: FLOPs at each published pre-training context, KV at the context length
+    assert first["flops_per_token"]["context"] == 4096 and second["flops_per_token"]["context"] == 8192
+    assert first["kv_cache"]["context"] == 4096 and second["kv_cache"]["context"] == 8192
     result = run("compare", "gpt2-small", "llama3-8b")
     assert "KV cache per token" in result.output and "forward FLOPs per token" in result.output
 
@@ -236,7 +240,7 @@ def test_memory_mla_cache_option(tmp_path):
 
 
 def test_flops_mfu_with_gpu_preset():
-    args = ["flops", "llama3-8b", "--seq", "8192", "--tokens", "1e12", "--tokens-per-second", "2e4", "--n-gpus", "8"]
+    args = ["flops", "llama3-8b", "--context", "8192", "--tokens", "1e12", "--tokens-per-second", "2e4", "--n-gpus", "8"]
     preset = json.loads(run(*args, "--gpu", "h100-80gb", "--json").output)["models"][0]["utilisation"]
     explicit = json.loads(run(*args, "--peak-flops", "989.4e12", "--json").output)["models"][0]["utilisation"]
     assert preset == explicit
@@ -246,8 +250,8 @@ def test_flops_mfu_with_gpu_preset():
 @pytest.mark.parametrize("name", llmcalc.builtin_names())
 def test_every_command_runs_on_every_builtin(name):
     # Each command, table and JSON, on every built-in architecture: exit 0 and a number, never a traceback.
-    for args in (["count", name], ["flops", name, "--seq", "256"], ["memory", name, "--context", "256"],
-                 ["memory", name, "--mode", "training", "--seq", "256"], ["compare", name, "gpt2-small"],
+    for args in (["count", name], ["flops", name, "--context", "256"], ["memory", name, "--context", "256"],
+                 ["memory", name, "--mode", "training", "--context", "256"], ["compare", name, "gpt2-small"],
                  ["count", name, "--json"], ["flops", name, "--decode", "--json"]):
         result = run(*args)
         assert result.exit_code == 0, (args, result.output)

@@ -58,10 +58,10 @@ def test_gpu_mem_override():
 
 
 def test_training_with_zero_raises_data_parallelism():
-    result = fit("llama3-8b", "--mode", "training", "--zero", "3", "--recompute", "full", "--seq", "4096")
+    result = fit("llama3-8b", "--mode", "training", "--zero", "3", "--recompute", "full", "--context", "4096")
     assert result["fits"] and result["settings"]["zero"] == 3
     assert result["fewest_gpus"] == result["settings"]["dp"] > 1
-    assert result["largest_micro_batch"] >= 1
+    assert result["largest_batch"] >= 1 and result["context"] == 4096
 
 
 def test_training_that_cannot_fit_says_so():

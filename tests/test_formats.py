@@ -23,7 +23,7 @@ COMMANDS = {
     "fit": (["fit", "llama3-70b"], "fewest_gpus"),
     "list": (["list", "--family", "gpt2"], "params"),
     "verify": (["verify", "gpt2-small"], "computed"),
-    "sweep": (["sweep", "llama3-8b", "--vary", "seq=1k..4k"], "llama3-8b kv_cache_bytes"),
+    "sweep": (["sweep", "llama3-8b", "--vary", "context=1k..4k"], "llama3-8b kv_cache_bytes"),
 }
 
 
@@ -85,11 +85,11 @@ def test_count_csv_keeps_mtp_out_of_the_total():
 
 
 def test_flops_csv_matches_json():
-    doc = json.loads(run("flops", "llama3-8b", "--seq", "2048", "--json").stdout)["models"][0]
-    rows = csv_rows(run("flops", "llama3-8b", "--seq", "2048", "--format", "csv").stdout)
+    doc = json.loads(run("flops", "llama3-8b", "--context", "2048", "--json").stdout)["models"][0]
+    rows = csv_rows(run("flops", "llama3-8b", "--context", "2048", "--format", "csv").stdout)
     assert sum(int(r["matmul"]) for r in rows) == doc["forward"]["matmul"]
     assert sum(int(r["other"]) for r in rows) == doc["forward"]["other"]
-    assert {r["seq"] for r in rows} == {"2048"}
+    assert {r["context"] for r in rows} == {"2048"}
 
 
 def test_memory_csv_parts_sum_to_the_json_total():
@@ -138,9 +138,9 @@ def test_export_writes_the_tables(tmp_path, suffix, marker):
 
 def test_export_svg_holds_the_figures_and_a_json_stdout(tmp_path):
     path = tmp_path / "sweep.svg"
-    result = run("sweep", "llama3-8b", "--vary", "seq=1k..8k", "--export", str(path), "--format", "json")
+    result = run("sweep", "llama3-8b", "--vary", "context=1k..8k", "--export", str(path), "--format", "json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["variable"] == "seq"
+    assert json.loads(result.stdout)["variable"] == "context"
     svg = path.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "1,024" in svg.replace("&#160;", " ")
 

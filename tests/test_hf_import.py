@@ -560,7 +560,7 @@ def test_every_command_takes_a_config_json(tmp_path):
     config = str(write(folder, CASES["qwen2_moe"][0]))
     doc = json.loads(run("count", config, "--json").output)
     assert doc["models"][0]["name"] == "tiny-moe" and doc["models"][0]["params"]["total"] == CASES["qwen2_moe"][2]
-    for args in (["compare", config, "gpt2-small"], ["flops", config, "--seq", "16"],
+    for args in (["compare", config, "gpt2-small"], ["flops", config, "--context", "16"],
                  ["memory", config, "--context", "64"], ["fit", config], ["verify", config]):
         result = run(*args)
         assert result.exit_code == 0, (args, result.output)

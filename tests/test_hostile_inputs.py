@@ -97,7 +97,7 @@ def test_what_used_to_hang_is_refused_or_fast(tmp_path):
     big.write_text("extends: gpt2-small\nn_layers: 100000000\n")
     code, out = run("count", str(big))
     assert code == 2 and "a spec may have at most 1,000,000" in out
-    code, out = run("sweep", "gpt2-small", "--vary", "seq=1..1e12:1")
+    code, out = run("sweep", "gpt2-small", "--vary", "context=1..1e12:1")
     assert code == 2 and "more than 1,000 values" in out
     fifo = tmp_path / "out.txt"
     os.mkfifo(fifo)
@@ -113,7 +113,7 @@ def test_what_used_to_hang_is_refused_or_fast(tmp_path):
     (["flops", "gpt2-small", "--recompute", "full"], "--recompute applies to training compute only"),
     (["flops", "gpt3-175b", "--decode", "--training"], "--decode counts one inference step"),
     (["flops", "llama3-8b", "--gpu", "h100-80gb", "--peak-flops", "1e15"], "--gpu and --peak-flops both"),
-    (["sweep", "gpt2-small", "--vary", "seq=1k..4k", "--seq", "99"], "--seq is what --vary seq sweeps"),
+    (["sweep", "gpt2-small", "--vary", "context=1k..4k", "--context", "99"], "--context is what --vary context sweeps"),
     (["sweep", "gpt2-small", "--vary", "dtype=all", "--kv-dtype", "fp8"], "--kv-dtype is what --vary dtype sweeps"),
     (["memory", "llama3-8b", "--mla-cache", "decompressed"], "--mla-cache applies to models with multi-head latent"),
     (["count", "gpt2-small", "--export", ""], "--export needs a file name"),
@@ -128,9 +128,9 @@ def test_options_that_would_change_nothing_or_mean_nothing_are_refused(args, mes
 
 @pytest.mark.parametrize("args, option", [
     (["memory", "llama3-8b", "--context", "1000000"], "--context 1,000,000"),
-    (["memory", "llama3-8b", "--mode", "training", "--seq", "100000"], "--seq 100,000"),
+    (["memory", "llama3-8b", "--mode", "training", "--context", "100000"], "--context 100,000"),
     (["fit", "llama3-8b", "--context", "100000"], "--context 100,000"),
-    (["flops", "gpt2-small", "--seq", "4096"], "--seq 4,096"),
+    (["flops", "gpt2-small", "--context", "4096"], "--context 4,096"),
     (["compare", "llama3-8b", "gpt2-small", "--context", "2048"], "--context 2,048"),
 ])
 def test_a_context_past_the_models_own_is_warned_about(args, option):
@@ -145,16 +145,16 @@ def test_a_context_past_the_models_own_is_warned_about(args, option):
 
 
 def test_sweep_marks_points_past_the_context_in_its_output_instead():
-    table = CliRunner().invoke(cli, ["sweep", "gpt2-small", "--vary", "batch=1,2", "--seq", "2000"])
+    table = CliRunner().invoke(cli, ["sweep", "gpt2-small", "--vary", "batch=1,2", "--context", "2000"])
     assert table.exit_code == 0 and table.stderr == ""
     assert "* beyond the model's context length" in table.stdout
-    data = json.loads(CliRunner().invoke(cli, ["sweep", "gpt2-small", "--vary", "seq=512..2k", "--format",
+    data = json.loads(CliRunner().invoke(cli, ["sweep", "gpt2-small", "--vary", "context=512..2k", "--format",
                                                "json"]).stdout)
     assert [p["beyond_context"] for p in data["models"][0]["points"]] == [False, False, True]
 
 
 def test_a_context_within_the_models_own_is_not_warned_about():
-    for args in (["memory", "llama3-8b", "--context", "8192"], ["flops", "gpt2-small", "--seq", "1024"],
+    for args in (["memory", "llama3-8b", "--context", "8192"], ["flops", "gpt2-small", "--context", "1024"],
                  ["compare", "gpt2-small", "gpt2-medium", "--context", "1024"]):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0 and result.stderr == "", (args, result.stderr)
@@ -190,7 +190,7 @@ def test_a_grandchild_and_set_are_blamed_for_what_they_change(tmp_path):
     (["count", "BIG"], "vocab_size: must be a whole number at most 2^53 (9,007,199,254,740,992), got 1000"),
     (["memory", "llama3-8b", "--context", "1" + "0" * 400], "Invalid value for '--context'"),
     (["memory", "llama3-8b", "--batch", str(2**53 + 1)], "Invalid value for '--batch'"),
-    (["sweep", "llama3-8b", "--vary", "seq=1e308"], "seq: must be a whole number at most 2^53 (9,007,199,254,740,992), got a 1024-bit"),
+    (["sweep", "llama3-8b", "--vary", "context=1e308"], "context: must be a whole number at most 2^53 (9,007,199,254,740,992), got a 1024-bit"),
     (["fit", "llama3-8b", "--max-gpus", "1" + "0" * 30], "Invalid value for '--max-gpus'"),
     (["memory", "llama3-8b", "--tp", "1" + "0" * 30], "Invalid value for '--tp'"),
 ])
@@ -205,7 +205,7 @@ def test_finite_values_whose_figures_would_overflow_a_float_are_refused(args, me
 def test_the_largest_allowed_values_still_give_finite_figures():
     import math
 
-    result = CliRunner().invoke(cli, ["flops", "llama3-8b", "--seq", str(2**53), "--batch", str(2**53), "--json"])
+    result = CliRunner().invoke(cli, ["flops", "llama3-8b", "--context", str(2**53), "--batch", str(2**53), "--json"])
     assert result.exit_code == 0, result.output
     forward = json.loads(result.stdout)["models"][0]["forward"]
     assert forward["total"] > 10**50 and math.isfinite(forward["per_token"])

@@ -161,7 +161,7 @@ def test_every_package_says_what_it_holds():
 
 COMMANDS = [
     ["count", "gpt2-small"], ["flops", "llama3-8b", "--training"], ["memory", "mixtral-8x7b"],
-    ["fit", "llama3-8b"], ["compare", "gpt2-small", "llama3-8b"], ["sweep", "llama3-8b", "--vary", "seq=1k..4k"],
+    ["fit", "llama3-8b"], ["compare", "gpt2-small", "llama3-8b"], ["sweep", "llama3-8b", "--vary", "context=1k..4k"],
     ["verify", "gpt2-small"], ["list"],
 ]
 

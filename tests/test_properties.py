@@ -366,7 +366,7 @@ mlp: {activation: swiglu, d_ff: 28672}
     result = run_cli("count", str(path))
     assert result.exit_code == 0
     assert f"{count.total:,}" in result.stdout and "e+" not in result.stdout
-    flops = run_cli("flops", str(path), "--seq", "1000000", "--json")
+    flops = run_cli("flops", str(path), "--context", "1000000", "--json")
     assert flops.exit_code == 0
     from llmcalc.formulas.flops import count_flops
     expected = count_flops(llmcalc.load(str(path)), 1_000_000).matmul

@@ -24,30 +24,32 @@ def run(*args: str):
 
 
 @pytest.mark.parametrize("text, variable, values", [
-    ("seq=1k..128k", "seq", [1024 * 2**i for i in range(8)]),
-    ("seq=1000..5000", "seq", [1000, 2000, 4000]),
+    ("context=1k..128k", "context", [1024 * 2**i for i in range(8)]),
+    ("context=1000..5000", "context", [1000, 2000, 4000]),
     ("batch=1,8,64", "batch", [1, 8, 64]),
     ("n_layers=16..64:16", "n_layers", [16, 32, 48, 64]),
     ("n-layers=2", "n_layers", [2]),
-    ("seq=1.5k,2m", "seq", [1536, 2 * 2**20]),
-    ("seq=4k", "seq", [4096]),
+    ("context=1.5k,2m", "context", [1536, 2 * 2**20]),
+    ("context=4k", "context", [4096]),
     ("batch=1..4, 32", "batch", [1, 2, 4, 32]),
     ("dtype=fp32,bf16,int4", "dtype", ["fp32", "bf16", "int4"]),
     ("dtype=all", "dtype", ["fp32", "bf16", "fp16", "fp8", "int8", "int4"]),
+    ("seq=1k,4k", "context", [1024, 4096]),  # the name of earlier releases
+    ("context=9007199254740993", "context", [2**53 + 1]),  # exact: no float rounding (bounded later, by sweep)
 ])
 def test_parse_sweep(text, variable, values):
     assert parse_sweep(text) == (variable, values)
 
 
 @pytest.mark.parametrize("text, words", [
-    ("seq", "expected VARIABLE=VALUES"),
-    ("seq=", "expected VARIABLE=VALUES"),
-    ("width=3", "'width' is not allowed; allowed: seq, batch, dtype, n_layers"),
-    ("seq=4k..1k", "runs backwards"),
-    ("seq=abc", "'abc' is not a number"),
-    ("seq=0", "whole number >= 1"),
-    ("seq=1.3", "whole number >= 1"),
-    ("seq=inf", "whole number >= 1"),
+    ("context", "expected VARIABLE=VALUES"),
+    ("context=", "expected VARIABLE=VALUES"),
+    ("width=3", "'width' is not allowed; allowed: context, batch, dtype, n_layers"),
+    ("context=4k..1k", "runs backwards"),
+    ("context=abc", "'abc' is not a whole number"),
+    ("context=0", "whole number >= 1"),
+    ("context=1.3", "is not a whole number"),
+    ("context=inf", "is not a whole number"),
     ("batch=1..5000:1", "more than 1,000 values"),
     ("dtype=fp64", "'fp64' is not allowed"),
 ])
@@ -57,7 +59,7 @@ def test_parse_sweep_errors(text, words):
 
 
 def test_sweep_points_equal_the_single_calculations():
-    result = llmcalc.sweep(["llama3-8b", "mistral-7b"], "seq", [1024, 8192, 65536])
+    result = llmcalc.sweep(["llama3-8b", "mistral-7b"], "context", [1024, 8192, 65536])
     assert result.values == (1024, 8192, 65536)
     assert [m.name for m in result.models] == ["llama3-8b", "mistral-7b"]
     for value, row in zip(result.values, result.points):
@@ -70,16 +72,16 @@ def test_sweep_points_equal_the_single_calculations():
 
 
 def test_sweep_batch_and_dtype():
-    batch = llmcalc.sweep(["llama3-8b"], "batch", [1, 4], seq=1024)
+    batch = llmcalc.sweep(["llama3-8b"], "batch", [1, 4], context=1024)
     assert batch.points[1][0].kv_cache_bytes == 4 * batch.points[0][0].kv_cache_bytes == 4 * 1024 * 131072
-    dtypes = llmcalc.sweep(["llama3-8b"], "dtype", ["fp32", "bf16", "int4"], seq=1024)
+    dtypes = llmcalc.sweep(["llama3-8b"], "dtype", ["fp32", "bf16", "int4"], context=1024)
     caches = [row[0].kv_cache_bytes for row in dtypes.points]
     assert caches == [2 * caches[1], caches[1], caches[1] // 4]
     assert "dtype" not in dtypes.settings and "kv_dtype" not in dtypes.settings
 
 
 def test_sweep_n_layers_uniform_stack():
-    result = llmcalc.sweep(["llama3-8b"], "n_layers", [16, 32], seq=1024)
+    result = llmcalc.sweep(["llama3-8b"], "n_layers", [16, 32], context=1024)
     small, full = (row[0] for row in result.points)
     assert full.kv_cache_bytes == 2 * small.kv_cache_bytes == LLAMA3_8B_KV_PER_TOKEN * 1024
     assert full.flops_per_token == llmcalc.count_flops("llama3-8b", 1024).per_token
@@ -98,7 +100,7 @@ def test_n_layers_on_grouped_stacks_changes_the_last_group():
 
 
 def test_sweep_n_layers_deepseek_counts_groups():
-    result = llmcalc.sweep(["deepseek-v3"], "n_layers", [8, 61], seq=1024)
+    result = llmcalc.sweep(["deepseek-v3"], "n_layers", [8, 61], context=1024)
     assert result.points[1][0].kv_cache_bytes == llmcalc.kv_cache("deepseek-v3", 1024).bytes
     # MLA caches 512 + 64 values per layer and token: 8 layers hold 8/61 of the 61-layer cache.
     assert result.points[0][0].kv_cache_bytes * 61 == result.points[1][0].kv_cache_bytes * 8
@@ -106,21 +108,21 @@ def test_sweep_n_layers_deepseek_counts_groups():
 
 def test_sweep_bad_arguments():
     with pytest.raises(LlmcalcError, match="at least one model"):
-        llmcalc.sweep([], "seq", [1])
+        llmcalc.sweep([], "context", [1])
     with pytest.raises(LlmcalcError, match="at least one value"):
-        llmcalc.sweep(["gpt2-small"], "seq", [])
+        llmcalc.sweep(["gpt2-small"], "context", [])
     with pytest.raises(LlmcalcError, match="variable: 'width' is not allowed"):
         llmcalc.sweep(["gpt2-small"], "width", [1])
-    with pytest.raises(LlmcalcError, match="seq: must be a whole number >= 1"):
-        llmcalc.sweep(["gpt2-small"], "seq", [0])
+    with pytest.raises(LlmcalcError, match="context: must be a whole number >= 1"):
+        llmcalc.sweep(["gpt2-small"], "context", [0])
 
 
 def test_cli_sweep_table_and_chart():
-    result = run("sweep", "llama3-8b", "llama2-7b", "--vary", "seq=1k..64k", "--chart", "kv")
+    result = run("sweep", "llama3-8b", "llama2-7b", "--vary", "context=1k..64k", "--chart", "kv")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "Sweep of seq: llama3-8b vs llama2-7b" in out
-    assert "KV cache (GiB) by seq" in out
+    assert "Sweep of context: llama3-8b vs llama2-7b" in out
+    assert "KV cache (GiB) by context" in out
     for label in ("1k", "2k", "64k"):
         assert label in out
     assert "* beyond the model's context length" in out
@@ -140,17 +142,17 @@ def test_log_chart_labels_are_plain_numbers():
 
 
 def test_cli_sweep_csv_columns_and_values():
-    result = run("sweep", "llama3-8b", "--vary", "seq=1k..4k", "--format", "csv")
+    result = run("sweep", "llama3-8b", "--vary", "context=1k..4k", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["seq", "llama3-8b kv_cache_bytes", "llama3-8b memory_bytes",
+    assert list(rows[0]) == ["context", "llama3-8b kv_cache_bytes", "llama3-8b memory_bytes",
                              "llama3-8b flops_per_token", "llama3-8b beyond_context"]
-    assert [int(r["seq"]) for r in rows] == [1024, 2048, 4096]
+    assert [int(r["context"]) for r in rows] == [1024, 2048, 4096]
     assert [int(r["llama3-8b kv_cache_bytes"]) for r in rows] == [LLAMA3_8B_KV_PER_TOKEN * s for s in (1024, 2048, 4096)]
     assert {r["llama3-8b beyond_context"] for r in rows} == {"False"}
 
 
 def test_cli_sweep_json_names_variants_apart():
-    result = run("sweep", "llama3-8b", "llama3-8b", "--set", "2:attention.n_kv_heads=4", "--vary", "seq=1k",
+    result = run("sweep", "llama3-8b", "llama3-8b", "--set", "2:attention.n_kv_heads=4", "--vary", "context=1k",
                  "--json")
     data = json.loads(result.stdout)
     assert [m["name"] for m in data["models"]] == ["llama3-8b", "llama3-8b (attention.n_kv_heads=4)"]

@@ -169,7 +169,7 @@ def test_activations_follow_the_architecture():
 
 def test_json_interface_for_training():
     out = CliRunner().invoke(cli, ["memory", "deepseek-v3", "--mode", "training", "--tp", "8", "--pp", "16",
-                                   "--ep", "64", "--dp", "128", "--zero", "1", "--seq", "4096", "--json"]).output
+                                   "--ep", "64", "--dp", "128", "--zero", "1", "--context", "4096", "--json"]).output
     model = json.loads(out)["models"][0]
     params = llmcalc.count_params("deepseek-v3")
     assert model["trainable_params"] == params.total + params.optional_total  # its MTP module trains with it
@@ -202,7 +202,7 @@ def test_mla_latent_cache_is_whole_on_every_tensor_parallel_rank():
     ("memory", ["--attention-impl", "eager"], "--attention-impl applies to --mode training only"),
     ("memory", ["--dropout"], "--dropout applies to --mode training only"),
     ("memory", ["--mode", "training", "--kv-dtype", "fp8"], "--kv-dtype applies to --mode serve only"),
-    ("memory", ["--mode", "training", "--batch", "4"], "--batch applies to --mode serve only"),
+    ("memory", ["--mode", "training", "--max-batched-tokens", "4"], "--max-batched-tokens applies to --mode serve only"),
     ("fit", ["--mode", "training", "--n-gpus", "4"], "--n-gpus applies to --mode serve only"),
     ("fit", ["--recompute", "full"], "--recompute applies to --mode training only"),
 ])

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import click
 
-from .options import WHOLE, DTYPES, active_option, load_models, models_argument, set_option, warn_past_context
+from .options import (
+    DTYPES,
+    WHOLE,
+    active_option,
+    load_models,
+    models_argument,
+    renamed,
+    set_option,
+    warn_past_context,
+)
 from .output import emit, output_options
 
 
 @click.command("compare")
 @models_argument("A B [C...]")
-@click.option("--seq", type=WHOLE, help="Sequence for FLOPs per token. Default: each model's "
-              "published pre-training context, else its context length.")
-@click.option("--context", type=WHOLE, help="Tokens in the KV cache row. Default: each model's "
-              "context length.")
+@click.option("--context", type=WHOLE, help="Tokens per sequence, for the FLOPs per token and the KV cache. Default: "
+              "each model's published pre-training context for the FLOPs (else its context length), its context "
+              "length for the KV cache.")
+@click.option("--seq", "old_seq", type=WHOLE, hidden=True)  # the old name of --context
 @click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True)
 @click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True)
 @active_option
 @set_option
 @output_options
-def command(models: tuple[str, ...], seq: int | None, context: int | None, attention: str, kv_dtype: str,
+def command(models: tuple[str, ...], context: int | None, old_seq: int | None, attention: str, kv_dtype: str,
             active: str, overrides: tuple[str, ...]) -> None:
     """Models side by side: architecture (differences highlighted), counts with ratios to the first, FLOPs
     per token and KV cache. `llmcalc compare llama3-8b llama3-8b --set 2:attention.n_kv_heads=1` compares a
@@ -29,10 +38,10 @@ def command(models: tuple[str, ...], seq: int | None, context: int | None, atten
 
     if len(models) < 2:
         raise click.UsageError("compare needs at least two models")
+    context = renamed({"context": context, "old_seq": old_seq})["context"]
     loaded = load_models(models, overrides)
-    result = api.compare(loaded, seq, context, attention, kv_dtype, active)
+    result = api.compare(loaded, context, context, attention, kv_dtype, active)
     for model in loaded:
-        warn_past_context(model, seq, "--seq")
         warn_past_context(model, context, "--context")
     args = (list(result.counts), list(result.forwards), list(result.caches))
     emit(lambda: present.compare_table(*args), lambda: present.compare_json(*args),

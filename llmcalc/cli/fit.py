@@ -101,14 +101,14 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
         chosen = fewest(lambda dp: memory_report(model, params, opts, dp=dp), fits, candidates)
         result["fewest_gpus"] = chosen.n_gpus if chosen else None
         if chosen:
-            result["largest_micro_batch"] = largest(
-                lambda b: memory_report(model, params, opts, dp=chosen.settings["dp"], micro_batch=b), fits, 1 << 16)
+            result["largest_batch"] = largest(
+                lambda b: memory_report(model, params, opts, dp=chosen.settings["dp"], batch=b), fits, 1 << 16)
+            result["context"] = chosen.settings["context"]
     result["fits"] = chosen is not None
     result["n_gpus"] = chosen.n_gpus if chosen else None
     result["per_gpu_bytes"] = chosen.per_gpu if chosen else None
     result["reserved_per_gpu_bytes"] = reserve(chosen) if chosen else None
     result["settings"] = chosen.settings if chosen else None
     warn_past_context(model, opts["context"], "--context")
-    warn_past_context(model, opts["seq"], "--seq")
     emit(lambda: present.fit_text(result, gpu, opts["units"]), lambda: {"models": [result]},
          lambda: (present.FIT_FIELDS, present.fit_records(result)))

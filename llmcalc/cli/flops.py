@@ -14,6 +14,7 @@ from .options import (
     given,
     load_models,
     models_argument,
+    renamed,
     set_option,
     warn_past_context,
 )
@@ -22,13 +23,14 @@ from .output import many, output_options
 
 @click.command("flops")
 @models_argument()
-@click.option("--seq", type=WHOLE, help="Tokens in the forward pass (the position, with --decode). "
+@click.option("--context", type=WHOLE, help="Tokens per sequence in the forward pass (the position, with --decode). "
               "Default: the model's published pre-training context, else its context length.")
-@click.option("--batch", type=WHOLE, default=1, show_default=True, help="Sequences in the batch.")
+@click.option("--seq", "old_seq", type=WHOLE, hidden=True)  # the old name of --context
+@click.option("--batch", type=WHOLE, default=1, show_default=True, help="Sequences at once.")
 @click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True,
               help="causal: S(S+1)/2 query-key pairs, windows respected; full: all S x S pairs on every layer.")
 @click.option("--decode", is_flag=True,
-              help="One decode step at position --seq with a KV cache, instead of prefill.")
+              help="One decode step at position --context with a KV cache, instead of prefill.")
 @click.option("--no-other", is_flag=True,
               help="Leave out the non-matmul estimates (softmax, norms, activations...).")
 @click.option("--training", is_flag=True, help="Also show training compute (forward + backward).")
@@ -47,7 +49,7 @@ from .output import many, output_options
               help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
 @set_option
 @output_options
-def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
+def command(models: tuple[str, ...], context: int | None, old_seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
           training: bool, tokens: float | None, recompute: str, tokens_per_second: float | None,
           n_gpus: int | None, mfu_target: float | None, price: float | None, peak_flops: float | None,
           gpu_name: str | None, overrides: tuple[str, ...]) -> None:
@@ -56,6 +58,7 @@ def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str
     from ..formulas.flops import mfu, training_seconds
     from ..present import flops as present
 
+    seq = renamed({"context": context, "old_seq": old_seq})["context"]
     computes_training = training or tokens is not None or tokens_per_second is not None or mfu_target is not None
     if given("recompute") and not computes_training:
         raise click.UsageError("--recompute applies to training compute only: add --training")
@@ -105,7 +108,7 @@ def command(models: tuple[str, ...], seq: int | None, batch: int, attention: str
                     **({"price": price, "cost": seconds * n_gpus / 3600 * price} if price is not None else {})}}
         results.append((count, compute, utilisation))
     for model in loaded:
-        warn_past_context(model, seq, "--seq")
+        warn_past_context(model, seq, "--context")
     many([lambda r=r: present.flops_table(*r) for r in results],
          [lambda r=r: present.flops_json(*r) for r in results],
          [lambda r=r: present.flops_records(r[0]) for r in results], present.FLOPS_FIELDS)

@@ -41,7 +41,6 @@ def command(models: tuple[str, ...], overrides: tuple[str, ...], **opts) -> None
         results.append((report, cache))
     for model in {(r[0].model.name, r[0].model.context_length): r[0].model for r in results}.values():
         warn_past_context(model, opts["context"], "--context")
-        warn_past_context(model, opts["seq"], "--seq")
     many([lambda r=r: present.memory_table(r[0], opts["units"]) for r in results],
          [lambda r=r: present.memory_json(*r) for r in results],
          [lambda r=r: present.memory_records(r[0]) for r in results], present.MEMORY_FIELDS)

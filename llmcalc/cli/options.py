@@ -54,8 +54,29 @@ class Count(click.ParamType):
         return number
 
 
+class Whole(click.ParamType):
+    """A whole number from 1 to 2^53 (so no figure overflows) as people write counts: 131072, 128k, 1.5k, 1e6; k, m,
+    g are binary (1k = 1,024, as context lengths are). Refused: fractions, signs, thousands separators."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        from ..units import parse_whole
+
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = parse_whole(value)
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+        if not 1 <= number <= MAX_WHOLE:
+            self.fail(f"{value!r} is not in 1 to 2^53 ({MAX_WHOLE:,})", param, ctx)
+        return number
+
+
 COUNT = Count()
-WHOLE = click.IntRange(1, MAX_WHOLE)  # a count of tokens, sequences, GPUs...: bounded, so no figure overflows
+WHOLE = Whole()  # a count of tokens, sequences, GPUs...
 POSITIVE = FiniteNumber()
 NON_NEGATIVE = FiniteNumber(zero_allowed=True)
 FRACTION = FiniteNumber(maximum=1)
@@ -152,10 +173,12 @@ MEMORY_OPTIONS = [
                       "weights_format (a config.json's quantization_config), else bf16; training, bf16."),
     click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
                  help="KV cache elements."),
-    click.option("--context", type=WHOLE, help="Tokens per sequence in the KV cache. "
-                 "Default: the model's context length."),
+    click.option("--context", type=WHOLE, help="Tokens per sequence: serving, in the KV cache (default: the "
+                 "model's context length); training, the sequence length (default: the published pre-training "
+                 "context, else the context length)."),
     click.option("--batch", type=WHOLE, default=1, show_default=True,
-                 help="Sequences served at once."),
+                 help="Sequences at once: serving, sequences served together; training, the micro-batch (sequences "
+                 "per model replica in one forward pass)."),
     click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
                  help="What an MLA model caches: its latent (serving engines, transformers) or per-head K and V "
                       "(DeepSeek's modeling code)."),
@@ -201,9 +224,8 @@ MEMORY_OPTIONS = [
                  "keeps every head's S x S softmax. Default: flash (megatron), sdpa (transformers)."),
     click.option("--dropout", is_flag=True, help="Training: count the 1-byte dropout masks (GPT-2/3 and "
                  "Korthikanti's bookkeeping; Llama and most models since train without dropout)."),
-    click.option("--seq", type=WHOLE, help="Training sequence length (default: the published "
-                 "pre-training context, else the context length)."),
-    click.option("--micro-batch", type=WHOLE, default=1, show_default=True),
+    click.option("--seq", "old_seq", type=WHOLE, hidden=True),  # RENAMED: the names of earlier releases
+    click.option("--micro-batch", "old_micro_batch", type=WHOLE, hidden=True),
     click.option("--units", type=click.Choice(["GiB", "GB"], case_sensitive=False), default="GiB", show_default=True),
 ]
 
@@ -216,12 +238,28 @@ def memory_options(function: Callable) -> Callable:
 
 # The memory options that only one mode reads: given in the other mode they would change nothing.
 TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "zero_impl", "dp", "pp", "ep", "sequence_parallel",
-                 "recompute", "attention_impl", "framework", "virtual_stages", "fused_loss", "dropout", "seq",
-                 "micro_batch", "finetune",
-                 "lora_rank",
-                 "lora_targets", "adapter_dtype")
+                 "recompute", "attention_impl", "framework", "virtual_stages", "fused_loss", "dropout", "finetune",
+                 "lora_rank", "lora_targets", "adapter_dtype")
 ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only
-INFERENCE_ONLY = ("kv_dtype", "batch", "mla_cache", "max_batched_tokens", "engine")
+INFERENCE_ONLY = ("kv_dtype", "mla_cache", "max_batched_tokens", "engine")
+# Options of earlier releases, still read (with a warning) under their new names: one name for one quantity in every
+# command (--context: tokens per sequence; --batch: sequences at once).
+RENAMED = {"old_seq": "context", "old_micro_batch": "batch"}
+
+
+def renamed(opts: dict) -> dict:
+    """`opts` with each old option (RENAMED) moved to its new name, and a warning on stderr that says the new name;
+    giving both is an error."""
+    for old, new in RENAMED.items():
+        value = opts.pop(old, None)
+        if value is None:
+            continue
+        old_flag, new_flag = flag(old), flag(new)
+        if given(new):
+            raise click.UsageError(f"{old_flag} is the old name of {new_flag}: give {new_flag} only")
+        click.echo(f"warning: {old_flag} is now {new_flag} (the same name in every command)", err=True)
+        opts[new] = value
+    return opts
 
 
 ENGINE_OPTIONS = [
@@ -268,6 +306,7 @@ def given(name: str) -> bool:
 
 def check_mode_options(opts: dict, also_inference_only: tuple[str, ...] = ()) -> None:
     """Refuse an option the chosen --mode does not read (a silently ignored option is a wrong answer)."""
+    renamed(opts)
     training = opts["mode"] == "training"
     for name in (INFERENCE_ONLY + also_inference_only) if training else TRAINING_ONLY:
         if given(name):

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import click
 
-from .options import WHOLE, DTYPES, flag, given, load_models, models_argument, set_option
+from .options import DTYPES, WHOLE, flag, given, load_models, models_argument, renamed, set_option
 from .output import emit, output_options
 
 
 @click.command("sweep")
 @models_argument()
 @click.option("--vary", "vary", required=True, metavar="VARIABLE=VALUES",
-              help="What to sweep: seq=1k..128k (doubling), batch=1,8,64, n_layers=16..64:16 (step 16), "
+              help="What to sweep: context=1k..128k (doubling), batch=1,8,64, n_layers=16..64:16 (step 16), "
                    "dtype=fp32,bf16,fp8 or dtype=all. k, m, g are binary (1k = 1,024).")
-@click.option("--seq", type=WHOLE, help="Sequence length while another variable is swept "
+@click.option("--context", type=WHOLE, help="Tokens per sequence while another variable is swept "
               "(default: the model's context length).")
-@click.option("--batch", type=WHOLE, default=1, show_default=True)
+@click.option("--seq", "old_seq", type=WHOLE, hidden=True)  # the old name of --context
+@click.option("--batch", type=WHOLE, default=1, show_default=True, help="Sequences at once.")
 @click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True, help="Weights.")
 @click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
               help="KV cache, as in `memory` (--vary dtype sweeps it with the weights).")
@@ -27,18 +28,21 @@ from .output import emit, output_options
 @click.option("--units", type=click.Choice(["GiB", "GB"], case_sensitive=False), default="GiB", show_default=True)
 @set_option
 @output_options
-def command(models: tuple[str, ...], vary: str, seq: int | None, batch: int, dtype: str, kv_dtype: str,
+def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: int | None, batch: int, dtype: str, kv_dtype: str,
           attention: str, mla_cache: str, chart: str, log_y: bool, units: str, overrides: tuple[str, ...]) -> None:
     """KV cache, inference memory and FLOPs per token of each MODEL as one variable changes: a row per value, a
-    column per model, and a chart of the curve. `llmcalc sweep llama3-8b mistral-7b --vary seq=1k..128k`."""
+    column per model, and a chart of the curve. `llmcalc sweep llama3-8b mistral-7b --vary context=1k..128k`."""
     from .. import api
     from ..present import sweep as present
 
+    context = renamed({"context": context, "old_seq": old_seq})["context"]
     variable, values = api.parse_sweep(vary)
-    for name in {"seq": ("seq",), "batch": ("batch",), "dtype": ("dtype", "kv_dtype")}.get(variable, ()):
-        if given(name):
+    if vary.strip().lower().startswith("seq"):
+        click.echo("warning: --vary seq is now --vary context (the same name in every command)", err=True)
+    for name in {"context": ("context",), "batch": ("batch",), "dtype": ("dtype", "kv_dtype")}.get(variable, ()):
+        if given(name) or (name == "context" and old_seq is not None):
             raise click.UsageError(f"{flag(name)} is what --vary {variable} sweeps: give one of the two")
-    result = api.sweep(load_models(models, overrides), variable, values, seq=seq, batch=batch, dtype=dtype,
+    result = api.sweep(load_models(models, overrides), variable, values, context=context, batch=batch, dtype=dtype,
                        kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache)
     emit(lambda: present.sweep_table(result, units, chart, log_y), lambda: present.sweep_json(result),
          lambda: present.sweep_records(result))

@@ -174,5 +174,5 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
             peak = StagePeak(stage, in_flight, tuple(counts.items()), total)
     settings = {"framework": framework, "attention_impl": attention_impl, "recompute": recompute, "dropout": dropout,
                 "tp": tp, "pp": pp, "virtual_stages": virtual_stages, "fused_loss": fused_loss,
-                "sequence_parallel": sp, "seq": seq, "micro_batch": micro_batch}
+                "sequence_parallel": sp, "context": seq, "batch": micro_batch}
     return Activations(tuple(rows), tokens, peak, settings)

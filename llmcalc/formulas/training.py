@@ -123,7 +123,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     settings = {"bytes_per_param": states.per_param, "weights": states.weights, "gradients": states.gradients,
                 "optimizer": states.optimizer, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
-                "dropout": dropout, "seq": seq, "micro_batch": micro_batch}
+                "dropout": dropout, "context": seq, "batch": micro_batch}
     if zero_impl != "paper":
         settings["zero_impl"] = zero_impl
     return MemoryReport(model, "training", parts, dp * tp * pp, settings, trainable_params=n_params,
@@ -204,6 +204,6 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     settings = {"finetune": adapters.method, "lora_rank": adapters.rank, "lora_targets": ",".join(adapters.targets),
                 "adapter_bytes_per_param": states.per_param, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
-                "dropout": dropout, "seq": seq, "micro_batch": micro_batch}
+                "dropout": dropout, "context": seq, "batch": micro_batch}
     return MemoryReport(model, "training", tuple(parts), dp * tp * pp, settings, trainable_params=trainable,
                         activations=activations)

@@ -27,7 +27,7 @@ def compare_json(counts: list[ParamCount], forwards: list[FlopCount], caches: li
     return {"models": [{
         **count_json(c),
         "architecture": architecture_json(c.model),
-        "flops_per_token": {"seq": f.seq, "attention": f.attention, "matmul": f.matmul / f.tokens,
+        "flops_per_token": {"context": f.seq, "attention": f.attention, "matmul": f.matmul / f.tokens,
                             "total": f.per_token},
         "kv_cache": {"context": k.context, "dtype": k.dtype, "bytes_per_token": k.bytes_per_token, "bytes": k.bytes},
         "ratio_to_first": {"total": c.total / first.total, "active": c.active / first.active,
@@ -64,7 +64,7 @@ def compare_table(counts: list[ParamCount], forwards: list[FlopCount], caches: l
     per_token = [f.per_token for f in forwards]
     table.add_row("forward FLOPs per token", *[human(v) if i == 0 else f"{human(v)} ({ratio(v, per_token[0])})"
                                               for i, v in enumerate(per_token)])
-    table.add_row("  at sequence", *[f"{f.seq:,}" for f in forwards])
+    table.add_row("  at context", *[f"{f.seq:,}" for f in forwards])
     kv = [k.bytes_per_token for k in caches]
     table.add_row(f"KV cache per token ({caches[0].dtype})",
                   *[f"{v:,} B" if i == 0 else f"{v:,} B ({ratio(v, kv[0])})" for i, v in enumerate(kv)])
@@ -108,7 +108,7 @@ def compare_records(counts: list[ParamCount], forwards: list[FlopCount],
     for attribute in ("total", "active", "embedding", "non_embedding"):
         add(f"params {attribute}", [getattr(c, attribute) for c in counts])
     add("forward flops per token", [f.per_token for f in forwards])
-    add("forward flops seq", [f.seq for f in forwards])
+    add("forward flops context", [f.seq for f in forwards])
     add(f"kv cache bytes per token ({caches[0].dtype})", [k.bytes_per_token for k in caches])
     add("kv cache bytes of one sequence", [k.bytes for k in caches])
     add("kv cache context", [k.context for k in caches])

@@ -1,4 +1,4 @@
-"""`llmcalc fit`: the fewest GPUs that hold a model and the largest batch, context or micro-batch there."""
+"""`llmcalc fit`: the fewest GPUs that hold a model and the largest batch (and, serving, context) there."""
 
 from __future__ import annotations
 
@@ -36,13 +36,14 @@ def fit_text(result: dict, gpu, unit: str = "GiB") -> list[Block]:
         sheet.add_row("largest context", f"{result['largest_context']:,}",
                       f"on {n}, at batch {result['settings']['batch']} (at most the model's context length)")
     else:
-        sheet.add_row("largest micro-batch", f"{result['largest_micro_batch']:,}", f"on {n}")
+        sheet.add_row("largest batch", f"{result['largest_batch']:,}",
+                      f"on {n}: sequences per replica in one micro-batch, at {result['context']:,} tokens")
     settings = ", ".join(f"{k} {v}" for k, v in result["settings"].items())
     return [sheet, Note(f"Settings: {settings}.\nGPU memory from {gpu.source}.")]
 
 
 FIT_FIELDS = ["model", "mode", "gpu", "gpu_memory_bytes", "gpu_util", "fits", "fewest_gpus", "n_gpus", "per_gpu_bytes",
-              "reserved_per_gpu_bytes", "largest_batch", "largest_context", "context", "largest_micro_batch",
+              "reserved_per_gpu_bytes", "largest_batch", "largest_context", "context",
               "settings"]
 
 

@@ -31,7 +31,7 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
         "name": count.model.name,
         **overrides_json(count.model),
         "mode": "decode" if count.decode else "prefill",
-        "seq": count.seq,
+        "context": count.seq,
         "batch": count.batch,
         "attention": count.attention,
         "non_matmul_counted": count.include_other,
@@ -117,7 +117,7 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
 def _training_table(training: TrainingCompute) -> Sheet:
     from ..formulas.flops import PF_DAY
 
-    table = Sheet(f"Training on {human(training.tokens)} tokens at sequence {training.forward.seq:,} "
+    table = Sheet(f"Training on {human(training.tokens)} tokens at context {training.forward.seq:,} "
                   "(matmul FLOPs, backward = 2 x forward)",
                   [("", "left"), ("per token", "right"), ("total", "right"), ("PF-days", "right")])
     rows = [
@@ -138,13 +138,13 @@ def _pf_days(value: float) -> str:
     return f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
 
 
-FLOPS_FIELDS = ["model", "mode", "seq", "batch", "attention", "group", "n_layers", "component", "matmul_per_layer",
+FLOPS_FIELDS = ["model", "mode", "context", "batch", "attention", "group", "n_layers", "component", "matmul_per_layer",
                 "matmul", "other_per_layer", "other"]
 
 
 def flops_records(count: FlopCount) -> list[dict[str, Any]]:
     """A record per component row of a forward pass (non-matmul FLOPs are estimates; 0 with --no-other)."""
-    base = {"model": model_label(count.model), "mode": "decode" if count.decode else "prefill", "seq": count.seq,
+    base = {"model": model_label(count.model), "mode": "decode" if count.decode else "prefill", "context": count.seq,
             "batch": count.batch, "attention": count.attention}
     rows = [(r, "") for r in count.group_rows(None)]
     for group in count.model.groups:
