@@ -97,3 +97,17 @@ def parse_whole(text: str) -> int:
     if value.denominator != 1:
         raise ValueError(f"{text!r} is not a whole number")
     return int(value)
+
+
+def integral(n: float) -> float:
+    """A figure for JSON and CSV: a whole number as an int (16060522496.0 -> 16060522496), anything else as it is
+    (a per-token average such as 17.17e9 / 3 stays a float)."""
+    return int(n) if isinstance(n, float) and n.is_integer() else n
+
+
+def whole_bytes(n: float) -> int:
+    """A byte count for JSON and CSV: an int, rounded up where an estimate or a share of a card is fractional (a
+    GPU holds whole bytes)."""
+    import math
+
+    return n if isinstance(n, int) else math.ceil(n)

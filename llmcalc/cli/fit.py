@@ -110,5 +110,5 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
     result["reserved_per_gpu_bytes"] = reserve(chosen) if chosen else None
     result["settings"] = chosen.settings if chosen else None
     warn_past_context(model, opts["context"], "--context")
-    emit(lambda: present.fit_text(result, gpu, opts["units"]), lambda: {"models": [result]},
+    emit(lambda: present.fit_text(result, gpu, opts["units"]), lambda: present.fit_json(result),
          lambda: (present.FIT_FIELDS, present.fit_records(result)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..units import human, human_bytes, ratio
+from ..units import human, human_bytes, integral, ratio
 from .common import UNITS_NOTE, component_label, escape, model_label, unique
 from .count import count_json
 from .describe import COMPONENT_LABELS, architecture
@@ -27,8 +27,8 @@ def compare_json(counts: list[ParamCount], forwards: list[FlopCount], caches: li
     return {"models": [{
         **count_json(c),
         "architecture": architecture_json(c.model),
-        "flops_per_token": {"context": f.seq, "attention": f.attention, "matmul": f.matmul / f.tokens,
-                            "total": f.per_token},
+        "flops_per_token": {"context": f.seq, "attention": f.attention, "matmul": integral(f.matmul / f.tokens),
+                            "total": integral(f.per_token)},
         "kv_cache": {"context": k.context, "dtype": k.dtype, "bytes_per_token": k.bytes_per_token, "bytes": k.bytes},
         "ratio_to_first": {"total": c.total / first.total, "active": c.active / first.active,
                            "non_embedding": c.non_embedding / first.non_embedding if first.non_embedding else None},
@@ -107,7 +107,7 @@ def compare_records(counts: list[ParamCount], forwards: list[FlopCount],
         add(f"params {name}", [_component_total(c, name) for c in counts])
     for attribute in ("total", "active", "embedding", "non_embedding"):
         add(f"params {attribute}", [getattr(c, attribute) for c in counts])
-    add("forward flops per token", [f.per_token for f in forwards])
+    add("forward flops per token", [integral(f.per_token) for f in forwards])
     add("forward flops context", [f.seq for f in forwards])
     add(f"kv cache bytes per token ({caches[0].dtype})", [k.bytes_per_token for k in caches])
     add("kv cache bytes of one sequence", [k.bytes for k in caches])

@@ -69,13 +69,13 @@ POSITION_LABELS = {"learned": "learned absolute", "sinusoidal": "sinusoidal", "r
                    "alibi": "ALiBi", "relative": "T5 relative buckets", "none": "none"}
 
 
-def _per_group(model: ModelSpec, describe: Callable[[Layer], str]) -> str:
-    """One value when every layer agrees, else each group's value with its name."""
+def _per_group(model: ModelSpec, describe: Callable[[Layer], int | str]) -> int | str:
+    """One value when every layer agrees (a plain size stays an int), else each group's value with its name."""
     groups = model.groups
     values = [describe(g.layer) for g in groups]
     if len(set(values)) == 1:
         return values[0]
-    return "; ".join(f"{g.name}: {v}" for g, v in zip(groups, values))
+    return "; ".join(f"{g.name}: {v:,}" if isinstance(v, int) else f"{g.name}: {v}" for g, v in zip(groups, values))
 
 
 def _layers(model: ModelSpec) -> int | str:
@@ -105,11 +105,11 @@ def _mlp(layer: Layer) -> str:
     return f"{ACTIVATION_LABELS[mlp.activation]}, {mlp.n_matrices} matrices"
 
 
-def _d_ff(layer: Layer) -> str:
+def _d_ff(layer: Layer) -> int | str:
     if layer.moe:
         shared = f" + shared {layer.moe.n_shared_experts} x {layer.moe.d_ff_shared:,}" if layer.moe.n_shared_experts else ""
         return f"experts {layer.moe.d_ff:,}{shared}"
-    return f"{layer.mlp.d_ff:,}"
+    return layer.mlp.d_ff
 
 
 def _experts(layer: Layer) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..units import human_bytes
+from ..units import human_bytes, whole_bytes
 from .common import escape
 from .sheet import Block, Note, Sheet
 
@@ -47,7 +47,17 @@ FIT_FIELDS = ["model", "mode", "gpu", "gpu_memory_bytes", "gpu_util", "fits", "f
               "settings"]
 
 
+def _whole(result: dict) -> dict:
+    """The result with its byte counts as whole numbers (a GPU holds whole bytes: a fractional share is rounded up)."""
+    return {k: whole_bytes(v) if k.endswith("_bytes") and v is not None else v for k, v in result.items()}
+
+
+def fit_json(result: dict) -> dict[str, Any]:
+    return {"models": [_whole(result)]}
+
+
 def fit_records(result: dict) -> list[dict[str, Any]]:
+    result = _whole(result)
     settings = result.get("settings") or {}
     label = f"{result['name']} ({', '.join(result['overrides'])})" if result.get("overrides") else result["name"]
     return [{**{k: result.get(k, "") for k in FIT_FIELDS}, "model": label,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..units import exact, human, percent
+from ..units import exact, human, integral, percent
 from .common import component_label, group_heading, model_label, model_title, overrides_json
 from .sheet import Block, Note, Sheet
 
@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 
 
 def _flop_row_json(row: FlopRow) -> dict[str, Any]:
-    return {"component": row.component, "matmul_per_layer": row.matmul_per_layer, "matmul": row.matmul,
-            "other_per_layer": row.other_per_layer, "other": row.other}
+    return {"component": row.component, "matmul_per_layer": integral(row.matmul_per_layer),
+            "matmul": integral(row.matmul), "other_per_layer": integral(row.other_per_layer),
+            "other": integral(row.other)}
 
 
 def flops_json(count: FlopCount, training: TrainingCompute | None = None,
@@ -24,8 +25,8 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
     for group in count.model.groups:
         rows = count.group_rows(group.name)
         groups.append({"name": group.name, "n_layers": group.count, "layers": list(group.indices),
-                       "matmul_per_layer": sum(r.matmul_per_layer for r in rows),
-                       "matmul": sum(r.matmul for r in rows), "other": sum(r.other for r in rows),
+                       "matmul_per_layer": integral(sum(r.matmul_per_layer for r in rows)),
+                       "matmul": integral(sum(r.matmul for r in rows)), "other": integral(sum(r.other for r in rows)),
                        "components": [_flop_row_json(r) for r in rows]})
     out: dict[str, Any] = {
         "name": count.model.name,
@@ -35,8 +36,8 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
         "batch": count.batch,
         "attention": count.attention,
         "non_matmul_counted": count.include_other,
-        "forward": {"matmul": count.matmul, "other": count.other, "total": count.total,
-                    "tokens": count.tokens, "per_token": count.per_token},
+        "forward": {"matmul": integral(count.matmul), "other": integral(count.other), "total": integral(count.total),
+                    "tokens": count.tokens, "per_token": integral(count.per_token)},
         "conventions": {"attention": count.convention, "multiply_add": "2 FLOPs",
                         "non_matmul": "estimates (softmax 3/score, norms, activations, bias and residual adds)"},
         "components": [_flop_row_json(r) for r in count.group_rows(None)],
@@ -44,11 +45,11 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
     }
     if training is not None:
         out["training"] = {
-            "tokens": training.tokens, "recompute": training.recompute, "n_params": training.n_params,
-            "model_flops_per_token": training.model_per_token,
-            "hardware_flops_per_token": training.hardware_per_token,
-            "model_flops": training.total, "hardware_flops": training.hardware_total,
-            "pf_days": training.pf_days, "six_n": training.six_n, "palm": training.palm,
+            "tokens": integral(training.tokens), "recompute": training.recompute, "n_params": training.n_params,
+            "model_flops_per_token": integral(training.model_per_token),
+            "hardware_flops_per_token": integral(training.hardware_per_token),
+            "model_flops": integral(training.total), "hardware_flops": integral(training.hardware_total),
+            "pf_days": training.pf_days, "six_n": integral(training.six_n), "palm": integral(training.palm),
         }
     schedule = (utilisation or {}).get("schedule")
     if schedule:
@@ -150,6 +151,6 @@ def flops_records(count: FlopCount) -> list[dict[str, Any]]:
     for group in count.model.groups:
         rows += [(r, group.name) for r in count.group_rows(group.name)]
     return [{**base, "group": group, "n_layers": row.n_layers if group else "", "component": row.component,
-             "matmul_per_layer": row.matmul_per_layer, "matmul": row.matmul,
-             "other_per_layer": row.other_per_layer if count.include_other else 0,
-             "other": row.other if count.include_other else 0} for row, group in rows]
+             "matmul_per_layer": integral(row.matmul_per_layer), "matmul": integral(row.matmul),
+             "other_per_layer": integral(row.other_per_layer) if count.include_other else 0,
+             "other": integral(row.other) if count.include_other else 0} for row, group in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..units import human_bytes
+from ..units import human_bytes, integral, whole_bytes
 from .common import model_label, model_title, overrides_json
 from .sheet import Block, Note, Sheet
 
@@ -27,17 +27,18 @@ def memory_json(report: MemoryReport, cache: KVCache) -> dict[str, Any]:
         "mode": report.mode,
         "n_gpus": report.n_gpus,
         "settings": report.settings,
-        "parts": [{"name": p.name, "bytes": p.bytes, "per_gpu": p.per_gpu, "note": p.note, "estimate": p.estimate}
-                  for p in report.parts],
-        "weights": {"bytes": parts["weights"].bytes, "per_gpu": parts["weights"].per_gpu},
-        "kv_cache": {"bytes": cache.bytes, "bytes_per_token": cache.bytes_per_token, "dtype": cache.dtype,
-                     "context": cache.context, "batch": cache.batch, "mla_cache": cache.mla_cache,
-                     "groups": [{"name": g.name, "n_layers": g.n_layers,
-                                 "bytes_per_token_per_layer": g.elements_per_token * _dtype_bits(cache.dtype) / 8,
-                                 "cached_tokens": g.cached_tokens} for g in cache.groups],
-                     **({"capacity_tokens": report.capacity_tokens} if "engine" in report.settings else {})},
+        "parts": [{"name": p.name, "bytes": whole_bytes(p.bytes), "per_gpu": whole_bytes(p.per_gpu), "note": p.note,
+                   "estimate": p.estimate} for p in report.parts],
+        "weights": {"bytes": whole_bytes(parts["weights"].bytes), "per_gpu": whole_bytes(parts["weights"].per_gpu)},
+        **({} if report.mode == "training" else {"kv_cache": {  # training keeps no KV cache
+            "bytes": whole_bytes(cache.bytes), "bytes_per_token": integral(cache.bytes_per_token),
+            "dtype": cache.dtype, "context": cache.context, "batch": cache.batch, "mla_cache": cache.mla_cache,
+            "groups": [{"name": g.name, "n_layers": g.n_layers,
+                        "bytes_per_token_per_layer": integral(g.elements_per_token * _dtype_bits(cache.dtype) / 8),
+                        "cached_tokens": g.cached_tokens} for g in cache.groups],
+            **({"capacity_tokens": report.capacity_tokens} if "engine" in report.settings else {})}}),
         **({"max_concurrency": report.max_concurrency} if "engine" in report.settings else {}),
-        "total": {"bytes": report.total, "per_gpu": report.per_gpu},
+        "total": {"bytes": whole_bytes(report.total), "per_gpu": whole_bytes(report.per_gpu)},
         **(_training_json(report) if report.mode == "training" else {}),
         "units": {"GB": 10**9, "GiB": 2**30},
     }
@@ -53,8 +54,8 @@ def _training_json(report: MemoryReport) -> dict[str, Any]:
             "profile": acts.settings["framework"], **{k: v for k, v in acts.settings.items() if k != "framework"},
             "tokens_per_micro_batch": acts.tokens,
             "peak_stage": peak.stage, "in_flight_micro_batches": peak.in_flight,
-            "stage_layers": dict(peak.layers), "bytes": acts.bytes,
-            "components": [{"component": r.component, "group": r.group, "bytes_per_token": r.bytes_per_token,
+            "stage_layers": dict(peak.layers), "bytes": whole_bytes(acts.bytes),
+            "components": [{"component": r.component, "group": r.group, "bytes_per_token": integral(r.bytes_per_token),
                             "note": r.note} for r in acts.rows],
         },
     }
@@ -84,5 +85,6 @@ MEMORY_FIELDS = ["model", "mode", "n_gpus", "part", "bytes", "per_gpu_bytes", "e
 def memory_records(report: MemoryReport) -> list[dict[str, Any]]:
     """A record per part of a memory estimate, in bytes."""
     return [{"model": model_label(report.model), "mode": report.mode, "n_gpus": report.n_gpus, "part": p.name,
-             "bytes": p.bytes, "per_gpu_bytes": p.per_gpu, "estimate": p.estimate, "note": p.note}
+             "bytes": whole_bytes(p.bytes), "per_gpu_bytes": whole_bytes(p.per_gpu), "estimate": p.estimate,
+             "note": p.note}
             for p in report.parts]

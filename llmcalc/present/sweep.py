@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..units import human, human_bytes
+from ..units import human, human_bytes, integral, whole_bytes
 from .common import escape, model_label, unique
 from .sheet import Block, Chart, Note, Sheet
 
@@ -92,9 +92,9 @@ def sweep_records(result) -> tuple[list[str], list[dict[str, Any]]]:
     for value, row in zip(result.values, result.points):
         record: dict[str, Any] = {result.variable: value}
         for label, point in zip(labels, row):
-            record[f"{label} kv_cache_bytes"] = point.kv_cache_bytes
-            record[f"{label} memory_bytes"] = point.memory_bytes
-            record[f"{label} flops_per_token"] = point.flops_per_token
+            record[f"{label} kv_cache_bytes"] = whole_bytes(point.kv_cache_bytes)
+            record[f"{label} memory_bytes"] = whole_bytes(point.memory_bytes)
+            record[f"{label} flops_per_token"] = integral(point.flops_per_token)
             record[f"{label} beyond_context"] = point.beyond_context
         out.append(record)
     return fields, out
@@ -104,8 +104,9 @@ def sweep_json(result) -> dict[str, Any]:
     labels = unique([model_label(m) for m in result.models])
     return {"variable": result.variable, "values": list(result.values), "settings": result.settings,
             "models": [{"name": label, "points": [{
-                "value": value, "kv_cache_bytes": row[j].kv_cache_bytes, "memory_bytes": row[j].memory_bytes,
-                "flops_per_token": row[j].flops_per_token, "beyond_context": row[j].beyond_context,
+                "value": value, "kv_cache_bytes": whole_bytes(row[j].kv_cache_bytes),
+                "memory_bytes": whole_bytes(row[j].memory_bytes), "flops_per_token": integral(row[j].flops_per_token),
+                "beyond_context": row[j].beyond_context,
             } for value, row in zip(result.values, result.points)]} for j, label in enumerate(labels)],
             "units": {"memory": "bytes, inference on one GPU", "flops_per_token": "forward, causal, non-matmul "
                       "estimates included"}}
