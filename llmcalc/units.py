@@ -89,7 +89,7 @@ def parse_whole(text: str) -> int:
     from fractions import Fraction
 
     item = str(text).strip().lower()
-    match = re.fullmatch(r"(\d{1,30}(?:\.\d{1,30})?(?:e\+?\d{1,3})?)\s*([kmg]?)", item)
+    match = re.fullmatch(r"(\d{1,30}(?:\.\d{1,30})?(?:e\+?\d{1,3})?)\s*([kmg]?)", item, re.ASCII)
     if not match:
         raise ValueError(f"{text!r} is not a whole number (write 4096, 4k or 1.5e3; k, m, g are binary, "
                          "no thousands separators)")

@@ -89,7 +89,7 @@ def test_json_interface_for_vllm():
 ])
 def test_engine_options_only_with_an_engine(args, message):
     result = CliRunner().invoke(cli, ["memory", "llama3-8b", *args])
-    assert result.exit_code == 2 and f"Error: {message}" in result.output
+    assert result.exit_code == 2 and f"error: {message}" in result.output
 
 
 def test_vllm_needs_a_gpu():

@@ -208,7 +208,7 @@ def test_mla_latent_cache_is_whole_on_every_tensor_parallel_rank():
 ])
 def test_an_option_the_mode_does_not_read_is_refused(command, args, message):
     result = CliRunner().invoke(cli, [command, "llama3-8b", *args])
-    assert result.exit_code == 2 and f"Error: {message}" in result.output
+    assert result.exit_code == 2 and f"error: {message}" in result.output
 
 
 def test_options_the_mode_reads_are_accepted():

@@ -45,12 +45,29 @@ class _Group(click.Group):
         module = COMMANDS.get(name)
         return import_module(f"{__name__}.{module}").command if module else None
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # an option of llmcalc itself (`llmcalc --bad`)
+            _one_line(ctx, exc)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except LlmcalcError as exc:
             click.echo("error: " + " ".join(str(exc).splitlines()), err=True)  # one line, whatever it quotes
             ctx.exit(exc.exit_code)
+        except click.UsageError as exc:  # click's own (a bad option value, a missing argument)
+            _one_line(ctx, exc)
+
+
+def _one_line(ctx: click.Context, exc: click.UsageError) -> None:
+    """A usage error as one line on stderr, as every other error, not click's usage block (`--help` shows that);
+    `llmcalc` alone still prints its help."""
+    if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        raise exc
+    click.echo("error: " + " ".join(exc.format_message().split()), err=True)
+    ctx.exit(exc.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -25,6 +25,8 @@ class FiniteNumber(click.ParamType):
         import math
 
         try:
+            if not str(value).isascii():  # float() reads other scripts' digits ('١٢' is 12): refused, as counts are
+                raise ValueError
             number = float(value)
         except (TypeError, ValueError, OverflowError):
             self.fail(f"{value!r} is not a number", param, ctx)
@@ -45,7 +47,7 @@ class Count(click.ParamType):
         import re
 
         text = str(value).strip()
-        match = re.fullmatch(r"(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([KMBT]?)", text)
+        match = re.fullmatch(r"(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([KMBT]?)", text, re.ASCII)
         if not match:
             self.fail(f"{value!r} is not a count; write 15e12, 15T or 1.5T (no thousands separators)", param, ctx)
         number = float(match.group(1)) * {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(2)]
@@ -340,7 +342,7 @@ def memory_report(model, params, opts: dict, **changes):
         from ..units import GIB
 
         if opts["gpu_mem"]:
-            settings.update(gpu_memory=opts["gpu_mem"] * GIB, gpu_name="")
+            settings.update(gpu_memory=round(opts["gpu_mem"] * GIB), gpu_name="")  # whole bytes, as fit
         elif opts["gpu_name"]:
             gpu = find_gpu(opts["gpu_name"])
             settings.update(gpu_memory=gpu.memory_bytes, gpu_name=gpu.key)

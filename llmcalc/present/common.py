@@ -13,13 +13,15 @@ if TYPE_CHECKING:
     from ..model import ModelSpec
 
 UNITS_NOTE = "Exact counts; human units are decimal (1B = 10^9 parameters)."
-# rich's own rule (rich.markup.escape): a '[' that opens something tag-like is escaped, with any backslashes before it
-_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+# rich's own rule (rich.markup.escape): a '[' that opens something tag-like is escaped, with any backslashes before it;
+# and, as rich's renderer also reads '\[' in plain text as '[', a backslash is added before any other '[' that follows
+# backslashes (rich.markup.escape leaves those alone, so '\[' would show as '[')
+_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])|(\\+)\[")
 
 
 def escape(text: str) -> str:
     """User text (a display name, a file name, an override) put into a cell: shown as typed, never read as markup."""
-    return _TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
+    return _TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\[", text)
 
 
 def model_title(model: ModelSpec) -> str:

@@ -12,7 +12,7 @@ def plain(markup: str) -> str:
         return markup
     from rich.text import Text
 
-    return Text.from_markup(markup).plain
+    return Text.from_markup(markup, emoji=False).plain  # a name holding ":smile:" is not an emoji
 
 
 def _md_cell(text: str) -> str:
