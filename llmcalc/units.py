@@ -89,14 +89,23 @@ def parse_whole(text: str) -> int:
     from fractions import Fraction
 
     item = str(text).strip().lower()
-    match = re.fullmatch(r"(\d{1,30}(?:\.\d{1,30})?(?:e\+?\d{1,3})?)\s*([kmg]?)", item, re.ASCII)
+    match = re.fullmatch(r"((\d+)(?:\.(\d+))?(?:e\+?(\d+))?)\s*([kmg]?)", item, re.ASCII)
     if not match:
         raise ValueError(f"{text!r} is not a whole number (write 4096, 4k or 1.5e3; k, m, g are binary, "
                          "no thousands separators)")
-    value = Fraction(match.group(1)) * _BINARY[match.group(2)]
+    number, whole, fraction, exponent, suffix = match.groups()
+    if len(whole) > 60 or len(fraction or "") > 60 or len(exponent or "") > 2:  # never build a 10^400000 first
+        raise ValueError(f"{_clip(text)} is far past 2^53 or too finely written to be a count")
+    value = Fraction(number) * _BINARY[suffix]
     if value.denominator != 1:
         raise ValueError(f"{text!r} is not a whole number")
     return int(value)
+
+
+def _clip(text: str) -> str:
+    """A long value quoted by its ends: '1111...1111 (5,000 characters)'."""
+    text = repr(str(text))
+    return text if len(text) <= 40 else f"{text[:16]}...{text[-16:]} ({len(text) - 2:,} characters)"
 
 
 def integral(n: float) -> float:

@@ -190,7 +190,7 @@ def test_a_grandchild_and_set_are_blamed_for_what_they_change(tmp_path):
     (["count", "BIG"], "vocab_size: must be a whole number at most 2^53 (9,007,199,254,740,992), got 1000"),
     (["memory", "llama3-8b", "--context", "1" + "0" * 400], "Invalid value for '--context'"),
     (["memory", "llama3-8b", "--batch", str(2**53 + 1)], "Invalid value for '--batch'"),
-    (["sweep", "llama3-8b", "--vary", "context=1e308"], "context: must be a whole number at most 2^53 (9,007,199,254,740,992), got a 1024-bit"),
+    (["sweep", "llama3-8b", "--vary", "context=1e308"], "'1e308' is far past 2^53"),
     (["fit", "llama3-8b", "--max-gpus", "1" + "0" * 30], "Invalid value for '--max-gpus'"),
     (["memory", "llama3-8b", "--tp", "1" + "0" * 30], "Invalid value for '--tp'"),
 ])
