@@ -23,8 +23,10 @@ from .output import emit, output_options
               "each model's published pre-training context for the FLOPs (else its context length), its context "
               "length for the KV cache.")
 @click.option("--seq", "old_seq", type=WHOLE, hidden=True)  # the old name of --context
-@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True)
-@click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True)
+@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True,
+              help="For the FLOPs: causal, S(S+1)/2 query-key pairs, windows respected; full, all S x S pairs.")
+@click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+              help="The KV cache's elements.")
 @active_option
 @set_option
 @output_options

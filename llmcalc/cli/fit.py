@@ -7,7 +7,7 @@ import click
 from .options import (
     WHOLE,
     FRACTION,
-    POSITIVE,
+    GPU_GIB,
     check_mode_options,
     complete_gpu,
     given,
@@ -26,13 +26,13 @@ from .output import emit, output_options
 @click.option("--gpu", "gpu_name", default="h100-80gb", show_default=True, shell_complete=complete_gpu,
               help="A preset from specs/hardware/gpus.yaml (a100-40gb, a100-80gb, h100-80gb, h200, b200, l40s, "
                    "rtx-4090, mi300x; aliases such as h100, 4090, mi300).")
-@click.option("--gpu-mem", type=POSITIVE, help="Memory of one GPU in GiB, for any "
+@click.option("--gpu-mem", type=GPU_GIB, help="Memory of one GPU in GiB, for any "
               "other card (overrides the preset's).")
-@click.option("--max-gpus", type=WHOLE, default=4096, show_default=True)
+@click.option("--max-gpus", type=WHOLE, default=4096, show_default=True, help="The most GPUs to try.")
 @click.option("--gpu-util", type=FRACTION, default=0.9, show_default=True,
               help="Serve: the share of each card the engine may use (vLLM's gpu_memory_utilization); it also keeps "
                    "vLLM's measured memory outside PyTorch.")
-@click.option("--n-gpus", type=WHOLE, help="Inference: find the largest batch and context on this "
+@click.option("--n-gpus", type=WHOLE, help="Serve: find the largest batch and context on this "
               "many GPUs instead of on the fewest that fit.")
 @memory_options
 @set_option

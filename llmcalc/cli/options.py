@@ -33,7 +33,8 @@ class FiniteNumber(click.ParamType):
         if not math.isfinite(number) or number < 0 or (number == 0 and not self.zero_allowed):
             self.fail(f"{value!r} is not a finite number {'>= 0' if self.zero_allowed else 'above 0'}", param, ctx)
         if self.maximum is not None and number > self.maximum:
-            self.fail(f"{value!r} is more than {self.maximum:g}", param, ctx)
+            limit = f"{int(self.maximum):,}" if float(self.maximum).is_integer() else f"{self.maximum:g}"
+            self.fail(f"{value!r} is more than {limit}", param, ctx)
         return number
 
 
@@ -77,11 +78,22 @@ class Whole(click.ParamType):
         return number
 
 
+class Units(click.Choice):
+    """GiB or GB, in any case ('gb' too), listed in --help as written ([GiB|GB]; click would list them lower-cased)."""
+
+    def __init__(self):
+        super().__init__(["GiB", "GB"], case_sensitive=False)
+
+    def get_metavar(self, param, ctx):
+        return "[GiB|GB]"
+
+
 COUNT = Count()
 WHOLE = Whole()  # a count of tokens, sequences, GPUs...
 POSITIVE = FiniteNumber()
 NON_NEGATIVE = FiniteNumber(zero_allowed=True)
 FRACTION = FiniteNumber(maximum=1)
+GPU_GIB = FiniteNumber(maximum=2**23)  # GiB of one card: at most 2^53 bytes, so its byte count stays exact
 
 
 def complete_model(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
@@ -174,7 +186,7 @@ MEMORY_OPTIONS = [
                       "mxfp4 (gpt-oss's experts), nf4, GGUF q8_0, q4_0, q2_k-q6_k. Default: serving, the spec's "
                       "weights_format (a config.json's quantization_config), else bf16; training, bf16."),
     click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
-                 help="KV cache elements."),
+                 help="Serve: the KV cache's elements."),
     click.option("--context", type=WHOLE, help="Tokens per sequence: serving, in the KV cache (default: the "
                  "model's context length); training, the sequence length (default: the published pre-training "
                  "context, else the context length)."),
@@ -182,24 +194,26 @@ MEMORY_OPTIONS = [
                  help="Sequences at once: serving, sequences served together; training, the micro-batch (sequences "
                  "per model replica in one forward pass)."),
     click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
-                 help="What an MLA model caches: its latent (serving engines, transformers) or per-head K and V "
-                      "(DeepSeek's modeling code)."),
+                 help="Serve: what an MLA model caches: its latent (serving engines, transformers) or per-head K "
+                      "and V (DeepSeek's modeling code)."),
     click.option("--max-batched-tokens", type=WHOLE, help="Serve: tokens one engine step processes "
                  "at most (prefill chunks included). Default: vLLM's for the GPU, 8192 without one."),
-    click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True),
+    click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
+                 help="Training (--finetune full): the gradients."),
     click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
-                 show_default=True),
-    click.option("--optimizer-bytes", type=NON_NEGATIVE, help="Optimizer bytes per parameter, master weights included "
-                 "(overrides --optimizer; ZeRO's K)."),
-    click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="ZeRO stage."),
+                 show_default=True, help="Training: the optimizer's states (adamw: fp32 master weights, momentum "
+                 "and variance)."),
+    click.option("--optimizer-bytes", type=NON_NEGATIVE, help="Training: optimizer bytes per parameter, master "
+                 "weights included (overrides --optimizer; ZeRO's K)."),
+    click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="Training: the ZeRO stage."),
     click.option("--zero-impl", type=click.Choice(["paper", "deepspeed"]), default="paper", show_default=True,
-                 help="ZeRO as the paper's arithmetic, or as DeepSpeed implements stages 2 and 3 (an fp32 gradient "
-                 "partition; stage 3 gathers the largest layer)."),
-    click.option("--dp", type=WHOLE, default=1, show_default=True, help="Data-parallel degree."),
-    click.option("--tp", type=WHOLE, default=1, show_default=True, help="Tensor-parallel degree."),
-    click.option("--pp", type=WHOLE, default=1, show_default=True, help="Pipeline-parallel degree."),
-    click.option("--ep", type=WHOLE, default=1, show_default=True, help="Expert-parallel degree."),
-    click.option("--sequence-parallel", is_flag=True, help="Megatron sequence parallelism (with --tp)."),
+                 help="Training: ZeRO as the paper's arithmetic, or as DeepSpeed implements stages 2 and 3 (an fp32 "
+                 "gradient partition; stage 3 gathers the largest layer)."),
+    click.option("--dp", type=WHOLE, default=1, show_default=True, help="Training: the data-parallel degree."),
+    click.option("--tp", type=WHOLE, default=1, show_default=True, help="The tensor-parallel degree."),
+    click.option("--pp", type=WHOLE, default=1, show_default=True, help="Training: the pipeline-parallel degree."),
+    click.option("--ep", type=WHOLE, default=1, show_default=True, help="Training: the expert-parallel degree."),
+    click.option("--sequence-parallel", is_flag=True, help="Training: Megatron's sequence parallelism (with --tp)."),
     click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
                  show_default=True, help="Training: selective recomputes the core attention (Korthikanti et al. "
                  "2022); full keeps each layer's input and recomputes the rest."),
@@ -228,7 +242,8 @@ MEMORY_OPTIONS = [
                  "Korthikanti's bookkeeping; Llama and most models since train without dropout)."),
     click.option("--seq", "old_seq", type=WHOLE, hidden=True),  # RENAMED: the names of earlier releases
     click.option("--micro-batch", "old_micro_batch", type=WHOLE, hidden=True),
-    click.option("--units", type=click.Choice(["GiB", "GB"], case_sensitive=False), default="GiB", show_default=True),
+    click.option("--units", type=Units(), default="GiB", show_default=True,
+                 help="GB = 10^9 bytes, GiB = 2^30 bytes (any case)."),
 ]
 
 
@@ -270,7 +285,7 @@ ENGINE_OPTIONS = [
                  "it is left with; llamacpp: KV cache, compute and output buffers of one --context)."),
     click.option("--gpu", "gpu_name", shell_complete=complete_gpu,
                  help="With --engine vllm: a GPU preset (see `fit --help`)."),
-    click.option("--gpu-mem", type=POSITIVE, help="With --engine vllm: memory of one "
+    click.option("--gpu-mem", type=GPU_GIB, help="With --engine vllm: memory of one "
                  "GPU in GiB, for any other card."),
     click.option("--gpu-util", type=FRACTION, default=0.9, show_default=True,
                  help="With --engine vllm: vLLM's gpu_memory_utilization."),

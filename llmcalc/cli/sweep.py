@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import DTYPES, WHOLE, flag, given, load_models, models_argument, renamed, set_option
+from .options import DTYPES, WHOLE, Units, flag, given, load_models, models_argument, renamed, set_option
 from .output import emit, output_options
 
 
@@ -17,15 +17,18 @@ from .output import emit, output_options
               "(default: the model's context length).")
 @click.option("--seq", "old_seq", type=WHOLE, hidden=True)  # the old name of --context
 @click.option("--batch", type=WHOLE, default=1, show_default=True, help="Sequences at once.")
-@click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True, help="Weights.")
+@click.option("--dtype", type=click.Choice(DTYPES), default="bf16", show_default=True, help="The weights.")
 @click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
-              help="KV cache, as in `memory` (--vary dtype sweeps it with the weights).")
-@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True)
-@click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True)
+              help="The KV cache's elements, as in `memory` (--vary dtype sweeps them with the weights).")
+@click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True,
+              help="For the FLOPs: causal, S(S+1)/2 query-key pairs, windows respected; full, all S x S pairs.")
+@click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
+              help="What an MLA model caches, as in `memory`.")
 @click.option("--chart", type=click.Choice(["memory", "kv", "flops", "none"]), default="memory", show_default=True,
               help="Which quantity the terminal chart draws.")
 @click.option("--log", "log_y", is_flag=True, help="Logarithmic y axis on the chart.")
-@click.option("--units", type=click.Choice(["GiB", "GB"], case_sensitive=False), default="GiB", show_default=True)
+@click.option("--units", type=Units(), default="GiB", show_default=True,
+              help="GB = 10^9 bytes, GiB = 2^30 bytes (any case).")
 @set_option
 @output_options
 def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: int | None, batch: int, dtype: str, kv_dtype: str,
