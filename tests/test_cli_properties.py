@@ -11,6 +11,8 @@ or emoji codes. About 250 invocations, a few seconds.
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -204,3 +206,28 @@ def test_a_display_name_is_shown_as_typed(name):
     assert json.loads(shown.stdout)["display_name"] == name
     markdown = invoke(["count", "gpt2-small", "--set", f"display_name={value}", "--format", "markdown"])
     assert markdown.stdout.startswith(f"**{name} (gpt2-small)")
+
+
+# --- errors blame the file (or --set) that caused them -------------------------------------------------------------
+
+@SETTINGS
+@given(st.sampled_from(["llama3-8b", "mistral-7b", "gpt2-small", "llama2-70b", "mixtral-8x7b"]),
+       st.sampled_from(["attention.n_heads", "attention.n_kv_heads", "d_model", "n_layers"]), st.integers(1, 10**6))
+def test_an_error_names_the_child_file_or_the_set_that_caused_it(parent, key, value):
+    section, _, name = key.rpartition(".")
+    body = f"{section}:\n  {name}: {value}\n" if section else f"{key}: {value}\n"
+    with tempfile.TemporaryDirectory() as folder:
+        child = Path(folder) / "child.yaml"
+        child.write_text(f"extends: {parent}\n{body}")
+        result = invoke(["count", str(child), "--json"])
+    if result.exit_code == 0:
+        assert_answer(result)
+    else:
+        line = assert_one_line_error(result, str(child))
+        assert f"{parent}.yaml" not in line  # never the built-in parent the user did not touch
+    result = invoke(["count", parent, "--set", f"{key}={value}", "--json"])
+    if result.exit_code == 0:
+        assert_answer(result)
+    else:
+        line = assert_one_line_error(result, "--set")
+        assert f"{parent}.yaml" not in line
