@@ -256,3 +256,12 @@ def test_every_command_runs_on_every_builtin(name):
         result = run(*args)
         assert result.exit_code == 0, (args, result.output)
         assert any(ch.isdigit() for ch in result.output)
+
+
+def test_embedding_note_says_what_this_model_sums():
+    # it said "token embedding + learned position embedding + untied LM head" for every model, RoPE and tied ones too
+    for name, expected in (("llama3-8b", "token embedding + untied LM head"),
+                           ("gpt2-small", "token embedding + learned position embedding")):
+        doc = json.loads(run("count", name, "--json").output)["models"][0]
+        assert doc["conventions"]["embedding"] == expected
+        assert f"embedding = {expected}." in run("count", name).output

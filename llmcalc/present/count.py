@@ -24,6 +24,13 @@ def _row_json(row: ParamRow) -> dict[str, Any]:
     return out
 
 
+def embedding_definition(model) -> str:
+    """What 'embedding' sums for this model: the token embedding, a learned position embedding where it has one,
+    and the LM head where it is untied."""
+    parts = ["token embedding"] + (["learned position embedding"] if model.position == "learned" else [])
+    return " + ".join(parts + ([] if model.tied_embeddings else ["untied LM head"]))
+
+
 def count_json(count: ParamCount) -> dict[str, Any]:
     """One model's breakdown: totals, model-level components and layer groups (exact integers)."""
     model = count.model
@@ -46,8 +53,7 @@ def count_json(count: ParamCount) -> dict[str, Any]:
         "family": model.family,
         "params": {"total": count.total, "active": count.active, "embedding": count.embedding,
                    "non_embedding": count.non_embedding},
-        "conventions": {"active": count.convention,
-                        "embedding": "token embedding + learned position embedding + untied LM head"},
+        "conventions": {"active": count.convention, "embedding": embedding_definition(model)},
         "components": [_row_json(r) for r in count.group_rows(None)],
         "groups": groups,
         **({"optional": {"name": "multi-token prediction (not in total)", "params": count.optional_total,
@@ -119,7 +125,7 @@ def count_table(count: ParamCount) -> list[Block]:
                       human(optional), *share(optional, "dim"), *blank, style="bold")
         for row in count.optional:
             add(row, "  ")
-    notes = [UNITS_NOTE, "embedding = token embedding + learned position embedding + untied LM head."]
+    notes = [UNITS_NOTE, f"embedding = {embedding_definition(model)}."]
     if model.is_moe:
         notes.append(count.convention[0].upper() + count.convention[1:] + ".")
     if model.rumour:
