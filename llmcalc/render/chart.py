@@ -21,9 +21,9 @@ def _rows(height: int) -> int:
     return max(5, 4 * round((height - 1) / 4) + 1)
 
 
-def draw(chart: Chart) -> Text:
-    """A chart block (llmcalc.present.sheet.Chart) as a rich Text."""
-    return line_chart(chart.x_labels, chart.series, y_format=chart.y_format, log_y=chart.log_y)
+def draw(chart: Chart, max_width: int = 100) -> Text:
+    """A chart block (llmcalc.present.sheet.Chart) as a rich Text at most `max_width` columns wide."""
+    return line_chart(chart.x_labels, chart.series, y_format=chart.y_format, log_y=chart.log_y, max_width=max_width)
 
 
 def line_chart(x_labels: list[str], series: list[tuple[str, list[float | None]]], *, y_label: str = "",
