@@ -231,3 +231,20 @@ def test_an_error_names_the_child_file_or_the_set_that_caused_it(parent, key, va
     else:
         line = assert_one_line_error(result, "--set")
         assert f"{parent}.yaml" not in line
+
+
+# --- any terminal width ------------------------------------------------------------------------------------------
+
+TABLES = [["compare", "llama3-8b", "mixtral-8x7b", "deepseek-v3"], ["sweep", "llama3-8b", "mistral-7b", "--vary",
+          "context=1k..128k"], ["count", "deepseek-v3"], ["flops", "mixtral-8x7b"], ["memory", "llama3-8b", "--mode",
+          "training"], ["fit", "llama3-70b"], ["list"]]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(TABLES), st.integers(60, 200))
+def test_every_table_fits_any_terminal_from_60_columns_and_cuts_nothing(args, width):
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= width, (width, max(lines, key=len))
+    assert "…" not in result.stdout
