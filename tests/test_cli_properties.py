@@ -248,3 +248,16 @@ def test_every_table_fits_any_terminal_from_60_columns_and_cuts_nothing(args, wi
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= width, (width, max(lines, key=len))
     assert "…" not in result.stdout
+
+
+# --- bounds instead of hangs ---------------------------------------------------------------------------------------
+
+@settings(max_examples=30, deadline=5000, suppress_health_check=[HealthCheck.too_slow])  # 5 s: a bound, not a timing
+@given(st.sampled_from(["n_layers", "vocab_size", "d_model", "attention.n_heads", "mlp.d_ff"]),
+       st.one_of(st.integers(1, 10**12), st.integers(10**12, 10**400)))
+def test_a_huge_size_is_answered_or_refused_at_once(key, value):
+    result = invoke(["count", "gpt2-small", "--set", f"{key}={value}", "--json"])
+    if result.exit_code == 0:
+        assert_answer(result)
+    else:
+        assert_one_line_error(result, key.rpartition(".")[2])
