@@ -28,7 +28,7 @@ STAGES = [
     {"importers"},
     {"sources"},
     {"formulas"},
-    {"api", "results", "checks"},
+    {"api", "results", "checks", "roofline"},
     {"present"},
     {"render"},
     {"cli"},

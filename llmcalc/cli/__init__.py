@@ -28,6 +28,7 @@ COMMANDS = {
     "list": "list",
     "memory": "memory",
     "show": "show",
+    "speed": "speed",
     "sweep": "sweep",
     "verify": "verify",
 }

@@ -14,7 +14,9 @@ from ..records import record
 from ..spec import builtin_dir, read_yaml
 from ..units import GIB
 
-GPU_KEYS = ("name", "aliases", "memory_gib", "bf16_flops", "fp8_flops", "source")
+GPU_KEYS = ("name", "aliases", "memory_gib", "bf16_flops", "fp8_flops", "source", "memory_bandwidth", "fp32_flops",
+            "tf32_flops", "int8_ops", "fp4_flops", "interconnect", "interconnect_bandwidth", "speed_source")
+RATES = ("fp8_flops", "memory_bandwidth", "fp32_flops", "tf32_flops", "int8_ops", "fp4_flops", "interconnect_bandwidth")
 
 
 @record
@@ -26,6 +28,19 @@ class GPU:
     fp8_flops: float | None
     source: str
     aliases: tuple[str, ...] = ()
+    memory_bandwidth: float | None = None  # bytes/s
+    fp32_flops: float | None = None
+    tf32_flops: float | None = None
+    int8_ops: float | None = None
+    fp4_flops: float | None = None
+    interconnect: str = ""
+    interconnect_bandwidth: float | None = None  # bytes/s per GPU, each way
+    speed_source: str = ""
+
+    def peak(self, dtype: str) -> float | None:
+        """Dense peak FLOP/s of the tensor cores for matmuls in `dtype` (None where the card has none)."""
+        return {"fp32": self.fp32_flops, "tf32": self.tf32_flops, "bf16": self.bf16_flops, "fp16": self.bf16_flops,
+                "fp8": self.fp8_flops, "int8": self.int8_ops, "fp4": self.fp4_flops}.get(dtype)
 
 
 def gpus_file():
@@ -46,8 +61,15 @@ def load_gpus() -> dict[str, GPU]:
         aliases = entry.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a == a.lower() for a in aliases):
             raise SpecError(str(path), f"{key}.aliases", "must be a list of lower-case names")
+        for rate in RATES:
+            value = entry.get(rate)
+            if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+                raise SpecError(str(path), f"{key}.{rate}", "must be a positive number or null")
+        rates = {rate: (float(entry[rate]) if entry.get(rate) is not None else None) for rate in RATES[1:]}
         out[key] = GPU(key, str(entry.get("name", key)), memory * GIB, float(bf16), entry.get("fp8_flops"),
-                       str(entry.get("source", "")), tuple(aliases))
+                       str(entry.get("source", "")), tuple(aliases), **rates,
+                       interconnect=str(entry.get("interconnect") or ""),
+                       speed_source=str(entry.get("speed_source") or ""))
     _name_index(out, str(path))
     return out
 

@@ -1,0 +1,255 @@
+"""Roofline speed of serving: the time of a prefill and of one decode step, per layer group, from the FLOPs each
+group does and the bytes it moves, on a GPU of a given peak FLOP/s and memory bandwidth (Williams, Waterman and
+Patterson 2009, "Roofline"; for transformer inference as in kipply's "Transformer Inference Arithmetic" 2022 and
+LLM-Viewer, Yuan et al. 2024).
+
+A layer group takes max(FLOPs / (peak x compute efficiency), bytes / (bandwidth x memory efficiency)); the phase is
+the sum over groups (each group's layers run one after the other) plus the model-level rows (embedding lookup,
+final norm, LM head). Bytes moved:
+- weights, at their storage format, read once per step; the token embedding only at the rows looked up. A MoE
+  layer reads the experts the step's tokens touch: of n experts with top-k over T tokens, n (1 - (1 - k/n)^T)
+  distinct ones are expected; shared experts and dense layers always.
+- the KV cache: decode reads every cached token of each layer (sliding windows and chunks hold fewer; MLA its
+  latent) and writes one token per sequence; prefill writes the prompt's.
+- activations: each live tensor of a layer (formulas.serving's count) written once and read once, in 16 bits
+  (an estimate; small beside the weights at decode, beside the FLOPs at prefill).
+Tensor parallelism divides FLOPs, weights and (up to the KV heads) the KV cache by t and adds two all-reduces of
+the hidden state per layer (after attention and after the MLP, Megatron's layout: Shoeybi et al. 2019), each a
+ring taking 2 (t - 1) / t x message / link bandwidth (Patarasuk and Yuan 2009). Efficiencies are 1.0 by default:
+the results are then bounds, the fastest the hardware allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import field
+
+from ..model import ModelSpec
+from ..records import record
+from .dtypes import DTYPE_BITS
+from .flops import count_flops
+from .formats import WEIGHT_FORMATS
+from .kv import kv_cache
+from .memory import INT4_GROUP, INT4_GROUP_BITS, QUANTIZED
+from .params import ParamCount
+from .serving import _live_elements
+
+ACTIVATION_BYTES = 2  # bf16/fp16 activations
+
+
+@record
+class Roof:
+    """The hardware a phase runs on: peak FLOP/s and memory bytes/s of one GPU (already times their
+    efficiencies), the link's bytes/s each way, and the tensor-parallel degree."""
+
+    flops: float
+    bandwidth: float
+    link: float | None = None
+    tp: int = 1
+
+
+@record
+class SpeedRow:
+    """One layer group (or the model-level rows, group None) in one phase, per GPU."""
+
+    group: str | None
+    n_layers: int
+    flops: float
+    weight_bytes: float
+    kv_bytes: float
+    activation_bytes: float
+    comm_seconds: float
+    roof: Roof = field(repr=False)
+
+    @property
+    def bytes(self) -> float:
+        return self.weight_bytes + self.kv_bytes + self.activation_bytes
+
+    @property
+    def intensity(self) -> float:
+        """FLOPs per byte moved."""
+        return self.flops / self.bytes if self.bytes else float("inf")
+
+    @property
+    def compute_seconds(self) -> float:
+        return self.flops / self.roof.flops
+
+    @property
+    def memory_seconds(self) -> float:
+        return self.bytes / self.roof.bandwidth
+
+    @property
+    def bound(self) -> str:
+        return "compute" if self.compute_seconds >= self.memory_seconds else "memory"
+
+    @property
+    def seconds(self) -> float:
+        return max(self.compute_seconds, self.memory_seconds) + self.comm_seconds
+
+
+@record
+class Phase:
+    """A prefill of `tokens` tokens per sequence, or one decode step at position `context`, of `batch` sequences."""
+
+    name: str
+    batch: int
+    tokens: int
+    context: int
+    rows: tuple[SpeedRow, ...]
+
+    @property
+    def flops(self) -> float:
+        return sum(r.flops for r in self.rows)
+
+    @property
+    def bytes(self) -> float:
+        return sum(r.bytes for r in self.rows)
+
+    @property
+    def comm_seconds(self) -> float:
+        return sum(r.comm_seconds for r in self.rows)
+
+    @property
+    def seconds(self) -> float:
+        return sum(r.seconds for r in self.rows)
+
+    @property
+    def bound(self) -> str:
+        """What bounds most of the phase's time: compute, memory (or communication)."""
+        compute = sum(r.seconds - r.comm_seconds for r in self.rows if r.bound == "compute")
+        memory = sum(r.seconds - r.comm_seconds for r in self.rows if r.bound == "memory")
+        if self.comm_seconds > max(compute, memory):
+            return "communication"
+        return "compute" if compute >= memory else "memory"
+
+
+def bytes_per_param(component: str, dtype: str) -> float:
+    """Storage bytes of one parameter of `component` with the weights in `dtype` or a checkpoint format: below 16
+    bits only the linear layers convert (int4 with its group constants), the rest stays bf16 (formulas.memory)."""
+    if dtype in WEIGHT_FORMATS:
+        bits, converted, other, _ = WEIGHT_FORMATS[dtype]
+        return (bits if component in converted else other) / 8
+    bits = DTYPE_BITS[dtype]
+    if bits >= 16:
+        return bits / 8
+    if component not in QUANTIZED:
+        return 2
+    return (bits + (INT4_GROUP_BITS / INT4_GROUP if dtype == "int4" else 0)) / 8
+
+
+def distinct_experts(n_experts: int, top_k: int, tokens: int) -> float:
+    """Expected distinct experts that `tokens` tokens route to, each to top_k of n uniformly: n (1 - (1 - k/n)^T)."""
+    return n_experts * (1 - (1 - top_k / n_experts) ** tokens)
+
+
+def _ring_all_reduce(message: float, tp: int, link: float | None) -> float:
+    if tp == 1:
+        return 0.0
+    return 2 * (tp - 1) / tp * message / link
+
+
+def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context: int, decode: bool, dtype: str,
+          kv_dtype: str, roof: Roof, attention: str = "causal", mla_cache: str = "latent") -> Phase:
+    """The prefill of `tokens` tokens (decode False; `context` is then the prompt) or one decode step at position
+    `context` (tokens 1), of `batch` sequences, per GPU of `roof`."""
+    tp = roof.tp
+    flops = count_flops(model, context, batch, attention, decode)
+    step = batch * (1 if decode else tokens)  # tokens in the step
+    cache = kv_cache(model, context, 1, kv_dtype, mla_cache)
+    kv_bits = DTYPE_BITS[kv_dtype]
+    kv_of = {g.name.removesuffix(" (cross)"): g for g in cache.groups}
+    rows = []
+    for group in model.groups:
+        layer = group.layer
+        weights = 0.0
+        for row in params.rows:
+            if row.group != group.name:
+                continue
+            size = row.total * bytes_per_param(row.component, dtype)
+            if row.component == "moe.experts" and layer.moe:
+                size *= distinct_experts(layer.moe.n_experts, layer.moe.top_k, step) / layer.moe.n_experts
+            weights += size
+        kv = 0.0
+        if group.name in kv_of:
+            g = kv_of[group.name]
+            att = layer.attention
+            shards = 1 if att.mla and mla_cache == "latent" else min(tp, att.n_kv_heads)
+            per_token = g.elements_per_token * kv_bits / 8 * g.n_layers / shards
+            written = batch * (1 if decode else tokens)
+            read = batch * g.cached_tokens if decode else 0
+            kv = per_token * (written + read)
+        activations = 2 * step * _live_elements(layer, model.d_model) * ACTIVATION_BYTES * group.count / tp
+        message = step * model.d_model * ACTIVATION_BYTES
+        comm = 2 * group.count * _ring_all_reduce(message, tp, roof.link)
+        group_flops = sum(r.total for r in flops.group_rows(group.name))
+        rows.append(SpeedRow(group.name, group.count, group_flops / tp, weights / tp, kv, activations, comm, roof))
+    weights = 0.0
+    for row in params.rows:
+        if row.group is not None:
+            continue
+        if row.component in ("embed.token", "embed.position"):  # a lookup reads the rows of the step's tokens
+            weights += step * model.d_model * bytes_per_param(row.component, dtype)
+        else:
+            weights += row.total * bytes_per_param(row.component, dtype)
+    if model.tied_embeddings:  # the LM head reads the embedding matrix whole
+        weights += model.vocab_size * model.d_model * bytes_per_param("lm_head", dtype)
+    head_flops = sum(r.total for r in flops.group_rows(None))
+    rows.append(SpeedRow(None, 1, head_flops / tp, weights / tp, 0.0, 0.0, 0.0, roof))
+    return Phase("decode" if decode else "prefill", batch, 1 if decode else tokens, context, tuple(rows))
+
+
+def crossover_batch(model: ModelSpec, params: ParamCount, context: int, dtype: str, kv_dtype: str, roof: Roof,
+                    mla_cache: str = "latent", limit: int = 1 << 20) -> int | None:
+    """The smallest batch at which one decode step at `context` is compute-bound as a whole (its FLOPs take longer
+    than its bytes), or None if it stays memory-bound up to `limit` (the KV cache read grows with the batch as
+    fast as the FLOPs do)."""
+    def compute_bound(b: int) -> bool:
+        step = phase(model, params, b, 1, context, True, dtype, kv_dtype, roof, mla_cache=mla_cache)
+        return sum(r.compute_seconds for r in step.rows) >= sum(r.memory_seconds for r in step.rows)
+
+    if not compute_bound(limit):
+        return None
+    low, high = 0, 1
+    while not compute_bound(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if compute_bound(middle) else (middle, high)
+    return high
+
+
+@record
+class SpeedReport:
+    """Prefill of the prompt and one decode step after it, per GPU, and the batch where decode turns compute-bound."""
+
+    model: ModelSpec
+    prefill: Phase
+    decode: Phase
+    crossover: int | None
+    settings: dict = field(repr=False)
+
+    @property
+    def time_to_first_token(self) -> float:
+        return self.prefill.seconds
+
+    @property
+    def time_per_output_token(self) -> float:
+        return self.decode.seconds
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Decode tokens per second of one sequence."""
+        return 1 / self.decode.seconds
+
+    @property
+    def aggregate_tokens_per_second(self) -> float:
+        """Decode tokens per second of the whole batch."""
+        return self.decode.batch / self.decode.seconds
+
+
+def speed(model: ModelSpec, params: ParamCount, batch: int, prompt: int, context: int, dtype: str, kv_dtype: str,
+          roof: Roof, mla_cache: str = "latent", settings: dict | None = None) -> SpeedReport:
+    """The prefill of `prompt` tokens and one decode step at position `context`, of `batch` sequences."""
+    return SpeedReport(model, phase(model, params, batch, prompt, prompt, False, dtype, kv_dtype, roof,
+                                    mla_cache=mla_cache),
+                       phase(model, params, batch, 1, context, True, dtype, kv_dtype, roof, mla_cache=mla_cache),
+                       crossover_batch(model, params, context, dtype, kv_dtype, roof, mla_cache), settings or {})

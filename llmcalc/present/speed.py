@@ -1,0 +1,113 @@
+"""`llmcalc speed`: the roofline of a prefill and of one decode step, per layer group, and the serving figures they
+give (time to first token, time per output token, tokens per second)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..units import human, integral, whole_bytes
+from .common import escape, model_label, model_title, overrides_json
+from .sheet import Block, Note, Sheet
+
+if TYPE_CHECKING:
+    from ..formulas.speed import Phase, SpeedReport, SpeedRow
+
+
+def seconds(value: float) -> str:
+    """'6.62 ms', '21.9 µs', '1.23 s'."""
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
+
+
+def _bytes(value: float) -> str:
+    """Decimal bytes: '16.27 GB', '266.35 MB'."""
+    text = human(value)
+    units = {"K": " kB", "M": " MB", "B": " GB", "T": " TB"}
+    return text[:-1] + units[text[-1]] if text[-1] in units else f"{text} B"
+
+
+def _group(row: SpeedRow) -> str:
+    return "embedding, final norm, LM head" if row.group is None else escape(row.group)
+
+
+def _phase_sheet(title: str, phase: Phase) -> Sheet:
+    sheet = Sheet(title, [("layer group", "left"), ("layers", "right"), ("FLOPs", "right"), ("bytes", "right"),
+                          ("FLOP/B", "right"), ("bound", "left"), ("time", "right")])
+    for row in phase.rows:
+        intensity = f"{row.intensity:,.1f}" if row.bytes else "-"
+        sheet.add_row(_group(row), f"{row.n_layers:,}", human(row.flops), _bytes(row.bytes), intensity, row.bound,
+                      seconds(row.seconds))
+    sheet.add_section()
+    sheet.add_row("[bold]total[/bold]", "", human(phase.flops), _bytes(phase.bytes), "", phase.bound,
+                  f"[bold]{seconds(phase.seconds)}[/bold]")
+    return sheet
+
+
+def speed_table(report: SpeedReport) -> list[Block]:
+    s = report.settings
+    model = report.model
+    on = f"{s['tp']} x {escape(s['gpu'])}" if s["tp"] > 1 else escape(s["gpu"])
+    blocks: list[Block] = [
+        Note(f"{model_title(model)} on {on}: batch {s['batch']:,}, prompt {s['prompt']:,} tokens, decode at "
+             f"{s['context']:,}", style="bold"),
+        _phase_sheet(f"Prefill of {s['prompt']:,} tokens x {s['batch']:,}", report.prefill),
+        _phase_sheet(f"One decode step at {s['context']:,} tokens x {s['batch']:,}", report.decode),
+    ]
+    summary = Sheet("Serving", [("", "left"), ("", "right")])
+    summary.add_row("time to first token", seconds(report.time_to_first_token))
+    summary.add_row("prefill tokens/s", f"{s['batch'] * s['prompt'] / report.prefill.seconds:,.0f}")
+    summary.add_row("time per output token", seconds(report.time_per_output_token))
+    summary.add_row("decode tokens/s per sequence", f"{report.tokens_per_second:,.1f}")
+    summary.add_row("decode tokens/s, whole batch", f"{report.aggregate_tokens_per_second:,.1f}")
+    summary.add_row("decode compute-bound from batch",
+                    f"{report.crossover:,}" if report.crossover else "never (the KV cache read grows as fast)")
+    blocks.append(summary)
+    efficiencies = (s["compute_efficiency"], s["memory_efficiency"], s["comm_efficiency"])
+    bound = "bounds: the fastest the hardware allows" if efficiencies == (1.0, 1.0, 1.0) else \
+        f"at efficiencies compute {efficiencies[0]:g}, memory {efficiencies[1]:g}, communication {efficiencies[2]:g}"
+    notes = [f"Roofline {bound} (--compute-efficiency, --memory-efficiency, --comm-efficiency).",
+             f"Hardware: {human(s['peak_flops'])} FLOP/s ({s['compute_dtype']} matmuls), "
+             f"{_bytes(s['bandwidth'])}/s memory" + (f", {_bytes(s['link_bandwidth'])}/s links each way"
+                                                      if s["tp"] > 1 else "") + f"; {s['source']}.",
+             f"Weights {s['weight_dtype']}, read once per step (a MoE layer: the experts its tokens touch; the "
+             f"token embedding: its looked-up rows); KV cache {s['kv_dtype']}, read whole at decode; activations "
+             "written and read once (an estimate). A group takes max(FLOPs / peak, bytes / bandwidth)"
+             + ("; tensor parallelism adds two ring all-reduces per layer." if s["tp"] > 1 else ".")]
+    blocks.append(Note("\n".join(notes)))
+    return blocks
+
+
+def _phase_json(phase: Phase, tokens: int) -> dict[str, Any]:
+    return {"seconds": phase.seconds, "bound": phase.bound, "flops": integral(phase.flops),
+            "bytes": whole_bytes(phase.bytes), "comm_seconds": phase.comm_seconds,
+            "tokens_per_second": tokens / phase.seconds,
+            "groups": [{"name": r.group, "n_layers": r.n_layers, "flops": integral(r.flops),
+                        "weight_bytes": whole_bytes(r.weight_bytes), "kv_bytes": whole_bytes(r.kv_bytes),
+                        "activation_bytes": whole_bytes(r.activation_bytes), "bound": r.bound, "seconds": r.seconds,
+                        "comm_seconds": r.comm_seconds} for r in phase.rows]}
+
+
+def speed_json(report: SpeedReport) -> dict[str, Any]:
+    """One model's prefill and decode; decode.tokens_per_second is per sequence."""
+    s = report.settings
+    decode = _phase_json(report.decode, 1)
+    decode["aggregate_tokens_per_second"] = report.aggregate_tokens_per_second
+    return {"name": report.model.name, **overrides_json(report.model), "settings": s,
+            "prefill": _phase_json(report.prefill, s["batch"] * s["prompt"]), "decode": decode,
+            "time_to_first_token": report.time_to_first_token, "time_per_output_token": report.time_per_output_token,
+            "crossover_batch": report.crossover,
+            "conventions": {"efficiency": "1.0 means a bound", "weights": "read once per step",
+                            "moe": "expected distinct experts n(1-(1-k/n)^T)"}}
+
+
+SPEED_FIELDS = ["model", "phase", "group", "n_layers", "flops", "weight_bytes", "kv_bytes", "activation_bytes",
+                "bound", "seconds"]
+
+
+def speed_records(report: SpeedReport) -> list[dict[str, Any]]:
+    return [{"model": model_label(report.model), "phase": phase.name, "group": r.group or "", "n_layers": r.n_layers,
+             "flops": integral(r.flops), "weight_bytes": whole_bytes(r.weight_bytes), "kv_bytes": whole_bytes(r.kv_bytes),
+             "activation_bytes": whole_bytes(r.activation_bytes), "bound": r.bound, "seconds": r.seconds}
+            for phase in (report.prefill, report.decode) for r in phase.rows]
