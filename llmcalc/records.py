@@ -54,3 +54,40 @@ def record(cls: type[T]) -> type[T]:
             method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
             setattr(cls, method.__name__, method)
     return cls
+
+
+_PLAIN = (int, float, str, bool, type(None))
+
+
+def _key(value):
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_key(v) for v in value)
+    return type(value), id(value)
+
+
+def memo_by_identity(function, maxsize: int = 256):
+    """`function` remembering its last `maxsize` results, keyed by its plain arguments' values and its other
+    arguments' identity (a ModelSpec or ParamCount is the same object across a plan search: hashing it each call
+    would cost more than the call). The arguments are kept alive with the result, so an id is never reused while
+    its entry stands. For pure functions of immutable arguments only."""
+    import functools
+
+    cache: dict = {}
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        values = args + tuple(sorted(kwargs.items()))
+        key = _key(values)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit[1]
+        result = function(*args, **kwargs)
+        if len(cache) >= maxsize:
+            cache.clear()
+        cache[key] = (values, result)
+        return result
+
+    wrapper.cache_clear = cache.clear
+    return wrapper

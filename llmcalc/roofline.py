@@ -67,3 +67,40 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
                 "memory_efficiency": memory_efficiency, "comm_efficiency": comm_efficiency,
                 "compute_dtype": compute_dtype, "source": source}
     return roofline(spec, count_params(spec), batch, prompt, context, dtype, kv_dtype, roof, mla_cache, settings)
+
+
+def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: float, link_bandwidth: float,
+         network_bandwidth: float, seq: int | None = None, global_batch: int = 512, gpus_per_node: int = 8,
+         compute_efficiency: float = 1.0, optimizer: str = "adamw", top: int = 10):
+    """Training plans for `n_gpus` GPUs of `gpu_memory` bytes: every TP x PP x DP x EP x ZeRO x recomputation x
+    micro-batch layout (formulas.plan.candidates) whose memory (estimate_memory, Megatron profile, sequence
+    parallelism with TP) fits, fastest step first: (plans evaluated, the `top` best, the number that fit)."""
+    from .api import estimate_memory
+    from .formulas.params import count_params
+    from .formulas.plan import Cluster, search, work
+
+    spec = model_of(model)
+    seq = seq or spec.training.context or spec.context_length
+    for name, value in (("n_gpus", n_gpus), ("seq", seq), ("global_batch", global_batch),
+                        ("gpus_per_node", gpus_per_node), ("top", top)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WHOLE:
+            raise LlmcalcError(f"{name}: must be a whole number from 1 to 2^53, got {value!r}")
+    for name, value in (("gpu_memory", gpu_memory), ("peak_flops", peak_flops), ("link_bandwidth", link_bandwidth),
+                        ("network_bandwidth", network_bandwidth), ("compute_efficiency", compute_efficiency)):
+        _rate(name, value)
+    if compute_efficiency > 1:
+        raise LlmcalcError(f"compute_efficiency: a fraction of the peak, at most 1, got {compute_efficiency!r}")
+    params = count_params(spec)
+
+    def memory_of(tp, pp, dp, ep, zero, recompute, micro_batch) -> float:
+        try:
+            return estimate_memory(spec, "training", tp=tp, pp=pp, dp=dp, ep=ep, zero=zero, recompute=recompute,
+                                   batch=micro_batch, context=seq, sequence_parallel=tp > 1, optimizer=optimizer,
+                                   params=params).per_gpu
+        except LlmcalcError:  # a layout the model refuses (TP against its KV heads, ...)
+            return math.inf
+
+    cluster = Cluster(n_gpus, peak_flops * compute_efficiency, gpu_memory, link_bandwidth, network_bandwidth,
+                      gpus_per_node)
+    evaluated, fitting = search(work(spec, params, seq, global_batch), cluster, memory_of)
+    return evaluated, fitting[:top], len(fitting)

@@ -120,3 +120,10 @@ def whole_bytes(n: float) -> int:
     import math
 
     return n if isinstance(n, int) else math.ceil(n)
+
+
+def decimal_bytes(n: float) -> str:
+    """Bytes (or bytes/s) in decimal units, labelled: 16.27e9 -> '16.27 GB', 450e9 -> '450.00 GB'."""
+    text = human(n)
+    units = {"K": " kB", "M": " MB", "B": " GB", "T": " TB"}
+    return text[:-1] + units[text[-1]] if text[-1] in units else f"{text} B"

@@ -108,3 +108,19 @@ def test_a_method_the_class_defines_itself_stays():
             return "mine"
 
     assert repr(Part(1)) == "mine" and Part(1) == Part(1)
+
+
+def test_memo_by_identity_keys_on_values_and_object_identity():
+    from llmcalc.records import memo_by_identity
+
+    calls = []
+
+    @memo_by_identity
+    def f(obj, n, k=1):
+        calls.append((id(obj), n, k))
+        return [obj, n, k]
+
+    a, b = ["same"], ["same"]  # equal, but two objects
+    assert f(a, 1) is f(a, 1) and len(calls) == 1
+    assert f(b, 1) == f(a, 1) and len(calls) == 2  # another object is another key, however equal
+    assert f(a, 2) == [a, 2, 1] and f(a, 1, k=3) == [a, 1, 3] and len(calls) == 4

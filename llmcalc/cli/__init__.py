@@ -27,6 +27,7 @@ COMMANDS = {
     "import": "import_config",
     "list": "list",
     "memory": "memory",
+    "plan": "plan",
     "show": "show",
     "speed": "speed",
     "sweep": "sweep",

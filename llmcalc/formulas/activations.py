@@ -20,12 +20,13 @@ the first stage also holds the token ids and the embedding's dropout mask, the l
 output layer's input and the cross-entropy's fp32 softmax over the vocabulary (split by TP, as Megatron's
 vocab-parallel cross-entropy does). The figure reported is the stage that holds the most.
 
-May import the model and the parameter formulas only.
+May import the model, records (a memo) and the parameter formulas only.
 """
 
 from __future__ import annotations
 
 from ..model import Layer, ModelSpec
+from ..records import memo_by_identity
 from . import hf_activations
 from .params import norm_names
 from .saved import ACT, IDS, MASK, STATS, Activations, ActivationRow, StagePeak
@@ -103,6 +104,7 @@ def stage_layers(n_layers: int, pp: int) -> list[range]:
     return out
 
 
+@memo_by_identity
 def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: int = 1, pp: int = 1,
                          sequence_parallel: bool = False, recompute: str = "none", attention_impl: str = "flash",
                          dropout: bool = False, framework: str = "megatron", virtual_stages: int = 1,

@@ -13,7 +13,7 @@ dp / ep: a rank's experts are replicated only on the ranks that hold the same ex
 from __future__ import annotations
 
 from ..model import ModelSpec
-from ..records import record
+from ..records import memo_by_identity, record
 from .activations import stage_layers, training_activations
 from .dtypes import DTYPE_BITS
 from .finetune import linear_shapes, lora_params, nf4_bytes
@@ -35,6 +35,7 @@ MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative")
 MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head")
 
 
+@memo_by_identity
 def stage_params(params: ParamCount, pp: int) -> list[tuple[int, int]]:
     """(dense, routed-expert) parameters of each pipeline stage, before tensor and expert parallelism; the
     multi-token prediction modules (DeepSeek-V3's, counted apart in params) on the last stage, as Megatron-Core puts

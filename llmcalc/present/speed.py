@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..units import human, integral, whole_bytes
+from ..units import decimal_bytes, human, integral, whole_bytes
 from .common import escape, model_label, model_title, overrides_json
 from .sheet import Block, Note, Sheet
 
@@ -21,11 +21,7 @@ def seconds(value: float) -> str:
     return f"{value / 1e-9:.3g} ns"
 
 
-def _bytes(value: float) -> str:
-    """Decimal bytes: '16.27 GB', '266.35 MB'."""
-    text = human(value)
-    units = {"K": " kB", "M": " MB", "B": " GB", "T": " TB"}
-    return text[:-1] + units[text[-1]] if text[-1] in units else f"{text} B"
+_bytes = decimal_bytes
 
 
 def _group(row: SpeedRow) -> str:
