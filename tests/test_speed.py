@@ -151,3 +151,16 @@ def test_cli_table_states_its_assumptions():
 def test_cli_errors(args, words):
     result = run("speed", "llama3-8b", *args)
     assert result.exit_code == 2 and words in result.output, result.output
+
+
+def test_decode_against_batch():
+    report = llmcalc.speed("mixtral-8x7b", **H100, batch=3, prompt=256)
+    batches = [p.batch for p in report.by_batch]
+    assert batches == [1, 2, 3, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+    assert report.by_batch[2] == report.decode
+    aggregate = [p.batch / p.seconds for p in report.by_batch]
+    assert aggregate == sorted(aggregate)  # more sequences, more tokens per second in all
+    per_sequence = [1 / p.seconds for p in report.by_batch]
+    assert per_sequence == sorted(per_sequence, reverse=True)  # each one slower (more experts and KV read)
+    doc = json.loads(run("speed", "mixtral-8x7b", "--json").stdout)["models"][0]
+    assert [p["batch"] for p in doc["decode_by_batch"]] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]

@@ -226,6 +226,7 @@ class SpeedReport:
     decode: Phase
     crossover: int | None
     settings: dict = field(repr=False)
+    by_batch: tuple[Phase, ...] = ()  # the decode step at other batches (powers of two), for the curve
 
     @property
     def time_to_first_token(self) -> float:
@@ -248,8 +249,12 @@ class SpeedReport:
 
 def speed(model: ModelSpec, params: ParamCount, batch: int, prompt: int, context: int, dtype: str, kv_dtype: str,
           roof: Roof, mla_cache: str = "latent", settings: dict | None = None) -> SpeedReport:
-    """The prefill of `prompt` tokens and one decode step at position `context`, of `batch` sequences."""
+    """The prefill of `prompt` tokens and one decode step at position `context`, of `batch` sequences; and the
+    decode step at batches 1, 2, 4, ... up to 1,024 (and at `batch`)."""
+    batches = sorted({2**i for i in range(11)} | {batch})
+    curve = tuple(phase(model, params, b, 1, context, True, dtype, kv_dtype, roof, mla_cache=mla_cache)
+                  for b in batches)
     return SpeedReport(model, phase(model, params, batch, prompt, prompt, False, dtype, kv_dtype, roof,
-                                    mla_cache=mla_cache),
-                       phase(model, params, batch, 1, context, True, dtype, kv_dtype, roof, mla_cache=mla_cache),
-                       crossover_batch(model, params, context, dtype, kv_dtype, roof, mla_cache), settings or {})
+                                    mla_cache=mla_cache), curve[batches.index(batch)],
+                       crossover_batch(model, params, context, dtype, kv_dtype, roof, mla_cache), settings or {},
+                       curve)

@@ -60,6 +60,13 @@ def speed_table(report: SpeedReport) -> list[Block]:
     summary.add_row("decode compute-bound from batch",
                     f"{report.crossover:,}" if report.crossover else "never (the KV cache read grows as fast)")
     blocks.append(summary)
+    curve = Sheet(f"Decode at {s['context']:,} tokens against batch", [("batch", "right"), ("per token", "right"),
+                                                                    ("tokens/s per sequence", "right"),
+                                                                    ("tokens/s, batch", "right"), ("bound", "left")])
+    for step in report.by_batch:
+        curve.add_row(f"{step.batch:,}", seconds(step.seconds), f"{1 / step.seconds:,.1f}",
+                      f"{step.batch / step.seconds:,.0f}", step.bound)
+    blocks.append(curve)
     efficiencies = (s["compute_efficiency"], s["memory_efficiency"], s["comm_efficiency"])
     bound = "bounds: the fastest the hardware allows" if efficiencies == (1.0, 1.0, 1.0) else \
         f"at efficiencies compute {efficiencies[0]:g}, memory {efficiencies[1]:g}, communication {efficiencies[2]:g}"
@@ -94,6 +101,9 @@ def speed_json(report: SpeedReport) -> dict[str, Any]:
             "prefill": _phase_json(report.prefill, s["batch"] * s["prompt"]), "decode": decode,
             "time_to_first_token": report.time_to_first_token, "time_per_output_token": report.time_per_output_token,
             "crossover_batch": report.crossover,
+            "decode_by_batch": [{"batch": p.batch, "seconds": p.seconds, "tokens_per_second": 1 / p.seconds,
+                                 "aggregate_tokens_per_second": p.batch / p.seconds, "bound": p.bound}
+                                for p in report.by_batch],
             "conventions": {"efficiency": "1.0 means a bound", "weights": "read once per step",
                             "moe": "expected distinct experts n(1-(1-k/n)^T)"}}
 
