@@ -22,6 +22,7 @@ _EXPORTS = {
     "count_params": "api", "count_flops": "api", "training_flops": "api", "kv_cache": "api",
     "estimate_memory": "api", "compare": "api", "sweep": "api", "parse_sweep": "api", "Comparison": "results",
     "Sweep": "results", "SweepPoint": "results", "speed": "roofline", "SpeedReport": "formulas.speed",
+    "explain": "explanations",
     # specs
     "load": "sources", "load_all": "spec", "load_file": "spec", "builtin_names": "spec", "ModelSpec": "model",
     # result objects

@@ -28,7 +28,7 @@ STAGES = [
     {"importers"},
     {"sources"},
     {"formulas"},
-    {"api", "results", "checks", "roofline"},
+    {"api", "results", "checks", "roofline", "explanations"},
     {"present"},
     {"render"},
     {"cli"},

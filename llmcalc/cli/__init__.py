@@ -22,6 +22,7 @@ from ..errors import LlmcalcError
 COMMANDS = {
     "compare": "compare",
     "count": "count",
+    "explain": "explain",
     "fit": "fit",
     "flops": "flops",
     "import": "import_config",
