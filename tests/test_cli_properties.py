@@ -237,7 +237,8 @@ def test_an_error_names_the_child_file_or_the_set_that_caused_it(parent, key, va
 
 TABLES = [["compare", "llama3-8b", "mixtral-8x7b", "deepseek-v3"], ["sweep", "llama3-8b", "mistral-7b", "--vary",
           "context=1k..128k"], ["count", "deepseek-v3"], ["flops", "mixtral-8x7b"], ["memory", "llama3-8b", "--mode",
-          "training"], ["fit", "llama3-70b"], ["list"], ["speed", "mixtral-8x7b", "--tp", "2"]]
+          "training"], ["fit", "llama3-70b"], ["list"], ["speed", "mixtral-8x7b", "--tp", "2"],
+          ["explain", "gpt2-small", "llama3-8b", "deepseek-v3"], ["plan", "llama3-8b", "--n-gpus", "8"]]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -26,7 +26,7 @@ def explain_table(result) -> list[Block]:
     if len(result.models) == 1:
         return _one(result, labels[0])
     sheet = Sheet("Architecture differences (figures: ratios to the first model)",
-                  [("", "left")] + [(escape(label), "right") for label in labels])
+                  [("", "left")] + [(escape(label), "left") for label in labels])
     words = []
     for d in result.differences:
         sheet.add_row(f"[bold]{d.label}[/bold]", *[escape(v) for v in d.values], style="bold yellow")
