@@ -23,7 +23,7 @@ ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS
 NORM_KINDS = ("layernorm", "rmsnorm")
 NORM_PLACEMENTS = ("pre", "post", "sandwich")
 POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "relative", "none")
-QK_NORMS = ("rmsnorm", "l2")
+QK_NORMS = ("rmsnorm", "rmsnorm_full", "l2")
 # How a checkpoint stores its weights: a plain storage type, or a format (llmcalc/formulas/formats.py says which
 # tensors each converts and its bits per weight).
 WEIGHT_STORAGE = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k",
@@ -59,7 +59,9 @@ class Attention:
     bias_o: bool = False
     sliding_window: int | None = None
     mla: MLA | None = None
-    qk_norm: str | None = None  # "rmsnorm" (a d_head weight on q and on k: Qwen3) or "l2" (no weights: Llama 4)
+    # "rmsnorm" (a d_head weight on q and on k: Qwen3), "rmsnorm_full" (one RMSNorm over the whole q projection,
+    # n_heads x d_head, and one over k, n_kv_heads x d_head: OLMo 2, OLMoE) or "l2" (no weights: Llama 4)
+    qk_norm: str | None = None
     sinks: bool = False         # a learned sink logit per head (gpt-oss)
     chunk_size: int | None = None  # chunked local attention: a query sees only its own chunk (Llama 4)
 

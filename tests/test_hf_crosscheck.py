@@ -3,8 +3,11 @@
 Skipped when torch or transformers is missing (CI pins torch 2.13.0, transformers 5.23.0). For every
 supported model_type, seeded random small configs (widths, head counts, kv heads, head_dim overrides, tied and
 untied embeddings, biases, expert counts and top-k, shared experts, dense prefixes, sparse-layer steps, MoE and
-RoPE layer lists, layer_types patterns, windows) and the published configs of tests/data/hf_configs are
-imported by llmcalc and built by transformers on the meta device; the parameter counts must be equal.
+RoPE layer lists, layer_types patterns, windows), the default config of each model_type and the published
+configs of tests/data/hf_configs are imported by llmcalc and built by transformers on the meta device; the
+parameter counts must be equal (and the q/k norm weights per component). gemma3 is built as its text model
+(Gemma3ForCausalLM, tied as the top level says), and once whole (Gemma3ForConditionalGeneration, without its
+vision tower and projector).
 
 FLOPs: a tiny real model (eager attention, eager experts) runs a forward pass under torch's FlopCounterMode,
 which must equal llmcalc's matmul FLOPs under --attention full (eager code scores every query-key pair, masks
@@ -59,6 +62,9 @@ def hf_config(config: dict):
     if model_type == "llama4":
         config = dict(config.get("text_config") or {})
         model_type = "llama4_text"
+    if model_type == "gemma3":  # the text model, tied as the top level says (see test_gemma3_counts_its_text_model)
+        config = {**(config.get("text_config") or {}), "tie_word_embeddings": config.get("tie_word_embeddings", True)}
+        model_type = "gemma3_text"
     if model_type == "llama4_text" and config.get("attn_temperature_tuning") not in (None, True, False):
         config["attn_temperature_tuning"] = bool(config["attn_temperature_tuning"])
     ffn = config.get("ffn_config")
@@ -280,12 +286,155 @@ def gen_dbrx(rng):
                            "moe_top_k": rng.randint(1, n_experts)}}
 
 
+def _llama_like(rng, model_type: str, head_dim: bool = True, small_head: bool = False, **extra) -> dict:
+    """A random config of a Llama-shaped type, each bias key (extra: key -> None) a coin toss; small_head: always
+    a head_dim (the type's own default would be needlessly big)."""
+    cfg = {"model_type": model_type, **_common(rng), **_heads(rng, head_dim), "pad_token_id": 0}  # in the vocab
+    cfg.update({key: rng.random() < 0.4 if value is None else value for key, value in extra.items()})
+    if small_head:
+        cfg.setdefault("head_dim", rng.choice([4, 8]))
+    return cfg
+
+
+def _sliding(rng, cfg: dict, windows=(2, 5, 9)) -> dict:
+    cfg["sliding_window"] = rng.choice(windows)
+    if rng.random() < 0.5:
+        cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], ("full_attention", "sliding_attention"))
+    return cfg
+
+
+def gen_smollm3(rng):
+    cfg = _llama_like(rng, "smollm3", attention_bias=None, mlp_bias=None)
+    n_layers = cfg["num_hidden_layers"]
+    if rng.random() < 0.5:
+        cfg["no_rope_layers"] = [rng.randint(0, 1) for _ in range(n_layers)]
+    else:
+        cfg["no_rope_layer_interval"] = rng.randint(1, 3)
+    if rng.random() < 0.6:
+        cfg["use_sliding_window"] = True
+        _sliding(rng, cfg)
+    return cfg
+
+
+def gen_internlm3(rng):
+    bias = rng.random() < 0.5
+    cfg = _llama_like(rng, "internlm3", qkv_bias=bias, bias=bias)
+    cfg["hidden_size"] = cfg["num_attention_heads"] * rng.choice([4, 8])  # InternLM3Config checks the division
+    cfg.setdefault("head_dim", rng.choice([4, 8]))
+    return cfg
+
+
+def gen_helium(rng):
+    cfg = _llama_like(rng, "helium", head_dim=False, attention_bias=None, mlp_bias=None)
+    cfg["head_dim"] = cfg["hidden_size"] // cfg["num_attention_heads"]  # o_proj is hidden_size wide
+    return cfg
+
+
+def gen_seed_oss(rng):
+    return _llama_like(rng, "seed_oss", small_head=True, attention_bias=None, attention_out_bias=None, mlp_bias=None)
+
+
+def gen_ernie4_5(rng):
+    return _llama_like(rng, "ernie4_5", small_head=True, use_bias=None)
+
+
+def gen_hunyuan_v1_dense(rng):
+    return _llama_like(rng, "hunyuan_v1_dense", small_head=True, attention_bias=None)
+
+
+def gen_gemma(rng):
+    return _llama_like(rng, "gemma", small_head=True, attention_bias=None)
+
+
+def _gemma3_text(rng) -> dict:
+    cfg = _llama_like(rng, "gemma3_text", small_head=True, attention_bias=None)
+    cfg.pop("model_type")
+    _sliding(rng, cfg)
+    if "layer_types" not in cfg and rng.random() < 0.5:
+        cfg["sliding_window_pattern"] = rng.randint(1, 3)
+    return cfg
+
+
+def gen_gemma3_text(rng):
+    return {"model_type": "gemma3_text", **_gemma3_text(rng)}
+
+
+def gen_gemma3(rng):
+    text = _gemma3_text(rng)
+    tied = text.pop("tie_word_embeddings", rng.random() < 0.5)
+    return {"model_type": "gemma3", "text_config": text, "tie_word_embeddings": tied,
+            "vision_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
+                              "num_attention_heads": 2, "image_size": 16, "patch_size": 4},
+            "mm_tokens_per_image": 4}
+
+
+def gen_granite(rng):
+    return _llama_like(rng, "granite", attention_bias=None, mlp_bias=None, residual_multiplier=0.5,
+                       embedding_multiplier=2.0)
+
+
+def gen_granitemoe(rng, model_type="granitemoe"):
+    n_experts = rng.randint(1, 6)
+    return _llama_like(rng, model_type, attention_bias=None, num_local_experts=n_experts,
+                       num_experts_per_tok=rng.randint(1, n_experts))
+
+
+def gen_granitemoeshared(rng):
+    return {**gen_granitemoe(rng, "granitemoeshared"), "shared_intermediate_size": rng.choice([0, 8, 20])}
+
+
+def gen_olmo2(rng):
+    return _llama_like(rng, "olmo2", attention_bias=None)
+
+
+def gen_olmo3(rng):
+    return _sliding(rng, _llama_like(rng, "olmo3", attention_bias=None))
+
+
+def gen_olmoe(rng):
+    n_experts = rng.randint(1, 6)
+    return _llama_like(rng, "olmoe", head_dim=False, attention_bias=None, num_experts=n_experts,
+                       num_experts_per_tok=rng.randint(1, n_experts))
+
+
+def gen_glm4(rng):
+    return _llama_like(rng, "glm4", small_head=True, attention_bias=None)
+
+
+def gen_glm4_moe(rng):
+    n_layers = rng.randint(1, 5)
+    n_experts = rng.randint(2, 6)  # the group routing takes the top 2 scores of each group
+    cfg = _llama_like(rng, "glm4_moe", attention_bias=None, use_qk_norm=None, n_routed_experts=n_experts,
+                      num_experts_per_tok=rng.randint(1, n_experts), n_shared_experts=rng.randint(0, 2),
+                      moe_intermediate_size=rng.randint(4, 24), first_k_dense_replace=rng.randint(0, n_layers),
+                      num_hidden_layers=n_layers, num_nextn_predict_layers=rng.randint(0, 1))
+    return cfg
+
+
+def gen_starcoder2(rng):
+    cfg = _llama_like(rng, "starcoder2", use_bias=None, hidden_act=rng.choice(["gelu_pytorch_tanh", "gelu", "relu"]))
+    cfg["sliding_window"] = rng.choice([None, 3, 6])
+    cfg.pop("head_dim", None)  # no Starcoder2Config field (modeling reads it when set)
+    return cfg
+
+
+def gen_exaone4(rng):
+    cfg = _sliding(rng, _llama_like(rng, "exaone4"))
+    if "layer_types" not in cfg:
+        cfg["sliding_window_pattern"] = rng.randint(1, 4)
+    return cfg
+
+
 GENERATORS = {
     "gpt2": gen_gpt2, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
     "qwen3_moe": gen_qwen3_moe, "deepseek_v2": gen_deepseek_v2, "deepseek_v3": gen_deepseek_v3,
     "gpt_oss": gen_gpt_oss, "gemma2": gen_gemma2, "llama4_text": gen_llama4_text, "llama4": gen_llama4,
-    "phi3": gen_phi3, "dbrx": gen_dbrx,
+    "phi3": gen_phi3, "dbrx": gen_dbrx, "smollm3": gen_smollm3, "internlm3": gen_internlm3, "helium": gen_helium,
+    "seed_oss": gen_seed_oss, "ernie4_5": gen_ernie4_5, "hunyuan_v1_dense": gen_hunyuan_v1_dense, "gemma": gen_gemma,
+    "gemma3_text": gen_gemma3_text, "gemma3": gen_gemma3, "granite": gen_granite, "granitemoe": gen_granitemoe,
+    "granitemoeshared": gen_granitemoeshared, "olmo2": gen_olmo2, "olmo3": gen_olmo3, "olmoe": gen_olmoe,
+    "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
 }
 
 
@@ -335,8 +484,52 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "deepseek_v2:dense-in-moe", "deepseek_v2:shared", "deepseek_v3:mtp", "deepseek_v3:groups>1",
                     "gpt_oss:groups>1", "gemma2:groups>1", "gemma2:tied", "llama4_text:chunk",
                     "llama4_text:dense-in-moe", "llama4:groups>1", "mistral:window", "mixtral:window",
-                    "phi3:window", "gpt2:tied", "llama:tied"):
+                    "phi3:window", "gpt2:tied", "llama:tied", "smollm3:window", "smollm3:groups>1",
+                    "gemma3_text:groups>1", "gemma3:groups>1", "gemma3:tied", "olmo3:window", "exaone4:groups>1",
+                    "starcoder2:window", "glm4_moe:dense-in-moe", "glm4_moe:shared", "glm4_moe:mtp",
+                    "granitemoeshared:shared", "gemma:tied"):
         assert feature in seen
+
+
+# Defaults transformers cannot build: HunYuanDenseV1Config's head_dim and DeepseekV2Config's num_experts_per_tok are
+# null, DbrxAttentionConfig has no rope_theta (llmcalc refuses the first two as well)
+NO_DEFAULT = {"hunyuan_v1_dense", "deepseek_v2", "dbrx"}
+
+
+@pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_DEFAULT])
+def test_default_configs_count_like_transformers(model_type, tmp_path):
+    """A config.json naming only its model_type: every key takes the transformers default on both sides."""
+    config = {"model_type": model_type}
+    assert count_params(imported(config, tmp_path)).total == hf_param_count(config)
+
+
+QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.")
+
+
+@pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
+                                        "hunyuan_v1_dense", "glm4_moe"])
+def test_qk_norm_weights_per_component(model_type, tmp_path):
+    """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
+    (rmsnorm_full: OLMo 2 and 3, OLMoE), against the q/k norm weights transformers builds."""
+    for case, config in enumerate(random_configs(model_type, N_RANDOM)):
+        model = imported(config, tmp_path, f"{model_type}-{case}.json")
+        ours = sum(r.total for r in count_params(model).rows if r.component == "attn.qk_norm")
+        with torch.device("meta"):
+            hf_model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
+        theirs = sum(p.numel() for name, p in hf_model.named_parameters() if any(n in name for n in QK_NORM_NAMES))
+        assert ours == theirs, json.dumps(config)
+
+
+def test_gemma3_counts_its_text_model(tmp_path):
+    """Gemma3ForConditionalGeneration itself, on the meta device: its parameters outside the vision tower and the
+    projector (the language model and the LM head, tied by the top-level tie_word_embeddings) are llmcalc's."""
+    for case, config in enumerate(random_configs("gemma3", 6, salt="-wrapper")):
+        with torch.device("meta"):
+            model = transformers.AutoModelForImageTextToText.from_config(transformers.AutoConfig.for_model(
+                **copy.deepcopy(config)))
+        text = sum(p.numel() for name, p in model.named_parameters()
+                   if not name.startswith(("model.vision_tower.", "model.multi_modal_projector.")))
+        assert count_params(imported(config, tmp_path, f"gemma3-{case}.json")).total == text, json.dumps(config)
 
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.stem)

@@ -236,6 +236,149 @@ CASES["llama4"] = (
     CASES["llama4_text"][1], CASES["llama4_text"][2],
 )
 
+# Llama-shaped families: a layer of SMALL with 2 kv heads of 8 has q, k, v, o 3072, two RMSNorms 64, SwiGLU 4608
+LAYER = 3072 + 64 + 4608
+KV2 = dict(SMALL, num_key_value_heads=2)
+ROPE = dict(position="rope", vocab_size=100, d_model=32)
+GQA = {"n_heads": 4, "n_kv_heads": 2, "d_head": 8}
+SWIGLU = {"activation": "swiglu", "d_ff": 48}
+POST = {"kind": "rmsnorm", "placement": "post", "final": True}
+GEMMA3_TEXT = dict(KV2, num_hidden_layers=3, head_dim=8, sliding_window=8, sliding_window_pattern=3)
+GEMMA3_SPEC = dict(ROPE, n_layers=3, context_length=131072, tied_embeddings=True,
+                   norm={"kind": "rmsnorm", "placement": "sandwich"},
+                   attention={**GQA, "qk_norm": "rmsnorm", "sliding_window": 8},
+                   mlp={"activation": "geglu", "d_ff": 48},
+                   layers=[{"count": 2}, {"count": 1, "attention": {"sliding_window": None}}])
+CASES.update({
+    "smollm3": (  # NoPE on every 2nd layer (1, 3): those slide
+        dict(model_type="smollm3", **{**KV2, "num_hidden_layers": 4}, mlp_bias=True, use_sliding_window=True,
+             sliding_window=8, no_rope_layer_interval=2),
+        dict(ROPE, n_layers=4, context_length=32768, tied_embeddings=True, norm={"kind": "rmsnorm"},
+             attention=GQA, mlp={**SWIGLU, "bias": True},
+             layers=[{"repeat": 2, "pattern": [{}, {"attention": {"sliding_window": 8}}]}]),
+        EMBED + 4 * (LAYER + 48 + 48 + 32) + 32,  # MLP biases: gate, up, down
+    ),
+    "internlm3": (  # qkv_bias and bias: InternLM3's names for attention_bias and mlp_bias
+        dict(model_type="internlm3", **KV2, head_dim=8, qkv_bias=True, bias=True),
+        dict(ROPE, n_layers=2, context_length=32768, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "bias": True}, mlp={**SWIGLU, "bias": True}),
+        EMBED + 2 * (LAYER + 96 + 128) + 32 + EMBED,
+    ),
+    "helium": (
+        dict(model_type="helium", **KV2, head_dim=8, attention_bias=True),
+        dict(ROPE, n_layers=2, context_length=4096, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "bias": {"q": True, "k": True, "v": True}}, mlp=SWIGLU),
+        EMBED + 2 * (LAYER + 64) + 32 + EMBED,
+    ),
+    "seed_oss": (
+        dict(model_type="seed_oss", **KV2, head_dim=8, attention_bias=False, attention_out_bias=True),
+        dict(ROPE, n_layers=2, context_length=524288, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "bias": {"o": True}}, mlp=SWIGLU),
+        EMBED + 2 * (LAYER + 32) + 32 + EMBED,
+    ),
+    "ernie4_5": (
+        dict(model_type="ernie4_5", **KV2, head_dim=8, use_bias=True),
+        dict(ROPE, n_layers=2, context_length=131072, tied_embeddings=True, norm={"kind": "rmsnorm"},
+             attention={**GQA, "bias": True}, mlp={**SWIGLU, "bias": True}),
+        EMBED + 2 * (LAYER + 96 + 128) + 32,
+    ),
+    "hunyuan_v1_dense": (  # q/k RMSNorm of head_dim 16
+        dict(model_type="hunyuan_v1_dense", **KV2, head_dim=16),
+        dict(ROPE, n_layers=2, context_length=2048, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "d_head": 16, "qk_norm": "rmsnorm"}, mlp=SWIGLU),
+        EMBED + 2 * (6144 + 32 + 64 + 4608) + 32 + EMBED,
+    ),
+    "gemma": (  # MQA: q and o 1024, k and v 256
+        dict(model_type="gemma", **SMALL, num_key_value_heads=1, head_dim=8, hidden_act="gelu"),
+        dict(ROPE, n_layers=2, context_length=8192, tied_embeddings=True, norm={"kind": "rmsnorm"},
+             attention={**GQA, "n_kv_heads": 1}, mlp={"activation": "geglu", "d_ff": 48}),
+        EMBED + 2 * (2560 + 64 + 4608) + 32,
+    ),
+    "gemma3_text": (  # pattern 3: layers 0, 1 slide, layer 2 is global; four norms and q/k norms of 8
+        dict(model_type="gemma3_text", **GEMMA3_TEXT),
+        GEMMA3_SPEC,
+        EMBED + 3 * (LAYER + 64 + 16) + 32,
+    ),
+    "gemma3": (  # the top level unties the LM head
+        dict(model_type="gemma3", text_config=GEMMA3_TEXT, tie_word_embeddings=False,
+             vision_config={"hidden_size": 8}, mm_tokens_per_image=4, image_token_index=7),
+        dict(GEMMA3_SPEC, tied_embeddings=False),
+        EMBED + 3 * (LAYER + 64 + 16) + 32 + EMBED,
+    ),
+    "granite": (
+        dict(model_type="granite", **KV2, attention_bias=True, residual_multiplier=0.22, logits_scaling=8.0),
+        dict(ROPE, n_layers=2, context_length=2048, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "bias": True}, mlp=SWIGLU),
+        EMBED + 2 * (LAYER + 96) + 32 + EMBED,
+    ),
+    "granitemoe": (
+        dict(model_type="granitemoe", **{**KV2, "intermediate_size": 16}, num_local_experts=4,
+             num_experts_per_tok=2),
+        dict(ROPE, n_layers=2, context_length=2048, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention=GQA, mlp={"activation": "swiglu", "d_ff": 16}, moe={"n_experts": 4, "top_k": 2, "d_ff": 16}),
+        EMBED + 2 * (3072 + 64 + 128 + MOE_4x16) + 32 + EMBED,
+    ),
+    "granitemoeshared": (  # plus a shared SwiGLU of 24
+        dict(model_type="granitemoeshared", **{**KV2, "intermediate_size": 16}, num_local_experts=4,
+             num_experts_per_tok=2, shared_intermediate_size=24),
+        dict(ROPE, n_layers=2, context_length=2048, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention=GQA, mlp={"activation": "swiglu", "d_ff": 16},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 24}),
+        EMBED + 2 * (3072 + 64 + 128 + MOE_4x16 + 3 * 32 * 24) + 32 + EMBED,
+    ),
+    "olmo2": (  # q_norm 4 x 8, k_norm 2 x 8
+        dict(model_type="olmo2", **KV2),
+        dict(ROPE, n_layers=2, context_length=2048, tied_embeddings=False, norm=POST,
+             attention={**GQA, "qk_norm": "rmsnorm_full"}, mlp=SWIGLU),
+        EMBED + 2 * (LAYER + 48) + 32 + EMBED,
+    ),
+    "olmo3": (  # layers 0-2 slide, layer 3 is global
+        dict(model_type="olmo3", **{**KV2, "num_hidden_layers": 4}, sliding_window=8),
+        dict(ROPE, n_layers=4, context_length=2048, tied_embeddings=False, norm=POST,
+             attention={**GQA, "qk_norm": "rmsnorm_full", "sliding_window": 8}, mlp=SWIGLU,
+             layers=[{"count": 3}, {"count": 1, "attention": {"sliding_window": None}}]),
+        EMBED + 4 * (LAYER + 48) + 32 + EMBED,
+    ),
+    "olmoe": (  # q_norm hidden_size 32, k_norm 32 // 4 x 2
+        dict(model_type="olmoe", **{**KV2, "intermediate_size": 16}, num_experts=4, num_experts_per_tok=2),
+        dict(ROPE, n_layers=2, context_length=4096, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "qk_norm": "rmsnorm_full"}, mlp={"activation": "swiglu", "d_ff": 16},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16}),
+        EMBED + 2 * (3072 + 48 + 64 + 128 + MOE_4x16) + 32 + EMBED,
+    ),
+    "glm4": (  # q, k, v biases (attention_bias defaults to true), four norms per layer
+        dict(model_type="glm4", **KV2, head_dim=8),
+        dict(ROPE, n_layers=2, context_length=131072, tied_embeddings=False,
+             norm={"kind": "rmsnorm", "placement": "sandwich"},
+             attention={**GQA, "bias": {"q": True, "k": True, "v": True}}, mlp=SWIGLU),
+        EMBED + 2 * (LAYER + 64 + 64) + 32 + EMBED,
+    ),
+    "glm4_moe": (  # layer 0 dense; MTP counted apart; the routing bias is a buffer
+        dict(model_type="glm4_moe", **{**KV2, "num_hidden_layers": 3, "intermediate_size": 64},
+             n_routed_experts=4, num_experts_per_tok=2, moe_intermediate_size=16, n_shared_experts=1,
+             first_k_dense_replace=1, use_qk_norm=True),
+        dict(ROPE, n_layers=3, context_length=131072, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "qk_norm": "rmsnorm"}, mlp={"activation": "swiglu", "d_ff": 64},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "routing_bias": True},
+             layers=[{"count": 1, "moe": None}, {"count": 2}], mtp={"n_modules": 1}),
+        EMBED + (3072 + 16 + 64 + 3 * 32 * 64) + 2 * (3072 + 16 + 64 + 128 + MOE_4x16 + 3 * 32 * 16) + 32 + EMBED,
+    ),
+    "starcoder2": (  # LayerNorms with biases, biases everywhere, a plain MLP 2 x 32 x 48 + 48 + 32
+        dict(model_type="starcoder2", **KV2, sliding_window=8),
+        dict(ROPE, n_layers=2, context_length=4096, tied_embeddings=True, norm={"kind": "layernorm"},
+             attention={**GQA, "bias": True, "sliding_window": 8}, mlp={"activation": "gelu_tanh", "d_ff": 48,
+                                                                         "bias": True}),
+        EMBED + 2 * (3072 + 96 + 128 + 3072 + 80) + 64,
+    ),
+    "exaone4": (  # pattern 2: layers 0, 2 slide; q/k norms of 8; post-norm
+        dict(model_type="exaone4", **{**KV2, "num_hidden_layers": 4}, sliding_window=8, sliding_window_pattern=2),
+        dict(ROPE, n_layers=4, context_length=2048, tied_embeddings=False, norm=POST,
+             attention={**GQA, "qk_norm": "rmsnorm", "sliding_window": 8}, mlp=SWIGLU,
+             layers=[{"repeat": 2, "pattern": [{}, {"attention": {"sliding_window": None}}]}]),
+        EMBED + 4 * (LAYER + 16) + 32 + EMBED,
+    ),
+})
+
 
 def write(tmp_path: Path, config, name: str = "config.json") -> Path:
     path = tmp_path / name
@@ -268,7 +411,7 @@ def test_small_config_imports_to_the_expected_spec(model_type, tmp_path):
     config, expected, total = CASES[model_type]
     data = hf.spec_from_config(json.loads(json.dumps(config)), "small.json")
     assert {k: v for k, v in data.items() if k not in ("family", "sources", "notes")} == expected
-    assert data["family"] == ("llama4_text" if model_type == "llama4" else model_type)
+    assert data["family"] == {"llama4": "llama4_text", "gemma3": "gemma3_text"}.get(model_type, model_type)
     assert count_params(imported(tmp_path, config)).total == total
 
 
@@ -289,6 +432,11 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("deepseek_v3", 671_026_404_352),  # DeepseekV3Config() is DeepSeek-V3
     ("llama4_text", 107_769_861_120),  # Llama4TextConfig() is Llama 4 Scout's text model
     ("llama4", 107_769_861_120),     # ... and Llama4Config() too, through its default text_config
+    ("gemma", 8_537_680_896),        # GemmaConfig() is Gemma 7B
+    ("olmo2", 6_888_624_128),        # transformers 5.23 num_parameters() of Olmo2Config()
+    ("olmoe", 13_361_612_800),       # ... of OlmoeConfig() (q_norm and k_norm over the projections)
+    ("glm4_moe", 103_481_200_640),   # ... of Glm4MoeConfig() (without its MTP layer)
+    ("gemma3", 2_628_658_432),       # ... of Gemma3TextConfig(), the text model of Gemma3Config()
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total
@@ -480,6 +628,26 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "dbrx", "attn_config": {"kv_n_heads": 5}}, "attn_config.kv_n_heads", "does not divide"),
     ({"model_type": "dbrx", "ffn_config": {"ffn_act_fn": {"name": "tanh"}}}, "ffn_config.ffn_act_fn", "allowed"),
     ({"model_type": "gpt2", "n_embd": 30, "n_head": 4}, "n_head", "does not divide"),
+    ({"model_type": "hunyuan_v1_dense"}, "head_dim", "cannot build hunyuan_v1_dense"),
+    ({"model_type": "internlm3", "qkv_bias": True}, "mlp_bias", "allowed: equal values"),
+    ({"model_type": "internlm3", "hidden_size": 100}, "num_attention_heads", "does not divide"),
+    ({"model_type": "helium", "head_dim": 64}, "head_dim", "num_attention_heads x head_dim = hidden_size"),
+    ({"model_type": "olmoe", "head_dim": 64}, "head_dim", "olmoe's q_norm"),
+    ({"model_type": "smollm3", "num_hidden_layers": 2, "sliding_window": 4,
+      "layer_types": ["sliding_attention", "full_attention"]}, "layer_types", "use_sliding_window true"),
+    ({"model_type": "smollm3", "no_rope_layers": []}, "no_rope_layers", "list of 36 flags"),
+    ({"model_type": "exaone4", "sliding_window_pattern": "LLLG"}, "sliding_window_pattern", "set layer_types"),
+    ({"model_type": "exaone4", "sliding_window": None}, "sliding_window_pattern", "with sliding_window=None"),
+    ({"model_type": "olmo3", "sliding_window": None}, "sliding_window", "no window is in force"),
+    ({"model_type": "gemma3_text", "use_bidirectional_attention": True}, "use_bidirectional_attention",
+     "allowed"),
+    ({"model_type": "gemma3", "tie_word_embeddings": False, "text_config": {"tie_word_embeddings": True}},
+     "text_config.tie_word_embeddings", "contradicts the top level"),
+    ({"model_type": "gemma3", "text_config": {"mystery": 1}}, "text_config.mystery", "unknown key"),
+    ({"model_type": "granitemoe", "mlp_bias": True}, "mlp_bias", "unknown key"),
+    ({"model_type": "glm4_moe", "n_routed_experts": 2, "num_experts_per_tok": 3}, "num_experts_per_tok",
+     "more than the 2 experts"),
+    ({"model_type": "starcoder2", "hidden_act": "silu_x"}, "hidden_act", "allowed: gelu"),
 ])
 def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
     err = error_for(tmp_path, config)

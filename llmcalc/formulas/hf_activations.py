@@ -43,7 +43,7 @@ def unsupported(model: ModelSpec) -> str | None:
         if att.mla is not None:
             return "it has multi-head latent attention"
         if att.qk_norm not in (None, "rmsnorm") or att.sinks or att.local_span:
-            return "its attention has an L2 qk-norm, sinks, a window or chunks"
+            return "its attention has a qk-norm other than Qwen3's per-head RMSNorm, sinks, a window or chunks"
         if layer.mlp.activation != "swiglu" or layer.mlp.bias:
             return "its MLP is not a bias-free SwiGLU"
         if layer.cross_attention or layer.stack != "decoder":

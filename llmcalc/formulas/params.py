@@ -57,8 +57,11 @@ def attention_bias(attention: Attention, d_model: int) -> int:
 
 
 def qk_norm(attention: Attention) -> int:
-    """RMSNorm weights of d_head on queries and on keys, shared by the heads (Qwen3; Dehghani et al. 2023);
-    Llama 4's L2 norm has none."""
+    """RMSNorm weights of d_head on queries and on keys, shared by the heads (Qwen3; Dehghani et al. 2023); over the
+    whole projections, n_heads x d_head and n_kv_heads x d_head (OLMo 2: modeling_olmo2.py's q_norm and k_norm;
+    Groeneveld et al. 2025, sec. 3.1); Llama 4's L2 norm has none."""
+    if attention.qk_norm == "rmsnorm_full":
+        return (attention.n_heads + attention.n_kv_heads) * attention.d_head
     return 2 * attention.d_head if attention.qk_norm == "rmsnorm" else 0
 
 

@@ -156,3 +156,17 @@ def base_spec(c: Config, vocab: str, d_model: int, n_layers: int, context: str, 
 
 def dense_stack(spec: dict, att: dict, n_layers: int) -> None:
     stack(spec, [att] * n_layers, [None] * n_layers)
+
+
+def bias_entry(q: bool, k: bool, v: bool, o: bool) -> bool | dict:
+    """The spec's attention `bias`: true (all four projections), false (none), or the ones that have one."""
+    if q == k == v == o:
+        return q
+    return {name: True for name, on in zip("qkvo", (q, k, v, o)) if on}
+
+
+def require_width(c: Config, n_heads: int, d_head: int, d_model: int, why: str) -> None:
+    """Refuse a head_dim whose heads do not span hidden_size where the modeling file assumes they do."""
+    if n_heads * d_head != d_model:
+        raise c.error("head_dim", f"{n_heads} heads of {d_head} make {n_heads * d_head}, not hidden_size={d_model}, "
+                                  f"which {why}; allowed: num_attention_heads x head_dim = hidden_size")

@@ -1,0 +1,87 @@
+"""Gemma and Gemma 3 (model_types gemma, gemma3_text, and gemma3 whose text_config is read): Llama-shaped with
+GeGLU and tied embeddings; Gemma 3 adds sandwich RMSNorms, q/k RMSNorm and five sliding layers to a full one."""
+
+from __future__ import annotations
+
+from .blocks import dense_stack, read_layer_types, stack, windows_of
+from .config import Config, show
+from .llama_like import Shape, llama_like, windowed
+from .registry import register
+
+
+def map_gemma(c: Config) -> dict:
+    """gemma (modeling_gemma.py), transformers 5.23.0: the Llama layout with head_dim, attention_bias on all four
+    projections and no MLP bias."""
+    spec, att, n_layers = llama_like(c, Shape(mlp_bias=None))
+    dense_stack(spec, att, n_layers)
+    return spec
+
+
+def map_gemma3_text(c: Config) -> dict:
+    """gemma3_text (gemma3/modeling_gemma3.py, Gemma3ForCausalLM), transformers 5.23.0: sandwich RMSNorms (four
+    per layer), q/k RMSNorm of head_dim, sliding window on the layer_types' sliding layers (default: all but every
+    sliding_window_pattern-th, 6)."""
+    spec, att, n_layers = llama_like(c, Shape(mlp_bias=None, qk_norm="rmsnorm", placement="sandwich",
+                                              activation="hidden_activation"))
+    default: list[str] = []
+    if c.raw("layer_types") is None:
+        pattern = c.integer("sliding_window_pattern")
+        default = ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(n_layers)]
+    types = read_layer_types(c, n_layers, default, ("full_attention", "sliding_attention"))
+    stack(spec, windowed(att, windows_of(c, types, c.optional_integer("sliding_window"))), [None] * n_layers)
+    return spec
+
+
+register(
+    "gemma",  # configuration_gemma.py
+    defaults={
+        "vocab_size": 256000, "hidden_size": 3072, "intermediate_size": 24576, "num_hidden_layers": 28,
+        "num_attention_heads": 16, "num_key_value_heads": 16, "head_dim": 256, "hidden_act": "gelu_pytorch_tanh",
+        "max_position_embeddings": 8192, "tie_word_embeddings": True, "attention_bias": False,
+    },
+    mapper=map_gemma,
+    ignored=frozenset(("hidden_activation",)),  # Gemma 1.1's configs: modeling_gemma.py reads hidden_act
+    fixed={"use_bidirectional_attention": (None, False)},
+)
+
+
+register(
+    "gemma3_text",  # gemma3/configuration_gemma3.py, Gemma3TextConfig (sliding_window_pattern: a kwarg, 6)
+    defaults={
+        "vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+        "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh",
+        "max_position_embeddings": 131072, "tie_word_embeddings": True, "attention_bias": False,
+        "sliding_window": 4096, "layer_types": None, "sliding_window_pattern": 6,
+    },
+    mapper=map_gemma3_text,
+    ignored=frozenset(("hidden_act", "query_pre_attn_scalar", "final_logit_softcapping", "attn_logit_softcapping",
+        "rope_local_base_freq")),
+    fixed={"use_bidirectional_attention": (None, False)},
+)
+
+
+def gemma3_text_model(top: Config) -> tuple[Config, str]:
+    """gemma3 (Gemma3Config): the text model is its text_config, tied to the LM head as the top level says (the
+    head belongs to Gemma3ForConditionalGeneration); the vision tower and projector are not read."""
+    top.check_keys()
+    tied = top.boolean("tie_word_embeddings")
+    text = top.child("text_config", "gemma3_text")
+    inner = text.data.get("tie_word_embeddings", tied)
+    if inner != tied:
+        raise text.error("tie_word_embeddings", f"{show(inner)} contradicts the top level's tie_word_embeddings="
+                         f"{show(tied)}, which Gemma3ForConditionalGeneration ties by; allowed: equal values, or "
+                         "leave it out")
+    text.data = {**text.data, "tie_word_embeddings": tied}
+    return text, ("Text model only (text_config): the vision tower and the multimodal projector are not "
+                  "counted.")
+
+
+register(
+    "gemma3",  # gemma3/configuration_gemma3.py, Gemma3Config: the text model is its text_config
+    defaults={"text_config": None, "tie_word_embeddings": True},
+    text_model=gemma3_text_model,
+    aliases={"image_token_id": "image_token_index", "boi_token_id": "boi_token_index",
+        "eoi_token_id": "eoi_token_index"},
+    ignored=frozenset(("vision_config", "mm_tokens_per_image", "boi_token_index", "eoi_token_index",
+        "image_token_index")),
+)
