@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 import json
 import re
 
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from llmcalc.cli import cli
 from llmcalc.units import bar
 
+TINY = Path(__file__).parent / "data" / "checkpoints" / "tiny-llama"  # a 78,144-parameter Llama, all zeros
 # Each command with arguments that run fast, and the CSV columns it must write.
 COMMANDS = {
     "count": (["count", "gpt2-small", "mixtral-8x7b"], "component"),
@@ -24,6 +26,11 @@ COMMANDS = {
     "list": (["list", "--family", "gpt2"], "params"),
     "verify": (["verify", "gpt2-small"], "computed"),
     "sweep": (["sweep", "llama3-8b", "--vary", "context=1k..4k"], "llama3-8b kv_cache_bytes"),
+    "speed": (["speed", "llama3-8b"], "seconds"),
+    "plan": (["plan", "llama3-8b", "--n-gpus", "8"], "step_seconds"),
+    "explain": (["explain", "gpt2-small", "llama3-8b"], "aspect"),
+    "check": (["check", str(TINY / "config.json"), str(TINY)], "component"),
+    "count a checkpoint": (["count", str(TINY)], "component"),
 }
 
 

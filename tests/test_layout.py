@@ -26,6 +26,7 @@ STAGES = [
     {"spec"},
     {"hardware"},
     {"importers"},
+    {"checkpoints"},
     {"sources"},
     {"formulas"},
     {"api", "results", "checks", "roofline", "explanations"},
@@ -162,7 +163,10 @@ def test_every_package_says_what_it_holds():
 COMMANDS = [
     ["count", "gpt2-small"], ["flops", "llama3-8b", "--training"], ["memory", "mixtral-8x7b"],
     ["fit", "llama3-8b"], ["compare", "gpt2-small", "llama3-8b"], ["sweep", "llama3-8b", "--vary", "context=1k..4k"],
-    ["verify", "gpt2-small"], ["list"],
+    ["verify", "gpt2-small"], ["list"], ["speed", "llama3-8b"], ["plan", "llama3-8b", "--n-gpus", "8"],
+    ["explain", "gpt2-small", "llama3-8b"], ["count", str(Path(__file__).parent / "data/checkpoints/tiny-llama")],
+    ["check", str(Path(__file__).parent / "data/checkpoints/tiny-llama/config.json"),
+     str(Path(__file__).parent / "data/checkpoints/tiny-llama")],
 ]
 
 

@@ -20,6 +20,7 @@ from ..errors import LlmcalcError
 
 # command name -> its module in llmcalc.cli; the module's `command` is the click.Command.
 COMMANDS = {
+    "check": "check",
     "compare": "compare",
     "count": "count",
     "explain": "explain",

@@ -1,4 +1,4 @@
-"""`llmcalc count MODEL...`: the parameter breakdown of each model."""
+"""`llmcalc count MODEL...`: the parameter breakdown of each model, or of a checkpoint file's header."""
 
 from __future__ import annotations
 
@@ -14,10 +14,39 @@ from .output import many, output_options
 @set_option
 @output_options
 def command(models: tuple[str, ...], active: str, overrides: tuple[str, ...]) -> None:
-    """Parameter breakdown of each MODEL: per component and layer group, with each one's share."""
+    """Parameter breakdown of each MODEL: per component and layer group, with each one's share.
+
+    A MODEL that is a checkpoint (a .safetensors file, a .safetensors.index.json, a .gguf file, or a folder holding
+    one; a folder with a config.json too counts its checkpoint) is counted from its header alone: the exact
+    parameters, the bytes on disk by dtype or quant type, and a row per component."""
     from .. import api
+    from ..checkpoints import is_checkpoint
     from ..present import count as present
 
-    counts = [api.count_params(m, active) for m in load_models(models, overrides)]
-    many([lambda c=c: present.count_table(c) for c in counts], [lambda c=c: present.count_json(c) for c in counts],
-         [lambda c=c: present.count_records(c) for c in counts], present.COUNT_FIELDS)
+    is_file = [is_checkpoint(m) for m in models]
+    if not any(is_file):
+        counts = [api.count_params(m, active) for m in load_models(models, overrides)]
+        many([lambda c=c: present.count_table(c) for c in counts],
+             [lambda c=c: present.count_json(c) for c in counts],
+             [lambda c=c: present.count_records(c) for c in counts], present.COUNT_FIELDS)
+        return
+    from .. import checkpoints
+    from ..present import checkpoint as from_file
+
+    if overrides:
+        raise click.UsageError(f"--set does not apply to a checkpoint ({models[is_file.index(True)]}); it changes "
+                               "specs only")
+    specs = iter(load_models(tuple(m for m, f in zip(models, is_file) if not f)))
+    builders = []
+    for model, checkpoint in zip(models, is_file):
+        if checkpoint:
+            ck = checkpoints.read(model)
+            builders.append((lambda c=ck: from_file.checkpoint_table(c), lambda c=ck: from_file.checkpoint_json(c),
+                             lambda c=ck: from_file.checkpoint_records(c)))
+        else:
+            c = api.count_params(next(specs), active)
+            builders.append((lambda c=c: present.count_table(c), lambda c=c: present.count_json(c),
+                             lambda c=c: present.count_records(c)))
+    fields = from_file.CHECKPOINT_FIELDS if all(is_file) else present.COUNT_FIELDS + [
+        f for f in from_file.CHECKPOINT_FIELDS if f not in present.COUNT_FIELDS]
+    many(*(list(column) for column in zip(*builders)), fields)

@@ -46,9 +46,8 @@ def speed_table(report: SpeedReport) -> list[Block]:
     model = report.model
     on = f"{s['tp']} x {escape(s['gpu'])}" if s["tp"] > 1 else escape(s["gpu"])
     blocks: list[Block] = [
-        Note(f"{model_title(model)} on {on}: batch {s['batch']:,}, prompt {s['prompt']:,} tokens, decode at "
-             f"{s['context']:,}", style="bold"),
-        _phase_sheet(f"Prefill of {s['prompt']:,} tokens x {s['batch']:,}", report.prefill),
+        _phase_sheet(f"{model_title(model)} on {on}: prefill of {s['prompt']:,} tokens x {s['batch']:,}",
+                     report.prefill),
         _phase_sheet(f"One decode step at {s['context']:,} tokens x {s['batch']:,}", report.decode),
     ]
     summary = Sheet("Serving", [("", "left"), ("", "right")])

@@ -1,0 +1,101 @@
+"""A spec's parameter count against a checkpoint's, per component and layer group (`llmcalc check`).
+
+For each model-level component and each layer group's components, the spec's count against the sum of the
+checkpoint's tensors of that component in those layers: "equal" (every layer of the group holds exactly the spec's
+per-layer count), "different", "missing" (the spec has it, the checkpoint has no such tensor) or "extra" (the
+checkpoint has it, the spec does not: also every tensor whose name is not recognised, and every tensor of a layer
+the spec does not have). A fused checkpoint tensor (attn.qkv, mlp.gate_up) is held against the sum of the spec's
+parts. Scales are bytes, never parameters, and are left out; buffers (routing bias) are held against the spec's.
+"""
+
+from __future__ import annotations
+
+from ..model import ModelSpec
+from ..records import record
+from .names import FUSED, ORDER
+from .tensors import Checkpoint
+
+EQUAL, DIFFERENT, MISSING, EXTRA = "equal", "different", "missing", "extra"
+
+
+@record
+class Match:
+    """One component of one layer group (group None: the model's own components; "" outside the spec's layers)."""
+
+    component: str
+    group: str | None
+    layers: tuple[int, ...]
+    spec: int
+    checkpoint: int
+    status: str
+    spec_per_layer: int | None = None
+    checkpoint_per_layer: int | None = None  # None when the layers differ from one another
+    note: str | None = None
+
+
+@record
+class Comparison:
+    model: ModelSpec
+    checkpoint: Checkpoint
+    matches: tuple[Match, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(m.status == EQUAL for m in self.matches)
+
+    def counted(self, status: str) -> int:
+        return sum(m.status == status for m in self.matches)
+
+
+def _status(spec: int, found: bool, equal: bool) -> str:
+    if not found:
+        return MISSING
+    if not spec:
+        return EXTRA
+    return EQUAL if equal else DIFFERENT
+
+
+def _rank(component: str) -> int:
+    return ORDER.index(component) if component in ORDER else len(ORDER)
+
+
+def compare(count, checkpoint: Checkpoint) -> Comparison:
+    """`count` is the spec's llmcalc.formulas.params.ParamCount (its model, rows and buffers)."""
+    model = count.model
+    sums = checkpoint.layer_sums()
+    present = set(sums)
+    used: set[tuple[str, int | None]] = set()
+    out: list[Match] = []
+    for row in count.rows:
+        if row.group is None:
+            key = (row.component, None)
+            if not row.total and key not in present:
+                continue
+            used.add(key)
+            note = "the spec ties it to the token embedding" if row.note and key in present else None
+            out.append(Match(row.component, None, (), row.total, sums.get(key, 0),
+                             _status(row.total, key in present, sums.get(key, 0) == row.total), note=note))
+    for group in model.groups:
+        indices = tuple(group.indices)
+        spec = {r.component: r.per_layer for r in count.rows + tuple(count.buffers) if r.group == group.name}
+        held = {c for c, layer in present if layer in set(indices)}
+        for fused, parts in FUSED.items():
+            if fused in held and any(p in spec for p in parts):
+                spec[fused] = sum(spec.pop(p, 0) for p in parts)
+        for component in sorted(set(spec) | held, key=lambda c: (_rank(c), c)):
+            per = spec.get(component, 0)
+            values = [sums.get((component, i), 0) for i in indices]
+            found = any((component, i) in present for i in indices)
+            used.update((component, i) for i in indices)
+            uniform = values[0] if len(set(values)) == 1 else None
+            out.append(Match(component, group.name, indices, per * len(indices), sum(values),
+                             _status(per, found, all(v == per for v in values)), per, uniform))
+    left: dict[str, list[int | None]] = {}
+    for key in sorted(present - used, key=lambda k: (_rank(k[0]), k[0], -1 if k[1] is None else k[1])):
+        left.setdefault(key[0], []).append(key[1])
+    for component, layers in left.items():
+        total = sum(sums[(component, layer)] for layer in layers)
+        inside = tuple(layer for layer in layers if layer is not None)
+        note = "in layers the spec does not have" if inside else None
+        out.append(Match(component, "" if inside else None, inside, 0, total, EXTRA, note=note))
+    return Comparison(model, checkpoint, tuple(out))

@@ -1,0 +1,129 @@
+"""A checkpoint path to a Checkpoint: a .safetensors file, a .safetensors.index.json (its shards), a .gguf file, or
+a folder holding one of them; each tensor's role, logical parameters and component.
+
+Packed formats count the parameters the model computes with, as transformers counts the dequantized model:
+FP8 weights with block scales (DeepSeek-V3's `weight_scale_inv`, compressed-tensors' `weight_scale`,
+`input_scale`): the weight's elements are parameters, the scales bytes only; MXFP4 (gpt-oss, transformers'
+integrations/mxfp4.py): a U8 `*_blocks` tensor holds two 4-bit weights per byte (its last dim of 16 bytes is a
+block of 32 values), the E8M0 `*_scales` beside it are bytes only; a GGUF quant type: the dims' product.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import LlmcalcError
+from . import names as naming
+from .gguf import read_gguf
+from .safetensors import MAX_SHARDS, MAX_TENSORS, read_header, read_index
+from .tensors import OTHER, Checkpoint, Tensor
+
+INDEX = "model.safetensors.index.json"
+SCALE_SUFFIXES = ("_scale_inv", ".weight_scale", ".input_scale", ".weight_scale_2", ".weight_global_scale")
+
+
+def read_checkpoint(path: str) -> Checkpoint:
+    if os.path.isdir(path):
+        return _folder(path)
+    if not os.path.exists(path):
+        raise LlmcalcError(f"{path}: no such file or folder")
+    lower = path.lower()
+    if lower.endswith(".json"):
+        return _safetensors(path, read_index(path))
+    if lower.endswith(".safetensors"):
+        return _safetensors(path, [(path, None)])
+    return _gguf(path)
+
+
+def _folder(path: str) -> Checkpoint:
+    try:
+        entries = sorted(os.listdir(path))
+    except OSError as exc:
+        raise LlmcalcError(f"{path}: cannot list the folder: {exc.strerror or exc}") from None
+    indexes = [n for n in entries if n.lower().endswith(".safetensors.index.json")]
+    if INDEX in indexes or len(indexes) == 1:
+        index = os.path.join(path, INDEX if INDEX in indexes else indexes[0])
+        return _safetensors(index, read_index(index))
+    if indexes:
+        raise LlmcalcError(f"{path}: holds {len(indexes)} safetensors indexes ({', '.join(indexes[:4])}); name one")
+    shards = [n for n in entries if n.lower().endswith(".safetensors")]
+    if len(shards) > MAX_SHARDS:
+        raise LlmcalcError(f"{path}: holds {len(shards):,} .safetensors files; llmcalc reads at most {MAX_SHARDS:,}")
+    if shards:
+        return _safetensors(path, [(os.path.join(path, n), None) for n in shards])
+    ggufs = [n for n in entries if n.lower().endswith(".gguf")]
+    if len(ggufs) == 1:
+        return _gguf(os.path.join(path, ggufs[0]))
+    if ggufs:
+        raise LlmcalcError(f"{path}: holds {len(ggufs)} .gguf files ({', '.join(ggufs[:4])}); name one")
+    raise LlmcalcError(f"{path}: no .safetensors, {INDEX} or .gguf file in this folder")
+
+
+def _safetensors(path: str, shards: list[tuple[str, list[str] | None]]) -> Checkpoint:
+    raw, files, total = [], [], 0
+    seen: dict[str, str] = {}
+    for shard, expected in shards:
+        tensors, _, size = read_header(shard)
+        total += size
+        files.append(shard)
+        for name, dtype, shape, nbytes in tensors:
+            if name in seen:
+                raise LlmcalcError(f"{shard}: tensor {name} is also in {seen[name]}")
+            seen[name] = shard
+            raw.append((name, dtype, shape, nbytes, shard))
+        if len(raw) > MAX_TENSORS:
+            raise LlmcalcError(f"{path}: more than {MAX_TENSORS:,} tensors")
+        if expected is not None:
+            missing = sorted(set(expected) - {t[0] for t in tensors})
+            if missing:
+                raise LlmcalcError(f"{path}: weight_map puts {missing[0]} in {os.path.basename(shard)}, which does "
+                                   f"not hold it ({len(missing)} such tensor(s))")
+            unlisted = sorted({t[0] for t in tensors} - set(expected))
+            if unlisted:
+                raise LlmcalcError(f"{shard}: holds {unlisted[0]}, which the index's weight_map does not put there "
+                                   f"({len(unlisted)} such tensor(s))")
+    all_names = {t[0] for t in raw}
+    gemma = any("pre_feedforward_layernorm" in name for name in all_names)
+    packing: list[str] = []
+    out = []
+    for name, dtype, shape, nbytes, shard in raw:
+        component, layer = naming.hf_component(name, gemma)
+        elements = _elements(shape)
+        role, params = "weight", elements
+        if name.endswith(SCALE_SUFFIXES) or (name.endswith("_scales") and name[:-7] + "_blocks" in all_names):
+            role, params = "scale", 0
+            _note(packing, "MXFP4 blocks" if name.endswith("_scales") else "FP8 or int block scales")
+        elif name.endswith("_blocks") and dtype == "U8":
+            params = 2 * elements
+            _note(packing, "MXFP4 blocks")
+        out.append(_tensor(name, dtype, shape, params, nbytes, component, layer, role, shard))
+    return Checkpoint(path, "safetensors", tuple(files), total, tuple(out), (), tuple(packing))
+
+
+def _gguf(path: str) -> Checkpoint:
+    tensors, metadata, size = read_gguf(path)
+    out = [_tensor(name, kind, dims, elements, nbytes, *naming.gguf_component(name), "weight", path)
+           for name, kind, dims, elements, nbytes in tensors]
+    shown = tuple((key, str(metadata[key])) for key in ("general.architecture", "general.name", "general.file_type")
+                  if key in metadata and isinstance(metadata[key], (str, int)))
+    quants = sorted({t.dtype for t in out} - {"F32", "F16", "BF16", "F64", "I8", "I16", "I32", "I64"})
+    packing = (f"GGUF quant types {', '.join(quants)}",) if quants else ()
+    return Checkpoint(path, "gguf", (path,), size, tuple(out), shown, packing)
+
+
+def _elements(shape: tuple[int, ...]) -> int:
+    out = 1
+    for n in shape:
+        out *= n
+    return out
+
+
+def _note(packing: list[str], what: str) -> None:
+    if what not in packing:
+        packing.append(what)
+
+
+def _tensor(name, dtype, shape, params, nbytes, component, layer, role, file) -> Tensor:
+    if role == "weight" and (component == "moe.routing_bias" or naming.NOT_PARAMETERS.search(name)):
+        role = "buffer"
+    return Tensor(name, dtype, tuple(shape), params, nbytes, component or OTHER, layer, role, file)
