@@ -37,3 +37,13 @@ def test_python_examples_run(block):
     # The example prints Mixtral 8x7B's total first: the checkpoint's 46,702,792,704 (safetensors index).
     assert printed[0].split()[0] == "46702792704"
     assert len(printed) > 1
+
+
+def test_the_supported_model_types_are_the_registry_s():
+    import llmcalc.importers.hf  # noqa: F401  (the family modules register their types)
+    from llmcalc.importers.hf.registry import supported
+
+    text = README
+    paragraph = text[text.index("Supported `model_type`s:"):].split("\n\n")[0]
+    listed = set(re.findall(r"`([a-z0-9_\-]+)`", paragraph)) - {"model_type"}
+    assert listed == set(supported())
