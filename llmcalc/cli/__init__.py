@@ -23,6 +23,7 @@ COMMANDS = {
     "check": "check",
     "compare": "compare",
     "count": "count",
+    "diagram": "diagram",
     "explain": "explain",
     "fit": "fit",
     "flops": "flops",

@@ -53,3 +53,23 @@ class Chart:
 
 
 Block = Sheet | Note | Chart
+
+
+class Box:
+    """One block of a diagram: its lines of text (the first is its name), its depth (0: the model's spine; 1: inside
+    a repeated layer group) and whether it differs from the other models' (drawn highlighted)."""
+
+    def __init__(self, lines: list[str], depth: int = 0, highlight: bool = False, repeat: int = 0, key: str = ""):
+        self.lines = lines
+        self.key = key  # what the box is (the same key in two models: the same part, compared)
+        self.depth = depth
+        self.highlight = highlight
+        self.repeat = repeat  # a layer group's frame: how many times its boxes repeat (0: not a frame)
+
+
+class Diagram:
+    """Block diagrams of one or more models side by side: a title and a column of boxes per model."""
+
+    def __init__(self, title: str, columns: list[tuple[str, list[Box]]]):
+        self.title = title
+        self.columns = columns

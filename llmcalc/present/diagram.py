@@ -1,0 +1,84 @@
+"""`llmcalc diagram`: a model as a block diagram (embeddings, each layer group as a repeated block with its norms,
+attention and MLP or experts, the final norm and the head), annotated with sizes and parameter counts; with two or
+more models, the boxes that differ from the first model's are marked."""
+
+from __future__ import annotations
+
+from ..units import human
+from .describe import ACTIVATION_LABELS, NORM_LABELS, POSITION_LABELS
+from .sheet import Box, Diagram
+
+
+def _params(count, group: str | None, prefixes: tuple[str, ...]) -> int:
+    return sum(r.total for r in count.rows if r.group == group and r.component.startswith(prefixes))
+
+
+def _per_layer(count, group: str, prefixes: tuple[str, ...]) -> int:
+    return sum(r.per_layer for r in count.rows if r.group == group and r.component.startswith(prefixes))
+
+
+def model_boxes(count) -> list[Box]:
+    """The boxes of one model, top (tokens in) to bottom (logits out)."""
+    model = count.model
+    norm = NORM_LABELS[model.norm.kind]
+    boxes = [Box([f"token embedding {model.vocab_size:,} x {model.d_model:,}",
+                  f"{human(_params(count, None, ('embed.token',)))} parameters"], key="embedding")]
+    if model.position == "learned":
+        boxes.append(Box([f"+ learned positions {model.context_length:,} x {model.d_model:,}",
+                          f"{human(_params(count, None, ('embed.position',)))} parameters"], key="positions"))
+    for g, group in enumerate(model.groups):
+        layer = group.layer
+        att = layer.attention
+        boxes.append(Box([f"{group.count} x {'layer' if group.name == 'layers' else group.name}",
+                          f"{human(sum(r.total for r in count.rows if r.group == group.name))} parameters"],
+                         repeat=group.count, key=f"group {g}"))
+        placement = model.norm.placement
+        if placement in ("pre", "sandwich"):
+            boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
+        heads = (f"{att.n_heads} heads, latent {att.mla.kv_lora_rank}" if att.mla else
+                 f"{att.n_heads} heads / {att.n_kv_heads} KV heads / d_head {att.d_head}")
+        extras = [f"window {att.sliding_window:,}" if att.sliding_window else "",
+                  f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
+                  f"{att.qk_norm} qk-norm" if att.qk_norm else "",
+                  f"{POSITION_LABELS[model.position]}" if model.position in ("rope", "alibi") else ""]
+        boxes.append(Box([f"attention ({att.kind})", heads] + [", ".join(e for e in extras if e)] * any(extras)
+                         + [f"{human(_per_layer(count, group.name, ('attn.',)))} per layer"], depth=1,
+                         key=f"attention {g}"))
+        if placement != "pre":
+            boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
+        if placement in ("pre", "sandwich"):
+            boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
+        mlp = layer.mlp
+        activation = ACTIVATION_LABELS[mlp.activation]
+        if layer.moe:
+            moe = layer.moe
+            shared = f" + {moe.n_shared_experts} shared" if moe.n_shared_experts else ""
+            lines = [f"experts: top-{moe.top_k} of {moe.n_experts}{shared}", f"{activation}, d_ff {moe.d_ff:,}",
+                     f"{human(_per_layer(count, group.name, ('moe.',)))} per layer"]
+        else:
+            lines = [f"MLP: {activation}, {mlp.n_matrices} matrices", f"d_ff {mlp.d_ff:,}",
+                     f"{human(_per_layer(count, group.name, ('mlp.',)))} per layer"]
+        boxes.append(Box(lines, depth=1, key=f"mlp {g}"))
+        if placement != "pre":
+            boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
+    if model.norm.final:
+        boxes.append(Box([f"final {norm}"], key="final norm"))
+    head = "LM head (tied to the embedding)" if model.tied_embeddings else f"LM head {model.d_model:,} x " \
+                                                                            f"{model.vocab_size:,}"
+    boxes.append(Box([head, f"{human(_params(count, None, ('lm_head',)))} parameters"], key="head"))
+    boxes.append(Box([f"total {human(count.total)} parameters" +
+                      (f", {human(count.active)} active" if count.active != count.total else "")], key="total"))
+    return boxes
+
+
+def diagram(counts: list, labels: list[str]) -> Diagram:
+    """Each model's boxes; a box whose text differs from the first model's box at the same place is highlighted."""
+    columns = [(label, model_boxes(c)) for label, c in zip(labels, counts)]
+    reference = {b.key: b.lines for b in columns[0][1]}
+    for _, boxes in columns[1:]:
+        for box in boxes:  # what the box is (its first two lines), not its parameter count
+            first = reference.get(box.key)
+            box.highlight = box.key != "total" and (first is None or first[:2] != box.lines[:2])
+    title = "Architecture of " + " and ".join(labels) + (" (differences from the first marked)" if len(labels) > 1
+                                                          else "")
+    return Diagram(title, columns)

@@ -1,0 +1,88 @@
+"""`diagram` (issue 19, part): the SVG holds the right labels, every text stays inside its box and the frame, the
+differing blocks are marked, and every built-in model draws; rendered with cairosvg where it is installed."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+import llmcalc
+from llmcalc.cli import cli
+from llmcalc.present.diagram import diagram
+from llmcalc.render.diagram import CHAR, to_svg
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def svg_of(*names: str) -> str:
+    return to_svg(diagram([llmcalc.count_params(n) for n in names], list(names)))
+
+
+def check_geometry(svg: str) -> ET.Element:
+    """Every box's texts inside the box, every element inside the frame."""
+    root = ET.fromstring(svg)
+    width, height = float(root.get("width")), float(root.get("height"))
+    rects = [r for r in root.iter(NS + "rect") if r.get("x")]
+    boxes = [tuple(float(r.get(k)) for k in ("x", "y", "width", "height")) for r in rects if r.get("class") != "group"]
+    for r in rects:
+        x, y, w, h = (float(r.get(k)) for k in ("x", "y", "width", "height"))
+        assert 0 <= x and x + w <= width and 0 <= y and y + h <= height
+    for text in root.iter(NS + "text"):
+        x, y = float(text.get("x")), float(text.get("y"))
+        right = x + len(text.text) * CHAR * (14 / 12 if text.get("font-size") == "14" else 1)
+        assert right <= width and y <= height, text.text
+        inside = [b for b in boxes if b[0] <= x and right <= b[0] + b[2] and b[1] <= y <= b[1] + b[3]]
+        assert inside or text.get("font-weight") == "bold" and not any(b[1] <= y <= b[1] + b[3] for b in boxes), \
+            text.text
+    return root
+
+
+def test_gpt2_and_llama3_side_by_side():
+    svg = svg_of("gpt2-small", "llama3-8b")
+    root = check_geometry(svg)
+    texts = [t.text for t in root.iter(NS + "text")]
+    for label in ("12 x layer", "32 x layer", "attention (MHA)", "attention (GQA)", "32 heads / 8 KV heads / d_head 128",
+                  "MLP: SwiGLU, 3 matrices", "MLP: GELU (tanh), 2 matrices", "LM head (tied to the embedding)",
+                  "total 124.44M parameters", "total 8.03B parameters", "+ learned positions 1,024 x 768"):
+        assert label in texts, label
+    marked = [r for r in root.iter(NS + "rect") if r.get("class") == "differs"]
+    assert len(marked) >= 6  # llama3-8b's embedding, layers, norms, attention, MLP, final norm, head
+    assert len([r for r in root.iter(NS + "rect") if r.get("class") == "group"]) == 2
+
+
+def test_every_built_in_model_draws_inside_its_frame():
+    for name in llmcalc.builtin_names():
+        root = check_geometry(svg_of(name))
+        assert any(t.text.startswith("total ") for t in root.iter(NS + "text")), name
+
+
+def test_moe_and_groups():
+    root = check_geometry(svg_of("deepseek-v3"))
+    texts = [t.text for t in root.iter(NS + "text")]
+    assert "3 x dense" in texts and "58 x moe" in texts and "experts: top-8 of 256 + 1 shared" in texts
+
+
+def test_cli_writes_the_file(tmp_path):
+    path = tmp_path / "d.svg"
+    result = CliRunner().invoke(cli, ["diagram", "gpt2-small", "llama3-8b", "--export", str(path)])
+    assert result.exit_code == 0 and "wrote" in result.stderr
+    check_geometry(path.read_text())
+    bad = CliRunner().invoke(cli, ["diagram", "gpt2-small", "--export", "d.png"])
+    assert bad.exit_code == 2 and "must end in .svg" in bad.output
+
+
+def test_renders_as_an_image(tmp_path):
+    cairosvg = pytest.importorskip("cairosvg")
+    png = tmp_path / "d.png"
+    cairosvg.svg2png(bytestring=svg_of("gpt2-small", "llama3-8b").encode(), write_to=str(png))
+    assert png.stat().st_size > 10_000
+
+
+def test_the_readme_image_is_current():
+    from pathlib import Path
+
+    committed = Path(__file__).parent.parent / "docs" / "diagram-gpt2-small-llama3-8b.svg"
+    assert committed.read_text(encoding="utf-8") == svg_of("gpt2-small", "llama3-8b"), \
+        "regenerate: llmcalc diagram gpt2-small llama3-8b --export docs/diagram-gpt2-small-llama3-8b.svg"
