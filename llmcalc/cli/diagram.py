@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..errors import LlmcalcError
 from .options import load_models, models_argument, set_option
+from .output import write_file
 
 
 @click.command("diagram")
@@ -17,8 +17,6 @@ def command(models: tuple[str, ...], export: str | None, overrides: tuple[str, .
     norms, attention (heads / KV heads / d_head, windows) and MLP or experts (top-k), the final norm and the head,
     with sizes and parameter counts; with several models side by side, the blocks that differ from the first
     model's marked. `llmcalc diagram gpt2-small llama3-8b --export diff.svg`."""
-    import os
-
     from .. import api
     from ..present.common import model_label, unique
     from ..present.diagram import diagram
@@ -30,12 +28,5 @@ def command(models: tuple[str, ...], export: str | None, overrides: tuple[str, .
     svg = to_svg(diagram([api.count_params(m) for m in loaded], unique([model_label(m) for m in loaded])))
     if export is None:
         click.echo(svg, nl=False)
-        return
-    if os.path.exists(export) and not os.path.isfile(export):
-        raise LlmcalcError(f"{export}: cannot write file: it exists and is not a regular file")
-    try:
-        with open(export, "w", encoding="utf-8") as file:
-            file.write(svg)
-    except OSError as exc:
-        raise LlmcalcError(f"{export}: cannot write file: {exc.strerror or exc}") from None
-    click.echo(f"wrote {export}", err=True)
+    else:
+        write_file(export, svg)

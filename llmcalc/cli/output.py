@@ -92,6 +92,13 @@ def _export(path: str, blocks: list) -> None:
         from ..render.terminal import export
 
         text = export(blocks, suffix, title="llmcalc " + " ".join(sys.argv[1:]))
+    write_file(path, text)
+
+
+def write_file(path: str, text: str) -> None:
+    """`text` written to `path` (never into a FIFO or a device), then 'wrote PATH' on stderr; a failure is one line."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise LlmcalcError(f"{path}: cannot write file: it exists and is not a regular file")
     try:
         with open(path, "w", encoding="utf-8") as file:
             file.write(text)
