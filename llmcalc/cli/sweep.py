@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import click
 
-from .options import DTYPES, WHOLE, Units, flag, given, load_models, models_argument, renamed, set_option
+from .options import (
+    DTYPES,
+    WHOLE,
+    Units,
+    complete_gpu,
+    flag,
+    given,
+    load_models,
+    models_argument,
+    renamed,
+    set_option,
+)
 from .output import emit, output_options
 
 
@@ -29,16 +40,30 @@ from .output import emit, output_options
 @click.option("--log", "log_y", is_flag=True, help="Logarithmic y axis on the chart.")
 @click.option("--units", type=Units(), default="GiB", show_default=True,
               help="GB = 10^9 bytes, GiB = 2^30 bytes (any case).")
+@click.option("--plot", "plot", metavar="FILE", help="Also draw the --chart quantity into FILE (.png, .svg, .pdf) "
+              "with matplotlib (pip install 'llmcalc[plot]').")
+@click.option("--gpu", "gpu_name", shell_complete=complete_gpu,
+              help="With --plot: a line at this GPU preset's memory (memory and kv charts).")
 @set_option
 @output_options
-def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: int | None, batch: int, dtype: str, kv_dtype: str,
-          attention: str, mla_cache: str, chart: str, log_y: bool, units: str, overrides: tuple[str, ...]) -> None:
+def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: int | None, batch: int, dtype: str,
+            kv_dtype: str, attention: str, mla_cache: str, chart: str, log_y: bool, units: str, plot: str | None,
+            gpu_name: str | None, overrides: tuple[str, ...]) -> None:
     """KV cache, inference memory and FLOPs per token of each MODEL as one variable changes: a row per value, a
     column per model, and a chart of the curve. `llmcalc sweep llama3-8b mistral-7b --vary context=1k..128k`."""
     from .. import api
     from ..present import sweep as present
 
     context = renamed({"context": context, "old_seq": old_seq})["context"]
+    if plot is not None:
+        from ..render.plot import PLOT_SUFFIXES
+
+        if not plot.lower().endswith(PLOT_SUFFIXES):
+            raise click.UsageError(f"--plot {plot}: the file must end in {', '.join(PLOT_SUFFIXES)}")
+        if chart == "none":
+            raise click.UsageError("--plot draws the --chart quantity: choose memory, kv or flops")
+    if gpu_name is not None and (plot is None or chart == "flops"):
+        raise click.UsageError("--gpu applies with --plot of a memory or kv chart only")
     variable, values = api.parse_sweep(vary)
     if vary.strip().lower().startswith("seq"):
         click.echo("warning: --vary seq is now --vary context (the same name in every command)", err=True)
@@ -47,5 +72,33 @@ def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: in
             raise click.UsageError(f"{flag(name)} is what --vary {variable} sweeps: give one of the two")
     result = api.sweep(load_models(models, overrides), variable, values, context=context, batch=batch, dtype=dtype,
                        kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache)
+    if plot is not None:
+        _plot(present.sweep_chart(result, units, chart, log_y, _gpu_line(gpu_name)), plot)
     emit(lambda: present.sweep_table(result, units, chart, log_y), lambda: present.sweep_json(result),
          lambda: present.sweep_records(result))
+
+
+def _gpu_line(name: str | None) -> tuple[str, float] | None:
+    if name is None:
+        return None
+    from ..hardware import find_gpu
+
+    gpu = find_gpu(name)
+    return gpu.name, gpu.memory_bytes
+
+
+def _plot(chart, path: str) -> None:
+    """The chart drawn into `path` before anything is printed; a missing extra or an unwritable file is one line."""
+    from ..errors import LlmcalcError
+
+    try:
+        import matplotlib  # noqa: F401  (the optional extra)
+    except ImportError:
+        raise LlmcalcError("--plot needs matplotlib, the optional plot extra: pip install 'llmcalc[plot]'") from None
+    from ..render.plot import save_chart
+
+    try:
+        save_chart(chart, path)
+    except OSError as exc:
+        raise LlmcalcError(f"{path}: cannot write file: {exc.strerror or exc}") from None
+    click.echo(f"wrote {path}", err=True)

@@ -45,11 +45,16 @@ class Chart:
     (llmcalc.render.chart): in colour on a terminal, in a fenced block in Markdown."""
 
     def __init__(self, x_labels: list[str], series: list[tuple[str, list[Any]]],
-                 y_format: Callable[[float], str] = lambda v: f"{v:g}", log_y: bool = False):
+                 y_format: Callable[[float], str] = lambda v: f"{v:g}", log_y: bool = False, title: str = "",
+                 x_label: str = "", y_label: str = "", line: tuple[str, float] | None = None):
         self.x_labels = x_labels
         self.series = series
         self.y_format = y_format
         self.log_y = log_y
+        self.title = title          # for a plot file (the terminal prints the title as a Note above the chart)
+        self.x_label = x_label
+        self.y_label = y_label
+        self.line = line            # a horizontal reference line: (its label, its y), e.g. a GPU's memory
 
 
 Block = Sheet | Note | Chart

@@ -57,14 +57,9 @@ def sweep_table(result, unit: str = "GiB", chart: str = "memory", log_y: bool = 
                       *[_sweep_cell(key, point, unit) for key in SWEEP_QUANTITIES for point in row])
     blocks: list[Block] = [sheet]
     if chart != "none":
-        _, attribute, title = SWEEP_QUANTITIES[chart]
-        scale = 1 if chart == "flops" else (2**30 if unit == "GiB" else 10**9)
-        series = [(label, [getattr(row[j], attribute) / scale for row in result.points])
-                  for j, label in enumerate(labels)]
-        y_format = human if chart == "flops" else _axis_bytes
-        blocks.append(Note(f"{title}{'' if chart == 'flops' else f' ({unit})'} by {result.variable}"
-                           + (", log scale" if log_y else ""), style="bold"))
-        blocks.append(Chart([_short(v) for v in result.values], series, y_format=y_format, log_y=log_y))
+        drawn = sweep_chart(result, unit, chart, log_y)
+        blocks.append(Note(drawn.title, style="bold"))
+        blocks.append(drawn)
     settings = "; ".join(f"{k}: {v}" for k, v in result.settings.items())
     notes = [f"Settings: {settings}.",
              "Memory: serving on one GPU: weights, KV cache, and activations (an estimate) of one engine step of at "
@@ -80,6 +75,23 @@ def sweep_table(result, unit: str = "GiB", chart: str = "memory", log_y: bool = 
                      "(and may not run) that long.")
     blocks.append(Note("\n".join(notes)))
     return blocks
+
+
+def sweep_chart(result, unit: str = "GiB", chart: str = "memory", log_y: bool = False,
+                gpu: tuple[str, float] | None = None) -> Chart:
+    """The chart of one quantity (memory, kv or flops) against the swept variable, a series per model; `gpu` (its
+    name and memory in bytes) draws a horizontal line at the card's memory on a memory or KV chart."""
+    labels = unique([model_label(m) for m in result.models])
+    _, attribute, title = SWEEP_QUANTITIES[chart]
+    scale = 1 if chart == "flops" else (2**30 if unit == "GiB" else 10**9)
+    series = [(label, [getattr(row[j], attribute) / scale for row in result.points]) for j, label in enumerate(labels)]
+    y_format = human if chart == "flops" else _axis_bytes
+    full = (f"{title}{'' if chart == 'flops' else f' ({unit})'} by {result.variable}"
+            + (", log scale" if log_y else ""))
+    y_label = "FLOPs per token" if chart == "flops" else f"{title} ({unit})"
+    line = (f"{gpu[0]} ({gpu[1] / scale:,.0f} {unit})", gpu[1] / scale) if gpu and chart != "flops" else None
+    return Chart([_short(v) for v in result.values], series, y_format=y_format, log_y=log_y, title=full,
+                 x_label=result.variable, y_label=y_label, line=line)
 
 
 def sweep_records(result) -> tuple[list[str], list[dict[str, Any]]]:
