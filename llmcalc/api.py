@@ -38,7 +38,8 @@ ENGINES = ("none", "vllm", "llamacpp")
 VARIABLES = ("context", "batch", "dtype", "n_layers")
 VARIABLE_ALIASES = {"seq": "context"}  # the name of earlier releases
 
-def _check(name: str, value, allowed) -> None:
+def check_choice(name: str, value, allowed) -> None:
+    """`value` one of `allowed`, else an error naming `name` and listing what is allowed (every API call's check)."""
     if value not in allowed:
         raise LlmcalcError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
 
@@ -50,7 +51,8 @@ def _shown(value) -> str:
     return repr(value)
 
 
-def _positive(name: str, value, allow_none: bool = True) -> None:
+def check_whole(name: str, value, allow_none: bool = True) -> None:
+    """`value` a whole number from 1 to 2^53 (None allowed where `allow_none`), else an error naming `name`."""
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -77,7 +79,7 @@ def count_params(model: str | ModelSpec, active: str | bool = "both-embeddings",
     from .formulas.params import count_params as count
 
     if not isinstance(active, bool):
-        _check("active", active, ACTIVE)
+        check_choice("active", active, ACTIVE)
         active = ACTIVE[active]
     return count(model_of(model, overrides), active)
 
@@ -88,9 +90,9 @@ def count_flops(model: str | ModelSpec, seq: int | None = None, batch: int = 1, 
     model's published pre-training context, else its context length."""
     from .formulas.flops import count_flops as count
 
-    _positive("seq", seq)
-    _positive("batch", batch, False)
-    _check("attention", attention, ATTENTION)
+    check_whole("seq", seq)
+    check_whole("batch", batch, False)
+    check_choice("attention", attention, ATTENTION)
     spec = model_of(model, overrides)
     return count(spec, seq or spec.training.context or spec.context_length, batch, attention, decode,
                  include_other=include_other)
@@ -102,9 +104,9 @@ def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int
     from .formulas.flops import training_compute
     from .formulas.params import count_params as count
 
-    _positive("seq", seq)
-    _check("attention", attention, ATTENTION)
-    _check("recompute", recompute, RECOMPUTE)
+    check_whole("seq", seq)
+    check_choice("attention", attention, ATTENTION)
+    check_choice("recompute", recompute, RECOMPUTE)
     spec = model_of(model)
     tokens = tokens if tokens is not None else spec.training.tokens
     if tokens is None:
@@ -118,10 +120,10 @@ def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1,
     """The KV cache of `batch` sequences of `context` tokens (default: the model's context length)."""
     from .formulas.kv import kv_cache as cache
 
-    _positive("context", context)
-    _positive("batch", batch, False)
-    _check("dtype", dtype, DTYPES)
-    _check("mla_cache", mla_cache, MLA_CACHES)
+    check_whole("context", context)
+    check_whole("batch", batch, False)
+    check_choice("dtype", dtype, DTYPES)
+    check_choice("mla_cache", mla_cache, MLA_CACHES)
     spec = model_of(model)
     return cache(spec, context or spec.context_length, batch, dtype, mla_cache)
 
@@ -157,26 +159,26 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     from .formulas.training import Adapters, training_memory
 
     mode = MODE_ALIASES.get(mode, mode)
-    _check("mode", mode, MODES)
-    _check("engine", engine, ENGINES)
+    check_choice("mode", mode, MODES)
+    check_choice("engine", engine, ENGINES)
     spec = model_of(model)
     if dtype is None:  # serving a checkpoint: its own storage; training starts from 16-bit weights
         dtype = (spec.weights_format or "bf16") if mode == "serve" else "bf16"
-    _check("dtype", dtype, DTYPES + (WEIGHT_FORMATS if mode == "serve" else ()))
+    check_choice("dtype", dtype, DTYPES + (WEIGHT_FORMATS if mode == "serve" else ()))
     for name, value in (("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
-        _check(name, value, DTYPES)
-    _check("mla_cache", mla_cache, MLA_CACHES)
-    _check("optimizer", optimizer, OPTIMIZERS)
-    _check("recompute", recompute, RECOMPUTE)
-    _check("framework", framework, FRAMEWORKS)
+        check_choice(name, value, DTYPES)
+    check_choice("mla_cache", mla_cache, MLA_CACHES)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    check_choice("recompute", recompute, RECOMPUTE)
+    check_choice("framework", framework, FRAMEWORKS)
     attention_impl = attention_impl or ("sdpa" if framework == "transformers" else "flash")
-    _check("attention_impl", attention_impl, ATTENTION_IMPLS)
-    _check("zero", zero, (0, 1, 2, 3))
+    check_choice("attention_impl", attention_impl, ATTENTION_IMPLS)
+    check_choice("zero", zero, (0, 1, 2, 3))
     for name, value in (("context", context), ("max_batched_tokens", max_batched_tokens), ("seq", seq),
                         ("max_num_seqs", max_num_seqs), ("batch", batch), ("micro_batch", micro_batch)):
-        _positive(name, value)
+        check_whole(name, value)
     for name, value in (("dp", dp), ("tp", tp), ("pp", pp), ("ep", ep)):
-        _positive(name, value, False)
+        check_whole(name, value, False)
     for new, new_value, old, old_value in (("context", context, "seq", seq), ("batch", batch, "micro_batch",
                                                                                 micro_batch)):
         if old_value is not None and mode == "serve":
@@ -195,7 +197,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     if mode == "serve" and engine == "llamacpp":
         if tp > 1:
             raise LlmcalcError("engine llamacpp: one device per context here; allowed: tp 1")
-        _positive("ubatch", ubatch, False)
+        check_whole("ubatch", ubatch, False)
         return llamacpp_memory(spec, params, context, ubatch, flash_attn, dtype, kv_dtype)
     if mode == "serve" and engine == "vllm":
         if not gpu_memory:
@@ -207,7 +209,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
     check_parallelism(spec, tp, pp, dp, ep)
-    _positive("virtual_stages", virtual_stages, False)
+    check_whole("virtual_stages", virtual_stages, False)
     if virtual_stages > 1 and (pp == 1 or model_layers_per_chunk(spec, pp, virtual_stages) < 1):
         raise LlmcalcError(f"virtual_stages: {virtual_stages} chunks per stage need pp > 1 and at least one layer per "
                            f"chunk ({spec.n_layers} layers over {pp} stages)")
@@ -215,15 +217,15 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         check_transformers_profile(spec, tp, pp, sequence_parallel, recompute, attention_impl, dropout)
         if fused_loss:
             raise LlmcalcError("fused_loss: the transformers profile measures its own loss; allowed: framework megatron")
-    _check("zero_impl", zero_impl, ("paper", "deepspeed"))
+    check_choice("zero_impl", zero_impl, ("paper", "deepspeed"))
     if zero_impl == "deepspeed" and zero not in (2, 3):
         raise LlmcalcError(f"zero_impl deepspeed: DeepSpeed's estimators cover ZeRO stages 2 and 3, got zero {zero}; "
                            "allowed: zero 2 or 3 (stages 0 and 1 follow the paper)")
     adapters = None
     if finetune != "full":
-        _check("finetune", finetune, FINETUNES)
-        _check("adapter_dtype", adapter_dtype, ("fp32", "bf16", "fp16"))
-        _positive("lora_rank", lora_rank, False)
+        check_choice("finetune", finetune, FINETUNES)
+        check_choice("adapter_dtype", adapter_dtype, ("fp32", "bf16", "fp16"))
+        check_whole("lora_rank", lora_rank, False)
         adapters = Adapters(finetune, lora_rank, lora_target_names(spec, lora_targets), dtype)
         # adapters train in their own dtype: no fp32 master copy (PEFT's fp32 adapters need none; bf16 ones, as
         # QLoRA's qlora.py casts them, are updated in place)
@@ -260,7 +262,7 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
     from .results import Sweep
 
     variable = VARIABLE_ALIASES.get(variable, variable)
-    _check("variable", variable, VARIABLES)
+    check_choice("variable", variable, VARIABLES)
     if seq is not None and context is not None and seq != context:
         raise LlmcalcError(f"seq and context: one quantity under two names, given {seq} and {context}; give context")
     seq = context or seq
@@ -270,9 +272,9 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
         raise LlmcalcError("sweep needs at least one value")
     for value in values:
         if variable == "dtype":
-            _check("dtype", value, DTYPES)
+            check_choice("dtype", value, DTYPES)
         else:
-            _positive(variable, value, False)
+            check_whole(variable, value, False)
     specs = [model_of(m) for m in models]
     rows = []
     for value in values:
@@ -346,12 +348,12 @@ def parse_sweep(text: str) -> tuple[str, list]:
         raise LlmcalcError(f"--vary {text!r}: expected VARIABLE=VALUES, e.g. context=1k..128k, batch=1,8,64, "
                            f"dtype=fp32,bf16,fp8,int4 or n_layers=16..64:16")
     variable = VARIABLE_ALIASES.get(variable, variable)
-    _check("--vary", variable, VARIABLES)
+    check_choice("--vary", variable, VARIABLES)
     if variable == "dtype":
         names = [v.strip().lower() for v in spec.split(",")]
         values = list(DTYPES) if names == ["all"] else names
         for name in values:
-            _check("--vary dtype", name, DTYPES)
+            check_choice("--vary dtype", name, DTYPES)
         return variable, values
     values: list[int] = []
     for item in spec.split(","):

@@ -153,14 +153,14 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
     local = sorted({a.local_span for a in att if a.local_span})
     biases = any(a.bias_q or a.bias_k or a.bias_v or a.bias_o for a in att) or any(m.bias for m in mlps)
     qk = sorted({a.qk_norm for a in att if a.qk_norm})
+    norms = _rows(params, lambda c: c.startswith("norm."))
     mlp_value = "; ".join(dict.fromkeys(f"{m.activation}, {m.n_matrices} matrices, d_ff {m.d_ff:,}" for m in mlps))
     return {
         "position": (model.position, model.position, "position parameters",
                      _rows(params, lambda c: c in ("embed.position", "embed.relative")), "parameters"),
         "norm": (f"{model.norm.kind}{' with bias' if model.norm.bias else ''}", model.norm.kind, "norm parameters",
-                 _rows(params, lambda c: c.startswith("norm.")), "parameters"),
-        "placement": (model.norm.placement, model.norm.placement, "norm parameters",
-                      _rows(params, lambda c: c.startswith("norm.")), "parameters"),
+                 norms, "parameters"),
+        "placement": (model.norm.placement, model.norm.placement, "norm parameters", norms, "parameters"),
         "attention": (heads, "/".join(kinds), "KV cache per token (bf16)", kv_per_token, "bytes"),
         "mlp": (mlp_value, ("gated" if gated else "plain") + ":" + "+".join(dict.fromkeys(m.activation for m in mlps)),
                 "MLP and expert parameters",
@@ -203,8 +203,9 @@ def explain(models) -> Explanation:
     per_model, notes = [], []
     for spec in specs:
         params = count_params(spec)
-        notes.append(_notes(spec, params, kv_cache(spec, 1).bytes_per_token))
-        per_model.append(_aspects(spec, params, kv_cache(spec, 1).bytes_per_token, kv_cache(spec).bytes,
+        per_token = kv_cache(spec, 1).bytes_per_token
+        notes.append(_notes(spec, params, per_token))
+        per_model.append(_aspects(spec, params, per_token, kv_cache(spec).bytes,
                                   count_flops(spec, spec.training.context or spec.context_length).per_token))
     aspects = []
     for name in ASPECT_LABELS:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-from .api import DTYPES, MLA_CACHES, WEIGHT_FORMATS, model_of
+from .api import DTYPES, MLA_CACHES, WEIGHT_FORMATS, check_choice, check_whole, model_of
 from .errors import LlmcalcError
-from .model import MAX_WHOLE, ModelSpec
+from .model import ModelSpec
 
 
 def _rate(name: str, value, required: bool = True) -> None:
@@ -35,16 +35,12 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
 
     spec = model_of(model)
     dtype = dtype or spec.weights_format or "bf16"
-    if dtype not in DTYPES + WEIGHT_FORMATS:
-        raise LlmcalcError(f"dtype: {dtype!r} is not allowed; allowed: {', '.join(DTYPES + WEIGHT_FORMATS)}")
-    if kv_dtype not in DTYPES:
-        raise LlmcalcError(f"kv_dtype: {kv_dtype!r} is not allowed; allowed: {', '.join(DTYPES)}")
-    if mla_cache not in MLA_CACHES:
-        raise LlmcalcError(f"mla_cache: {mla_cache!r} is not allowed; allowed: {', '.join(MLA_CACHES)}")
-    context = context or prompt + 1
+    check_choice("dtype", dtype, DTYPES + WEIGHT_FORMATS)
+    check_choice("kv_dtype", kv_dtype, DTYPES)
+    check_choice("mla_cache", mla_cache, MLA_CACHES)
     for name, value in (("batch", batch), ("prompt", prompt), ("context", context), ("tp", tp)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WHOLE:
-            raise LlmcalcError(f"{name}: must be a whole number from 1 to 2^53, got {value!r}")
+        check_whole(name, value, allow_none=name == "context")
+    context = context or prompt + 1
     _rate("peak_flops", peak_flops)
     _rate("bandwidth", bandwidth)
     _rate("link_bandwidth", link_bandwidth, required=False)
@@ -83,8 +79,7 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
     seq = seq or spec.training.context or spec.context_length
     for name, value in (("n_gpus", n_gpus), ("seq", seq), ("global_batch", global_batch),
                         ("gpus_per_node", gpus_per_node), ("top", top)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WHOLE:
-            raise LlmcalcError(f"{name}: must be a whole number from 1 to 2^53, got {value!r}")
+        check_whole(name, value, allow_none=False)
     for name, value in (("gpu_memory", gpu_memory), ("peak_flops", peak_flops), ("link_bandwidth", link_bandwidth),
                         ("network_bandwidth", network_bandwidth), ("compute_efficiency", compute_efficiency)):
         _rate(name, value)

@@ -53,6 +53,7 @@ def test_without_the_extra_one_line(tmp_path, monkeypatch):
     (["--plot", "s.jpg"], "the file must end in .png, .svg, .pdf"),
     (["--gpu", "h100"], "--gpu applies with --plot of a memory or kv chart only"),
     (["--plot", "s.png", "--chart", "none"], "--plot draws the --chart quantity"),
+    (["--plot", "/nonexistent/s.png"], "cannot write file: no such folder /nonexistent"),  # before anything is drawn
 ])
 def test_plot_usage_errors(args, words):
     result = run(*ARGS, *args)

@@ -55,11 +55,7 @@ def emit(blocks: Callable[[], list], document: Callable[[], dict],
     if export and not export.lower().endswith(EXPORT_SUFFIXES):
         raise click.UsageError(f"--export {export}: the file must end in {', '.join(EXPORT_SUFFIXES)}")
     if export:  # a missing folder is found before anything is printed, not after
-        folder = os.path.dirname(os.path.abspath(export))
-        if not os.path.isdir(folder):
-            raise LlmcalcError(f"{export}: cannot write file: no such folder {folder}")
-        if os.path.exists(export) and not os.path.isfile(export):  # a FIFO or a device would block or swallow it
-            raise LlmcalcError(f"{export}: cannot write file: it exists and is not a regular file")
+        check_writable(export)
     built = blocks() if fmt in ("table", "markdown") or export else None
     if fmt == "json":
         from ..render.json import to_json
@@ -95,10 +91,19 @@ def _export(path: str, blocks: list) -> None:
     write_file(path, text)
 
 
-def write_file(path: str, text: str) -> None:
-    """`text` written to `path` (never into a FIFO or a device), then 'wrote PATH' on stderr; a failure is one line."""
+def check_writable(path: str) -> None:
+    """Refuse, before anything is printed or drawn, a file whose folder is missing or which exists and is not a
+    regular file (a FIFO or a device would block or swallow it)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise LlmcalcError(f"{path}: cannot write file: no such folder {folder}")
     if os.path.exists(path) and not os.path.isfile(path):
         raise LlmcalcError(f"{path}: cannot write file: it exists and is not a regular file")
+
+
+def write_file(path: str, text: str) -> None:
+    """`text` written to `path` (check_writable first), then 'wrote PATH' on stderr; a failure is one line."""
+    check_writable(path)
     try:
         with open(path, "w", encoding="utf-8") as file:
             file.write(text)

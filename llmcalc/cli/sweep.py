@@ -16,7 +16,7 @@ from .options import (
     renamed,
     set_option,
 )
-from .output import emit, output_options
+from .output import check_writable, emit, output_options
 
 
 @click.command("sweep")
@@ -62,6 +62,7 @@ def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: in
             raise click.UsageError(f"--plot {plot}: the file must end in {', '.join(PLOT_SUFFIXES)}")
         if chart == "none":
             raise click.UsageError("--plot draws the --chart quantity: choose memory, kv or flops")
+        check_writable(plot)
     if gpu_name is not None and (plot is None or chart == "flops"):
         raise click.UsageError("--gpu applies with --plot of a memory or kv chart only")
     variable, values = api.parse_sweep(vary)

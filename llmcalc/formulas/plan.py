@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 
 from ..model import ModelSpec
 from ..records import record
+from .fit import powers_of_two
 from .flops import count_flops
 
 GRAD_BYTES = 2
@@ -132,12 +133,7 @@ def step_time(w: Work, cluster: Cluster, tp: int, pp: int, dp: int, ep: int, zer
 
 
 def powers_of_two_dividing(n: int, limit: int) -> list[int]:
-    out, p = [], 1
-    while p <= min(n, limit):
-        if n % p == 0:
-            out.append(p)
-        p *= 2
-    return out
+    return [p for p in powers_of_two(min(n, limit)) if n % p == 0]
 
 
 def candidates(model: ModelSpec, n_gpus: int, global_batch: int, gpus_per_node: int = 8,

@@ -58,11 +58,10 @@ def explain_json(result) -> dict[str, Any]:
     labels = unique([model_label(m) for m in result.models])
 
     def entry(d) -> dict[str, Any]:
-        told = d.words
         return {"aspect": d.aspect, "label": d.label, "values": dict(zip(labels, d.values)),
                 "kinds": dict(zip(labels, d.kinds)), "architecture": d.in_kind,
-                "explanation": {kind: text for kind, text, _ in told if text},
-                "source": {kind: source for kind, _, source in told if source},
+                "explanation": {kind: text for kind, text, _ in d.words},
+                "source": {kind: source for kind, _, source in d.words},
                 "consequence": {"quantity": d.consequence, "unit": d.unit,
                                 "values": {label: integral(v) for label, v in zip(labels, d.figures)},
                                 "notes": {label: note for label, note in zip(labels, d.notes) if note}}}

@@ -21,9 +21,6 @@ def seconds(value: float) -> str:
     return f"{value / 1e-9:.3g} ns"
 
 
-_bytes = decimal_bytes
-
-
 def _group(row: SpeedRow) -> str:
     return "embedding, final norm, LM head" if row.group is None else escape(row.group)
 
@@ -33,10 +30,10 @@ def _phase_sheet(title: str, phase: Phase) -> Sheet:
                           ("FLOP/B", "right"), ("bound", "left"), ("time", "right")])
     for row in phase.rows:
         intensity = f"{row.intensity:,.1f}" if row.bytes else "-"
-        sheet.add_row(_group(row), f"{row.n_layers:,}", human(row.flops), _bytes(row.bytes), intensity, row.bound,
-                      seconds(row.seconds))
+        sheet.add_row(_group(row), f"{row.n_layers:,}", human(row.flops), decimal_bytes(row.bytes), intensity,
+                      row.bound, seconds(row.seconds))
     sheet.add_section()
-    sheet.add_row("[bold]total[/bold]", "", human(phase.flops), _bytes(phase.bytes), "", phase.bound,
+    sheet.add_row("[bold]total[/bold]", "", human(phase.flops), decimal_bytes(phase.bytes), "", phase.bound,
                   f"[bold]{seconds(phase.seconds)}[/bold]")
     return sheet
 
@@ -71,7 +68,8 @@ def speed_table(report: SpeedReport) -> list[Block]:
         f"at efficiencies compute {efficiencies[0]:g}, memory {efficiencies[1]:g}, communication {efficiencies[2]:g}"
     notes = [f"Roofline {bound} (--compute-efficiency, --memory-efficiency, --comm-efficiency).",
              f"Hardware: {human(s['peak_flops'])} FLOP/s ({s['compute_dtype']} matmuls), "
-             f"{_bytes(s['bandwidth'])}/s memory" + (f", {_bytes(s['link_bandwidth'])}/s links each way"
+             f"{decimal_bytes(s['bandwidth'])}/s memory"
+             + (f", {decimal_bytes(s['link_bandwidth'])}/s links each way"
                                                       if s["tp"] > 1 else "") + f"; {s['source']}.",
              f"Weights {s['weight_dtype']}, read once per step (a MoE layer: the experts its tokens touch; the "
              f"token embedding: its looked-up rows); KV cache {s['kv_dtype']}, read whole at decode; activations "
@@ -113,6 +111,6 @@ SPEED_FIELDS = ["model", "phase", "group", "n_layers", "flops", "weight_bytes", 
 
 def speed_records(report: SpeedReport) -> list[dict[str, Any]]:
     return [{"model": model_label(report.model), "phase": phase.name, "group": r.group or "", "n_layers": r.n_layers,
-             "flops": integral(r.flops), "weight_bytes": whole_bytes(r.weight_bytes), "kv_bytes": whole_bytes(r.kv_bytes),
-             "activation_bytes": whole_bytes(r.activation_bytes), "bound": r.bound, "seconds": r.seconds}
+             "flops": integral(r.flops), "weight_bytes": whole_bytes(r.weight_bytes),
+             "kv_bytes": whole_bytes(r.kv_bytes), "activation_bytes": whole_bytes(r.activation_bytes), "bound": r.bound, "seconds": r.seconds}
             for phase in (report.prefill, report.decode) for r in phase.rows]
