@@ -28,7 +28,8 @@ WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "
 ATTENTION = ("causal", "full")
 ACTIVE = {"both-embeddings": True, "no-input-embedding": False}
 MLA_CACHES = ("latent", "decompressed")
-OPTIMIZERS = ("adamw", "sgd", "adam8bit", "adafactor")
+OPTIMIZERS = ("adamw", "sgd", "adafactor", "adam8bit", "paged-adam8bit")  # formulas.memory.OPTIMIZERS
+PRECISIONS = ("mixed", "pure")
 RECOMPUTE = ("none", "selective", "full")
 ATTENTION_IMPLS = ("flash", "sdpa", "eager")
 FRAMEWORKS = ("megatron", "transformers")
@@ -139,14 +140,14 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                     micro_batch: int | None = None, attention_impl: str | None = None, dropout: bool = False,
                     framework: str = "megatron", virtual_stages: int = 1, fused_loss: bool = False,
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
-                    adapter_dtype: str = "fp32", zero_impl: str = "paper",
-                    params: ParamCount | None = None) -> MemoryReport:
+                    adapter_dtype: str = "fp32", zero_impl: str = "paper", precision: str = "mixed",
+                    optimizer_in_backward: bool = False, params: ParamCount | None = None) -> MemoryReport:
     """Memory per GPU for serving (weights, KV cache, one step's working set; or what an engine reserves, with
     `engine="vllm"` on a GPU of `gpu_memory` bytes) or training (model states, activations), with the options of
     `llmcalc memory`. `mode="inference"` is the same as `"serve"`. `context` is the tokens per sequence and `batch`
     the sequences at once in either mode (training: the sequence length and the micro-batch; `seq` and `micro_batch`
     are their older names, still read)."""
-    from .formulas.memory import OPTIMIZER_STATE_BYTES, model_states
+    from .formulas.memory import model_states, optimizer_state_bytes
     from .formulas.params import count_params as count
     from .formulas.serving import (
         DEFAULT_MAX_BATCHED_TOKENS,
@@ -169,6 +170,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         check_choice(name, value, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)
     check_choice("optimizer", optimizer, OPTIMIZERS)
+    check_choice("precision", precision, PRECISIONS)
     check_choice("recompute", recompute, RECOMPUTE)
     check_choice("framework", framework, FRAMEWORKS)
     attention_impl = attention_impl or ("sdpa" if framework == "transformers" else "flash")
@@ -228,14 +230,18 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         check_whole("lora_rank", lora_rank, False)
         adapters = Adapters(finetune, lora_rank, lora_target_names(spec, lora_targets), dtype)
         # adapters train in their own dtype: no fp32 master copy (PEFT's fp32 adapters need none; bf16 ones, as
-        # QLoRA's qlora.py casts them, are updated in place)
+        # QLoRA's qlora.py casts them, are updated in place); mixed precision keeps their moments in fp32 (bnb's
+        # 32-bit optimizers, as QLoRA's), pure in the adapters' dtype (torch.optim on bf16 adapters, as torchtune)
+        moments = optimizer_state_bytes(optimizer, "fp32" if precision == "mixed" else adapter_dtype, "pure")
         states = model_states(adapter_dtype, adapter_dtype, optimizer,
-                              optimizer_bytes if optimizer_bytes is not None else OPTIMIZER_STATE_BYTES[optimizer])
+                              optimizer_bytes if optimizer_bytes is not None else moments)
+        if optimizer_in_backward:
+            raise LlmcalcError("optimizer_in_backward: adapters' gradients are small already; allowed: finetune full")
     else:
-        states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes)
+        states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes, precision)
     return training_memory(spec, params, seq or spec.training.context or context, batch, states, zero, dp, tp,
                            pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl,
-                           framework, virtual_stages, fused_loss)
+                           framework, virtual_stages, fused_loss, optimizer_in_backward, precision)
 
 
 def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: int | None = None,

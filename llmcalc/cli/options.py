@@ -8,6 +8,7 @@ from typing import Callable
 import click
 
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")  # llmcalc.api.DTYPES, repeated to keep start-up light
+OPTIMIZER_CHOICES = ("adamw", "sgd", "adafactor", "adam8bit", "paged-adam8bit")  # llmcalc.api.OPTIMIZERS
 MAX_WHOLE = 2**53  # llmcalc.model.MAX_WHOLE, repeated likewise
 WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k")  # api's
 
@@ -200,9 +201,17 @@ MEMORY_OPTIONS = [
                  "at most (prefill chunks included). Default: vLLM's for the GPU, 8192 without one."),
     click.option("--grad-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
                  help="Training (--finetune full): the gradients."),
-    click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
-                 show_default=True, help="Training: the optimizer's states (adamw: fp32 master weights, momentum "
-                 "and variance)."),
+    click.option("--optimizer", type=click.Choice(OPTIMIZER_CHOICES), default="adamw", show_default=True,
+                 help="Training: the optimizer's states (adamw: momentum and variance; adam8bit: both in 8 bits with "
+                 "block-wise fp32 scales, as bitsandbytes; paged-adam8bit: the same in CUDA unified memory, outside "
+                 "the GPU's budget)."),
+    click.option("--precision", type=click.Choice(["mixed", "pure"]), default="mixed", show_default=True,
+                 help="Training: mixed keeps fp32 master weights and fp32 moments beside the --dtype weights "
+                 "(Megatron, DeepSpeed, autocast); pure trains the --dtype weights directly, moments in that dtype "
+                 "(torchtune's dtype bf16)."),
+    click.option("--optimizer-in-backward", is_flag=True, help="Training (--finetune full): each parameter is "
+                 "stepped as soon as its gradient is complete and the gradient freed (torchtune's optimizer_in_bwd): "
+                 "one gradient at a time."),
     click.option("--optimizer-bytes", type=NON_NEGATIVE, help="Training: optimizer bytes per parameter, master "
                  "weights included (overrides --optimizer; ZeRO's K)."),
     click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="Training: the ZeRO stage."),
@@ -254,7 +263,7 @@ def memory_options(function: Callable) -> Callable:
 
 
 # The memory options that only one mode reads: given in the other mode they would change nothing.
-TRAINING_ONLY = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "zero_impl", "dp", "pp", "ep", "sequence_parallel",
+TRAINING_ONLY = ("grad_dtype", "optimizer", "precision", "optimizer_in_backward", "optimizer_bytes", "zero", "zero_impl", "dp", "pp", "ep", "sequence_parallel",
                  "recompute", "attention_impl", "framework", "virtual_stages", "fused_loss", "dropout", "finetune",
                  "lora_rank", "lora_targets", "adapter_dtype")
 ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only
@@ -330,7 +339,7 @@ def check_mode_options(opts: dict, also_inference_only: tuple[str, ...] = ()) ->
             raise click.UsageError(f"{flag(name)} applies to --mode {'serve' if training else 'training'} only")
     if training:
         full = opts["finetune"] == "full"
-        for name in ADAPTER_ONLY if full else ("grad_dtype",):
+        for name in ADAPTER_ONLY if full else ("grad_dtype", "optimizer_in_backward"):
             if given(name):
                 raise click.UsageError(f"{flag(name)} applies to --finetune {'lora or qlora' if full else 'full'} only")
     if "engine" not in opts:  # a command without engine profiles (fit) reads --gpu itself

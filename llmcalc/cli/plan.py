@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from .options import FRACTION, POSITIVE, WHOLE, complete_gpu, load_models, models_argument, renamed, set_option
+from .options import (
+    OPTIMIZER_CHOICES,
+    FRACTION,
+    POSITIVE,
+    WHOLE,
+    complete_gpu,
+    load_models,
+    models_argument,
+    renamed,
+    set_option,
+)
 from .output import emit, output_options
 
 
@@ -25,7 +35,7 @@ from .output import emit, output_options
               help="GB/s per GPU each way between nodes (50: 400 Gb/s InfiniBand per GPU, as DGX H100).")
 @click.option("--compute-efficiency", type=FRACTION, default=1.0, show_default=True,
               help="The share of the peak FLOP/s reached (1.0: the step times are bounds).")
-@click.option("--optimizer", type=click.Choice(["adamw", "sgd", "adam8bit", "adafactor"]), default="adamw",
+@click.option("--optimizer", type=click.Choice(OPTIMIZER_CHOICES), default="adamw",
               show_default=True, help="The optimizer's states, as in `memory`.")
 @click.option("--top", type=WHOLE, default=10, show_default=True, help="Plans to show.")
 @set_option

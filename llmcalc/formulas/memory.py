@@ -57,13 +57,21 @@ def model_weight_bytes(params: ParamCount, dtype: str) -> tuple[int, int, int]:
     return data + whole_bytes(kept, 16), constants, kept
 
 
-# Optimizer states in bytes per parameter, besides the fp32 master weights of mixed precision.
-OPTIMIZER_STATE_BYTES = {
-    "adamw": 8,       # first and second moments in fp32 (Kingma & Ba 2015; ZeRO's K = 12 with the master copy)
-    "sgd": 4,         # momentum in fp32
-    "adam8bit": 2,    # both moments in 8 bits (Dettmers et al. 2022); block-wise scales neglected
-    "adafactor": 0,   # factored second moment, O(rows + cols) per matrix, neglected; no momentum (Shazeer & Stern 2018)
-}
+# Optimizer states in bytes per parameter, besides the fp32 master weights of mixed precision: each moment in fp32
+# (torch.optim keeps them in the parameter's dtype, which mixed precision makes fp32), or in 8 bits.
+OPTIMIZER_MOMENTS = {"adamw": 2, "sgd": 1, "adafactor": 0}  # factored second moment neglected (Shazeer & Stern 2018)
+# bitsandbytes' 8-bit Adam (Dettmers et al. 2022; bitsandbytes/optim/optimizer.py Optimizer2State.init_state): both
+# moments in uint8 and, block-wise, one fp32 absmax per 256 elements of each: 2 + 2 x 4 / 256 bytes. (A tensor of
+# fewer than min_8bit_size = 4,096 elements keeps fp32 moments: norms and biases of small models, not counted here.)
+BNB_BLOCK = 256
+ADAM8BIT_BYTES = 2 + 2 * 4 / BNB_BLOCK
+EIGHT_BIT = ("adam8bit", "paged-adam8bit")
+# Paged optimizers (bitsandbytes' Paged*, `F.get_paged`) put the moments of every tensor of 10^5 elements or more in
+# CUDA unified memory (cudaMallocManaged): outside PyTorch's allocator, on the GPU while it has room, paged out to
+# the host under pressure. They are counted for the job, not in a GPU's budget.
+PAGED = ("paged-adam8bit",)
+OPTIMIZERS = (*OPTIMIZER_MOMENTS, *EIGHT_BIT)
+PRECISIONS = ("mixed", "pure")
 
 
 def master_weight_bytes(weight_dtype: str) -> int:
@@ -71,13 +79,27 @@ def master_weight_bytes(weight_dtype: str) -> int:
     return 4 if DTYPE_BITS[weight_dtype] < 32 else 0
 
 
+def optimizer_state_bytes(optimizer: str, weight_dtype: str = "bf16", precision: str = "mixed") -> float:
+    """Bytes per parameter of the optimizer's states, master weights included. Mixed precision: an fp32 master copy
+    and fp32 moments (ZeRO's K = 12 for AdamW). Pure (the weights train in their own dtype, as torchtune's `dtype:
+    bf16` or a model loaded in bf16 without autocast): no master copy, and torch.optim's moments in the weights'
+    dtype (torch/optim/adamw.py: `torch.zeros_like(p)`). 8-bit optimizers keep 8-bit moments either way."""
+    if optimizer in EIGHT_BIT:
+        moments = ADAM8BIT_BYTES
+    else:
+        moments = OPTIMIZER_MOMENTS[optimizer] * (4 if precision == "mixed" else DTYPE_BITS[weight_dtype] / 8)
+    return moments + (master_weight_bytes(weight_dtype) if precision == "mixed" else 0)
+
+
 @record
 class ModelStates:
-    """Bytes per parameter of weights, gradients and optimizer (master weights included), and their split."""
+    """Bytes per parameter of weights, gradients and optimizer (master weights included), and their split;
+    `paged`: the part of `optimizer` in CUDA unified memory (a paged optimizer's moments), outside a GPU's budget."""
 
     weights: float
     gradients: float
     optimizer: float
+    paged: float = 0.0
 
     @property
     def per_param(self) -> float:
@@ -85,11 +107,14 @@ class ModelStates:
 
 
 def model_states(weight_dtype: str = "bf16", grad_dtype: str = "bf16", optimizer: str = "adamw",
-                 optimizer_bytes: float | None = None) -> ModelStates:
-    """Bytes per parameter from dtypes and optimizer: bf16 + bf16 + AdamW is ZeRO's 2 + 2 + 12 = 16."""
+                 optimizer_bytes: float | None = None, precision: str = "mixed") -> ModelStates:
+    """Bytes per parameter from dtypes, optimizer and precision: bf16 + bf16 + AdamW under mixed precision is ZeRO's
+    2 + 2 + 12 = 16."""
     if optimizer_bytes is None:
-        optimizer_bytes = OPTIMIZER_STATE_BYTES[optimizer] + master_weight_bytes(weight_dtype)
-    return ModelStates(DTYPE_BITS[weight_dtype] / 8, DTYPE_BITS[grad_dtype] / 8, optimizer_bytes)
+        optimizer_bytes = optimizer_state_bytes(optimizer, weight_dtype, precision)
+    paged = ADAM8BIT_BYTES if optimizer in PAGED else 0.0
+    return ModelStates(DTYPE_BITS[weight_dtype] / 8, DTYPE_BITS[grad_dtype] / 8, optimizer_bytes,
+                       min(paged, optimizer_bytes))
 
 
 def zero_partition(states: ModelStates, stage: int, dp: int) -> ModelStates:
@@ -99,6 +124,7 @@ def zero_partition(states: ModelStates, stage: int, dp: int) -> ModelStates:
         states.weights / dp if stage >= 3 else states.weights,
         states.gradients / dp if stage >= 2 else states.gradients,
         states.optimizer / dp if stage >= 1 else states.optimizer,
+        states.paged / dp if stage >= 1 else states.paged,
     )
 
 

@@ -70,11 +70,15 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none",
                     attention_impl: str = "flash", dropout: bool = False, adapters: Adapters | None = None,
                     zero_impl: str = "paper", framework: str = "megatron", virtual_stages: int = 1,
-                    fused_loss: bool = False) -> MemoryReport:
+                    fused_loss: bool = False, optimizer_in_backward: bool = False,
+                    precision: str = "mixed") -> MemoryReport:
     """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism.
     `ep` must divide `dp` (api.estimate_memory checks it against the model). With `adapters` (LoRA or QLoRA) the
     base model is frozen and `states` are the adapters'. `zero_impl` "deepspeed" follows DeepSpeed's implementation
-    of stages 2 and 3 instead of the paper's arithmetic (deepspeed_partition)."""
+    of stages 2 and 3 instead of the paper's arithmetic (deepspeed_partition). `optimizer_in_backward` steps each
+    parameter as soon as its gradient is complete and frees that gradient (PyTorch's
+    register_post_accumulate_grad_hook; torchtune's optimizer_in_bwd): at most one parameter's gradient is held, the
+    largest (largest_layer). A paged optimizer's moments (states.paged) are counted for the job, not per GPU."""
     states = states or model_states()
     if adapters is not None:
         return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
@@ -89,8 +93,13 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
 
     def per_gpu(kind: str, stage: tuple[int, int]) -> float:
         dense, experts = stage
+        if kind == "gradients" and optimizer_in_backward:
+            return largest_layer(params) / tp * dense_states.gradients
         extra = gathered if kind == "weights" else 0.0
-        return extra + dense / tp * getattr(dense_states, kind) + experts / (tp * ep) * getattr(expert_states, kind)
+        placed = dense / tp * getattr(dense_states, kind) + experts / (tp * ep) * getattr(expert_states, kind)
+        if kind == "optimizer":  # a paged optimizer's moments live in unified memory, outside the GPU's budget
+            placed -= dense / tp * dense_states.paged + experts / (tp * ep) * expert_states.paged
+        return extra + placed
 
     heaviest = max(stages, key=lambda s: per_gpu("weights", s) + per_gpu("gradients", s) + per_gpu("optimizer", s))
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
@@ -110,10 +119,12 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                       if gathered else "")),
         MemoryPart("gradients", n_params * states.gradients, per_gpu("gradients", heaviest),
                    f"{states.gradients:g} bytes per parameter"
+                   + ("; the optimizer steps in the backward pass: one parameter's gradient at a time, the largest "
+                      f"({largest_layer(params):,} elements)" if optimizer_in_backward else "")
                    + {2: "; DeepSpeed ZeRO-2 partitions them with an fp32 copy", 3: "; DeepSpeed ZeRO-3 keeps only an "
                       "fp32 partition"}.get(zero if zero_impl == "deepspeed" else 0, "")),
         MemoryPart("optimizer", n_params * states.optimizer, per_gpu("optimizer", heaviest),
-                   f"{states.optimizer:g} bytes per parameter (fp32 master weights included)"),
+                   optimizer_note(states, precision)),
         MemoryPart("activations", activations.bytes, activations.bytes,
                    f"{PROFILES[framework]}, {activations.settings['attention_impl']} attention, recomputation "
                    f"{recompute}: stage {peak.stage + 1} of {pp} holds {peak.in_flight} micro-batch"
@@ -127,8 +138,24 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                 "dropout": dropout, "context": seq, "batch": micro_batch}
     if zero_impl != "paper":
         settings["zero_impl"] = zero_impl
+    if precision != "mixed":
+        settings["precision"] = precision
+    if optimizer_in_backward:
+        settings["optimizer_in_backward"] = True
     return MemoryReport(model, "training", parts, dp * tp * pp, settings, trainable_params=n_params,
                         activations=activations)
+
+
+def optimizer_note(states: ModelStates, precision: str | None) -> str:
+    """What the optimizer part holds: its bytes, the master weights or not (precision None: adapters, which have
+    none), the paged moments."""
+    note = f"{states.optimizer:g} bytes per parameter" + {"mixed": " (fp32 master weights included)",
+                                                          "pure": " (pure precision: no master weights)"}.get(
+                                                              precision or "", "")
+    if states.paged:
+        note += (f"; {states.paged:g} of them paged (CUDA unified memory, outside the GPU's budget: bitsandbytes "
+                 "pages them to the host under pressure)")
+    return note
 
 
 PROFILES = {"megatron": "Megatron profile", "transformers": "transformers profile (what its modeling code saves)"}
@@ -189,8 +216,8 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
                    f"{', '.join(adapters.targets)}) at {states.weights:g} bytes"),
         MemoryPart("gradients", trainable * states.gradients, adapter_per_gpu * local.gradients,
                    f"adapters only, {states.gradients:g} bytes per parameter"),
-        MemoryPart("optimizer", trainable * states.optimizer, adapter_per_gpu * local.optimizer,
-                   f"adapters only, {states.optimizer:g} bytes per parameter"),
+        MemoryPart("optimizer", trainable * states.optimizer, adapter_per_gpu * (local.optimizer - local.paged),
+                   "adapters only, " + optimizer_note(states, None)),
         MemoryPart("activations", activations.bytes, activations.bytes,
                    f"{PROFILES[framework]}, {attention_impl} attention, recomputation {recompute}: as full training (an "
                    "upper bound), the adapters' own tensors not counted", estimate=True),
