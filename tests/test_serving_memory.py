@@ -121,10 +121,38 @@ def test_llamacpp_log_of_mistral_7b_v02(n_ctx, kv_mib, compute_mib):
                                    "512", "--flash-attn", "off", "--json"]).output
     parts = {p["name"]: p["per_gpu"] for p in json.loads(out)["models"][0]["parts"]}
     assert parts["kv_cache"] == kv_mib * 2**20  # exact: 32 layers x 8 KV heads x 128 x K and V x f16
-    # the K x Q product and the mask follow from the graph; the four n_embd activations beside them are inferred
-    # from these two logs (one constant, 32 MiB, for both): both sizes come out to the MiB
-    assert parts["compute_buffer"] / 2**20 == pytest.approx(compute_mib, abs=0.5)
+    # The graph of that (2024) llama.cpp: every head's K x Q, the mask, four n_embd activations. Today's graph also
+    # keeps the micro-batch's f32 Q, K and V beside them (measured below): 512 x (4,096 + 2 x 1,024) x 4 bytes = 12 MiB
+    # more, exactly.
+    qkv = 512 * (4096 + 2 * 1024) * 4
+    assert parts["compute_buffer"] - qkv == compute_mib * 2**20
     assert parts["output_buffer"] == 32000 * 4
+
+
+# llama.cpp's compute buffer as it prints it ("CPU compute buffer size = ... MiB"), measured here with llama.cpp
+# 0c1e570 (the copy llama-cpp-python 0.3.36 vendors, built for the CPU) on GGUF files of two layers with these models'
+# widths and vocabularies (random f16 weights; a third layer changes nothing: the allocator reuses the second's
+# memory): a context made with llama_init_from_model at each n_ctx, n_ubatch (= n_batch) and flash attention setting.
+# (n_ctx, n_ubatch, flash attention) -> MiB
+LLAMACPP_MEASURED = {
+    "llama3-8b": {(2048, 512, False): 266.50, (2048, 2048, False): 1066.01, (8192, 512, False): 572.01,
+                  (8192, 2048, False): 2288.04, (32768, 512, False): 2156.01, (32768, 2048, False): 8624.04,
+                  (2048, 512, True): 266.50, (2048, 2048, True): 1066.01, (8192, 512, True): 266.50,
+                  (8192, 2048, True): 1066.01, (32768, 512, True): 266.50, (32768, 2048, True): 1066.01},
+    "mistral-7b": {(2048, 128, False): 44.00, (2048, 512, False): 176.01, (4096, 512, False): 308.01,
+                   (16384, 512, False): 1100.01, (32768, 128, False): 539.00, (32768, 512, False): 2156.01,
+                   (1024, 128, True): 29.25, (1024, 512, True): 117.01, (2048, 512, True): 118.01,
+                   (4096, 512, True): 120.01, (16384, 512, True): 132.01, (32768, 128, True): 37.00,
+                   (32768, 512, True): 148.01},
+}
+
+
+@pytest.mark.parametrize("name, setting", [(n, k) for n, table in LLAMACPP_MEASURED.items() for k in table])
+def test_llamacpp_compute_buffer_as_measured(name, setting):
+    n_ctx, n_ubatch, flash = setting
+    report = estimate_memory(name, engine="llamacpp", context=n_ctx, ubatch=n_ubatch, flash_attn=flash)
+    # to the 0.01 MiB llama.cpp prints (its few KiB above a whole MiB are alignment padding)
+    assert report.part("compute_buffer").per_gpu / 2**20 == pytest.approx(LLAMACPP_MEASURED[name][setting], abs=0.05)
 
 
 def test_llamacpp_flash_attention_keeps_no_kq_product():
