@@ -236,6 +236,7 @@ class ModelSpec:
     rumour: str | None = None  # set when the architecture is hearsay, not published (GPT-4)
     weights_format: str | None = None  # how the published checkpoint stores its weights (WEIGHT_STORAGE)
     overrides: tuple[str, ...] = ()  # the key=value overrides (--set) applied on top of the spec file
+    unread_keys: tuple[str, ...] = ()  # keys of a config.json its importer did not read, assumed to change nothing
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:

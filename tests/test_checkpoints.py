@@ -335,6 +335,10 @@ def test_set_is_refused_for_a_checkpoint(tmp_path):
     path = write_gguf(tmp_path / "tiny.gguf", GGUF_TENSORS)
     result = run("count", path, "--set", "n_layers=2")
     assert result.exit_code == 2 and "--set does not apply to a checkpoint" in result.stderr
+    result = run("count", path, "--strict")
+    assert result.exit_code == 2 and result.stderr == ("error: --strict applies to a config.json; a checkpoint's "
+                                                       "header has no keys to refuse\n")
+    assert run("count", path, "gpt2-small", "--strict").exit_code == 0  # it applies to the spec beside it
 
 
 def test_check_a_gguf_against_its_config(tmp_path):

@@ -600,8 +600,6 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "llama", "hidden_size": 32, "num_attention_heads": 4, "num_key_value_heads": 3},
      "num_key_value_heads", "does not divide"),
     ({"model_type": "llama", "hidden_act": "tanh"}, "hidden_act", "allowed: gelu"),
-    ({"model_type": "llama", "mystery_layers": 3}, "mystery_layers", "unknown key for model_type llama"),
-    ({"model_type": "mistral", "attention_bias": True}, "attention_bias", "unknown key"),
     ({"model_type": "phi3", "attention_bias": True}, "attention_bias", "allowed: false"),
     ({"model_type": "gpt2", "add_cross_attention": True}, "add_cross_attention", "allowed: false"),
     ({"model_type": "llama", "pruned_heads": {"0": [1]}}, "pruned_heads", "not supported"),
@@ -622,7 +620,6 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "llama4_text", "attention_chunk_size": None}, "attention_chunk_size", "no window is in force"),
     ({"model_type": "llama4_text", "no_rope_layers": [1, 0]}, "no_rope_layers", "list of 48 flags"),
     ({"model_type": "llama4", "tie_word_embeddings": True}, "tie_word_embeddings", "allowed: false"),
-    ({"model_type": "llama4", "text_config": {"mystery": 1}}, "text_config.mystery", "unknown key"),
     ({"model_type": "llama4", "text_config": []}, "text_config", "JSON object"),
     ({"model_type": "dbrx", "tie_word_embeddings": True}, "tie_word_embeddings", "allowed: false"),
     ({"model_type": "dbrx", "attn_config": {"kv_n_heads": 5}}, "attn_config.kv_n_heads", "does not divide"),
@@ -643,8 +640,6 @@ def test_not_utf8_and_oversize(tmp_path):
      "allowed"),
     ({"model_type": "gemma3", "tie_word_embeddings": False, "text_config": {"tie_word_embeddings": True}},
      "text_config.tie_word_embeddings", "contradicts the top level"),
-    ({"model_type": "gemma3", "text_config": {"mystery": 1}}, "text_config.mystery", "unknown key"),
-    ({"model_type": "granitemoe", "mlp_bias": True}, "mlp_bias", "unknown key"),
     ({"model_type": "glm4_moe", "n_routed_experts": 2, "num_experts_per_tok": 3}, "num_experts_per_tok",
      "more than the 2 experts"),
     ({"model_type": "starcoder2", "hidden_act": "silu_x"}, "hidden_act", "allowed: gelu"),
@@ -652,6 +647,35 @@ def test_not_utf8_and_oversize(tmp_path):
 def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
     err = error_for(tmp_path, config)
     assert err.key == key and needle in err.message, str(err)
+
+
+@pytest.mark.parametrize("config, key", [
+    ({"model_type": "llama", "mystery_layers": 3}, "mystery_layers"),
+    ({"model_type": "mistral", "attention_bias": True}, "attention_bias"),  # llama's key, not mistral's
+    ({"model_type": "llama4", "text_config": {"mystery": 1}}, "text_config.mystery"),
+    ({"model_type": "gemma3", "text_config": {"mystery": 1}}, "text_config.mystery"),
+    ({"model_type": "dbrx", "attn_config": {"mystery": 1}}, "attn_config.mystery"),
+    ({"model_type": "granitemoe", "mlp_bias": True}, "mlp_bias"),
+])
+def test_an_unknown_key_is_noted_and_an_error_when_strict(config, key, tmp_path):
+    """An unknown key of a config.json is listed (the count as without it); strict=True makes it the error."""
+    model = imported(tmp_path, config)
+    assert model.unread_keys == (key,)
+    assert f"Not read (assumed to change no count): {key}." in model.notes
+    outer, _, inner = key.rpartition(".")
+    without = {k: ({} if k == outer else v) for k, v in config.items() if k != inner}
+    assert count_params(model).total == count_params(imported(tmp_path, without, "without.json")).total
+    assert imported(tmp_path, without, "without.json").unread_keys == ()
+    path = write(tmp_path, config, "strict.json")
+    with pytest.raises(SpecError) as info:
+        llmcalc.load(str(path), strict=True)
+    assert info.value.key == key and "unknown key for model_type" in info.value.message
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_known_keys_with_unsupported_values_stay_errors_without_strict(tmp_path):
+    assert "allowed: false" in error_for(tmp_path, {"model_type": "phi3", "attention_bias": True}).message
+    assert "not supported" in error_for(tmp_path, {"model_type": "llama", "pruned_heads": {"0": [1]}}).message
 
 
 def test_ignored_keys_are_only_the_known_ones(tmp_path):
@@ -734,14 +758,53 @@ def test_every_command_takes_a_config_json(tmp_path):
         assert result.exit_code == 0, (args, result.output)
 
 
-@pytest.mark.parametrize("config", ['{"model_type": ', '{"model_type": "bert"}', '{"model_type": "llama", "x": 1}'])
-def test_bad_configs_exit_2_with_one_line(config, tmp_path):
+@pytest.mark.parametrize("config, strict", [('{"model_type": ', ()), ('{"model_type": "bert"}', ()),
+                                            ('{"model_type": "llama", "x": 1}', ("--strict",))])
+def test_bad_configs_exit_2_with_one_line(config, strict, tmp_path):
     path = write(tmp_path, config, "bad.json")
-    for args in (["import", str(path)], ["count", str(path)]):
+    for args in (["import", str(path), *strict], ["count", str(path), *strict]):
         result = run(*args)
-        assert result.exit_code == 2
+        assert result.exit_code == 2 and result.stdout == ""
         assert result.output.startswith(f"error: {path}") and result.output.count("\n") == 1
         assert "Traceback" not in result.output
+
+
+SMALL = {"model_type": "llama", "hidden_size": 32, "num_attention_heads": 4, "intermediate_size": 48,
+         "num_hidden_layers": 1, "vocab_size": 10}
+
+
+def test_an_unknown_key_is_a_warning_on_stderr_and_the_numbers_still_come(tmp_path):
+    plain = write(tmp_path, SMALL, "plain.json")
+    odd = write(tmp_path, {**SMALL, "mystery_layers": 3}, "odd.json")
+    result = run("count", str(odd), "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"warning: {odd}: not read: mystery_layers; the count assumes it changes nothing\n"
+    expected = json.loads(run("count", str(plain), "--json").stdout)["models"][0]
+    got = json.loads(result.stdout)["models"][0]  # stdout stays one JSON document
+    assert got["params"] == expected["params"] and got["params"]["total"] > 0
+    assert got["components"] == expected["components"]
+    two = write(tmp_path, {**SMALL, "zeta": 1, "alpha": [2]}, "two.json")
+    for args in (["flops", str(two)], ["show", str(two)], ["import", str(two)], ["memory", str(two), "--format",
+                                                                                    "csv"]):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.output)
+        assert result.stderr == f"warning: {two}: not read: zeta, alpha; the count assumes they change nothing\n"
+    assert "Not read (assumed to change no count): zeta, alpha." in run("import", str(two)).stdout
+
+
+def test_strict_makes_an_unknown_key_an_error_on_every_command_that_reads_a_model(tmp_path):
+    odd = write(tmp_path, {**SMALL, "mystery_layers": 3}, "odd.json")
+    takes_a_model = [name for name in cli.list_commands(None) if name != "list"]
+    assert len(takes_a_model) > 10
+    for name in takes_a_model:
+        args = {"check": [str(odd), "x.safetensors"], "plan": [str(odd), "--n-gpus", "8", "--gpu", "h100"],
+                "speed": [str(odd), "--gpu", "h100"], "sweep": [str(odd), "--vary", "batch=1,2"],
+                "compare": [str(odd), "gpt2-small"]}.get(name, [str(odd)])
+        result = run(name, *args, "--strict")
+        assert result.exit_code == 2 and result.stdout == "", (name, result.output)
+        assert result.stderr.startswith(f"error: {odd}: mystery_layers: unknown key for model_type llama")
+        assert result.stderr.count("\n") == 1, name
+    assert run("count", "llama3-8b", "--strict").exit_code == 0  # a spec's unknown keys are errors anyway
 
 
 def test_import_of_a_missing_file_exits_2(tmp_path):

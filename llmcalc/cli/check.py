@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .options import complete_model, load_models, set_option
+from .options import complete_model, load_models, set_option, strict_option
 from .output import emit, output_options
 
 
@@ -14,6 +14,7 @@ from .output import emit, output_options
 @click.argument("model", metavar="SPEC_OR_CONFIG", shell_complete=complete_model)
 @click.argument("checkpoint", metavar="CHECKPOINT", type=click.Path())
 @set_option
+@strict_option
 @output_options
 def command(model: str, checkpoint: str, overrides: tuple[str, ...]) -> None:
     """Hold SPEC_OR_CONFIG (a built-in name, a YAML spec, a config.json, or a folder holding one) against

@@ -12,6 +12,7 @@ from .options import (
     models_argument,
     renamed,
     set_option,
+    strict_option,
     warn_past_context,
 )
 from .output import emit, output_options
@@ -29,6 +30,7 @@ from .output import emit, output_options
               help="The KV cache's elements.")
 @active_option
 @set_option
+@strict_option
 @output_options
 def command(models: tuple[str, ...], context: int | None, old_seq: int | None, attention: str, kv_dtype: str,
             active: str, overrides: tuple[str, ...]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import active_option, load_models, models_argument, set_option
+from .options import active_option, given, load_models, models_argument, set_option, strict_option
 from .output import many, output_options
 
 
@@ -12,6 +12,7 @@ from .output import many, output_options
 @models_argument()
 @active_option
 @set_option
+@strict_option
 @output_options
 def command(models: tuple[str, ...], active: str, overrides: tuple[str, ...]) -> None:
     """Parameter breakdown of each MODEL: per component and layer group, with each one's share.
@@ -33,6 +34,8 @@ def command(models: tuple[str, ...], active: str, overrides: tuple[str, ...]) ->
     from .. import checkpoints
     from ..present import checkpoint as from_file
 
+    if all(is_file) and given("strict"):
+        raise click.UsageError("--strict applies to a config.json; a checkpoint's header has no keys to refuse")
     if overrides:
         raise click.UsageError(f"--set does not apply to a checkpoint ({models[is_file.index(True)]}); it changes "
                                "specs only")

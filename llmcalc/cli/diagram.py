@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import load_models, models_argument, set_option
+from .options import load_models, models_argument, set_option, strict_option
 from .output import write_file
 
 
@@ -12,6 +12,7 @@ from .output import write_file
 @models_argument()
 @click.option("--export", "export", metavar="FILE.svg", help="Write the SVG to FILE (default: print it).")
 @set_option
+@strict_option
 def command(models: tuple[str, ...], export: str | None, overrides: tuple[str, ...]) -> None:
     """A block diagram of each MODEL drawn from its spec: embeddings, each layer group as a repeated block with its
     norms, attention (heads / KV heads / d_head, windows) and MLP or experts (top-k), the final norm and the head,

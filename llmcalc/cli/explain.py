@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from .options import load_models, models_argument, set_option
+from .options import load_models, models_argument, set_option, strict_option
 from .output import emit, output_options
 
 
 @click.command("explain")
 @models_argument()
 @set_option
+@strict_option
 @output_options
 def command(models: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """What differs between the MODELs' architectures, aspect by aspect: each one's value, what it is (with the paper

@@ -16,6 +16,7 @@ from .options import (
     memory_report,
     models_argument,
     set_option,
+    strict_option,
     warn_past_context,
 )
 from .output import emit, output_options
@@ -36,6 +37,7 @@ from .output import emit, output_options
               "many GPUs instead of on the fewest that fit.")
 @memory_options
 @set_option
+@strict_option
 @output_options
 def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gpu_util: float, n_gpus: int | None,
         overrides: tuple[str, ...], **opts) -> None:

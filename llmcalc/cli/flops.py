@@ -16,6 +16,7 @@ from .options import (
     models_argument,
     renamed,
     set_option,
+    strict_option,
     warn_past_context,
 )
 from .output import many, output_options
@@ -48,6 +49,7 @@ from .output import many, output_options
 @click.option("--gpu", "gpu_name", shell_complete=complete_gpu,
               help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
 @set_option
+@strict_option
 @output_options
 def command(models: tuple[str, ...], context: int | None, old_seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
           training: bool, tokens: float | None, recompute: str, tokens_per_second: float | None,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..errors import LlmcalcError
-from .options import set_option, spec_format_options, spec_text, targets
+from .options import given, set_option, strict_option, targets, warn_unread
+from .output import spec_format_options, spec_text
 
 
 @click.command("import")
@@ -13,6 +14,7 @@ from .options import set_option, spec_format_options, spec_text, targets
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the spec to this file instead of printing it.")
 @set_option
+@strict_option
 @spec_format_options
 def command(config: str, output: str | None, overrides: tuple[str, ...], fmt: str | None,
                    as_json: bool) -> None:
@@ -29,7 +31,8 @@ def command(config: str, output: str | None, overrides: tuple[str, ...], fmt: st
     if not path.is_file():
         raise LlmcalcError(f"{config}: no such file" if not path.exists() else f"{config}: is not a file")
     overrides = targets(overrides, 1)[0]
-    data = hf.spec_from_config(hf.read_config(path), str(path))
+    data, unread = hf.read_spec(hf.read_config(path), str(path), strict=given("strict"))
+    warn_unread(str(path), unread)
     origin: dict = {(): str(path)}
     spec.apply_overrides(data, origin, overrides)
     spec.build(hf.model_name(path), str(path), data, origin)  # what is written must count

@@ -13,6 +13,7 @@ from .options import (
     memory_report,
     models_argument,
     set_option,
+    strict_option,
     warn_past_context,
 )
 from .output import many, output_options
@@ -23,6 +24,7 @@ from .output import many, output_options
 @memory_options
 @engine_options
 @set_option
+@strict_option
 @output_options
 def command(models: tuple[str, ...], overrides: tuple[str, ...], **opts) -> None:
     """Memory for serving (weights, KV cache, one step's working set; with --engine vllm what vLLM reserves and the

@@ -1,5 +1,5 @@
-"""What the commands share: the model argument with its completion, --set and its N:KEY=VALUE targeting, --active,
-the memory options of `memory` and `fit`, the spec formats of `show` and `import`, and loading the named models."""
+"""What the commands share: the model argument with its completion, --set and its N:KEY=VALUE targeting, --strict,
+--active, the memory options of `memory` and `fit`, and loading the named models (with their warnings)."""
 
 from __future__ import annotations
 
@@ -118,6 +118,11 @@ set_option = click.option(
          "N-th model only.")
 
 
+strict_option = click.option(  # read back with given("strict"), so commands need not pass it on
+    "--strict", is_flag=True, expose_value=False,
+    help="An unknown key of a config.json is an error, not a warning (in a YAML spec it always is).")
+
+
 active_option = click.option(
     "--active", "active", type=click.Choice(["both-embeddings", "no-input-embedding"]), default="both-embeddings",
     show_default=True,
@@ -139,16 +144,25 @@ def models_argument(metavar: str = "MODEL...", nargs: int = -1) -> Callable:
 
 
 def load_models(models: tuple[str, ...], overrides: tuple[str, ...] = (), warn: bool = True) -> list:
-    """The named specs with their --set overrides; a rumoured architecture gets a warning on stderr first."""
+    """The named specs with their --set overrides (and --strict); a config.json's unread keys, and (`warn`) a
+    rumoured architecture, get a warning on stderr first."""
     from ..sources import load
 
     targeted = targets(overrides, len(models))
-    loaded = [load(name, targeted[i]) for i, name in enumerate(models)]
+    loaded = [load(name, targeted[i], strict=given("strict")) for i, name in enumerate(models)]
     for model in loaded:
+        warn_unread(model.origin, model.unread_keys)
         if warn and model.rumour:
             click.echo(f"warning: {model.name} is a rumoured architecture, never published: "
                        f"{' '.join(model.rumour.split())}", err=True)
     return loaded
+
+
+def warn_unread(source: str, keys: tuple[str, ...]) -> None:
+    """The keys of a config.json its importer did not read, as one warning on stderr."""
+    if keys:
+        assumes = "it changes" if len(keys) == 1 else "they change"
+        click.echo(f"warning: {source}: not read: {', '.join(keys)}; the count assumes {assumes} nothing", err=True)
 
 
 def warn_past_context(model, tokens: int | None, option: str) -> None:
@@ -372,20 +386,3 @@ def memory_report(model, params, opts: dict, **changes):
             settings.update(gpu_memory=gpu.memory_bytes, gpu_name=gpu.key)
     return api.estimate_memory(model, params=params, **settings)
 
-
-def spec_format_options(function):
-    """--format yaml|json and --json, for the commands that print a spec."""
-    function = click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.")(function)
-    return click.option("--format", "fmt", type=click.Choice(["yaml", "json"]),
-                        help="yaml (default) or json.")(function)
-
-
-def spec_text(yaml_text: str, data: dict, fmt: str | None, as_json: bool) -> str:
-    """The spec as YAML (its own text, comments kept) or as JSON."""
-    if as_json and fmt == "yaml":
-        raise click.UsageError("--json and --format yaml ask for two different formats")
-    if as_json or fmt == "json":
-        import json
-
-        return json.dumps(data, indent=2) + "\n"
-    return yaml_text

@@ -1,6 +1,6 @@
 """Output: --format, --json and --export, and printing a command's result in the chosen format. Each command hands
 over three builders (sheets, a JSON document, CSV records); only the one asked for runs, and only its renderer is
-imported: JSON and CSV load no rich."""
+imported: JSON and CSV load no rich. Also the spec formats of `show` and `import` (yaml or json)."""
 
 from __future__ import annotations
 
@@ -118,3 +118,21 @@ def many(blocks: list[Callable[[], list]], documents: list[Callable[[], dict]],
     emit(lambda: [b for make in blocks for b in make()],
           lambda: {"models": [make() for make in documents]},
           lambda: (fields, [r for make in records for r in make()]))
+
+
+def spec_format_options(function):
+    """--format yaml|json and --json, for the commands that print a spec."""
+    function = click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.")(function)
+    return click.option("--format", "fmt", type=click.Choice(["yaml", "json"]),
+                        help="yaml (default) or json.")(function)
+
+
+def spec_text(yaml_text: str, data: dict, fmt: str | None, as_json: bool) -> str:
+    """The spec as YAML (its own text, comments kept) or as JSON."""
+    if as_json and fmt == "yaml":
+        raise click.UsageError("--json and --format yaml ask for two different formats")
+    if as_json or fmt == "json":
+        import json
+
+        return json.dumps(data, indent=2) + "\n"
+    return yaml_text

@@ -14,6 +14,7 @@ from .options import (
     models_argument,
     renamed,
     set_option,
+    strict_option,
 )
 from .output import emit, output_options
 
@@ -39,6 +40,7 @@ from .output import emit, output_options
               show_default=True, help="The optimizer's states, as in `memory`.")
 @click.option("--top", type=WHOLE, default=10, show_default=True, help="Plans to show.")
 @set_option
+@strict_option
 @output_options
 def command(models: str, n_gpus: int, gpu_name: str, mode: str, context: int | None, old_seq: int | None,
             global_batch: int, gpus_per_node: int, network_bandwidth: float, compute_efficiency: float,

@@ -15,6 +15,7 @@ from .options import (
     load_models,
     models_argument,
     set_option,
+    strict_option,
     warn_past_context,
 )
 from .output import many, output_options
@@ -51,6 +52,7 @@ COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
 @click.option("--comm-efficiency", type=FRACTION, default=1.0, show_default=True,
               help="The share of the link bandwidth reached, with --tp (1.0: a bound).")
 @set_option
+@strict_option
 @output_options
 def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, bandwidth: float | None, batch: int,
             prompt: int, context: int | None, dtype: str | None, kv_dtype: str, compute_dtype: str, tp: int,

@@ -15,6 +15,7 @@ from .options import (
     models_argument,
     renamed,
     set_option,
+    strict_option,
 )
 from .output import check_writable, emit, output_options
 
@@ -45,6 +46,7 @@ from .output import check_writable, emit, output_options
 @click.option("--gpu", "gpu_name", shell_complete=complete_gpu,
               help="With --plot: a line at this GPU preset's memory (memory and kv charts).")
 @set_option
+@strict_option
 @output_options
 def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: int | None, batch: int, dtype: str,
             kv_dtype: str, attention: str, mla_cache: str, chart: str, log_y: bool, units: str, plot: str | None,

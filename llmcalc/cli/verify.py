@@ -6,13 +6,14 @@ import sys
 
 import click
 
-from .options import complete_model, load_models, set_option
+from .options import complete_model, load_models, set_option, strict_option
 from .output import emit, output_options
 
 
 @click.command("verify")
 @click.argument("models", nargs=-1, metavar="[MODEL...]", shell_complete=complete_model)
 @set_option
+@strict_option
 @output_options
 def command(models: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check every built-in spec (or the given ones) against its published figures; exit 1 on a failure."""

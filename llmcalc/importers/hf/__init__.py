@@ -8,8 +8,10 @@ and convert.py runs the registered mapping.
 
 A key missing from config.json takes the default that transformers 5.23.0 gives it for that model_type (read from
 transformers/models/<type>/configuration_<type>.py). Every key a config sets is either mapped, or known not to
-change any count (rope settings, dropout, eps, token ids, softcaps...), or an error naming the file and the key:
-an unknown key may change the architecture, and a silently wrong number is worse than a refusal.
+change any count (rope settings, dropout, eps, token ids, softcaps...), or unknown: an external format grows keys
+faster than any importer, so an unknown key is not an error but is returned (read_spec, ModelSpec.unread_keys) for
+the caller to warn about, since it may change the architecture; with strict=True it is an error naming the file
+and the key. A key llmcalc knows whose value it cannot represent is always an error.
 
 May import: llmcalc.errors, llmcalc.records, llmcalc.model, llmcalc.spec (its public names only).
 """
@@ -19,11 +21,11 @@ from __future__ import annotations
 # Each family module registers its model_types on import; this order is the order `SUPPORTED` lists them in.
 from . import gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx  # noqa: F401, I001
 from . import llama_like, gemma, granite, olmo, glm, starcoder2, exaone  # noqa: F401, I001
-from .convert import load_config, spec_from_config, spec_yaml
+from .convert import load_config, read_spec, spec_from_config, spec_yaml
 from .reader import model_name, read_config
 from .registry import TRANSFORMERS_VERSION, TYPES, supported
 
 SUPPORTED = supported()
 
 __all__ = ["SUPPORTED", "TRANSFORMERS_VERSION", "TYPES", "load_config", "model_name", "read_config",
-           "spec_from_config", "spec_yaml"]
+           "read_spec", "spec_from_config", "spec_yaml"]

@@ -15,13 +15,16 @@ _MISSING = object()
 class Config:
     """One config mapping (or a nested text_config / attn_config) with typed getters that raise SpecError."""
 
-    def __init__(self, data: dict, source: str, model_type: str, prefix: str = ""):
+    def __init__(self, data: dict, source: str, model_type: str, prefix: str = "", strict: bool = False,
+                 unread: list[str] | None = None):
         self.data = data
         self.source = source
         self.model_type = model_type
         self.type = TYPES[model_type]
         self.prefix = prefix
         self.defaults_used: list[str] = []
+        self.strict = strict  # an unknown key is an error (else it is noted in `unread`, shared with the children)
+        self.unread: list[str] = [] if unread is None else unread
         for alias, key in self.type.aliases.items():
             if alias in data:
                 if key in data and data[key] != data[alias]:
@@ -88,10 +91,11 @@ class Config:
         return value
 
     def child(self, key: str, model_type: str) -> "Config":
-        return Config(self.mapping(key), self.source, model_type, f"{self.prefix}{key}.")
+        return Config(self.mapping(key), self.source, model_type, f"{self.prefix}{key}.", self.strict, self.unread)
 
     def check_keys(self, used: tuple[str, ...] = ()) -> None:
-        """Every key must be read by the mapping, or known to change no count; fixed keys keep their value."""
+        """Every key must be read by the mapping, or known to change no count, else it is noted in `unread` (an error
+        when strict); fixed keys keep their value (always an error otherwise)."""
         known = set(self.type.defaults) | set(used) | COMMON_IGNORED | self.type.ignored
         fixed = {**EVERYWHERE_FIXED, **self.type.fixed}
         for key, value in self.data.items():
@@ -101,7 +105,9 @@ class Config:
                     raise self.error(key, f"{show(value)} is not supported: transformers {TRANSFORMERS_VERSION} "
                                           f"builds {self.model_type} without it; allowed: {allowed}")
                 continue
-            if key not in known:
+            if key not in known and not self.strict:
+                self.unread.append(self.prefix + key)
+            elif key not in known:
                 allowed = ", ".join(sorted(set(self.type.defaults) | set(used) | set(fixed)))
                 raise self.error(key, f"unknown key for model_type {self.model_type}: llmcalc cannot tell whether "
                                       f"it changes the count; keys it maps: {allowed} (and settings known to "

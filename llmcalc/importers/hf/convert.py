@@ -4,6 +4,7 @@ writes is exactly what gets counted."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,8 +21,15 @@ _KEY_ORDER = ("family", "sources", "notes", "vocab_size", "d_model", "n_layers",
               "tied_embeddings", "norm", "attention", "mlp", "moe", "layers", "mtp", "weights_format")
 
 
-def spec_from_config(config: dict, source: str) -> dict:
-    """The llmcalc spec mapping (the keys a YAML spec holds) of a parsed Hugging Face config.json."""
+def spec_from_config(config: dict, source: str, strict: bool = False) -> dict:
+    """The llmcalc spec mapping (the keys a YAML spec holds) of a parsed Hugging Face config.json; a key the
+    model_type's mapping does not know is named in its notes (`strict`: a SpecError)."""
+    return read_spec(config, source, strict)[0]
+
+
+def read_spec(config: dict, source: str, strict: bool = False) -> tuple[dict, tuple[str, ...]]:
+    """The spec mapping of a parsed config.json, and the keys it did not read (nested ones as text_config.key):
+    keys not known to change no count, which the count assumes change nothing (`strict`: a SpecError instead)."""
     if not isinstance(config, dict):
         raise SpecError(source, None, f"a config.json must be a JSON object, got {_kind(config)}")
     model_type = config.get("model_type")
@@ -30,7 +38,7 @@ def spec_from_config(config: dict, source: str) -> dict:
         raise SpecError(source, "model_type", f"{_show(model_type)} is not supported; allowed: "
                         f"{', '.join(supported())}")
     notes = []
-    c = Config(config, source, model_type)
+    c = Config(config, source, model_type, strict=strict)
     if kind.text_model:
         c, note = kind.text_model(c)
         notes.append(note)
@@ -45,17 +53,21 @@ def spec_from_config(config: dict, source: str) -> dict:
     if c.defaults_used:
         notes.append(f"Keys missing from config.json took the transformers {TRANSFORMERS_VERSION} defaults: "
                      f"{', '.join(dict.fromkeys(c.defaults_used))}.")
+    if c.unread:
+        notes.append(f"Not read (assumed to change no count): {', '.join(c.unread)}.")
     spec["sources"] = [f"{source} (Hugging Face config.json, model_type {model_type})"]
     if notes:
         spec["notes"] = " ".join(notes)
-    return {key: spec[key] for key in _KEY_ORDER if key in spec}
+    return {key: spec[key] for key in _KEY_ORDER if key in spec}, tuple(c.unread)
 
 
-def load_config(path: str | Path) -> ModelSpec:
-    """Read a Hugging Face config.json and validate its spec mapping with the spec builder."""
+def load_config(path: str | Path, strict: bool = False) -> ModelSpec:
+    """Read a Hugging Face config.json and validate its spec mapping with the spec builder; the keys it did not
+    read are the ModelSpec's `unread_keys` (`strict`: a SpecError)."""
     path = Path(path)
-    data = spec_from_config(read_config(path), str(path))
-    return _spec.build(model_name(path), str(path), data, {(): str(path)})
+    data, unread = read_spec(read_config(path), str(path), strict)
+    built = _spec.build(model_name(path), str(path), data, {(): str(path)})
+    return dataclasses.replace(built, unread_keys=unread) if unread else built
 
 
 def spec_yaml(data: dict, source: str, overrides: Sequence[str] = ()) -> str:
