@@ -5,16 +5,17 @@ from __future__ import annotations
 import click
 
 from .options import active_option, given, load_models, models_argument, set_option, strict_option
-from .output import many, output_options
+from .output import check_plot, draw_plot, many, output_options, plot_option
 
 
 @click.command("count")
 @models_argument()
 @active_option
+@plot_option("where the parameters live (a stacked bar per model: parameters and shares by component)")
 @set_option
 @strict_option
 @output_options
-def command(models: tuple[str, ...], active: str, overrides: tuple[str, ...]) -> None:
+def command(models: tuple[str, ...], active: str, plot: str | None, overrides: tuple[str, ...]) -> None:
     """Parameter breakdown of each MODEL: per component and layer group, with each one's share.
 
     A MODEL that is a checkpoint (a .safetensors file, a .safetensors.index.json, a .gguf file, or a folder holding
@@ -25,8 +26,14 @@ def command(models: tuple[str, ...], active: str, overrides: tuple[str, ...]) ->
     from ..present import count as present
 
     is_file = [is_checkpoint(m) for m in models]
+    if plot is not None:
+        if any(is_file):
+            raise click.UsageError(f"--plot draws specs' counts; {models[is_file.index(True)]} is a checkpoint")
+        check_plot(plot)
     if not any(is_file):
         counts = [api.count_params(m, active) for m in load_models(models, overrides)]
+        if plot is not None:
+            draw_plot(present.count_plot(counts), plot)
         many([lambda c=c: present.count_table(c) for c in counts],
              [lambda c=c: present.count_json(c) for c in counts],
              [lambda c=c: present.count_records(c) for c in counts], present.COUNT_FIELDS)

@@ -112,6 +112,37 @@ def write_file(path: str, text: str) -> None:
     click.echo(f"wrote {path}", err=True)
 
 
+def plot_option(what: str) -> Callable:
+    """--plot FILE: `what` drawn into an image file with matplotlib, the optional plot extra."""
+    return click.option("--plot", "plot", metavar="FILE", help=f"Also draw {what} into FILE (.png, .svg, .pdf) with "
+                        "matplotlib (pip install 'llmcalc[plot]').")
+
+
+def check_plot(path: str) -> None:
+    """A --plot file name refused before anything is computed: its suffix, its folder, what it is now."""
+    from ..render.plot import PLOT_SUFFIXES
+
+    if not path.lower().endswith(PLOT_SUFFIXES):
+        raise click.UsageError(f"--plot {path}: the file must end in {', '.join(PLOT_SUFFIXES)}")
+    check_writable(path)
+
+
+def draw_plot(panels: list, path: str) -> None:
+    """The panels (present.sheet Charts and Bars) drawn into `path` before anything is printed; a missing extra or
+    an unwritable file is one line."""
+    try:
+        import matplotlib  # noqa: F401  (the optional extra)
+    except ImportError:
+        raise LlmcalcError("--plot needs matplotlib, the optional plot extra: pip install 'llmcalc[plot]'") from None
+    from ..render.plot import save_plot
+
+    try:
+        save_plot(panels, path)
+    except OSError as exc:
+        raise LlmcalcError(f"{path}: cannot write file: {exc.strerror or exc}") from None
+    click.echo(f"wrote {path}", err=True)
+
+
 def many(blocks: list[Callable[[], list]], documents: list[Callable[[], dict]],
           records: list[Callable[[], list[dict]]], fields: list[str]) -> None:
     """One output for several models: tables one after another, {"models": [...]}, or one CSV."""

@@ -18,7 +18,7 @@ from .options import (
     strict_option,
     warn_past_context,
 )
-from .output import many, output_options
+from .output import check_plot, draw_plot, many, output_options, plot_option
 
 COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
 
@@ -51,13 +51,14 @@ COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
               help="The share of the memory bandwidth reached (1.0: a bound).")
 @click.option("--comm-efficiency", type=FRACTION, default=1.0, show_default=True,
               help="The share of the link bandwidth reached, with --tp (1.0: a bound).")
+@plot_option("decode tokens/s against batch (per sequence and for the batch, a line per model)")
 @set_option
 @strict_option
 @output_options
 def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, bandwidth: float | None, batch: int,
             prompt: int, context: int | None, dtype: str | None, kv_dtype: str, compute_dtype: str, tp: int,
             mla_cache: str, compute_efficiency: float, memory_efficiency: float, comm_efficiency: float,
-            overrides: tuple[str, ...]) -> None:
+            plot: str | None, overrides: tuple[str, ...]) -> None:
     """Roofline speed of serving each MODEL: the prefill of a prompt and one decode step after it, per layer group
     (FLOPs, bytes moved, what bounds it, time), then time to first token, time per output token and tokens per
     second. `llmcalc speed llama3-8b --gpu h100 --batch 8 --prompt 2k`."""
@@ -65,6 +66,8 @@ def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, ba
     from ..hardware import find_gpu
     from ..present import speed as present
 
+    if plot is not None:
+        check_plot(plot)
     gpu = find_gpu(gpu_name)
     if given("comm_efficiency") and tp == 1:
         raise click.UsageError("--comm-efficiency applies with --tp above 1 only")
@@ -90,5 +93,7 @@ def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, ba
                                       memory_efficiency=memory_efficiency, comm_efficiency=comm_efficiency,
                                       mla_cache=mla_cache, gpu_name=name, compute_dtype=compute_dtype, source=source))
         warn_past_context(model, max(prompt, context or 0), "--context" if context else "--prompt")
+    if plot is not None:
+        draw_plot(present.speed_plot(reports), plot)
     many([lambda r=r: present.speed_table(r) for r in reports], [lambda r=r: present.speed_json(r) for r in reports],
          [lambda r=r: present.speed_records(r) for r in reports], present.SPEED_FIELDS)

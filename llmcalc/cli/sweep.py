@@ -17,7 +17,7 @@ from .options import (
     set_option,
     strict_option,
 )
-from .output import check_writable, emit, output_options
+from .output import check_plot, draw_plot, emit, output_options, plot_option
 
 
 @click.command("sweep")
@@ -41,8 +41,7 @@ from .output import check_writable, emit, output_options
 @click.option("--log", "log_y", is_flag=True, help="Logarithmic y axis on the chart.")
 @click.option("--units", type=Units(), default="GiB", show_default=True,
               help="GB = 10^9 bytes, GiB = 2^30 bytes (any case).")
-@click.option("--plot", "plot", metavar="FILE", help="Also draw the --chart quantity into FILE (.png, .svg, .pdf) "
-              "with matplotlib (pip install 'llmcalc[plot]').")
+@plot_option("the --chart quantity")
 @click.option("--gpu", "gpu_name", shell_complete=complete_gpu,
               help="With --plot: a line at this GPU preset's memory (memory and kv charts).")
 @set_option
@@ -58,13 +57,9 @@ def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: in
 
     context = renamed({"context": context, "old_seq": old_seq})["context"]
     if plot is not None:
-        from ..render.plot import PLOT_SUFFIXES
-
-        if not plot.lower().endswith(PLOT_SUFFIXES):
-            raise click.UsageError(f"--plot {plot}: the file must end in {', '.join(PLOT_SUFFIXES)}")
         if chart == "none":
             raise click.UsageError("--plot draws the --chart quantity: choose memory, kv or flops")
-        check_writable(plot)
+        check_plot(plot)
     if gpu_name is not None and (plot is None or chart == "flops"):
         raise click.UsageError("--gpu applies with --plot of a memory or kv chart only")
     variable, values = api.parse_sweep(vary)
@@ -76,7 +71,7 @@ def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: in
     result = api.sweep(load_models(models, overrides), variable, values, context=context, batch=batch, dtype=dtype,
                        kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache)
     if plot is not None:
-        _plot(present.sweep_chart(result, units, chart, log_y, _gpu_line(gpu_name)), plot)
+        draw_plot([present.sweep_chart(result, units, chart, log_y, _gpu_line(gpu_name))], plot)
     emit(lambda: present.sweep_table(result, units, chart, log_y), lambda: present.sweep_json(result),
          lambda: present.sweep_records(result))
 
@@ -89,19 +84,3 @@ def _gpu_line(name: str | None) -> tuple[str, float] | None:
     gpu = find_gpu(name)
     return gpu.name, gpu.memory_bytes
 
-
-def _plot(chart, path: str) -> None:
-    """The chart drawn into `path` before anything is printed; a missing extra or an unwritable file is one line."""
-    from ..errors import LlmcalcError
-
-    try:
-        import matplotlib  # noqa: F401  (the optional extra)
-    except ImportError:
-        raise LlmcalcError("--plot needs matplotlib, the optional plot extra: pip install 'llmcalc[plot]'") from None
-    from ..render.plot import save_chart
-
-    try:
-        save_chart(chart, path)
-    except OSError as exc:
-        raise LlmcalcError(f"{path}: cannot write file: {exc.strerror or exc}") from None
-    click.echo(f"wrote {path}", err=True)

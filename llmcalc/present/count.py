@@ -6,14 +6,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import bar, exact, human, index_ranges, percent
-from .common import UNITS_NOTE, component_label, group_heading, model_label, model_title, overrides_json
-from .sheet import Block, Note, Sheet
+from .common import UNITS_NOTE, component_label, group_heading, model_label, model_title, overrides_json, unique
+from .sheet import Bars, Block, Note, Sheet
 
 if TYPE_CHECKING:
     from ..formulas.params import ParamCount, ParamRow
 
 
 SHARE_BAR_WIDTH = 20
+# The parts a plot stacks, each a set of components by prefix, in the order they are drawn.
+PARTS = (("embeddings", ("embed.",)), ("attention", ("attn.",)), ("cross-attention", ("xattn.",)), ("MLP", ("mlp.",)),
+         ("routed experts", ("moe.experts",)), ("shared experts", ("moe.shared",)), ("router", ("moe.router",)),
+         ("norms", ("norm.",)), ("LM head", ("lm_head",)))
 
 
 def _row_json(row: ParamRow) -> dict[str, Any]:
@@ -137,6 +141,23 @@ def count_table(count: ParamCount) -> list[Block]:
         notes.append(f"Not counted: {count.buffer_total:,} routing-bias values (a buffer moved by a rule, not "
                      "trained; HF transformers does not count it either).")
     return [table, Note("\n".join(notes))]
+
+
+def count_plot(counts: list[ParamCount]) -> list[Bars]:
+    """Where the parameters live, for a plot file: a bar per model, a segment per part (embeddings, attention, MLP,
+    experts, norms, LM head; every layer group's together), in parameters and as shares of each model's total."""
+    labels = unique([model_label(c.model) for c in counts])
+    sums = [{name: sum(r.total for r in c.rows if r.component.startswith(prefixes)) for name, prefixes in PARTS}
+            for c in counts]
+    for s, c in zip(sums, counts):
+        s["other"] = c.total - sum(s.values())  # none today: a component of a new kind still adds up
+    parts = [name for name in sums[0] if any(s[name] for s in sums)]
+    scale, unit = (1e9, "billions") if max(c.total for c in counts) >= 1e9 else (1e6, "millions")
+    return [Bars(labels, [(name, [s[name] / scale for s in sums]) for name in parts],
+                 title="Parameters by component", x_label=f"parameters ({unit})"),
+            Bars(labels, [(name, [100 * s[name] / c.total if c.total else 0.0 for s, c in zip(sums, counts)])
+                          for name in parts], title="Share of each model's parameters", x_label="share (%)",
+                 x_max=100)]
 
 
 COUNT_FIELDS = ["model", "group", "layers", "n_layers", "component", "params_per_layer", "params",

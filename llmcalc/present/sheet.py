@@ -46,7 +46,8 @@ class Chart:
 
     def __init__(self, x_labels: list[str], series: list[tuple[str, list[Any]]],
                  y_format: Callable[[float], str] = lambda v: f"{v:g}", log_y: bool = False, title: str = "",
-                 x_label: str = "", y_label: str = "", line: tuple[str, float] | None = None):
+                 x_label: str = "", y_label: str = "", line: tuple[str, float] | None = None,
+                 x_values: list[float] | None = None, marks: list[tuple[int, float, str]] = ()):
         self.x_labels = x_labels
         self.series = series
         self.y_format = y_format
@@ -55,6 +56,23 @@ class Chart:
         self.x_label = x_label
         self.y_label = y_label
         self.line = line            # a horizontal reference line: (its label, its y), e.g. a GPU's memory
+        # For a plot file only: numeric x positions on a logarithmic axis (the labels then tick them), and marks
+        # on the curves: (series index, x, what it marks), drawn where the series' line passes x.
+        self.x_values = x_values
+        self.marks = list(marks)
+
+
+class Bars:
+    """Horizontal stacked bars for a plot file: a bar per category (a model), a segment per named part, the same
+    parts (and colours) in every bar."""
+
+    def __init__(self, categories: list[str], segments: list[tuple[str, list[float]]], title: str = "",
+                 x_label: str = "", x_max: float | None = None):
+        self.categories = categories
+        self.segments = segments
+        self.title = title
+        self.x_label = x_label
+        self.x_max = x_max  # the axis's end (100 for shares), else the longest bar's
 
 
 Block = Sheet | Note | Chart

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import decimal_bytes, human, integral, whole_bytes
-from .common import escape, model_label, model_title, overrides_json
-from .sheet import Block, Note, Sheet
+from .common import escape, model_label, model_title, overrides_json, unique
+from .sheet import Block, Chart, Note, Sheet
 
 if TYPE_CHECKING:
     from ..formulas.speed import Phase, SpeedReport, SpeedRow
@@ -77,6 +77,29 @@ def speed_table(report: SpeedReport) -> list[Block]:
              + ("; tensor parallelism adds two ring all-reduces per layer." if s["tp"] > 1 else ".")]
     blocks.append(Note("\n".join(notes)))
     return blocks
+
+
+def speed_plot(reports: list[SpeedReport]) -> list[Chart]:
+    """Decode tokens/s against batch, for a plot file: per sequence, and for the whole batch, a line per model; a
+    diamond where a model's decode turns compute-bound (the legend says the batch, or that it never does)."""
+    labels = unique([model_label(r.model) for r in reports])
+    s = reports[0].settings
+    batches = [step.batch for step in reports[0].by_batch]
+    panels = []
+    for quantity, rate in (("tokens/s per sequence", lambda step: 1 / step.seconds),
+                           ("tokens/s, whole batch", lambda step: step.batch / step.seconds)):
+        series, marks = [], []
+        for index, (label, report) in enumerate(zip(labels, reports)):
+            crossover = report.crossover
+            turn = f"compute-bound from batch {crossover:,}" if crossover else "never compute-bound"
+            series.append((f"{label} ({turn})", [rate(step) for step in report.by_batch]))
+            if crossover and crossover <= batches[-1]:
+                marks.append((index, crossover, "decode turns compute-bound"))
+        panels.append(Chart([f"{b:,}" for b in batches], series, log_y=True, x_values=batches, marks=marks,
+                            title=f"Decode {quantity} at {s['context']:,} tokens on {s['gpu']}"
+                                  + (f" x {s['tp']}" if s["tp"] > 1 else ""),
+                            x_label="batch (sequences at once)", y_label=quantity))
+    return panels
 
 
 def _phase_json(phase: Phase, tokens: int) -> dict[str, Any]:

@@ -1,37 +1,106 @@
-"""A Chart (llmcalc.present.sheet) as an image file through matplotlib, the optional `plot` extra
+"""Charts and bars (llmcalc.present.sheet) as an image file through matplotlib, the optional `plot` extra
 (`pip install 'llmcalc[plot]'`): imported only when a plot is asked for; without it, an ImportError the CLI turns
 into one line."""
 
 from __future__ import annotations
 
-from ..present.sheet import Chart
+import math
+
+from ..present.sheet import Bars, Chart
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
-def save_chart(chart: Chart, path: str) -> None:
-    """Draw `chart` (a line per series over its x labels, its reference line dashed) into `path`."""
+def save_plot(panels: list[Chart | Bars], path: str) -> None:
+    """Draw `panels` one above the other into `path`: a Chart as a line per series (its reference line dashed, its
+    marks as diamonds on their curves), Bars as horizontal stacked bars."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display, whatever the environment says
     matplotlib.rcParams["svg.fonttype"] = "none"  # an SVG keeps its text as text (searchable, and testable)
+    matplotlib.rcParams["svg.hashsalt"] = "llmcalc"  # the same plot gives the same SVG
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(8, 4.8), dpi=120)
-    positions = list(range(len(chart.x_labels)))
+    heights = [_height(panel) for panel in panels]
+    figure, axes = pyplot.subplots(len(panels), 1, figsize=(8, sum(heights)), dpi=120, squeeze=False,
+                                   gridspec_kw={"height_ratios": heights})
+    for panel, ax in zip(panels, axes[:, 0]):
+        if isinstance(panel, Bars):
+            _bars(ax, panel)
+        else:
+            _lines(ax, panel)
+    figure.tight_layout()
+    figure.savefig(path, metadata=_metadata(path))
+    pyplot.close(figure)
+
+
+def _height(panel: Chart | Bars) -> float:
+    """Inches: a chart 4.8, bars by their number (or their legend's lines)."""
+    if isinstance(panel, Chart):
+        return 4.8
+    return 1.2 + max(0.45 * len(panel.categories), 0.2 * len(panel.segments))
+
+
+def _metadata(path: str) -> dict:
+    """No creation date in the file (the same plot gives the same bytes where the format allows)."""
+    suffix = path.lower().rsplit(".", 1)[-1]
+    return {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[suffix]
+
+
+def _lines(axes, chart: Chart) -> None:
+    positions = chart.x_values or list(range(len(chart.x_labels)))
+    drawn = []
     for label, values in chart.series:
-        axes.plot(positions, values, marker="o", label=label)
+        (line,) = axes.plot(positions, values, marker="o", markersize=4, label=label)
+        drawn.append(line)
     if chart.line:
         label, value = chart.line
         axes.axhline(value, color="crimson", linestyle="--", linewidth=1.2, label=label)
-    axes.set_xticks(positions, chart.x_labels, rotation=45 if len(positions) > 10 else 0)
+    if chart.x_values:
+        axes.set_xscale("log", base=2)
+        axes.minorticks_off()
     if chart.log_y:
         axes.set_yscale("log")
+    labelled = set()
+    for index, x, label in chart.marks:
+        y = _on_line(positions, chart.series[index][1], x, chart.x_values is not None, chart.log_y)
+        if y is not None:  # a label once in the legend, however many curves carry the mark
+            axes.plot([x], [y], marker="D", markersize=9, color=drawn[index].get_color(), markeredgecolor="black",
+                      linestyle="none", label="_" + label if label in labelled else label, zorder=3)
+            labelled.add(label)
+    axes.set_xticks(positions, chart.x_labels, rotation=45 if len(positions) > 10 else 0)
     axes.set_title(chart.title)
     axes.set_xlabel(chart.x_label)
     axes.set_ylabel(chart.y_label)
     axes.grid(True, alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path)
-    pyplot.close(figure)
+    axes.legend(fontsize="small")
+
+
+def _on_line(xs: list[float], ys: list[float], x: float, log_x: bool, log_y: bool) -> float | None:
+    """Where the straight segment drawn through (xs, ys) passes x, in the axes' own scales (so a mark sits on the
+    line as drawn); None outside the drawn range."""
+    def fx(v: float) -> float:
+        return math.log(v) if log_x else v
+
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
+        if x0 <= x <= x1:
+            t = 0.0 if x1 == x0 else (fx(x) - fx(x0)) / (fx(x1) - fx(x0))
+            if log_y:
+                return math.exp(math.log(y0) + t * (math.log(y1) - math.log(y0)))
+            return y0 + t * (y1 - y0)
+    return None
+
+
+def _bars(axes, bars: Bars) -> None:
+    rows = list(range(len(bars.categories)))
+    left = [0.0] * len(rows)
+    for label, values in bars.segments:
+        axes.barh(rows, values, left=left, label=label, height=0.6)
+        left = [a + b for a, b in zip(left, values)]
+    axes.set_xlim(0, bars.x_max)
+    axes.set_yticks(rows, bars.categories)
+    axes.invert_yaxis()  # the first model on top, as in the tables
+    axes.set_title(bars.title)
+    axes.set_xlabel(bars.x_label)
+    axes.grid(True, axis="x", alpha=0.3)
+    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
