@@ -1,8 +1,11 @@
 """`diagram` (issue 19, part): the SVG holds the right labels, every text stays inside its box and the frame, the
-differing blocks are marked, and every built-in model draws; rendered with cairosvg where it is installed."""
+differing blocks are marked, and every built-in model draws; rendered with cairosvg where it is installed; --export
+.png or .pdf draws the same shapes through the optional matplotlib extra, its text (as matplotlib measures it)
+inside its boxes too."""
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -11,7 +14,7 @@ from click.testing import CliRunner
 import llmcalc
 from llmcalc.cli import cli
 from llmcalc.present.diagram import diagram
-from llmcalc.render.diagram import CHAR, to_svg
+from llmcalc.render.diagram import CHAR, layout, to_svg
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -69,8 +72,67 @@ def test_cli_writes_the_file(tmp_path):
     result = CliRunner().invoke(cli, ["diagram", "gpt2-small", "llama3-8b", "--export", str(path)])
     assert result.exit_code == 0 and "wrote" in result.stderr
     check_geometry(path.read_text())
-    bad = CliRunner().invoke(cli, ["diagram", "gpt2-small", "--export", "d.png"])
-    assert bad.exit_code == 2 and "must end in .svg" in bad.output
+    bad = CliRunner().invoke(cli, ["diagram", "gpt2-small", "--export", "d.jpg"])
+    assert bad.exit_code == 2 and bad.stderr == "error: --export d.jpg: the file must end in .png, .svg, .pdf\n"
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")])
+def test_cli_draws_an_image(tmp_path, suffix, magic):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / f"d{suffix}"
+    result = CliRunner().invoke(cli, ["diagram", "gpt2-small", "llama3-8b", "--export", str(path)])
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == f"wrote {path}\n"
+    data = path.read_bytes()
+    assert data.startswith(magic) and len(data) > 10_000
+    if suffix == ".png":
+        from matplotlib.image import imread
+
+        width, height, _ = layout(diagram([llmcalc.count_params(n) for n in ("gpt2-small", "llama3-8b")],
+                                          ["gpt2-small", "llama3-8b"]))
+        pixels = imread(path)
+        assert pixels.shape[:2] == (round(2 * height), round(2 * width))  # one SVG unit is two pixels
+        assert (pixels[..., :3] < 0.5).any() and (pixels[..., :3] == 1).mean() > 0.5  # ink on white
+
+
+@pytest.mark.parametrize("names", [("gpt2-small", "llama3-8b"), ("deepseek-v3", "switch-base-128"),
+                                   ("gemma2-9b", "llama4-maverick")])
+def test_image_text_stays_inside_its_boxes(names):
+    """The image draws the SVG's shapes: every text, measured by matplotlib's own renderer in DejaVu Sans Mono,
+    ends inside the box it starts in (the boxes were sized for a 0.6 em advance)."""
+    pytest.importorskip("matplotlib")
+    from matplotlib import pyplot
+
+    from llmcalc.render.plot import diagram_figure
+
+    drawn = diagram([llmcalc.count_params(n) for n in names], list(names))
+    width, height, shapes = layout(drawn)
+    boxes = [shape[1:5] for shape in shapes if shape[0] == "rect" and shape[-1] != "group"]
+    figure = diagram_figure(drawn)
+    try:
+        axes = figure.axes[0]
+        renderer = figure.canvas.get_renderer()
+        to_data = axes.transData.inverted()
+        assert len(axes.texts) == sum(shape[0] == "text" for shape in shapes)
+        assert len(axes.patches) == sum(shape[0] == "rect" for shape in shapes)
+        for text in axes.texts:
+            (left, bottom), (right, top) = to_data.transform(text.get_window_extent(renderer).get_points())
+            assert 0 <= left and right <= width and 0 <= top and bottom <= height, text.get_text()
+            x, y = text.get_position()
+            home = [b for b in boxes if b[0] <= x <= b[0] + b[2] and b[1] <= y <= b[1] + b[3]]
+            assert all(right <= b[0] + b[2] and b[1] <= top for b in home), text.get_text()
+    finally:
+        pyplot.close(figure)
+
+
+def test_an_image_without_the_extra_is_one_line_and_svg_needs_none(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed: import raises ImportError
+    path = tmp_path / "d.png"
+    result = CliRunner().invoke(cli, ["diagram", "gpt2-small", "--export", str(path)])
+    assert result.exit_code == 2 and result.stdout == "" and not path.exists()
+    assert result.stderr == (f"error: --export {path} needs matplotlib, the optional plot extra: pip install "
+                             "'llmcalc[plot]' (an .svg needs nothing)\n")
+    result = CliRunner().invoke(cli, ["diagram", "gpt2-small", "--export", str(tmp_path / "d.svg")])
+    assert result.exit_code == 0 and check_geometry((tmp_path / "d.svg").read_text())
 
 
 def test_renders_as_an_image(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .options import active_option, given, load_models, models_argument, set_option, strict_option
-from .output import check_plot, draw_plot, many, output_options, plot_option
+from .output import check_plot, draw_image, many, output_options, plot_option
 
 
 @click.command("count")
@@ -33,7 +33,7 @@ def command(models: tuple[str, ...], active: str, plot: str | None, overrides: t
     if not any(is_file):
         counts = [api.count_params(m, active) for m in load_models(models, overrides)]
         if plot is not None:
-            draw_plot(present.count_plot(counts), plot)
+            draw_image(present.count_plot(counts), plot)
         many([lambda c=c: present.count_table(c) for c in counts],
              [lambda c=c: present.count_json(c) for c in counts],
              [lambda c=c: present.count_records(c) for c in counts], present.COUNT_FIELDS)

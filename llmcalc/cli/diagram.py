@@ -1,16 +1,18 @@
-"""`llmcalc diagram MODEL... [--export FILE.svg]`: a block diagram of each model, side by side, as SVG."""
+"""`llmcalc diagram MODEL... [--export FILE.svg|.png|.pdf]`: a block diagram of each model, side by side, as SVG
+(or an image through the optional matplotlib extra)."""
 
 from __future__ import annotations
 
 import click
 
 from .options import load_models, models_argument, set_option, strict_option
-from .output import write_file
+from .output import check_plot, draw_image, write_file
 
 
 @click.command("diagram")
 @models_argument()
-@click.option("--export", "export", metavar="FILE.svg", help="Write the SVG to FILE (default: print it).")
+@click.option("--export", "export", metavar="FILE", help="Write the diagram to FILE (default: print the SVG): .svg "
+              "needs nothing; .png or .pdf is drawn with matplotlib (pip install 'llmcalc[plot]').")
 @set_option
 @strict_option
 def command(models: tuple[str, ...], export: str | None, overrides: tuple[str, ...]) -> None:
@@ -23,11 +25,13 @@ def command(models: tuple[str, ...], export: str | None, overrides: tuple[str, .
     from ..present.diagram import diagram
     from ..render.diagram import to_svg
 
-    if export is not None and not export.lower().endswith(".svg"):
-        raise click.UsageError(f"--export {export}: the file must end in .svg")
+    if export is not None:
+        check_plot(export, "--export")
     loaded = load_models(models, overrides)
-    svg = to_svg(diagram([api.count_params(m) for m in loaded], unique([model_label(m) for m in loaded])))
+    drawn = diagram([api.count_params(m) for m in loaded], unique([model_label(m) for m in loaded]))
     if export is None:
-        click.echo(svg, nl=False)
+        click.echo(to_svg(drawn), nl=False)
+    elif export.lower().endswith(".svg"):
+        write_file(export, to_svg(drawn))
     else:
-        write_file(export, svg)
+        draw_image(drawn, export, f"--export {export}", "an .svg needs nothing")

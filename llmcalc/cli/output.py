@@ -118,26 +118,27 @@ def plot_option(what: str) -> Callable:
                         "matplotlib (pip install 'llmcalc[plot]').")
 
 
-def check_plot(path: str) -> None:
-    """A --plot file name refused before anything is computed: its suffix, its folder, what it is now."""
+def check_plot(path: str, option: str = "--plot") -> None:
+    """An image file name refused before anything is computed: its suffix, its folder, what it is now."""
     from ..render.plot import PLOT_SUFFIXES
 
     if not path.lower().endswith(PLOT_SUFFIXES):
-        raise click.UsageError(f"--plot {path}: the file must end in {', '.join(PLOT_SUFFIXES)}")
+        raise click.UsageError(f"{option} {path}: the file must end in {', '.join(PLOT_SUFFIXES)}")
     check_writable(path)
 
 
-def draw_plot(panels: list, path: str) -> None:
-    """The panels (present.sheet Charts and Bars) drawn into `path` before anything is printed; a missing extra or
-    an unwritable file is one line."""
+def draw_image(drawing, path: str, option: str = "--plot", otherwise: str = "") -> None:
+    """A plot's panels (present.sheet Charts and Bars) or a Diagram drawn into `path` before anything is printed;
+    a missing extra (`otherwise`: what needs none) or an unwritable file is one line naming `option`."""
     try:
         import matplotlib  # noqa: F401  (the optional extra)
     except ImportError:
-        raise LlmcalcError("--plot needs matplotlib, the optional plot extra: pip install 'llmcalc[plot]'") from None
-    from ..render.plot import save_plot
+        raise LlmcalcError(f"{option} needs matplotlib, the optional plot extra: pip install 'llmcalc[plot]'"
+                           + (f" ({otherwise})" if otherwise else "")) from None
+    from ..render.plot import save
 
     try:
-        save_plot(panels, path)
+        save(drawing, path)
     except OSError as exc:
         raise LlmcalcError(f"{path}: cannot write file: {exc.strerror or exc}") from None
     click.echo(f"wrote {path}", err=True)

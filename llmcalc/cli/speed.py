@@ -18,7 +18,7 @@ from .options import (
     strict_option,
     warn_past_context,
 )
-from .output import check_plot, draw_plot, many, output_options, plot_option
+from .output import check_plot, draw_image, many, output_options, plot_option
 
 COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
 
@@ -94,6 +94,6 @@ def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, ba
                                       mla_cache=mla_cache, gpu_name=name, compute_dtype=compute_dtype, source=source))
         warn_past_context(model, max(prompt, context or 0), "--context" if context else "--prompt")
     if plot is not None:
-        draw_plot(present.speed_plot(reports), plot)
+        draw_image(present.speed_plot(reports), plot)
     many([lambda r=r: present.speed_table(r) for r in reports], [lambda r=r: present.speed_json(r) for r in reports],
          [lambda r=r: present.speed_records(r) for r in reports], present.SPEED_FIELDS)

@@ -17,7 +17,7 @@ from .options import (
     set_option,
     strict_option,
 )
-from .output import check_plot, draw_plot, emit, output_options, plot_option
+from .output import check_plot, draw_image, emit, output_options, plot_option
 
 
 @click.command("sweep")
@@ -71,7 +71,7 @@ def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: in
     result = api.sweep(load_models(models, overrides), variable, values, context=context, batch=batch, dtype=dtype,
                        kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache)
     if plot is not None:
-        draw_plot([present.sweep_chart(result, units, chart, log_y, _gpu_line(gpu_name))], plot)
+        draw_image([present.sweep_chart(result, units, chart, log_y, _gpu_line(gpu_name))], plot)
     emit(lambda: present.sweep_table(result, units, chart, log_y), lambda: present.sweep_json(result),
          lambda: present.sweep_records(result))
 

@@ -32,56 +32,72 @@ def _column_width(boxes) -> float:
     return max(_text_width(b.lines) + 2 * PAD + (2 * INDENT if b.depth else 0) for b in boxes) + 2 * INDENT
 
 
-def to_svg(diagram: Diagram) -> str:
-    """The diagram as an SVG document."""
+def layout(diagram: Diagram) -> tuple[float, float, list[tuple]]:
+    """The diagram's width, height and shapes in SVG user units (y down), for the SVG here and for an image file
+    (llmcalc.render.plot): ("rect", x, y, width, height, corner radius, fill, stroke, stroke width, dashes, class),
+    ("line", x1, y1, x2, y2, stroke, width) and ("text", x, baseline y, text, font size, bold)."""
     widths = [max(_column_width(boxes), _text_width([label]) + 2 * PAD) for label, boxes in diagram.columns]
-    parts: list[str] = []
+    shapes: list[tuple] = [("text", MARGIN, MARGIN + LINE, diagram.title, FONT + 2, True)]
     x = MARGIN
     bottom = 0.0
     top = MARGIN + 2 * LINE
     for (label, boxes), width in zip(diagram.columns, widths):
-        parts.append(f'<text x="{x:.1f}" y="{top:.1f}" font-weight="bold">{escape(label)}</text>')
+        shapes.append(("text", x, top, label, FONT, True))
         y = top + LINE
         frame_start = None
         previous_bottom = None
         for box in boxes:
             if box.depth == 0 and frame_start is not None:  # the layer group's frame closes before the next part
-                parts.append(_frame(x, frame_start, width, y - GAP / 2 - frame_start))
+                shapes.append(_frame(x, frame_start, width, y - GAP / 2 - frame_start))
                 frame_start = None
             left = x + (2 * INDENT if box.depth else INDENT)
             box_width = width - 2 * (left - x)
             height = _box_height(box.lines)
             if previous_bottom is not None:
                 middle = x + width / 2
-                parts.append(f'<line x1="{middle:.1f}" y1="{previous_bottom:.1f}" x2="{middle:.1f}" y2="{y:.1f}" '
-                             f'stroke="{FRAME}" stroke-width="1.5"/>')
+                shapes.append(("line", middle, previous_bottom, middle, y, FRAME, 1.5))
             if box.repeat:
                 frame_start = y - GAP / 2
             fill, stroke = HIGHLIGHT if box.highlight else NORMAL
-            parts.append(f'<rect x="{left:.1f}" y="{y:.1f}" width="{box_width:.1f}" height="{height:.1f}" rx="4" '
-                         f'fill="{fill}" stroke="{stroke}"' + (' stroke-width="2.5" class="differs"' if box.highlight
-                                                               else "") + "/>")
+            shapes.append(("rect", left, y, box_width, height, 4, fill, stroke, 2.5 if box.highlight else None, None,
+                           "differs" if box.highlight else None))
             for i, line in enumerate(box.lines):
-                weight = ' font-weight="bold"' if i == 0 else ""
-                parts.append(f'<text x="{left + PAD:.1f}" y="{y + PAD / 2 + (i + 1) * LINE - 4:.1f}"{weight}>'
-                             f'{escape(line)}</text>')
+                shapes.append(("text", left + PAD, y + PAD / 2 + (i + 1) * LINE - 4, line, FONT, i == 0))
             previous_bottom = y + height
             y += height + GAP
         if frame_start is not None:
-            parts.append(_frame(x, frame_start, width, y - GAP / 2 - frame_start))
+            shapes.append(_frame(x, frame_start, width, y - GAP / 2 - frame_start))
         bottom = max(bottom, y)
         x += width + MARGIN
-    total_width = x
-    total_height = bottom + MARGIN
-    title = f'<text x="{MARGIN}" y="{MARGIN + LINE}" font-size="{FONT + 2}" font-weight="bold">' \
-            f'{escape(diagram.title)}</text>'
-    total_width = max(total_width, MARGIN * 2 + len(diagram.title) * 0.6 * (FONT + 2))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_width:.0f}" height="{total_height:.0f}" '
-            f'viewBox="0 0 {total_width:.0f} {total_height:.0f}" font-family="DejaVu Sans Mono, Menlo, Consolas, '
-            f'monospace" font-size="{FONT}">\n<rect width="100%" height="100%" fill="white"/>\n{title}\n'
+    total_width = max(x, MARGIN * 2 + len(diagram.title) * 0.6 * (FONT + 2))
+    return total_width, bottom + MARGIN, shapes
+
+
+def to_svg(diagram: Diagram) -> str:
+    """The diagram as an SVG document."""
+    width, height, shapes = layout(diagram)
+    parts = []
+    for kind, *shape in shapes:
+        if kind == "text":
+            x, y, text, size, bold = shape
+            parts.append(f'<text x="{x:.1f}" y="{y:.1f}"' + (f' font-size="{size}"' if size != FONT else "")
+                         + (' font-weight="bold"' if bold else "") + f">{escape(text)}</text>")
+        elif kind == "line":
+            x1, y1, x2, y2, stroke, stroke_width = shape
+            parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}" '
+                         f'stroke-width="{stroke_width}"/>')
+        else:
+            x, y, w, h, radius, fill, stroke, stroke_width, dashes, css = shape
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="{radius}" '
+                         f'fill="{fill or "none"}" stroke="{stroke}"'
+                         + (f' stroke-width="{stroke_width}"' if stroke_width else "")
+                         + (f' stroke-dasharray="{" ".join(map(str, dashes))}"' if dashes else "")
+                         + (f' class="{css}"' if css else "") + "/>")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans Mono, Menlo, Consolas, '
+            f'monospace" font-size="{FONT}">\n<rect width="100%" height="100%" fill="white"/>\n'
             + "\n".join(parts) + "\n</svg>\n")
 
 
-def _frame(x: float, y: float, width: float, height: float) -> str:
-    return (f'<rect x="{x + INDENT / 2:.1f}" y="{y:.1f}" width="{width - INDENT:.1f}" height="{height:.1f}" rx="6" '
-            f'fill="none" stroke="{FRAME}" stroke-dasharray="5 3" class="group"/>')
+def _frame(x: float, y: float, width: float, height: float) -> tuple:
+    return ("rect", x + INDENT / 2, y, width - INDENT, height, 6, None, FRAME, None, (5, 3), "group")

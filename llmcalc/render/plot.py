@@ -1,19 +1,22 @@
-"""Charts and bars (llmcalc.present.sheet) as an image file through matplotlib, the optional `plot` extra
-(`pip install 'llmcalc[plot]'`): imported only when a plot is asked for; without it, an ImportError the CLI turns
-into one line."""
+"""Charts, bars and diagrams (llmcalc.present.sheet) as image files through matplotlib, the optional `plot` extra
+(`pip install 'llmcalc[plot]'`): imported only when an image is asked for; without it, an ImportError the CLI turns
+into one line. (A diagram's SVG needs none of this: llmcalc.render.diagram writes it directly.)"""
 
 from __future__ import annotations
 
 import math
 
-from ..present.sheet import Bars, Chart
+from ..present.sheet import Bars, Chart, Diagram
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
-def save_plot(panels: list[Chart | Bars], path: str) -> None:
-    """Draw `panels` one above the other into `path`: a Chart as a line per series (its reference line dashed, its
-    marks as diamonds on their curves), Bars as horizontal stacked bars."""
+def save(drawing: list[Chart | Bars] | Diagram, path: str) -> None:
+    """A diagram or a plot's panels into `path` (its suffix one of PLOT_SUFFIXES)."""
+    (save_diagram if isinstance(drawing, Diagram) else save_plot)(drawing, path)
+
+
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # no display, whatever the environment says
@@ -21,6 +24,13 @@ def save_plot(panels: list[Chart | Bars], path: str) -> None:
     matplotlib.rcParams["svg.hashsalt"] = "llmcalc"  # the same plot gives the same SVG
     from matplotlib import pyplot
 
+    return pyplot
+
+
+def save_plot(panels: list[Chart | Bars], path: str) -> None:
+    """Draw `panels` one above the other into `path`: a Chart as a line per series (its reference line dashed, its
+    marks as diamonds on their curves), Bars as horizontal stacked bars."""
+    pyplot = _pyplot()
     heights = [_height(panel) for panel in panels]
     figure, axes = pyplot.subplots(len(panels), 1, figsize=(8, sum(heights)), dpi=120, squeeze=False,
                                    gridspec_kw={"height_ratios": heights})
@@ -104,3 +114,41 @@ def _bars(axes, bars: Bars) -> None:
     axes.set_xlabel(bars.x_label)
     axes.grid(True, axis="x", alpha=0.3)
     axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+
+
+def save_diagram(diagram: Diagram, path: str) -> None:
+    """The diagram as llmcalc.render.diagram lays it out for its SVG, shape for shape (one SVG unit a point, so the
+    monospace text keeps the advance its boxes were sized for), into a PNG (at twice that scale) or a PDF."""
+    pyplot = _pyplot()
+    figure = diagram_figure(diagram)
+    figure.savefig(path, dpi=144, metadata=_metadata(path))
+    pyplot.close(figure)
+
+
+def diagram_figure(diagram: Diagram):
+    """The matplotlib figure of a diagram (save_diagram), open: the caller closes it."""
+    from matplotlib.patches import FancyBboxPatch
+
+    from .diagram import layout
+
+    pyplot = _pyplot()
+    width, height, shapes = layout(diagram)
+    figure = pyplot.figure(figsize=(width / 72, height / 72), dpi=72, facecolor="white")
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_xlim(0, width)
+    axes.set_ylim(height, 0)  # y down, as in the SVG
+    axes.axis("off")
+    for kind, *shape in shapes:
+        if kind == "text":
+            x, y, text, size, bold = shape
+            axes.text(x, y, text, fontsize=size, fontweight="bold" if bold else "normal", family="DejaVu Sans Mono",
+                      va="baseline", ha="left")
+        elif kind == "line":
+            x1, y1, x2, y2, stroke, stroke_width = shape
+            axes.plot([x1, x2], [y1, y2], color=stroke, linewidth=stroke_width)
+        else:
+            x, y, w, h, radius, fill, stroke, stroke_width, dashes, _ = shape
+            axes.add_patch(FancyBboxPatch((x, y), w, h, boxstyle=f"round,pad=0,rounding_size={radius}",
+                                          facecolor=fill or "none", edgecolor=stroke, linewidth=stroke_width or 1,
+                                          linestyle=(0, dashes) if dashes else "solid"))
+    return figure
