@@ -1,5 +1,6 @@
 """The Python API of serving speed: `speed(model, ...)`, a roofline estimate of the prefill of a prompt and of one
-decode step (formulas.speed), checked like the other calls of llmcalc.api. The hardware comes as numbers (peak
+decode step (formulas.speed), and the plan searches: `plan` (training layouts) and `serve_plan` (serving layouts),
+checked like the other calls of llmcalc.api. The hardware comes as numbers (peak
 FLOP/s, memory and link bytes/s); the CLI reads them from a GPU preset.
 
 May import: llmcalc.errors, llmcalc.model, llmcalc.api, llmcalc.checks, llmcalc.formulas.
@@ -99,3 +100,57 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
                       gpus_per_node)
     evaluated, fitting = search(work(spec, params, seq, global_batch), cluster, memory_of)
     return evaluated, fitting[:top], len(fitting)
+
+
+def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: float, bandwidth: float,
+               link_bandwidth: float | None, concurrency: int = 1, context: int | None = None, prompt: int = 512,
+               dtype: str | None = None, kv_dtype: str = "bf16", gpu_util: float = 0.9, gpus_per_node: int = 8,
+               rank: str = "throughput", compute_efficiency: float = 1.0, memory_efficiency: float = 1.0,
+               top: int = 10):
+    """Serving layouts for `concurrency` sequences of `context` tokens on `n_gpus` GPUs: tensor parallelism within a
+    node times replicas (formulas.plan.serve_layouts), those whose serving memory (estimate_memory: weights, the KV
+    cache of the replica's batch, one step's working set) fits `gpu_util` of a GPU, ranked by decode throughput or
+    by latency (the time per output token) from the roofline (formulas.speed.phase). Returns (layouts evaluated,
+    the `top` best, the number that fit)."""
+    from .api import estimate_memory
+    from .checks import tp_problem
+    from .formulas.params import count_params
+    from .formulas.plan import SERVE_RANKS, ServePlan, serve_layouts
+    from .formulas.speed import Roof, phase
+
+    spec = model_of(model)
+    dtype = dtype or spec.weights_format or "bf16"
+    check_choice("dtype", dtype, DTYPES + WEIGHT_FORMATS)
+    check_choice("kv_dtype", kv_dtype, DTYPES)
+    check_choice("rank", rank, tuple(SERVE_RANKS))
+    for name, value in (("n_gpus", n_gpus), ("concurrency", concurrency), ("prompt", prompt),
+                        ("gpus_per_node", gpus_per_node), ("top", top)):
+        check_whole(name, value, allow_none=False)
+    check_whole("context", context)
+    context = context or spec.context_length
+    for name, value in (("gpu_memory", gpu_memory), ("peak_flops", peak_flops), ("bandwidth", bandwidth),
+                        ("gpu_util", gpu_util), ("compute_efficiency", compute_efficiency),
+                        ("memory_efficiency", memory_efficiency)):
+        _rate(name, value)
+    _rate("link_bandwidth", link_bandwidth, required=False)
+    for name, value in (("gpu_util", gpu_util), ("compute_efficiency", compute_efficiency),
+                        ("memory_efficiency", memory_efficiency)):
+        if value > 1:
+            raise LlmcalcError(f"{name}: a fraction, at most 1, got {value!r}")
+    params = count_params(spec)
+    evaluated, plans = 0, []
+    for tp, replicas, batch in serve_layouts(n_gpus, gpus_per_node, concurrency):
+        evaluated += 1
+        if tp_problem(spec, tp) or (tp > 1 and link_bandwidth is None):
+            continue
+        memory = estimate_memory(spec, "serve", dtype=dtype, kv_dtype=kv_dtype, context=context, batch=batch, tp=tp,
+                                 params=params).per_gpu
+        if memory > gpu_memory * gpu_util:
+            continue
+        roof = Roof(peak_flops * compute_efficiency, bandwidth * memory_efficiency, link_bandwidth, tp)
+        prefill = phase(spec, params, 1, prompt, prompt, False, dtype, kv_dtype, roof)
+        decode = phase(spec, params, batch, 1, context, True, dtype, kv_dtype, roof)
+        plans.append(ServePlan(tp, replicas, batch, memory, prefill.seconds, decode.seconds,
+                               concurrency / decode.seconds))
+    plans.sort(key=SERVE_RANKS[rank])
+    return evaluated, plans[:top], len(plans)

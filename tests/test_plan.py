@@ -101,4 +101,43 @@ def test_cli_json_interface():
 def test_cli_says_when_nothing_fits():
     result = run("plan", "deepseek-v3", "--n-gpus", "8", "--gpu", "rtx-4090", "--global-batch", "8")
     assert result.exit_code == 0 and "fits in the GPUs' memory" in result.output
-    assert run("plan", "llama3-8b", "--n-gpus", "8", "--mode", "serve").exit_code == 2
+
+
+# Serving plans (issue 18, part): tensor parallelism x replicas, memory-checked, ranked by the roofline.
+def serve_json(*args: str) -> dict:
+    result = CliRunner().invoke(cli, ["plan", *args, "--mode", "serve", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_serve_plans_are_the_memory_and_speed_of_their_layout():
+    out = serve_json("llama3-70b", "--n-gpus", "8", "--gpu", "h100-80gb", "--concurrency", "64", "--context", "8192")
+    assert out["evaluated"] == 4  # tp 1, 2, 4, 8 (8 GPUs in a node), the rest replicas
+    assert [(p["tp"], p["replicas"], p["batch"]) for p in out["plans"]] == [(8, 1, 64), (4, 2, 32)]
+    assert out["fitting"] == 2  # 141 GB of bf16 weights: not on one or two H100s with a KV cache beside them
+    for p in out["plans"]:
+        memory = llmcalc.estimate_memory("llama3-70b", "serve", context=8192, batch=p["batch"], tp=p["tp"])
+        assert p["memory_per_gpu"] == round(memory.per_gpu) and p["memory_per_gpu"] <= 0.9 * 80 * 2**30
+        speed = CliRunner().invoke(cli, ["speed", "llama3-70b", "--gpu", "h100-80gb", "--tp", str(p["tp"]), "--batch",
+                                         str(p["batch"]), "--prompt", "512", "--context", "8192", "--json"])
+        decode = json.loads(speed.output)["models"][0]["decode"]
+        assert p["tpot_seconds"] == pytest.approx(decode["seconds"])
+        assert p["tokens_per_second"] == pytest.approx(64 / decode["seconds"])
+    throughputs = [p["tokens_per_second"] for p in out["plans"]]
+    assert throughputs == sorted(throughputs, reverse=True)
+
+
+def test_serve_plans_by_latency_and_when_nothing_fits():
+    out = serve_json("llama3-8b", "--n-gpus", "8", "--concurrency", "16", "--context", "4096", "--rank", "latency")
+    latencies = [p["tpot_seconds"] for p in out["plans"]]
+    assert latencies == sorted(latencies) and len(out["plans"]) == out["fitting"] == 4
+    none = CliRunner().invoke(cli, ["plan", "llama3-70b", "--mode", "serve", "--n-gpus", "1"])
+    assert none.exit_code == 0 and "None of the 1 layouts fits 0.9 of the GPUs' memory" in none.output
+
+
+def test_plan_options_belong_to_their_mode():
+    for args, message in ((["--mode", "serve", "--global-batch", "8"], "--global-batch applies to --mode training"),
+                          (["--concurrency", "8"], "--concurrency applies to --mode serve"),
+                          (["--mode", "serve", "--optimizer", "sgd"], "--optimizer applies to --mode training")):
+        result = CliRunner().invoke(cli, ["plan", "llama3-8b", "--n-gpus", "8", *args])
+        assert result.exit_code == 2 and message in result.output

@@ -172,3 +172,30 @@ def search(w: Work, cluster: Cluster, memory_of: Callable[..., float], **limits)
             fitting.append(step_time(w, cluster, tp, pp, dp, ep, zero, recompute, micro_batch, memory))
     fitting.sort(key=lambda p: (p.step_seconds, p.memory_per_gpu))
     return evaluated, fitting
+
+
+@record
+class ServePlan:
+    """One serving layout: `replicas` copies of the model, each over `tp` tensor-parallel GPUs, each serving `batch`
+    of the sequences at once; its memory per GPU and its roofline times."""
+
+    tp: int
+    replicas: int
+    batch: int
+    memory_per_gpu: float
+    prefill_seconds: float    # time to first token of one prompt
+    decode_seconds: float     # one decode step of the replica's batch: the time per output token
+    tokens_per_second: float  # decode tokens/s of all the sequences served
+
+
+SERVE_RANKS = {"throughput": lambda p: (-p.tokens_per_second, p.decode_seconds),
+               "latency": lambda p: (p.decode_seconds, p.prefill_seconds)}
+
+
+def serve_layouts(n_gpus: int, gpus_per_node: int, concurrency: int) -> Iterator[tuple[int, int, int]]:
+    """(tp, replicas, batch per replica): tensor parallelism within a node over a divisor of n_gpus, the other GPUs
+    as replicas, the sequences spread over them (the fullest replica's batch)."""
+    for tp in range(1, min(n_gpus, gpus_per_node) + 1):
+        if n_gpus % tp == 0:
+            replicas = n_gpus // tp
+            yield tp, replicas, -(-concurrency // replicas)

@@ -65,3 +65,53 @@ PLAN_FIELDS = ["rank", "tp", "pp", "dp", "ep", "zero", "recompute", "micro_batch
 def plan_records(model, evaluated: int, fitting: int, plans: list, settings: dict) -> tuple[list[str], list[dict]]:
     return PLAN_FIELDS, [{"rank": i, **{k: v for k, v in _plan_json(p, settings).items() if k in PLAN_FIELDS}}
                          for i, p in enumerate(plans, 1)]
+
+
+def serve_plan_table(model, evaluated: int, fitting: int, plans: list, settings: dict) -> list[Block]:
+    s = settings
+    title = (f"{model_title(model)}: serving {s['concurrency']:,} sequences of {s['context']:,} tokens on "
+             f"{s['n_gpus']:,} x {s['gpu']}, best {s['rank']} first")
+    if not plans:
+        return [Note(title, style="bold"), Note(f"None of the {evaluated:,} layouts fits {s['gpu_util']:g} of the "
+                                                "GPUs' memory: add GPUs, lower --concurrency or --context, or "
+                                                "quantize the weights (--dtype).")]
+    sheet = Sheet(title, [("#", "right"), ("tp", "right"), ("replicas", "right"), ("batch", "right"),
+                          ("memory/GPU", "right"), ("first token", "right"), ("per token", "right"),
+                          ("tok/s/seq", "right"), ("tok/s", "right")])
+    for rank, p in enumerate(plans, 1):
+        sheet.add_row(str(rank), str(p.tp), str(p.replicas), str(p.batch), human_bytes(p.memory_per_gpu),
+                      f"{p.prefill_seconds * 1e3:.3g} ms", f"{p.decode_seconds * 1e3:.3g} ms",
+                      f"{1 / p.decode_seconds:,.0f}", f"{p.tokens_per_second:,.0f}")
+    bound = "bounds (compute and memory at their peaks)" if s["compute_efficiency"] == s["memory_efficiency"] == 1 \
+        else f"at {s['compute_efficiency']:g} of the peak FLOP/s and {s['memory_efficiency']:g} of the bandwidth"
+    notes = [f"{evaluated:,} layouts evaluated (tensor parallelism within a node of {s['gpus_per_node']} x "
+             f"replicas), {fitting:,} fit {s['gpu_util']:g} of the GPU's memory; pipeline and expert parallelism "
+             "are not searched.",
+             f"Memory: `llmcalc memory` of each replica's batch at --context {s['context']:,} (weights in "
+             f"{s['dtype']}, KV cache in {s['kv_dtype']}, one step's working set). Times: `llmcalc speed`'s roofline, "
+             f"{bound}: first token of one {s['prompt']:,}-token prompt, per token of the replica's batch at the "
+             "full context; tok/s: every sequence's decode together."]
+    return [sheet, Note("\n".join(notes))]
+
+
+def _serve_json(plan) -> dict[str, Any]:
+    return {"tp": plan.tp, "pp": 1, "replicas": plan.replicas, "batch": plan.batch,
+            "memory_per_gpu": whole_bytes(plan.memory_per_gpu), "ttft_seconds": plan.prefill_seconds,
+            "tpot_seconds": plan.decode_seconds, "tokens_per_second_per_sequence": 1 / plan.decode_seconds,
+            "tokens_per_second": plan.tokens_per_second}
+
+
+def serve_plan_json(model, evaluated: int, fitting: int, plans: list, settings: dict) -> dict[str, Any]:
+    return {"name": model.name, **overrides_json(model), "settings": settings, "evaluated": evaluated,
+            "fitting": fitting, "plans": [_serve_json(p) for p in plans],
+            "conventions": {"seconds": "roofline bounds at efficiency 1.0; tensor parallelism's all-reduces as "
+                                       "rings over the node's links, without latency"}}
+
+
+SERVE_PLAN_FIELDS = ["rank", "tp", "pp", "replicas", "batch", "memory_per_gpu", "ttft_seconds", "tpot_seconds",
+                     "tokens_per_second_per_sequence", "tokens_per_second"]
+
+
+def serve_plan_records(model, evaluated: int, fitting: int, plans: list,
+                       settings: dict) -> tuple[list[str], list[dict]]:
+    return SERVE_PLAN_FIELDS, [{"rank": i, **_serve_json(p)} for i, p in enumerate(plans, 1)]
