@@ -79,6 +79,24 @@ def test_narayanan_2021_gpt3_layout_is_among_the_best():
     assert 0.44 < mfu < 1  # a bound: above what they achieved
 
 
+def test_narayanan_2021_1t_layout_is_among_the_best():
+    # Narayanan et al. 2021, Table 1, last row, as Megatron-LM's examples/sc21/run_table_1.sh runs it: the 1T GPT (128
+    # layers, hidden 25,600, 160 heads, vocabulary 51,200, sequence 2,048) on 384 nodes of 8 A100s, TP 8, PP 64 (DP 6),
+    # micro-batch 1, global batch 3,072: 163 TFLOP/s per GPU (52% of the peak; 502 PFLOP/s in all).
+    model = llmcalc.load("gpt3-175b", ["n_layers=128", "d_model=25600", "attention.n_heads=160",
+                                       "attention.d_head=160", "mlp.d_ff=102400", "vocab_size=51200"])
+    assert count_params(model).total == pytest.approx(1008.0e9, rel=5e-5)  # their 1008.0B
+    evaluated, best, _ = plan(model, n_gpus=3072, gpu_memory=80 * 2**30, peak_flops=312e12, link_bandwidth=300e9,
+                              network_bandwidth=25e9, seq=2048, global_batch=3072, top=1000)
+    layouts = list(dict.fromkeys((p.tp, p.pp, p.dp) for p in best))
+    # second here, 0.07% behind (8, 32, 12): the same 1F1B bubble ((p - 1) / m = 63/512 against 31/256)
+    assert (8, 64, 6) in layouts[:2]
+    theirs = next(p for p in best if (p.tp, p.pp, p.dp) == (8, 64, 6))
+    assert theirs.micro_batch == 1 and theirs.step_seconds <= 1.01 * best[0].step_seconds
+    mfu = theirs.model_flops / (3072 * 312e12 * theirs.step_seconds)
+    assert 0.52 < mfu < 1  # a bound: above what they achieved
+
+
 def run(*args: str):
     return CliRunner().invoke(cli, list(args))
 
