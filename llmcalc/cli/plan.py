@@ -19,6 +19,7 @@ from .options import (
     models_argument,
     renamed,
     set_option,
+    strict_option,
     warn_past_context,
 )
 from .output import emit, output_options
@@ -64,6 +65,7 @@ SERVE_ONLY = ("concurrency", "prompt", "rank", "dtype", "kv_dtype", "gpu_util", 
               show_default=True, help="Training: the optimizer's states, as in `memory`.")
 @click.option("--top", type=WHOLE, default=10, show_default=True, help="Plans to show.")
 @set_option
+@strict_option
 @output_options
 def command(models: str, n_gpus: int, gpu_name: str, mode: str, context: int | None, old_seq: int | None,
             global_batch: int, concurrency: int, prompt: int, rank: str, dtype: str | None, kv_dtype: str,
