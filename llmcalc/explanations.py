@@ -40,6 +40,10 @@ KINDS = {  # (aspect, kind) -> (what it is, its source)
                             "Vaswani et al. 2017, arXiv:1706.03762"),
     ("placement", "sandwich"): ("each sub-layer's input and its output are normalised (four norms per layer)",
                                 "Ding et al. 2021 (CogView), arXiv:2105.13290; Gemma 2"),
+    ("placement", "parallel"): ("attention and MLP read the same (pre-normalised) input and both outputs are added to "
+                                "the residual stream at once: the same matmuls, but the two can run side by side, and "
+                                "one norm may serve both", "Wang and Komatsuzaki 2021 (GPT-J); Chowdhery et al. 2022 "
+                                "(PaLM), arXiv:2204.02311"),
     ("attention", "MHA"): ("every query head has its own key and value head", "Vaswani et al. 2017, arXiv:1706.03762"),
     ("attention", "GQA"): ("groups of query heads share a key/value head: the KV cache shrinks by heads / KV heads at "
                            "nearly MHA quality", "Ainslie et al. 2023, arXiv:2305.13245"),
@@ -155,12 +159,17 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
     qk = sorted({a.qk_norm for a in att if a.qk_norm})
     norms = _rows(params, lambda c: c.startswith("norm."))
     mlp_value = "; ".join(dict.fromkeys(f"{m.activation}, {m.n_matrices} matrices, d_ff {m.d_ff:,}" for m in mlps))
+    placement = model.norm.placement
+    if model.residual == "parallel":
+        placement = f"{placement}, parallel attention and MLP" + (" (one shared norm)" if model.norm.shared else "")
+    rotary = f" on {model.rotary_dim} dims of each head" if model.rotary_dim else ""
     return {
-        "position": (model.position, model.position, "position parameters",
+        "position": (model.position + rotary, model.position, "position parameters",
                      _rows(params, lambda c: c in ("embed.position", "embed.relative")), "parameters"),
         "norm": (f"{model.norm.kind}{' with bias' if model.norm.bias else ''}", model.norm.kind, "norm parameters",
                  norms, "parameters"),
-        "placement": (model.norm.placement, model.norm.placement, "norm parameters", norms, "parameters"),
+        "placement": (placement, "parallel" if model.residual == "parallel" else model.norm.placement,
+                      "norm parameters", norms, "parameters"),
         "attention": (heads, "/".join(kinds), "KV cache per token (bf16)", kv_per_token, "bytes"),
         "mlp": (mlp_value, ("gated" if gated else "plain") + ":" + "+".join(dict.fromkeys(m.activation for m in mlps)),
                 "MLP and expert parameters",

@@ -23,7 +23,10 @@ ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS
 NORM_KINDS = ("layernorm", "rmsnorm")
 NORM_PLACEMENTS = ("pre", "post", "sandwich")
 POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "relative", "none")
-QK_NORMS = ("rmsnorm", "rmsnorm_full", "l2")
+QK_NORMS = ("rmsnorm", "rmsnorm_full", "l2", "layernorm", "layernorm_heads")
+# How a layer's attention and MLP sit on the residual stream: one after the other, or both reading the same input
+# (GPT-J, GPT-NeoX, PaLM: x + attn(norm(x)) + mlp(norm(x))).
+RESIDUALS = ("sequential", "parallel")
 # How a checkpoint stores its weights: a plain storage type, or a format (llmcalc/formulas/formats.py says which
 # tensors each converts and its bits per weight).
 WEIGHT_STORAGE = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k",
@@ -60,7 +63,9 @@ class Attention:
     sliding_window: int | None = None
     mla: MLA | None = None
     # "rmsnorm" (a d_head weight on q and on k: Qwen3), "rmsnorm_full" (one RMSNorm over the whole q projection,
-    # n_heads x d_head, and one over k, n_kv_heads x d_head: OLMo 2, OLMoE) or "l2" (no weights: Llama 4)
+    # n_heads x d_head, and one over k, n_kv_heads x d_head: OLMo 2, OLMoE), "l2" (no weights: Llama 4),
+    # "layernorm" (a LayerNorm of d_head, weight and bias, on q and on k: Phi-1/2) or "layernorm_heads" (a bias-free
+    # LayerNorm per head with a weight per head, n_heads x d_head on q and n_kv_heads x d_head on k: Cohere)
     qk_norm: str | None = None
     sinks: bool = False         # a learned sink logit per head (gpt-oss)
     chunk_size: int | None = None  # chunked local attention: a query sees only its own chunk (Llama 4)
@@ -125,12 +130,14 @@ class MoE:
 
 @record
 class Norm:
-    """Normalisation: LayerNorm (weight, optional bias) or RMSNorm (weight); where it sits."""
+    """Normalisation: LayerNorm (weight, optional bias) or RMSNorm (weight); where it sits. ``shared``: a parallel
+    block's attention and MLP read one norm's output (GPT-J, Phi-2, Cohere) instead of a norm each (GPT-NeoX)."""
 
     kind: str
     bias: bool
     placement: str
     final: bool
+    shared: bool = False
 
     @property
     def n_params(self) -> int:
@@ -237,6 +244,9 @@ class ModelSpec:
     weights_format: str | None = None  # how the published checkpoint stores its weights (WEIGHT_STORAGE)
     overrides: tuple[str, ...] = ()  # the key=value overrides (--set) applied on top of the spec file
     unread_keys: tuple[str, ...] = ()  # keys of a config.json its importer did not read, assumed to change nothing
+    residual: str = "sequential"  # RESIDUALS: "parallel" when attention and MLP read the same input (GPT-J)
+    rotary_dim: int | None = None  # partial RoPE: the leading dims of each head rotated (None: all; GPT-NeoX 25%)
+    lm_head_bias: bool = False  # the LM head adds a bias of vocab_size (GPT-J, Phi-1/2)
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:

@@ -198,3 +198,22 @@ def test_builtin_name_with_suffix_gets_a_hint():
 def test_directory_is_not_a_spec(tmp_path):
     with pytest.raises(SpecError, match="is not a file"):
         llmcalc.load(str(tmp_path))
+
+
+@pytest.mark.parametrize("extra, key, needle", [
+    ("residual: side_by_side\n", "residual", "allowed: sequential, parallel"),
+    ("norm: {kind: rmsnorm, shared: true}\n", "norm.shared", "needs parallel blocks"),
+    ("residual: parallel\nnorm: {kind: rmsnorm, placement: post}\n", "residual", "allowed: norm.placement: pre"),
+    ("residual: parallel\nencoder: {n_layers: 2}\n", "residual", "not supported in an encoder-decoder"),
+    ("rotary_dim: 17\n", "rotary_dim", "more than d_head=16"),
+    ("rotary_dim: 0\n", "rotary_dim", ">= 1"),
+    ("rotary_dim: 8\nposition: learned\n", "rotary_dim", "needs position: rope"),
+    ("lm_head_bias: 'yes'\n", "lm_head_bias", "true or false"),
+])
+def test_parallel_blocks_partial_rotary_and_head_bias_errors(write_spec, extra, key, needle):
+    text = MINIMAL
+    for line in extra.splitlines():  # a key of MINIMAL is replaced, a new one added
+        name = line.split(":")[0]
+        text = "\n".join(l for l in text.splitlines() if not l.startswith(name + ":")) + "\n" + line + "\n"
+    err = error_for(write_spec, text)
+    assert err.key == key and needle in str(err), str(err)

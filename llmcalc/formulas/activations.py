@@ -37,8 +37,12 @@ FRAMEWORKS = ("megatron", "transformers")
 
 
 def layer_rows(layer: Layer, group: str, norms: list[str], d_model: int, seq: int, tp: int, sp: bool,
-               attention_impl: str, recompute: str, dropout: bool) -> list[ActivationRow]:
-    """What one layer saves per token on one GPU (Korthikanti sec. 4.1, generalised; see the module docstring)."""
+               attention_impl: str, recompute: str, dropout: bool, parallel: bool = False) -> list[ActivationRow]:
+    """What one layer saves per token on one GPU (Korthikanti sec. 4.1, generalised; see the module docstring).
+
+    `parallel`: attention and MLP read the same layer input (GPT-J; gpt_neox/modeling_gpt_neox.py with
+    use_parallel_residual, transformers 5.23.0), so their norms' input is one tensor, saved once; with one shared norm
+    the MLP's input is the attention's input too (Korthikanti's accounting counts each tensor once)."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
     stream = (1 / tp) if sp else 1.0  # residual-stream tensors: split only by sequence parallelism
     rows: list[ActivationRow] = []
@@ -47,8 +51,10 @@ def layer_rows(layer: Layer, group: str, norms: list[str], d_model: int, seq: in
         if value:
             rows.append(ActivationRow(component, group, value, note))
 
-    for name in norms:
-        add(name, ACT * d_model * stream, "norm input")
+    shared_input = parallel and len(norms) == 1  # one norm feeds attention and MLP
+    for name in norms[:1] if parallel else norms:
+        add(name, ACT * d_model * stream, "norm input (the layer input, read by both norms)"
+            if parallel and not shared_input else "norm input")
     heads = att.n_heads / tp
     if att.mla:
         mla = att.mla
@@ -76,7 +82,8 @@ def layer_rows(layer: Layer, group: str, norms: list[str], d_model: int, seq: in
             add("attn.softmax_stats", STATS * heads, "fp32 log-sum-exp per head")
     if dropout:
         add("attn.dropout_mask", MASK * d_model * stream)
-    add("mlp.input", ACT * d_model * stream, "input of the MLP or router (the norm output)")
+    if not shared_input:
+        add("mlp.input", ACT * d_model * stream, "input of the MLP or router (the norm output)")
     if moe is None:
         add("mlp.inner", ACT * (3 if mlp.gated else 2) * mlp.d_ff / tp,
             "gate, up and their product" if mlp.gated else "up output and activation output")
@@ -126,7 +133,7 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         else:
             norms = norm_names(model.norm, group.layer.cross_attention)
             group_rows = layer_rows(group.layer, group.name, norms, model.d_model, seq, tp, sp, attention_impl,
-                                    saved, dropout)
+                                    saved, dropout, model.residual == "parallel")
         rows += group_rows
         per_group[group.name] = sum(r.bytes_per_token for r in group_rows)
     if framework == "transformers":

@@ -76,6 +76,16 @@ def norm_flops(tokens: int, norm: Norm, d_model: int) -> int:
     return tokens * d_model * (NORM_PER_ELEMENT[norm.kind] + (1 if norm.bias else 0))
 
 
+def _qk_norm_per_element(attention: Attention) -> int:
+    """A q/k norm's FLOPs per element: an RMSNorm's (L2 likewise), or a LayerNorm's (+1 with Phi's bias). Estimate."""
+    kind = attention.qk_norm
+    if kind is None:
+        return 0
+    if kind.startswith("layernorm"):
+        return NORM_PER_ELEMENT["layernorm"] + (1 if kind == "layernorm" else 0)
+    return NORM_PER_ELEMENT["rmsnorm"]
+
+
 def activation_flops(tokens: int, mlp: MLP, d_ff: int) -> int:
     """The MLP activation (and the gate product of a GLU) per element of d_ff. Estimate."""
     return tokens * d_ff * ACTIVATION_PER_ELEMENT[mlp.activation]
@@ -172,8 +182,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
         projections = _projections("attn", queries, queries, d_model, q_width, kv_width)
     rows = projections + [
         ("attn.scores", attention_scores(pairs, att), 0),
-        ("attn.qk_norm", 0, queries * (att.n_heads + att.n_kv_heads) * att.d_head * NORM_PER_ELEMENT["rmsnorm"]
-         if att.qk_norm else 0),
+        ("attn.qk_norm", 0, queries * (att.n_heads + att.n_kv_heads) * att.d_head * _qk_norm_per_element(att)),
         # A sink is one more logit per head in each query's softmax (gpt-oss).
         ("attn.softmax", 0, softmax(pairs + (queries if att.sinks else 0), att)),
         ("attn.values", attention_values(pairs, att), 0),
@@ -261,7 +270,9 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
     other_final = norm_flops(queries, model.norm, d) if model.norm.final else 0
     if other_final:
         rows.append(FlopRow("norm.final", None, 1, 0, batch * other_final))
-    rows.append(FlopRow("lm_head", None, 1, batch * linear(queries, d, model.vocab_size), 0))
+    # GPT-J's and Phi's LM head add a bias to every logit (nn.Linear with bias: a non-matmul add per vocabulary entry)
+    rows.append(FlopRow("lm_head", None, 1, batch * linear(queries, d, model.vocab_size),
+                        batch * queries * model.vocab_size if model.lm_head_bias else 0))
     return FlopCount(model, tuple(rows), seq, batch, attention, decode, include_other)
 
 

@@ -33,6 +33,8 @@ def unsupported(model: ModelSpec) -> str | None:
     """Why the transformers profile does not cover this model, or None."""
     if model.norm.kind != "rmsnorm" or model.norm.placement != "pre":
         return "its norms are not RMSNorm before each sub-block"
+    if model.residual != "sequential" or model.rotary_dim is not None or model.lm_head_bias:
+        return "its attention and MLP run in parallel, its RoPE is partial or its LM head has a bias"
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         moe = layer.moe

@@ -29,6 +29,12 @@ def lm_head(vocab_size: int, d_model: int, tied: bool) -> int:
     return 0 if tied else vocab_size * d_model
 
 
+def lm_head_bias(vocab_size: int, bias: bool) -> int:
+    """The LM head's bias, one per vocabulary entry, its own even when the weight is tied (GPT-J and Phi-1/2:
+    nn.Linear(hidden_size, vocab_size) with a bias, gptj/modeling_gptj.py and phi/modeling_phi.py, transformers 5.23.0)."""
+    return vocab_size if bias else 0
+
+
 def norm_vector(norm: Norm, d_model: int) -> int:
     """One LayerNorm (weight + bias, Ba et al. 2016) or RMSNorm (weight, Zhang & Sennrich 2019)."""
     return norm.n_params * d_model
@@ -59,10 +65,13 @@ def attention_bias(attention: Attention, d_model: int) -> int:
 def qk_norm(attention: Attention) -> int:
     """RMSNorm weights of d_head on queries and on keys, shared by the heads (Qwen3; Dehghani et al. 2023); over the
     whole projections, n_heads x d_head and n_kv_heads x d_head (OLMo 2: modeling_olmo2.py's q_norm and k_norm;
-    Groeneveld et al. 2025, sec. 3.1); Llama 4's L2 norm has none."""
-    if attention.qk_norm == "rmsnorm_full":
+    Groeneveld et al. 2025, sec. 3.1); Llama 4's L2 norm has none. LayerNorm: weight and bias of d_head on each
+    (Phi-1/2's q_layernorm and k_layernorm, phi/modeling_phi.py); per head without bias, a weight of n_heads x d_head
+    and one of n_kv_heads x d_head (Cohere's q_norm and k_norm, cohere/modeling_cohere.py; transformers 5.23.0)."""
+    kind = attention.qk_norm
+    if kind in ("rmsnorm_full", "layernorm_heads"):
         return (attention.n_heads + attention.n_kv_heads) * attention.d_head
-    return 2 * attention.d_head if attention.qk_norm == "rmsnorm" else 0
+    return {"rmsnorm": 2, "layernorm": 4}.get(kind, 0) * attention.d_head
 
 
 def attention_sinks(attention: Attention) -> int:
@@ -222,7 +231,11 @@ class ParamCount:
 
 
 def norm_names(norm: Norm, cross: bool = False) -> list[str]:
-    """The norms of one layer: before (pre), after (post) or both (sandwich) each sub-block."""
+    """The norms of one layer: before (pre), after (post) or both (sandwich) each sub-block; a parallel block's
+    one norm shared by attention and MLP (GPT-J's ln_1, gptj/modeling_gptj.py; Phi's and Cohere's
+    input_layernorm, transformers 5.23.0)."""
+    if norm.shared:
+        return ["norm.shared"]
     blocks = ("attn", "xattn", "mlp") if cross else ("attn", "mlp")
     sides = {"pre": ("pre",), "post": ("post",), "sandwich": ("pre", "post")}[norm.placement]
     return [f"norm.{side}_{block}" for block in blocks for side in sides]
@@ -295,6 +308,9 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
     head = lm_head(model.vocab_size, d, model.tied_embeddings)
     rows.append(ParamRow("lm_head", None, 1, head, head, embedding="output",
                          note="tied: shares the token embedding" if model.tied_embeddings else None))
+    if model.lm_head_bias:
+        bias = lm_head_bias(model.vocab_size, True)
+        rows.append(ParamRow("lm_head.bias", None, 1, bias, bias, embedding="output"))
     buffers = [ParamRow("moe.routing_bias", g.name, g.count, routing_bias(g.layer.moe), 0,
                         note="buffer: moved by a rule, not trained")
                for g in model.groups if g.layer.moe and g.layer.moe.routing_bias]

@@ -32,7 +32,7 @@ class Adapters:
 
 
 MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative")
-MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head")
+MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head", "lm_head.bias")
 
 
 @memo_by_identity

@@ -32,7 +32,8 @@ def embedding_definition(model) -> str:
     """What 'embedding' sums for this model: the token embedding, a learned position embedding where it has one,
     and the LM head where it is untied."""
     parts = ["token embedding"] + (["learned position embedding"] if model.position == "learned" else [])
-    return " + ".join(parts + ([] if model.tied_embeddings else ["untied LM head"]))
+    parts += [] if model.tied_embeddings else ["untied LM head"]
+    return " + ".join(parts + (["LM head bias"] if model.lm_head_bias else []))
 
 
 def count_json(count: ParamCount) -> dict[str, Any]:

@@ -49,8 +49,10 @@ COMPONENT_LABELS = {
     "moe.routing_bias": "routing bias (buffer)",
     "mtp.norms": "MTP norms (hidden, embedding, final)",
     "mtp.proj": "MTP projection 2d -> d",
+    "norm.shared": "norm before attention and MLP (shared)",
     "norm.final": "final norm",
     "lm_head": "LM head",
+    "lm_head.bias": "LM head bias",
     # FLOPs-only components
     "attn.scores": "attention scores (QK^T)",
     "attn.softmax": "attention softmax",
@@ -138,7 +140,16 @@ def _norm(model: ModelSpec) -> str:
     bias = " (no bias)" if norm.kind == "layernorm" and not norm.bias else ""
     placement = {"pre": "pre", "post": "post", "sandwich": "pre + post"}[norm.placement]
     final = ", final norm" if norm.final else ""
-    return f"{NORM_LABELS[norm.kind]}{bias}, {placement}{final}"
+    parallel = ""
+    if model.residual == "parallel":
+        parallel = ", parallel attention + MLP" + (" (one shared norm)" if norm.shared else "")
+    return f"{NORM_LABELS[norm.kind]}{bias}, {placement}{parallel}{final}"
+
+
+def _position(model: ModelSpec) -> str:
+    if model.rotary_dim is None:
+        return POSITION_LABELS[model.position]
+    return f"{POSITION_LABELS[model.position]} on {model.rotary_dim} dims of each head"
 
 
 ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], int | str]], ...] = (
@@ -150,7 +161,7 @@ ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], int | str]], ...] = (
     ("d_ff", lambda m: _per_group(m, _d_ff)),
     ("experts", lambda m: _per_group(m, _experts)),
     ("norm", _norm),
-    ("position", lambda m: POSITION_LABELS[m.position]),
+    ("position", _position),
     ("biases", lambda m: _per_group(m, _biases)),
     ("tied embeddings", lambda m: "yes" if m.tied_embeddings else "no"),
     ("vocabulary", lambda m: m.vocab_size),

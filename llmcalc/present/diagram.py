@@ -33,7 +33,11 @@ def model_boxes(count) -> list[Box]:
                           f"{human(sum(r.total for r in count.rows if r.group == group.name))} parameters"],
                          repeat=group.count, key=f"group {g}"))
         placement = model.norm.placement
-        if placement in ("pre", "sandwich"):
+        parallel = model.residual == "parallel"
+        if parallel:  # one norm feeding both blocks, or one each, both on the layer input
+            boxes.append(Box([f"{norm}, shared by attention and MLP" if model.norm.shared else
+                              f"{norm} before attention, {norm} before MLP"], depth=1, key=f"norm {g}"))
+        elif placement in ("pre", "sandwich"):
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
         heads = (f"{att.n_heads} heads, latent {att.mla.kv_lora_rank}" if att.mla else
                  f"{att.n_heads} heads / {att.n_kv_heads} KV heads / d_head {att.d_head}")
@@ -46,7 +50,7 @@ def model_boxes(count) -> list[Box]:
                          key=f"attention {g}"))
         if placement != "pre":
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
-        if placement in ("pre", "sandwich"):
+        if placement in ("pre", "sandwich") and not parallel:
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
         mlp = layer.mlp
         activation = ACTIVATION_LABELS[mlp.activation]
@@ -58,6 +62,8 @@ def model_boxes(count) -> list[Box]:
         else:
             lines = [f"MLP: {activation}, {mlp.n_matrices} matrices", f"d_ff {mlp.d_ff:,}",
                      f"{human(_per_layer(count, group.name, ('mlp.',)))} per layer"]
+        if parallel:
+            lines[0] = f"in parallel, {lines[0]}"
         boxes.append(Box(lines, depth=1, key=f"mlp {g}"))
         if placement != "pre":
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))

@@ -12,6 +12,7 @@ from ..model import (
     NORM_PLACEMENTS,
     POSITIONS,
     QK_NORMS,
+    RESIDUALS,
     WEIGHT_STORAGE,
     MLA,
     MLP,
@@ -85,6 +86,8 @@ class _Builder:
         elif root.has("relative_attention_buckets"):
             raise root.error("relative_attention_buckets", "only used with position: relative (T5); allowed: "
                              "remove it, or set position: relative")
+        residual = self._residual(root, norm, layers)
+        rotary_dim = self._rotary_dim(root, position, layers)
         training = root.mapping("training", required=False)
         mtp = root.mapping("mtp", required=False)
         if mtp:
@@ -112,6 +115,9 @@ class _Builder:
             mtp_modules=mtp.integer("n_modules") if mtp else 0,
             rumour=root.string("rumour", None),
             weights_format=root.choice("weights_format", WEIGHT_STORAGE, None),
+            residual=residual,
+            rotary_dim=rotary_dim,
+            lm_head_bias=root.boolean("lm_head_bias", False),
         )
 
     def _norm(self, node: Node) -> Norm:
@@ -121,7 +127,39 @@ class _Builder:
         if bias and kind == "rmsnorm":
             raise node.error("bias", "RMSNorm has no bias; allowed: false (or use kind: layernorm)")
         placement = node.choice("placement", NORM_PLACEMENTS, "pre")
-        return Norm(kind, bias, placement, node.boolean("final", placement != "post"))
+        return Norm(kind, bias, placement, node.boolean("final", placement != "post"), node.boolean("shared", False))
+
+    def _residual(self, root: Node, norm: Norm, layers: tuple[Layer, ...]) -> str:
+        """sequential, or parallel: pre-norm decoder layers only (GPT-J, GPT-NeoX); norm.shared only with parallel."""
+        residual = root.choice("residual", RESIDUALS, "sequential")
+        if residual == "parallel":
+            if norm.placement != "pre":
+                raise root.error("residual", f"parallel attention and MLP read the layer's normalised input, so norm "
+                                 f"placement {norm.placement} has no meaning here; allowed: norm.placement: pre",
+                                 also=(("norm", "placement"),))
+            if any(layer.cross_attention or layer.stack != "decoder" for layer in layers):
+                raise root.error("residual", "parallel blocks are not supported in an encoder-decoder; allowed: "
+                                 "sequential (or remove encoder)", also=(("encoder",),))
+        elif norm.shared:
+            raise root.mapping("norm").error("shared", "one norm shared by attention and MLP needs parallel blocks; "
+                             "allowed: false, or residual: parallel", also=(("residual",),))
+        return residual
+
+    def _rotary_dim(self, root: Node, position: str, layers: tuple[Layer, ...]) -> int | None:
+        """The leading dims of each head that RoPE rotates: position rope only, at most the smallest head."""
+        if not root.has("rotary_dim"):
+            return None
+        if position != "rope":
+            raise root.error("rotary_dim", f"partial rotary needs position: rope, not {position}; allowed: remove it, "
+                             "or set position: rope", also=(("position",),))
+        if any(layer.attention.mla for layer in layers):
+            raise root.error("rotary_dim", "MLA sets its RoPE part with mla.qk_rope_head_dim; allowed: remove it")
+        rotary = root.integer("rotary_dim")
+        smallest = min(layer.attention.d_head for layer in layers)
+        if rotary > smallest:
+            raise root.error("rotary_dim", f"{rotary} is more than d_head={smallest}; allowed: 1 to {smallest} (the "
+                             "leading dims of each head that are rotated)")
+        return rotary
 
     def _attention(self, node: Node, d_model: int) -> Attention:
         node.check_keys(ATTENTION_KEYS)

@@ -7,8 +7,8 @@ from __future__ import annotations
 # The keys a spec may hold, level by level. specs/README.md documents each one (a test checks it).
 TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
-    "vocab_size", "d_model", "n_layers", "context_length", "position", "tied_embeddings",
-    "attention", "mlp", "moe", "norm", "layers", "encoder", "relative_attention_buckets", "mtp", "training",
+    "vocab_size", "d_model", "n_layers", "context_length", "position", "rotary_dim", "tied_embeddings",
+    "lm_head_bias", "residual", "attention", "mlp", "moe", "norm", "layers", "encoder", "relative_attention_buckets", "mtp", "training",
     "published", "rumour", "weights_format",
 )
 
@@ -39,7 +39,7 @@ MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "sh
 MTP_KEYS = ("n_modules",)
 
 
-NORM_KEYS = ("kind", "bias", "placement", "final")
+NORM_KEYS = ("kind", "bias", "placement", "final", "shared")
 
 
 LAYER_GROUP_KEYS = ("count", "name", "attention", "mlp", "moe")
