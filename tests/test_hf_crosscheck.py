@@ -17,7 +17,9 @@ included). Not checked: llama4 / llama4_text, whose transformers MoE runs every 
 KV cache: a forward pass with use_cache; the cache's key and value tensors must hold exactly the bytes of
 llmcalc.formulas.kv.kv_cache at that context (fp32 models, fp32 cache). DeepSeek (MLA): transformers 5.23.0 caches
 the compressed latent (kv_lora_rank) and the shared RoPE key (qk_rope_head_dim), not per-head K and V, so it
-is compared with mla_cache="latent". Sliding-window and chunked layers: transformers keeps the last W - 1
+is compared with mla_cache="latent". Falcon's new decoder architecture: transformers 5.23.0 caches its K and V
+heads broadcast to every query head, so its cache is n_heads / num_kv_heads times llmcalc's (which counts the
+num_kv_heads the architecture needs, as serving engines cache them). Sliding-window and chunked layers: transformers keeps the last W - 1
 tokens between steps (the next token makes W) where llmcalc counts a window of W (Mistral's rolling buffer),
 so below the window the bytes are equal and from W on the test asserts exactly one token per windowed layer
 less. Not checked: openai-gpt, which has no KV cache in transformers.
@@ -425,6 +427,81 @@ def gen_exaone4(rng):
     return cfg
 
 
+def _rotary(rng, cfg: dict, key: str, fractions=(0.25, 0.5, 0.75, 1.0)) -> dict:
+    """A partial-rotary fraction, at the top level or inside rope_parameters (which transformers reads first)."""
+    fraction = rng.choice(fractions)
+    if rng.random() < 0.3:
+        cfg["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": fraction}
+    else:
+        cfg[key] = fraction
+    return cfg
+
+
+def gen_gpt_neox(rng):
+    heads = rng.choice([1, 2, 4])
+    cfg = {"model_type": "gpt_neox", **_common(rng), "num_attention_heads": heads,
+           "hidden_size": heads * rng.choice([8, 16]),  # every fraction then rotates an even number of dims
+           "use_parallel_residual": rng.random() < 0.6, "attention_bias": rng.random() < 0.6,
+           "hidden_act": rng.choice(["gelu", "gelu_new", "relu"])}
+    return _rotary(rng, cfg, "rotary_pct")
+
+
+def gen_gptj(rng):
+    heads, head = rng.choice([1, 2, 4]), rng.choice([8, 16])
+    cfg = {"model_type": "gptj", "vocab_size": rng.randint(40, 300), "n_embd": heads * head, "n_head": heads,
+           "n_layer": rng.randint(1, 3), "n_positions": 64, "rotary_dim": rng.choice([2, 4, head]),
+           "activation_function": rng.choice(["gelu_new", "gelu", "relu"])}
+    if rng.random() < 0.5:
+        cfg["n_inner"] = rng.randint(4, 80)
+    if rng.random() < 0.5:
+        cfg["tie_word_embeddings"] = rng.random() < 0.5
+    return cfg
+
+
+def gen_phi(rng):
+    n_kv = rng.choice([1, 2, 4])
+    n_heads = n_kv * rng.choice([1, 2, 3])
+    cfg = {"model_type": "phi", **_common(rng), "num_attention_heads": n_heads, "num_key_value_heads": n_kv,
+           "hidden_size": n_heads * rng.choice([8, 16]), "qk_layernorm": rng.random() < 0.5,
+           "hidden_act": rng.choice(["gelu_new", "gelu", "relu"])}
+    return _rotary(rng, cfg, "partial_rotary_factor")
+
+
+def gen_cohere(rng):
+    return {"model_type": "cohere", **_common(rng), **_heads(rng, head_dim=False), "use_qk_norm": rng.random() < 0.5,
+            "attention_bias": rng.random() < 0.4}
+
+
+def gen_cohere2(rng):
+    cfg = _sliding(rng, {"model_type": "cohere2", **_common(rng), **_heads(rng, head_dim=False),
+                         "attention_bias": rng.random() < 0.4})
+    if "layer_types" not in cfg and rng.random() < 0.5:
+        cfg["sliding_window_pattern"] = rng.randint(1, 4)
+    return cfg
+
+
+def gen_falcon(rng):
+    """The new decoder architecture (num_kv_heads; one norm or two), the original one with multi-query attention or
+    a K/V per head, in parallel or not; ALiBi or RoPE; biases or none."""
+    n_kv = rng.choice([1, 2])
+    n_heads = n_kv * rng.choice([1, 2, 3])
+    cfg = {"model_type": "falcon", "vocab_size": rng.randint(40, 300), "num_attention_heads": n_heads,
+           "hidden_size": n_heads * rng.choice([4, 8]), "num_hidden_layers": rng.randint(1, 3),
+           "max_position_embeddings": 512, "alibi": rng.random() < 0.4, "bias": rng.random() < 0.5,
+           "activation": rng.choice(["gelu", "relu"])}
+    kind = rng.choice(["new", "multi_query", "per_head"])
+    if kind == "new":
+        cfg.update(new_decoder_architecture=True, num_kv_heads=n_kv,
+                   num_ln_in_parallel_attn=rng.choice([None, 1, 2]))
+    else:
+        cfg.update(multi_query=kind == "multi_query", parallel_attn=rng.random() < 0.6)
+    if rng.random() < 0.5:
+        cfg["ffn_hidden_size"] = rng.randint(4, 80)
+    if rng.random() < 0.5:
+        cfg["tie_word_embeddings"] = rng.random() < 0.5
+    return cfg
+
+
 GENERATORS = {
     "gpt2": gen_gpt2, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
@@ -435,6 +512,8 @@ GENERATORS = {
     "gemma3_text": gen_gemma3_text, "gemma3": gen_gemma3, "granite": gen_granite, "granitemoe": gen_granitemoe,
     "granitemoeshared": gen_granitemoeshared, "olmo2": gen_olmo2, "olmo3": gen_olmo3, "olmoe": gen_olmoe,
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
+    "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
+    "falcon": gen_falcon,
 }
 
 
@@ -477,6 +556,11 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     seen.add(f"{model_type}:shared")
             if model.mtp_modules:
                 seen.add(f"{model_type}:mtp")
+            seen.add(f"{model_type}:{model.residual}" + (":shared" if model.norm.shared else ""))
+            if model.rotary_dim:
+                seen.add(f"{model_type}:rotary")
+            if model.position == "alibi":
+                seen.add(f"{model_type}:alibi")
             if model.tied_embeddings:
                 seen.add(f"{model_type}:tied")
     for feature in ("qwen2:window", "qwen2:groups>1", "qwen2_moe:dense-in-moe", "qwen2_moe:shared",
@@ -487,7 +571,10 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "phi3:window", "gpt2:tied", "llama:tied", "smollm3:window", "smollm3:groups>1",
                     "gemma3_text:groups>1", "gemma3:groups>1", "gemma3:tied", "olmo3:window", "exaone4:groups>1",
                     "starcoder2:window", "glm4_moe:dense-in-moe", "glm4_moe:shared", "glm4_moe:mtp",
-                    "granitemoeshared:shared", "gemma:tied"):
+                    "granitemoeshared:shared", "gemma:tied", "gpt_neox:parallel", "gpt_neox:sequential",
+                    "gpt_neox:rotary", "gptj:parallel:shared", "gptj:rotary", "gptj:tied", "phi:parallel:shared",
+                    "phi:rotary", "cohere:parallel:shared", "cohere2:groups>1", "cohere2:window", "falcon:parallel",
+                    "falcon:parallel:shared", "falcon:sequential", "falcon:alibi", "falcon:tied"):
         assert feature in seen
 
 
@@ -503,14 +590,15 @@ def test_default_configs_count_like_transformers(model_type, tmp_path):
     assert count_params(imported(config, tmp_path)).total == hf_param_count(config)
 
 
-QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.")
+QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.", ".q_layernorm.", ".k_layernorm.")
 
 
 @pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
-                                        "hunyuan_v1_dense", "glm4_moe"])
+                                        "hunyuan_v1_dense", "glm4_moe", "phi", "cohere"])
 def test_qk_norm_weights_per_component(model_type, tmp_path):
     """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
-    (rmsnorm_full: OLMo 2 and 3, OLMoE), against the q/k norm weights transformers builds."""
+    (rmsnorm_full: OLMo 2 and 3, OLMoE), a LayerNorm of the head size with its bias (Phi) or a weight per head
+    (Cohere), against the q/k norm weights transformers builds."""
     for case, config in enumerate(random_configs(model_type, N_RANDOM)):
         model = imported(config, tmp_path, f"{model_type}-{case}.json")
         ours = sum(r.total for r in count_params(model).rows if r.component == "attn.qk_norm")
@@ -518,6 +606,24 @@ def test_qk_norm_weights_per_component(model_type, tmp_path):
             hf_model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
         theirs = sum(p.numel() for name, p in hf_model.named_parameters() if any(n in name for n in QK_NORM_NAMES))
         assert ours == theirs, json.dumps(config)
+
+
+ROTARY_DIMS = {  # the dims of each head transformers rotates, as its attention module holds them
+    "gpt_neox": lambda hf_model: hf_model.gpt_neox.layers[0].attention.rotary_ndims,
+    "phi": lambda hf_model: hf_model.model.layers[0].self_attn.rotary_ndims,
+    "gptj": lambda hf_model: hf_model.transformer.h[0].attn.rotary_dim,
+}
+
+
+@pytest.mark.parametrize("model_type", sorted(ROTARY_DIMS))
+def test_partial_rotary_dims_like_transformers(model_type, tmp_path):
+    """rotary_dim (all of d_head when unset, none with position none) against the attention transformers builds."""
+    for case, config in enumerate(random_configs(model_type, N_RANDOM)):
+        model = imported(config, tmp_path, f"{model_type}-{case}.json")
+        ours = 0 if model.position == "none" else model.rotary_dim or model.layers[0].attention.d_head
+        with torch.device("meta"):
+            hf_model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
+        assert ours == ROTARY_DIMS[model_type](hf_model), json.dumps(config)
 
 
 def test_gemma3_counts_its_text_model(tmp_path):
@@ -593,7 +699,12 @@ def test_kv_cache_bytes_match_the_cache(model_type, tmp_path):
         # transformers keeps W - 1 tokens of a W-token window once the sequence has reached W
         full_windows = sum(kv_elements_per_token(layer.attention, "latent") for layer in model.layers
                            if layer.attention.local_span and seq >= layer.attention.local_span)
-        assert hf_cache_bytes(config, seq, batch) == ours.bytes - 4 * batch * full_windows, (seq, json.dumps(config))
+        expected = ours.bytes - 4 * batch * full_windows
+        if config["model_type"] == "falcon" and config.get("new_decoder_architecture"):
+            # FalconAttention._split_heads broadcasts the K/V heads to every query head before they are cached
+            attention = model.layers[0].attention
+            expected = expected * attention.n_heads // attention.n_kv_heads
+        assert hf_cache_bytes(config, seq, batch) == expected, (seq, json.dumps(config))
 
 
 def test_kv_cache_checks_reach_windows_below_and_above(tmp_path):

@@ -380,6 +380,56 @@ CASES.update({
 })
 
 
+LAYERNORM_SHARED = {"kind": "layernorm", "shared": True}
+MHA = {"n_heads": 4, "n_kv_heads": 4, "d_head": 8}
+PLAIN_48 = 2 * 32 * 48 + 48 + 32  # a biased two-matrix MLP of width 48
+CASES.update({
+    "gpt_neox": (  # two LayerNorms read in parallel, biases everywhere, RoPE on half of each 8-wide head
+        dict(model_type="gpt_neox", **SMALL, rotary_pct=0.5),
+        dict(ROPE, n_layers=2, context_length=2048, rotary_dim=4, tied_embeddings=False, residual="parallel",
+             norm={"kind": "layernorm"}, attention={**MHA, "bias": True},
+             mlp={"activation": "gelu", "d_ff": 48, "bias": True}),
+        EMBED + 2 * (4096 + 128 + 2 * 64 + PLAIN_48) + 64 + EMBED,
+    ),
+    "gptj": (  # one shared LayerNorm, no attention biases, an LM head with a bias of 100
+        dict(model_type="gptj", vocab_size=100, n_embd=32, n_layer=2, n_head=4, rotary_dim=4, n_inner=48),
+        dict(ROPE, n_layers=2, context_length=2048, rotary_dim=4, tied_embeddings=False, lm_head_bias=True,
+             residual="parallel", norm=LAYERNORM_SHARED, attention=MHA,
+             mlp={"activation": "gelu_tanh", "d_ff": 48, "bias": True}),
+        EMBED + 2 * (4096 + 64 + PLAIN_48) + 64 + EMBED + 100,
+    ),
+    "phi": (  # GQA with biases, q/k LayerNorms of 8 (weight and bias), RoPE on half (PhiConfig's default 0.5)
+        dict(model_type="phi", **KV2, qk_layernorm=True),
+        dict(ROPE, n_layers=2, context_length=2048, rotary_dim=4, tied_embeddings=False, lm_head_bias=True,
+             residual="parallel", norm=LAYERNORM_SHARED, attention={**GQA, "bias": True, "qk_norm": "layernorm"},
+             mlp={"activation": "gelu_tanh", "d_ff": 48, "bias": True}),
+        EMBED + 2 * (3072 + 96 + 32 + 64 + PLAIN_48) + 64 + EMBED + 100,
+    ),
+    "cohere": (  # one bias-free LayerNorm shared, q/k norms with a weight per head: (4 + 2) x 8
+        dict(model_type="cohere", **KV2, use_qk_norm=True),
+        dict(ROPE, n_layers=2, context_length=8192, tied_embeddings=True, residual="parallel",
+             norm={"kind": "layernorm", "bias": False, "shared": True},
+             attention={**GQA, "qk_norm": "layernorm_heads"}, mlp=SWIGLU),
+        EMBED + 2 * (3072 + 48 + 32 + 4608) + 32,
+    ),
+    "cohere2": (  # pattern 2: layers 0, 2 slide, 1, 3 are global
+        dict(model_type="cohere2", **{**KV2, "num_hidden_layers": 4}, sliding_window=8, sliding_window_pattern=2),
+        dict(ROPE, n_layers=4, context_length=8192, tied_embeddings=True, residual="parallel",
+             norm={"kind": "layernorm", "bias": False, "shared": True}, attention={**GQA, "sliding_window": 8},
+             mlp=SWIGLU, layers=[{"repeat": 2, "pattern": [{}, {"attention": {"sliding_window": None}}]}]),
+        EMBED + 4 * (3072 + 32 + 4608) + 32,
+    ),
+    "falcon": (  # new decoder architecture: 2 KV heads, ln_attn and ln_mlp in parallel; ALiBi; biases
+        dict(model_type="falcon", vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+             new_decoder_architecture=True, num_kv_heads=2, bias=True, alibi=True, ffn_hidden_size=48),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=2048, position="alibi", tied_embeddings=True,
+             residual="parallel", norm={"kind": "layernorm"}, attention={**GQA, "bias": True},
+             mlp={"activation": "gelu", "d_ff": 48, "bias": True}),
+        EMBED + 2 * (3072 + 96 + 2 * 64 + PLAIN_48) + 64,
+    ),
+})
+
+
 def write(tmp_path: Path, config, name: str = "config.json") -> Path:
     path = tmp_path / name
     path.write_text(config if isinstance(config, str) else json.dumps(config))
@@ -437,6 +487,11 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("olmoe", 13_361_612_800),       # ... of OlmoeConfig() (q_norm and k_norm over the projections)
     ("glm4_moe", 103_481_200_640),   # ... of Glm4MoeConfig() (without its MTP layer)
     ("gemma3", 2_628_658_432),       # ... of Gemma3TextConfig(), the text model of Gemma3Config()
+    ("gpt_neox", 20_554_567_680),    # ... of GPTNeoXConfig() (GPT-NeoX-20B: two norms per layer, in parallel)
+    ("gptj", 6_050_882_784),         # ... of GPTJConfig() (GPT-J 6B: one norm per layer, a biased LM head)
+    ("phi", 1_418_270_720),          # ... of PhiConfig() (Phi-1.5's shape)
+    ("cohere", 34_980_831_232),      # ... of CohereConfig() (Command R)
+    ("falcon", 6_921_720_704),       # ... of FalconConfig() (Falcon-7B: multi-query, one shared norm)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total
@@ -643,6 +698,19 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "glm4_moe", "n_routed_experts": 2, "num_experts_per_tok": 3}, "num_experts_per_tok",
      "more than the 2 experts"),
     ({"model_type": "starcoder2", "hidden_act": "silu_x"}, "hidden_act", "allowed: gelu"),
+    ({"model_type": "gptj", "n_embd": 32, "n_head": 4, "rotary_dim": 16}, "rotary_dim", "more than the head size 8"),
+    ({"model_type": "gpt_neox", "rotary_pct": 1.5}, "rotary_pct", "a fraction from 0 to 1"),
+    ({"model_type": "phi", "rope_parameters": {"partial_rotary_factor": "half"}},
+     "rope_parameters.partial_rotary_factor", "a fraction from 0 to 1"),
+    ({"model_type": "phi", "head_dim": 16}, "head_dim", "unknown key"),
+    ({"model_type": "cohere2", "use_qk_norm": True}, "use_qk_norm", "unknown key"),
+    ({"model_type": "falcon", "new_decoder_architecture": True, "parallel_attn": False}, "parallel_attn",
+     "forward pass fails"),
+    ({"model_type": "falcon", "num_ln_in_parallel_attn": 2}, "num_ln_in_parallel_attn", "runs input_layernorm"),
+    ({"model_type": "falcon", "num_ln_in_parallel_attn": 3}, "num_ln_in_parallel_attn", "allowed: 1, 2 or null"),
+    ({"model_type": "falcon", "multi_query": False, "num_kv_heads": 1}, "num_kv_heads", "a K and V per head"),
+    ({"model_type": "falcon", "apply_residual_connection_post_layernorm": True},
+     "apply_residual_connection_post_layernorm", "allowed: false"),
 ])
 def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
     err = error_for(tmp_path, config)

@@ -7,6 +7,8 @@ tests/test_hf_crosscheck.py."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -137,11 +139,15 @@ def test_diagram_draws_parallel_blocks(models):
 
 
 @pytest.mark.parametrize("command", [["show"], ["count"], ["explain"], ["compare", "gpt2-small"], ["diagram"],
-                                     ["memory", "--mode", "training"], ["flops"]])
+                                     ["memory", "--mode", "training"], ["flops"], ["import"]])
 def test_commands_take_a_parallel_model(command, write_spec, tmp_path):
     path = write_spec("gptj-like", SHARED + "lm_head_bias: true\nrotary_dim: 4\n")
+    if command == ["import"]:  # a GPT-J config.json, through the importer
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps({"model_type": "gptj", "n_embd": 32, "n_head": 4, "n_layer": 2, "rotary_dim": 4,
+                                    "vocab_size": 100}))
     result = CliRunner().invoke(cli, [command[0], str(path), *command[1:]])
     assert result.exit_code == 0, result.output
-    if command[0] == "show":
+    if command[0] in ("show", "import"):
         assert "residual: parallel" in result.output and "shared: true" in result.output
         assert "rotary_dim: 4" in result.output and "lm_head_bias: true" in result.output

@@ -170,3 +170,30 @@ def require_width(c: Config, n_heads: int, d_head: int, d_model: int, why: str) 
     if n_heads * d_head != d_model:
         raise c.error("head_dim", f"{n_heads} heads of {d_head} make {n_heads * d_head}, not hidden_size={d_model}, "
                                   f"which {why}; allowed: num_attention_heads x head_dim = hidden_size")
+
+
+def partial_rotary(c: Config, spec: dict, d_head: int, key: str) -> None:
+    """Partial RoPE: the int(d_head x fraction) leading dims of each head rotated (modeling_rope_utils.py: `dim =
+    int(head_dim * partial_rotary_factor)`, transformers 5.23.0), the fraction from rope_scaling or rope_parameters
+    where one sets partial_rotary_factor, else from `key`; no dims rotated is no position signal at all."""
+    fraction, where = None, key
+    for name in ("rope_scaling", "rope_parameters"):
+        rope = c.data.get(name)
+        if isinstance(rope, dict) and rope.get("partial_rotary_factor") is not None:
+            fraction, where = rope["partial_rotary_factor"], f"{name}.partial_rotary_factor"
+            break
+    if fraction is None:
+        fraction = c.raw(key)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
+        raise c.error(where, f"must be a fraction from 0 to 1 (of each head's dims rotated), got {got(fraction)}")
+    rotated = int(d_head * fraction)
+    if rotated == 0:
+        spec["position"] = "none"
+    elif rotated < d_head:
+        spec["rotary_dim"] = rotated
+
+
+def parallel_layers(spec: dict, norm: dict, shared: bool) -> None:
+    """Attention and MLP both read the layer input (x + attn(norm(x)) + mlp(norm(x))), through one norm or two."""
+    spec["residual"] = "parallel"
+    spec["norm"] = {**norm, "shared": True} if shared else dict(norm)

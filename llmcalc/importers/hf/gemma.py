@@ -3,9 +3,9 @@ GeGLU and tied embeddings; Gemma 3 adds sandwich RMSNorms, q/k RMSNorm and five 
 
 from __future__ import annotations
 
-from .blocks import dense_stack, read_layer_types, stack, windows_of
+from .blocks import dense_stack
 from .config import Config, show
-from .llama_like import Shape, llama_like, windowed
+from .llama_like import Shape, llama_like, stack_window_pattern
 from .registry import register
 
 
@@ -23,12 +23,7 @@ def map_gemma3_text(c: Config) -> dict:
     sliding_window_pattern-th, 6)."""
     spec, att, n_layers = llama_like(c, Shape(mlp_bias=None, qk_norm="rmsnorm", placement="sandwich",
                                               activation="hidden_activation"))
-    default: list[str] = []
-    if c.raw("layer_types") is None:
-        pattern = c.integer("sliding_window_pattern")
-        default = ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(n_layers)]
-    types = read_layer_types(c, n_layers, default, ("full_attention", "sliding_attention"))
-    stack(spec, windowed(att, windows_of(c, types, c.optional_integer("sliding_window"))), [None] * n_layers)
+    stack_window_pattern(c, spec, att, n_layers)
     return spec
 
 

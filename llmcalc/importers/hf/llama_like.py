@@ -57,6 +57,17 @@ def windowed(att: dict, windows: list[int | None]) -> list[dict]:
     return [{**att, "sliding_window": w} if w else att for w in windows]
 
 
+def stack_window_pattern(c: Config, spec: dict, att: dict, n_layers: int) -> None:
+    """Stack layers that slide on the layer_types' sliding layers, by default all but every
+    sliding_window_pattern-th (Gemma 3's configuration, 6; Cohere 2's, 4)."""
+    default: list[str] = []
+    if c.raw("layer_types") is None:
+        pattern = c.integer("sliding_window_pattern")
+        default = ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(n_layers)]
+    types = read_layer_types(c, n_layers, default, ("full_attention", "sliding_attention"))
+    stack(spec, windowed(att, windows_of(c, types, c.optional_integer("sliding_window"))), [None] * n_layers)
+
+
 def rope_flags(c: Config, n_layers: int) -> list[int]:
     """no_rope_layers (1: the layer uses RoPE), by default all but every no_rope_layer_interval-th layer."""
     value = c.raw("no_rope_layers")
