@@ -26,8 +26,8 @@ transformers = pytest.importorskip("transformers")
 def untranslatable(model: ModelSpec) -> str | None:
     """Why hf_config cannot express this spec (it is then skipped), or None.
 
-    hf_config knows GPT-2 / GPT-1 (learned positions), Llama / Mistral / Mixtral (one kind of layer) and
-    DeepSeek-V3 (MLA, a dense prefix then identical MoE layers). Other built-in architectures (Gemma 2,
+    hf_config knows GPT-2 / GPT-1 (learned positions), GPT-NeoX (parallel blocks, a LayerNorm each), Llama /
+    Mistral / Mixtral (one kind of layer) and DeepSeek-V3 (MLA, a dense prefix then identical MoE layers). Other built-in architectures (Gemma 2,
     gpt-oss, Llama 4, DBRX, Qwen-MoE, Switch...) are counted against transformers through their published
     config.json in test_hf_crosscheck.py.
     """
@@ -46,6 +46,14 @@ def untranslatable(model: ModelSpec) -> str | None:
             return "post-norm spec unlike openai-gpt"
         if model.norm.placement == "sandwich":
             return "sandwich norms"
+        return None
+    if model.residual == "parallel":
+        biases = {att.bias_q, att.bias_k, att.bias_v, att.bias_o}
+        if (model.norm.kind, model.norm.bias, model.norm.shared, model.norm.final) != ("layernorm", True, False, True) \
+                or len(model.groups) > 1 or moe or mlp.gated or not mlp.bias or len(biases) > 1 or model.lm_head_bias \
+                or att.n_kv_heads != att.n_heads or att.n_heads * att.d_head != model.d_model \
+                or att.sliding_window or att.qk_norm:
+            return "parallel spec GPTNeoXConfig cannot express"
         return None
     if (model.norm.kind, model.norm.placement, model.norm.final) != ("rmsnorm", "pre", True):
         return f"{model.norm.kind} {model.norm.placement} norms"
@@ -84,6 +92,13 @@ def hf_config(model: ModelSpec):
         if model.norm.placement == "post":
             return transformers.OpenAIGPTConfig(**common)  # no n_inner: the MLP is 4 x n_embd
         return transformers.GPT2Config(n_inner=mlp.d_ff, **common)
+    if model.residual == "parallel":
+        return transformers.GPTNeoXConfig(
+            vocab_size=model.vocab_size, hidden_size=model.d_model, num_hidden_layers=model.n_layers,
+            num_attention_heads=att.n_heads, intermediate_size=mlp.d_ff, max_position_embeddings=model.context_length,
+            hidden_act={"gelu_tanh": "gelu_new"}.get(mlp.activation, mlp.activation), use_parallel_residual=True,
+            attention_bias=att.bias_q, tie_word_embeddings=model.tied_embeddings,
+            rotary_pct=(model.rotary_dim or att.d_head) / att.d_head)
     if att.mla:
         mla = att.mla
         moe = next((l.moe for l in model.layers if l.moe), None)
@@ -130,9 +145,10 @@ def test_builtin_specs_match_transformers(name):
 
 
 def test_most_builtin_specs_are_translated():
-    """The skips above stay the exception: GPT, Llama, Mistral, Mixtral and DeepSeek specs are all checked."""
+    """The skips above stay the exception: GPT, Pythia, Llama, Mistral, Mixtral and DeepSeek specs are all checked."""
     translated = {name for name in llmcalc.builtin_names() if untranslatable(llmcalc.load(name)) is None}
-    for name in ("gpt1", "gpt2-small", "llama3-8b", "mistral-7b", "mixtral-8x7b", "deepseek-v3", "deepseek-v2-lite"):
+    for name in ("gpt1", "gpt2-small", "llama3-8b", "mistral-7b", "mixtral-8x7b", "deepseek-v3", "deepseek-v2-lite",
+                 "pythia-160m"):
         assert name in translated
 
 
@@ -155,6 +171,18 @@ def random_spec(rng: random.Random, kind: str) -> str:
             attention: {{n_heads: {heads}, bias: true}}
             mlp: {{activation: gelu_tanh, d_ff: {rng.randint(16, 200)}, bias: true}}
             """)
+    if kind == "neox":  # parallel blocks, a LayerNorm each, partial RoPE: GPT-NeoX's layer
+        heads, head = rng.choice([1, 2, 4]), rng.choice([8, 16])
+        text = text.replace(f"d_model: {d_model}", f"d_model: {heads * head}")
+        return text + textwrap.dedent(f"""\
+            position: rope
+            rotary_dim: {rng.choice([2, 4, 8])}
+            residual: parallel
+            tied_embeddings: {str(rng.random() < 0.5).lower()}
+            norm: {{kind: layernorm}}
+            attention: {{n_heads: {heads}, bias: {str(rng.random() < 0.5).lower()}}}
+            mlp: {{activation: {rng.choice(["gelu", "gelu_tanh", "relu"])}, d_ff: {rng.randint(8, 200)}, bias: true}}
+            """)
     text += textwrap.dedent(f"""\
         position: rope
         tied_embeddings: {str(rng.random() < 0.5).lower()}
@@ -173,7 +201,7 @@ def random_spec(rng: random.Random, kind: str) -> str:
     return text
 
 
-@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral", "mla"])
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral", "mla", "neox"])
 def test_random_configs_match_transformers(kind, tmp_path):
     rng = random.Random(f"llmcalc-{kind}")
     for case in range(15):
@@ -198,7 +226,7 @@ def hf_forward_flops(config, seq: int) -> int:
     return counter.get_total_flops()
 
 
-@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral", "mla"])
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "mixtral", "mla", "neox"])
 def test_forward_matmul_flops_match_flop_counter(kind, tmp_path):
     # Eager attention computes every S x S score, so the comparison is under --attention full.
     rng = random.Random(f"llmcalc-flops-{kind}")
