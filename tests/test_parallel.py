@@ -136,6 +136,9 @@ def test_diagram_draws_parallel_blocks(models):
     assert "LayerNorm, shared by attention and MLP" in svg
     assert "LayerNorm before attention, LayerNorm before MLP" in svg
     assert svg.count("in parallel, MLP: GELU") == 2
+    partial = to_svg(diagram([llmcalc.count_params("pythia-160m")], ["pythia-160m"]))
+    check_geometry(partial)
+    assert "RoPE (16 of 64 dims)" in partial
 
 
 @pytest.mark.parametrize("command", [["show"], ["count"], ["explain"], ["compare", "gpt2-small"], ["diagram"],

@@ -45,6 +45,8 @@ def model_boxes(count) -> list[Box]:
                   f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
                   f"{att.qk_norm} qk-norm" if att.qk_norm else "",
                   f"{POSITION_LABELS[model.position]}" if model.position in ("rope", "alibi") else ""]
+        if model.rotary_dim:  # partial RoPE: the rotated dims of each head
+            extras[-1] += f" ({model.rotary_dim} of {att.d_head} dims)"
         boxes.append(Box([f"attention ({att.kind})", heads] + [", ".join(e for e in extras if e)] * any(extras)
                          + [f"{human(_per_layer(count, group.name, ('attn.',)))} per layer"], depth=1,
                          key=f"attention {g}"))
