@@ -31,7 +31,8 @@ def lm_head(vocab_size: int, d_model: int, tied: bool) -> int:
 
 def lm_head_bias(vocab_size: int, bias: bool) -> int:
     """The LM head's bias, one per vocabulary entry, its own even when the weight is tied (GPT-J and Phi-1/2:
-    nn.Linear(hidden_size, vocab_size) with a bias, gptj/modeling_gptj.py and phi/modeling_phi.py, transformers 5.23.0)."""
+    nn.Linear(hidden_size, vocab_size) with a bias, gptj/modeling_gptj.py and phi/modeling_phi.py, transformers
+    5.23.0)."""
     return vocab_size if bias else 0
 
 

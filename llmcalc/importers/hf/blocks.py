@@ -172,6 +172,16 @@ def require_width(c: Config, n_heads: int, d_head: int, d_model: int, why: str) 
                                   f"which {why}; allowed: num_attention_heads x head_dim = hidden_size")
 
 
+def head_width(c: Config, d_model: int, heads_key: str) -> int:
+    """hidden_size // heads, refused where the heads do not divide it (GPT-NeoX's, GPT-J's and Falcon's attention
+    refuse it too, transformers 5.23.0)."""
+    n_heads = c.integer(heads_key)
+    if d_model % n_heads:
+        raise c.error(heads_key, f"{n_heads} does not divide the hidden size {d_model} (transformers refuses it); "
+                                 f"allowed: a divisor of {d_model}")
+    return d_model // n_heads
+
+
 def partial_rotary(c: Config, spec: dict, d_head: int, key: str) -> None:
     """Partial RoPE: the int(d_head x fraction) leading dims of each head rotated (modeling_rope_utils.py: `dim =
     int(head_dim * partial_rotary_factor)`, transformers 5.23.0), the fraction from rope_scaling or rope_parameters

@@ -4,7 +4,7 @@ norms ln_attn and ln_mlp, or one); RoPE or ALiBi."""
 
 from __future__ import annotations
 
-from .blocks import PLAIN_ACTIVATIONS, attention_entry, base_spec, dense_stack, parallel_layers
+from .blocks import PLAIN_ACTIVATIONS, attention_entry, base_spec, dense_stack, head_width, parallel_layers
 from .config import Config
 from .registry import register
 
@@ -20,11 +20,8 @@ def map_falcon(c: Config) -> dict:
     default); without it, input_layernorm and post_attention_layernorm one after the other. RoPE on whole heads, or
     ALiBi (no parameters). Combinations whose forward pass fails in transformers are refused."""
     d = c.integer("hidden_size")
-    n_heads = c.integer("num_attention_heads")
-    if d % n_heads:
-        raise c.error("num_attention_heads", f"{n_heads} does not divide hidden_size={d} (transformers refuses it); "
-                                             f"allowed: a divisor of {d}")
-    d_head = d // n_heads
+    d_head = head_width(c, d, "num_attention_heads")
+    n_heads = d // d_head
     new = c.boolean("new_decoder_architecture")
     parallel = c.boolean("parallel_attn")
     norms = c.optional_integer("num_ln_in_parallel_attn")

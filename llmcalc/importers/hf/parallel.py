@@ -9,6 +9,7 @@ from .blocks import (
     attention_entry,
     base_spec,
     dense_stack,
+    head_width,
     parallel_layers,
     partial_rotary,
     read_heads,
@@ -19,22 +20,13 @@ from .registry import register
 LAYERNORM = {"kind": "layernorm"}
 
 
-def _width(c: Config, d: int, heads_key: str) -> int:
-    """hidden_size // heads, refused where the heads do not divide it (these configuration classes refuse it too)."""
-    n_heads = c.integer(heads_key)
-    if d % n_heads:
-        raise c.error(heads_key, f"{n_heads} does not divide the hidden size {d} (transformers refuses it); allowed: "
-                                 f"a divisor of {d}")
-    return d // n_heads
-
-
 def map_gpt_neox(c: Config) -> dict:
     """gpt_neox (gpt_neox/modeling_gpt_neox.py), transformers 5.23.0: fused query_key_value and dense with biases by
     attention_bias, an MLP dense_h_to_4h / dense_4h_to_h always biased, two LayerNorms per layer (input_layernorm,
     post_attention_layernorm) read in parallel when use_parallel_residual, else one after the other; RoPE on
-    int(head_size x rotary_pct) dims (rope_parameters' partial_rotary_factor first); an untied embed_out by default."""
+    int(head_size x rotary_pct) dims (rope_parameters' partial_rotary_factor first); an lm_head untied by default."""
     d = c.integer("hidden_size")
-    d_head = _width(c, d, "num_attention_heads")
+    d_head = head_width(c, d, "num_attention_heads")
     n_heads = d // d_head
     spec = base_spec(c, "vocab_size", d, c.integer("num_hidden_layers"), "max_position_embeddings")
     partial_rotary(c, spec, d_head, "rotary_pct")
@@ -53,7 +45,7 @@ def map_gptj(c: Config) -> dict:
     (n_inner or 4 x n_embd), one LayerNorm ln_1 read by attention and MLP in parallel, RoPE on the first rotary_dim
     dims of each head, and an LM head with a bias of vocab_size (its own even when the weight is tied)."""
     d = c.integer("n_embd")
-    d_head = _width(c, d, "n_head")
+    d_head = head_width(c, d, "n_head")
     spec = base_spec(c, "vocab_size", d, c.integer("n_layer"), "n_positions")
     rotary = c.integer("rotary_dim")  # GPTJConfig takes a whole number only
     if rotary > d_head:
