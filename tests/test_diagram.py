@@ -1,5 +1,6 @@
 """`diagram` (issue 19, part): the SVG holds the right labels, every text stays inside its box and the frame, the
-differing blocks are marked, and every built-in model draws; rendered with cairosvg where it is installed; --export
+differing blocks are marked, and every built-in model draws; rendered with cairosvg where it is installed (CI's
+cross-check step), no text's ink leaves its box or the frame; --export
 .png or .pdf draws the same shapes through the optional matplotlib extra, its text (as matplotlib measures it)
 inside its boxes too."""
 
@@ -135,11 +136,70 @@ def test_an_image_without_the_extra_is_one_line_and_svg_needs_none(tmp_path, mon
     assert result.exit_code == 0 and check_geometry((tmp_path / "d.svg").read_text())
 
 
-def test_renders_as_an_image(tmp_path):
+def rendered(root: ET.Element, scale: int) -> "numpy.ndarray":
+    """The SVG as cairosvg draws it (real fonts), grey levels, `scale` pixels per unit."""
+    import io
+
+    import numpy
+    from PIL import Image
+
     cairosvg = pytest.importorskip("cairosvg")
-    png = tmp_path / "d.png"
-    cairosvg.svg2png(bytestring=svg_of("gpt2-small", "llama3-8b").encode(), write_to=str(png))
-    assert png.stat().st_size > 10_000
+    png = cairosvg.svg2png(bytestring=ET.tostring(root), scale=scale)
+    return numpy.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=int)
+
+
+def ink_outside_its_place(svg: str, scale: int = 2) -> list[str]:
+    """Draw the diagram with its texts and without them on a canvas 200 units wider and taller than its frame, and
+    return the texts whose ink (what the texts add to the picture) falls outside their box (for a text in a box) or
+    outside the frame (for a free text such as a title): what a reader would see spill over."""
+    import numpy
+
+    root = ET.fromstring(svg)
+    ET.register_namespace("", NS[1:-1])
+    width, height = float(root.get("width")), float(root.get("height"))
+    root.set("width", str(width + 200))
+    root.set("height", str(height + 200))
+    root.set("viewBox", f"0 0 {width + 200} {height + 200}")
+    boxes = [tuple(float(r.get(k)) for k in ("x", "y", "width", "height")) for r in root.iter(NS + "rect")
+             if r.get("x") and r.get("class") != "group"]
+    texts = list(root.iter(NS + "text"))
+    places = []
+    for text in texts:
+        x, y = float(text.get("x")), float(text.get("y"))
+        box = next((b for b in boxes if b[0] <= x <= b[0] + b[2] and b[1] <= y <= b[1] + b[3]), None)
+        places.append(box or (0.0, 0.0, width, height))
+    full = rendered(root, scale)
+    for parent in [root, *root.iter()]:
+        for child in [c for c in parent if c.tag == NS + "text"]:
+            parent.remove(child)
+    ink = (full != rendered(root, scale))
+    allowed = numpy.zeros_like(ink, dtype=bool)
+    for x, y, w, h in set(places):
+        allowed[int(y * scale):int((y + h) * scale) + 1, int(x * scale):int((x + w) * scale) + 1] = True
+    spilled = ink & ~allowed
+    if not spilled.any():
+        return []
+    rows, cols = spilled.nonzero()
+    return [t.text for t, (x, y, w, h) in zip(texts, places)
+            if ((cols >= x * scale) & (rows >= (y - 16) * scale) & (rows <= (float(t.get("y")) + 6) * scale)).any()
+            and (y <= float(t.get("y")) <= y + h)]
+
+
+def test_renders_with_every_text_inside_its_box_as_drawn(tmp_path):
+    # as a reader sees it: cairosvg draws each diagram with the fonts it names, and no text's ink leaves its box or
+    # the frame (the geometry checks above estimate the text widths; this measures them)
+    pytest.importorskip("cairosvg")
+    pytest.importorskip("PIL")
+    assert ink_outside_its_place(svg_of("gpt2-small", "llama3-8b")) == []
+    for name in llmcalc.builtin_names():
+        assert ink_outside_its_place(svg_of(name), scale=1) == [], name
+
+
+def test_the_rendering_check_sees_a_spilling_text():
+    pytest.importorskip("cairosvg")
+    pytest.importorskip("PIL")
+    svg = svg_of("gpt2-small").replace(">LayerNorm</text>", ">LayerNorm, with a label far too long for its box</text>", 1)
+    assert ink_outside_its_place(svg) == ["LayerNorm, with a label far too long for its box"]
 
 
 def test_the_readme_image_is_current():
