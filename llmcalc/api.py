@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import check_parallelism, check_tp, check_transformers_profile, lora_target_names
+from .checks import check_parallelism, check_tp, check_transformers_profile, training_states
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -147,7 +147,6 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     `llmcalc memory`. `mode="inference"` is the same as `"serve"`. `context` is the tokens per sequence and `batch`
     the sequences at once in either mode (training: the sequence length and the micro-batch; `seq` and `micro_batch`
     are their older names, still read)."""
-    from .formulas.memory import model_states, optimizer_state_bytes
     from .formulas.params import count_params as count
     from .formulas.serving import (
         DEFAULT_MAX_BATCHED_TOKENS,
@@ -156,8 +155,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         vllm_batch_defaults,
         vllm_memory,
     )
-    from .formulas.finetune import FINETUNES
-    from .formulas.training import Adapters, training_memory
+    from .formulas.training import training_memory
 
     mode = MODE_ALIASES.get(mode, mode)
     check_choice("mode", mode, MODES)
@@ -223,22 +221,9 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     if zero_impl == "deepspeed" and zero not in (2, 3):
         raise LlmcalcError(f"zero_impl deepspeed: DeepSpeed's estimators cover ZeRO stages 2 and 3, got zero {zero}; "
                            "allowed: zero 2 or 3 (stages 0 and 1 follow the paper)")
-    adapters = None
-    if finetune != "full":
-        check_choice("finetune", finetune, FINETUNES)
-        check_choice("adapter_dtype", adapter_dtype, ("fp32", "bf16", "fp16"))
-        check_whole("lora_rank", lora_rank, False)
-        adapters = Adapters(finetune, lora_rank, lora_target_names(spec, lora_targets), dtype)
-        # adapters train in their own dtype: no fp32 master copy (PEFT's fp32 adapters need none; bf16 ones, as
-        # QLoRA's qlora.py casts them, are updated in place); mixed precision keeps their moments in fp32 (bnb's
-        # 32-bit optimizers, as QLoRA's), pure in the adapters' dtype (torch.optim on bf16 adapters, as torchtune)
-        moments = optimizer_state_bytes(optimizer, "fp32" if precision == "mixed" else adapter_dtype, "pure")
-        states = model_states(adapter_dtype, adapter_dtype, optimizer,
-                              optimizer_bytes if optimizer_bytes is not None else moments)
-        if optimizer_in_backward:
-            raise LlmcalcError("optimizer_in_backward: adapters' gradients are small already; allowed: finetune full")
-    else:
-        states = model_states(dtype, grad_dtype, optimizer, optimizer_bytes, precision)
+    check_whole("lora_rank", lora_rank, False)
+    states, adapters = training_states(spec, finetune, dtype, grad_dtype, optimizer, optimizer_bytes, precision,
+                                       lora_rank, lora_targets, adapter_dtype, optimizer_in_backward)
     return training_memory(spec, params, seq or spec.training.context or context, batch, states, zero, dp, tp,
                            pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl,
                            framework, virtual_stages, fused_loss, optimizer_in_backward, precision)

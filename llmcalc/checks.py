@@ -1,5 +1,5 @@
-"""Option checks that need the model: a parallel layout Megatron-LM can run, LoRA targets the model has, and what
-the transformers activation profile covers. Each failure is one LlmcalcError naming the option and what is allowed.
+"""Option checks that need the model: a parallel layout Megatron-LM can run, LoRA targets the model has, what the
+transformers activation profile covers, and a training run's model states. Each failure is one LlmcalcError naming the option and what is allowed.
 
 May import: llmcalc.errors, llmcalc.model, llmcalc.formulas.
 """
@@ -93,3 +93,27 @@ def check_tp(model: ModelSpec, tp: int) -> None:
         heads = model.groups[0].layer.attention.n_heads
         allowed = ", ".join(str(t) for t in range(1, min(heads, 4096) + 1) if tp_problem(model, t) is None)
         raise LlmcalcError(f"tp: {problem}; allowed: {allowed}")
+
+
+def training_states(model: ModelSpec, finetune: str, dtype: str, grad_dtype: str, optimizer: str,
+                    optimizer_bytes: float | None, precision: str, lora_rank: int, lora_targets: Sequence[str] | str,
+                    adapter_dtype: str, optimizer_in_backward: bool):
+    """(ModelStates, Adapters or None) of a training run: full fine-tuning's states from the dtypes, optimizer and
+    precision; LoRA/QLoRA adapters' own, the adapters checked against the model (`lora_rank` checked by api)."""
+    from .formulas.finetune import FINETUNES
+    from .formulas.memory import model_states, optimizer_state_bytes
+    from .formulas.training import Adapters
+
+    _allowed("finetune", finetune, FINETUNES)
+    if finetune == "full":
+        return model_states(dtype, grad_dtype, optimizer, optimizer_bytes, precision), None
+    _allowed("adapter_dtype", adapter_dtype, ("fp32", "bf16", "fp16"))
+    if optimizer_in_backward:
+        raise LlmcalcError("optimizer_in_backward: adapters' gradients are small already; allowed: finetune full")
+    adapters = Adapters(finetune, lora_rank, lora_target_names(model, lora_targets), dtype)
+    # adapters train in their own dtype: no fp32 master copy (PEFT's fp32 adapters need none; bf16 ones, as QLoRA's
+    # qlora.py casts them, are updated in place); mixed precision keeps their moments in fp32 (bnb's 32-bit
+    # optimizers, as QLoRA's), pure in the adapters' dtype (torch.optim on bf16 adapters, as torchtune)
+    moments = optimizer_state_bytes(optimizer, "fp32" if precision == "mixed" else adapter_dtype, "pure")
+    return model_states(adapter_dtype, adapter_dtype, optimizer,
+                        optimizer_bytes if optimizer_bytes is not None else moments), adapters
