@@ -132,7 +132,7 @@ def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1,
 def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str | None = None,
                     kv_dtype: str = "bf16", context: int | None = None, batch: int | None = None, mla_cache: str = "latent",
                     max_batched_tokens: int | None = None, engine: str = "none", gpu_memory: float | None = None,
-                    gpu_name: str = "", gpu_util: float = 0.9, max_num_seqs: int | None = None,
+                    gpu_name: str = "", gpu_util: float = 0.9, max_num_seqs: int | None = None, cuda_graph_memory: int = 0,
                     ubatch: int = 512, flash_attn: bool = True,
                     grad_dtype: str = "bf16", optimizer: str = "adamw",
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
@@ -187,6 +187,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
             raise LlmcalcError(f"{old} and {new}: one quantity under two names, given {old_value} and {new_value}; "
                                f"give {new}")
     batch = batch or micro_batch or 1
+    if isinstance(cuda_graph_memory, bool) or not isinstance(cuda_graph_memory, int) or cuda_graph_memory < 0:
+        raise LlmcalcError(f"cuda_graph_memory: bytes per GPU, a whole number >= 0, got {cuda_graph_memory!r}")
     if not (isinstance(gpu_util, (int, float)) and 0 < gpu_util <= 1):
         raise LlmcalcError(f"gpu_util: must be a fraction above 0 and at most 1, got {gpu_util!r}")
     params = params or count(spec)
@@ -204,7 +206,9 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
             raise LlmcalcError("engine vllm: give the GPU (--gpu or --gpu-mem): vLLM sizes its KV cache from it")
         tokens, seqs = vllm_batch_defaults(gpu_memory, gpu_name)
         return vllm_memory(spec, params, gpu_memory, gpu_util, context, max_batched_tokens or tokens,
-                           max_num_seqs or seqs, dtype, kv_dtype, tp, mla_cache)
+                           max_num_seqs or seqs, dtype, kv_dtype, tp, mla_cache, cuda_graph_memory)
+    if cuda_graph_memory:
+        raise LlmcalcError("cuda_graph_memory: vLLM's CUDA graphs; allowed with engine vllm only")
     if mode == "serve":
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from llmcalc.api import estimate_memory
+from llmcalc.errors import LlmcalcError
 from llmcalc.cli import cli
 from llmcalc.formulas.serving import vllm_batch_defaults
 
@@ -78,7 +79,7 @@ def test_json_interface_for_vllm():
     model = json.loads(out)["models"][0]
     assert isinstance(model["kv_cache"]["capacity_tokens"], int) and model["kv_cache"]["capacity_tokens"] > 0
     assert model["max_concurrency"] == model["kv_cache"]["capacity_tokens"] / 8192
-    assert [p["name"] for p in model["parts"]] == ["weights", "non_torch", "activations", "kv_cache"]
+    assert [p["name"] for p in model["parts"]] == ["weights", "non_torch", "activations", "cuda_graphs", "kv_cache"]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -169,3 +170,23 @@ def test_llamacpp_options_need_their_engine():
     assert result.exit_code == 2 and "--ubatch applies to --engine llamacpp only" in result.output
     result = CliRunner().invoke(cli, ["memory", "llama3-8b", "--engine", "llamacpp", "--batch", "2"])
     assert result.exit_code == 2 and "--batch does not apply to --engine llamacpp" in result.output
+
+
+def test_vllm_cuda_graphs_come_off_the_kv_cache():
+    def vllm(**options):
+        return estimate_memory("llama3-8b", engine="vllm", gpu_memory=80 * 2**30, context=8192, **options)
+
+    plain, graphs = vllm(), vllm(cuda_graph_memory=2**29)
+    assert plain.part("cuda_graphs").per_gpu == 0 and "after sizing the KV cache" in plain.part("cuda_graphs").note
+    assert plain.part("kv_cache").per_gpu - graphs.part("kv_cache").per_gpu == 2**29
+    assert plain.capacity_tokens - graphs.capacity_tokens == 2**29 // (131072 * 16) * 16
+    # vLLM 0.27's log (gpustack/runner PR #251): "Estimated CUDA graph memory: 0.36 GiB total ... The current
+    # --gpu-memory-utilization=0.8200 is equivalent to --gpu-memory-utilization=0.8048 without CUDA graph memory
+    # profiling": the graphs' bytes come off the budget as a share of the card would
+    card = round(0.36 * 2**30 / (0.8200 - 0.8048))
+    with_graphs = estimate_memory("llama3-8b", engine="vllm", gpu_memory=card, gpu_util=0.82, context=1024,
+                                  cuda_graph_memory=round(0.36 * 2**30))
+    without = estimate_memory("llama3-8b", engine="vllm", gpu_memory=card, gpu_util=0.8048, context=1024)
+    assert with_graphs.part("kv_cache").per_gpu == pytest.approx(without.part("kv_cache").per_gpu, abs=1)
+    with pytest.raises(LlmcalcError, match="cuda_graph_memory"):
+        estimate_memory("llama3-8b", cuda_graph_memory=2**29)

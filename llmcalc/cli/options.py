@@ -95,6 +95,7 @@ POSITIVE = FiniteNumber()
 NON_NEGATIVE = FiniteNumber(zero_allowed=True)
 FRACTION = FiniteNumber(maximum=1)
 GPU_GIB = FiniteNumber(maximum=2**23)  # GiB of one card: at most 2^53 bytes, so its byte count stays exact
+PART_GIB = FiniteNumber(zero_allowed=True, maximum=2**23)  # GiB of a part of a card
 
 
 def complete_model(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
@@ -314,12 +315,16 @@ ENGINE_OPTIONS = [
                  help="With --engine vllm: vLLM's gpu_memory_utilization."),
     click.option("--max-num-seqs", type=WHOLE, help="With --engine vllm: sequences per step "
                  "(default 256)."),
+    click.option("--cuda-graphs", "cuda_graphs_gib", type=PART_GIB, default=0, show_default=True,
+                 help="With --engine vllm: GiB per GPU its CUDA graphs take from the KV cache (vLLM 0.21 and later "
+                 "log it as 'Estimated CUDA graph memory'; 0: captured after sizing the cache, as this profile's "
+                 "vLLM 0.6 does)."),
     click.option("--ubatch", type=WHOLE, default=512, show_default=True,
                  help="With --engine llamacpp: n_ubatch, tokens of one micro-batch."),
     click.option("--flash-attn", type=click.Choice(["on", "off"]), default="on", show_default=True,
                  help="With --engine llamacpp: -fa (llama.cpp's auto turns it on where the backend has it)."),
 ]
-ENGINE_ONLY = {"vllm": ("gpu_name", "gpu_mem", "gpu_util", "max_num_seqs"), "llamacpp": ("ubatch", "flash_attn")}
+ENGINE_ONLY = {"vllm": ("gpu_name", "gpu_mem", "gpu_util", "max_num_seqs", "cuda_graphs_gib"), "llamacpp": ("ubatch", "flash_attn")}
 NOT_WITH_ENGINE = {"vllm": ("batch",), "llamacpp": ("batch", "max_batched_tokens", "tp")}
 
 
@@ -372,13 +377,15 @@ def memory_report(model, params, opts: dict, **changes):
     """The memory report of `model` under the command's options (--units aside), some of them changed."""
     from .. import api
 
-    settings = {k: v for k, v in {**opts, **changes}.items() if k not in ("units", "gpu_name", "gpu_mem")}
+    settings = {k: v for k, v in {**opts, **changes}.items()
+                if k not in ("units", "gpu_name", "gpu_mem", "cuda_graphs_gib")}
     if "flash_attn" in settings:
         settings["flash_attn"] = settings["flash_attn"] == "on"
     if opts.get("engine", "none") == "vllm":
         from ..hardware import find_gpu
         from ..units import GIB
 
+        settings["cuda_graph_memory"] = round(opts.get("cuda_graphs_gib", 0) * GIB)
         if opts["gpu_mem"]:
             settings.update(gpu_memory=round(opts["gpu_mem"] * GIB), gpu_name="")  # whole bytes, as fit
         elif opts["gpu_name"]:

@@ -49,6 +49,14 @@ VLLM_NON_TORCH = {1: 1.79 * GIB, 2: 3.58 * GIB}
 SAMPLER_BYTES_PER_LOGIT = 30
 
 
+# CUDA graphs: vLLM 0.6 (this profile's version) captures them after sizing the KV cache, in the memory
+# gpu_memory_utilization leaves over (its log: "CUDA graphs can take additional 1~3 GiB memory per GPU"); vLLM 0.21
+# and later estimate them first and take them from the KV cache (gpu_worker.py: "CUDA graph memory profiling is
+# enabled", "Estimated CUDA graph memory: ... GiB total"), an estimate its own issues find off by large factors
+# (vLLM #45178, #50780). Given, they come off the KV cache.
+VLLM_CUDA_GRAPHS = ("not in the budget: vLLM 0.6 captures them after sizing the KV cache, in what --gpu-util leaves "
+                    "(1-3 GiB, its log says); later versions take their estimate from the KV cache: give it with "
+                    "--cuda-graphs")
 VLLM_MAX_NUM_SEQS = 256  # vLLM's max_num_seqs of that version (V1 raised it to 1024 on GPUs of >= 70 GiB)
 
 
@@ -145,8 +153,9 @@ def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: in
 
 def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_util: float, context: int,
                 max_batched_tokens: int, max_num_seqs: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
-                tp: int = 1, mla_cache: str = "latent") -> MemoryReport:
-    """What vLLM reserves per GPU and the KV cache it is left with (see the module docstring)."""
+                tp: int = 1, mla_cache: str = "latent", cuda_graphs: int = 0) -> MemoryReport:
+    """What vLLM reserves per GPU and the KV cache it is left with (see the module docstring); `cuda_graphs`: the
+    bytes per GPU its CUDA graphs take from the KV cache (VLLM_CUDA_GRAPHS)."""
     weights = _weights_part(params, weight_dtype, tp)
     non_torch = VLLM_NON_TORCH[min(tp, 2)]
     forward = step_working_set(model, max_batched_tokens, 0, weight_dtype)
@@ -154,7 +163,7 @@ def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_uti
     sampler = hidden + max_num_seqs * model.vocab_size * SAMPLER_BYTES_PER_LOGIT
     peak = max(forward, sampler) / tp
     budget = gpu_memory * gpu_util
-    kv = max(budget - weights.per_gpu - non_torch - peak, 0.0)
+    kv = max(budget - weights.per_gpu - non_torch - peak - cuda_graphs, 0.0)
     per_token = kv_bytes_per_gpu(model, kv_cache(model, 1, 1, kv_dtype, mla_cache), tp)
     capacity = int(kv // (per_token * VLLM_BLOCK_SIZE)) * VLLM_BLOCK_SIZE if per_token else 0
     parts = (
@@ -164,6 +173,8 @@ def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_uti
         MemoryPart("activations", peak * tp, peak, f"the profiling step's peak: {max_batched_tokens:,} tokens over "
                    f"{max_num_seqs:,} sequences, or the sampler's top-k/top-p pass over their logits "
                    f"({SAMPLER_BYTES_PER_LOGIT} bytes per logit), whichever is larger", estimate=True),
+        MemoryPart("cuda_graphs", cuda_graphs * tp, cuda_graphs, "as given (--cuda-graphs), taken from the KV cache"
+                   if cuda_graphs else VLLM_CUDA_GRAPHS),
         MemoryPart("kv_cache", kv * tp, kv, f"the rest of {gpu_util:g} x {human_bytes(gpu_memory)}: {capacity:,} "
                    f"tokens in {VLLM_BLOCK_SIZE}-token blocks of {kv_dtype}, {per_token:,.0f} bytes per token per GPU, "
                    f"{capacity / context:,.2f}x concurrency at {context:,} tokens" + _mla_note(model, tp, mla_cache)),
@@ -171,6 +182,8 @@ def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_uti
     settings = {"engine": "vllm", "gpu_memory_bytes": gpu_memory, "gpu_util": gpu_util, "weight_dtype": weight_dtype,
                 "kv_dtype": kv_dtype, "context": context, "max_batched_tokens": max_batched_tokens,
                 "max_num_seqs": max_num_seqs, "block_size": VLLM_BLOCK_SIZE, "tp": tp}
+    if cuda_graphs:
+        settings["cuda_graph_memory"] = cuda_graphs
     return MemoryReport(model, "serve", parts, tp, settings, capacity_tokens=capacity,
                         max_concurrency=capacity / context)
 
