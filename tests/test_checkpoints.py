@@ -18,7 +18,7 @@ from llmcalc.checkpoints.gguf import GGML_TYPES
 from llmcalc.checkpoints.names import gguf_component, hf_component
 from llmcalc.cli import cli
 
-BITS = {"BF16": 16, "F16": 16, "F32": 32, "F8_E4M3": 8, "U8": 8, "I64": 64}
+BITS = {"BF16": 16, "F16": 16, "F32": 32, "F8_E4M3": 8, "U8": 8, "I64": 64, "I32": 32}
 
 
 def run(*args):
@@ -370,3 +370,45 @@ def test_the_checked_in_tiny_llama_counts_without_torch():
     assert doc["params"] == 78_144 == api.count_params(str(folder / "config.json")).total
     check = run("check", folder / "config.json", folder)
     assert check.exit_code == 0 and "12 equal, 0 different, 0 missing, 0 extra" in check.output
+
+
+def int_packed(tensors: dict, scheme: str, bits: int = 4, group: int = 32, g_idx: bool = True) -> dict:
+    """The linear layers of `tensors` packed as GPTQ (AutoGPTQ's QuantLinear: qweight (in x bits/32, out), qzeros
+    (groups, out x bits/32), fp16 scales (groups, out), g_idx (in,)) or AWQ (AutoAWQ's WQLinear_GEMM: qweight (in,
+    out x bits/32), qzeros (groups, out x bits/32), scales (groups, out)) store them."""
+    out = {}
+    for name, (dtype, shape) in tensors.items():
+        if not (name.startswith("model.layers.") and name.endswith("proj.weight")):
+            out[name] = (dtype, shape)
+            continue
+        base, (n_out, n_in) = name[: -len(".weight")], shape
+        pack = 32 // bits
+        out[base + ".qweight"] = ("I32", [n_in // pack, n_out] if scheme == "gptq" else [n_in, n_out // pack])
+        out[base + ".qzeros"] = ("I32", [n_in // group, n_out // pack])
+        out[base + ".scales"] = ("F16", [n_in // group, n_out])
+        if scheme == "gptq" and g_idx:
+            out[base + ".g_idx"] = ("I32", [n_in])
+    return out
+
+
+@pytest.mark.parametrize("scheme, bits, g_idx", [("gptq", 4, True), ("gptq", 8, False), ("gptq", 4, False),
+                                                  ("awq", 4, False)])
+def test_gptq_and_awq_count_their_logical_weights(tmp_path, scheme, bits, g_idx):
+    tensors = int_packed(llama_tensors(), scheme, bits, g_idx=g_idx)
+    ck = read(str(write_safetensors(tmp_path / "q.safetensors", tensors)))
+    assert ck.params == api.count_params(_config(tmp_path)).total  # the dequantized model's count
+    assert "GPTQ or AWQ int32-packed weights" in ck.packing
+    scales = [t for t in ck.tensors if t.role == "scale"]
+    assert {t.name.rsplit(".", 1)[1] for t in scales} == ({"qzeros", "scales", "g_idx"} if g_idx else {"qzeros", "scales"})
+    assert {t.component for t in ck.tensors if t.name.endswith(".qweight")} >= {"attn.q", "mlp.down"}
+    linear = sum(math.prod(s) for n, (_, s) in llama_tensors().items() if n.startswith("model.layers.")
+                 and n.endswith("proj.weight"))
+    qweight_bytes = sum(t.nbytes for t in ck.tensors if t.name.endswith(".qweight"))
+    assert qweight_bytes == linear * bits // 8  # bits per weight on disk
+    assert run("check", tmp_path / "config.json", tmp_path / "q.safetensors").exit_code == 0
+
+
+def test_an_int_packed_weight_without_its_scales_is_one_error(tmp_path):
+    tensors = {k: v for k, v in int_packed(llama_tensors(), "awq").items() if not k.endswith(".scales")}
+    result = run("count", str(write_safetensors(tmp_path / "q.safetensors", tensors)))
+    assert result.exit_code == 2 and "needs its .scales and .qzeros" in result.output

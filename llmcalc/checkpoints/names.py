@@ -27,7 +27,8 @@ ORDER = ("embed.token", "embed.position", "attn.q", "attn.k", "attn.v", "attn.qk
          "attn.kv_b", "norm.pre_attn", "norm.post_attn", "norm.pre_mlp", "norm.post_mlp", "mlp.gate", "mlp.up",
          "mlp.gate_up", "mlp.down", "mlp.bias", "moe.router", "moe.experts", "moe.shared", "moe.shared_gate",
          "moe.routing_bias", "norm.final", "lm_head")
-_SUFFIX = re.compile(r"\.(weight|bias|weight_scale_inv|weight_scale|scale_inv|input_scale|blocks|scales)$|"
+_SUFFIX = re.compile(r"\.(weight|bias|weight_scale_inv|weight_scale|scale_inv|input_scale|blocks|scales|qweight|qzeros|"
+                     r"g_idx)$|"
                      r"_(blocks|scales|bias|scale_inv)$")
 
 # Within a layer, the module path (after `layers.N.`, suffix such as `.weight` cut) -> component.

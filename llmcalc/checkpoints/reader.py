@@ -5,7 +5,11 @@ Packed formats count the parameters the model computes with, as transformers cou
 FP8 weights with block scales (DeepSeek-V3's `weight_scale_inv`, compressed-tensors' `weight_scale`,
 `input_scale`): the weight's elements are parameters, the scales bytes only; MXFP4 (gpt-oss, transformers'
 integrations/mxfp4.py): a U8 `*_blocks` tensor holds two 4-bit weights per byte (its last dim of 16 bytes is a
-block of 32 values), the E8M0 `*_scales` beside it are bytes only; a GGUF quant type: the dims' product.
+block of 32 values), the E8M0 `*_scales` beside it are bytes only; GPTQ and AWQ (int32 `qweight` packing 32 / bits
+weights to an element, with `qzeros`, fp16 `scales` per group and GPTQ's `g_idx`, which are bytes only): the
+linear layer's in x out, out being the last dim of its `scales`; GPTQ packs along the input (AutoGPTQ's QuantLinear:
+qweight (in x bits / 32, out), g_idx (in,)), AWQ along the output (AutoAWQ's WQLinear_GEMM: qweight (in, out x
+bits / 32), as vLLM's awq_linear unpacks it); a GGUF quant type: the dims' product.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from .tensors import OTHER, Checkpoint, Tensor
 
 INDEX = "model.safetensors.index.json"
 SCALE_SUFFIXES = ("_scale_inv", ".weight_scale", ".input_scale", ".weight_scale_2", ".weight_global_scale")
+INT_PACKED = (".qzeros", ".scales", ".g_idx")  # beside a GPTQ/AWQ .qweight: bytes, not parameters
 
 
 def read_checkpoint(path: str) -> Checkpoint:
@@ -83,6 +88,7 @@ def _safetensors(path: str, shards: list[tuple[str, list[str] | None]]) -> Check
                 raise LlmcalcError(f"{shard}: holds {unlisted[0]}, which the index's weight_map does not put there "
                                    f"({len(unlisted)} such tensor(s))")
     all_names = {t[0] for t in raw}
+    shapes = {t[0]: t[2] for t in raw}
     gemma = any("pre_feedforward_layernorm" in name for name in all_names)
     packing: list[str] = []
     out = []
@@ -96,6 +102,11 @@ def _safetensors(path: str, shards: list[tuple[str, list[str] | None]]) -> Check
         elif name.endswith("_blocks") and dtype == "U8":
             params = 2 * elements
             _note(packing, "MXFP4 blocks")
+        elif name.endswith(".qweight"):
+            params = _int_packed(name, shape, shapes)
+            _note(packing, "GPTQ or AWQ int32-packed weights")
+        elif name.endswith(INT_PACKED) and name.rsplit(".", 1)[0] + ".qweight" in all_names:
+            role, params = "scale", 0
         out.append(_tensor(name, dtype, shape, params, nbytes, component, layer, role, shard))
     return Checkpoint(path, "safetensors", tuple(files), total, tuple(out), (), tuple(packing))
 
@@ -109,6 +120,25 @@ def _gguf(path: str) -> Checkpoint:
     quants = sorted({t.dtype for t in out} - {"F32", "F16", "BF16", "F64", "I8", "I16", "I32", "I64"})
     packing = (f"GGUF quant types {', '.join(quants)}",) if quants else ()
     return Checkpoint(path, "gguf", (path,), size, tuple(out), shown, packing)
+
+
+def _int_packed(name: str, shape: tuple[int, ...], shapes: dict[str, tuple[int, ...]]) -> int:
+    """The logical in x out of a GPTQ or AWQ `qweight` (see the module docstring), from the shapes beside it."""
+    base = name[: -len(".qweight")]
+    scales, zeros = shapes.get(base + ".scales"), shapes.get(base + ".qzeros")
+    if len(shape) != 2 or not scales or not zeros or len(zeros) != 2 or not scales[-1]:
+        raise LlmcalcError(f"{name}: an int-packed weight needs its .scales and .qzeros beside it (GPTQ or AWQ) to "
+                           "tell its size")
+    out = scales[-1]
+    if shape[1] != out:  # AWQ: packed along the output
+        return shape[0] * out
+    g_idx = shapes.get(base + ".g_idx")
+    if g_idx:
+        return g_idx[0] * out
+    bits = 32 * zeros[1] // out  # GPTQ's qzeros pack the zero points along the output: (groups, out x bits / 32)
+    if bits not in (2, 3, 4, 8):
+        raise LlmcalcError(f"{name}: its .qzeros give {bits}-bit weights; GPTQ packs 2, 3, 4 or 8 bits")
+    return shape[0] * 32 // bits * out
 
 
 def _elements(shape: tuple[int, ...]) -> int:
