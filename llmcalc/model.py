@@ -18,7 +18,7 @@ from .records import record
 # the formulas form of such numbers still converts to a float, so no figure overflows into a traceback.
 MAX_WHOLE = 2**53
 GATED_ACTIVATIONS = ("swiglu", "geglu", "reglu")
-PLAIN_ACTIVATIONS = ("gelu", "gelu_tanh", "relu", "silu")
+PLAIN_ACTIVATIONS = ("gelu", "gelu_tanh", "relu", "silu", "relu2")
 ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS
 NORM_KINDS = ("layernorm", "rmsnorm")
 NORM_PLACEMENTS = ("pre", "post", "sandwich")

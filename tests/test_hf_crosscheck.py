@@ -125,6 +125,13 @@ def gen_gpt2(rng):
     return cfg
 
 
+def gen_gpt_bigcode(rng):
+    cfg = gen_gpt2(rng)
+    cfg.update(model_type="gpt_bigcode", multi_query=rng.random() < 0.7,
+               activation_function=rng.choice(["gelu_pytorch_tanh", "gelu", "relu"]))
+    return cfg
+
+
 def gen_openai_gpt(rng):
     heads = rng.choice([1, 2, 4])
     return {"model_type": "openai-gpt", "vocab_size": rng.randint(40, 300), "n_embd": heads * rng.choice([4, 8]),
@@ -344,6 +351,12 @@ def gen_hunyuan_v1_dense(rng):
     return _llama_like(rng, "hunyuan_v1_dense", small_head=True, attention_bias=None)
 
 
+def gen_arcee(rng):
+    cfg = _llama_like(rng, "arcee", small_head=True, attention_bias=None, mlp_bias=None)
+    cfg["hidden_act"] = rng.choice(["relu2", "relu", "silu", "gelu"])  # up and down only, whichever activation
+    return cfg
+
+
 def gen_gemma(rng):
     return _llama_like(rng, "gemma", small_head=True, attention_bias=None)
 
@@ -503,12 +516,12 @@ def gen_falcon(rng):
 
 
 GENERATORS = {
-    "gpt2": gen_gpt2, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
+    "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
     "qwen3_moe": gen_qwen3_moe, "deepseek_v2": gen_deepseek_v2, "deepseek_v3": gen_deepseek_v3,
     "gpt_oss": gen_gpt_oss, "gemma2": gen_gemma2, "llama4_text": gen_llama4_text, "llama4": gen_llama4,
     "phi3": gen_phi3, "dbrx": gen_dbrx, "smollm3": gen_smollm3, "internlm3": gen_internlm3, "helium": gen_helium,
-    "seed_oss": gen_seed_oss, "ernie4_5": gen_ernie4_5, "hunyuan_v1_dense": gen_hunyuan_v1_dense, "gemma": gen_gemma,
+    "seed_oss": gen_seed_oss, "ernie4_5": gen_ernie4_5, "hunyuan_v1_dense": gen_hunyuan_v1_dense, "arcee": gen_arcee, "gemma": gen_gemma,
     "gemma3_text": gen_gemma3_text, "gemma3": gen_gemma3, "granite": gen_granite, "granitemoe": gen_granitemoe,
     "granitemoeshared": gen_granitemoeshared, "olmo2": gen_olmo2, "olmo3": gen_olmo3, "olmoe": gen_olmoe,
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,

@@ -79,6 +79,16 @@ CASES = {
              mlp={"activation": "gelu", "d_ff": 128, "bias": True}),
         EMBED + 64 * 32 + 2 * (4224 + 128 + 2 * 32 * 128 + 128 + 32),
     ),
+    "gpt_bigcode": (
+        dict(model_type="gpt_bigcode", vocab_size=100, n_embd=32, n_layer=2, n_head=4, n_positions=64, n_inner=48,
+             tie_word_embeddings=False),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=64, position="learned", tied_embeddings=False,
+             norm={"kind": "layernorm", "placement": "pre"},
+             attention={"n_heads": 4, "n_kv_heads": 1, "d_head": 8, "bias": True},
+             mlp={"activation": "gelu_tanh", "d_ff": 48, "bias": True}),
+        # multi-query: c_attn 32 -> 32 + 2 x 8 with its bias, c_proj 32 x 32 + 32; 2 LayerNorms; MLP as GPT-2's
+        EMBED + 64 * 32 + 2 * (32 * 48 + 48 + 32 * 32 + 32 + 128 + 3152) + 64 + EMBED,
+    ),
     "llama": (
         dict(model_type="llama", **SMALL, num_key_value_heads=2, attention_bias=True, mlp_bias=True,
              tie_word_embeddings=True),
@@ -87,6 +97,14 @@ CASES = {
              mlp={"activation": "swiglu", "d_ff": 48, "bias": True}),
         # 2 x (q, k, v, o 3072 + biases 32+16+16+32, 2 RMSNorms, SwiGLU 3*32*48 + 2*48 + 32) + final norm; tied
         EMBED + 2 * (3072 + 96 + 64 + 4608 + 128) + 32,
+    ),
+    "arcee": (
+        dict(model_type="arcee", **SMALL, num_key_value_heads=2),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=4096, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8},
+             mlp={"activation": "relu2", "d_ff": 48}),
+        # 2 x (q, k, v, o 3072, 2 RMSNorms, up and down 2 x 32 x 48 with a squared ReLU between) + final norm + head
+        EMBED + 2 * (3072 + 64 + 3072) + 32 + EMBED,
     ),
     "mistral": (
         dict(model_type="mistral", **SMALL, num_key_value_heads=1, head_dim=16, sliding_window=8),
@@ -492,6 +510,8 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("phi", 1_418_270_720),          # ... of PhiConfig() (Phi-1.5's shape)
     ("cohere", 34_980_831_232),      # ... of CohereConfig() (Command R)
     ("falcon", 6_921_720_704),       # ... of FalconConfig() (Falcon-7B: multi-query, one shared norm)
+    ("gpt_bigcode", 111_446_784),    # ... of GPTBigCodeConfig() (GPT-2 small's shape, multi-query)
+    ("arcee", 4_022_766_080),        # ... of ArceeConfig() (AFM-4.5B's shape: squared ReLU, no gate)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total

@@ -20,7 +20,7 @@ ATTENTION_CONVENTIONS = {
 # App. F) counts 3 per softmax score; the other constants count the elementwise operations written out.
 SOFTMAX_PER_SCORE = 3
 NORM_PER_ELEMENT = {"rmsnorm": 4, "layernorm": 6}  # + 1 for a LayerNorm bias
-ACTIVATION_PER_ELEMENT = {"relu": 1, "gelu": 8, "gelu_tanh": 8, "silu": 4, "swiglu": 5, "geglu": 9, "reglu": 2}
+ACTIVATION_PER_ELEMENT = {"relu": 1, "relu2": 2, "gelu": 8, "gelu_tanh": 8, "silu": 4, "swiglu": 5, "geglu": 9, "reglu": 2}
 
 
 # ------------------------------------------------------------------------------ the formulas

@@ -63,7 +63,7 @@ COMPONENT_LABELS = {
 }
 
 ACTIVATION_LABELS = {
-    "gelu": "GELU", "gelu_tanh": "GELU (tanh)", "relu": "ReLU", "silu": "SiLU",
+    "gelu": "GELU", "gelu_tanh": "GELU (tanh)", "relu": "ReLU", "silu": "SiLU", "relu2": "squared ReLU",
     "swiglu": "SwiGLU", "geglu": "GeGLU", "reglu": "ReGLU",
 }
 NORM_LABELS = {"layernorm": "LayerNorm", "rmsnorm": "RMSNorm"}

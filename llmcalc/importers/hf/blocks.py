@@ -11,7 +11,7 @@ from .config import Config, got
 
 # HF activation names -> the spec's activation, for plain (two-matrix) and gated (three-matrix) MLPs.
 PLAIN_ACTIVATIONS = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh",
-                     "gelu_fast": "gelu_tanh", "relu": "relu", "silu": "silu", "swish": "silu"}
+                     "gelu_fast": "gelu_tanh", "relu": "relu", "silu": "silu", "swish": "silu", "relu2": "relu2"}
 GATED_ACTIVATIONS = {"silu": "swiglu", "swish": "swiglu", "gelu": "geglu", "gelu_new": "geglu",
                      "gelu_pytorch_tanh": "geglu", "gelu_fast": "geglu", "relu": "reglu"}
 # transformers defaults shared by the Llama-like configuration classes (llama, mistral, mixtral, qwen*, phi3).

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .blocks import (
     GATED_ACTIVATIONS,
+    PLAIN_ACTIVATIONS,
     attention_entry,
     base_spec,
     bias_entry,
@@ -33,6 +34,7 @@ class Shape:
     qk_norm: str | None = None
     placement: str = "pre"
     activation: str = "hidden_act"
+    gated: bool = True  # gate, up and down; False: up and down only (Arcee's squared ReLU)
 
 
 def llama_like(c: Config, shape: Shape) -> tuple[dict, dict, int]:
@@ -44,7 +46,8 @@ def llama_like(c: Config, shape: Shape) -> tuple[dict, dict, int]:
     spec["norm"] = {"kind": "rmsnorm"}
     if shape.placement != "pre":  # a post-norm stack still ends in a final norm (OLMo 2, EXAONE 4)
         spec["norm"].update(placement=shape.placement, **({"final": True} if shape.placement == "post" else {}))
-    spec["mlp"] = {"activation": c.choice(shape.activation, GATED_ACTIVATIONS), "d_ff": c.integer("intermediate_size")}
+    activations = GATED_ACTIVATIONS if shape.gated else PLAIN_ACTIVATIONS
+    spec["mlp"] = {"activation": c.choice(shape.activation, activations), "d_ff": c.integer("intermediate_size")}
     if shape.mlp_bias and c.boolean(shape.mlp_bias):
         spec["mlp"]["bias"] = True
     qkv = bool(shape.qkv_bias) and c.boolean(shape.qkv_bias)
@@ -88,6 +91,7 @@ SHAPES = {
     "seed_oss": Shape(o_bias="attention_out_bias"),
     "ernie4_5": Shape(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias"),
     "hunyuan_v1_dense": Shape(mlp_bias=None, qk_norm="rmsnorm"),
+    "arcee": Shape(gated=False),
 }
 
 
@@ -96,8 +100,8 @@ def map_llama_like(c: Config) -> dict:
     default the NoPE layers), internlm3 (transformers builds LlamaForCausalLM: qkv_bias = bias on all four
     projections and the MLP), helium (modeling_helium.py: q/k/v biases, o_proj hidden_size wide), seed_oss
     (modeling_seed_oss.py: o_proj's bias apart), ernie4_5 (modeling_ernie4_5.py: use_bias everywhere but the LM
-    head) and hunyuan_v1_dense (modeling_hunyuan_v1_dense.py: q/k RMSNorm per head, head_dim needed),
-    transformers 5.23.0."""
+    head), hunyuan_v1_dense (modeling_hunyuan_v1_dense.py: q/k RMSNorm per head, head_dim needed) and arcee
+    (modeling_arcee.py: an MLP of up and down only, squared ReLU by default), transformers 5.23.0."""
     mt = c.model_type
     spec, att, n_layers = llama_like(c, SHAPES[mt])
     if mt == "internlm3":
@@ -194,6 +198,16 @@ register(
         "tie_word_embeddings": False, "hidden_act": "silu", "attention_bias": False, "vocab_size": 290943,
         "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
         "num_key_value_heads": None, "head_dim": None, "max_position_embeddings": 2048,
+    },
+    mapper=map_llama_like,
+)
+
+register(
+    "arcee",  # configuration_arcee.py (AFM-4.5B's shape)
+    defaults={
+        **LLAMA_BASE, "vocab_size": 32000, "hidden_size": 2560, "intermediate_size": 18432,
+        "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": None, "head_dim": None,
+        "hidden_act": "relu2", "max_position_embeddings": 4096,
     },
     mapper=map_llama_like,
 )
