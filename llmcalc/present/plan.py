@@ -76,7 +76,7 @@ def serve_plan_table(model, evaluated: int, fitting: int, plans: list, settings:
                                                 "GPUs' memory: add GPUs, lower --concurrency or --context, or "
                                                 "quantize the weights (--dtype).")]
     sheet = Sheet(title, [("#", "right"), ("tp", "right"), ("replicas", "right"), ("batch", "right"),
-                          ("memory/GPU", "right"), ("first token", "right"), ("per token", "right"),
+                          ("memory/GPU", "right"), ("TTFT", "right"), ("TPOT", "right"),
                           ("tok/s/seq", "right"), ("tok/s", "right")])
     for rank, p in enumerate(plans, 1):
         sheet.add_row(str(rank), str(p.tp), str(p.replicas), str(p.batch), human_bytes(p.memory_per_gpu),
@@ -89,8 +89,8 @@ def serve_plan_table(model, evaluated: int, fitting: int, plans: list, settings:
              "are not searched.",
              f"Memory: `llmcalc memory` of each replica's batch at --context {s['context']:,} (weights in "
              f"{s['dtype']}, KV cache in {s['kv_dtype']}, one step's working set). Times: `llmcalc speed`'s roofline, "
-             f"{bound}: first token of one {s['prompt']:,}-token prompt, per token of the replica's batch at the "
-             "full context; tok/s: every sequence's decode together."]
+             f"{bound}: TTFT, the time to first token of one {s['prompt']:,}-token prompt; TPOT, the time per "
+             "output token of the replica's batch at the full context; tok/s: every sequence's decode together."]
     return [sheet, Note("\n".join(notes))]
 
 
