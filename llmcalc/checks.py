@@ -40,7 +40,7 @@ def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_para
     """The transformers profile is what its modeling code saves on one device, as measured: refuse the rest."""
     from .formulas.hf_activations import unsupported
 
-    reason = unsupported(model)
+    reason = unsupported(model, attention_impl)
     if reason:
         raise LlmcalcError(f"framework transformers: {model.name} is not covered ({reason}); allowed: framework "
                            "megatron")

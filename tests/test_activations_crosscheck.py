@@ -27,8 +27,16 @@ CONFIGS = {
     "mistral": {"model_type": "mistral", **SMALL, "sliding_window": None},
     "qwen2": {"model_type": "qwen2", **SMALL},
     "qwen3": {"model_type": "qwen3", **SMALL, "head_dim": 16},
+    "mistral-window": {"model_type": "mistral", **SMALL, "sliding_window": 20},  # a mask at seq 24, none at 16
     "mixtral": {"model_type": "mixtral", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2},
+    "gemma": {"model_type": "gemma", **SMALL, "head_dim": 16},
+    "gemma2": {"model_type": "gemma2", **SMALL, "head_dim": 16, "sliding_window": 8},
+    "gemma3_text": {"model_type": "gemma3_text", **SMALL, "head_dim": 16, "sliding_window": 20,
+                    "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
 }
+# transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
+IMPLS = {"gemma2": ("eager",)}
+CASES = [(name, impl) for name in sorted(CONFIGS) for impl in IMPLS.get(name, ("sdpa", "eager"))]
 
 
 def saved_bytes(config: dict, impl: str, batch: int, seq: int) -> int:
@@ -58,9 +66,15 @@ def profile_bytes(config: dict, impl: str, batch: int, seq: int, tmp_path) -> fl
     return training_activations(model, seq, batch, attention_impl=impl, framework="transformers").bytes
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-@pytest.mark.parametrize("impl", ["sdpa", "eager"])
+@pytest.mark.parametrize("name, impl", CASES)
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
     measured = saved_bytes(CONFIGS[name], impl, batch, seq)
     assert profile_bytes(CONFIGS[name], impl, batch, seq, tmp_path) == pytest.approx(measured, abs=0.5)
+
+
+def test_sdpa_is_refused_where_transformers_has_none(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(CONFIGS["gemma2"]))
+    with pytest.raises(llmcalc.LlmcalcError, match="eager attention only"):
+        llmcalc.estimate_memory(str(path), mode="training", framework="transformers", attention_impl="sdpa")

@@ -126,18 +126,19 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
     per_group: dict[str, float] = {}
     # under full recomputation the rows are the working set of the one layer being recomputed: all it saves
     saved = "none" if recompute == "full" else recompute
+    code = hf_activations.code_of(model) if framework == "transformers" else None
     for group in model.groups:
-        if framework == "transformers":
+        if code is not None:
             group_rows = hf_activations.layer_rows(group.layer, group.name, model.d_model, seq, attention_impl,
-                                                   micro_batch)
+                                                   micro_batch, code)
         else:
             norms = norm_names(model.norm, group.layer.cross_attention)
             group_rows = layer_rows(group.layer, group.name, norms, model.d_model, seq, tp, sp, attention_impl,
                                     saved, dropout, model.residual == "parallel")
         rows += group_rows
         per_group[group.name] = sum(r.bytes_per_token for r in group_rows)
-    if framework == "transformers":
-        first_rows, head = hf_activations.model_rows(model, seq, micro_batch)
+    if code is not None:
+        first_rows, head = hf_activations.model_rows(model, seq, micro_batch, code)
         rows += first_rows
     else:
         rows.append(ActivationRow("embed.token_ids", None, IDS, "int64 token ids (first stage)"))

@@ -1,53 +1,70 @@
 """The `transformers` activation profile: the tensors Hugging Face transformers' modeling code saves for backward,
 per token, as torch.autograd.graph.saved_tensors_hooks sees them in a bf16 training step (deduplicated by storage,
-parameters left out; tests/test_hf_crosscheck.py measures it on random configs).
+parameters left out; tests/test_activations_crosscheck.py holds every covered family to the measurement, exactly).
+Which modeling file a model runs, and its traits, is hf_code.py's choice (by the spec's family).
 
 For a Llama-style layer (modeling_llama.py, transformers 5.23.0): each LlamaRMSNorm keeps its input upcast to fp32,
 the fp32 reciprocal RMS of every token and the bf16 normalised input the weight multiplies; the q/k/v projections
 keep their shared input and the MLP's gate/up theirs; RoPE keeps cos and sin (once for the model: every layer uses
 the same two tensors); attention keeps q, k and v, and with `sdpa` (PyTorch's fused kernel) its output and fp32
 log-sum-exp, with `eager` the fp32 softmax and its bf16 copy over every key (k and v repeated to every query head
-for GQA); SwiGLU keeps gate's output, its SiLU, up's output and their product. Around the layers: the int64 token
-ids, the final norm's three tensors and the head's input, and the loss's fp32 log-softmax over the vocabulary, its
-int64 labels and one fp32 scalar. Dropout is 0 in these configs: no masks.
+for GQA); the gated MLP keeps gate's output, its activation (SiLU, or GELU for GeGLU), up's output and their
+product. Around the layers: the int64 token ids, the final norm's tensors and the head's input, and the loss's fp32
+log-softmax over the vocabulary, its int64 labels and one fp32 scalar. Dropout is 0 in these configs: no masks.
+
+Sliding-window layers (masking_utils.py, sdpa_attention.py): eager masks the scores it keeps anyway; sdpa gets a
+materialised bf16 mask (batch x seq x seq, made per layer) once the sequence reaches the window, and then repeats K
+and V to every query head (enable_gqa only without a mask). Shorter sequences run as plain causal attention.
+
+Gemma (gemma/, gemma2/, gemma3/modeling_gemma*.py, 5.23.0): GemmaRMSNorm keeps the fp32 input, the fp32 reciprocal
+RMS, the fp32 normalised input and (1 + weight) in fp32, made anew in every call; the scaled embedding keeps the
+0-d bf16 scale; Gemma 2 and 3 put an RMSNorm before and after each sub-block (sandwich); Gemma 2's eager attention
+softcaps the scores (tanh keeps its bf16 output) and its head the logits (the same over the vocabulary); Gemma 3
+normalises each head of q and k with GemmaRMSNorm and gives sliding layers their own RoPE cos/sin.
 
 MoE layers as MixtralSparseMoeBlock runs them (transformers 5.23's grouped experts): the router's fp32 softmax, top-k
 weights and their sum, int64 top-k, sort and unsort indices, int32 token counts per expert, the permuted copies, the
 experts' gate_up output, SiLU and product, their outputs before weighting.
 
-Covered: dense or MoE (without shared experts or router biases) layers with RMSNorm before each sub-block, a gated (SiLU) MLP, multi-head or grouped-query
-attention without sinks, windows or chunks, with or without Qwen3's per-head RMSNorm on q and k (llama, mistral
-without a window, qwen2, qwen3). Anything else is refused with the reason, rather than given an unmeasured number.
+Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, gemma, gemma2 (eager only: transformers
+offers it no sdpa) and gemma3_text, with sdpa or eager, sliding windows included. Anything else is refused with the
+reason, rather than given an unmeasured number.
 """
 
 from __future__ import annotations
 
 from ..model import Layer, ModelSpec
+from .hf_code import LLAMA, Code, code_of
 from .saved import ACT, IDS, STATS, ActivationRow
 
 FP32 = 4
 INT32 = 4
 
 
-def unsupported(model: ModelSpec) -> str | None:
-    """Why the transformers profile does not cover this model, or None."""
-    if model.norm.kind != "rmsnorm" or model.norm.placement != "pre":
-        return "its norms are not RMSNorm before each sub-block"
+def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
+    """Why the transformers profile does not cover this model (with this attention), or None."""
+    code = code_of(model)
+    if model.norm.kind != "rmsnorm" or model.norm.placement != code.placement:
+        return f"its norms are not RMSNorms {'before' if code.placement == 'pre' else 'before and after'} " \
+               "each sub-block"
     if model.residual != "sequential" or model.rotary_dim is not None or model.lm_head_bias:
         return "its attention and MLP run in parallel, its RoPE is partial or its LM head has a bias"
+    if attention_impl == "sdpa" and not code.sdpa:
+        return f"transformers runs {code.file} with eager attention only"
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         moe = layer.moe
-        if moe is not None and (moe.n_shared_experts or moe.router_bias or moe.routing_bias):
+        if moe is not None and (code.moe != "mixtral" or moe.n_shared_experts or moe.router_bias
+                                or moe.routing_bias):
             return "its MoE layers have shared experts or router biases"
         if moe is not None and att.qk_norm:  # Qwen3-MoE keeps its per-copy routing weights in bf16: not measured
             return "its MoE layers route as Qwen3-MoE does, which is not measured"
         if att.mla is not None:
             return "it has multi-head latent attention"
-        if att.qk_norm not in (None, "rmsnorm") or att.sinks or att.local_span:
-            return "its attention has a qk-norm other than Qwen3's per-head RMSNorm, sinks, a window or chunks"
-        if layer.mlp.activation != "swiglu" or layer.mlp.bias:
-            return "its MLP is not a bias-free SwiGLU"
+        if att.qk_norm not in (None, "rmsnorm") or att.sinks or att.chunk_size:
+            return "its attention has a qk-norm other than a per-head RMSNorm, sinks or chunks"
+        if layer.mlp.activation not in ("swiglu", "geglu") or layer.mlp.bias:
+            return "its MLP is not a bias-free SwiGLU or GeGLU"
         if layer.cross_attention or layer.stack != "decoder":
             return "it is an encoder-decoder"
     if model.position != "rope":
@@ -55,48 +72,69 @@ def unsupported(model: ModelSpec) -> str | None:
     return None
 
 
-def _norm(name: str, group: str | None, d_model: int) -> ActivationRow:
-    return ActivationRow(name, group, FP32 * d_model + FP32 + ACT * d_model,
+def _norm(name: str, group: str | None, width: int, code: Code, tokens: int, count: int = 1) -> ActivationRow:
+    """An RMSNorm over `width` features, `count` of them per token (per head for a qk-norm)."""
+    if code.gemma_norm:
+        return ActivationRow(name, group, (2 * FP32 * width + FP32) * count + FP32 * width / tokens,
+                             "fp32 input, fp32 reciprocal RMS, fp32 normalised input; (1 + weight) in fp32 per call")
+    return ActivationRow(name, group, ((FP32 + ACT) * width + FP32) * count,
                          "fp32 upcast of the input, fp32 reciprocal RMS, bf16 normalised input")
 
 
-def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str,
-               micro_batch: int = 1) -> list[ActivationRow]:
-    """What one Llama-style layer saves per token (see the module docstring)."""
+def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str, micro_batch: int = 1,
+               code: Code = LLAMA) -> list[ActivationRow]:
+    """What one layer saves per token under `code` (see the module docstring)."""
     att, mlp = layer.attention, layer.mlp
+    tokens = seq * micro_batch
     eager = attention_impl == "eager"
-    kv_heads = att.n_heads if eager else att.n_kv_heads  # eager's repeat_kv copies K/V to every query head
+    masked = not eager and att.sliding_window is not None and seq >= att.sliding_window
+    repeated = (eager or masked) and att.n_kv_heads != att.n_heads  # repeat_kv copies K/V to every query head
+    kv_heads = att.n_heads if repeated else att.n_kv_heads
+    sandwich = code.placement == "sandwich"
     rows = [
-        _norm("norm.pre_attn", group, d_model),
+        _norm("norm.pre_attn", group, d_model, code, tokens),
         ActivationRow("attn.input", group, ACT * d_model, "input of q/k/v (the norm's output)"),
         ActivationRow("attn.q", group, ACT * att.n_heads * att.qk_head_dim, "after RoPE"),
         ActivationRow("attn.k", group, ACT * kv_heads * att.qk_head_dim,
-                      "after RoPE" + (", repeated to every query head" if eager else "")),
+                      "after RoPE" + (", repeated to every query head" if repeated else "")),
         ActivationRow("attn.v", group, ACT * kv_heads * att.v_head_dim,
-                      "repeated to every query head" if eager else ""),
+                      "repeated to every query head" if repeated else ""),
     ]
-    if att.qk_norm == "rmsnorm":  # Qwen3: an RMSNorm over each head of q and of k, before RoPE
-        for name, heads in (("attn.q_norm", att.n_heads), ("attn.k_norm", att.n_kv_heads)):
-            rows.append(ActivationRow(name, group, (FP32 + ACT) * heads * att.qk_head_dim + FP32 * heads,
-                                      "per head: fp32 upcast, fp32 reciprocal RMS, bf16 normalised input"))
+    if att.qk_norm == "rmsnorm":  # Qwen3, Gemma 3: an RMSNorm over each head of q and of k, before RoPE
+        rows += [_norm("attn.q_norm", group, att.qk_head_dim, code, tokens, att.n_heads),
+                 _norm("attn.k_norm", group, att.qk_head_dim, code, tokens, att.n_kv_heads)]
+    if masked:
+        rows.append(ActivationRow("attn.mask", group, ACT * seq, "the sliding window's bf16 mask, made per layer"))
     if eager:
-        rows.append(ActivationRow("attn.scores", group, (FP32 + ACT) * att.n_heads * seq,
-                                  "fp32 softmax and its bf16 copy over every key"))
+        softcap = code.attn_softcap
+        rows.append(ActivationRow("attn.scores", group, (FP32 + ACT + (ACT if softcap else 0)) * att.n_heads * seq,
+                                  ("tanh of the softcapped scores, " if softcap else "")
+                                  + "fp32 softmax and its bf16 copy over every key"))
     else:
         rows.append(ActivationRow("attn.softmax_stats", group, STATS * att.n_heads, "fp32 log-sum-exp per head"))
+    rows.append(ActivationRow("attn.output", group, ACT * att.n_heads * att.v_head_dim,
+                              "input of o (and what SDPA keeps)"))
+    if sandwich:
+        rows.append(_norm("norm.post_attn", group, d_model, code, tokens))
     rows += [
-        ActivationRow("attn.output", group, ACT * att.n_heads * att.v_head_dim, "input of o (and what SDPA keeps)"),
-        _norm("norm.pre_mlp", group, d_model),
+        _norm("norm.pre_mlp", group, d_model, code, tokens),
         ActivationRow("mlp.input", group, ACT * d_model, "input of gate and up (the norm's output)"),
     ]
     moe = layer.moe
     if moe is None:
         rows.append(ActivationRow("mlp.inner", group, 4 * ACT * mlp.d_ff,
-                                  "gate's output, its SiLU, up's output, their product"))
-        return rows
+                                  "gate's output, its activation, up's output, their product"))
+    else:
+        rows += _mixtral_rows(layer, group, d_model, tokens)
+    if sandwich:
+        rows.append(_norm("norm.post_mlp", group, d_model, code, tokens))
+    return rows
+
+
+def _mixtral_rows(layer: Layer, group: str, d_model: int, tokens: int) -> list[ActivationRow]:
+    moe = layer.moe
     k = moe.top_k
-    tokens = seq * micro_batch
-    rows += [
+    return [
         ActivationRow("moe.router", group, FP32 * moe.n_experts + FP32 + 2 * FP32 * k + 4 * IDS * k
                       + INT32 * moe.n_experts / tokens,
                       "fp32 routing softmax, top-k weights, their sum and per-copy weights; int64 top-k, sort and "
@@ -106,21 +144,35 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
         ActivationRow("moe.experts", group, 4 * ACT * moe.d_ff * k, "per copy: gate_up's output, SiLU of gate, the "
                       "product"),
     ]
-    return rows
 
 
-def model_rows(model: ModelSpec, seq: int, micro_batch: int) -> tuple[list[ActivationRow], list[ActivationRow]]:
+def rope_tables(model: ModelSpec, code: Code) -> int:
+    """How many cos/sin pairs the model makes: one, or one per layer type (sliding, full) for Gemma 3."""
+    if not code.rope_per_type:
+        return 1
+    return len({group.layer.attention.sliding_window is not None for group in model.groups})
+
+
+def model_rows(model: ModelSpec, seq: int, micro_batch: int,
+               code: Code | None = None) -> tuple[list[ActivationRow], list[ActivationRow]]:
     """(the first stage's rows, the last stage's rows) around the layers, per token of a micro-batch."""
+    code = code or code_of(model)
     d_head = model.layers[0].attention.qk_head_dim
     tokens = seq * micro_batch
-    first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids"),
-             ActivationRow("rope.cos_sin", None, 2 * ACT * d_head / micro_batch,
-                           "RoPE's cos and sin over the positions, shared by every layer and sequence")]
-    last = [_norm("norm.final", None, model.d_model),
-            ActivationRow("lm_head.input", None, ACT * model.d_model, "output layer input"),
-            # the labels are a slice of labels padded by one id: for one sequence the slice is contiguous already
-            # and keeps the padded storage, one id longer
-            ActivationRow("lm_head.cross_entropy", None,
-                          FP32 * model.vocab_size + IDS + (FP32 + (IDS if micro_batch == 1 else 0)) / tokens,
-                          "fp32 log-softmax over the vocabulary, int64 labels, the loss's fp32 scalar")]
+    first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids")]
+    if code.embed_scale:
+        first.append(ActivationRow("embed.scale", None, ACT / tokens, "the 0-d bf16 sqrt(d_model) it multiplies by"))
+    tables = rope_tables(model, code)
+    first.append(ActivationRow("rope.cos_sin", None, tables * 2 * ACT * d_head / micro_batch,
+                               "RoPE's cos and sin over the positions, shared by every layer and sequence"
+                               + (" (one pair per layer type)" if tables > 1 else "")))
+    last = [_norm("norm.final", None, model.d_model, code, tokens),
+            ActivationRow("lm_head.input", None, ACT * model.d_model, "output layer input")]
+    if code.final_softcap:
+        last.append(ActivationRow("lm_head.softcap", None, ACT * model.vocab_size, "tanh of the softcapped logits"))
+    # the labels are a slice of labels padded by one id: for one sequence the slice is contiguous already and keeps
+    # the padded storage, one id longer
+    last.append(ActivationRow("lm_head.cross_entropy", None,
+                              FP32 * model.vocab_size + IDS + (FP32 + (IDS if micro_batch == 1 else 0)) / tokens,
+                              "fp32 log-softmax over the vocabulary, int64 labels, the loss's fp32 scalar"))
     return first, last

@@ -1,0 +1,53 @@
+"""Which transformers modeling code the `transformers` activation profile follows for a model, and the traits of that
+code that change what it saves for backward (transformers 5.23.0; hf_activations.py counts the tensors).
+
+The code is the one of the spec's family when the family is a transformers model_type this module knows (the
+Hugging Face import sets the family to the config's model_type; a built-in spec's family such as "qwen3-moe" is read
+with "-" as "_"); any other family is held to Llama's code (modeling_llama.py), which mistral, qwen2, qwen3 and
+mixtral share line for line in what they save. Each code also names the features it assumes of the spec, and
+hf_activations.unsupported refuses a spec that departs from them.
+"""
+
+from __future__ import annotations
+
+from ..model import ModelSpec
+from ..records import record
+
+
+@record
+class Code:
+    """One modeling file's traits, as far as they change the saved tensors."""
+
+    file: str                    # the modeling file under transformers/models/
+    placement: str = "pre"       # where its RMSNorms sit: "pre" or "sandwich" (pre and post each sub-block)
+    gemma_norm: bool = False     # GemmaRMSNorm: x * rsqrt in fp32, times (1 + weight) in fp32, then cast back
+    embed_scale: bool = False    # the embedding times sqrt(d_model) as a 0-d bf16 tensor made in every forward
+    attn_softcap: bool = False   # eager: scores / cap, tanh, * cap (config attn_logit_softcapping, taken as set)
+    final_softcap: bool = False  # logits / cap, tanh, * cap (config final_logit_softcapping, taken as set)
+    rope_per_type: bool = False  # one cos/sin pair per layer type (sliding, full) instead of one for the model
+    sdpa: bool = True            # transformers offers sdpa for it (Gemma 2 refuses it: sdpa cannot softcap)
+    moe: str | None = None       # the MoE block it runs: "mixtral", "qwen2_moe" or "qwen3_moe"
+
+
+LLAMA = Code("llama/modeling_llama.py", moe="mixtral")
+CODES = {
+    "llama": LLAMA,
+    "mistral": Code("mistral/modeling_mistral.py"),
+    "qwen2": Code("qwen2/modeling_qwen2.py"),
+    "qwen3": Code("qwen3/modeling_qwen3.py"),
+    "mixtral": Code("mixtral/modeling_mixtral.py", moe="mixtral"),
+    # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
+    "gemma": Code("gemma/modeling_gemma.py", gemma_norm=True, embed_scale=True),
+    # Gemma 2 softcaps scores and logits: the config defaults (50, 30) and every published Gemma 2 config; the
+    # spec does not hold the caps, so a config that sets them to null is counted as if they were set
+    "gemma2": Code("gemma2/modeling_gemma2.py", placement="sandwich", gemma_norm=True, embed_scale=True,
+                   attn_softcap=True, final_softcap=True, sdpa=False),
+    # Gemma 3: no softcapping (the config defaults and the published configs), a local RoPE for sliding layers
+    "gemma3_text": Code("gemma3/modeling_gemma3.py", placement="sandwich", gemma_norm=True, embed_scale=True,
+                        rope_per_type=True),
+}
+
+
+def code_of(model: ModelSpec) -> Code:
+    """The modeling code the transformers profile follows for this model (see the module docstring)."""
+    return CODES.get(model.family.lower().replace("-", "_"), LLAMA)
