@@ -29,6 +29,10 @@ CONFIGS = {
     "qwen3": {"model_type": "qwen3", **SMALL, "head_dim": 16},
     "mistral-window": {"model_type": "mistral", **SMALL, "sliding_window": 20},  # a mask at seq 24, none at 16
     "mixtral": {"model_type": "mixtral", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2},
+    "qwen2_moe": {"model_type": "qwen2_moe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2,
+                  "moe_intermediate_size": 32, "shared_expert_intermediate_size": 48, "mlp_only_layers": [1]},
+    "qwen3_moe": {"model_type": "qwen3_moe", **SMALL, "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2,
+                  "moe_intermediate_size": 32, "norm_topk_prob": True},
     "gemma": {"model_type": "gemma", **SMALL, "head_dim": 16},
     "gemma2": {"model_type": "gemma2", **SMALL, "head_dim": 16, "sliding_window": 8},
     "gemma3_text": {"model_type": "gemma3_text", **SMALL, "head_dim": 16, "sliding_window": 20,

@@ -22,12 +22,10 @@ RMS, the fp32 normalised input and (1 + weight) in fp32, made anew in every call
 softcaps the scores (tanh keeps its bf16 output) and its head the logits (the same over the vocabulary); Gemma 3
 normalises each head of q and k with GemmaRMSNorm and gives sliding layers their own RoPE cos/sin.
 
-MoE layers as MixtralSparseMoeBlock runs them (transformers 5.23's grouped experts): the router's fp32 softmax, top-k
-weights and their sum, int64 top-k, sort and unsort indices, int32 token counts per expert, the permuted copies, the
-experts' gate_up output, SiLU and product, their outputs before weighting.
+MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's).
 
-Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, gemma, gemma2 (eager only: transformers
-offers it no sdpa) and gemma3_text, with sdpa or eager, sliding windows included. Anything else is refused with the
+Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, gemma, gemma2
+(eager only: transformers offers it no sdpa) and gemma3_text, with sdpa or eager, sliding windows included. Anything else is refused with the
 reason, rather than given an unmeasured number.
 """
 
@@ -35,10 +33,8 @@ from __future__ import annotations
 
 from ..model import Layer, ModelSpec
 from .hf_code import LLAMA, Code, code_of
-from .saved import ACT, IDS, STATS, ActivationRow
-
-FP32 = 4
-INT32 = 4
+from .hf_moe import moe_refused, moe_rows
+from .saved import ACT, FP32, IDS, STATS, ActivationRow
 
 
 def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
@@ -54,11 +50,8 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         moe = layer.moe
-        if moe is not None and (code.moe != "mixtral" or moe.n_shared_experts or moe.router_bias
-                                or moe.routing_bias):
-            return "its MoE layers have shared experts or router biases"
-        if moe is not None and att.qk_norm:  # Qwen3-MoE keeps its per-copy routing weights in bf16: not measured
-            return "its MoE layers route as Qwen3-MoE does, which is not measured"
+        if moe is not None and moe_refused(layer, code.moe):
+            return moe_refused(layer, code.moe)
         if att.mla is not None:
             return "it has multi-head latent attention"
         if att.qk_norm not in (None, "rmsnorm") or att.sinks or att.chunk_size:
@@ -125,25 +118,10 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
         rows.append(ActivationRow("mlp.inner", group, 4 * ACT * mlp.d_ff,
                                   "gate's output, its activation, up's output, their product"))
     else:
-        rows += _mixtral_rows(layer, group, d_model, tokens)
+        rows += moe_rows(layer, group, d_model, tokens, code.moe)
     if sandwich:
         rows.append(_norm("norm.post_mlp", group, d_model, code, tokens))
     return rows
-
-
-def _mixtral_rows(layer: Layer, group: str, d_model: int, tokens: int) -> list[ActivationRow]:
-    moe = layer.moe
-    k = moe.top_k
-    return [
-        ActivationRow("moe.router", group, FP32 * moe.n_experts + FP32 + 2 * FP32 * k + 4 * IDS * k
-                      + INT32 * moe.n_experts / tokens,
-                      "fp32 routing softmax, top-k weights, their sum and per-copy weights; int64 top-k, sort and "
-                      "unsort indices; int32 counts per expert"),
-        ActivationRow("moe.tokens", group, 2 * ACT * d_model * k, "the top_k permuted copies of every token and the "
-                      "experts' outputs before weighting"),
-        ActivationRow("moe.experts", group, 4 * ACT * moe.d_ff * k, "per copy: gate_up's output, SiLU of gate, the "
-                      "product"),
-    ]
 
 
 def rope_tables(model: ModelSpec, code: Code) -> int:

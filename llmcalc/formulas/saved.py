@@ -8,7 +8,9 @@ from ..records import record
 ACT = 2  # bytes of a 16-bit activation
 STATS = 4  # bytes of an fp32 statistic (flash attention's log-sum-exp)
 MASK = 1  # bytes of a dropout mask element
-IDS = 8  # bytes of an int64 token id
+IDS = 8  # bytes of an int64 token id (or any int64 index)
+FP32 = 4  # bytes of an fp32 element
+INT32 = 4  # bytes of an int32 element
 
 
 @record

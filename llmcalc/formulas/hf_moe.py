@@ -1,0 +1,64 @@
+"""What transformers' MoE blocks save for backward, per token (part of the `transformers` activation profile; see
+hf_activations.py). Both blocks run transformers 5.23.0's grouped experts (integrations/moe.py): the copies of every
+token sorted by expert (int64 top-k indices, the sort order divided by top_k, the sort order and its inverse; int32
+token counts per expert, made once per layer), the permuted copies, the experts' gate_up output, SiLU of gate and
+the product, the per-copy routing weights and the experts' outputs before weighting.
+
+MixtralSparseMoeBlock (mixtral/modeling_mixtral.py): the fp32 routing softmax, the fp32 top-k weights, their sum and
+the normalised per-copy weights, all fp32.
+
+Qwen2MoeSparseMoeBlock and Qwen3MoeSparseMoeBlock (qwen2_moe/modeling_qwen2_moe.py, qwen3_moe/modeling_qwen3_moe.py):
+the fp32 routing softmax, the top-k weights cast to bf16 before they reach the copies; with norm_topk_prob the fp32
+sum and the normalised weights too. The spec does not hold norm_topk_prob: Qwen3-MoE is counted with it (every
+published Qwen3-MoE config sets it), Qwen2-MoE without (its default and its published configs). Qwen2-MoE's shared
+expert (a gated MLP on every token) keeps its four inner tensors, the bf16 sigmoid of its gate and its output.
+"""
+
+from __future__ import annotations
+
+from ..model import Layer
+from .saved import ACT, FP32, IDS, INT32, ActivationRow
+
+
+def moe_rows(layer: Layer, group: str, d_model: int, tokens: int, block: str) -> list[ActivationRow]:
+    """The rows of one MoE layer's block ("mixtral", "qwen2_moe" or "qwen3_moe"), after its input."""
+    moe = layer.moe
+    k, experts = moe.top_k, moe.n_experts
+    sorting = 4 * IDS * k + INT32 * experts / tokens
+    if block == "mixtral":
+        router = ActivationRow("moe.router", group, FP32 * experts + FP32 + 2 * FP32 * k + sorting,
+                               "fp32 routing softmax, top-k weights, their sum and per-copy weights; int64 top-k, "
+                               "sort and unsort indices; int32 counts per expert")
+    else:
+        normalised = block == "qwen3_moe"
+        router = ActivationRow("moe.router", group, FP32 * experts + (FP32 + FP32 * k if normalised else 0)
+                               + ACT * k + sorting,
+                               "fp32 routing softmax" + (", the top-k weights' fp32 sum and normalised weights"
+                                                         if normalised else "")
+                               + ", bf16 per-copy weights; int64 top-k, sort and unsort indices; int32 counts per "
+                               "expert")
+    rows = [
+        router,
+        ActivationRow("moe.tokens", group, 2 * ACT * d_model * k, "the top_k permuted copies of every token and the "
+                      "experts' outputs before weighting"),
+        ActivationRow("moe.experts", group, 4 * ACT * moe.d_ff * k, "per copy: gate_up's output, SiLU of gate, the "
+                      "product"),
+    ]
+    if moe.n_shared_experts:
+        rows.append(ActivationRow("moe.shared", group, 4 * ACT * moe.d_ff_shared + ACT + ACT * d_model,
+                                  "the shared expert's gate output, SiLU, up output and product; the bf16 sigmoid "
+                                  "of its gate and its output"))
+    return rows
+
+
+def moe_refused(layer: Layer, block: str | None) -> str | None:
+    """Why this MoE layer is not the block its modeling code runs, or None."""
+    moe = layer.moe
+    if block is None or moe.router_bias or moe.routing_bias:
+        return "its MoE layers are not a block the profile knows (Mixtral's, Qwen2-MoE's, Qwen3-MoE's)"
+    shared = (1, True) if block == "qwen2_moe" else (0, False)
+    if (moe.n_shared_experts, moe.shared_gate) != shared:
+        return f"its shared experts are not those {block}'s block runs"
+    if layer.mlp.activation != "swiglu":
+        return "its experts are not SwiGLU"
+    return None
