@@ -22,10 +22,11 @@ RMS, the fp32 normalised input and (1 + weight) in fp32, made anew in every call
 softcaps the scores (tanh keeps its bf16 output) and its head the logits (the same over the vocabulary); Gemma 3
 normalises each head of q and k with GemmaRMSNorm and gives sliding layers their own RoPE cos/sin.
 
-MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's).
+MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's). GPT-2's layer
+(LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
 
-Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, gemma, gemma2
-(eager only: transformers offers it no sdpa) and gemma3_text, with sdpa or eager, sliding windows included. Anything else is refused with the
+Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, gpt2, gemma,
+gemma2 (eager only: transformers offers it no sdpa) and gemma3_text, with sdpa or eager, sliding windows included. Anything else is refused with the
 reason, rather than given an unmeasured number.
 """
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 from ..model import Layer, ModelSpec
 from .hf_code import LLAMA, Code, code_of
+from .hf_gpt2 import gpt2_layer_rows, gpt2_model_rows, gpt2_refused
 from .hf_moe import moe_refused, moe_rows
 from .saved import ACT, FP32, IDS, STATS, ActivationRow
 
@@ -40,6 +42,8 @@ from .saved import ACT, FP32, IDS, STATS, ActivationRow
 def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
     """Why the transformers profile does not cover this model (with this attention), or None."""
     code = code_of(model)
+    if code.layout == "gpt2":
+        return gpt2_refused(model)
     if model.norm.kind != "rmsnorm" or model.norm.placement != code.placement:
         return f"its norms are not RMSNorms {'before' if code.placement == 'pre' else 'before and after'} " \
                "each sub-block"
@@ -77,6 +81,8 @@ def _norm(name: str, group: str | None, width: int, code: Code, tokens: int, cou
 def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str, micro_batch: int = 1,
                code: Code = LLAMA) -> list[ActivationRow]:
     """What one layer saves per token under `code` (see the module docstring)."""
+    if code.layout == "gpt2":
+        return gpt2_layer_rows(layer, group, d_model, seq, attention_impl, micro_batch)
     att, mlp = layer.attention, layer.mlp
     tokens = seq * micro_batch
     eager = attention_impl == "eager"
@@ -135,8 +141,16 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int,
                code: Code | None = None) -> tuple[list[ActivationRow], list[ActivationRow]]:
     """(the first stage's rows, the last stage's rows) around the layers, per token of a micro-batch."""
     code = code or code_of(model)
-    d_head = model.layers[0].attention.qk_head_dim
     tokens = seq * micro_batch
+    # the labels are a slice of labels padded by one id: for one sequence the slice is contiguous already and keeps
+    # the padded storage, one id longer
+    loss = ActivationRow("lm_head.cross_entropy", None,
+                         FP32 * model.vocab_size + IDS + (FP32 + (IDS if micro_batch == 1 else 0)) / tokens,
+                         "fp32 log-softmax over the vocabulary, int64 labels, the loss's fp32 scalar")
+    if code.layout == "gpt2":
+        first, last = gpt2_model_rows(model, seq, micro_batch)
+        return first, last + [loss]
+    d_head = model.layers[0].attention.qk_head_dim
     first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids")]
     if code.embed_scale:
         first.append(ActivationRow("embed.scale", None, ACT / tokens, "the 0-d bf16 sqrt(d_model) it multiplies by"))
@@ -148,9 +162,4 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int,
             ActivationRow("lm_head.input", None, ACT * model.d_model, "output layer input")]
     if code.final_softcap:
         last.append(ActivationRow("lm_head.softcap", None, ACT * model.vocab_size, "tanh of the softcapped logits"))
-    # the labels are a slice of labels padded by one id: for one sequence the slice is contiguous already and keeps
-    # the padded storage, one id longer
-    last.append(ActivationRow("lm_head.cross_entropy", None,
-                              FP32 * model.vocab_size + IDS + (FP32 + (IDS if micro_batch == 1 else 0)) / tokens,
-                              "fp32 log-softmax over the vocabulary, int64 labels, the loss's fp32 scalar"))
-    return first, last
+    return first, last + [loss]

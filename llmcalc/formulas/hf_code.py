@@ -26,6 +26,7 @@ class Code:
     final_softcap: bool = False  # logits / cap, tanh, * cap (config final_logit_softcapping, taken as set)
     rope_per_type: bool = False  # one cos/sin pair per layer type (sliding, full) instead of one for the model
     sdpa: bool = True            # transformers offers sdpa for it (Gemma 2 refuses it: sdpa cannot softcap)
+    layout: str = "llama"        # the layer it runs: "llama" (hf_activations.py) or "gpt2" (hf_gpt2.py)
     moe: str | None = None       # the MoE block it runs (hf_moe.py): "mixtral", "qwen2_moe" or "qwen3_moe"
 
 
@@ -39,6 +40,7 @@ CODES = {
     "qwen2_moe": Code("qwen2_moe/modeling_qwen2_moe.py", moe="qwen2_moe"),
     "qwen_moe": Code("qwen2_moe/modeling_qwen2_moe.py", moe="qwen2_moe"),  # the built-in Qwen1.5/Qwen2 MoE specs
     "qwen3_moe": Code("qwen3_moe/modeling_qwen3_moe.py", moe="qwen3_moe"),
+    "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", gemma_norm=True, embed_scale=True),
     # Gemma 2 softcaps scores and logits: the config defaults (50, 30) and every published Gemma 2 config; the

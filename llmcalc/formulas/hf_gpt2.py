@@ -1,0 +1,79 @@
+"""What GPT-2's modeling code saves for backward, per token (gpt2/modeling_gpt2.py, transformers 5.23.0; part of the
+`transformers` activation profile, see hf_activations.py).
+
+Each LayerNorm keeps its bf16 input and its mean and reciprocal standard deviation per token, which PyTorch's CPU
+kernel (where the profile is measured) keeps in bf16 (CUDA's keeps them in fp32: 4 more bytes per token each). The
+Conv1D projections keep their input (c_attn the norm's output, c_proj the heads' output, c_fc the second norm's
+output, the MLP's c_proj the activation's output). c_attn's output is split into q, k and v views: sdpa keeps a
+contiguous copy of q and of v, k as the view (so the whole fused output), its output and fp32 log-sum-exp; eager's
+matmuls keep copies of k and v and, for more than one sequence, of q (for one sequence q is a view of the fused
+output, kept whole), and the bf16 softmax (no upcast). GPT-2's activation gelu_new (NewGELUActivation, the tanh
+formula in Python) keeps c_fc's output, half of it, the tanh and one plus the tanh. Around the layers: token and
+position ids (int64; the positions once for the batch), the final LayerNorm, the head's input and the loss.
+
+The spec's `gelu_tanh` is taken as GPT-2's gelu_new (its default and its published configs); gelu_pytorch_tanh,
+PyTorch's fused kernel, would keep c_fc's output only.
+"""
+
+from __future__ import annotations
+
+from ..model import Layer, ModelSpec
+from .saved import ACT, IDS, STATS, ActivationRow
+
+
+def layernorm(name: str, group: str | None, d_model: int) -> ActivationRow:
+    return ActivationRow(name, group, ACT * d_model + 2 * ACT, "bf16 input, mean and reciprocal std (bf16 on CPU)")
+
+
+def gpt2_layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str,
+                    micro_batch: int) -> list[ActivationRow]:
+    """What one GPT2Block saves per token (see the module docstring)."""
+    att = layer.attention
+    width = att.n_heads * att.d_head
+    rows = [layernorm("norm.pre_attn", group, d_model),
+            ActivationRow("attn.input", group, ACT * d_model, "input of c_attn (the norm's output)")]
+    if attention_impl == "eager":
+        one = micro_batch == 1
+        rows += [ActivationRow("attn.qkv", group, ACT * width * (5 if one else 3),
+                               "c_attn's output whole (q a view of it), copies of k and v" if one else
+                               "copies of q, k and v"),
+                 ActivationRow("attn.scores", group, ACT * att.n_heads * seq, "bf16 softmax over every key")]
+    else:
+        rows += [ActivationRow("attn.qkv", group, ACT * width * 5, "c_attn's output whole (k a view of it), "
+                               "contiguous copies of q and v"),
+                 ActivationRow("attn.softmax_stats", group, STATS * att.n_heads, "fp32 log-sum-exp per head")]
+    rows += [
+        ActivationRow("attn.output", group, ACT * width, "input of c_proj (and what SDPA keeps)"),
+        layernorm("norm.pre_mlp", group, d_model),
+        ActivationRow("mlp.input", group, ACT * d_model, "input of c_fc (the norm's output)"),
+        ActivationRow("mlp.inner", group, 5 * ACT * layer.mlp.d_ff,
+                      "c_fc's output, half of it, the tanh, one plus the tanh, their product (c_proj's input)"),
+    ]
+    return rows
+
+
+def gpt2_model_rows(model: ModelSpec, seq: int,
+                    micro_batch: int) -> tuple[list[ActivationRow], list[ActivationRow]]:
+    """(the first stage's rows, the last stage's rows but the loss) around the layers, per token of a micro-batch."""
+    first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids"),
+             ActivationRow("embed.position_ids", None, IDS / micro_batch, "int64 positions, once for the batch")]
+    last = [layernorm("norm.final", None, model.d_model),
+            ActivationRow("lm_head.input", None, ACT * model.d_model, "output layer input")]
+    return first, last
+
+
+def gpt2_refused(model: ModelSpec) -> str | None:
+    """Why this model is not the GPT-2 that modeling_gpt2.py runs, or None."""
+    if model.norm.kind != "layernorm" or model.norm.placement != "pre" or not model.norm.bias:
+        return "its norms are not LayerNorms with biases before each sub-block"
+    if model.position != "learned":
+        return "its positions are not learned"
+    for group in model.groups:
+        layer, att = group.layer, group.layer.attention
+        if layer.moe is not None or layer.mlp.activation != "gelu_tanh" or not layer.mlp.bias:
+            return "its MLP is not GPT-2's (gelu_new with biases)"
+        if att.kind != "MHA" or att.qk_norm or att.sinks or att.local_span or layer.cross_attention:
+            return "its attention is not GPT-2's (multi-head, full, no qk-norm)"
+        if layer.stack != "decoder":
+            return "it is an encoder-decoder"
+    return None
