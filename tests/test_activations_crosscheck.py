@@ -33,6 +33,8 @@ CONFIGS = {
                   "moe_intermediate_size": 32, "shared_expert_intermediate_size": 48, "mlp_only_layers": [1]},
     "qwen3_moe": {"model_type": "qwen3_moe", **SMALL, "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2,
                   "moe_intermediate_size": 32, "norm_topk_prob": True},
+    "phi3": {"model_type": "phi3", **SMALL, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0},
+    "olmo2": {"model_type": "olmo2", **SMALL, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0},
     "gpt2": {"model_type": "gpt2", "vocab_size": 320, "n_embd": 64, "n_layer": 3, "n_head": 4, "n_positions": 64,
              "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0, "bos_token_id": 0, "eos_token_id": 0},
     "gemma": {"model_type": "gemma", **SMALL, "head_dim": 16},

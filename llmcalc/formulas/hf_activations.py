@@ -8,8 +8,8 @@ the fp32 reciprocal RMS of every token and the bf16 normalised input the weight 
 keep their shared input and the MLP's gate/up theirs; RoPE keeps cos and sin (once for the model: every layer uses
 the same two tensors); attention keeps q, k and v, and with `sdpa` (PyTorch's fused kernel) its output and fp32
 log-sum-exp, with `eager` the fp32 softmax and its bf16 copy over every key (k and v repeated to every query head
-for GQA); the gated MLP keeps gate's output, its activation (SiLU, or GELU for GeGLU), up's output and their
-product. Around the layers: the int64 token ids, the final norm's tensors and the head's input, and the loss's fp32
+for GQA); the gated MLP keeps gate's output, its activation (SiLU, or GELU for GeGLU: PyTorch's fused gelu, as
+gelu and gelu_pytorch_tanh run it; gelu_new's Python formula would keep more), up's output and their product. Around the layers: the int64 token ids, the final norm's tensors and the head's input, and the loss's fp32
 log-softmax over the vocabulary, its int64 labels and one fp32 scalar. Dropout is 0 in these configs: no masks.
 
 Sliding-window layers (masking_utils.py, sdpa_attention.py): eager masks the scores it keeps anyway; sdpa gets a
@@ -22,12 +22,18 @@ RMS, the fp32 normalised input and (1 + weight) in fp32, made anew in every call
 softcaps the scores (tanh keeps its bf16 output) and its head the logits (the same over the vocabulary); Gemma 3
 normalises each head of q and k with GemmaRMSNorm and gives sliding layers their own RoPE cos/sin.
 
+Phi-3 (phi3/modeling_phi3.py): fused qkv and gate_up keep what Llama's separate projections keep, but its RoPE
+joins q with torch.cat, so sdpa's output is head-major and o's input a transposed copy. OLMo 2
+(olmo2/modeling_olmo2.py): RMSNorms after each sub-block only (post), one over the whole q projection and one over
+k's, each applying its weight in fp32 (fp32 input, reciprocal RMS and normalised input), and RoPE in fp32 (fp32
+cos and sin).
+
 MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's). GPT-2's layer
 (LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
 
-Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, gpt2, gemma,
-gemma2 (eager only: transformers offers it no sdpa) and gemma3_text, with sdpa or eager, sliding windows included. Anything else is refused with the
-reason, rather than given an unmeasured number.
+Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2, gpt2,
+gemma, gemma2 (eager only: transformers offers it no sdpa) and gemma3_text, with sdpa or eager, sliding windows
+included. Anything else is refused with the reason, rather than given an unmeasured number.
 """
 
 from __future__ import annotations
@@ -42,13 +48,12 @@ from .saved import ACT, FP32, IDS, STATS, ActivationRow
 def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
     """Why the transformers profile does not cover this model (with this attention), or None."""
     code = code_of(model)
+    if model.residual != "sequential" or model.rotary_dim is not None or model.lm_head_bias:
+        return "its attention and MLP run in parallel, its RoPE is partial or its LM head has a bias"
     if code.layout == "gpt2":
         return gpt2_refused(model)
     if model.norm.kind != "rmsnorm" or model.norm.placement != code.placement:
-        return f"its norms are not RMSNorms {'before' if code.placement == 'pre' else 'before and after'} " \
-               "each sub-block"
-    if model.residual != "sequential" or model.rotary_dim is not None or model.lm_head_bias:
-        return "its attention and MLP run in parallel, its RoPE is partial or its LM head has a bias"
+        return f"its norms are not RMSNorms placed {code.placement} as {code.file} places them"
     if attention_impl == "sdpa" and not code.sdpa:
         return f"transformers runs {code.file} with eager attention only"
     for group in model.groups:
@@ -58,8 +63,8 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
             return moe_refused(layer, code.moe)
         if att.mla is not None:
             return "it has multi-head latent attention"
-        if att.qk_norm not in (None, "rmsnorm") or att.sinks or att.chunk_size:
-            return "its attention has a qk-norm other than a per-head RMSNorm, sinks or chunks"
+        if att.qk_norm not in (None, code.qk_norm) or att.sinks or att.chunk_size:
+            return "its attention has a qk-norm other than its code's, sinks or chunks"
         if layer.mlp.activation not in ("swiglu", "geglu") or layer.mlp.bias:
             return "its MLP is not a bias-free SwiGLU or GeGLU"
         if layer.cross_attention or layer.stack != "decoder":
@@ -71,9 +76,12 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
 
 def _norm(name: str, group: str | None, width: int, code: Code, tokens: int, count: int = 1) -> ActivationRow:
     """An RMSNorm over `width` features, `count` of them per token (per head for a qk-norm)."""
-    if code.gemma_norm:
+    if code.norm == "gemma":
         return ActivationRow(name, group, (2 * FP32 * width + FP32) * count + FP32 * width / tokens,
                              "fp32 input, fp32 reciprocal RMS, fp32 normalised input; (1 + weight) in fp32 per call")
+    if code.norm == "fp32":
+        return ActivationRow(name, group, (2 * FP32 * width + FP32) * count,
+                             "fp32 input, fp32 reciprocal RMS, fp32 normalised input (the weight applied in fp32)")
     return ActivationRow(name, group, ((FP32 + ACT) * width + FP32) * count,
                          "fp32 upcast of the input, fp32 reciprocal RMS, bf16 normalised input")
 
@@ -89,10 +97,12 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
     masked = not eager and att.sliding_window is not None and seq >= att.sliding_window
     repeated = (eager or masked) and att.n_kv_heads != att.n_heads  # repeat_kv copies K/V to every query head
     kv_heads = att.n_heads if repeated else att.n_kv_heads
-    sandwich = code.placement == "sandwich"
-    rows = [
-        _norm("norm.pre_attn", group, d_model, code, tokens),
-        ActivationRow("attn.input", group, ACT * d_model, "input of q/k/v (the norm's output)"),
+    pre = code.placement in ("pre", "sandwich")
+    post = code.placement in ("post", "sandwich")
+    rows = [_norm("norm.pre_attn", group, d_model, code, tokens)] if pre else []
+    rows += [
+        ActivationRow("attn.input", group, ACT * d_model,
+                      "input of q/k/v (the norm's output)" if pre else "input of q/k/v (the layer's input)"),
         ActivationRow("attn.q", group, ACT * att.n_heads * att.qk_head_dim, "after RoPE"),
         ActivationRow("attn.k", group, ACT * kv_heads * att.qk_head_dim,
                       "after RoPE" + (", repeated to every query head" if repeated else "")),
@@ -102,6 +112,9 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
     if att.qk_norm == "rmsnorm":  # Qwen3, Gemma 3: an RMSNorm over each head of q and of k, before RoPE
         rows += [_norm("attn.q_norm", group, att.qk_head_dim, code, tokens, att.n_heads),
                  _norm("attn.k_norm", group, att.qk_head_dim, code, tokens, att.n_kv_heads)]
+    elif att.qk_norm == "rmsnorm_full":  # OLMo 2: one RMSNorm over the whole q projection, one over k's
+        rows += [_norm("attn.q_norm", group, att.n_heads * att.qk_head_dim, code, tokens),
+                 _norm("attn.k_norm", group, att.n_kv_heads * att.qk_head_dim, code, tokens)]
     if masked:
         rows.append(ActivationRow("attn.mask", group, ACT * seq, "the sliding window's bf16 mask, made per layer"))
     if eager:
@@ -111,21 +124,25 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
                                   + "fp32 softmax and its bf16 copy over every key"))
     else:
         rows.append(ActivationRow("attn.softmax_stats", group, STATS * att.n_heads, "fp32 log-sum-exp per head"))
-    rows.append(ActivationRow("attn.output", group, ACT * att.n_heads * att.v_head_dim,
-                              "input of o (and what SDPA keeps)"))
-    if sandwich:
+    if eager or not code.head_major_q:
+        rows.append(ActivationRow("attn.output", group, ACT * att.n_heads * att.v_head_dim,
+                                  "input of o (and what SDPA keeps)"))
+    else:
+        rows.append(ActivationRow("attn.output", group, 2 * ACT * att.n_heads * att.v_head_dim,
+                                  "what SDPA keeps (head-major, as q is) and its transposed copy, the input of o"))
+    if post:
         rows.append(_norm("norm.post_attn", group, d_model, code, tokens))
-    rows += [
-        _norm("norm.pre_mlp", group, d_model, code, tokens),
-        ActivationRow("mlp.input", group, ACT * d_model, "input of gate and up (the norm's output)"),
-    ]
+    if pre:
+        rows.append(_norm("norm.pre_mlp", group, d_model, code, tokens))
+    rows.append(ActivationRow("mlp.input", group, ACT * d_model,
+                              "input of gate and up (the norm's output)" if pre else "input of gate and up"))
     moe = layer.moe
     if moe is None:
         rows.append(ActivationRow("mlp.inner", group, 4 * ACT * mlp.d_ff,
                                   "gate's output, its activation, up's output, their product"))
     else:
         rows += moe_rows(layer, group, d_model, tokens, code.moe)
-    if sandwich:
+    if post:
         rows.append(_norm("norm.post_mlp", group, d_model, code, tokens))
     return rows
 
@@ -155,7 +172,8 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int,
     if code.embed_scale:
         first.append(ActivationRow("embed.scale", None, ACT / tokens, "the 0-d bf16 sqrt(d_model) it multiplies by"))
     tables = rope_tables(model, code)
-    first.append(ActivationRow("rope.cos_sin", None, tables * 2 * ACT * d_head / micro_batch,
+    first.append(ActivationRow("rope.cos_sin", None, tables * 2 * (FP32 if code.rope_fp32 else ACT) * d_head
+                               / micro_batch,
                                "RoPE's cos and sin over the positions, shared by every layer and sequence"
                                + (" (one pair per layer type)" if tables > 1 else "")))
     last = [_norm("norm.final", None, model.d_model, code, tokens),

@@ -19,12 +19,18 @@ class Code:
     """One modeling file's traits, as far as they change the saved tensors."""
 
     file: str                    # the modeling file under transformers/models/
-    placement: str = "pre"       # where its RMSNorms sit: "pre" or "sandwich" (pre and post each sub-block)
-    gemma_norm: bool = False     # GemmaRMSNorm: x * rsqrt in fp32, times (1 + weight) in fp32, then cast back
+    placement: str = "pre"       # where its RMSNorms sit: "pre", "post" or "sandwich" (pre and post each sub-block)
+    # its RMSNorm: "llama" (x * rsqrt in fp32, cast back, times the weight), "gemma" (x * rsqrt in fp32, times
+    # (1 + weight) in fp32, cast back) or "fp32" (OLMo 2: x * rsqrt times the weight in fp32, cast back)
+    norm: str = "llama"
+    qk_norm: str = "rmsnorm"     # the q/k norm it has, if the spec has one: per head ("rmsnorm") or "rmsnorm_full"
     embed_scale: bool = False    # the embedding times sqrt(d_model) as a 0-d bf16 tensor made in every forward
     attn_softcap: bool = False   # eager: scores / cap, tanh, * cap (config attn_logit_softcapping, taken as set)
     final_softcap: bool = False  # logits / cap, tanh, * cap (config final_logit_softcapping, taken as set)
     rope_per_type: bool = False  # one cos/sin pair per layer type (sliding, full) instead of one for the model
+    rope_fp32: bool = False      # cos and sin kept in fp32 (OLMo 2 rotates q and k in fp32)
+    head_major_q: bool = False   # RoPE joins q's halves with torch.cat (Phi-3): q is contiguous head-major, so is
+    #                              sdpa's output, and the o projection's input is a transposed copy of it
     sdpa: bool = True            # transformers offers sdpa for it (Gemma 2 refuses it: sdpa cannot softcap)
     layout: str = "llama"        # the layer it runs: "llama" (hf_activations.py) or "gpt2" (hf_gpt2.py)
     moe: str | None = None       # the MoE block it runs (hf_moe.py): "mixtral", "qwen2_moe" or "qwen3_moe"
@@ -40,15 +46,19 @@ CODES = {
     "qwen2_moe": Code("qwen2_moe/modeling_qwen2_moe.py", moe="qwen2_moe"),
     "qwen_moe": Code("qwen2_moe/modeling_qwen2_moe.py", moe="qwen2_moe"),  # the built-in Qwen1.5/Qwen2 MoE specs
     "qwen3_moe": Code("qwen3_moe/modeling_qwen3_moe.py", moe="qwen3_moe"),
+    # fused qkv and gate_up: q, k, v and gate, up are views of one output; what is kept is as Llama's but sdpa's
+    # output (partial_rotary_factor, which the spec does not hold, is taken as 1: Phi-3's default and configs)
+    "phi3": Code("phi3/modeling_phi3.py", head_major_q=True),
+    "olmo2": Code("olmo2/modeling_olmo2.py", placement="post", norm="fp32", qk_norm="rmsnorm_full", rope_fp32=True),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
-    "gemma": Code("gemma/modeling_gemma.py", gemma_norm=True, embed_scale=True),
+    "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),
     # Gemma 2 softcaps scores and logits: the config defaults (50, 30) and every published Gemma 2 config; the
     # spec does not hold the caps, so a config that sets them to null is counted as if they were set
-    "gemma2": Code("gemma2/modeling_gemma2.py", placement="sandwich", gemma_norm=True, embed_scale=True,
+    "gemma2": Code("gemma2/modeling_gemma2.py", placement="sandwich", norm="gemma", embed_scale=True,
                    attn_softcap=True, final_softcap=True, sdpa=False),
     # Gemma 3: no softcapping (the config defaults and the published configs), a local RoPE for sliding layers
-    "gemma3_text": Code("gemma3/modeling_gemma3.py", placement="sandwich", gemma_norm=True, embed_scale=True,
+    "gemma3_text": Code("gemma3/modeling_gemma3.py", placement="sandwich", norm="gemma", embed_scale=True,
                         rope_per_type=True),
 }
 
