@@ -152,7 +152,7 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
                 ActivationRow("lm_head.input", None, ACT * model.d_model * stream, "output layer input (last stage)"),
                 loss]
     rows += head
-    if model.mtp_modules:  # each MTP module: one more block like the last and its own cross-entropy (last stage)
+    if model.mtp_modules and code is None:  # each MTP module: one more block like the last and its own cross-entropy (last stage)
         last_group = next(g.name for g in model.groups if model.n_layers - 1 in g.indices)
         mtp = model.mtp_modules * (per_group[last_group] + 2 * ACT * model.d_model * stream
                                    + STATS * model.vocab_size / tp)

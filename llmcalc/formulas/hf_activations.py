@@ -28,17 +28,22 @@ joins q with torch.cat, so sdpa's output is head-major and o's input a transpose
 k's, each applying its weight in fp32 (fp32 input, reciprocal RMS and normalised input), and RoPE in fp32 (fp32
 cos and sin).
 
-MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's). GPT-2's layer
+DeepSeek-V3 (deepseek_v3/modeling_deepseek_v3.py): multi-head latent attention keeps the q_a (with q_lora_rank) and
+kv_a RMSNorms, the latents q_b and kv_b take, and per head q, k and v; its RoPE covers qk_rope_head_dim only.
+Eager only: under sdpa on the CPU, where the profile is measured, q/k heads unlike v's send PyTorch to its fp32
+math fallback (fp32 copies of q, k, v and an fp32 softmax over every key), which a GPU's kernels do not do.
+
+MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's). GPT-2's layer
 (LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
 
 Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2, gpt2,
-gemma, gemma2 (eager only: transformers offers it no sdpa) and gemma3_text, with sdpa or eager, sliding windows
-included. Anything else is refused with the reason, rather than given an unmeasured number.
+gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or
+eager, sliding windows included; MTP modules are not run by transformers and not counted. Anything else is refused with the reason, rather than given an unmeasured number.
 """
 
 from __future__ import annotations
 
-from ..model import Layer, ModelSpec
+from ..model import Attention, Layer, ModelSpec
 from .hf_code import LLAMA, Code, code_of
 from .hf_gpt2 import gpt2_layer_rows, gpt2_model_rows, gpt2_refused
 from .hf_moe import moe_refused, moe_rows
@@ -61,8 +66,11 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
         moe = layer.moe
         if moe is not None and moe_refused(layer, code.moe):
             return moe_refused(layer, code.moe)
-        if att.mla is not None:
-            return "it has multi-head latent attention"
+        if att.mla is not None and (not code.mla or attention_impl == "sdpa"):
+            return ("under sdpa its multi-head latent attention takes, on the CPU where the profile is measured, "
+                    "PyTorch's fp32 math fallback (q/k heads unlike v's), which a GPU's kernels do not; run it with "
+                    "attention_impl eager" if code.mla else "it has multi-head latent attention, covered for the family "
+                    "deepseek_v3 only, as a DeepSeek-V3 config.json names it")
         if att.qk_norm not in (None, code.qk_norm) or att.sinks or att.chunk_size:
             return "its attention has a qk-norm other than its code's, sinks or chunks"
         if layer.mlp.activation not in ("swiglu", "geglu") or layer.mlp.bias:
@@ -86,23 +94,35 @@ def _norm(name: str, group: str | None, width: int, code: Code, tokens: int, cou
                          "fp32 upcast of the input, fp32 reciprocal RMS, bf16 normalised input")
 
 
-def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str, micro_batch: int = 1,
-               code: Code = LLAMA) -> list[ActivationRow]:
-    """What one layer saves per token under `code` (see the module docstring)."""
-    if code.layout == "gpt2":
-        return gpt2_layer_rows(layer, group, d_model, seq, attention_impl, micro_batch)
-    att, mlp = layer.attention, layer.mlp
-    tokens = seq * micro_batch
-    eager = attention_impl == "eager"
+def _mla_rows(att: Attention, group: str, code: Code, tokens: int, micro_batch: int) -> list[ActivationRow]:
+    """DeepseekV3Attention's latents (deepseek_v3/modeling_deepseek_v3.py): the q_a and kv_a RMSNorms, the inputs of
+    q_b and kv_b, and q, k (the decompressed heads with the shared RoPE key) and v per head, which eager's matmul
+    takes as a view of kv_b's whole output for one sequence (the batch folds into the heads without a copy) and
+    copies for more."""
+    mla = att.mla
+    rows = []
+    if mla.q_lora_rank:
+        rows += [_norm("attn.q_a_norm", group, mla.q_lora_rank, code, tokens),
+                 ActivationRow("attn.q_latent", group, ACT * mla.q_lora_rank, "input of q_b (the norm's output)")]
+    rows += [_norm("attn.kv_a_norm", group, mla.kv_lora_rank, code, tokens),
+             ActivationRow("attn.kv_latent", group, ACT * mla.kv_lora_rank, "input of kv_b (the norm's output)"),
+             ActivationRow("attn.q", group, ACT * att.n_heads * att.qk_head_dim, "q_nope and RoPE'd q_rot joined"),
+             ActivationRow("attn.k", group, ACT * att.n_heads * att.qk_head_dim,
+                           "k_nope and the shared RoPE'd key, per head"),
+             ActivationRow("attn.v", group, ACT * att.n_heads * att.v_head_dim, "a copy of kv_b's value part")
+             if micro_batch > 1 else
+             ActivationRow("attn.v", group, ACT * att.n_heads * (mla.qk_nope_head_dim + att.v_head_dim),
+                           "a view of kv_b's output, kept whole (k_nope and v)")]
+    return rows
+
+
+def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Code,
+                    tokens: int) -> list[ActivationRow]:
+    """q, k, v (and their norms, the window's mask) of a multi-head or grouped-query attention."""
     masked = not eager and att.sliding_window is not None and seq >= att.sliding_window
     repeated = (eager or masked) and att.n_kv_heads != att.n_heads  # repeat_kv copies K/V to every query head
     kv_heads = att.n_heads if repeated else att.n_kv_heads
-    pre = code.placement in ("pre", "sandwich")
-    post = code.placement in ("post", "sandwich")
-    rows = [_norm("norm.pre_attn", group, d_model, code, tokens)] if pre else []
-    rows += [
-        ActivationRow("attn.input", group, ACT * d_model,
-                      "input of q/k/v (the norm's output)" if pre else "input of q/k/v (the layer's input)"),
+    rows = [
         ActivationRow("attn.q", group, ACT * att.n_heads * att.qk_head_dim, "after RoPE"),
         ActivationRow("attn.k", group, ACT * kv_heads * att.qk_head_dim,
                       "after RoPE" + (", repeated to every query head" if repeated else "")),
@@ -117,6 +137,25 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
                  _norm("attn.k_norm", group, att.n_kv_heads * att.qk_head_dim, code, tokens)]
     if masked:
         rows.append(ActivationRow("attn.mask", group, ACT * seq, "the sliding window's bf16 mask, made per layer"))
+    return rows
+
+
+def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str, micro_batch: int = 1,
+               code: Code = LLAMA) -> list[ActivationRow]:
+    """What one layer saves per token under `code` (see the module docstring)."""
+    if code.layout == "gpt2":
+        return gpt2_layer_rows(layer, group, d_model, seq, attention_impl, micro_batch)
+    att, mlp = layer.attention, layer.mlp
+    tokens = seq * micro_batch
+    eager = attention_impl == "eager"
+    pre = code.placement in ("pre", "sandwich")
+    post = code.placement in ("post", "sandwich")
+    rows = [_norm("norm.pre_attn", group, d_model, code, tokens)] if pre else []
+    rows.append(ActivationRow("attn.input", group, ACT * d_model,
+                              "input of the q/k/v projections" + (" (the norm's output)" if pre else
+                                                                  " (the layer's input)")))
+    rows += _mla_rows(att, group, code, tokens, micro_batch) if att.mla else \
+        _attention_rows(att, group, seq, eager, code, tokens)
     if eager:
         softcap = code.attn_softcap
         rows.append(ActivationRow("attn.scores", group, (FP32 + ACT + (ACT if softcap else 0)) * att.n_heads * seq,
@@ -167,7 +206,8 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int,
     if code.layout == "gpt2":
         first, last = gpt2_model_rows(model, seq, micro_batch)
         return first, last + [loss]
-    d_head = model.layers[0].attention.qk_head_dim
+    att = model.layers[0].attention
+    d_head = att.mla.qk_rope_head_dim if att.mla else att.qk_head_dim  # MLA rotates its rope part only
     first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids")]
     if code.embed_scale:
         first.append(ActivationRow("embed.scale", None, ACT / tokens, "the 0-d bf16 sqrt(d_model) it multiplies by"))

@@ -32,8 +32,9 @@ class Code:
     head_major_q: bool = False   # RoPE joins q's halves with torch.cat (Phi-3): q is contiguous head-major, so is
     #                              sdpa's output, and the o projection's input is a transposed copy of it
     sdpa: bool = True            # transformers offers sdpa for it (Gemma 2 refuses it: sdpa cannot softcap)
+    mla: bool = False            # DeepSeek-V3's multi-head latent attention (eager only: see hf_activations)
     layout: str = "llama"        # the layer it runs: "llama" (hf_activations.py) or "gpt2" (hf_gpt2.py)
-    moe: str | None = None       # the MoE block it runs (hf_moe.py): "mixtral", "qwen2_moe" or "qwen3_moe"
+    moe: str | None = None       # the MoE block it runs (hf_moe.py): "mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v3"
 
 
 LLAMA = Code("llama/modeling_llama.py", moe="mixtral")
@@ -50,6 +51,7 @@ CODES = {
     # output (partial_rotary_factor, which the spec does not hold, is taken as 1: Phi-3's default and configs)
     "phi3": Code("phi3/modeling_phi3.py", head_major_q=True),
     "olmo2": Code("olmo2/modeling_olmo2.py", placement="post", norm="fp32", qk_norm="rmsnorm_full", rope_fp32=True),
+    "deepseek_v3": Code("deepseek_v3/modeling_deepseek_v3.py", mla=True, moe="deepseek_v3"),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),

@@ -12,6 +12,13 @@ the fp32 routing softmax, the top-k weights cast to bf16 before they reach the c
 sum and the normalised weights too. The spec does not hold norm_topk_prob: Qwen3-MoE is counted with it (every
 published Qwen3-MoE config sets it), Qwen2-MoE without (its default and its published configs). Qwen2-MoE's shared
 expert (a gated MLP on every token) keeps its four inner tensors, the bf16 sigmoid of its gate and its output.
+
+DeepseekV3MoE (deepseek_v3/modeling_deepseek_v3.py): the router runs in fp32 (an fp32 copy of its input, and of
+its weight in every call), keeps the fp32 sigmoid scores, the normalised fp32 top-k weights and their sum, and the
+per-copy weights in fp32; the shared experts run as one gated MLP with no gate. Its choice of expert groups (topk
+over the groups, masked_fill of the others) saves int64 indices and a bool mask too, but in a branch of the graph
+whose values nothing uses: it is freed during the forward and held by no backward. The spec holds no
+norm_topk_prob: it is taken as DeepSeek-V3's (normalised: the transformers default and the published config).
 """
 
 from __future__ import annotations
@@ -21,11 +28,17 @@ from .saved import ACT, FP32, IDS, INT32, ActivationRow
 
 
 def moe_rows(layer: Layer, group: str, d_model: int, tokens: int, block: str) -> list[ActivationRow]:
-    """The rows of one MoE layer's block ("mixtral", "qwen2_moe" or "qwen3_moe"), after its input."""
+    """The rows of one MoE layer's block ("mixtral", "qwen2_moe", "qwen3_moe" or "deepseek_v3"), after its input."""
     moe = layer.moe
     k, experts = moe.top_k, moe.n_experts
     sorting = 4 * IDS * k + INT32 * experts / tokens
-    if block == "mixtral":
+    if block == "deepseek_v3":
+        router = ActivationRow("moe.router", group, FP32 * d_model + FP32 * experts * d_model / tokens
+                               + FP32 * experts + FP32 + 2 * FP32 * k + sorting,
+                               "fp32 copies of the input and (per call) the weight, fp32 sigmoid scores, fp32 top-k "
+                               "weights, their sum and per-copy weights; int64 top-k, sort and unsort indices; int32 "
+                               "counts per expert")
+    elif block == "mixtral":
         router = ActivationRow("moe.router", group, FP32 * experts + FP32 + 2 * FP32 * k + sorting,
                                "fp32 routing softmax, top-k weights, their sum and per-copy weights; int64 top-k, "
                                "sort and unsort indices; int32 counts per expert")
@@ -44,20 +57,26 @@ def moe_rows(layer: Layer, group: str, d_model: int, tokens: int, block: str) ->
         ActivationRow("moe.experts", group, 4 * ACT * moe.d_ff * k, "per copy: gate_up's output, SiLU of gate, the "
                       "product"),
     ]
-    if moe.n_shared_experts:
+    if moe.n_shared_experts and moe.shared_gate:
         rows.append(ActivationRow("moe.shared", group, 4 * ACT * moe.d_ff_shared + ACT + ACT * d_model,
                                   "the shared expert's gate output, SiLU, up output and product; the bf16 sigmoid "
                                   "of its gate and its output"))
+    elif moe.n_shared_experts:
+        rows.append(ActivationRow("moe.shared", group, 4 * ACT * moe.n_shared_experts * moe.d_ff_shared,
+                                  "the shared experts' gate output, SiLU, up output and product (one MLP)"))
     return rows
 
 
 def moe_refused(layer: Layer, block: str | None) -> str | None:
     """Why this MoE layer is not the block its modeling code runs, or None."""
     moe = layer.moe
-    if block is None or moe.router_bias or moe.routing_bias:
-        return "its MoE layers are not a block the profile knows (Mixtral's, Qwen2-MoE's, Qwen3-MoE's)"
-    shared = (1, True) if block == "qwen2_moe" else (0, False)
-    if (moe.n_shared_experts, moe.shared_gate) != shared:
+    if block is None or moe.router_bias or moe.routing_bias != (block == "deepseek_v3"):
+        return "its MoE layers are not a block the profile knows (Mixtral's, Qwen2-MoE's, Qwen3-MoE's, DeepSeek-V3's)"
+    if block == "qwen2_moe":
+        shared_ok = moe.n_shared_experts == 1 and moe.shared_gate
+    else:
+        shared_ok = not moe.shared_gate and (block == "deepseek_v3" or not moe.n_shared_experts)
+    if not shared_ok:
         return f"its shared experts are not those {block}'s block runs"
     if layer.mlp.activation != "swiglu":
         return "its experts are not SwiGLU"
