@@ -47,9 +47,10 @@ def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_para
     if tp > 1 or pp > 1 or sequence_parallel:
         raise LlmcalcError("framework transformers: one device's layers (no tp, pp or sequence parallelism); "
                            "allowed: framework megatron for those")
-    if recompute != "none" or dropout:
-        raise LlmcalcError("framework transformers: measured without recomputation (gradient checkpointing) and "
-                           "without dropout; allowed: recompute none, no dropout (or framework megatron)")
+    if recompute == "selective" or dropout:
+        raise LlmcalcError("framework transformers: measured without dropout, with no recomputation or with "
+                           "gradient checkpointing (full); allowed: recompute none or full, no dropout (or framework "
+                           "megatron)")
     if attention_impl == "flash":
         raise LlmcalcError("framework transformers: attention_impl sdpa (its default) or eager")
 

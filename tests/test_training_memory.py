@@ -252,8 +252,9 @@ def test_deepspeed_zero_impl_needs_stage_2_or_3():
 def test_transformers_profile_covers_what_was_measured_only():
     ok = estimate_memory("llama3-8b", "training", framework="transformers", seq=2048)
     assert ok.activations.settings["framework"] == "transformers" and ok.activations.settings["attention_impl"] == "sdpa"
-    for kwargs, message in ((dict(model="qwen1.5-moe-a2.7b"), "is not covered (its MoE layers have shared experts"),
-                            (dict(tp=2), "one device's layers"), (dict(recompute="full"), "without recomputation"),
+    for kwargs, message in ((dict(model="gpt-oss-20b"), "is not covered (its MoE layers are not a block the profile "
+                             "knows"),
+                            (dict(tp=2), "one device's layers"), (dict(recompute="selective"), "recompute none or full"),
                             (dict(attention_impl="flash"), "attention_impl sdpa (its default) or eager")):
         model = kwargs.pop("model", "llama3-8b")
         with pytest.raises(llmcalc.LlmcalcError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -253,7 +253,9 @@ MEMORY_OPTIONS = [
                  help="With --finetune lora|qlora: the adapters' weights and gradients (PEFT upcasts them to fp32)."),
     click.option("--framework", type=click.Choice(["megatron", "transformers"]), default="megatron",
                  show_default=True, help="Training: whose bookkeeping the activations follow: Megatron-LM's fused "
-                 "kernels, or what Hugging Face transformers' modeling code saves (Llama-style dense models)."),
+                 "kernels, or what Hugging Face transformers' modeling code saves, as measured (Llama, Mistral, Qwen, "
+                 "Mixtral, Gemma, Phi-3, OLMo 2, GPT-2, DeepSeek-V3 families; --recompute full as its gradient "
+                 "checkpointing)."),
     click.option("--virtual-stages", type=WHOLE, default=1, show_default=True,
                  help="Training: model chunks per pipeline stage (Megatron's interleaved 1F1B); the first stage "
                  "holds 1 + (pp-1)/(pp x v) times more."),

@@ -118,7 +118,8 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
                          fused_loss: bool = False) -> Activations:
     """Saved activations per GPU of the stage that holds the most (see the module docstring for every term).
     `framework` "transformers" counts what Hugging Face's modeling code saves instead (hf_activations; one GPU's
-    layers, no tensor or sequence parallelism, no recomputation, no dropout: api checks these)."""
+    layers, no tensor or sequence parallelism, no dropout, no recomputation or gradient checkpointing as
+    recompute "full", which counts what the forward holds: see hf_activations; api checks these)."""
     tokens = seq * micro_batch
     sp = sequence_parallel
     stream = (1 / tp) if sp else 1.0
@@ -128,7 +129,9 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
     saved = "none" if recompute == "full" else recompute
     code = hf_activations.code_of(model) if framework == "transformers" else None
     for group in model.groups:
-        if code is not None:
+        if code is not None and recompute == "full":
+            group_rows = [hf_activations.checkpointed_row(group.name, model.d_model)]
+        elif code is not None:
             group_rows = hf_activations.layer_rows(group.layer, group.name, model.d_model, seq, attention_impl,
                                                    micro_batch, code)
         else:
@@ -138,12 +141,12 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         rows += group_rows
         per_group[group.name] = sum(r.bytes_per_token for r in group_rows)
     if code is not None:
-        first_rows, head = hf_activations.model_rows(model, seq, micro_batch, code)
-        rows += first_rows
+        first_rows, head = hf_activations.model_rows(model, seq, micro_batch, code, recompute == "full",
+                                                     attention_impl)
     else:
-        rows.append(ActivationRow("embed.token_ids", None, IDS, "int64 token ids (first stage)"))
+        first_rows = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids (first stage)")]
         if dropout:
-            rows.append(ActivationRow("embed.dropout_mask", None, MASK * model.d_model * stream, "first stage"))
+            first_rows.append(ActivationRow("embed.dropout_mask", None, MASK * model.d_model * stream, "first stage"))
         loss = (ActivationRow("lm_head.cross_entropy", None, ACT * model.d_model * stream,
                               "fused linear cross-entropy: the input's gradient, no logits kept (last stage)")
                 if fused_loss else ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,
@@ -151,15 +154,16 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         head = [ActivationRow("norm.final", None, ACT * model.d_model * stream, "final norm input (last stage)"),
                 ActivationRow("lm_head.input", None, ACT * model.d_model * stream, "output layer input (last stage)"),
                 loss]
-    rows += head
-    if model.mtp_modules and code is None:  # each MTP module: one more block like the last and its own cross-entropy (last stage)
+    rows += first_rows + head
+    # each MTP module: one more block like the last and its own cross-entropy (last stage); transformers runs none
+    if model.mtp_modules and code is None:
         last_group = next(g.name for g in model.groups if model.n_layers - 1 in g.indices)
         mtp = model.mtp_modules * (per_group[last_group] + 2 * ACT * model.d_model * stream
                                    + STATS * model.vocab_size / tp)
         head.append(ActivationRow("mtp.modules", None, mtp, f"{model.mtp_modules} multi-token prediction module(s): "
                                   "a block, its two norm inputs and its cross-entropy (last stage)"))
         rows.append(head[-1])
-    first = sum(r.bytes_per_token for r in rows if r.group is None and r.component.startswith(("embed.", "rope.")))
+    first = sum(r.bytes_per_token for r in first_rows)
     last = sum(r.bytes_per_token for r in head)
     layer_group = {index: g.name for g in model.groups for index in g.indices}
     widest = max(per_group.values())
@@ -169,7 +173,7 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         for index in layers:
             counts[layer_group[index]] = counts.get(layer_group[index], 0) + 1
         in_flight = pp - stage
-        if recompute == "full":  # each layer's input kept, one layer's whole set while it is recomputed
+        if recompute == "full" and code is None:  # each layer's input, one layer's whole set while it is recomputed
             held = in_flight * len(layers) * ACT * model.d_model * stream + widest
         else:
             held = in_flight * sum(per_group[name] * n for name, n in counts.items())

@@ -36,6 +36,14 @@ math fallback (fp32 copies of q, k, v and an fp32 softmax over every key), which
 MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's). GPT-2's layer
 (LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
 
+Gradient checkpointing (recompute "full": model.activation_checkpointing_enable(), alias gradient_checkpointing_enable,
+with transformers' default use_reentrant=False; modeling_layers.py GradientCheckpointingLayer): in the forward each
+layer keeps only its positional inputs, the hidden states (and GPT-2's eager causal mask), while everything around
+the layers is saved as without it. This is what the forward holds, as measured. It leaves out what the measurement
+cannot see: the working set of the one layer being recomputed at backward (that layer's rows without
+recomputation, held while its backward runs), and the tensors the checkpoints' closures hold as keyword arguments
+rather than save (RoPE's cos and sin, a sliding window's mask).
+
 Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2, gpt2,
 gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or
 eager, sliding windows included; MTP modules are not run by transformers and not counted. Anything else is refused with the reason, rather than given an unmeasured number.
@@ -193,9 +201,16 @@ def rope_tables(model: ModelSpec, code: Code) -> int:
     return len({group.layer.attention.sliding_window is not None for group in model.groups})
 
 
-def model_rows(model: ModelSpec, seq: int, micro_batch: int,
-               code: Code | None = None) -> tuple[list[ActivationRow], list[ActivationRow]]:
-    """(the first stage's rows, the last stage's rows) around the layers, per token of a micro-batch."""
+def checkpointed_row(group: str, d_model: int) -> ActivationRow:
+    """What a layer under gradient checkpointing saves in the forward (see the module docstring)."""
+    return ActivationRow("layer.input", group, ACT * d_model, "the layer's input, which the checkpoint keeps to "
+                         "recompute the layer at backward")
+
+
+def model_rows(model: ModelSpec, seq: int, micro_batch: int, code: Code | None = None, checkpointed: bool = False,
+               attention_impl: str = "sdpa") -> tuple[list[ActivationRow], list[ActivationRow]]:
+    """(the first stage's rows, the last stage's rows) around the layers, per token of a micro-batch; checkpointed:
+    RoPE's cos and sin are held by the checkpoints' recomputation, not saved."""
     code = code or code_of(model)
     tokens = seq * micro_batch
     # the labels are a slice of labels padded by one id: for one sequence the slice is contiguous already and keeps
@@ -204,18 +219,19 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int,
                          FP32 * model.vocab_size + IDS + (FP32 + (IDS if micro_batch == 1 else 0)) / tokens,
                          "fp32 log-softmax over the vocabulary, int64 labels, the loss's fp32 scalar")
     if code.layout == "gpt2":
-        first, last = gpt2_model_rows(model, seq, micro_batch)
+        first, last = gpt2_model_rows(model, seq, micro_batch, attention_impl, checkpointed)
         return first, last + [loss]
     att = model.layers[0].attention
     d_head = att.mla.qk_rope_head_dim if att.mla else att.qk_head_dim  # MLA rotates its rope part only
     first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids")]
     if code.embed_scale:
         first.append(ActivationRow("embed.scale", None, ACT / tokens, "the 0-d bf16 sqrt(d_model) it multiplies by"))
-    tables = rope_tables(model, code)
-    first.append(ActivationRow("rope.cos_sin", None, tables * 2 * (FP32 if code.rope_fp32 else ACT) * d_head
-                               / micro_batch,
-                               "RoPE's cos and sin over the positions, shared by every layer and sequence"
-                               + (" (one pair per layer type)" if tables > 1 else "")))
+    tables = 0 if checkpointed else rope_tables(model, code)
+    if tables:
+        first.append(ActivationRow("rope.cos_sin", None,
+                                   tables * 2 * (FP32 if code.rope_fp32 else ACT) * d_head / micro_batch,
+                                   "RoPE's cos and sin over the positions, shared by every layer and sequence"
+                                   + (" (one pair per layer type)" if tables > 1 else "")))
     last = [_norm("norm.final", None, model.d_model, code, tokens),
             ActivationRow("lm_head.input", None, ACT * model.d_model, "output layer input")]
     if code.final_softcap:

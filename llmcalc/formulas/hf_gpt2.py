@@ -52,11 +52,15 @@ def gpt2_layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_
     return rows
 
 
-def gpt2_model_rows(model: ModelSpec, seq: int,
-                    micro_batch: int) -> tuple[list[ActivationRow], list[ActivationRow]]:
-    """(the first stage's rows, the last stage's rows but the loss) around the layers, per token of a micro-batch."""
+def gpt2_model_rows(model: ModelSpec, seq: int, micro_batch: int, attention_impl: str,
+                    checkpointed: bool) -> tuple[list[ActivationRow], list[ActivationRow]]:
+    """(the first stage's rows, the last stage's rows but the loss) around the layers, per token of a micro-batch.
+    Under gradient checkpointing eager's bf16 causal mask (batch x seq x seq), which GPT2Model hands every block as
+    a positional argument, is one of the inputs the checkpoints keep."""
     first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids"),
              ActivationRow("embed.position_ids", None, IDS / micro_batch, "int64 positions, once for the batch")]
+    if checkpointed and attention_impl == "eager":
+        first.append(ActivationRow("attn.mask", None, ACT * seq, "eager's bf16 causal mask, kept by the checkpoints"))
     last = [layernorm("norm.final", None, model.d_model),
             ActivationRow("lm_head.input", None, ACT * model.d_model, "output layer input")]
     return first, last
