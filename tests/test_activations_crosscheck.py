@@ -6,8 +6,8 @@ part of the graph) under torch.autograd.graph.saved_tensors_hooks; every saved t
 ends is counted once by its storage, parameters left out. A tensor saved by a branch of the graph that dies during
 the forward (DeepSeek-V3's router picks its expert groups with topk and masked_fill whose values nothing uses) is
 freed before backward and not counted; its memory may be reused by a later saved tensor, which keying storages by
-address while they were saved would then miss. llmcalc's transformers profile must give the same bytes, exactly, for each covered
-family, attention implementation, batch and sequence length.
+address while they were saved would then miss. llmcalc's transformers profile must give the same bytes, exactly,
+for each covered family, attention implementation, batch and sequence length, and with gradient checkpointing.
 """
 
 from __future__ import annotations

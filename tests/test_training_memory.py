@@ -254,7 +254,8 @@ def test_transformers_profile_covers_what_was_measured_only():
     assert ok.activations.settings["framework"] == "transformers" and ok.activations.settings["attention_impl"] == "sdpa"
     for kwargs, message in ((dict(model="gpt-oss-20b"), "is not covered (its MoE layers are not a block the profile "
                              "knows"),
-                            (dict(tp=2), "one device's layers"), (dict(recompute="selective"), "recompute none or full"),
+                            (dict(tp=2), "one device's layers"),
+                            (dict(recompute="selective"), "recompute none or full"),
                             (dict(attention_impl="flash"), "attention_impl sdpa (its default) or eager")):
         model = kwargs.pop("model", "llama3-8b")
         with pytest.raises(llmcalc.LlmcalcError, match=message.replace("(", r"\(").replace(")", r"\)")):

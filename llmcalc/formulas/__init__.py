@@ -4,7 +4,8 @@ formulas (ParamCount in params, FlopCount in flops, KVCache in kv, MemoryReport 
 
 params: parameters per component and layer group. flops: forward and training FLOPs, MFU. kv: the KV cache.
 dtypes: bits per storage type. memory: weights, model states and the memory report. serving: serving memory and
-engine profiles (vLLM). activations: what training saves for backward. training: training memory per GPU (states
+engine profiles (vLLM). activations: what training saves for backward (hf_activations, with hf_code, hf_moe and
+hf_gpt2: what transformers' modeling code saves). training: training memory per GPU (states
 per stage and rank). finetune: LoRA and QLoRA adapters. fit: the smallest setup that holds a model. published: computed figures against the ones a spec publishes (`llmcalc verify`).
 
 May import: llmcalc.errors, llmcalc.units, llmcalc.records, llmcalc.model, llmcalc.hardware. Never a loader, a renderer or the CLI:

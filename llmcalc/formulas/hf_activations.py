@@ -9,7 +9,8 @@ keep their shared input and the MLP's gate/up theirs; RoPE keeps cos and sin (on
 the same two tensors); attention keeps q, k and v, and with `sdpa` (PyTorch's fused kernel) its output and fp32
 log-sum-exp, with `eager` the fp32 softmax and its bf16 copy over every key (k and v repeated to every query head
 for GQA); the gated MLP keeps gate's output, its activation (SiLU, or GELU for GeGLU: PyTorch's fused gelu, as
-gelu and gelu_pytorch_tanh run it; gelu_new's Python formula would keep more), up's output and their product. Around the layers: the int64 token ids, the final norm's tensors and the head's input, and the loss's fp32
+gelu and gelu_pytorch_tanh run it; gelu_new's Python formula would keep more), up's output and their product.
+Around the layers: the int64 token ids, the final norm's tensors and the head's input, and the loss's fp32
 log-softmax over the vocabulary, its int64 labels and one fp32 scalar. Dropout is 0 in these configs: no masks.
 
 Sliding-window layers (masking_utils.py, sdpa_attention.py): eager masks the scores it keeps anyway; sdpa gets a
@@ -33,8 +34,8 @@ kv_a RMSNorms, the latents q_b and kv_b take, and per head q, k and v; its RoPE 
 Eager only: under sdpa on the CPU, where the profile is measured, q/k heads unlike v's send PyTorch to its fp32
 math fallback (fp32 copies of q, k, v and an fp32 softmax over every key), which a GPU's kernels do not do.
 
-MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's). GPT-2's layer
-(LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
+MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's).
+GPT-2's layer (LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
 
 Gradient checkpointing (recompute "full": model.activation_checkpointing_enable(), alias gradient_checkpointing_enable,
 with transformers' default use_reentrant=False; modeling_layers.py GradientCheckpointingLayer): in the forward each
@@ -46,7 +47,8 @@ rather than save (RoPE's cos and sin, a sliding window's mask).
 
 Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2, gpt2,
 gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or
-eager, sliding windows included; MTP modules are not run by transformers and not counted. Anything else is refused with the reason, rather than given an unmeasured number.
+eager, sliding windows included; MTP modules are not run by transformers and not counted. Anything else is refused
+with the reason, rather than given an unmeasured number.
 """
 
 from __future__ import annotations
@@ -74,11 +76,14 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
         moe = layer.moe
         if moe is not None and moe_refused(layer, code.moe):
             return moe_refused(layer, code.moe)
-        if att.mla is not None and (not code.mla or attention_impl == "sdpa"):
+        if (att.mla is not None) != code.mla:
+            return ("its attention is not the multi-head latent attention of " + code.file if code.mla else
+                    "it has multi-head latent attention, covered for the family deepseek_v3 only, as a DeepSeek-V3 "
+                    "config.json names it")
+        if att.mla is not None and attention_impl == "sdpa":
             return ("under sdpa its multi-head latent attention takes, on the CPU where the profile is measured, "
                     "PyTorch's fp32 math fallback (q/k heads unlike v's), which a GPU's kernels do not; run it with "
-                    "attention_impl eager" if code.mla else "it has multi-head latent attention, covered for the family "
-                    "deepseek_v3 only, as a DeepSeek-V3 config.json names it")
+                    "attention_impl eager")
         if att.qk_norm not in (None, code.qk_norm) or att.sinks or att.chunk_size:
             return "its attention has a qk-norm other than its code's, sinks or chunks"
         if layer.mlp.activation not in ("swiglu", "geglu") or layer.mlp.bias:
