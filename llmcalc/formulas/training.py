@@ -129,7 +129,9 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                    f"{PROFILES[framework]}, {activations.settings['attention_impl']} attention, recomputation "
                    f"{recompute}: stage {peak.stage + 1} of {pp} holds {peak.in_flight} micro-batch"
                    f"{'es' if peak.in_flight > 1 else ''} of its {layers} layers"
-                   + (" and the output layer with its fp32 cross-entropy" if peak.stage == pp - 1 else ""),
+                   + (" and the output layer with its fp32 cross-entropy" if peak.stage == pp - 1 else "")
+                   + ("; gradient checkpointing as the forward holds it: the layer recomputed at backward is not "
+                      "counted" if framework == "transformers" and recompute == "full" else ""),
                    estimate=True),
     )
     settings = {"bytes_per_param": states.per_param, "weights": states.weights, "gradients": states.gradients,
