@@ -48,7 +48,8 @@ CODES = {
     "qwen_moe": Code("qwen2_moe/modeling_qwen2_moe.py", moe="qwen2_moe"),  # the built-in Qwen1.5/Qwen2 MoE specs
     "qwen3_moe": Code("qwen3_moe/modeling_qwen3_moe.py", moe="qwen3_moe"),
     # fused qkv and gate_up: q, k, v and gate, up are views of one output; what is kept is as Llama's but sdpa's
-    # output (partial_rotary_factor, which the spec does not hold, is taken as 1: Phi-3's default and configs)
+    # output (partial_rotary_factor, which the phi3 import does not read into rotary_dim, is taken as 1: Phi-3's
+    # default and configs; Phi-4-mini's 0.75 would keep narrower cos and sin)
     "phi3": Code("phi3/modeling_phi3.py", head_major_q=True),
     "olmo2": Code("olmo2/modeling_olmo2.py", placement="post", norm="fp32", qk_norm="rmsnorm_full", rope_fp32=True),
     "deepseek_v3": Code("deepseek_v3/modeling_deepseek_v3.py", mla=True, moe="deepseek_v3"),
