@@ -218,7 +218,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         raise LlmcalcError(f"virtual_stages: {virtual_stages} chunks per stage need pp > 1 and at least one layer per "
                            f"chunk ({spec.n_layers} layers over {pp} stages)")
     if framework == "transformers":
-        check_transformers_profile(spec, tp, pp, sequence_parallel, recompute, attention_impl, dropout)
+        check_transformers_profile(spec, tp, pp, sequence_parallel, recompute, attention_impl, dropout, finetune)
         if fused_loss:
             raise LlmcalcError("fused_loss: the transformers profile measures its own loss; allowed: framework megatron")
     check_choice("zero_impl", zero_impl, ("paper", "deepspeed"))

@@ -36,9 +36,10 @@ def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> N
 
 
 def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_parallel: bool, recompute: str,
-                               attention_impl: str, dropout: bool) -> None:
+                               attention_impl: str, dropout: bool, finetune: str = "full") -> None:
     """The transformers profile is what its modeling code saves on one device, as measured: refuse the rest."""
     from .formulas.hf_activations import unsupported
+    from .formulas.hf_lora import lora_refused
 
     reason = unsupported(model, attention_impl)
     if reason:
@@ -53,6 +54,13 @@ def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_para
                            "megatron)")
     if attention_impl == "flash":
         raise LlmcalcError("framework transformers: attention_impl sdpa (its default) or eager")
+    if finetune != "full":
+        reason = lora_refused(model, attention_impl) if finetune == "lora" else "QLoRA is not measured under it"
+        if not reason and recompute != "none":
+            reason = "LoRA is measured without recomputation"
+        if reason:
+            raise LlmcalcError(f"framework transformers: with finetune {finetune}, {reason}; allowed: framework "
+                               "megatron (full training's activations, an upper bound)")
 
 
 def lora_target_names(model: ModelSpec, targets: Sequence[str] | str) -> tuple[str, ...]:

@@ -64,10 +64,17 @@ IMPLS = {"gemma2": ("eager",), "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora
 CASES = [(name, impl) for name in sorted(CONFIGS) for impl in IMPLS.get(name, ("sdpa", "eager"))]
 
 
-def saved_bytes(config: dict, impl: str, batch: int, seq: int, checkpointing: bool = False) -> int:
+def saved_bytes(config: dict, impl: str, batch: int, seq: int, checkpointing: bool = False,
+                lora: tuple | None = None) -> int:
     torch.manual_seed(0)
     hf_config = transformers.AutoConfig.for_model(**config)
     model = transformers.AutoModelForCausalLM.from_config(hf_config, dtype=torch.bfloat16, attn_implementation=impl)
+    if lora:  # PEFT's LoRA on the named projections, its adapters in fp32 (its default on a bf16 base) or bf16
+        targets, rank, adapter_dtype = lora
+        peft = pytest.importorskip("peft")
+        model = peft.get_peft_model(model, peft.LoraConfig(r=rank, target_modules=[HF_NAMES[t] for t in targets],
+                                                           lora_dropout=0.0),
+                                    autocast_adapter_dtype=adapter_dtype == "fp32")
     model.train()
     if checkpointing:  # with transformers' default arguments (use_reentrant=False)
         model.activation_checkpointing_enable()
@@ -121,3 +128,24 @@ def test_sdpa_is_refused_where_it_is_not_measured_as_run(name, reason, tmp_path)
     path.write_text(json.dumps(CONFIGS[name]))
     with pytest.raises(llmcalc.LlmcalcError, match=reason):
         llmcalc.estimate_memory(str(path), mode="training", framework="transformers", attention_impl="sdpa")
+
+
+# LoRA (PEFT 0.21.2, no dropout) on a frozen bf16 base: what the Llama code and the adapters save (formulas/hf_lora.py)
+HF_NAMES = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj", "gate": "gate_proj", "up": "up_proj",
+            "down": "down_proj"}
+LORA_CASES = [("llama", ("q", "v"), "fp32"), ("llama", ("q", "v"), "bf16"), ("llama", tuple(HF_NAMES), "fp32"),
+              ("llama", tuple(HF_NAMES), "bf16"), ("llama", ("down",), "bf16"), ("llama", ("gate", "up"), "fp32"),
+              ("llama", ("o",), "bf16"), ("llama", ("k",), "fp32"), ("llama-mha", ("q", "k", "v", "o"), "bf16"),
+              ("qwen2", ("q", "v"), "fp32"), ("mistral", ("up", "down"), "fp32")]
+
+
+@pytest.mark.parametrize("name, targets, adapter_dtype", LORA_CASES)
+@pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
+def test_lora_profile_equals_the_saved_tensors(name, targets, adapter_dtype, batch, seq, tmp_path):
+    measured = saved_bytes(CONFIGS[name], "sdpa", batch, seq, lora=(targets, 4, adapter_dtype))
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(CONFIGS[name]))
+    report = llmcalc.estimate_memory(str(path), "training", context=seq, batch=batch, framework="transformers",
+                                     finetune="lora", lora_targets=",".join(targets), lora_rank=4,
+                                     adapter_dtype=adapter_dtype)
+    assert report.part("activations").bytes == pytest.approx(measured, abs=0.5)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import llmcalc
 from llmcalc.api import estimate_memory
 from llmcalc.cli import cli
+from llmcalc.errors import LlmcalcError
 from llmcalc.formulas.finetune import NF4_CONSTANT_BITS, lora_params
 
 
@@ -85,3 +86,20 @@ def test_finetune_json_and_option_errors():
         assert result.exit_code == 2 and message in result.output
     result = CliRunner().invoke(cli, ["memory", "deepseek-v3", "--mode", "training", "--finetune", "lora"])
     assert result.exit_code == 2 and "deepseek-v3 has no q, v layer; allowed: o, q_a, q_b" in result.output
+
+
+def test_lora_under_the_transformers_profile_covers_what_is_measured():
+    # measured exactly in tests/test_activations_crosscheck.py; here: what it refuses, and that it is its own count
+    lora = dict(context=2048, finetune="lora", lora_targets="q,v", framework="transformers")
+    report = estimate_memory("llama3-8b", "training", **lora)
+    assert "measured" in report.part("activations").note
+    rows = {r.group for r in report.activations.rows}
+    assert {"layers (first)", "layers", None} <= rows  # the first layer apart: no gradient flows into it
+    assert dict(report.activations.peak.layers) == {"layers (first)": 1, "layers": 31}
+    for change, reason in (({"finetune": "qlora"}, "QLoRA is not measured"),
+                           ({"attention_impl": "eager"}, "measured under sdpa"),
+                           ({"recompute": "full"}, "without recomputation")):
+        with pytest.raises(LlmcalcError, match=reason):
+            estimate_memory("llama3-8b", "training", **{**lora, **change})
+    with pytest.raises(LlmcalcError, match="Llama code"):
+        estimate_memory("gpt2-small", "training", **lora)

@@ -17,6 +17,7 @@ from ..records import memo_by_identity, record
 from .activations import stage_layers, training_activations
 from .dtypes import DTYPE_BITS
 from .finetune import linear_shapes, lora_params, nf4_bytes
+from .hf_lora import lora_activations
 from .memory import MemoryPart, MemoryReport, ModelStates, model_states, quantized_params, zero_partition
 from .params import ParamCount
 
@@ -210,8 +211,16 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     base_per_gpu = base * share / (dp if zero >= 3 else 1)
     local = zero_partition(states, zero, dp)
     adapter_per_gpu = trainable / (tp * pp)
-    activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                       attention_impl, dropout, framework, virtual_stages, fused_loss)
+    if framework == "transformers":  # what transformers and PEFT save under LoRA, as measured (hf_lora)
+        adapter_dtype = {4: "fp32", 2: "bf16"}[int(states.weights)]
+        activations = lora_activations(model, adapters.targets, adapters.rank, adapter_dtype, seq, micro_batch,
+                                       {"framework": framework, "attention_impl": attention_impl,
+                                        "recompute": recompute, "context": seq, "batch": micro_batch})
+        what = "what the frozen base and the adapters save (measured)"
+    else:
+        activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
+                                           attention_impl, dropout, framework, virtual_stages, fused_loss)
+        what = "as full training (an upper bound), the adapters' own tensors not counted"
     parts = [
         MemoryPart("weights", base + trainable * states.weights, base_per_gpu + adapter_per_gpu * local.weights,
                    f"{base_note}; {trainable:,} adapter parameters (rank {adapters.rank} on "
@@ -221,8 +230,8 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
         MemoryPart("optimizer", trainable * states.optimizer, adapter_per_gpu * (local.optimizer - local.paged),
                    "adapters only, " + optimizer_note(states, None)),
         MemoryPart("activations", activations.bytes, activations.bytes,
-                   f"{PROFILES[framework]}, {attention_impl} attention, recomputation {recompute}: as full training (an "
-                   "upper bound), the adapters' own tensors not counted", estimate=True),
+                   f"{PROFILES[framework]}, {attention_impl} attention, recomputation {recompute}: {what}",
+                   estimate=True),
     ]
     if adapters.method == "qlora":
         widest = max(d_in * d_out for g in model.groups
