@@ -138,11 +138,12 @@ class Norm:
     placement: str
     final: bool
     shared: bool = False
+    affine: bool = True  # False: no weight and no bias at all (OLMo's non-parametric LayerNorm)
 
     @property
     def n_params(self) -> int:
-        """Vectors of size d per norm: the weight, and the bias when there is one."""
-        return 2 if self.bias else 1
+        """Vectors of size d per norm: the weight, and the bias when there is one (none without `affine`)."""
+        return (2 if self.bias else 1) if self.affine else 0
 
 
 @record

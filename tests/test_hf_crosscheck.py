@@ -357,6 +357,13 @@ def gen_arcee(rng):
     return cfg
 
 
+def gen_olmo(rng):
+    cfg = _llama_like(rng, "olmo", attention_bias=None)
+    if rng.random() < 0.5:
+        cfg["clip_qkv"] = 8.0
+    return cfg
+
+
 def gen_gemma(rng):
     return _llama_like(rng, "gemma", small_head=True, attention_bias=None)
 
@@ -521,7 +528,7 @@ GENERATORS = {
     "qwen3_moe": gen_qwen3_moe, "deepseek_v2": gen_deepseek_v2, "deepseek_v3": gen_deepseek_v3,
     "gpt_oss": gen_gpt_oss, "gemma2": gen_gemma2, "llama4_text": gen_llama4_text, "llama4": gen_llama4,
     "phi3": gen_phi3, "dbrx": gen_dbrx, "smollm3": gen_smollm3, "internlm3": gen_internlm3, "helium": gen_helium,
-    "seed_oss": gen_seed_oss, "ernie4_5": gen_ernie4_5, "hunyuan_v1_dense": gen_hunyuan_v1_dense, "arcee": gen_arcee, "gemma": gen_gemma,
+    "seed_oss": gen_seed_oss, "ernie4_5": gen_ernie4_5, "hunyuan_v1_dense": gen_hunyuan_v1_dense, "arcee": gen_arcee, "olmo": gen_olmo, "gemma": gen_gemma,
     "gemma3_text": gen_gemma3_text, "gemma3": gen_gemma3, "granite": gen_granite, "granitemoe": gen_granitemoe,
     "granitemoeshared": gen_granitemoeshared, "olmo2": gen_olmo2, "olmo3": gen_olmo3, "olmoe": gen_olmoe,
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,

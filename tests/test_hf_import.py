@@ -106,6 +106,15 @@ CASES = {
         # 2 x (q, k, v, o 3072, 2 RMSNorms, up and down 2 x 32 x 48 with a squared ReLU between) + final norm + head
         EMBED + 2 * (3072 + 64 + 3072) + 32 + EMBED,
     ),
+    "olmo": (
+        dict(model_type="olmo", **SMALL, num_key_value_heads=2, attention_bias=True, clip_qkv=8.0),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=2048, position="rope", tied_embeddings=False,
+             norm={"kind": "layernorm", "bias": False, "affine": False},
+             attention={"n_heads": 4, "n_kv_heads": 2, "d_head": 8, "bias": True},
+             mlp={"activation": "swiglu", "d_ff": 48}),
+        # 2 x (q, k, v, o 3072 + their biases 96, SwiGLU 4608); LayerNorms without parameters; untied head
+        EMBED + 2 * (3072 + 96 + 4608) + EMBED,
+    ),
     "mistral": (
         dict(model_type="mistral", **SMALL, num_key_value_heads=1, head_dim=16, sliding_window=8),
         dict(vocab_size=100, d_model=32, n_layers=2, context_length=131072, position="rope", tied_embeddings=False,
@@ -512,6 +521,7 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("falcon", 6_921_720_704),       # ... of FalconConfig() (Falcon-7B: multi-query, one shared norm)
     ("gpt_bigcode", 111_446_784),    # ... of GPTBigCodeConfig() (GPT-2 small's shape, multi-query)
     ("arcee", 4_022_766_080),        # ... of ArceeConfig() (AFM-4.5B's shape: squared ReLU, no gate)
+    ("olmo", 6_888_095_744),         # ... of OlmoConfig() (OLMo-7B's shape: LayerNorms without parameters)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total

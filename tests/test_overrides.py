@@ -219,3 +219,13 @@ def test_show_refuses_an_invalid_result_and_conflicting_formats():
     conflict = run("show", "llama3-8b", "--json", "--format", "yaml")
     assert conflict.exit_code == 2
     assert "two different formats" in conflict.output
+
+
+def test_a_norm_without_affine_parameters():
+    # OLMo's LayerNorm (transformers' OlmoLayerNorm: F.layer_norm with no weight and no bias): 0 parameters per norm
+    plain = llmcalc.count_params("gpt2-small")
+    bare = llmcalc.count_params("gpt2-small", overrides=["norm.bias=false", "norm.affine=false"])
+    norms = (2 * 12 + 1) * 2 * 768  # two LayerNorms per layer and the final one, each a weight and a bias of 768
+    assert plain.total - bare.total == norms
+    with pytest.raises(llmcalc.SpecError, match="no bias"):
+        load("gpt2-small", ["norm.affine=false"])  # a LayerNorm's bias defaults to true

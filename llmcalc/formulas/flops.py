@@ -72,8 +72,9 @@ def softmax(pairs: int, attention: Attention) -> int:
 
 
 def norm_flops(tokens: int, norm: Norm, d_model: int) -> int:
-    """One norm over `tokens` vectors: RMSNorm 4, LayerNorm 6 (+1 with bias) per element. Estimate."""
-    return tokens * d_model * (NORM_PER_ELEMENT[norm.kind] + (1 if norm.bias else 0))
+    """One norm over `tokens` vectors: RMSNorm 4, LayerNorm 6 (+1 with bias, -1 without a weight) per element.
+    Estimate."""
+    return tokens * d_model * (NORM_PER_ELEMENT[norm.kind] + (1 if norm.bias else 0) - (0 if norm.affine else 1))
 
 
 def _qk_norm_per_element(attention: Attention) -> int:

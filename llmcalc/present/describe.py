@@ -138,6 +138,7 @@ def _biases(layer: Layer) -> str:
 def _norm(model: ModelSpec) -> str:
     norm = model.norm
     bias = " (no bias)" if norm.kind == "layernorm" and not norm.bias else ""
+    bias = bias if norm.affine else " (no parameters)"
     placement = {"pre": "pre", "post": "post", "sandwich": "pre + post"}[norm.placement]
     final = ", final norm" if norm.final else ""
     parallel = ""

@@ -127,7 +127,11 @@ class _Builder:
         if bias and kind == "rmsnorm":
             raise node.error("bias", "RMSNorm has no bias; allowed: false (or use kind: layernorm)")
         placement = node.choice("placement", NORM_PLACEMENTS, "pre")
-        return Norm(kind, bias, placement, node.boolean("final", placement != "post"), node.boolean("shared", False))
+        affine = node.boolean("affine", True)
+        if bias and not affine:
+            raise node.error("bias", "a norm without affine parameters has no bias; allowed: false")
+        return Norm(kind, bias, placement, node.boolean("final", placement != "post"), node.boolean("shared", False),
+                    affine)
 
     def _residual(self, root: Node, norm: Norm, layers: tuple[Layer, ...]) -> str:
         """sequential, or parallel: pre-norm decoder layers only (GPT-J, GPT-NeoX); norm.shared only with parallel."""

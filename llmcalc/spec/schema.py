@@ -39,7 +39,7 @@ MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "sh
 MTP_KEYS = ("n_modules",)
 
 
-NORM_KEYS = ("kind", "bias", "placement", "final", "shared")
+NORM_KEYS = ("kind", "bias", "placement", "final", "shared", "affine")
 
 
 LAYER_GROUP_KEYS = ("count", "name", "attention", "mlp", "moe")

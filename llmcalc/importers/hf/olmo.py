@@ -1,4 +1,5 @@
-"""OLMo 2, OLMo 3 and OLMoE (model_types olmo2, olmo3, olmoe): q/k RMSNorms over the whole projections; OLMo 2
+"""OLMo, OLMo 2, OLMo 3 and OLMoE (model_types olmo, olmo2, olmo3, olmoe). OLMo's LayerNorms have no parameters.
+OLMo 2, 3 and OLMoE: q/k RMSNorms over the whole projections; OLMo 2
 and 3 normalise each sub-block's output (post-norm, with a final norm), OLMo 3 slides three layers in four,
 OLMoE routes SwiGLU experts on every layer."""
 
@@ -24,6 +25,16 @@ def map_olmo(c: Config) -> dict:
     default = ["sliding_attention" if (i + 1) % 4 else "full_attention" for i in range(n_layers)]
     types = read_layer_types(c, n_layers, default, ("full_attention", "sliding_attention"))
     stack(spec, windowed(att, windows_of(c, types, c.optional_integer("sliding_window"))), [None] * n_layers)
+    return spec
+
+
+def map_olmo_v1(c: Config) -> dict:
+    """olmo (modeling_olmo.py, transformers 5.23.0): Llama's layer with OlmoLayerNorm, a LayerNorm without weight or
+    bias, before attention, before the MLP and at the end; attention_bias on all four projections (clip_qkv only
+    clamps them)."""
+    spec, att, n_layers = llama_like(c, Shape(mlp_bias=None))
+    spec["norm"] = {"kind": "layernorm", "bias": False, "affine": False}
+    dense_stack(spec, att, n_layers)
     return spec
 
 
@@ -67,4 +78,12 @@ register(
     mapper=map_olmoe,
     aliases={"num_local_experts": "num_experts"},
     ignored=frozenset(("clip_qkv", "norm_topk_prob")),
+)
+
+
+register(
+    "olmo",  # configuration_olmo.py (OLMo-7B's shape; head_dim is no field: hidden // heads)
+    defaults={**OLMO2, "head_dim": None},
+    mapper=map_olmo_v1,
+    ignored=frozenset(("clip_qkv",)),
 )
