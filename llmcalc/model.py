@@ -248,6 +248,7 @@ class ModelSpec:
     residual: str = "sequential"  # RESIDUALS: "parallel" when attention and MLP read the same input (GPT-J)
     rotary_dim: int | None = None  # partial RoPE: the leading dims of each head rotated (None: all; GPT-NeoX 25%)
     lm_head_bias: bool = False  # the LM head adds a bias of vocab_size (GPT-J, Phi-1/2)
+    embedding_norm: bool = False  # a norm (of the model's kind) on the token embedding's output (BLOOM)
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:

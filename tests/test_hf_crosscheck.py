@@ -132,6 +132,12 @@ def gen_gpt_bigcode(rng):
     return cfg
 
 
+def gen_bloom(rng):
+    heads = rng.choice([1, 2, 4])
+    return {"model_type": "bloom", "vocab_size": rng.randint(40, 300), "hidden_size": heads * rng.choice([4, 8]),
+            "n_head": heads, "n_layer": rng.randint(1, 3), "tie_word_embeddings": rng.random() < 0.7}
+
+
 def gen_openai_gpt(rng):
     heads = rng.choice([1, 2, 4])
     return {"model_type": "openai-gpt", "vocab_size": rng.randint(40, 300), "n_embd": heads * rng.choice([4, 8]),
@@ -523,7 +529,7 @@ def gen_falcon(rng):
 
 
 GENERATORS = {
-    "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
+    "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "bloom": gen_bloom, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
     "qwen3_moe": gen_qwen3_moe, "deepseek_v2": gen_deepseek_v2, "deepseek_v3": gen_deepseek_v3,
     "gpt_oss": gen_gpt_oss, "gemma2": gen_gemma2, "llama4_text": gen_llama4_text, "llama4": gen_llama4,

@@ -89,6 +89,16 @@ CASES = {
         # multi-query: c_attn 32 -> 32 + 2 x 8 with its bias, c_proj 32 x 32 + 32; 2 LayerNorms; MLP as GPT-2's
         EMBED + 64 * 32 + 2 * (32 * 48 + 48 + 32 * 32 + 32 + 128 + 3152) + 64 + EMBED,
     ),
+    "bloom": (
+        dict(model_type="bloom", vocab_size=100, n_embed=32, n_layer=2, n_head=4, seq_length=64),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=64, position="alibi", tied_embeddings=True,
+             embedding_norm=True, norm={"kind": "layernorm", "placement": "pre"},
+             attention={"n_heads": 4, "n_kv_heads": 4, "d_head": 8, "bias": True},
+             mlp={"activation": "gelu_tanh", "d_ff": 128, "bias": True}),
+        # token embedding and its LayerNorm + 2 x (query_key_value and dense 4*32*32 + 4*32, 2 LayerNorms, MLP
+        # 2*32*128 + 128 + 32) + ln_f; tied head
+        EMBED + 64 + 2 * (4224 + 128 + 2 * 32 * 128 + 160) + 64,
+    ),
     "llama": (
         dict(model_type="llama", **SMALL, num_key_value_heads=2, attention_bias=True, mlp_bias=True,
              tie_word_embeddings=True),
@@ -521,6 +531,7 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("falcon", 6_921_720_704),       # ... of FalconConfig() (Falcon-7B: multi-query, one shared norm)
     ("gpt_bigcode", 111_446_784),    # ... of GPTBigCodeConfig() (GPT-2 small's shape, multi-query)
     ("arcee", 4_022_766_080),        # ... of ArceeConfig() (AFM-4.5B's shape: squared ReLU, no gate)
+    ("bloom", 16_156_544),           # ... of BloomConfig() (a tiny BLOOM: width 64, vocabulary 250,880)
     ("olmo", 6_888_095_744),         # ... of OlmoConfig() (OLMo-7B's shape: LayerNorms without parameters)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):

@@ -22,7 +22,7 @@ _NOT_TEXT = re.compile(r"(?:^|\.)(?:vision_tower|vision_model|visual|vision|audi
 # stored tensors that are no parameters: rotary tables (HF `rotary_emb.inv_freq`, llama.cpp `rope_freqs`)
 NOT_PARAMETERS = re.compile(r"(?:^|\.)(?:rotary_emb\.inv_freq|inv_freq|rope_freqs\.weight|rope_freqs)$")
 # the order components are listed in (that of llmcalc.formulas.params.layer_rows)
-ORDER = ("embed.token", "embed.position", "attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias",
+ORDER = ("embed.token", "embed.position", "norm.embedding", "attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias",
          "attn.qk_norm", "attn.sinks", "attn.q_a", "attn.q_norm", "attn.q_b", "attn.kv_a", "attn.kv_norm",
          "attn.kv_b", "norm.pre_attn", "norm.post_attn", "norm.pre_mlp", "norm.post_mlp", "mlp.gate", "mlp.up",
          "mlp.gate_up", "mlp.down", "mlp.bias", "moe.router", "moe.experts", "moe.shared", "moe.shared_gate",
@@ -57,6 +57,7 @@ _HF_PREFIX_IN_LAYER = (
 _HF_MODEL = {
     "embed_tokens": "embed.token", "wte": "embed.token", "wpe": "embed.position", "embed_positions": "embed.position",
     "norm": "norm.final", "ln_f": "norm.final", "final_layernorm": "norm.final", "lm_head": "lm_head",
+    "word_embeddings": "embed.token", "word_embeddings_layernorm": "norm.embedding",
 }
 _GGUF_IN_LAYER = {
     "attn_q": "attn.q", "attn_k": "attn.k", "attn_v": "attn.v", "attn_output": "attn.o", "attn_qkv": "attn.qkv",

@@ -147,6 +147,9 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         first_rows = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids (first stage)")]
         if dropout:
             first_rows.append(ActivationRow("embed.dropout_mask", None, MASK * model.d_model * stream, "first stage"))
+        if model.embedding_norm:  # BLOOM's word_embeddings_layernorm keeps its input
+            first_rows.append(ActivationRow("embed.norm", None, ACT * model.d_model * stream,
+                                            "the embedding norm's input (first stage)"))
         loss = (ActivationRow("lm_head.cross_entropy", None, ACT * model.d_model * stream,
                               "fused linear cross-entropy: the input's gradient, no logits kept (last stage)")
                 if fused_loss else ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,

@@ -259,6 +259,8 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
     d = model.d_model
     rows: list[FlopRow] = []
     encoder_decoder = model.is_encoder_decoder
+    if model.embedding_norm:
+        rows.append(FlopRow("norm.embedding", None, 1, 0, batch * norm_flops(queries, model.norm, d)))
     for group in model.groups:
         if group.layer.stack == "encoder":
             if not decode:  # the encoder runs once over the source (taken as `seq` tokens), not per decode step

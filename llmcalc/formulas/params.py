@@ -299,6 +299,9 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
         bias = relative_position_bias(model.relative_buckets, model.layers[0].attention.n_heads)
         rows.append(ParamRow("embed.relative", None, stacks, bias, bias,
                              note="one table per stack, shared by its layers"))
+    if model.embedding_norm:
+        embed_norm = norm_vector(model.norm, d)
+        rows.append(ParamRow("norm.embedding", None, 1, embed_norm, embed_norm))
     for group in model.groups:
         rows += _group_rows(group, model.norm, d)
     if model.norm.final:

@@ -32,7 +32,7 @@ class Adapters:
     double_quant: bool = True   # QLoRA's double quantization of the NF4 constants
 
 
-MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative")
+MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative", "norm.embedding")
 MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head", "lm_head.bias")
 
 

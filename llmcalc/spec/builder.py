@@ -118,6 +118,7 @@ class _Builder:
             residual=residual,
             rotary_dim=rotary_dim,
             lm_head_bias=root.boolean("lm_head_bias", False),
+            embedding_norm=root.boolean("embedding_norm", False),
         )
 
     def _norm(self, node: Node) -> Norm:

@@ -8,7 +8,7 @@ from __future__ import annotations
 TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
     "vocab_size", "d_model", "n_layers", "context_length", "position", "rotary_dim", "tied_embeddings",
-    "lm_head_bias", "residual", "attention", "mlp", "moe", "norm", "layers", "encoder", "relative_attention_buckets", "mtp", "training",
+    "lm_head_bias", "embedding_norm", "residual", "attention", "mlp", "moe", "norm", "layers", "encoder", "relative_attention_buckets", "mtp", "training",
     "published", "rumour", "weights_format",
 )
 
