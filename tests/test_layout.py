@@ -33,6 +33,7 @@ STAGES = [
     {"present"},
     {"render"},
     {"cli"},
+    {"__main__"},
 ]
 FACADE = "llmcalc"
 MAX_LINES = 400
