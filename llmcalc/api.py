@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import check_parallelism, check_tp, check_transformers_profile, training_states
+from .checks import check_tp, check_training, check_transformers_profile, training_states
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -212,7 +212,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     if mode == "serve":
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
-    check_parallelism(spec, tp, pp, dp, ep)
+    check_training(spec, tp, pp, dp, ep)
     check_whole("virtual_stages", virtual_stages, False)
     if virtual_stages > 1 and (pp == 1 or model_layers_per_chunk(spec, pp, virtual_stages) < 1):
         raise LlmcalcError(f"virtual_stages: {virtual_stages} chunks per stage need pp > 1 and at least one layer per "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .errors import LlmcalcError
+from .formulas.recurrent import refuse_training
 from .model import ModelSpec
 
 
@@ -33,6 +34,13 @@ def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> N
     if dp % ep:
         raise LlmcalcError(f"ep: {ep} expert-parallel ranks must divide the {dp} data-parallel ranks they are carved "
                            f"out of; allowed: a divisor of dp (or raise dp)")
+
+
+def check_training(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:
+    """A model whose training memory is modelled (no recurrent layers: the activation profiles, LoRA targets and the
+    transformers profile are those of attention layers), on a layout Megatron-LM can run (check_parallelism)."""
+    refuse_training(model)
+    check_parallelism(model, tp, pp, dp, ep)
 
 
 def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_parallel: bool, recompute: str,
@@ -86,8 +94,12 @@ def lora_target_names(model: ModelSpec, targets: Sequence[str] | str) -> tuple[s
 def tp_problem(model: ModelSpec, tp: int) -> str | None:
     """Why `tp` tensor-parallel ranks cannot split this model's attention (vLLM and Megatron split query heads evenly,
     and K/V heads either evenly or by replicating each over tp / n_kv_heads ranks), or None."""
+    if model.is_recurrent and tp > 1:
+        return f"{tp} ranks: tensor parallelism of recurrent (Mamba) layers is not modelled"
     for group in model.groups:
         att = group.layer.attention
+        if att is None:
+            continue
         if att.n_heads % tp:
             return f"{tp} does not divide the {att.n_heads} attention heads"
         kv = att.n_kv_heads
@@ -99,7 +111,7 @@ def tp_problem(model: ModelSpec, tp: int) -> str | None:
 def check_tp(model: ModelSpec, tp: int) -> None:
     problem = tp_problem(model, tp)
     if problem:
-        heads = model.groups[0].layer.attention.n_heads
+        heads = max(g.layer.attention.n_heads if g.layer.attention else 1 for g in model.groups)
         allowed = ", ".join(str(t) for t in range(1, min(heads, 4096) + 1) if tp_problem(model, t) is None)
         raise LlmcalcError(f"tp: {problem}; allowed: {allowed}")
 

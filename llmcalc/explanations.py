@@ -50,6 +50,11 @@ KINDS = {  # (aspect, kind) -> (what it is, its source)
     ("attention", "MQA"): ("all query heads share one key/value head", "Shazeer 2019, arXiv:1911.02150"),
     ("attention", "MLA"): ("keys and values are compressed into one latent vector per token, which is what is "
                            "cached, and decompressed per head", "DeepSeek-AI 2024 (DeepSeek-V2), arXiv:2405.04434"),
+    ("attention", "Mamba"): ("no attention: a selective state-space scan mixes the tokens, keeping a constant state per "
+                             "sequence (no KV cache that grows with the context)", "Gu and Dao 2023, arXiv:2312.00752"),
+    ("attention", "Mamba-2"): ("no attention: Mamba-2's state-space scan, with heads and a scalar decay per head, "
+                               "computed in chunks; a constant state per sequence", "Dao and Gu 2024, arXiv:2405.21060"),
+    ("mlp", "none"): ("no MLP: the layer is a norm, the mixer and the residual", "Gu and Dao 2023, arXiv:2312.00752"),
     ("mlp", "gated"): ("a gated linear unit: the activation of one projection multiplies another, and a third "
                        "projects back (three matrices, usually d_ff about 8/3 d to keep the size)",
                        "Shazeer 2020, arXiv:2002.05202"),
@@ -125,8 +130,13 @@ def _notes(model: ModelSpec, params, kv_per_token: int) -> dict[str, str]:
     """What a model's choices change against the plain alternative, computed: GQA/MQA/MLA against MHA of its own
     heads, tied embeddings against an untied head, MoE's active parameters against its total."""
     out = {}
-    att = model.groups[0].layer.attention
-    if att.mla:
+    att = next((g.layer.attention for g in model.groups if g.layer.attention), None)
+    if model.is_recurrent:
+        from .api import kv_cache
+
+        state = kv_cache(model, 1).state_bytes_per_sequence
+        out["attention"] = f"keeps a constant state of {state:,} B per sequence (bf16), whatever the context"
+    elif att.mla:
         layers = sum(g.count for g in model.groups if g.layer.stack != "encoder")
         mha = att.n_heads * (att.qk_head_dim + att.v_head_dim) * 2 * layers  # bf16 K and V of every head
         out["attention"] = (f"caches {kv_per_token:,} B per token, {mha / kv_per_token:,.1f}x less than per-head K "
@@ -146,19 +156,22 @@ def _notes(model: ModelSpec, params, kv_per_token: int) -> dict[str, str]:
 def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_token: float) -> dict:
     """aspect -> (value shown, kind, consequence label, figure, unit) for one model."""
     layers = _layers(model)
-    att = [layer.attention for layer in layers]
-    heads = "; ".join(dict.fromkeys(
+    att = [layer.attention for layer in layers if layer.attention]
+    mixers = [layer.mixer for layer in layers if layer.mixer]
+    heads = "; ".join(dict.fromkeys([
         f"{a.n_heads} heads, latent {a.mla.kv_lora_rank} (MLA)" if a.mla else
-        f"{a.n_heads} heads, {a.n_kv_heads} KV heads of {a.d_head} ({a.kind})" for a in att))
-    kinds = sorted({a.kind for a in att})
-    mlps = [layer.mlp for layer in layers]
+        f"{a.n_heads} heads, {a.n_kv_heads} KV heads of {a.d_head} ({a.kind})" for a in att] + [
+        f"{MIXER_NAMES[m.kind]}, d_inner {m.d_inner:,}, state {m.d_state}" for m in mixers]))
+    kinds = sorted({a.kind for a in att} | {MIXER_NAMES[m.kind] for m in mixers})
+    mlps = [layer.mlp for layer in layers if layer.mlp]
     gated = any(m.gated for m in mlps)
     moe = [layer.moe for layer in layers if layer.moe]
     local = sorted({a.local_span for a in att if a.local_span})
     biases = any(a.bias_q or a.bias_k or a.bias_v or a.bias_o for a in att) or any(m.bias for m in mlps)
     qk = sorted({a.qk_norm for a in att if a.qk_norm})
     norms = _rows(params, lambda c: c.startswith("norm."))
-    mlp_value = "; ".join(dict.fromkeys(f"{m.activation}, {m.n_matrices} matrices, d_ff {m.d_ff:,}" for m in mlps))
+    mlp_value = "; ".join(dict.fromkeys(f"{m.activation}, {m.n_matrices} matrices, d_ff {m.d_ff:,}" for m in mlps)) \
+        or "none"
     placement = model.norm.placement
     if model.residual == "parallel":
         placement = f"{placement}, parallel attention and MLP" + (" (one shared norm)" if model.norm.shared else "")
@@ -171,7 +184,8 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
         "placement": (placement, "parallel" if model.residual == "parallel" else model.norm.placement,
                       "norm parameters", norms, "parameters"),
         "attention": (heads, "/".join(kinds), "KV cache per token (bf16)", kv_per_token, "bytes"),
-        "mlp": (mlp_value, ("gated" if gated else "plain") + ":" + "+".join(dict.fromkeys(m.activation for m in mlps)),
+        "mlp": (mlp_value, (("gated" if gated else "plain") + ":" + "+".join(dict.fromkeys(m.activation for m in mlps)))
+                if mlps else "none",
                 "MLP and expert parameters",
                 _rows(params, lambda c: c.startswith(("mlp.", "moe."))), "parameters"),
         "experts": ("; ".join(dict.fromkeys(f"{m.n_experts} experts, top-{m.top_k}" +
@@ -195,6 +209,7 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
     }
 
 
+MIXER_NAMES = {"mamba": "Mamba", "mamba2": "Mamba-2"}
 ASPECT_LABELS = {"position": "positions", "norm": "normalisation", "placement": "norm placement",
                  "attention": "attention and KV heads", "mlp": "MLP", "experts": "experts and routing",
                  "biases": "biases", "tied": "tied embeddings", "local": "sliding windows and chunks",

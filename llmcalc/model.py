@@ -29,6 +29,8 @@ QK_NORMS = ("rmsnorm", "rmsnorm_full", "l2", "layernorm", "layernorm_heads")
 RESIDUALS = ("sequential", "parallel")
 # How a checkpoint stores its weights: a plain storage type, or a format (llmcalc/formulas/formats.py says which
 # tensors each converts and its bits per weight).
+# Recurrent token mixers: Mamba's selective scan (Gu & Dao 2023) and Mamba-2's state-space duality (Dao & Gu 2024).
+MIXER_KINDS = ("mamba", "mamba2")
 WEIGHT_STORAGE = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k",
                   "q5_k", "q6_k", "q2_k", "q3_k")
 
@@ -129,6 +131,41 @@ class MoE:
 
 
 @record
+class Mamba:
+    """A recurrent token mixer in place of attention (transformers 5.23.0, mamba/modeling_mamba.py MambaMixer and
+    mamba2/modeling_mamba2.py Mamba2Mixer): in_proj to d_inner (x and the gate z; Mamba-2 also B, C per group and dt
+    per head), a depthwise causal conv of d_conv taps, a selective scan over a d_state state per channel, out_proj.
+    Mamba: dt through a dt_rank bottleneck (x_proj, dt_proj). Mamba-2: n_heads heads of d_inner / n_heads, B and C
+    shared by n_groups groups, a gated RMSNorm before out_proj, the scan in chunks of chunk_size."""
+
+    kind: str
+    d_inner: int
+    d_state: int
+    d_conv: int
+    dt_rank: int = 0      # mamba: width of the dt bottleneck
+    n_heads: int = 0      # mamba2
+    n_groups: int = 0     # mamba2
+    chunk_size: int = 0   # mamba2
+    conv_bias: bool = True
+    bias: bool = False    # in_proj and out_proj biases
+
+    @property
+    def conv_channels(self) -> int:
+        """Channels of the causal conv: x (Mamba), x, B and C (Mamba-2)."""
+        return self.d_inner + (2 * self.n_groups * self.d_state if self.kind == "mamba2" else 0)
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_inner // self.n_heads if self.n_heads else 0
+
+    @property
+    def state_elements(self) -> int:
+        """What one sequence keeps in one layer while serving, however long it is: the conv state (d_conv inputs of
+        each conv channel) and the SSM state (d_state per inner channel)."""
+        return self.conv_channels * self.d_conv + self.d_inner * self.d_state
+
+
+@record
 class Norm:
     """Normalisation: LayerNorm (weight, optional bias) or RMSNorm (weight); where it sits. ``shared``: a parallel
     block's attention and MLP read one norm's output (GPT-J, Phi-2, Cohere) instead of a norm each (GPT-NeoX)."""
@@ -148,15 +185,18 @@ class Norm:
 
 @record
 class Layer:
-    """One transformer block. ``moe`` is None for a dense layer. In an encoder-decoder model the encoder's
-    blocks have ``stack`` "encoder" and the decoder's have cross-attention over the encoder output."""
+    """One block: a token mixer (``attention``, or a recurrent ``mixer`` such as Mamba, whose ``attention`` is
+    None), a channel mixer (``mlp``, ``moe`` over it; a Mamba block has neither) and norms. ``moe`` is None for a dense
+    layer. In an encoder-decoder model the encoder's blocks have ``stack`` "encoder" and the decoder's have
+    cross-attention over the encoder output."""
 
-    attention: Attention
-    mlp: MLP
+    attention: Attention | None
+    mlp: MLP | None
     moe: MoE | None = None
     name: str | None = None
     stack: str = "decoder"
     cross_attention: bool = False
+    mixer: Mamba | None = None
 
 
 @record
@@ -260,6 +300,11 @@ class ModelSpec:
         return any(group.layer.moe is not None for group in self.groups)
 
     @property
+    def is_recurrent(self) -> bool:
+        """Some layer mixes tokens with a recurrent mixer (Mamba) instead of attention."""
+        return any(group.layer.mixer is not None for group in self.groups)
+
+    @property
     def is_encoder_decoder(self) -> bool:
         return any(group.layer.stack == "encoder" for group in self.groups)
 
@@ -281,6 +326,10 @@ def group_layers(layers: tuple[Layer, ...]) -> tuple[LayerGroup, ...]:
     return tuple(LayerGroup(name, layer, tuple(positions[layer])) for name, layer in zip(names, order))
 
 
+def _span(layer: Layer) -> int | None:
+    return layer.attention.local_span if layer.attention else None
+
+
 def _group_names(layers: list[Layer]) -> list[str]:
     if len(layers) == 1:
         return [layers[0].name or "layers"]
@@ -294,8 +343,10 @@ def _group_names(layers: list[Layer]) -> list[str]:
             traits.append(layer.stack)
         if any(other.moe != layer.moe for other in layers):
             traits.append("moe" if layer.moe else "dense")
-        if any(other.attention.local_span != layer.attention.local_span for other in layers):
-            traits.append("local" if layer.attention.local_span else "global")
+        if any((other.mixer is None) != (layer.mixer is None) for other in layers):
+            traits.append(layer.mixer.kind if layer.mixer else "attention")
+        if any(_span(other) != _span(layer) for other in layers):
+            traits.append("local" if _span(layer) else "global")
         names.append("-".join(traits) or "layers")
     # Names must be unique: number the ones that collide.
     seen: dict[str, int] = {}

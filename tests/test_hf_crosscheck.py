@@ -528,6 +528,37 @@ def gen_falcon(rng):
     return cfg
 
 
+def gen_mamba(rng):
+    """Widths, state sizes, expansions, conv widths, a dt rank given or "auto", biases, tied or not."""
+    cfg = {"model_type": "mamba", "vocab_size": rng.randint(40, 300), "hidden_size": rng.choice([4, 8, 12, 16, 20]),
+           "num_hidden_layers": rng.randint(1, 3), "state_size": rng.choice([1, 2, 4, 8]),
+           "expand": rng.choice([1, 2, 3]), "conv_kernel": rng.choice([2, 3, 4]),
+           "use_bias": rng.random() < 0.5, "use_conv_bias": rng.random() < 0.7}
+    if rng.random() < 0.5:
+        cfg["time_step_rank"] = rng.randint(1, 6)
+    return _maybe_tied(rng, cfg)
+
+
+def _maybe_tied(rng, cfg: dict) -> dict:
+    """Half the time, tie_word_embeddings set either way; else the model_type's default."""
+    if rng.random() < 0.5:
+        cfg["tie_word_embeddings"] = rng.random() < 0.5
+    return cfg
+
+
+def gen_mamba2(rng):
+    """Heads x head_dim = expand x hidden_size, groups dividing the heads, chunks shorter and longer than the
+    forward passes' sequences (so the padding to whole chunks is exercised), biases, tied or not."""
+    hidden, expand = rng.choice([4, 8, 12]), rng.choice([1, 2])
+    heads = rng.choice([h for h in (1, 2, 3, 4, 6) if hidden * expand % h == 0])
+    cfg = {"model_type": "mamba2", "vocab_size": rng.randint(40, 300), "hidden_size": hidden, "expand": expand,
+           "num_heads": heads, "head_dim": hidden * expand // heads, "num_hidden_layers": rng.randint(1, 3),
+           "state_size": rng.choice([1, 2, 4, 8]), "n_groups": rng.choice([g for g in (1, 2, 3) if heads % g == 0]),
+           "conv_kernel": rng.choice([2, 3, 4]), "chunk_size": rng.choice([2, 3, 4, 8, 16]),
+           "use_bias": rng.random() < 0.5, "use_conv_bias": rng.random() < 0.7}
+    return _maybe_tied(rng, cfg)
+
+
 GENERATORS = {
     "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "bloom": gen_bloom, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
@@ -539,7 +570,7 @@ GENERATORS = {
     "granitemoeshared": gen_granitemoeshared, "olmo2": gen_olmo2, "olmo3": gen_olmo3, "olmoe": gen_olmoe,
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
-    "falcon": gen_falcon,
+    "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
 }
 
 
@@ -572,9 +603,9 @@ def test_random_configs_reach_the_stack_features(tmp_path):
             seen |= {f"{model_type}:groups>1"} if len(model.groups) > 1 else set()
             for layer in layers:
                 att, moe = layer.attention, layer.moe
-                if att.sliding_window:
+                if att and att.sliding_window:
                     seen.add(f"{model_type}:window")
-                if att.chunk_size:
+                if att and att.chunk_size:
                     seen.add(f"{model_type}:chunk")
                 if moe is None and model.is_moe:
                     seen.add(f"{model_type}:dense-in-moe")
@@ -689,29 +720,55 @@ def _small(config: dict) -> dict:
     return config
 
 
-@pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_FLOPS])
-def test_forward_matmul_flops_match_flop_counter(model_type, tmp_path):
-    from torch.utils.flop_counter import FlopCounterMode
-
-    rng = random.Random(f"llmcalc-hf-flops-{model_type}")
-    for case, config in enumerate(random_configs(model_type, N_FORWARD, salt="-flops")):
+def forward_cases(model_type: str, kind: str, tmp_path: Path):
+    """N_FORWARD small random configs of a model_type: (config, llmcalc's model, seq, batch, the tiny transformers
+    model, input ids), seeded by `kind`."""
+    rng = random.Random(f"llmcalc-hf-{kind}-{model_type}")
+    for case, config in enumerate(random_configs(model_type, N_FORWARD, salt=f"-{kind}")):
         config = _small(config)
         model = imported(config, tmp_path, f"{model_type}-{case}.json")
         seq, batch = rng.randint(1, 12), rng.choice([1, 2])
         hf_model = tiny_model(config)
-        ids = torch.randint(0, model.vocab_size, (batch, seq))
+        yield config, model, seq, batch, hf_model, torch.randint(0, model.vocab_size, (batch, seq))
+
+
+@pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_FLOPS])
+def test_forward_matmul_flops_match_flop_counter(model_type, tmp_path):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "flops", tmp_path):
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             hf_model(ids, use_cache=False)
         ours = count_flops(model, seq, batch, attention="full", include_other=False).matmul
-        assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))
+        assert ours - _einsum_products(model, seq, batch) == counter.get_total_flops(), (seq, batch, json.dumps(config))
+
+
+def _einsum_products(model, seq: int, batch: int) -> int:
+    """Matmul FLOPs of Mamba-2's chunked scan that FlopCounterMode does not see: with state_size 1, torch.einsum
+    contracts the state dimension of C.B^T and of C times the states by an elementwise product, not an aten.bmm
+    (2cQ^2H and 2cQHP per layer and sequence, c chunks of Q). llmcalc counts them, as any other contraction."""
+    total = 0
+    for layer in model.layers:
+        mixer = layer.mixer
+        if mixer and mixer.kind == "mamba2" and mixer.d_state == 1:
+            chunks, q = -(-seq // mixer.chunk_size), mixer.chunk_size
+            total += 2 * chunks * q * mixer.n_heads * (q + mixer.head_dim)
+    return batch * total
 
 
 def hf_cache_bytes(config: dict, seq: int, batch: int) -> int:
     model = tiny_model(config)
     ids = torch.randint(0, model.config.get_text_config().vocab_size, (batch, seq))
     with torch.no_grad():
-        cache = model(ids, use_cache=True).past_key_values
-    return sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values))
+        output = model(ids, use_cache=True)
+    cache = getattr(output, "past_key_values", None) or output.cache_params  # Mamba's outputs name it cache_params
+    # an attention layer's keys and values; a recurrent layer's conv and SSM states (LinearAttentionLayer)
+    tensors = [t for layer in cache.layers for t in (getattr(layer, "keys", None), getattr(layer, "values", None))
+               if t is not None]
+    tensors += [t for layer in cache.layers for states in (getattr(layer, "conv_states", {}),
+                                                            getattr(layer, "recurrent_states", {}))
+                for t in states.values()]
+    return sum(t.numel() * t.element_size() for t in tensors)
 
 
 @pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_CACHE])
@@ -724,7 +781,7 @@ def test_kv_cache_bytes_match_the_cache(model_type, tmp_path):
         ours = kv_cache(model, context=seq, batch=batch, dtype="fp32", mla_cache="latent")
         # transformers keeps W - 1 tokens of a W-token window once the sequence has reached W
         full_windows = sum(kv_elements_per_token(layer.attention, "latent") for layer in model.layers
-                           if layer.attention.local_span and seq >= layer.attention.local_span)
+                           if layer.attention and layer.attention.local_span and seq >= layer.attention.local_span)
         expected = ours.bytes - 4 * batch * full_windows
         if config["model_type"] == "falcon" and config.get("new_decoder_architecture"):
             # FalconAttention._split_heads broadcasts the K/V heads to every query head before they are cached
@@ -764,3 +821,56 @@ def test_published_kv_cache_per_token(name, tmp_path):
     model = imported(config, tmp_path, f"{name}.json")
     seq = 3
     assert hf_cache_bytes(config, seq, 1) == kv_cache(model, context=seq, dtype="fp32", mla_cache="latent").bytes
+
+
+MAMBA_PARTS = {  # transformers' parameter names (MambaMixer, Mamba2Mixer) -> llmcalc's components
+    "in_proj.weight": "mamba.in_proj", "in_proj.bias": "mamba.bias", "out_proj.bias": "mamba.bias",
+    "conv1d.weight": "mamba.conv", "conv1d.bias": "mamba.conv", "x_proj.weight": "mamba.x_proj",
+    "dt_proj.weight": "mamba.dt_proj", "dt_proj.bias": "mamba.dt_bias", "dt_bias": "mamba.dt_bias",
+    "A_log": "mamba.A_log", "D": "mamba.D", "norm.weight": "mamba.norm", "out_proj.weight": "mamba.out_proj",
+}
+
+
+@pytest.mark.parametrize("model_type", ["mamba", "mamba2"])
+def test_mamba_parameters_per_component(model_type, tmp_path):
+    """Every mixer component of 15 random configs against the parameters of the mixer transformers builds."""
+    for case, config in enumerate(random_configs(model_type, N_RANDOM)):
+        model = imported(config, tmp_path, f"{model_type}-{case}.json")
+        ours: dict[str, int] = {}
+        for row in count_params(model).rows:
+            if row.component.startswith("mamba."):
+                ours[row.component] = ours.get(row.component, 0) + row.total
+        with torch.device("meta"):
+            hf_model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
+        theirs: dict[str, int] = {}
+        for name, p in hf_model.named_parameters():
+            if ".mixer." in name:
+                part = MAMBA_PARTS[name.split(".mixer.", 1)[1]]
+                theirs[part] = theirs.get(part, 0) + p.numel()
+        assert ours == theirs, json.dumps(config)
+
+
+@pytest.mark.parametrize("model_type", ["mamba", "mamba2"])
+def test_mamba_state_is_constant_per_sequence(model_type, tmp_path):
+    """The cache of a Mamba model after a forward pass of 3 tokens and of 11 holds the same bytes, llmcalc's state."""
+    config = _small(random_configs(model_type, 1, salt="-state")[0])
+    model = imported(config, tmp_path)
+    for seq in (3, 11):
+        cache = kv_cache(model, context=seq, batch=2, dtype="fp32")
+        assert cache.bytes_per_token == 0
+        assert hf_cache_bytes(config, seq, 2) == cache.bytes == 2 * cache.state_bytes_per_sequence > 0
+
+
+@pytest.mark.parametrize("model_type", ["mamba", "mamba2"])
+def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
+    """One decode step after a prompt, with the cache: the conv over the conv state and the new token
+    (causal_conv1d_update), the state update and its readout (the recurrent form of the scan), the projections."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "decode", tmp_path):
+        with torch.no_grad():
+            output = hf_model(ids, use_cache=True)
+            with FlopCounterMode(display=False) as counter:
+                hf_model(ids[:, -1:], use_cache=True, cache_params=output.cache_params)
+        ours = count_flops(model, seq, batch, decode=True, include_other=False).matmul
+        assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))

@@ -464,6 +464,26 @@ CASES.update({
              mlp={"activation": "gelu", "d_ff": 48, "bias": True}),
         EMBED + 2 * (3072 + 96 + 2 * 64 + PLAIN_48) + 64,
     ),
+    "mamba": (  # d_inner 2 x 8; dt_rank "auto" = ceil(8 / 16); tied by default
+        dict(model_type="mamba", vocab_size=100, hidden_size=8, num_hidden_layers=2, state_size=4, conv_kernel=3),
+        dict(vocab_size=100, d_model=8, n_layers=2, context_length=2048, position="none", tied_embeddings=True,
+             norm={"kind": "rmsnorm"}, mixer={"kind": "mamba", "d_inner": 16, "d_state": 4, "d_conv": 3,
+                                              "dt_rank": 1, "conv_bias": True, "bias": False}),
+        # in_proj 8 x 32, conv 16 x 3 + 16, x_proj 16 x (1 + 2 x 4), dt_proj 1 x 16 + 16, A_log 16 x 4, D 16,
+        # out_proj 16 x 8, norm 8; embedding 100 x 8, final norm 8
+        800 + 2 * (256 + 64 + 144 + 32 + 64 + 16 + 128 + 8) + 8,
+    ),
+    "mamba2": (  # 4 heads of 4, 2 groups of B and C; biases on in_proj and out_proj; untied by default
+        dict(model_type="mamba2", vocab_size=100, hidden_size=8, expand=2, num_heads=4, head_dim=4,
+             num_hidden_layers=2, state_size=4, n_groups=2, conv_kernel=3, chunk_size=8, use_bias=True),
+        dict(vocab_size=100, d_model=8, n_layers=2, context_length=2048, position="none", tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, mixer={"kind": "mamba2", "d_inner": 16, "d_state": 4, "d_conv": 3,
+                                              "n_heads": 4, "n_groups": 2, "chunk_size": 8, "conv_bias": True,
+                                              "bias": True}),
+        # in_proj 8 x (2 x 16 + 2 x 2 x 4 + 4) + 52, conv (16 + 16) x 3 + 32, dt_bias, A_log, D 4 each, gated norm
+        # 16, out_proj 16 x 8 + 8, norm 8; embedding and LM head 100 x 8, final norm 8
+        1600 + 2 * (416 + 52 + 128 + 12 + 16 + 128 + 8 + 8) + 8,
+    ),
 })
 
 
@@ -533,6 +553,8 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("arcee", 4_022_766_080),        # ... of ArceeConfig() (AFM-4.5B's shape: squared ReLU, no gate)
     ("bloom", 16_156_544),           # ... of BloomConfig() (a tiny BLOOM: width 64, vocabulary 250,880)
     ("olmo", 6_888_095_744),         # ... of OlmoConfig() (OLMo-7B's shape: LayerNorms without parameters)
+    ("mamba", 159_308_544),          # ... of MambaConfig() (tied, 32 layers of 768)
+    ("mamba2", 7_285_403_648),       # ... of Mamba2Config()
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total

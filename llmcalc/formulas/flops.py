@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
 from ..records import record
-from .params import mla_projections, norm_names
+from .params import layer_norm_names, mla_projections
+from .recurrent import flop_rows as mixer_flop_rows
 
 ATTENTION_CONVENTIONS = {
     "causal": "causal: each query sees its prefix, S(S+1)/2 pairs (and only the last W keys on sliding-window "
@@ -166,13 +167,22 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     An encoder layer attends both ways (all pairs). A decoder layer with cross-attention attends to `source`
     encoder positions; their K and V are projected once per sequence (not again at a decode step)."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
+    if layer.mixer:
+        rows = mixer_flop_rows(layer.mixer, d_model, queries, decode) + [
+            ("norms", 0, len(layer_norm_names(layer, norm)) * norm_flops(queries, norm, d_model)),
+            ("residual", 0, (2 if mlp else 1) * queries * d_model),
+        ]
+        if mlp:
+            rows += _mlp_rows(mlp, d_model, mlp.d_ff, queries, "mlp") if moe is None else _moe_rows(moe, mlp, d_model,
+                                                                                                    queries)
+        return [row for row in rows if row[1] or row[2]]
     if layer.stack == "encoder":
         convention = "full"
     q_width, kv_width = att.n_heads * att.d_head, att.n_kv_heads * att.d_head
     pairs = attention_pairs(queries, seq, att.sliding_window, convention, att.chunk_size)
     bias_adds = queries * ((q_width if att.bias_q else 0) + (kv_width if att.bias_k else 0)
                            + (kv_width if att.bias_v else 0) + (d_model if att.bias_o else 0))
-    n_norms = len(norm_names(norm, layer.cross_attention))
+    n_norms = len(layer_norm_names(layer, norm))
     if att.mla:
         # Every MLA weight is one matmul per token (the naive, decompressing form of HF's reference code);
         # its two RMSNorms are non-matmul.
@@ -355,7 +365,8 @@ class TrainingCompute:
     def palm(self) -> float:
         """(6N + 12 L H Q T) D, PaLM App. B, with the model's own heads, head size and seq."""
         model = self.forward.model
-        attention = sum(g.count * g.layer.attention.n_heads * g.layer.attention.qk_head_dim for g in model.groups)
+        attention = sum(g.count * g.layer.attention.n_heads * g.layer.attention.qk_head_dim for g in model.groups
+                        if g.layer.attention)
         return (6 * self.n_params + 12 * attention * self.forward.seq) * self.tokens
 
 

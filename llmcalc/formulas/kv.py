@@ -1,5 +1,6 @@
 """The KV cache per layer group: what each attention layer keeps per token (GQA/MQA heads, the MLA latent) and for
-how many tokens (a sliding window or a chunk caps it), for a batch of sequences. Sizes are exact."""
+how many tokens (a sliding window or a chunk caps it), for a batch of sequences; and what a recurrent layer (Mamba)
+keeps instead: a constant state per sequence, however long the context. Sizes are exact."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class KVGroup:
     n_layers: int
     elements_per_token: int  # per layer
     cached_tokens: int       # per sequence, per layer
+    state_elements: int = 0  # per sequence, per layer: a recurrent mixer's constant state (no tokens)
 
 
 @record
@@ -61,8 +63,19 @@ class KVCache:
         return whole_bytes(self.elements_per_token, DTYPE_BITS[self.dtype])
 
     @property
+    def state_elements(self) -> int:
+        """Elements of the recurrent layers' states, one per sequence whatever its length (0 without such layers)."""
+        return self.batch * sum(g.n_layers * g.state_elements for g in self.groups)
+
+    @property
+    def state_bytes_per_sequence(self) -> int:
+        return whole_bytes(sum(g.n_layers * g.state_elements for g in self.groups), DTYPE_BITS[self.dtype])
+
+    @property
     def elements(self) -> int:
-        return self.batch * sum(g.n_layers * g.elements_per_token * g.cached_tokens for g in self.groups)
+        """Everything the cache holds: K and V of the cached tokens, and the recurrent states."""
+        return self.batch * sum(g.n_layers * g.elements_per_token * g.cached_tokens for g in self.groups) + \
+            self.state_elements
 
     @property
     def bytes(self) -> int:
@@ -72,10 +85,15 @@ class KVCache:
 def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16",
              mla_cache: str = "latent") -> KVCache:
     """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
-    decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long."""
+    decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long. A recurrent
+    layer holds its conv and SSM states per sequence (Mamba.state_elements: the conv_states and recurrent_states of
+    transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here)."""
     groups = []
     for g in model.groups:
         if g.layer.stack == "encoder":
+            continue
+        if g.layer.mixer:
+            groups.append(KVGroup(g.name, g.count, 0, 0, g.layer.mixer.state_elements))
             continue
         elements = kv_elements_per_token(g.layer.attention, mla_cache)
         groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention)))

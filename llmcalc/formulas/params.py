@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
 from ..records import record
+from .recurrent import param_rows as mixer_param_rows
 
 # ------------------------------------------------------------------------------ the formulas
 
@@ -242,6 +243,15 @@ def norm_names(norm: Norm, cross: bool = False) -> list[str]:
     return [f"norm.{side}_{block}" for block in blocks for side in sides]
 
 
+def layer_norm_names(layer: Layer, norm: Norm) -> list[str]:
+    """The norms of one layer (norm_names); a layer with a recurrent mixer has norms around the mixer (and its MLP,
+    when it has one): MambaBlock's one RMSNorm before the mixer (mamba/modeling_mamba.py, transformers 5.23.0)."""
+    if layer.mixer is None:
+        return norm_names(norm, layer.cross_attention)
+    sides = {"pre": ("pre",), "post": ("post",), "sandwich": ("pre", "post")}[norm.placement]
+    return [f"norm.{side}_{block}" for block in ("mixer", "mlp")[:2 if layer.mlp else 1] for side in sides]
+
+
 def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str, int]]:
     kv = attention_kv(att, d_model)
     return [
@@ -256,7 +266,9 @@ def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str
 def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, int]]:
     """(component, params, active params) of one layer; zero-sized components are left out."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    if att.mla:
+    if layer.mixer:
+        rows = mixer_param_rows(layer.mixer, d_model)
+    elif att.mla:
         rows = mla_projections(att, d_model)
     else:
         rows = _attention_rows(att, d_model, "attn") + [
@@ -266,14 +278,14 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
     if layer.cross_attention:
         # Cross-attention over the encoder output has the shapes of the self-attention (Vaswani et al. 2017).
         rows += _attention_rows(att, d_model, "xattn")
-    rows += [(name, norm_vector(norm, d_model)) for name in norm_names(norm, layer.cross_attention)]
+    rows += [(name, norm_vector(norm, d_model)) for name in layer_norm_names(layer, norm)]
     out = [(name, n, n) for name, n in rows]
-    if moe is None:
+    if moe is None and mlp:
         matrix = mlp_matrix(d_model, mlp.d_ff)
         dense = [("mlp.gate", matrix if mlp.gated else 0), ("mlp.up", matrix), ("mlp.down", matrix),
                  ("mlp.bias", mlp_bias(mlp, d_model, mlp.d_ff))]
         out += [(name, n, n) for name, n in dense]
-    else:
+    elif moe:
         expert = mlp_block(mlp, d_model, moe.d_ff)
         shared = moe.n_shared_experts * mlp_block(mlp, d_model, moe.d_ff_shared)
         out += [

@@ -26,6 +26,7 @@ from ..model import ModelSpec
 from ..records import record
 from .fit import powers_of_two
 from .flops import count_flops
+from .recurrent import refuse_recurrent
 
 GRAD_BYTES = 2
 ACTIVATION_BYTES = 2
@@ -93,6 +94,7 @@ class Work:
 
 
 def work(model: ModelSpec, params, seq: int, global_batch: int) -> Work:
+    refuse_recurrent(model, "plan", "its step model times attention layers", "models with attention layers only")
     forward = count_flops(model, seq, 1, include_other=False)
     core = sum(r.matmul for r in forward.rows if r.component in ("attn.scores", "attn.values"))
     experts = sum(r.total for r in params.rows if r.component == "moe.experts")

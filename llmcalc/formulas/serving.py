@@ -31,6 +31,7 @@ and 32,768) is 12 MiB below, exactly the f32 Q, K and V that version did not kee
 from __future__ import annotations
 
 from ..model import ModelSpec
+from .recurrent import in_proj_width, refuse_recurrent
 from ..units import GIB, human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
 from .formats import WEIGHT_FORMATS
@@ -74,12 +75,19 @@ def _activation_dtype(weight_dtype: str) -> str:
 
 
 def _live_elements(layer, d_model: int) -> int:
-    """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner."""
-    att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    qkv = att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim)
+    """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner; a Mamba
+    mixer's in_proj output, conv output and scan output in place of the attention's."""
+    att, mlp, moe, mixer = layer.attention, layer.mlp, layer.moe, layer.mixer
+    if mixer:
+        mixing = in_proj_width(mixer) + mixer.conv_channels + mixer.d_inner
+    else:
+        mixing = att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim) \
+            + att.n_heads * att.v_head_dim
+    if mlp is None:
+        return 2 * d_model + mixing
     d_ff = moe.d_ff if moe else mlp.d_ff
     inner = (2 if mlp.gated else 1) * d_ff * (moe.top_k if moe else 1)
-    return 2 * d_model + qkv + att.n_heads * att.v_head_dim + inner
+    return 2 * d_model + mixing + inner
 
 
 def step_working_set(model: ModelSpec, tokens: int, sequences: int, weight_dtype: str) -> int:
@@ -122,10 +130,24 @@ def _weights_part(params: ParamCount, weight_dtype: str, tp: int) -> MemoryPart:
     return MemoryPart("weights", weights, weights / tp, note)
 
 
+def _has_mla(model: ModelSpec) -> bool:
+    return any(g.layer.attention and g.layer.attention.mla for g in model.groups)
+
+
 def _mla_note(model: ModelSpec, tp: int, mla_cache: str) -> str:
-    if tp > 1 and mla_cache == "latent" and any(g.layer.attention.mla for g in model.groups):
+    if tp > 1 and mla_cache == "latent" and _has_mla(model):
         return "; the MLA latent is one head, held whole by every TP rank"
     return ""
+
+
+def _cache_note(cache: KVCache, tokens: str) -> str:
+    """What the KV part holds: tokens of K and V, and a recurrent model's state per sequence (not per token)."""
+    kv = f"{tokens} in {cache.dtype}, {cache.bytes_per_token:,} bytes per token"
+    if not cache.state_elements:
+        return kv
+    state = (f"a constant state of {cache.state_bytes_per_sequence:,} bytes per sequence in {cache.dtype} (conv and "
+             "SSM states of the recurrent layers, whatever the context)")
+    return state if not cache.bytes_per_token else f"{kv}, and {state}"
 
 
 def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: int = 1, weight_dtype: str = "bf16",
@@ -138,15 +160,14 @@ def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: in
     parts = (
         _weights_part(params, weight_dtype, tp),
         MemoryPart("kv_cache", cache.bytes, kv_bytes_per_gpu(model, cache, tp),
-                   f"{batch} x {context:,} tokens in {kv_dtype}, {cache.bytes_per_token:,} bytes per token"
-                   + _mla_note(model, tp, mla_cache)),
+                   _cache_note(cache, f"{batch} x {context:,} tokens") + _mla_note(model, tp, mla_cache)),
         MemoryPart("activations", activations, activations / tp,
                    f"one step of {step:,} tokens (at most --max-batched-tokens): the widest layer's live tensors, "
                    "plus fp32 logits of each sequence's last token; attention scores fused", estimate=True),
     )
     settings = {"weight_dtype": weight_dtype, "kv_dtype": kv_dtype, "context": context, "batch": batch,
                 "max_batched_tokens": max_batched_tokens, "tp": tp}
-    if any(g.layer.attention.mla for g in model.groups):
+    if _has_mla(model):
         settings["mla_cache"] = mla_cache
     return MemoryReport(model, "serve", parts, tp, settings)
 
@@ -156,6 +177,7 @@ def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_uti
                 tp: int = 1, mla_cache: str = "latent", cuda_graphs: int = 0) -> MemoryReport:
     """What vLLM reserves per GPU and the KV cache it is left with (see the module docstring); `cuda_graphs`: the
     bytes per GPU its CUDA graphs take from the KV cache (VLLM_CUDA_GRAPHS)."""
+    refuse_recurrent(model, "engine vllm", "its profile sizes a KV cache in tokens", "engine none")
     weights = _weights_part(params, weight_dtype, tp)
     non_torch = VLLM_NON_TORCH[min(tp, 2)]
     forward = step_working_set(model, max_batched_tokens, 0, weight_dtype)
@@ -212,6 +234,7 @@ def llamacpp_compute_buffer(model: ModelSpec, n_ctx: int, n_ubatch: int, flash_a
 def llamacpp_memory(model: ModelSpec, params: ParamCount, n_ctx: int, n_ubatch: int = LLAMACPP_UBATCH,
                     flash_attn: bool = True, weight_dtype: str = "bf16", kv_dtype: str = "fp16") -> MemoryReport:
     """What llama.cpp allocates for one context of n_ctx tokens (see the module docstring)."""
+    refuse_recurrent(model, "engine llamacpp", "its compute buffer was measured on attention models", "engine none")
     cache = kv_cache(model, n_ctx, 1, kv_dtype)
     compute = llamacpp_compute_buffer(model, n_ctx, n_ubatch, flash_attn)
     output = model.vocab_size * 4

@@ -31,6 +31,7 @@ from .formats import WEIGHT_FORMATS
 from .kv import kv_cache
 from .memory import INT4_GROUP, INT4_GROUP_BITS, QUANTIZED
 from .params import ParamCount
+from .recurrent import refuse_recurrent
 from .serving import _live_elements
 
 ACTIVATION_BYTES = 2  # bf16/fp16 activations
@@ -151,6 +152,8 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
           kv_dtype: str, roof: Roof, attention: str = "causal", mla_cache: str = "latent") -> Phase:
     """The prefill of `tokens` tokens (decode False; `context` is then the prompt) or one decode step at position
     `context` (tokens 1), of `batch` sequences, per GPU of `roof`."""
+    refuse_recurrent(model, "speed", "its roofline reads the KV cache and activations of attention layers",
+                     "models with attention layers only")
     tp = roof.tp
     flops = count_flops(model, context, batch, attention, decode)
     step = batch * (1 if decode else tokens)  # tokens in the step

@@ -20,6 +20,7 @@ from .finetune import linear_shapes, lora_params, nf4_bytes
 from .hf_lora import lora_activations
 from .memory import MemoryPart, MemoryReport, ModelStates, model_states, quantized_params, zero_partition
 from .params import ParamCount
+from .recurrent import refuse_training
 
 @record
 class Adapters:
@@ -80,6 +81,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     parameter as soon as its gradient is complete and frees that gradient (PyTorch's
     register_post_accumulate_grad_hook; torchtune's optimizer_in_bwd): at most one parameter's gradient is held, the
     largest (largest_layer). A paged optimizer's moments (states.paged) are counted for the job, not per GPU."""
+    refuse_training(model)
     states = states or model_states()
     if adapters is not None:
         return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
@@ -197,6 +199,7 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     adapters' weights, gradients and optimizer states (ZeRO over dp), the activations of full training (an upper
     bound: a frozen layer without an adapter need not keep its input), and QLoRA's bf16 copy of the largest
     linear weight that a layer dequantizes at a time."""
+    refuse_training(model)
     trainable = lora_params(model, adapters.rank, adapters.targets)
     if adapters.method == "qlora":
         quantized = quantized_params(params)

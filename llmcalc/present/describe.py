@@ -60,6 +60,19 @@ COMPONENT_LABELS = {
     "norms": "norms",
     "residual": "residual adds",
     "mlp.act": "MLP activation (+ biases)",
+    "mamba.in_proj": "Mamba in projection",
+    "mamba.conv": "Mamba causal conv",
+    "mamba.x_proj": "Mamba x projection (dt, B, C)",
+    "mamba.dt_proj": "Mamba dt projection",
+    "mamba.dt_bias": "Mamba dt bias",
+    "mamba.A_log": "Mamba A (log)",
+    "mamba.D": "Mamba D (skip)",
+    "mamba.norm": "Mamba gated norm",
+    "mamba.out_proj": "Mamba out projection",
+    "mamba.bias": "Mamba projection biases",
+    "mamba.scan": "Mamba selective scan",
+    "norm.pre_mixer": "norm before mixer",
+    "norm.post_mixer": "norm after mixer",
 }
 
 ACTIVATION_LABELS = {
@@ -87,7 +100,17 @@ def _layers(model: ModelSpec) -> int | str:
     return f"{model.n_layers} ({' + '.join(f'{g.count} {g.name}' for g in groups)})"
 
 
+def _mixer(layer: Layer) -> str:
+    """A recurrent mixer in words: Mamba's state and conv, Mamba-2's heads and groups too."""
+    m = layer.mixer
+    heads = f", {m.n_heads} heads of {m.head_dim}, {m.n_groups} groups, chunks of {m.chunk_size:,}" \
+        if m.kind == "mamba2" else f", dt rank {m.dt_rank}"
+    return f"{'Mamba-2' if m.kind == 'mamba2' else 'Mamba'}: d_inner {m.d_inner:,}, state {m.d_state}, conv {m.d_conv}{heads}"
+
+
 def _attention(layer: Layer) -> str:
+    if layer.mixer:
+        return _mixer(layer)
     att = layer.attention
     extras = [f"sliding window {att.sliding_window:,}" if att.sliding_window else "",
               f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
@@ -97,6 +120,8 @@ def _attention(layer: Layer) -> str:
 
 def _heads(layer: Layer) -> str:
     att = layer.attention
+    if att is None:
+        return "-"
     if att.mla:
         return f"{att.n_heads} / latent {att.mla.kv_lora_rank} / {att.qk_head_dim} (v {att.v_head_dim})"
     return f"{att.n_heads} / {att.n_kv_heads} / {att.d_head}"
@@ -104,6 +129,8 @@ def _heads(layer: Layer) -> str:
 
 def _mlp(layer: Layer) -> str:
     mlp = layer.mlp
+    if mlp is None:
+        return "none"
     return f"{ACTIVATION_LABELS[mlp.activation]}, {mlp.n_matrices} matrices"
 
 
@@ -111,7 +138,7 @@ def _d_ff(layer: Layer) -> int | str:
     if layer.moe:
         shared = f" + shared {layer.moe.n_shared_experts} x {layer.moe.d_ff_shared:,}" if layer.moe.n_shared_experts else ""
         return f"experts {layer.moe.d_ff:,}{shared}"
-    return layer.mlp.d_ff
+    return layer.mlp.d_ff if layer.mlp else "-"
 
 
 def _experts(layer: Layer) -> str:
@@ -123,12 +150,14 @@ def _experts(layer: Layer) -> str:
 
 
 def _biases(layer: Layer) -> str:
-    att = layer.attention
-    parts = [name for name, on in zip("qkvo", (att.bias_q, att.bias_k, att.bias_v, att.bias_o)) if on]
+    att, mixer = layer.attention, layer.mixer
+    parts = [name for name, on in zip("qkvo", (att.bias_q, att.bias_k, att.bias_v, att.bias_o)) if on] if att else []
     out = []
     if parts:
         out.append("attention " + ",".join(parts))
-    if layer.mlp.bias:
+    if mixer and (mixer.bias or mixer.conv_bias):
+        out.append("Mamba " + ", ".join(n for n, on in (("projections", mixer.bias), ("conv", mixer.conv_bias)) if on))
+    if layer.mlp and layer.mlp.bias:
         out.append("MLP")
     if layer.moe and layer.moe.router_bias:
         out.append("router")
@@ -157,7 +186,7 @@ ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], int | str]], ...] = (
     ("layers", _layers),
     ("d_model", lambda m: m.d_model),
     ("heads / kv heads / d_head", lambda m: _per_group(m, _heads)),
-    ("attention", lambda m: _per_group(m, _attention)),
+    ("attention", lambda m: _per_group(m, _attention)),  # or the recurrent mixer in its place
     ("MLP", lambda m: _per_group(m, _mlp)),
     ("d_ff", lambda m: _per_group(m, _d_ff)),
     ("experts", lambda m: _per_group(m, _experts)),

@@ -39,17 +39,14 @@ def model_boxes(count) -> list[Box]:
                               f"{norm} before attention, {norm} before MLP"], depth=1, key=f"norm {g}"))
         elif placement in ("pre", "sandwich"):
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
-        heads = (f"{att.n_heads} heads, latent {att.mla.kv_lora_rank}" if att.mla else
-                 f"{att.n_heads} heads / {att.n_kv_heads} KV heads / d_head {att.d_head}")
-        extras = [f"window {att.sliding_window:,}" if att.sliding_window else "",
-                  f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
-                  f"{att.qk_norm} qk-norm" if att.qk_norm else "",
-                  f"{POSITION_LABELS[model.position]}" if model.position in ("rope", "alibi") else ""]
-        if model.rotary_dim:  # partial RoPE: the rotated dims of each head
-            extras[-1] += f" ({model.rotary_dim} of {att.d_head} dims)"
-        boxes.append(Box([f"attention ({att.kind})", heads] + [", ".join(e for e in extras if e)] * any(extras)
-                         + [f"{human(_per_layer(count, group.name, ('attn.',)))} per layer"], depth=1,
-                         key=f"attention {g}"))
+        if layer.mixer:
+            boxes.append(_mixer_box(count, group.name, layer.mixer, g))
+        else:
+            boxes.append(_attention_box(count, group.name, att, model, g))
+        if layer.mlp is None:  # a Mamba block: norm, mixer, residual
+            if placement != "pre":
+                boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
+            continue
         if placement != "pre":
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
         if placement in ("pre", "sandwich") and not parallel:
@@ -77,6 +74,30 @@ def model_boxes(count) -> list[Box]:
     boxes.append(Box([f"total {human(count.total)} parameters" +
                       (f", {human(count.active)} active" if count.active != count.total else "")], key="total"))
     return boxes
+
+
+def _attention_box(count, group_name: str, att, model, g: int) -> Box:
+    """An attention block: its kind, heads, window or chunks, qk-norm and position encoding."""
+    heads = (f"{att.n_heads} heads, latent {att.mla.kv_lora_rank}" if att.mla else
+             f"{att.n_heads} heads / {att.n_kv_heads} KV heads / d_head {att.d_head}")
+    extras = [f"window {att.sliding_window:,}" if att.sliding_window else "",
+              f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
+              f"{att.qk_norm} qk-norm" if att.qk_norm else "",
+              f"{POSITION_LABELS[model.position]}" if model.position in ("rope", "alibi") else ""]
+    if model.rotary_dim:  # partial RoPE: the rotated dims of each head
+        extras[-1] += f" ({model.rotary_dim} of {att.d_head} dims)"
+    return Box([f"attention ({att.kind})", heads] + [", ".join(e for e in extras if e)] * any(extras)
+               + [f"{human(_per_layer(count, group_name, ('attn.',)))} per layer"], depth=1, key=f"attention {g}")
+
+
+def _mixer_box(count, group_name: str, mixer, g: int) -> Box:
+    """A recurrent mixer: its kind, inner width, state and conv (Mamba-2: heads and groups)."""
+    name = "Mamba-2" if mixer.kind == "mamba2" else "Mamba"
+    shape = (f"{mixer.n_heads} heads of {mixer.head_dim}, {mixer.n_groups} groups" if mixer.kind == "mamba2" else
+             f"dt rank {mixer.dt_rank}")
+    return Box([f"{name} mixer (constant state)", f"d_inner {mixer.d_inner:,}, state {mixer.d_state}, conv "
+                f"{mixer.d_conv}", shape, f"{human(_per_layer(count, group_name, ('mamba.',)))} per layer"], depth=1,
+               key=f"attention {g}")
 
 
 def diagram(counts: list, labels: list[str]) -> Diagram:

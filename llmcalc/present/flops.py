@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..formulas.recurrent import MIXER_CONVENTION
 from ..units import exact, human, integral, percent
 from .common import component_label, group_heading, model_label, model_title, overrides_json
 from .sheet import Block, Note, Sheet
@@ -111,6 +112,8 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
     notes = [f"Attention {count.convention}.",
              "A multiply-add is 2 FLOPs; the embedding lookup is no matmul; the LM head counts even when tied.",
              "Non-matmul FLOPs are estimates" + ("." if count.include_other else ", not counted (--no-other).")]
+    if count.model.is_recurrent:
+        notes.append(f"{MIXER_CONVENTION}.")
     parts.append(Note("\n".join(notes)))
     return parts
 

@@ -8,6 +8,7 @@ import dataclasses
 
 from ..model import (
     ACTIVATIONS,
+    MIXER_KINDS,
     NORM_KINDS,
     NORM_PLACEMENTS,
     POSITIONS,
@@ -18,6 +19,7 @@ from ..model import (
     MLP,
     Attention,
     Layer,
+    Mamba,
     ModelSpec,
     MoE,
     Norm,
@@ -36,6 +38,8 @@ from .schema import (
     LAYER_PATTERN_KEYS,
     LAYER_REPEAT_KEYS,
     MLA_ATTENTION_KEYS,
+    MIXER_KEYS,
+    MIXER_ONLY,
     MLA_KEYS,
     MLP_KEYS,
     MOE_KEYS,
@@ -142,6 +146,9 @@ class _Builder:
                 raise root.error("residual", f"parallel attention and MLP read the layer's normalised input, so norm "
                                  f"placement {norm.placement} has no meaning here; allowed: norm.placement: pre",
                                  also=(("norm", "placement"),))
+            if any(layer.mixer or layer.mlp is None for layer in layers):
+                raise root.error("residual", "parallel blocks run attention beside an MLP; a layer here has a "
+                                 "recurrent mixer or no MLP; allowed: sequential", also=(("mixer",),))
             if any(layer.cross_attention or layer.stack != "decoder" for layer in layers):
                 raise root.error("residual", "parallel blocks are not supported in an encoder-decoder; allowed: "
                                  "sequential (or remove encoder)", also=(("encoder",),))
@@ -157,10 +164,13 @@ class _Builder:
         if position != "rope":
             raise root.error("rotary_dim", f"partial rotary needs position: rope, not {position}; allowed: remove it, "
                              "or set position: rope", also=(("position",),))
-        if any(layer.attention.mla for layer in layers):
+        attention = [layer.attention for layer in layers if layer.attention]
+        if any(att.mla for att in attention):
             raise root.error("rotary_dim", "MLA sets its RoPE part with mla.qk_rope_head_dim; allowed: remove it")
         rotary = root.integer("rotary_dim")
-        smallest = min(layer.attention.d_head for layer in layers)
+        if not attention:
+            raise root.error("rotary_dim", "no layer has attention to rotate; allowed: remove it")
+        smallest = min(att.d_head for att in attention)
         if rotary > smallest:
             raise root.error("rotary_dim", f"{rotary} is more than d_head={smallest}; allowed: 1 to {smallest} (the "
                              "leading dims of each head that are rotated)")
@@ -213,6 +223,30 @@ class _Builder:
         return Attention(n_heads, n_heads, mla.qk_head_dim, sliding_window=node.integer("sliding_window", None),
                          mla=mla)
 
+    def _mixer(self, node: Node, d_model: int) -> Mamba:
+        """A Mamba (or Mamba-2) mixer; Mamba-2's heads split d_inner evenly and its groups split the heads."""
+        node.check_keys(MIXER_KEYS)
+        kind = node.choice("kind", MIXER_KINDS)
+        for other, keys in MIXER_ONLY.items():
+            for key in keys:
+                if other != kind and node.has(key):
+                    raise node.error(key, f"only used with kind {other}; allowed with kind {kind}: "
+                                     f"{', '.join(k for k in MIXER_KEYS if k not in keys)}", also=("kind",))
+        d_inner = node.integer("d_inner", 2 * d_model)
+        common = dict(kind=kind, d_inner=d_inner, d_state=node.integer("d_state"), d_conv=node.integer("d_conv", 4),
+                      conv_bias=node.boolean("conv_bias", True), bias=node.boolean("bias", False))
+        if kind == "mamba":
+            return Mamba(**common, dt_rank=node.integer("dt_rank", -(-d_model // 16)))
+        n_heads = node.integer("n_heads")
+        if d_inner % n_heads:
+            raise node.error("n_heads", f"{n_heads} does not divide d_inner={d_inner}; allowed: a divisor of d_inner"
+                             f"{_divisor_hint(d_inner)}", also=("d_inner",))
+        n_groups = node.integer("n_groups", 1)
+        if n_heads % n_groups or d_inner % n_groups:
+            raise node.error("n_groups", f"{n_groups} does not divide n_heads={n_heads} (and d_inner={d_inner}); "
+                             f"allowed: a divisor of n_heads{_divisor_hint(n_heads)}", also=("n_heads",))
+        return Mamba(**common, n_heads=n_heads, n_groups=n_groups, chunk_size=node.integer("chunk_size", 256))
+
     def _mlp(self, node: Node) -> MLP:
         node.check_keys(MLP_KEYS)
         return MLP(node.choice("activation", ACTIVATIONS), node.integer("d_ff"), node.boolean("bias", False))
@@ -238,11 +272,18 @@ class _Builder:
         )
 
     def _layer(self, node: Node, d_model: int, name: str | None) -> Layer:
-        """One layer from a node holding attention / mlp / moe (the top level or a merged override)."""
-        attention = self._attention(node.mapping("attention"), d_model)
-        mlp = self._mlp(node.mapping("mlp"))
+        """One layer from a node holding attention or mixer / mlp / moe (the top level or a merged override). A layer
+        with a recurrent mixer may have no MLP (Mamba); one with attention always has one."""
+        mixer_node = node.mapping("mixer", required=False)
+        if mixer_node and node.mapping("attention", required=False):
+            raise node.error("mixer", "a layer mixes tokens with attention or with a recurrent mixer, not both; "
+                             "allowed: one of attention, mixer (null the other in a layer group)", also=("attention",))
+        mixer = self._mixer(mixer_node, d_model) if mixer_node else None
+        attention = None if mixer else self._attention(node.mapping("attention"), d_model)
+        mlp_node = node.mapping("mlp", required=mixer is None or node.has("moe"))
+        mlp = self._mlp(mlp_node) if mlp_node else None
         moe_node = node.mapping("moe", required=False)
-        return Layer(attention, mlp, self._moe(moe_node, mlp) if moe_node else None, name)
+        return Layer(attention, mlp, self._moe(moe_node, mlp) if moe_node else None, name, mixer=mixer)
 
     def _layers(self, root: Node, d_model: int, n_layers: int) -> tuple[Layer, ...]:
         default = self._layer(root, d_model, None)
@@ -297,7 +338,7 @@ class _Builder:
     def _override(self, root: Node, node: Node, d_model: int) -> Layer:
         """A layer whose attention / mlp / moe are the top-level ones with this node's keys laid over."""
         merged: dict = {}
-        for section in ("attention", "mlp", "moe"):
+        for section in ("attention", "mixer", "mlp", "moe"):
             if section in node.data and node.data[section] is None:
                 merged[section] = None  # e.g. `moe: null` for a dense layer in a MoE model
                 continue

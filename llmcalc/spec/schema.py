@@ -8,7 +8,8 @@ from __future__ import annotations
 TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
     "vocab_size", "d_model", "n_layers", "context_length", "position", "rotary_dim", "tied_embeddings",
-    "lm_head_bias", "embedding_norm", "residual", "attention", "mlp", "moe", "norm", "layers", "encoder", "relative_attention_buckets", "mtp", "training",
+    "lm_head_bias", "embedding_norm", "residual", "attention", "mixer", "mlp", "moe", "norm", "layers", "encoder",
+    "relative_attention_buckets", "mtp", "training",
     "published", "rumour", "weights_format",
 )
 
@@ -29,6 +30,15 @@ MLA_KEYS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim
 ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
 
 
+# A recurrent token mixer in place of attention (kind mamba or mamba2; dt_rank for mamba, n_heads, n_groups and
+# chunk_size for mamba2).
+MIXER_KEYS = ("kind", "d_inner", "d_state", "d_conv", "dt_rank", "n_heads", "n_groups", "chunk_size", "conv_bias",
+              "bias")
+
+
+MIXER_ONLY = {"mamba": ("dt_rank",), "mamba2": ("n_heads", "n_groups", "chunk_size")}
+
+
 MLP_KEYS = ("activation", "d_ff", "bias")
 
 
@@ -42,13 +52,13 @@ MTP_KEYS = ("n_modules",)
 NORM_KEYS = ("kind", "bias", "placement", "final", "shared", "affine")
 
 
-LAYER_GROUP_KEYS = ("count", "name", "attention", "mlp", "moe")
+LAYER_GROUP_KEYS = ("count", "name", "attention", "mixer", "mlp", "moe")
 
 
 LAYER_REPEAT_KEYS = ("repeat", "pattern")
 
 
-LAYER_PATTERN_KEYS = ("name", "attention", "mlp", "moe")
+LAYER_PATTERN_KEYS = ("name", "attention", "mixer", "mlp", "moe")
 
 
 TRAINING_KEYS = ("tokens", "context")

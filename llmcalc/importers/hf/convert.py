@@ -18,8 +18,8 @@ from .reader import model_name, read_config
 from .registry import TRANSFORMERS_VERSION, TYPES, supported
 
 _KEY_ORDER = ("family", "sources", "notes", "vocab_size", "d_model", "n_layers", "context_length", "position",
-              "rotary_dim", "tied_embeddings", "lm_head_bias", "embedding_norm", "residual", "norm", "attention", "mlp",
-              "moe", "layers", "mtp", "weights_format")
+              "rotary_dim", "tied_embeddings", "lm_head_bias", "embedding_norm", "residual", "norm", "attention", "mixer",
+              "mlp", "moe", "layers", "mtp", "weights_format")
 
 
 def spec_from_config(config: dict, source: str, strict: bool = False) -> dict:
@@ -44,6 +44,8 @@ def read_spec(config: dict, source: str, strict: bool = False) -> tuple[dict, tu
         c, note = kind.text_model(c)
         notes.append(note)
     spec = c.type.mapper(c)
+    if "notes" in spec:  # the mapping's own note (what a value stands for) comes first
+        notes.append(spec.pop("notes"))
     c.check_keys(c.type.reads_also)
     quantization = config.get("quantization_config")
     if quantization is not None:

@@ -1,0 +1,101 @@
+"""State-space models (model_types mamba and mamba2): every layer is an RMSNorm and a Mamba mixer on the residual
+stream, with no attention and no MLP; an RMSNorm at the end, no position encoding."""
+
+from __future__ import annotations
+
+from ...spec import MAX_LAYERS
+from .config import Config, got
+from .registry import register
+
+# Mamba has no position limit: the spec's context length is the one the state-spaces checkpoints were trained at,
+# 2,048 tokens (Gu & Dao 2023, arXiv:2312.00752, sec. 4.2; Dao & Gu 2024, arXiv:2405.21060, sec. 9.2).
+TRAINED_CONTEXT = 2048
+RMSNORM = {"kind": "rmsnorm"}
+# Settings of the scan's initialisation, numerics and fallbacks: none changes a count. The keys the
+# state-spaces configs carry that transformers 5.23.0 does not read (fused_add_norm, rms_norm, norm_before_gate,
+# pad_vocab_size_multiple, n_layer, and intermediate_size, which MambaConfig recomputes as expand x hidden_size).
+IGNORED = frozenset(("hidden_act", "residual_in_fp32", "rescale_prenorm_residual", "use_mambapy",
+                     "use_associative_scan", "time_step_scale", "time_step_min", "time_step_max",
+                     "time_step_init_scheme", "time_step_floor", "time_step_limit", "fused_add_norm", "rms_norm",
+                     "norm_before_gate", "pad_vocab_size_multiple", "n_layer", "intermediate_size"))
+
+
+def _d_inner(c: Config, d: int) -> int:
+    """int(expand x hidden_size), as MambaConfig.__post_init__ and Mamba2Mixer.__init__ compute it."""
+    expand = c.raw("expand")
+    if isinstance(expand, bool) or not isinstance(expand, (int, float)) or int(expand * d) < 1:
+        raise c.error("expand", f"must be a number with expand x hidden_size >= 1, got {got(expand)}")
+    return int(expand * d)
+
+
+def _spec(c: Config, mixer: dict) -> dict:
+    n_layers = c.integer("num_hidden_layers")
+    if n_layers > MAX_LAYERS:
+        raise c.error("num_hidden_layers", f"{n_layers:,} layers; llmcalc takes at most {MAX_LAYERS:,}")
+    spec = {"family": c.model_type, "vocab_size": c.integer("vocab_size"), "d_model": c.integer("hidden_size"),
+            "n_layers": n_layers, "context_length": TRAINED_CONTEXT, "position": "none",
+            "tied_embeddings": c.boolean("tie_word_embeddings")}
+    spec["notes"] = (f"Mamba has no position limit; context_length is the {TRAINED_CONTEXT:,} tokens the state-spaces "
+                     "checkpoints were trained at")
+    spec["norm"] = dict(RMSNORM)
+    spec["mixer"] = mixer
+    return spec
+
+
+def map_mamba(c: Config) -> dict:
+    """mamba (mamba/modeling_mamba.py MambaMixer), transformers 5.23.0: in_proj to 2 x intermediate_size (x and the
+    gate), a depthwise conv1d of conv_kernel taps, x_proj to time_step_rank + 2 x state_size (dt, B, C), dt_proj back
+    to intermediate_size, A_log and D, out_proj; biases on in_proj and out_proj with use_bias, on the conv with
+    use_conv_bias; time_step_rank "auto" is ceil(hidden_size / 16); embeddings tied by default."""
+    d = c.integer("hidden_size")
+    rank = c.raw("time_step_rank")
+    mixer = {"kind": "mamba", "d_inner": _d_inner(c, d), "d_state": c.integer("state_size"),
+             "d_conv": c.integer("conv_kernel"),
+             "dt_rank": -(-d // 16) if rank == "auto" else c.integer("time_step_rank"),
+             "conv_bias": c.boolean("use_conv_bias"), "bias": c.boolean("use_bias")}
+    return _spec(c, mixer)
+
+
+def map_mamba2(c: Config) -> dict:
+    """mamba2 (mamba2/modeling_mamba2.py Mamba2Mixer), transformers 5.23.0: in_proj to z, x (intermediate_size
+    each), B and C (n_groups x state_size each) and dt (num_heads), a depthwise conv1d over x, B and C, dt_bias, A_log
+    and D per head, a gated RMSNorm of intermediate_size, out_proj; num_heads x head_dim must be intermediate_size
+    (Mamba2Config.validate_architecture); the scan runs in chunks of chunk_size; embeddings untied by default."""
+    d = c.integer("hidden_size")
+    inner, heads, head_dim = _d_inner(c, d), c.integer("num_heads"), c.integer("head_dim")
+    if heads * head_dim != inner:
+        raise c.error("num_heads", f"num_heads x head_dim = {heads} x {head_dim} must equal expand x hidden_size = "
+                                   f"{inner} (Mamba2Config.validate_architecture)")
+    groups = c.integer("n_groups")
+    if heads % groups:
+        raise c.error("n_groups", f"{groups} does not divide num_heads={heads}; allowed: a divisor of {heads}")
+    mixer = {"kind": "mamba2", "d_inner": inner, "d_state": c.integer("state_size"),
+             "d_conv": c.integer("conv_kernel"), "n_heads": heads, "n_groups": groups,
+             "chunk_size": c.integer("chunk_size"), "conv_bias": c.boolean("use_conv_bias"),
+             "bias": c.boolean("use_bias")}
+    return _spec(c, mixer)
+
+
+register(
+    "mamba",  # mamba/configuration_mamba.py
+    defaults={
+        "vocab_size": 50280, "hidden_size": 768, "state_size": 16, "num_hidden_layers": 32, "expand": 2,
+        "conv_kernel": 4, "use_bias": False, "use_conv_bias": True, "time_step_rank": "auto",
+        "tie_word_embeddings": True,
+    },
+    mapper=map_mamba,
+    ignored=IGNORED,
+)
+
+
+register(
+    "mamba2",  # mamba2/configuration_mamba2.py
+    defaults={
+        "num_heads": 128, "head_dim": 64, "vocab_size": 32768, "hidden_size": 4096, "state_size": 128,
+        "num_hidden_layers": 64, "expand": 2, "conv_kernel": 4, "n_groups": 8, "use_bias": False,
+        "use_conv_bias": True, "chunk_size": 256, "tie_word_embeddings": False,
+    },
+    mapper=map_mamba2,
+    # time_step_rank: Mamba2Config derives it, Mamba2Mixer keeps it, no weight has its width
+    ignored=IGNORED | {"time_step_rank"},
+)

@@ -1,0 +1,164 @@
+"""Mamba and Mamba-2 mixers in llmcalc's own spec format: the keys and their errors, what every command prints for a
+state-space model (a constant state per sequence, never a KV cache growing with the context), and the commands that
+refuse it with one line. The counts themselves are held against transformers in tests/test_hf_crosscheck.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import llmcalc
+from llmcalc import api
+from llmcalc.cli import cli as main
+from llmcalc.errors import LlmcalcError, SpecError
+from llmcalc.formulas.kv import kv_cache
+from llmcalc.formulas.params import count_params
+
+MAMBA = """
+vocab_size: 1000
+d_model: 64
+n_layers: 2
+context_length: 2048
+position: none
+tied_embeddings: true
+norm: {kind: rmsnorm}
+mixer: {kind: mamba, d_state: 16, d_conv: 4}
+"""
+
+MAMBA2 = """
+vocab_size: 1000
+d_model: 64
+n_layers: 2
+context_length: 2048
+position: none
+norm: {kind: rmsnorm}
+mixer: {kind: mamba2, d_state: 16, n_heads: 8, n_groups: 2, chunk_size: 64}
+"""
+
+
+def load(write_spec, text: str, name: str = "ssm"):
+    return llmcalc.load(str(write_spec(name, text)))
+
+
+def error_for(write_spec, text: str) -> SpecError:
+    with pytest.raises(SpecError) as info:
+        load(write_spec, text, "bad")
+    assert "\n" not in str(info.value)
+    return info.value
+
+
+def test_defaults_of_the_mixer_keys(write_spec):
+    mixer = load(write_spec, MAMBA).layers[0].mixer
+    assert (mixer.d_inner, mixer.d_conv, mixer.dt_rank, mixer.conv_bias, mixer.bias) == (128, 4, 4, True, False)
+    layer = load(write_spec, MAMBA).layers[0]
+    assert layer.attention is None and layer.mlp is None and layer.moe is None
+
+
+def test_mamba_parameters_by_hand(write_spec):
+    """d = 64, d_inner = 128, N = 16, dt_rank = ceil(64 / 16) = 4, conv 4 taps with a bias."""
+    rows = {r.component: r.per_layer for r in count_params(load(write_spec, MAMBA)).rows if r.group}
+    assert rows == {"mamba.in_proj": 64 * 256, "mamba.conv": 128 * 4 + 128, "mamba.x_proj": 128 * (4 + 32),
+                    "mamba.dt_proj": 4 * 128, "mamba.dt_bias": 128, "mamba.A_log": 128 * 16, "mamba.D": 128,
+                    "mamba.out_proj": 128 * 64, "norm.pre_mixer": 64}
+
+
+def test_mamba2_parameters_by_hand(write_spec):
+    """in_proj to z, x (128 each), B and C (2 groups x 16 each) and dt (8 heads); the conv over x, B and C."""
+    rows = {r.component: r.per_layer for r in count_params(load(write_spec, MAMBA2)).rows if r.group}
+    assert rows == {"mamba.in_proj": 64 * (256 + 64 + 8), "mamba.conv": 192 * 4 + 192, "mamba.dt_bias": 8,
+                    "mamba.A_log": 8, "mamba.D": 8, "mamba.norm": 128, "mamba.out_proj": 128 * 64,
+                    "norm.pre_mixer": 64}
+
+
+@pytest.mark.parametrize("change, key, words", [
+    ("mixer: {kind: mamba3, d_state: 16}", "mixer.kind", "allowed: mamba, mamba2"),
+    ("mixer: {kind: mamba, d_state: 16, n_heads: 4}", "mixer.n_heads", "only used with kind mamba2"),
+    ("mixer: {kind: mamba2, d_state: 16, n_heads: 8, dt_rank: 4}", "mixer.dt_rank", "only used with kind mamba"),
+    ("mixer: {kind: mamba2, d_state: 16, n_heads: 7}", "mixer.n_heads", "does not divide d_inner=128"),
+    ("mixer: {kind: mamba2, d_state: 16, n_heads: 8, n_groups: 3}", "mixer.n_groups", "does not divide n_heads=8"),
+    ("mixer: {kind: mamba, d_state: 0}", "mixer.d_state", ">= 1"),
+    ("mixer: {kind: mamba, d_state: 16, d_sate: 4}", "mixer.d_sate", "did you mean 'd_state'"),
+    ("mixer: {kind: mamba, d_state: 16}\nattention: {n_heads: 4}", "mixer", "not both"),
+    ("mixer: {kind: mamba, d_state: 16}\nresidual: parallel", "residual", "allowed: sequential"),
+])
+def test_bad_mixer_keys(write_spec, change, key, words):
+    err = error_for(write_spec, MAMBA.replace("mixer: {kind: mamba, d_state: 16, d_conv: 4}", change))
+    assert err.key == key and words in str(err)
+
+
+def test_a_layer_without_mixer_or_attention_is_refused(write_spec):
+    err = error_for(write_spec, MAMBA.replace("mixer: {kind: mamba, d_state: 16, d_conv: 4}\n", ""))
+    assert err.key == "attention" and "required" in str(err)
+
+
+def test_mamba_and_attention_layers_in_one_stack(write_spec):
+    """A hybrid written with layer groups: attention + MLP layers between Mamba layers, each keeping its own cache."""
+    text = MAMBA.replace("n_layers: 2", "n_layers: 4") + (
+        "layers:\n  - repeat: 2\n    pattern:\n      - {}\n"
+        "      - {mixer: null, attention: {n_heads: 4}, mlp: {activation: swiglu, d_ff: 128}}\n")
+    model = load(write_spec, text, "hybrid")
+    assert [g.name for g in model.groups] == ["mamba", "attention"]
+    cache = kv_cache(model, context=100, batch=1, dtype="bf16")
+    mixer = model.layers[0].mixer
+    assert cache.bytes == 2 * (2 * 100 * 2 * 4 * 16 + 2 * mixer.state_elements)
+
+
+@pytest.mark.parametrize("text", [MAMBA, MAMBA2])
+def test_the_state_does_not_grow_with_the_context(write_spec, text):
+    model = load(write_spec, text)
+    mixer = model.layers[0].mixer
+    for context in (1, 2048, 1_000_000):
+        cache = kv_cache(model, context=context, batch=3, dtype="bf16")
+        assert cache.bytes_per_token == 0
+        assert cache.bytes == 3 * 2 * 2 * (mixer.conv_channels * mixer.d_conv + mixer.d_inner * mixer.d_state)
+    short = api.estimate_memory(model, context=1024).parts[1]
+    long = api.estimate_memory(model, context=1_000_000).parts[1]
+    assert short.name == "kv_cache" and short.bytes == long.bytes > 0 and "constant state" in short.note
+
+
+@pytest.mark.parametrize("command", [
+    ["count"], ["flops"], ["flops", "--decode"], ["memory"], ["memory", "--context", "100000"], ["explain"],
+    ["diagram"], ["show"], ["sweep", "--vary", "context=1k,64k"], ["fit", "--gpu", "h100"],
+    ["compare", "llama3-8b"], ["flops", "--training", "--tokens", "1e9"],
+])
+def test_commands_run_on_a_mamba_model(write_spec, command):
+    path = str(write_spec("ssm", MAMBA2))
+    args = command[:1] + [path] + command[1:]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+
+
+def test_sweep_and_fit_show_a_constant_state(write_spec):
+    path = str(write_spec("ssm", MAMBA2))
+    result = CliRunner().invoke(main, ["sweep", path, "--vary", "context=1k,64k", "--json"])
+    points = json.loads(result.output)
+    assert result.exit_code == 0
+    text = json.dumps(points)
+    assert "kv_cache_bytes" in text
+    sweep = api.sweep([llmcalc.load(path)], "context", [1024, 65536])
+    first, last = sweep.points[0][0], sweep.points[1][0]
+    assert first.kv_cache_bytes == last.kv_cache_bytes > 0
+    fit = CliRunner().invoke(main, ["fit", path, "--gpu", "h100", "--context", "1000000"])
+    assert fit.exit_code == 0 and "does not fit" not in fit.output
+
+
+@pytest.mark.parametrize("command, words", [
+    (["memory", "--mode", "training"], "training memory"),
+    (["memory", "--engine", "vllm", "--gpu", "h100"], "engine vllm"),
+    (["memory", "--engine", "llamacpp"], "engine llamacpp"),
+    (["speed", "--gpu", "h100"], "speed"),
+    (["memory", "--tp", "2"], "tp"),
+])
+def test_commands_refuse_what_they_do_not_model(write_spec, command, words):
+    path = str(write_spec("ssm", MAMBA))
+    result = CliRunner().invoke(main, command[:1] + [path] + command[1:])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0] and "Mamba" in lines[0]
+
+
+def test_the_api_refuses_training_memory(write_spec):
+    with pytest.raises(LlmcalcError, match="recurrent"):
+        api.estimate_memory(load(write_spec, MAMBA), mode="training")
