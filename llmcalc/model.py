@@ -148,6 +148,7 @@ class Mamba:
     chunk_size: int = 0   # mamba2
     conv_bias: bool = True
     bias: bool = False    # in_proj and out_proj biases
+    inner_norms: bool = False  # mamba: RMSNorms on dt, B and C before they are used (Jamba)
 
     @property
     def conv_channels(self) -> int:

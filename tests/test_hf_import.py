@@ -484,6 +484,19 @@ CASES.update({
         # 16, out_proj 16 x 8 + 8, norm 8; embedding and LM head 100 x 8, final norm 8
         1600 + 2 * (416 + 52 + 128 + 12 + 16 + 128 + 8 + 8) + 8,
     ),
+    "jamba": (  # attention on layers 1 and 3, experts on layers 0 and 2: Mamba + MoE, attention + MLP, twice
+        dict(KV2, model_type="jamba", num_hidden_layers=4, attn_layer_period=2, attn_layer_offset=1,
+             expert_layer_period=2, expert_layer_offset=0, num_experts=4, mamba_d_state=4, mamba_d_conv=3),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=262144, position="none", tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, mlp=SWIGLU, moe={"n_experts": 4, "top_k": 2, "d_ff": 48},
+             mixer={"kind": "mamba", "d_inner": 64, "d_state": 4, "d_conv": 3, "dt_rank": 2, "inner_norms": True,
+                    "conv_bias": True, "bias": False},
+             layers=[{"repeat": 2, "pattern": [{}, {"attention": GQA, "mixer": None, "moe": None}]}]),
+        # Mamba: in_proj 32 x 128, conv 64 x 3 + 64, x_proj 64 x (2 + 8), dt_proj 2 x 64 + 64, A_log 64 x 4, D 64,
+        # dt/B/C norms 2 + 4 + 4, out_proj 64 x 32; router 4 x 32, 4 SwiGLU experts of 48; attention 3072, MLP 4608;
+        # two norms per layer, a final one, an untied LM head
+        2 * EMBED + 2 * (7562 + 128 + 4 * 4608 + 64) + 2 * (3072 + 4608 + 64) + 32,
+    ),
 })
 
 
@@ -555,6 +568,7 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("olmo", 6_888_095_744),         # ... of OlmoConfig() (OLMo-7B's shape: LayerNorms without parameters)
     ("mamba", 159_308_544),          # ... of MambaConfig() (tied, 32 layers of 768)
     ("mamba2", 7_285_403_648),       # ... of Mamba2Config()
+    ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total

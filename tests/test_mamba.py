@@ -162,3 +162,30 @@ def test_commands_refuse_what_they_do_not_model(write_spec, command, words):
 def test_the_api_refuses_training_memory(write_spec):
     with pytest.raises(LlmcalcError, match="recurrent"):
         api.estimate_memory(load(write_spec, MAMBA), mode="training")
+
+
+JAMBA = {"model_type": "jamba", "vocab_size": 100, "hidden_size": 32, "intermediate_size": 48,
+         "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "attn_layer_period": 2,
+         "attn_layer_offset": 1, "num_experts": 4}
+
+
+@pytest.mark.parametrize("command", [["count"], ["flops"], ["memory"], ["explain"], ["diagram"],
+                                     ["compare", "llama3-8b"], ["sweep", "--vary", "context=1k,64k"],
+                                     ["fit", "--gpu", "h100"]])
+def test_commands_run_on_a_hybrid_config(tmp_path, command):
+    """Jamba: attention layers (a KV cache per token) between Mamba layers (a state per sequence)."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(JAMBA))
+    result = CliRunner().invoke(main, command[:1] + [str(path)] + command[1:])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_hybrid_caches_tokens_and_a_state(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(JAMBA))
+    model = llmcalc.load(str(path))
+    mixer = next(layer.mixer for layer in model.layers if layer.mixer)
+    short, long = (kv_cache(model, context=c, batch=1, dtype="bf16") for c in (10, 1000))
+    assert short.bytes_per_token == long.bytes_per_token == 2 * 2 * (2 * 2 * 8)  # 2 attention layers, bf16 K and V
+    assert long.bytes - short.bytes == 990 * short.bytes_per_token
+    assert short.state_bytes_per_sequence == 2 * 2 * (64 * 4 + 64 * 16) == 2 * 2 * mixer.state_elements

@@ -1,6 +1,7 @@
 """Recurrent token mixers (Mamba, Mamba-2): their parameters, FLOPs and the state a sequence keeps while serving,
 one formula per component, following transformers 5.23.0 (mamba/modeling_mamba.py MambaMixer, mamba2/
-modeling_mamba2.py Mamba2Mixer). Integers throughout; the non-matmul FLOPs are estimates, as everywhere.
+modeling_mamba2.py Mamba2Mixer; Jamba's JambaMambaMixer, jamba/modeling_jamba.py, is MambaMixer with RMSNorms on dt,
+B and C). Integers throughout; the non-matmul FLOPs are estimates, as everywhere.
 
 FLOPs are those of transformers' reference PyTorch path (what runs without the mamba_ssm and causal_conv1d kernels),
 as torch's FlopCounterMode counts them; each formula names the op it counts.
@@ -17,6 +18,7 @@ from ..model import Mamba, ModelSpec
 SILU = 4
 SCAN_PER_STATE = 6
 SCAN_PER_CHANNEL = 10
+RMSNORM = 4  # as flops.NORM_PER_ELEMENT
 GATED_NORM_PER_ELEMENT = 9  # Mamba-2's MambaRMSNormGated: silu gate and product 5, RMSNorm 4
 
 
@@ -37,7 +39,8 @@ def param_rows(mixer: Mamba, d_model: int) -> list[tuple[str, int]]:
     bias with use_bias), conv1d (depthwise: d_conv per channel, a bias per channel with use_conv_bias), x_proj (d_inner
     to dt_rank + 2 d_state, no bias) and dt_proj (dt_rank to d_inner) for Mamba, dt_proj's bias or Mamba-2's dt_bias
     (one per channel or head), A_log (d_inner x d_state, or one per head), D (one per channel or head), Mamba-2's
-    gated RMSNorm weight (d_inner), out_proj (and its bias)."""
+    gated RMSNorm weight (d_inner), out_proj (and its bias); Jamba's RMSNorms on dt, B and C (dt_rank + 2 d_state:
+    JambaMambaMixer's dt_layernorm, b_layernorm, c_layernorm, jamba/modeling_jamba.py)."""
     inner, channels = mixer.d_inner, mixer.conv_channels
     per_head = mixer.n_heads if mixer.kind == "mamba2" else inner
     rows = [
@@ -49,6 +52,7 @@ def param_rows(mixer: Mamba, d_model: int) -> list[tuple[str, int]]:
         ("mamba.A_log", inner * mixer.d_state if mixer.kind == "mamba" else per_head),
         ("mamba.D", per_head),
         ("mamba.norm", inner if mixer.kind == "mamba2" else 0),
+        ("mamba.inner_norms", mixer.dt_rank + 2 * mixer.d_state if mixer.inner_norms else 0),
         ("mamba.out_proj", inner * d_model),
         ("mamba.bias", in_proj_width(mixer) + d_model if mixer.bias else 0),
     ]
@@ -103,6 +107,7 @@ def flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> list[tu
         ("mamba.scan", scan_flops(mixer, queries, decode),
          queries * inner * (SCAN_PER_STATE * mixer.d_state + SCAN_PER_CHANNEL)),
         ("mamba.norm", 0, queries * inner * GATED_NORM_PER_ELEMENT if mixer.kind == "mamba2" else 0),
+        ("mamba.inner_norms", 0, queries * (dt_rank + 2 * mixer.d_state) * RMSNORM if mixer.inner_norms else 0),
         ("mamba.out_proj", 2 * queries * inner * d_model, 0),
     ]
 

@@ -68,6 +68,7 @@ COMPONENT_LABELS = {
     "mamba.A_log": "Mamba A (log)",
     "mamba.D": "Mamba D (skip)",
     "mamba.norm": "Mamba gated norm",
+    "mamba.inner_norms": "Mamba dt, B, C norms",
     "mamba.out_proj": "Mamba out projection",
     "mamba.bias": "Mamba projection biases",
     "mamba.scan": "Mamba selective scan",
@@ -105,7 +106,8 @@ def _mixer(layer: Layer) -> str:
     m = layer.mixer
     heads = f", {m.n_heads} heads of {m.head_dim}, {m.n_groups} groups, chunks of {m.chunk_size:,}" \
         if m.kind == "mamba2" else f", dt rank {m.dt_rank}"
-    return f"{'Mamba-2' if m.kind == 'mamba2' else 'Mamba'}: d_inner {m.d_inner:,}, state {m.d_state}, conv {m.d_conv}{heads}"
+    name = "Mamba-2" if m.kind == "mamba2" else "Mamba"
+    return f"{name}: d_inner {m.d_inner:,}, state {m.d_state}, conv {m.d_conv}{heads}"
 
 
 def _attention(layer: Layer) -> str:

@@ -8,7 +8,6 @@ import dataclasses
 
 from ..model import (
     ACTIVATIONS,
-    MIXER_KINDS,
     NORM_KINDS,
     NORM_PLACEMENTS,
     POSITIONS,
@@ -19,13 +18,13 @@ from ..model import (
     MLP,
     Attention,
     Layer,
-    Mamba,
     ModelSpec,
     MoE,
     Norm,
     PublishedFigure,
     Training,
 )
+from .mixer import build_mixer
 from .node import REQUIRED, Node
 from .schema import (
     ATTENTION_BIAS_KEYS,
@@ -38,8 +37,6 @@ from .schema import (
     LAYER_PATTERN_KEYS,
     LAYER_REPEAT_KEYS,
     MLA_ATTENTION_KEYS,
-    MIXER_KEYS,
-    MIXER_ONLY,
     MLA_KEYS,
     MLP_KEYS,
     MOE_KEYS,
@@ -51,7 +48,7 @@ from .schema import (
 )
 from .values import dotted as _dotted
 from .values import kind as _kind
-from .values import last_digit_unit
+from .values import divisor_hint, last_digit_unit
 from .values import show as _show
 
 
@@ -184,7 +181,7 @@ class _Builder:
         n_kv_heads = node.integer("n_kv_heads", n_heads)
         if n_heads % n_kv_heads:
             raise node.error("n_kv_heads", f"{n_kv_heads} does not divide n_heads={n_heads}; "
-                             f"allowed: a divisor of n_heads{_divisor_hint(n_heads)}", also=("n_heads",))
+                             f"allowed: a divisor of n_heads{divisor_hint(n_heads)}", also=("n_heads",))
         if node.has("d_head"):
             d_head = node.integer("d_head")
         elif d_model % n_heads:
@@ -223,30 +220,6 @@ class _Builder:
         return Attention(n_heads, n_heads, mla.qk_head_dim, sliding_window=node.integer("sliding_window", None),
                          mla=mla)
 
-    def _mixer(self, node: Node, d_model: int) -> Mamba:
-        """A Mamba (or Mamba-2) mixer; Mamba-2's heads split d_inner evenly and its groups split the heads."""
-        node.check_keys(MIXER_KEYS)
-        kind = node.choice("kind", MIXER_KINDS)
-        for other, keys in MIXER_ONLY.items():
-            for key in keys:
-                if other != kind and node.has(key):
-                    raise node.error(key, f"only used with kind {other}; allowed with kind {kind}: "
-                                     f"{', '.join(k for k in MIXER_KEYS if k not in keys)}", also=("kind",))
-        d_inner = node.integer("d_inner", 2 * d_model)
-        common = dict(kind=kind, d_inner=d_inner, d_state=node.integer("d_state"), d_conv=node.integer("d_conv", 4),
-                      conv_bias=node.boolean("conv_bias", True), bias=node.boolean("bias", False))
-        if kind == "mamba":
-            return Mamba(**common, dt_rank=node.integer("dt_rank", -(-d_model // 16)))
-        n_heads = node.integer("n_heads")
-        if d_inner % n_heads:
-            raise node.error("n_heads", f"{n_heads} does not divide d_inner={d_inner}; allowed: a divisor of d_inner"
-                             f"{_divisor_hint(d_inner)}", also=("d_inner",))
-        n_groups = node.integer("n_groups", 1)
-        if n_heads % n_groups or d_inner % n_groups:
-            raise node.error("n_groups", f"{n_groups} does not divide n_heads={n_heads} (and d_inner={d_inner}); "
-                             f"allowed: a divisor of n_heads{_divisor_hint(n_heads)}", also=("n_heads",))
-        return Mamba(**common, n_heads=n_heads, n_groups=n_groups, chunk_size=node.integer("chunk_size", 256))
-
     def _mlp(self, node: Node) -> MLP:
         node.check_keys(MLP_KEYS)
         return MLP(node.choice("activation", ACTIVATIONS), node.integer("d_ff"), node.boolean("bias", False))
@@ -278,7 +251,7 @@ class _Builder:
         if mixer_node and node.mapping("attention", required=False):
             raise node.error("mixer", "a layer mixes tokens with attention or with a recurrent mixer, not both; "
                              "allowed: one of attention, mixer (null the other in a layer group)", also=("attention",))
-        mixer = self._mixer(mixer_node, d_model) if mixer_node else None
+        mixer = build_mixer(mixer_node, d_model) if mixer_node else None
         attention = None if mixer else self._attention(node.mapping("attention"), d_model)
         mlp_node = node.mapping("mlp", required=mixer is None or node.has("moe"))
         mlp = self._mlp(mlp_node) if mlp_node else None
@@ -391,15 +364,3 @@ class _Builder:
             ))
         return tuple(figures)
 
-
-MAX_DIVISOR_SEARCH = 10**12  # listing the divisors of a larger number would take the search sqrt(n) steps
-
-
-def _divisor_hint(n: int, most: int = 12) -> str:
-    """' (1, 2, 4, 8, ...)': some divisors of n, or nothing when n is too large to search quickly."""
-    if n > MAX_DIVISOR_SEARCH:
-        return ""
-    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
-    found = sorted(set(small + [n // d for d in small]))
-    found = found if len(found) <= most else found[: most // 2] + found[-most // 2:]
-    return f" ({', '.join(map(str, found))})"

@@ -32,11 +32,11 @@ ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
 
 # A recurrent token mixer in place of attention (kind mamba or mamba2; dt_rank for mamba, n_heads, n_groups and
 # chunk_size for mamba2).
-MIXER_KEYS = ("kind", "d_inner", "d_state", "d_conv", "dt_rank", "n_heads", "n_groups", "chunk_size", "conv_bias",
-              "bias")
+MIXER_KEYS = ("kind", "d_inner", "d_state", "d_conv", "dt_rank", "inner_norms", "n_heads", "n_groups", "chunk_size",
+              "conv_bias", "bias")
 
 
-MIXER_ONLY = {"mamba": ("dt_rank",), "mamba2": ("n_heads", "n_groups", "chunk_size")}
+MIXER_ONLY = {"mamba": ("dt_rank", "inner_norms"), "mamba2": ("n_heads", "n_groups", "chunk_size")}
 
 
 MLP_KEYS = ("activation", "d_ff", "bias")

@@ -58,3 +58,16 @@ def last_digit_unit(value: Any) -> float:
         return scale * 10.0 ** -len(mantissa.split(".")[1])
     trailing_zeros = len(mantissa) - len(mantissa.rstrip("0"))
     return scale * 10.0 ** min(trailing_zeros, len(mantissa) - 1)
+
+
+MAX_DIVISOR_SEARCH = 10**12  # listing the divisors of a larger number would take the search sqrt(n) steps
+
+
+def divisor_hint(n: int, most: int = 12) -> str:
+    """' (1, 2, 4, 8, ...)': some divisors of n, or nothing when n is too large to search quickly."""
+    if n > MAX_DIVISOR_SEARCH:
+        return ""
+    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+    found = sorted(set(small + [n // d for d in small]))
+    found = found if len(found) <= most else found[: most // 2] + found[-most // 2:]
+    return f" ({', '.join(map(str, found))})"

@@ -91,6 +91,27 @@ def stack(spec: dict, attentions: list[dict], moes: list[dict | None]) -> None:
     spec["layers"] = _groups(overrides)
 
 
+def hybrid_stack(spec: dict, layers: list[dict]) -> None:
+    """Layers that differ in their token mixer and channel mixer: each a mapping of `attention` or `mixer` (a
+    recurrent one), and `moe` (None for a dense layer). The commonest layer goes to the top level (the first of them
+    on a tie, as in `stack`), the others into `layers:` groups that null what they do not have."""
+    frozen = [_freeze(layer) for layer in layers]
+    counts = Counter(frozen)
+    base = layers[max(range(len(layers)), key=lambda i: (counts[frozen[i]], -i))]
+    spec.update({key: value for key, value in base.items() if value is not None})
+    if len(counts) == 1:
+        return
+    overrides = []
+    for layer in layers:
+        out: dict = {}
+        for key in ("attention", "mixer", "moe"):
+            mine, theirs = layer.get(key), base.get(key)
+            if mine != theirs:
+                out[key] = mine if mine is None or theirs is None else _diff(mine, theirs)
+        overrides.append(out)
+    spec["layers"] = _groups(overrides)
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))

@@ -1,9 +1,11 @@
 """State-space models (model_types mamba and mamba2): every layer is an RMSNorm and a Mamba mixer on the residual
-stream, with no attention and no MLP; an RMSNorm at the end, no position encoding."""
+stream, with no attention and no MLP; an RMSNorm at the end, no position encoding. And Jamba, which interleaves
+attention layers with Mamba layers and puts experts on every other layer."""
 
 from __future__ import annotations
 
 from ...spec import MAX_LAYERS
+from .blocks import GATED_ACTIVATIONS, attention_entry, base_spec, hybrid_stack, moe_entry, read_heads
 from .config import Config, got
 from .registry import register
 
@@ -76,6 +78,45 @@ def map_mamba2(c: Config) -> dict:
     return _spec(c, mixer)
 
 
+def _period(c: Config, period_key: str, offset_key: str) -> tuple[int, int]:
+    period, offset = c.integer(period_key), c.integer(offset_key, minimum=0)
+    if offset >= period:
+        raise c.error(offset_key, f"{offset} must be smaller than {period_key}={period} "
+                                  "(JambaConfig.validate_architecture)")
+    return period, offset
+
+
+def map_jamba(c: Config) -> dict:
+    """jamba (jamba/modeling_jamba.py), transformers 5.23.0: attention on the layers i % attn_layer_period ==
+    attn_layer_offset (GQA without biases or position encoding; head_dim hidden_size // heads unless the config sets
+    one), a Mamba mixer on the others (JambaMambaMixer: MambaMixer's weights of mamba_expand x hidden_size, plus
+    RMSNorms on dt, B and C), a SwiGLU MLP of intermediate_size on every layer, replaced by num_experts experts of
+    that size with a bias-free router on the layers i % expert_layer_period == expert_layer_offset (num_experts 1
+    keeps every layer dense); two RMSNorms per layer, a final one; embeddings untied by default."""
+    d = c.integer("hidden_size")
+    n_layers = c.integer("num_hidden_layers")
+    spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings", position="none")
+    spec["norm"] = dict(RMSNORM)
+    spec["mlp"] = {"activation": c.choice("hidden_act", GATED_ACTIVATIONS), "d_ff": c.integer("intermediate_size")}
+    n_heads, n_kv, d_head = read_heads(c, d)
+    attention = attention_entry(n_heads, n_kv, d_head)
+    rank = c.raw("mamba_dt_rank")
+    mixer = {"kind": "mamba", "d_inner": c.integer("mamba_expand") * d, "d_state": c.integer("mamba_d_state"),
+             "d_conv": c.integer("mamba_d_conv"),
+             "dt_rank": -(-d // 16) if rank == "auto" else c.integer("mamba_dt_rank"), "inner_norms": True,
+             "conv_bias": c.boolean("mamba_conv_bias"), "bias": c.boolean("mamba_proj_bias")}
+    attn_period, attn_offset = _period(c, "attn_layer_period", "attn_layer_offset")
+    expert_period, expert_offset = _period(c, "expert_layer_period", "expert_layer_offset")
+    n_experts = c.integer("num_experts")
+    moe = moe_entry(n_experts, c.integer("num_experts_per_tok"), spec["mlp"]["d_ff"], c, "num_experts_per_tok") \
+        if n_experts > 1 else None
+    layers = [{"attention": attention if i % attn_period == attn_offset else None,
+               "mixer": None if i % attn_period == attn_offset else mixer,
+               "moe": moe if i % expert_period == expert_offset else None} for i in range(n_layers)]
+    hybrid_stack(spec, layers)
+    return spec
+
+
 register(
     "mamba",  # mamba/configuration_mamba.py
     defaults={
@@ -98,4 +139,21 @@ register(
     mapper=map_mamba2,
     # time_step_rank: Mamba2Config derives it, Mamba2Mixer keeps it, no weight has its width
     ignored=IGNORED | {"time_step_rank"},
+)
+
+
+register(
+    "jamba",  # jamba/configuration_jamba.py
+    defaults={
+        "vocab_size": 65536, "tie_word_embeddings": False, "hidden_size": 4096, "intermediate_size": 14336,
+        "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": None,
+        "hidden_act": "silu", "max_position_embeddings": 262144, "num_experts_per_tok": 2, "num_experts": 16,
+        "expert_layer_period": 2, "expert_layer_offset": 1, "attn_layer_period": 8, "attn_layer_offset": 4,
+        "mamba_d_state": 16, "mamba_d_conv": 4, "mamba_expand": 2, "mamba_dt_rank": "auto", "mamba_conv_bias": True,
+        "mamba_proj_bias": False,
+    },
+    mapper=map_jamba,
+    aliases={"num_local_experts": "num_experts"},
+    ignored=frozenset(("use_mamba_kernels", "use_mambapy", "use_associative_scan", "output_router_logits",
+                       "router_aux_loss_coef", "num_logits_to_keep", "calc_logits_for_entire_prompt")),
 )
