@@ -131,7 +131,8 @@ def training_states(model: ModelSpec, finetune: str, dtype: str, grad_dtype: str
     _allowed("adapter_dtype", adapter_dtype, ("fp32", "bf16", "fp16"))
     if optimizer_in_backward:
         raise LlmcalcError("optimizer_in_backward: adapters' gradients are small already; allowed: finetune full")
-    adapters = Adapters(finetune, lora_rank, lora_target_names(model, lora_targets), dtype)
+    adapters = Adapters(finetune, lora_rank, lora_target_names(model, lora_targets), dtype,
+                        adapter_dtype=adapter_dtype)
     # adapters train in their own dtype: no fp32 master copy (PEFT's fp32 adapters need none; bf16 ones, as QLoRA's
     # qlora.py casts them, are updated in place); mixed precision keeps their moments in fp32 (bnb's 32-bit
     # optimizers, as QLoRA's), pure in the adapters' dtype (torch.optim on bf16 adapters, as torchtune)

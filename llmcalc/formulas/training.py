@@ -31,6 +31,7 @@ class Adapters:
     targets: tuple[str, ...]
     base_dtype: str = "bf16"    # LoRA's frozen base; QLoRA keeps its linear layers in NF4 and the rest in bf16
     double_quant: bool = True   # QLoRA's double quantization of the NF4 constants
+    adapter_dtype: str = "fp32"  # the adapters' weights (PEFT upcasts them to fp32 on a 16-bit base)
 
 
 MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative", "norm.embedding")
@@ -215,8 +216,7 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     local = zero_partition(states, zero, dp)
     adapter_per_gpu = trainable / (tp * pp)
     if framework == "transformers":  # what transformers and PEFT save under LoRA, as measured (hf_lora)
-        adapter_dtype = {4: "fp32", 2: "bf16"}[int(states.weights)]
-        activations = lora_activations(model, adapters.targets, adapters.rank, adapter_dtype, seq, micro_batch,
+        activations = lora_activations(model, adapters.targets, adapters.rank, adapters.adapter_dtype, seq, micro_batch,
                                        {"framework": framework, "attention_impl": attention_impl,
                                         "recompute": recompute, "context": seq, "batch": micro_batch})
         what = "what the frozen base and the adapters save (measured)"
