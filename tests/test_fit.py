@@ -95,3 +95,16 @@ def test_memory_json_kv_groups():
     result = CliRunner().invoke(cli, ["memory", "mistral-7b", "--context", "8192", "--json"])
     group = json.loads(result.output)["models"][0]["kv_cache"]["groups"][0]
     assert group == {"name": "layers", "n_layers": 32, "bytes_per_token_per_layer": 4096, "cached_tokens": 4096}
+
+
+def test_fit_says_which_gpu_counts_it_could_not_try(tmp_path):
+    # Jamba's default (52B in bf16): tensor parallelism of its Mamba layers is not modelled, so only one GPU is tried
+    # and the answer says so instead of a bare "does not fit within --max-gpus"
+    config = tmp_path / "config.json"
+    config.write_text('{"model_type": "jamba"}')
+    result = CliRunner().invoke(cli, ["fit", str(config), "--gpu", "h100", "--json"])
+    doc = json.loads(result.stdout)["models"][0]
+    assert doc["fits"] is False and doc["not_tried"]["n_gpus"][:3] == [2, 4, 8]
+    assert "recurrent (Mamba) layers" in doc["not_tried"]["why"]
+    table = CliRunner().invoke(cli, ["fit", str(config), "--gpu", "h100"], env={"COLUMNS": "200"}).stdout
+    assert "not tried on 2, 4, 8, 16... GPUs" in table

@@ -82,6 +82,9 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
         from ..checks import tp_problem
 
         candidates = [n for n in powers_of_two(max_gpus) if tp_problem(model, n) is None]
+        refused = [n for n in powers_of_two(max_gpus) if n not in candidates]
+        if refused:  # say which GPU counts the model cannot be split over, and why
+            result["not_tried"] = {"n_gpus": refused, "why": tp_problem(model, refused[0])}
         found = fewest(lambda n: memory_report(model, params, opts, tp=n), fits, candidates)
         result["fewest_gpus"] = found.n_gpus if found else None
         chosen = memory_report(model, params, opts, tp=n_gpus) if n_gpus else found

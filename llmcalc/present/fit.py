@@ -22,6 +22,10 @@ def fit_text(result: dict, gpu, unit: str = "GiB") -> list[Block]:
         else:
             advice = ("raise --tp / --pp, or use --zero with data parallelism" if result["mode"] == "training"
                       else "try a smaller --dtype, --context or --batch")
+            if result.get("not_tried"):
+                skipped = result["not_tried"]
+                advice += (f" (not tried on {', '.join(map(str, skipped['n_gpus'][:4]))}"
+                           f"{'...' if len(skipped['n_gpus']) > 4 else ''} GPUs: {skipped['why']})")
             sheet.add_row("[bold red]does not fit[/bold red]", "", f"within --max-gpus; {advice}")
         return [sheet, Note(f"GPU memory from {gpu.source}.")]
     n = result["n_gpus"]
