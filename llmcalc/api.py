@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import check_tp, check_training, check_transformers_profile, training_states
+from .checks import check_tp, check_training, check_transformers_profile, check_weight_format, training_states
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # for annotations only: each call imports the formulas it use
 
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
 # checkpoint formats of the weights (formulas/formats.py), for serving
-WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k")
+WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k", "q4_k_m",
+                  "q5_k_m")
 ATTENTION = ("causal", "full")
 ACTIVE = {"both-embeddings": True, "no-input-embedding": False}
 MLA_CACHES = ("latent", "decompressed")
@@ -164,6 +165,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     if dtype is None:  # serving a checkpoint: its own storage; training starts from 16-bit weights
         dtype = (spec.weights_format or "bf16") if mode == "serve" else "bf16"
     check_choice("dtype", dtype, DTYPES + (WEIGHT_FORMATS if mode == "serve" else ()))
+    check_weight_format(spec, dtype)
     for name, value in (("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
         check_choice(name, value, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)

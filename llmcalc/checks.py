@@ -139,3 +139,12 @@ def training_states(model: ModelSpec, finetune: str, dtype: str, grad_dtype: str
     moments = optimizer_state_bytes(optimizer, "fp32" if precision == "mixed" else adapter_dtype, "pure")
     return model_states(adapter_dtype, adapter_dtype, optimizer,
                         optimizer_bytes if optimizer_bytes is not None else moments), adapters
+
+
+def check_weight_format(model: ModelSpec, dtype: str) -> None:
+    """A mixed GGUF recipe (formulas.formats.RECIPES) only where its rules are modelled."""
+    from .formulas.formats import RECIPES, recipe_refused
+
+    reason = recipe_refused(model) if dtype in RECIPES else None
+    if reason:
+        raise LlmcalcError(f"dtype {dtype}: {reason}; allowed: a single type such as {RECIPES[dtype]}")

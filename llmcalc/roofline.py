@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from .api import DTYPES, MLA_CACHES, WEIGHT_FORMATS, check_choice, check_whole, model_of
+from .checks import check_weight_format
 from .errors import LlmcalcError
 from .model import ModelSpec
 
@@ -37,6 +38,7 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
     spec = model_of(model)
     dtype = dtype or spec.weights_format or "bf16"
     check_choice("dtype", dtype, DTYPES + WEIGHT_FORMATS)
+    check_weight_format(spec, dtype)
     check_choice("kv_dtype", kv_dtype, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)
     for name, value in (("batch", batch), ("prompt", prompt), ("context", context), ("tp", tp)):
@@ -121,6 +123,7 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
     spec = model_of(model)
     dtype = dtype or spec.weights_format or "bf16"
     check_choice("dtype", dtype, DTYPES + WEIGHT_FORMATS)
+    check_weight_format(spec, dtype)
     check_choice("kv_dtype", kv_dtype, DTYPES)
     check_choice("rank", rank, tuple(SERVE_RANKS))
     for name, value in (("n_gpus", n_gpus), ("concurrency", concurrency), ("prompt", prompt),

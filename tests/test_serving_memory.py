@@ -10,6 +10,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import llmcalc
 from llmcalc.api import estimate_memory
 from llmcalc.errors import LlmcalcError
 from llmcalc.cli import cli
@@ -190,3 +191,36 @@ def test_vllm_cuda_graphs_come_off_the_kv_cache():
     assert with_graphs.part("kv_cache").per_gpu == pytest.approx(without.part("kv_cache").per_gpu, abs=1)
     with pytest.raises(LlmcalcError, match="cuda_graph_memory"):
         estimate_memory("llama3-8b", cuda_graph_memory=2**29)
+
+
+# llama.cpp's Q4_K_M and Q5_K_M recipes, measured: llama-quantize of llama.cpp 0c1e570 (llama-cpp-python 0.3.36's copy,
+# built here) run on f16 GGUF files of a Llama layer stack (d_model 256, 4 heads, 2 KV heads of 64, vocabulary 512),
+# the quantized files read back with gguf-py: every tensor's type matched formulas.formats.recipe_types, and the
+# tensors' bytes were these. (layers, d_ff, tied) -> {recipe: bytes}; d_ff 640 is no multiple of 256, so ffn_down
+# falls back to Q5_0 / Q8_0 (tensor_type_fallback); 80 layers with grouped KV heads are llama.cpp's "70B" Llama type,
+# whose attn_v tensors outside use_more_bits take Q5_K instead of Q4_K.
+RECIPE_MEASURED = {(16, 768, False): {"q4_k_m": 7_766_016, "q5_k_m": 9_125_888},
+                   (80, 768, False): {"q4_k_m": 38_264_832},
+                   (16, 768, True): {"q4_k_m": 7_692_288, "q5_k_m": 9_035_776},
+                   (12, 640, False): {"q4_k_m": 5_516_800, "q5_k_m": 6_356_480}}
+
+
+@pytest.mark.parametrize("shape, recipe", [(s, r) for s, table in RECIPE_MEASURED.items() for r in table])
+def test_gguf_recipes_as_llama_quantize_writes_them(shape, recipe):
+    layers, d_ff, tied = shape
+    overrides = [f"n_layers={layers}", "d_model=256", "attention.n_heads=4", "attention.n_kv_heads=2",
+                 "attention.d_head=64", f"mlp.d_ff={d_ff}", "vocab_size=512", f"tied_embeddings={str(tied).lower()}"]
+    model = llmcalc.load("llama3-8b", overrides)
+    report = estimate_memory(model, dtype=recipe, context=64)
+    assert report.part("weights").per_gpu == RECIPE_MEASURED[shape][recipe]
+
+
+def test_q4_k_m_gives_q6_k_where_use_more_bits_says():
+    from llmcalc.formulas.formats import recipe_types
+
+    model = llmcalc.load("llama3-8b", ["n_layers=16"])
+    six = {(c, i) for c, i, kind, _ in recipe_types(model, "q4_k_m") if kind == "q6_k"}
+    layers = [0, 1, 4, 7, 10, 13, 14, 15]  # as the quantized 16-layer file has them, for attn_v and ffn_down alike
+    assert six == {(c, i) for c in ("attn.v", "mlp.down") for i in layers} | {("lm_head", None)}
+    with pytest.raises(LlmcalcError, match="dense attention models"):
+        estimate_memory("mixtral-8x7b", dtype="q4_k_m")

@@ -10,7 +10,8 @@ import click
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")  # llmcalc.api.DTYPES, repeated to keep start-up light
 OPTIMIZER_CHOICES = ("adamw", "sgd", "adafactor", "adam8bit", "paged-adam8bit")  # llmcalc.api.OPTIMIZERS
 MAX_WHOLE = 2**53  # llmcalc.model.MAX_WHOLE, repeated likewise
-WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k")  # api's
+WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k", "q4_k_m",
+                  "q5_k_m")  # api's
 
 
 class FiniteNumber(click.ParamType):

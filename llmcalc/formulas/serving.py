@@ -34,7 +34,7 @@ from ..model import ModelSpec
 from .recurrent import in_proj_width, refuse_recurrent
 from ..units import GIB, human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
-from .formats import WEIGHT_FORMATS
+from .formats import RECIPE_DESCRIPTIONS, RECIPES, WEIGHT_FORMATS
 from .kv import KVCache, kv_cache
 from .memory import MemoryPart, MemoryReport, model_weight_bytes
 from .params import ParamCount
@@ -118,7 +118,10 @@ def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
 def _weights_part(params: ParamCount, weight_dtype: str, tp: int) -> MemoryPart:
     weights, constants, kept = model_weight_bytes(params, weight_dtype)
     note = f"{params.total:,} parameters in {weight_dtype}"
-    if weight_dtype in WEIGHT_FORMATS:
+    if weight_dtype in RECIPES:
+        note = (f"{params.total - kept:,} parameters in {RECIPE_DESCRIPTIONS[weight_dtype]}, "
+                f"{(weights - kept * 4) * 8 / (params.total - kept):.4g} bits each on average, {kept:,} in f32")
+    elif weight_dtype in WEIGHT_FORMATS:
         bits, _, other, description = WEIGHT_FORMATS[weight_dtype]
         note = (f"{params.total - kept:,} parameters in {description} ({bits:.4g} bits each), {kept:,} in "
                 f"{'bf16' if other == 16 else 'f32'}")

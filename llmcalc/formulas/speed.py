@@ -27,7 +27,7 @@ from ..model import ModelSpec
 from ..records import record
 from .dtypes import DTYPE_BITS
 from .flops import count_flops
-from .formats import WEIGHT_FORMATS
+from .formats import RECIPES, WEIGHT_FORMATS, recipe_bytes
 from .kv import kv_cache
 from .memory import INT4_GROUP, INT4_GROUP_BITS, QUANTIZED
 from .params import ParamCount
@@ -156,6 +156,15 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
                      "models with attention layers only")
     tp = roof.tp
     flops = count_flops(model, context, batch, attention, decode)
+    if dtype in RECIPES:  # a mixed GGUF recipe: each component's bits averaged over its layers, the rest f32
+        bits = recipe_bytes(params, dtype)[2]
+        bits.setdefault("lm_head", bits["embed.token"])  # tied: the head reads the embedding in the output's type
+
+        def per_param(component: str) -> float:
+            return bits.get(component, 32) / 8
+    else:
+        def per_param(component: str) -> float:
+            return bytes_per_param(component, dtype)
     step = batch * (1 if decode else tokens)  # tokens in the step
     cache = kv_cache(model, context, 1, kv_dtype, mla_cache)
     kv_bits = DTYPE_BITS[kv_dtype]
@@ -167,7 +176,7 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
         for row in params.rows:
             if row.group != group.name:
                 continue
-            size = row.total * bytes_per_param(row.component, dtype)
+            size = row.total * per_param(row.component)
             if row.component == "moe.experts" and layer.moe:
                 size *= distinct_experts(layer.moe.n_experts, layer.moe.top_k, step) / layer.moe.n_experts
             weights += size
@@ -190,11 +199,11 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
         if row.group is not None:
             continue
         if row.component in ("embed.token", "embed.position"):  # a lookup reads the rows of the step's tokens
-            weights += step * model.d_model * bytes_per_param(row.component, dtype)
+            weights += step * model.d_model * per_param(row.component)
         else:
-            weights += row.total * bytes_per_param(row.component, dtype)
+            weights += row.total * per_param(row.component)
     if model.tied_embeddings:  # the LM head reads the embedding matrix whole
-        weights += model.vocab_size * model.d_model * bytes_per_param("lm_head", dtype)
+        weights += model.vocab_size * model.d_model * per_param("lm_head")
     head_flops = sum(r.total for r in flops.group_rows(None))
     rows.append(SpeedRow(None, 1, head_flops / tp, weights / tp, 0.0, 0.0, 0.0, roof))
     return Phase("decode" if decode else "prefill", batch, 1 if decode else tokens, context, tuple(rows))
