@@ -252,6 +252,63 @@ class PublishedFigure:
         return self.tolerance
 
 
+VISION_POSITIONS = ("learned", "rope")  # a learned table of the patch grid (CLIP, SigLIP), or 2-D RoPE (Qwen2.5-VL)
+IMAGE_RESIZES = ("fixed", "smart")  # every image resized to image_size (LLaVA), or Qwen2-VL's smart_resize
+
+
+@record
+class Projector:
+    """The multimodal projector from the vision tower to the language model: an optional norm over the tower's width,
+    then Linear(d_in, d_hidden), an activation and Linear(d_hidden, d_out) (LLaVA's two layers with GELU; Qwen2.5-VL's
+    patch merger, whose input is `merge` x `merge` neighbouring patches side by side), or one Linear(d_in, d_out)
+    when d_hidden is None (Mllama)."""
+
+    d_in: int
+    d_out: int
+    d_hidden: int | None = None
+    activation: str = "gelu"
+    bias: bool = True
+    merge: int = 1
+    norm: str | None = None
+
+
+@record
+class VisionTower:
+    """A ViT image encoder (Dosovitskiy et al. 2021) in front of the language model, and its projector: a patch
+    embedding (a convolution of patch x patch pixels, x temporal_patch frames), an optional class token, learned
+    position embeddings or 2-D RoPE, optional norms before and after its identical layers, SigLIP's attention-pooling
+    head. ``window``: the side, in patches, of the windows its layers attend within, except ``full_layers``
+    (Qwen2.5-VL). How an image becomes tokens: ``resize`` fixed (to image_size, LLaVA) or smart (Qwen2-VL's
+    smart_resize between min_pixels and max_pixels); ``drop_class_token``: the first token is not passed on (LLaVA's
+    default feature selection, a patch when the tower has no class token)."""
+
+    d_model: int
+    n_layers: int
+    layer: Layer
+    norm: Norm
+    projector: Projector
+    image_size: int
+    patch_size: int
+    channels: int = 3
+    temporal_patch: int = 1
+    patch_bias: bool = False
+    class_token: bool = False
+    position: str = "learned"
+    pre_norm: bool = False
+    pool_head: bool = False
+    window: int | None = None
+    full_layers: tuple[int, ...] = ()
+    resize: str = "fixed"
+    min_pixels: int = 0
+    max_pixels: int = 0
+    drop_class_token: bool = False
+
+    @property
+    def grid(self) -> int:
+        """Patches per side of an image_size x image_size image."""
+        return self.image_size // self.patch_size
+
+
 @record
 class Training:
     tokens: float | None = None
@@ -290,6 +347,7 @@ class ModelSpec:
     rotary_dim: int | None = None  # partial RoPE: the leading dims of each head rotated (None: all; GPT-NeoX 25%)
     lm_head_bias: bool = False  # the LM head adds a bias of vocab_size (GPT-J, Phi-1/2)
     embedding_norm: bool = False  # a norm (of the model's kind) on the token embedding's output (BLOOM)
+    vision: VisionTower | None = None  # a vision-language model's image encoder and projector
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:

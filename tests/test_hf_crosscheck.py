@@ -58,6 +58,8 @@ NO_CACHE = {"openai-gpt"}
 def hf_config(config: dict):
     """The transformers config of a config.json mapping (its text model for llama4)."""
     config = copy.deepcopy(config)
+    if config["model_type"] in VISION:
+        return transformers.AutoConfig.for_model(**config)
     config.pop("quantization_config", None)
     config.pop("quantization", None)  # MLX's
     model_type = config.pop("model_type")
@@ -76,9 +78,14 @@ def hf_config(config: dict):
     return transformers.AutoConfig.for_model(model_type, **config)
 
 
+def auto_class(config: dict):
+    return transformers.AutoModelForImageTextToText if config["model_type"] in VISION else \
+        transformers.AutoModelForCausalLM
+
+
 def hf_param_count(config: dict) -> int:
     with torch.device("meta"):
-        model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
+        model = auto_class(config).from_config(hf_config(config))
     return model.num_parameters()
 
 
@@ -576,6 +583,52 @@ def gen_jamba(rng):
     return cfg
 
 
+def _vit(rng, model_type: str) -> dict:
+    heads = rng.choice([1, 2, 4])
+    patch = rng.choice([2, 3, 4])
+    cfg = {"model_type": model_type, "hidden_size": heads * rng.choice([4, 8]), "num_attention_heads": heads,
+           "num_hidden_layers": rng.randint(1, 3), "intermediate_size": rng.randint(4, 40), "patch_size": patch,
+           "image_size": patch * rng.randint(1, 4), "hidden_act": rng.choice(["gelu", "quick_gelu", "relu"])}
+    if model_type == "siglip_vision_model":
+        cfg["vision_use_head"] = rng.random() < 0.5
+    if rng.random() < 0.3:
+        cfg["num_channels"] = rng.choice([1, 3, 4])
+    return cfg
+
+
+def gen_llava(rng):
+    text = gen_llama(rng) if rng.random() < 0.5 else gen_mistral(rng)
+    text["tie_word_embeddings"] = rng.random() < 0.3
+    cfg = {"model_type": "llava", "text_config": text,
+           "vision_config": _vit(rng, rng.choice(["clip_vision_model", "siglip_vision_model"])),
+           "vision_feature_select_strategy": rng.choice(["default", "full"]),
+           "vision_feature_layer": rng.choice([-1, -2, [-2, -1]]),
+           "multimodal_projector_bias": rng.random() < 0.6,
+           "projector_hidden_act": rng.choice(["gelu", "relu", "silu"])}
+    if rng.random() < 0.3:
+        cfg["tie_word_embeddings"] = True
+    return cfg
+
+
+def gen_qwen2_5_vl(rng):
+    text = _qwen_windows(rng, {**_common(rng), **_heads(rng, head_dim=False)})
+    half = text["hidden_size"] // text["num_attention_heads"] // 2  # M-RoPE's sections (t, h, w) sum to it
+    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0,
+                               "mrope_section": [half - 2 * (half // 3), half // 3, half // 3]}
+    heads, merge, patch = rng.choice([1, 2, 4]), rng.choice([1, 2]), rng.choice([2, 3])
+    depth = rng.randint(1, 4)
+    vision = {"depth": depth, "hidden_size": heads * rng.choice([4, 8]), "num_heads": heads,
+              "intermediate_size": rng.randint(4, 40), "patch_size": patch, "spatial_merge_size": merge,
+              "temporal_patch_size": rng.choice([1, 2]), "window_size": merge * patch * rng.randint(1, 3),
+              "out_hidden_size": rng.choice([text["hidden_size"], 24]),
+              "fullatt_block_indexes": sorted(rng.sample(range(depth), rng.randint(0, depth))),
+              "hidden_act": rng.choice(["silu", "gelu"])}
+    if rng.random() < 0.5:  # the Hub's flat form: the text keys at the top level
+        return {"model_type": "qwen2_5_vl", **text, "vision_config": vision}
+    return {"model_type": "qwen2_5_vl", "text_config": text, "vision_config": vision,
+            "tie_word_embeddings": rng.random() < 0.3}
+
+
 GENERATORS = {
     "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "bloom": gen_bloom, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
@@ -588,8 +641,9 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba,
+    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
 }
+VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 
 
 def random_configs(model_type: str, n: int, salt: str = "") -> list[dict]:
@@ -725,7 +779,7 @@ def test_published_configs_count_like_transformers(path):
 def tiny_model(config: dict):
     torch.manual_seed(0)
     kwargs = {"attn_implementation": "eager", "experts_implementation": "eager", "dtype": torch.float32}
-    model = transformers.AutoModelForCausalLM.from_config(hf_config(config), **kwargs).eval()
+    model = auto_class(config).from_config(hf_config(config), **kwargs).eval()
     # No parameter needs a gradient: FlopCounterMode's module tracker would otherwise hook tensors that DBRX's
     # expert loop slices from its weights under no_grad (requires_grad but no grad_fn), and fail.
     return model.requires_grad_(False)

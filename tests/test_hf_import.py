@@ -519,6 +519,42 @@ def error_for(tmp_path: Path, config, name: str = "bad.json") -> SpecError:
     return info.value
 
 
+CLIP_SMALL = dict(hidden_size=16, num_attention_heads=2, num_hidden_layers=2, intermediate_size=24, image_size=8,
+                  patch_size=4)
+QWEN_VL_VISION = dict(depth=2, hidden_size=16, num_heads=2, intermediate_size=24, patch_size=4, spatial_merge_size=2,
+                      temporal_patch_size=2, window_size=16, out_hidden_size=32, fullatt_block_indexes=[1, 5])
+CASES.update({
+    "llava": (  # a CLIP tower of 2 layers over 2 x 2 patches of 4 pixels, the two-layer projector, a Llama
+        dict(model_type="llava", text_config=dict(model_type="llama", **KV2), vision_config=CLIP_SMALL),
+        dict(ROPE, n_layers=2, context_length=2048, tied_embeddings=False, norm={"kind": "rmsnorm"}, attention=GQA,
+             mlp=SWIGLU, vision={
+                 "d_model": 16, "n_layers": 2, "image_size": 8, "patch_size": 4, "channels": 3, "patch_bias": False,
+                 "class_token": True, "pre_norm": True, "pool_head": False, "attention": {"n_heads": 2, "bias": True},
+                 "mlp": {"activation": "gelu", "d_ff": 24, "bias": True}, "norm": {"kind": "layernorm"},
+                 "drop_class_token": True,
+                 "projector": {"d_in": 16, "d_hidden": 32, "activation": "gelu", "bias": True}}),
+        # the Llama (LAYER holds its two norms); the tower: patch conv 3*4*4*16, class token 16, 5 positions x 16, pre and post LayerNorms 32
+        # each, 2 x (q, k, v, o 4*256 + biases 64, 2 LayerNorms 64, fc1 and fc2 2*16*24 + 24 + 16); the projector:
+        # 16*32 + 32 and 32*32 + 32
+        EMBED + 2 * LAYER + 32 + EMBED + 768 + 16 + 80 + 32 + 2 * (1024 + 64 + 64 + 768 + 40) + 32
+        + 544 + 1056,
+    ),
+    "qwen2_5_vl": (  # the Hub's flat form (text keys at the top level); windows of 2 merged patches but on layer 1
+        dict(model_type="qwen2_5_vl", **KV2, vision_config=QWEN_VL_VISION),
+        dict(ROPE, n_layers=2, context_length=32768, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "bias": {"q": True, "k": True, "v": True}}, mlp=SWIGLU, vision={
+                 "d_model": 16, "n_layers": 2, "image_size": 8, "patch_size": 4, "channels": 3, "temporal_patch": 2,
+                 "position": "rope", "attention": {"n_heads": 2, "bias": True},
+                 "mlp": {"activation": "swiglu", "d_ff": 24, "bias": True}, "norm": {"kind": "rmsnorm", "final": False},
+                 "window": 4, "full_layers": [1], "resize": "smart", "min_pixels": 3136, "max_pixels": 1003520,
+                 "projector": {"merge": 2, "d_hidden": 64, "d_out": 32, "norm": "rmsnorm"}}),
+        # Qwen2 (q, k, v biases 64); the tower: Conv3d 3*2*4*4*16, 2 x (q, k, v, o 4*256 + biases 64, 2 RMSNorms 32,
+        # gated MLP 3*16*24 + biases 2*24 + 16); the merger: ln_q 16, 64*64 + 64, 64*32 + 32
+        EMBED + 2 * (LAYER + 64) + 32 + EMBED + 1536 + 2 * (1024 + 64 + 32 + 1152 + 64) + 16 + 4160 + 2080,
+    ),
+})
+
+
 # ------------------------------------------------------------------------------ every model_type
 
 
@@ -531,7 +567,8 @@ def test_small_config_imports_to_the_expected_spec(model_type, tmp_path):
     config, expected, total = CASES[model_type]
     data = hf.spec_from_config(json.loads(json.dumps(config)), "small.json")
     assert {k: v for k, v in data.items() if k not in ("family", "sources", "notes")} == expected
-    assert data["family"] == {"llama4": "llama4_text", "gemma3": "gemma3_text"}.get(model_type, model_type)
+    assert data["family"] == {"llama4": "llama4_text", "gemma3": "gemma3_text", "llava": "llama",
+                              "qwen2_5_vl": "qwen2_5_vl_text"}.get(model_type, model_type)
     assert count_params(imported(tmp_path, config)).total == total
 
 
@@ -569,6 +606,8 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("mamba", 159_308_544),          # ... of MambaConfig() (tied, 32 layers of 768)
     ("mamba2", 7_285_403_648),       # ... of Mamba2Config()
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
+    ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
+    ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total

@@ -6,10 +6,8 @@ parts" holds by construction. Python integers are exact at any size.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
-from ..records import record
+from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm, Projector, VisionTower
+from .param_rows import ACTIVE_CONVENTIONS, ParamCount, ParamRow  # noqa: F401 (the results, named here too)
 from .recurrent import param_rows as mixer_param_rows
 
 # ------------------------------------------------------------------------------ the formulas
@@ -141,97 +139,6 @@ def mtp_projection(d_model: int) -> int:
     return 2 * d_model * d_model
 
 
-# ------------------------------------------------------------------------------ the results
-
-
-class ParamRow(NamedTuple):
-    """One component of one layer group (or of the whole model, when ``group`` is None); immutable, and a named
-    tuple rather than a frozen dataclass because a count builds dozens of them (2.5x cheaper to make)."""
-
-    component: str
-    group: str | None
-    n_layers: int
-    per_layer: int
-    active_per_layer: int
-    embedding: str | None = None  # "input" (token/position embedding), "output" (LM head) or None
-    note: str | None = None
-
-    @property
-    def total(self) -> int:
-        return self.per_layer * self.n_layers
-
-    @property
-    def active(self) -> int:
-        return self.active_per_layer * self.n_layers
-
-
-ACTIVE_CONVENTIONS = {
-    True: "active = every parameter a token touches, both embedding matrices included (Mixtral's 12.9B convention)",
-    False: "active = every parameter a token touches except the input embedding (gpt-oss model card convention)",
-}
-
-
-@record
-class ParamCount:
-    """The parameter breakdown of a model: rows, and totals that are sums of the rows."""
-
-    model: ModelSpec
-    rows: tuple[ParamRow, ...]
-    active_includes_input_embedding: bool = True
-    buffers: tuple[ParamRow, ...] = ()   # stored, not trained: DeepSeek-V3's routing bias; not in any total
-    optional: tuple[ParamRow, ...] = ()  # parts a checkpoint may add: multi-token prediction modules
-
-    @property
-    def buffer_total(self) -> int:
-        return sum(row.total for row in self.buffers)
-
-    @property
-    def optional_total(self) -> int:
-        """Parameters of the optional parts (shown apart, never in ``total``)."""
-        return sum(row.total for row in self.optional)
-
-    @property
-    def total_with_optional(self) -> int:
-        """The main model and its optional parts (DeepSeek-V3's 671B + MTP)."""
-        return self.total + self.optional_total
-
-    @property
-    def total(self) -> int:
-        return sum(row.total for row in self.rows)
-
-    @property
-    def embedding(self) -> int:
-        """Token embedding + learned position embedding + an untied LM head."""
-        return sum(row.total for row in self.rows if row.embedding)
-
-    @property
-    def non_embedding(self) -> int:
-        return self.total - self.embedding
-
-    @property
-    def active(self) -> int:
-        """Parameters used for one token: routed experts count top_k of n_experts."""
-        return sum(row.active for row in self.rows if not self._left_out_of_active(row))
-
-    @property
-    def active_non_embedding(self) -> int:
-        """Active parameters without the token embedding, position embedding and LM head (Qwen-MoE's 2.0B)."""
-        return sum(row.active for row in self.rows if not row.embedding)
-
-    def _left_out_of_active(self, row: ParamRow) -> bool:
-        if self.active_includes_input_embedding or row.embedding != "input":
-            return False
-        # A tied token embedding is also the output projection, which every token uses.
-        return not (row.component == "embed.token" and self.model.tied_embeddings)
-
-    @property
-    def convention(self) -> str:
-        return ACTIVE_CONVENTIONS[self.active_includes_input_embedding]
-
-    def group_rows(self, group: str | None) -> tuple[ParamRow, ...]:
-        return tuple(row for row in self.rows if row.group == group)
-
-
 def norm_names(norm: Norm, cross: bool = False) -> list[str]:
     """The norms of one layer: before (pre), after (post) or both (sandwich) each sub-block; a parallel block's
     one norm shared by attention and MLP (GPT-J's ln_1, gptj/modeling_gptj.py; Phi's and Cohere's
@@ -327,6 +234,8 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
     if model.lm_head_bias:
         bias = lm_head_bias(model.vocab_size, True)
         rows.append(ParamRow("lm_head.bias", None, 1, bias, bias, embedding="output"))
+    if model.vision:
+        rows += vision_param_rows(model.vision)
     buffers = [ParamRow("moe.routing_bias", g.name, g.count, routing_bias(g.layer.moe), 0,
                         note="buffer: moved by a rule, not trained")
                for g in model.groups if g.layer.moe and g.layer.moe.routing_bias]
@@ -335,6 +244,66 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
         buffers.append(ParamRow("moe.routing_bias", "mtp", model.mtp_modules,
                                 routing_bias(model.layers[-1].moe), 0, note="buffer: moved by a rule, not trained"))
     return ParamCount(model, tuple(rows), active_includes_input_embedding, tuple(buffers), tuple(optional))
+
+
+# ------------------------------------------------------------------------------ a vision tower
+
+NORM_SIZE = {"rmsnorm": 1, "layernorm": 2}  # vectors of the tower's width: a weight (and a bias)
+
+def patch_embedding(tower: VisionTower) -> int:
+    """The patch embedding, a convolution with a patch x patch kernel (x temporal_patch frames) and stride, from the
+    image channels to the tower's width, and its bias if any: CLIPVisionEmbeddings' Conv2d without bias
+    (clip/modeling_clip.py), SiglipVisionEmbeddings' with one (siglip/modeling_siglip.py), Qwen2_5_VisionPatchEmbed's
+    Conv3d without (qwen2_5_vl/modeling_qwen2_5_vl.py), transformers 5.23.0."""
+    kernel = tower.channels * tower.temporal_patch * tower.patch_size * tower.patch_size
+    return kernel * tower.d_model + (tower.d_model if tower.patch_bias else 0)
+
+
+def vision_positions(tower: VisionTower) -> int:
+    """Learned position embeddings of (image_size // patch_size)^2 patches (+1 for the class token): CLIP's and
+    SigLIP's nn.Embedding(num_positions, hidden_size); none under Qwen2.5-VL's 2-D RoPE (transformers 5.23.0)."""
+    if tower.position != "learned":
+        return 0
+    return (tower.grid * tower.grid + (1 if tower.class_token else 0)) * tower.d_model
+
+
+def pool_head(tower: VisionTower) -> int:
+    """SigLIP's attention-pooling head (SiglipMultiheadAttentionPoolingHead, siglip/modeling_siglip.py 5.23.0): a
+    probe vector, torch's nn.MultiheadAttention (in-projection 3d x d and out-projection d x d, with biases), a
+    LayerNorm and an MLP like the layers'."""
+    d = tower.d_model
+    return d + 4 * d * d + 4 * d + 2 * d + mlp_block(tower.layer.mlp, d, tower.layer.mlp.d_ff)
+
+
+def projector_rows(projector: Projector, d_vision: int) -> list[tuple[str, int]]:
+    """The projector: LLaVA's linear_1 (vision width x feature layers -> text width), GELU, linear_2 (text width ->
+    text width), with biases per multimodal_projector_bias (LlavaMultiModalProjector, llava/modeling_llava.py);
+    Qwen2.5-VL's patch merger, an RMSNorm ln_q over the vision width, then Linear(4 x width, 4 x width), GELU,
+    Linear(4 x width, out_hidden_size), both with biases (Qwen2_5_VLPatchMerger, qwen2_5_vl/modeling_qwen2_5_vl.py);
+    one Linear when d_hidden is None; transformers 5.23.0."""
+    bias = projector.bias
+    rows = [("projector.norm", NORM_SIZE[projector.norm] * d_vision if projector.norm else 0)]
+    if projector.d_hidden is None:
+        return rows + [("projector.linear", projector.d_in * projector.d_out + (projector.d_out if bias else 0))]
+    hidden = projector.d_hidden
+    return rows + [("projector.linear_1", projector.d_in * hidden + (hidden if bias else 0)),
+                   ("projector.linear_2", hidden * projector.d_out + (projector.d_out if bias else 0))]
+
+
+def vision_param_rows(tower: VisionTower) -> list[ParamRow]:
+    """Every parameter of the tower (group "vision") and of the projector (group "projector"), zero rows left out."""
+    d, norm = tower.d_model, norm_vector(tower.norm, tower.d_model)
+    single = [("vision.patch_embed", patch_embedding(tower)),
+              ("vision.class_token", d if tower.class_token else 0),
+              ("vision.position", vision_positions(tower)),
+              ("vision.pre_norm", norm if tower.pre_norm else 0)]
+    after = [("vision.post_norm", norm if tower.norm.final else 0),
+             ("vision.pool_head", pool_head(tower) if tower.pool_head else 0)]
+    rows = [ParamRow(name, "vision", 1, n, n) for name, n in single if n]
+    rows += [ParamRow(f"vision.{name}", "vision", tower.n_layers, n, active)
+             for name, n, active in layer_rows(tower.layer, tower.norm, d)]
+    rows += [ParamRow(name, "vision", 1, n, n) for name, n in after if n]
+    return rows + [ParamRow(name, "projector", 1, n, n) for name, n in projector_rows(tower.projector, d) if n]
 
 
 def _group_rows(group: LayerGroup, norm: Norm, d_model: int) -> list[ParamRow]:

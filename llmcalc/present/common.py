@@ -56,4 +56,16 @@ def group_heading(group) -> str:
 
 
 def component_label(component: str) -> str:
+    """A component's words; a vision tower's layer components ("vision.attn.q") as the language model's."""
+    if component not in COMPONENT_LABELS and component.startswith("vision."):
+        return COMPONENT_LABELS.get(component[len("vision."):], component)
     return COMPONENT_LABELS.get(component, component)
+
+
+# A vision-language model's image side: its row groups and their headings, shown after the language model's layers.
+TOWER_GROUPS = (("vision", "vision tower"), ("projector", "projector"))
+
+
+def tower_layers(model: ModelSpec, group: str) -> str:
+    """The layer count shown beside a tower group's heading (the projector has none)."""
+    return str(model.vision.n_layers) if group == "vision" and model.vision else ""

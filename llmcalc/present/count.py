@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import bar, exact, human, index_ranges, percent
-from .common import UNITS_NOTE, component_label, group_heading, model_label, model_title, overrides_json, unique
+from .common import TOWER_GROUPS, UNITS_NOTE, component_label, tower_layers, group_heading, model_label, model_title, overrides_json, unique
 from .sheet import Bars, Block, Note, Sheet
 
 if TYPE_CHECKING:
@@ -17,7 +17,8 @@ SHARE_BAR_WIDTH = 20
 # The parts a plot stacks, each a set of components by prefix, in the order they are drawn.
 PARTS = (("embeddings", ("embed.",)), ("attention", ("attn.",)), ("cross-attention", ("xattn.",)), ("MLP", ("mlp.",)),
          ("routed experts", ("moe.experts",)), ("shared experts", ("moe.shared",)), ("router", ("moe.router",)),
-         ("norms", ("norm.",)), ("LM head", ("lm_head",)))
+         ("norms", ("norm.",)), ("LM head", ("lm_head",)), ("vision tower", ("vision.",)),
+         ("projector", ("projector.",)))
 
 
 def _row_json(row: ParamRow) -> dict[str, Any]:
@@ -61,6 +62,9 @@ def count_json(count: ParamCount) -> dict[str, Any]:
         "conventions": {"active": count.convention, "embedding": embedding_definition(model)},
         "components": [_row_json(r) for r in count.group_rows(None)],
         "groups": groups,
+        **({"vision": [{"name": name, "params": sum(r.total for r in count.group_rows(name)),
+                        "components": [_row_json(r) for r in count.group_rows(name)]}
+                       for name, _ in TOWER_GROUPS]} if model.vision else {}),
         **({"optional": {"name": "multi-token prediction (not in total)", "params": count.optional_total,
                          "components": [_row_json(r) for r in count.optional]}} if count.optional else {}),
         **({"buffers": {"values": count.buffer_total, "components": [_row_json(r) for r in count.buffers]}}
@@ -105,6 +109,15 @@ def count_table(count: ParamCount) -> list[Block]:
         table.add_row(f"[bold]{heading}[/bold]",
                       str(group.count), exact(sum(r.per_layer for r in rows)), exact(group_total),
                       human(group_total), *share(group_total, "bold cyan"), *group_active, style="bold")
+        for row in rows:
+            add(row, "  ")
+    for name, heading in TOWER_GROUPS if model.vision else ():
+        rows = count.group_rows(name)
+        group_total = sum(r.total for r in rows)
+        table.add_section()
+        table.add_row(f"[bold]{heading}[/bold]", tower_layers(model, name), "", exact(group_total),
+                      human(group_total), *share(group_total, "bold cyan"),
+                      *([human(sum(r.active for r in rows))] if moe else []), style="bold")
         for row in rows:
             add(row, "  ")
     table.add_section()
@@ -180,5 +193,7 @@ def count_records(count: ParamCount) -> list[dict[str, Any]]:
     out = [record(r, "", True) for r in count.group_rows(None)]
     for group in model.groups:
         out += [record(r, group.name, True) for r in count.group_rows(group.name)]
+    for name, _ in TOWER_GROUPS if model.vision else ():
+        out += [record(r, name, True) for r in count.group_rows(name)]
     out += [record(r, "mtp", False) for r in count.optional]
     return out

@@ -47,6 +47,7 @@ from .schema import (
     TRAINING_KEYS,
 )
 from .values import dotted as _dotted
+from .vision import read_vision
 from .values import kind as _kind
 from .values import divisor_hint, last_digit_unit
 from .values import show as _show
@@ -90,6 +91,7 @@ class _Builder:
         residual = self._residual(root, norm, layers)
         rotary_dim = self._rotary_dim(root, position, layers)
         training = root.mapping("training", required=False)
+        vision = root.mapping("vision", required=False)
         mtp = root.mapping("mtp", required=False)
         if mtp:
             mtp.check_keys(MTP_KEYS)
@@ -120,6 +122,7 @@ class _Builder:
             rotary_dim=rotary_dim,
             lm_head_bias=root.boolean("lm_head_bias", False),
             embedding_norm=root.boolean("embedding_norm", False),
+            vision=read_vision(vision, d_model, self._attention, self._mlp, self._norm) if vision else None,
         )
 
     def _norm(self, node: Node) -> Norm:

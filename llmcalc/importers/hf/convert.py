@@ -19,7 +19,7 @@ from .registry import TRANSFORMERS_VERSION, TYPES, supported
 
 _KEY_ORDER = ("family", "sources", "notes", "vocab_size", "d_model", "n_layers", "context_length", "position",
               "rotary_dim", "tied_embeddings", "lm_head_bias", "embedding_norm", "residual", "norm", "attention", "mixer",
-              "mlp", "moe", "layers", "mtp", "weights_format")
+              "mlp", "moe", "layers", "mtp", "vision", "weights_format")
 
 
 def spec_from_config(config: dict, source: str, strict: bool = False) -> dict:

@@ -31,8 +31,8 @@ def map_qwen(c: Config) -> dict:
     spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings")
     spec["norm"] = {"kind": "rmsnorm"}
     spec["mlp"] = {"activation": c.choice("hidden_act", GATED_ACTIVATIONS), "d_ff": c.integer("intermediate_size")}
-    if mt in ("qwen2", "qwen2_moe"):
-        qkv = mt == "qwen2" or c.boolean("qkv_bias")
+    if mt in ("qwen2", "qwen2_moe", "qwen2_5_vl_text"):
+        qkv = mt != "qwen2_moe" or c.boolean("qkv_bias")
         bias: bool | dict = {"q": True, "k": True, "v": True} if qkv else False
     else:
         bias = c.boolean("attention_bias")

@@ -1,0 +1,118 @@
+"""A vision-language model's image side: the vision tower's and the projector's parameters, the tokens one image
+becomes, and the FLOPs of encoding it. Each follows the transformers 5.23.0 modeling file it cites; sizes are exact
+integers (the FLOPs of norms, activations and softmax are estimates, as everywhere)."""
+
+from __future__ import annotations
+
+import math
+
+from ..model import VisionTower
+from .flops import attention_scores, attention_values, layer_flops, linear, norm_flops, softmax
+
+# ------------------------------------------------------------------------------ image tokens
+
+
+def smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+    """Qwen2-VL's resize, as Qwen2.5-VL's image processor runs it (qwen2_vl/image_processing_qwen2_vl.py,
+    smart_resize, transformers 5.23.0): each side rounded to a multiple of `factor` (patch x merge, 28), then the
+    area scaled into [min_pixels, max_pixels] keeping the aspect ratio."""
+    h_bar = round(height / factor) * factor
+    w_bar = round(width / factor) * factor
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = max(factor, math.floor(height / beta / factor) * factor)
+        w_bar = max(factor, math.floor(width / beta / factor) * factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
+def patch_grid(tower: VisionTower, height: int | None = None, width: int | None = None) -> tuple[int, int]:
+    """Patches down and across one image of height x width pixels after the preprocessor: resize fixed, every image
+    to image_size square (CLIPImageProcessor's resize and center crop, LLaVA-1.5); smart, smart_resize by patch x
+    merge (Qwen2.5-VL). No size given: an image_size square."""
+    height, width = height or tower.image_size, width or tower.image_size
+    if tower.resize == "fixed":
+        return tower.grid, tower.grid
+    factor = tower.patch_size * tower.projector.merge
+    h, w = smart_resize(height, width, factor, tower.min_pixels, tower.max_pixels)
+    return h // tower.patch_size, w // tower.patch_size
+
+
+def image_tokens(tower: VisionTower, height: int | None = None, width: int | None = None) -> int:
+    """Tokens one image becomes in the language model's sequence: its patches, merged merge x merge (Qwen2.5-VL:
+    (h/14 x w/14)/4 after smart_resize, qwen2_vl/image_processing_qwen2_vl.py), plus the class token unless it is
+    dropped (LLaVA-1.5: (336/14)^2 = 576, vision_feature_select_strategy "default" dropping it,
+    llava/modeling_llava.py get_image_features), transformers 5.23.0."""
+    rows, cols = patch_grid(tower, height, width)
+    merge = tower.projector.merge
+    return rows * cols // (merge * merge) + (1 if tower.class_token else 0) - (1 if tower.drop_class_token else 0)
+
+
+# ------------------------------------------------------------------------------ FLOPs
+
+
+def window_pairs(tower: VisionTower, rows: int, cols: int) -> int:
+    """Query-key pairs of one windowed layer: Qwen2.5-VL's windows of window // merge merged patches a side over the
+    grid of merged patches (the last row and column of windows cut short), each attending within itself
+    (get_vision_window_index, qwen2_5_vl/modeling_qwen2_5_vl.py 5.23.0): sum over windows of (its patches)^2."""
+    merge = tower.projector.merge
+    side = tower.window // merge
+
+    def squares(n: int) -> int:  # sum over the windows along one axis of (merged patches it holds)^2
+        whole, rest = divmod(n, side)
+        return whole * side * side + rest * rest
+
+    return merge ** 4 * squares(rows // merge) * squares(cols // merge)
+
+
+def vision_flop_rows(tower: VisionTower, height: int | None = None, width: int | None = None,
+                     ) -> list[tuple[str, str, int, int, int]]:
+    """(component, group, layers, matmul, other) of encoding one image: the patch embedding as a matmul over the
+    patches, every layer over patches (+ class token) attending both ways (within windows on windowed layers), the
+    norms, SigLIP's pooling head, and the projector over what it is fed (merged patches for Qwen2.5-VL)."""
+    rows, cols = patch_grid(tower, height, width)
+    patches = rows * cols
+    tokens = patches + (1 if tower.class_token else 0)
+    d, layer = tower.d_model, tower.layer
+    kernel = tower.channels * tower.temporal_patch * tower.patch_size ** 2
+    out = [("vision.patch_embed", "vision", 1, linear(patches, kernel, d), patches * d if tower.patch_bias else 0)]
+    norm = norm_flops(tokens, tower.norm, d)
+    out.append(("vision.pre_norm", "vision", 1, 0, norm if tower.pre_norm else 0))
+    full = layer_flops(layer, tower.norm, d, tokens, tokens, "full")
+    windowed = tower.window is not None and len(tower.full_layers) < tower.n_layers
+    if windowed:
+        pairs = window_pairs(tower, rows, cols)
+        local = {"attn.scores": (attention_scores(pairs, layer.attention), 0),
+                 "attn.softmax": (0, softmax(pairs, layer.attention)),
+                 "attn.values": (attention_values(pairs, layer.attention), 0)}
+        n_local = tower.n_layers - len(tower.full_layers)
+        out += [(f"vision.{name}", "vision", len(tower.full_layers), m, o) for name, m, o in full
+                if name in local and tower.full_layers]
+        out += [(f"vision.{name}", "vision", n_local, *local[name]) for name, _, _ in full if name in local]
+        out += [(f"vision.{name}", "vision", tower.n_layers, m, o) for name, m, o in full if name not in local]
+    else:
+        out += [(f"vision.{name}", "vision", tower.n_layers, m, o) for name, m, o in full]
+    out.append(("vision.post_norm", "vision", 1, 0, norm if tower.norm.final else 0))
+    if tower.pool_head:
+        mlp = layer_flops(layer, tower.norm, d, 1, 1, "full")
+        head = 2 * linear(tokens, d, d) + 2 * linear(1, d, d) + 4 * tokens * d
+        out.append(("vision.pool_head", "vision", 1, head + sum(m for n, m, _ in mlp if n.startswith("mlp.")), 0))
+    return out + _projector_flops(tower, patches)
+
+
+def _projector_flops(tower: VisionTower, patches: int) -> list[tuple[str, str, int, int, int]]:
+    projector = tower.projector
+    fed = image_tokens(tower) if tower.resize == "fixed" else patches // projector.merge ** 2
+    out = []
+    if projector.norm:
+        out.append(("projector.norm", "projector", 1, 0, patches * tower.d_model * (4 if projector.norm == "rmsnorm"
+                                                                                     else 7)))
+    widths = ([projector.d_in, projector.d_out] if projector.d_hidden is None
+              else [projector.d_in, projector.d_hidden, projector.d_out])
+    for index, (d_in, d_out) in enumerate(zip(widths, widths[1:]), 1):
+        name = "projector.linear" if len(widths) == 2 else f"projector.linear_{index}"
+        out.append((name, "projector", 1, linear(fed, d_in, d_out), fed * d_out if projector.bias else 0))
+    return out

@@ -1,0 +1,73 @@
+"""The `vision` section of a spec: a vision-language model's image encoder and its projector, checked into a
+VisionTower. The builder hands over its readers of attention, mlp and norm, so the tower's layers are checked by the
+same rules as the language model's."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..model import ACTIVATIONS, IMAGE_RESIZES, NORM_KINDS, VISION_POSITIONS, MLP, Attention, Layer, Norm, Projector
+from ..model import VisionTower
+from .node import Node
+from .schema import PROJECTOR_KEYS, VISION_KEYS
+
+
+def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], Attention],
+                mlp: Callable[[Node], MLP], norm: Callable[[Node], Norm]) -> VisionTower:
+    """The VisionTower of a `vision` mapping; `text_d_model` is the language model's width (the projector's output
+    by default)."""
+    node.check_keys(VISION_KEYS)
+    d = node.integer("d_model")
+    n_layers = node.integer("n_layers")
+    layer = Layer(attention(node.mapping("attention"), d), mlp(node.mapping("mlp")), name="vision", stack="encoder")
+    tower_norm = norm(node.mapping("norm"))
+    if tower_norm.placement != "pre" or tower_norm.shared:
+        raise node.mapping("norm").error("placement", "a vision tower's layers are pre-norm here (CLIP, SigLIP, "
+                                         "Qwen2.5-VL); allowed: placement: pre, shared: false")
+    projector = _projector(node.mapping("projector"), d, text_d_model)
+    full_layers = node.data.get("full_layers") or []
+    if not isinstance(full_layers, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                    and 0 <= i < n_layers for i in full_layers):
+        raise node.error("full_layers", f"must be a list of layer indices 0 to {n_layers - 1} (the layers that "
+                         "attend over the whole image, not within windows)")
+    window = node.integer("window", None)
+    if window is not None and window % projector.merge:
+        raise node.error("window", f"{window} patches is not a whole number of projector.merge={projector.merge} "
+                         "merged patches; allowed: a multiple of it", also=(("projector", "merge"),))
+    if full_layers and window is None:
+        raise node.error("full_layers", "only used with window; allowed: remove it, or set window")
+    resize = node.choice("resize", IMAGE_RESIZES, "fixed")
+    if resize == "smart":
+        min_pixels, max_pixels = node.integer("min_pixels"), node.integer("max_pixels")
+        if min_pixels > max_pixels:
+            raise node.error("min_pixels", f"{min_pixels} is more than max_pixels={max_pixels}", also=("max_pixels",))
+    else:
+        for key in ("min_pixels", "max_pixels"):
+            if node.has(key):
+                raise node.error(key, "only used with resize: smart; allowed: remove it, or set resize: smart")
+        min_pixels = max_pixels = 0
+    class_token = node.boolean("class_token", False)
+    drop = node.boolean("drop_class_token", False)
+    position = node.choice("position", VISION_POSITIONS, "learned")
+    if position == "learned" and resize == "smart":
+        raise node.error("resize", "smart resizing changes the patch grid, which a learned position table of "
+                         "image_size cannot follow here; allowed: fixed, or position: rope", also=("position",))
+    return VisionTower(
+        d_model=d, n_layers=n_layers, layer=layer, norm=tower_norm, projector=projector,
+        image_size=node.integer("image_size"), patch_size=node.integer("patch_size"),
+        channels=node.integer("channels", 3), temporal_patch=node.integer("temporal_patch", 1),
+        patch_bias=node.boolean("patch_bias", False), class_token=class_token, position=position,
+        pre_norm=node.boolean("pre_norm", False), pool_head=node.boolean("pool_head", False), window=window,
+        full_layers=tuple(sorted(set(full_layers))), resize=resize, min_pixels=min_pixels, max_pixels=max_pixels,
+        drop_class_token=drop,
+    )
+
+
+def _projector(node: Node, d_vision: int, d_text: int) -> Projector:
+    node.check_keys(PROJECTOR_KEYS)
+    merge = node.integer("merge", 1)
+    return Projector(
+        d_in=node.integer("d_in", d_vision * merge * merge), d_out=node.integer("d_out", d_text),
+        d_hidden=node.integer("d_hidden", None), activation=node.choice("activation", ACTIVATIONS, "gelu"),
+        bias=node.boolean("bias", True), merge=merge, norm=node.choice("norm", NORM_KINDS, None),
+    )
