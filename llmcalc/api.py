@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import check_tp, check_training, check_transformers_profile, check_weight_format, training_states
+from .checks import (check_tp, check_training, check_transformers_profile, check_weight_format, image_flops,
+                     training_states)
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -87,17 +88,21 @@ def count_params(model: str | ModelSpec, active: str | bool = "both-embeddings",
 
 
 def count_flops(model: str | ModelSpec, seq: int | None = None, batch: int = 1, attention: str = "causal",
-                decode: bool = False, include_other: bool = True, overrides: Sequence[str] = ()) -> FlopCount:
+                decode: bool = False, include_other: bool = True, overrides: Sequence[str] = (), images: int = 0,
+                image_size: tuple[int, int] | None = None) -> FlopCount:
     """Forward FLOPs over `seq` tokens (one decode step at position `seq` with `decode`); `seq` defaults to the
-    model's published pre-training context, else its context length."""
+    model's published pre-training context, else its context length. A vision-language model's `images` per
+    sequence (of image_size, height x width) add their tokens to `seq` and, in a prefill, their encoding."""
     from .formulas.flops import count_flops as count
 
     check_whole("seq", seq)
     check_whole("batch", batch, False)
     check_choice("attention", attention, ATTENTION)
     spec = model_of(model, overrides)
-    return count(spec, seq or spec.training.context or spec.context_length, batch, attention, decode,
-                 include_other=include_other)
+    seq = seq or spec.training.context or spec.context_length
+    if images or image_size:
+        return image_flops(spec, seq, batch, attention, decode, include_other, images, image_size)
+    return count(spec, seq, batch, attention, decode, include_other=include_other)
 
 
 def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int | None = None,

@@ -148,3 +148,48 @@ def check_weight_format(model: ModelSpec, dtype: str) -> None:
     reason = recipe_refused(model) if dtype in RECIPES else None
     if reason:
         raise LlmcalcError(f"dtype {dtype}: {reason}; allowed: a single type such as {RECIPES[dtype]}")
+
+
+MAX_IMAGE_SIDE = 2**20  # pixels a side: far past any camera, and small enough that every figure stays exact
+MAX_ASPECT = 200  # Qwen2-VL's smart_resize refuses a longer side over 200 times the shorter
+
+
+def check_images(model: ModelSpec, images: int, image_size: tuple[int, int] | None) -> None:
+    """Images need a vision tower; a count of 0 up to 2^53 (a sequence's share of images); a size of whole pixels
+    whose aspect ratio the preprocessor accepts (qwen2_vl/image_processing_qwen2_vl.py, smart_resize)."""
+    if model.vision is None:
+        raise LlmcalcError(f"images: {model.name} has no vision tower (a spec's vision section); allowed: 0")
+    if isinstance(images, bool) or not isinstance(images, int) or not 0 <= images <= 2**53:
+        raise LlmcalcError(f"images: must be a whole number from 0 to 2^53, got {images!r}")
+    if image_size is None:
+        if images and model.vision.resize == "smart":
+            raise LlmcalcError(f"image_size: {model.name}'s preprocessor sizes each image by its own height and width "
+                               "(Qwen2-VL's smart_resize), so the tokens follow them; allowed: an image size, e.g. "
+                               "--image-size 1080x1920")
+        return
+    if (len(image_size) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_IMAGE_SIDE
+                                    for v in image_size)):
+        raise LlmcalcError(f"image_size: must be (height, width) in whole pixels from 1 to {MAX_IMAGE_SIDE:,}, got "
+                           f"{image_size!r}")
+    if max(image_size) / min(image_size) > MAX_ASPECT and model.vision.resize == "smart":
+        raise LlmcalcError(f"image_size: {image_size[0]}x{image_size[1]} is more than {MAX_ASPECT} times as long as "
+                           "it is wide, which the image processor refuses")
+
+
+def image_flops(model: ModelSpec, seq: int, batch: int, attention: str, decode: bool, include_other: bool,
+                images: int, image_size: tuple[int, int] | None):
+    """The forward FLOPs of `seq` text tokens and `images` images per sequence (formulas/vision.py), checked."""
+    from .formulas.vision import count_flops_with_images
+
+    check_images(model, images, image_size)
+    height, width = image_size or (None, None)
+    return count_flops_with_images(model, seq, images, batch, attention, decode, include_other, height, width)
+
+
+def image_context(model: ModelSpec, context: int, images: int, image_size: tuple[int, int] | None) -> int:
+    """Tokens per sequence once `images` images of image_size join `context` text tokens."""
+    from .formulas.vision import image_tokens
+
+    check_images(model, images, image_size)
+    height, width = image_size or (None, None)
+    return context + images * image_tokens(model.vision, height, width)

@@ -31,6 +31,7 @@ DBRX's moe_normalize_expert_weights 1: strict types); `hf_config` passes true an
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -827,6 +828,65 @@ def _einsum_products(model, seq: int, batch: int) -> int:
             chunks, q = -(-seq // mixer.chunk_size), mixer.chunk_size
             total += 2 * chunks * q * mixer.n_heads * (q + mixer.head_dim)
     return batch * total
+
+
+@pytest.mark.parametrize("model_type", sorted(VISION))
+def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
+    """Encoding images (vision tower and projector: get_image_features) on tiny eager models under FlopCounterMode
+    equals llmcalc's matmul FLOPs of vision_flop_rows per image: LLaVA's image_size squares; Qwen2.5-VL's patch grids
+    of any shape (smart_resize left out: min_pixels 1, so the grid is the one given), windowed layers included."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from llmcalc.formulas.vision import vision_flop_rows, window_pairs
+
+    rng = random.Random(f"llmcalc-hf-vision-{model_type}")
+    windowed = 0  # cases whose windows are smaller than the image
+    for case, config in enumerate(random_configs(model_type, N_FORWARD, salt="-vision")):
+        config = _small(config)
+        tower = imported(config, tmp_path, f"{model_type}-{case}.json").vision
+        n_images, patch = rng.randint(1, 2), tower.patch_size
+        if model_type == "llava":
+            rows = cols = tower.grid
+            kwargs = {"pixel_values": torch.randn(n_images, tower.channels, tower.image_size, tower.image_size)}
+        else:
+            merge = tower.projector.merge
+            rows, cols = merge * rng.randint(1, 7), merge * rng.randint(1, 7)
+            tower = dataclasses.replace(tower, min_pixels=1)
+            per_patch = tower.channels * tower.temporal_patch * patch * patch
+            kwargs = {"pixel_values": torch.randn(n_images * rows * cols, per_patch),
+                      "image_grid_thw": torch.tensor([[1, rows, cols]] * n_images)}
+        hf_model = tiny_model(config)
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            hf_model.model.get_image_features(**kwargs)
+        ours = sum(layers * matmul for _, _, layers, matmul, _ in vision_flop_rows(tower, rows * patch, cols * patch))
+        assert n_images * ours == counter.get_total_flops(), (rows, cols, json.dumps(config))
+        windowed += bool(tower.window and window_pairs(tower, rows, cols) < (rows * cols) ** 2)
+    assert windowed or model_type == "llava"
+
+
+def test_image_tokens_follow_the_image_processors(tmp_path):
+    """llmcalc's image_tokens against transformers 5.23.0's preprocessing: Qwen2-VL's smart_resize itself (its PIL processor's copy) on 300
+    random sizes and Qwen2VLImageProcessorPil's image_grid_thw (tokens = t x h x w / merge^2) on 12 random images,
+    for Qwen2.5-VL's default config; LLaVA's default is (336 / 14)^2 = 576, LlavaConfig's image_seq_length."""
+    import numpy as np
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize as theirs
+
+    from llmcalc.formulas.vision import image_tokens, smart_resize
+
+    rng = random.Random("llmcalc-image-tokens")
+    for _ in range(300):
+        height, width = rng.randint(28, 5000), rng.randint(28, 5000)
+        if max(height, width) / min(height, width) <= 200:
+            assert smart_resize(height, width, 28, 56 * 56, 28 * 28 * 1280) == theirs(height, width), (height, width)
+    tower = imported({"model_type": "qwen2_5_vl"}, tmp_path).vision
+    processor = Qwen2VLImageProcessorPil()
+    for _ in range(12):
+        height, width = rng.randint(20, 2500), rng.randint(20, 2500)
+        grid = processor(images=[np.zeros((height, width, 3), dtype=np.uint8)], return_tensors="np")["image_grid_thw"]
+        assert image_tokens(tower, height, width) == int(grid.prod()) // 4, (height, width)
+    llava = imported({"model_type": "llava"}, tmp_path, "llava.json").vision
+    assert image_tokens(llava) == transformers.LlavaConfig().image_seq_length == 576
 
 
 def hf_cache_bytes(config: dict, seq: int, batch: int) -> int:

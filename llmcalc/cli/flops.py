@@ -19,6 +19,7 @@ from .options import (
     strict_option,
     warn_past_context,
 )
+from .images import check_image_options, image_options
 from .output import many, output_options
 
 
@@ -48,10 +49,12 @@ from .output import many, output_options
               help="Peak FLOP/s of one accelerator (e.g. 989e12 for H100 bf16), for MFU.")
 @click.option("--gpu", "gpu_name", shell_complete=complete_gpu,
               help="Take --peak-flops from a GPU preset's dense bf16 peak (see `fit --help`).")
+@image_options
 @set_option
 @strict_option
 @output_options
-def command(models: tuple[str, ...], context: int | None, old_seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
+def command(models: tuple[str, ...], images: int, image_size: tuple[int, int] | None, context: int | None,
+            old_seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
           training: bool, tokens: float | None, recompute: str, tokens_per_second: float | None,
           n_gpus: int | None, mfu_target: float | None, price: float | None, peak_flops: float | None,
           gpu_name: str | None, overrides: tuple[str, ...]) -> None:
@@ -87,7 +90,9 @@ def command(models: tuple[str, ...], context: int | None, old_seq: int | None, b
     results = []
     loaded = load_models(models, overrides)
     for model in loaded:
-        count = api.count_flops(model, seq, batch, attention, decode, include_other=not no_other)
+        check_image_options(model, images, image_size)
+        count = api.count_flops(model, seq, batch, attention, decode, include_other=not no_other, images=images,
+                                image_size=image_size)
         compute = utilisation = None
         if computes_training:
             if tokens is None and model.training.tokens is None:

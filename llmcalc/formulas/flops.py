@@ -130,6 +130,8 @@ class FlopCount:
     attention: str
     decode: bool
     include_other: bool
+    images: int = 0        # images per sequence (a vision-language model): their tokens are part of `seq`
+    image_tokens: int = 0  # tokens one image becomes
 
     @property
     def tokens(self) -> int:

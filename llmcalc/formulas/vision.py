@@ -6,8 +6,20 @@ from __future__ import annotations
 
 import math
 
-from ..model import VisionTower
-from .flops import attention_scores, attention_values, layer_flops, linear, norm_flops, softmax
+import dataclasses
+
+from ..model import ModelSpec, VisionTower
+from .flops import (
+    FlopCount,
+    FlopRow,
+    attention_scores,
+    attention_values,
+    count_flops,
+    layer_flops,
+    linear,
+    norm_flops,
+    softmax,
+)
 
 # ------------------------------------------------------------------------------ image tokens
 
@@ -116,3 +128,20 @@ def _projector_flops(tower: VisionTower, patches: int) -> list[tuple[str, str, i
         name = "projector.linear" if len(widths) == 2 else f"projector.linear_{index}"
         out.append((name, "projector", 1, linear(fed, d_in, d_out), fed * d_out if projector.bias else 0))
     return out
+
+
+def count_flops_with_images(model: ModelSpec, seq: int, images: int, batch: int = 1, attention: str = "causal",
+                            decode: bool = False, include_other: bool = True, height: int | None = None,
+                            width: int | None = None) -> FlopCount:
+    """A forward pass of a vision-language model over `seq` text tokens and `images` images of height x width per
+    sequence: the images' tokens join the language model's sequence, and a prefill also encodes every image (vision
+    tower and projector, `vision_flop_rows`); a decode step at position seq + the image tokens runs the language
+    model only (the images were encoded at prefill)."""
+    tower = model.vision
+    per_image = image_tokens(tower, height, width)
+    forward = count_flops(model, seq + images * per_image, batch, attention, decode, include_other)
+    rows = forward.rows
+    if images and not decode:
+        rows += tuple(FlopRow(name, group, layers, batch * images * matmul, batch * images * other)
+                      for name, group, layers, matmul, other in vision_flop_rows(tower, height, width))
+    return dataclasses.replace(forward, rows=rows, images=images, image_tokens=per_image)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..formulas.recurrent import MIXER_CONVENTION
 from ..units import exact, human, integral, percent
-from .common import component_label, group_heading, model_label, model_title, overrides_json
+from .common import TOWER_GROUPS, component_label, group_heading, model_label, model_title, overrides_json
 from .sheet import Block, Note, Sheet
 
 if TYPE_CHECKING:
@@ -44,6 +44,12 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
         "components": [_flop_row_json(r) for r in count.group_rows(None)],
         "groups": groups,
     }
+    if count.images:
+        out["images"] = {"per_sequence": count.images, "tokens_per_image": count.image_tokens,
+                         **{name: {"matmul": integral(sum(r.matmul for r in count.group_rows(name))),
+                                   "other": integral(sum(r.other for r in count.group_rows(name))),
+                                   "components": [_flop_row_json(r) for r in count.group_rows(name)]}
+                            for name, _ in TOWER_GROUPS}}
     if training is not None:
         out["training"] = {
             "tokens": integral(training.tokens), "recompute": training.recompute, "n_params": training.n_params,
@@ -90,6 +96,16 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
                       style="bold")
         for row in rows:
             add(row, "  ")
+    for name, heading in TOWER_GROUPS if count.images and not count.decode else ():
+        rows = count.group_rows(name)
+        matmul = sum(r.matmul for r in rows)
+        other = sum(r.other for r in rows) if count.include_other else 0
+        table.add_section()
+        table.add_row(f"[bold]{heading} ({count.images * count.batch:,} images)[/bold]", "", "", human(matmul),
+                      human(other) if other else "", percent((matmul + other) / total) if total else "-",
+                      style="bold")
+        for row in rows:
+            add(row, "  ")
     table.add_section()
     for row in count.group_rows(None):
         add(row)
@@ -114,6 +130,9 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
              "Non-matmul FLOPs are estimates" + ("." if count.include_other else ", not counted (--no-other).")]
     if count.model.is_recurrent:
         notes.append(f"{MIXER_CONVENTION}.")
+    if count.images:
+        notes.append(f"{count.images:,} image(s) per sequence of {count.image_tokens:,} tokens each are part of the "
+                     f"{count.seq:,} tokens" + ("; they were encoded at prefill." if count.decode else "."))
     parts.append(Note("\n".join(notes)))
     return parts
 
@@ -153,6 +172,8 @@ def flops_records(count: FlopCount) -> list[dict[str, Any]]:
     rows = [(r, "") for r in count.group_rows(None)]
     for group in count.model.groups:
         rows += [(r, group.name) for r in count.group_rows(group.name)]
+    for name, _ in TOWER_GROUPS if count.images else ():
+        rows += [(r, name) for r in count.group_rows(name)]
     return [{**base, "group": group, "n_layers": row.n_layers if group else "", "component": row.component,
              "matmul_per_layer": integral(row.matmul_per_layer), "matmul": integral(row.matmul),
              "other_per_layer": integral(row.other_per_layer) if count.include_other else 0,
