@@ -80,6 +80,10 @@ KINDS = {  # (aspect, kind) -> (what it is, its source)
                              "matrix and LM-head FLOPs per token", "Sennrich et al. 2016 (BPE), arXiv:1508.07909"),
     ("context", "size"): ("the longest sequence trained for; one sequence's KV cache grows linearly with it",
                           "Vaswani et al. 2017, arXiv:1706.03762"),
+    ("vision", "tower"): ("a vision encoder (a ViT) turns each image into patch tokens, a projector maps them to the "
+                          "language model's width, and they take their place in its sequence",
+                          "Dosovitskiy et al. 2021 (ViT), arXiv:2010.11929; Liu et al. 2023 (LLaVA), arXiv:2304.08485"),
+    ("vision", "none"): ("text in, text out: no image encoder", "Vaswani et al. 2017, arXiv:1706.03762"),
     ("scale", "size"): ("width, depth and heads: parameters grow about as 12 x layers x d^2 (Kaplan et al. 2020 sec. "
                         "2.1)", "Kaplan et al. 2020, arXiv:2001.08361"),
 }
@@ -123,7 +127,22 @@ def _layers(model: ModelSpec):
 
 
 def _rows(params, test: Callable[[str], bool]) -> int:
-    return sum(r.total for r in params.rows if test(r.component))
+    """The language model's parameters whose component passes `test` (a vision tower's and projector's apart)."""
+    return sum(r.total for r in params.rows if test(r.component) and r.group not in ("vision", "projector"))
+
+
+def _vision(model: ModelSpec, params) -> tuple:
+    """The vision aspect: the tower's size, how an image becomes tokens, and the tower's and projector's parameters."""
+    from .formulas.vision import image_tokens
+
+    tower = model.vision
+    size = sum(r.total for r in params.rows if r.group in ("vision", "projector"))
+    if tower is None:
+        return "none", "none", "vision tower and projector parameters", 0, "parameters"
+    tokens = (f"{image_tokens(tower):,} tokens per image" if tower.resize == "fixed" else
+              f"(h/{tower.patch_size} x w/{tower.patch_size})/{tower.projector.merge ** 2} tokens per image")
+    return (f"{tower.n_layers} layers of width {tower.d_model:,}, {tokens}", "tower",
+            "vision tower and projector parameters", size, "parameters")
 
 
 def _notes(model: ModelSpec, params, kv_per_token: int) -> dict[str, str]:
@@ -206,6 +225,7 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
                     kv_context, "bytes"),
         "scale": (f"{model.n_layers} layers of width {model.d_model:,}", "size", "forward FLOPs per token",
                   per_token, "FLOPs"),
+        "vision": _vision(model, params),
     }
 
 
@@ -214,7 +234,7 @@ ASPECT_LABELS = {"position": "positions", "norm": "normalisation", "placement": 
                  "attention": "attention and KV heads", "mlp": "MLP", "experts": "experts and routing",
                  "biases": "biases", "tied": "tied embeddings", "local": "sliding windows and chunks",
                  "qk_norm": "qk-norm", "vocabulary": "vocabulary", "context": "context length",
-                 "scale": "depth and width"}
+                 "scale": "depth and width", "vision": "images"}
 
 
 def explain(models) -> Explanation:
@@ -232,7 +252,7 @@ def explain(models) -> Explanation:
         per_model.append(_aspects(spec, params, per_token, kv_cache(spec).bytes,
                                   count_flops(spec, spec.training.context or spec.context_length).per_token))
     aspects = []
-    for name in ASPECT_LABELS:
+    for name in ASPECT_LABELS if any(spec.vision for spec in specs) else tuple(ASPECT_LABELS)[:-1]:
         entries = [m[name] for m in per_model]
         kinds = tuple(e[1] for e in entries)
         words = tuple((k,) + kind_text(name, k) for k in dict.fromkeys(kinds) if kind_text(name, k)[0])

@@ -208,3 +208,23 @@ def test_the_readme_image_is_current():
     committed = Path(__file__).parent.parent / "docs" / "diagram-gpt2-small-llama3-8b.svg"
     assert committed.read_text(encoding="utf-8") == svg_of("gpt2-small", "llama3-8b"), \
         "regenerate: llmcalc diagram gpt2-small llama3-8b --export docs/diagram-gpt2-small-llama3-8b.svg"
+
+
+def test_a_vision_language_model_draws_its_tower_and_projector(tmp_path):
+    """LLaVA's (and Qwen2.5-VL's) vision tower and projector are boxes above the token embedding, inside the frame
+    (and, rendered where cairosvg is, their ink inside their boxes)."""
+    for model_type, needle in (("llava", "patches 14 x 14, 16 heads"), ("qwen2_5_vl", "2 x 2 patches merged")):
+        path = tmp_path / f"{model_type}.json"
+        path.write_text('{"model_type": "%s"}' % model_type)
+        svg = svg_of(str(path))
+        root = check_geometry(svg)
+        texts = [t.text for t in root.iter(NS + "text")]
+        assert texts.index(next(t for t in texts if t.startswith("vision tower"))) < texts.index(
+            next(t for t in texts if t.startswith("token embedding")))
+        assert needle in svg and "projector to width" in svg
+        try:
+            import cairosvg  # noqa: F401
+            import PIL  # noqa: F401
+        except ImportError:
+            continue
+        assert ink_outside_its_place(svg, scale=1) == []

@@ -186,3 +186,15 @@ def test_bad_vision_sections(write_spec, change, key, needle):
     with pytest.raises(SpecError) as info:
         llmcalc.load(str(path))
     assert info.value.key == key and needle in str(info.value)
+
+
+def test_explain_tells_the_image_side_apart(llava, write_spec):
+    """An images aspect when a model has a vision tower (and only then); the language model's aspects count the
+    language model's parameters, not the tower's biases and norms."""
+    plain = llmcalc.load(str(write_spec("plain", MINIMAL)))
+    aspects = {a.aspect: a for a in llmcalc.explain([llava, plain]).aspects}
+    images = aspects["vision"]
+    assert images.values[0].endswith("576 tokens per image") and images.values[1] == "none"
+    assert images.figures == (sum(r.total for r in count_params(llava).rows if r.group in ("vision", "projector")), 0)
+    assert aspects["biases"].figures[0] == 0 and aspects["norm"].figures == aspects["norm"].figures[1:] * 2
+    assert "vision" not in {a.aspect for a in llmcalc.explain([plain]).aspects}

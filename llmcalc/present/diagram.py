@@ -17,11 +17,28 @@ def _per_layer(count, group: str, prefixes: tuple[str, ...]) -> int:
     return sum(r.per_layer for r in count.rows if r.group == group and r.component.startswith(prefixes))
 
 
+def vision_boxes(count) -> list[Box]:
+    """A vision-language model's image side, above the token embedding its image tokens join: the tower, as a block
+    of its layers, and the projector."""
+    tower = count.model.vision
+    frames = f" x {tower.temporal_patch} frames" if tower.temporal_patch > 1 else ""
+    mlp = tower.layer.mlp
+    merge = tower.projector.merge
+    return [Box([f"vision tower: {tower.n_layers} x layer, width {tower.d_model:,}",
+                 f"patches {tower.patch_size} x {tower.patch_size}{frames}, {tower.layer.attention.n_heads} heads",
+                 f"MLP: {ACTIVATION_LABELS[mlp.activation]}, d_ff {mlp.d_ff:,}",
+                 f"{human(_params(count, 'vision', ('vision.',)))} parameters"], key="vision"),
+            Box([f"projector to width {tower.projector.d_out:,}" + (f", {merge} x {merge} patches merged" if merge > 1
+                                                                   else ""),
+                 f"{human(_params(count, 'projector', ('projector.',)))} parameters"], key="projector")]
+
+
 def model_boxes(count) -> list[Box]:
     """The boxes of one model, top (tokens in) to bottom (logits out)."""
     model = count.model
     norm = NORM_LABELS[model.norm.kind]
-    boxes = [Box([f"token embedding {model.vocab_size:,} x {model.d_model:,}",
+    boxes = vision_boxes(count) if model.vision else []
+    boxes += [Box([f"token embedding {model.vocab_size:,} x {model.d_model:,}",
                   f"{human(_params(count, None, ('embed.token',)))} parameters"], key="embedding")]
     if model.position == "learned":
         boxes.append(Box([f"+ learned positions {model.context_length:,} x {model.d_model:,}",
