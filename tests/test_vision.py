@@ -198,3 +198,10 @@ def test_explain_tells_the_image_side_apart(llava, write_spec):
     assert images.figures == (sum(r.total for r in count_params(llava).rows if r.group in ("vision", "projector")), 0)
     assert aspects["biases"].figures[0] == 0 and aspects["norm"].figures == aspects["norm"].figures[1:] * 2
     assert "vision" not in {a.aspect for a in llmcalc.explain([plain]).aspects}
+
+
+def test_compare_names_the_tower_rows_apart(llava):
+    """The tower's layer components are not the language model's: compare labels them 'vision ...'."""
+    result = CliRunner().invoke(cli, ["compare", llava.origin, "gpt2-small"])
+    assert result.exit_code == 0
+    assert "vision attention q" in result.output and "projector linear 1" in result.output

@@ -56,9 +56,10 @@ def group_heading(group) -> str:
 
 
 def component_label(component: str) -> str:
-    """A component's words; a vision tower's layer components ("vision.attn.q") as the language model's."""
+    """A component's words; a vision tower's layer components ("vision.attn.q") as the language model's, marked."""
     if component not in COMPONENT_LABELS and component.startswith("vision."):
-        return COMPONENT_LABELS.get(component[len("vision."):], component)
+        inner = component[len("vision."):]
+        return f"vision {COMPONENT_LABELS[inner]}" if inner in COMPONENT_LABELS else component
     return COMPONENT_LABELS.get(component, component)
 
 
