@@ -205,3 +205,14 @@ def test_compare_names_the_tower_rows_apart(llava):
     result = CliRunner().invoke(cli, ["compare", llava.origin, "gpt2-small"])
     assert result.exit_code == 0
     assert "vision attention q" in result.output and "projector linear 1" in result.output
+
+
+def test_csv_records_name_the_tower_groups(llava):
+    import csv
+    import io
+
+    out = CliRunner().invoke(cli, ["count", llava.origin, "--format", "csv"]).output
+    rows = list(csv.DictReader(io.StringIO(out)))
+    tower = [r for r in rows if r["group"] in ("vision", "projector")]
+    assert {r["group"] for r in tower} == {"vision", "projector"}
+    assert sum(int(r["params"]) for r in rows) == count_params(llava).total
