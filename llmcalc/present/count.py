@@ -6,7 +6,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..units import bar, exact, human, index_ranges, percent
-from .common import TOWER_GROUPS, UNITS_NOTE, component_label, tower_layers, group_heading, model_label, model_title, overrides_json, unique
+from .common import (
+    TOWER_GROUPS,
+    UNITS_NOTE,
+    component_label,
+    group_heading,
+    model_label,
+    model_title,
+    overrides_json,
+    tower_layers,
+    unique,
+)
 from .sheet import Bars, Block, Note, Sheet
 
 if TYPE_CHECKING:

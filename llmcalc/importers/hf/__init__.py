@@ -1,10 +1,10 @@
 """Hugging Face ``config.json`` in, the equivalent llmcalc spec out.
 
 One small module per model family (gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx,
-llama_like, gemma, granite, olmo, glm, starcoder2, exaone, parallel, cohere, falcon, mamba, vision: llava and qwen2_5_vl with their vision towers)
-maps the configs of its model_types and registers them (registry.py) with the transformers defaults of every key
-it reads; config.py reads a config key by key, blocks.py holds what the families share, reader.py reads the file
-and convert.py runs the registered mapping.
+llama_like, gemma, granite, olmo, glm, starcoder2, exaone, parallel, cohere, falcon, mamba, bloom, and vision:
+llava and qwen2_5_vl with their vision towers) maps the configs of its model_types and registers them (registry.py)
+with the transformers defaults of every key it reads; config.py reads a config key by key, blocks.py holds what the
+families share, reader.py reads the file and convert.py runs the registered mapping.
 
 A key missing from config.json takes the default that transformers 5.23.0 gives it for that model_type (read from
 transformers/models/<type>/configuration_<type>.py). Every key a config sets is either mapped, or known not to
