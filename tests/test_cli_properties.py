@@ -98,6 +98,7 @@ hostile_numbers = st.one_of(
 @example((["flops", "llama3-8b", "--training", "--n-gpus", "8", "--gpu", "h100", "--mfu", "0.4"], "--price"), "١٢")
 @example((["memory", "llama3-8b", "--engine", "vllm"], "--gpu-mem"), "1e3")  # gpu_memory_bytes was a float
 @example((["fit", "llama3-8b"], "--gpu-mem"), "1e308")  # an OverflowError
+@example((["memory", "llama3-8b", "--mode", "training"], "--optimizer-bytes"), "1e308")  # infinite bytes, in JSON
 def test_any_option_value_is_an_answer_or_one_line_naming_the_option(where, value):
     command, option = where
     result = invoke(command + [option, value, "--json"])

@@ -228,8 +228,9 @@ MEMORY_OPTIONS = [
     click.option("--optimizer-in-backward", is_flag=True, help="Training (--finetune full): each parameter is "
                  "stepped as soon as its gradient is complete and the gradient freed (torchtune's optimizer_in_bwd): "
                  "one gradient at a time."),
-    click.option("--optimizer-bytes", type=NON_NEGATIVE, help="Training: optimizer bytes per parameter, master "
-                 "weights included (overrides --optimizer; ZeRO's K)."),
+    click.option("--optimizer-bytes", type=FiniteNumber(zero_allowed=True, maximum=2**10), help="Training: "
+                 "optimizer bytes per parameter, master weights included (overrides --optimizer; ZeRO's K; at most "
+                 "1024)."),
     click.option("--zero", type=click.IntRange(0, 3), default=0, show_default=True, help="Training: the ZeRO stage."),
     click.option("--zero-impl", type=click.Choice(["paper", "deepspeed"]), default="paper", show_default=True,
                  help="Training: ZeRO as the paper's arithmetic, or as DeepSpeed implements stages 2 and 3 (an fp32 "
