@@ -4,7 +4,7 @@ Every value here is known to be sane (``llmcalc.spec.builder`` checks them), so 
 A model is a sequence of layers; identical layers are gathered into ``LayerGroup``s so that
 "per layer" figures come for free and no formula special-cases a model name.
 
-May import: llmcalc.records (nothing else: the model is what every later stage shares).
+May import: llmcalc.records, llmcalc.figures (nothing else: the model is what every later stage shares).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import field
 from functools import cached_property
 
+from .figures import TOLERANCE_RULES, PublishedFigure  # noqa: F401 (a spec's published figures, named here too)
 from .records import record
 
 # The largest whole number a spec key or an option may hold (2^53, where floats stop being exact): every product
@@ -211,45 +212,6 @@ class LayerGroup:
     @property
     def count(self) -> int:
         return len(self.indices)
-
-
-TOLERANCE_RULES = ("relative", "rounding", "truncation")
-
-
-@record
-class PublishedFigure:
-    """A figure published for a model, the source it comes from and how close we must come to it.
-
-    ``rule`` says how ``as_published`` was written: ``relative`` (within ``tolerance`` x value; 0 means
-    exact), ``rounding`` (rounded to its last printed digit, worth ``unit``) or ``truncation`` (cut
-    after its last printed digit). ``discrepancy`` explains a figure known not to match.
-    """
-
-    figure: str
-    value: float
-    as_published: str
-    source: str
-    rule: str = "relative"
-    tolerance: float = 0.0
-    unit: float = 0.0
-    note: str | None = None
-    discrepancy: str | None = None
-
-    def accepts(self, computed: float) -> bool:
-        if self.rule == "rounding":
-            return abs(computed - self.value) <= self.unit / 2
-        if self.rule == "truncation":
-            return self.value <= computed < self.value + self.unit
-        return abs(computed - self.value) <= self.tolerance * self.value
-
-    @property
-    def relative_tolerance(self) -> float:
-        """The tolerance as a fraction of the published value, whatever the rule."""
-        if self.rule == "rounding":
-            return self.unit / 2 / self.value if self.value else 0.0
-        if self.rule == "truncation":
-            return self.unit / self.value if self.value else 0.0
-        return self.tolerance
 
 
 VISION_POSITIONS = ("learned", "rope")  # a learned table of the patch grid (CLIP, SigLIP), or 2-D RoPE (Qwen2.5-VL)
