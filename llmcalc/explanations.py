@@ -14,6 +14,7 @@ from dataclasses import field
 from typing import Callable
 
 from .api import model_of
+from .units import decimal_bytes, human
 from .errors import LlmcalcError
 from .model import ModelSpec
 from .records import record
@@ -102,6 +103,13 @@ class Difference:
     label: str = ""
     words: tuple[tuple[str, str, str], ...] = ()  # (kind, what it is, source) of each kind, in order
     notes: tuple[str, ...] = ()        # per model: what its choice changes against the plain alternative ('' none)
+
+    @property
+    def effects(self) -> tuple[str, ...]:
+        """Per model: which way its figure moves memory and speed against the first model's ('' when equal)."""
+        first = self.figures[0]
+        return tuple("" if v == first else effect(self.consequence, self.unit, v - first) for v in self.figures)
+
     @property
     def in_kind(self) -> bool:
         """An architectural difference (not only one of size)."""
@@ -260,6 +268,24 @@ def explain(models) -> Explanation:
                                   tuple(e[3] for e in entries), entries[0][4], ASPECT_LABELS[name], words,
                                   tuple(n.get(name, "") for n in notes)))
     return Explanation(specs, tuple(aspects))
+
+
+def effect(quantity: str, unit: str, delta: float) -> str:
+    """Which way a figure of `quantity` larger (delta > 0) or smaller than the first model's moves memory and speed:
+    weights are held and, decode being memory-bound, read once per generated token (2 bytes each in bf16); the KV
+    cache is held per token and read at every decode step; FLOPs set the time of prefill and training (kipply 2022,
+    "Transformer Inference Arithmetic"; Pope et al. 2022, arXiv:2211.05102)."""
+    word, pace, sign = ("more", "slower", "+") if delta > 0 else ("less", "faster", "-")
+    size = abs(delta)
+    if unit == "bytes":
+        return f"{sign}{decimal_bytes(size)} in {quantity}: {word} memory per sequence, {pace} decode at long context"
+    if unit == "FLOPs":
+        return f"{sign}{human(size)} FLOPs per token: {pace} prefill and training on the same hardware"
+    if quantity == "active parameters per token":
+        return (f"{sign}{human(size)} active parameters: {word} compute per token ({pace} prefill and training) and "
+                "weights read per decode step")
+    return (f"{sign}{human(size)} parameters: {sign}{decimal_bytes(2 * size)} of bf16 weights, read every decode step "
+            f"({pace} decode, memory-bound)")
 
 
 def kind_text(aspect: str, kind: str) -> tuple[str, str]:

@@ -67,3 +67,16 @@ def test_json_and_markdown():
     assert "attention" not in {d["aspect"] for d in doc["differences"]} and "attention" in doc["alike"]
     markdown = run("explain", "gpt2-small", "llama3-8b", "--format", "markdown").stdout
     assert "| positions |" in markdown.replace("**", "")
+
+
+def test_each_difference_says_which_way_it_moves_memory_and_speed():
+    # the seed question: against GPT-2 small, Llama 3 8B's GQA still caches more per token (8 KV heads of 128 in 32
+    # layers against 12 of 64 in 12), so it needs more memory and decodes long contexts slower; its FLOPs slow prefill
+    doc = json.loads(CliRunner().invoke(cli, ["explain", "gpt2-small", "llama3-8b", "--json"]).stdout)
+    effects = {d["aspect"]: d["consequence"]["effect"] for d in doc["differences"]}
+    assert effects["attention"] == {"llama3-8b": "+94.21 kB in KV cache per token (bf16): more memory per sequence, "
+                                                 "slower decode at long context"}
+    assert effects["position"]["llama3-8b"].startswith("-786.43K parameters: -1.57 MB of bf16 weights")
+    assert "faster decode" in effects["position"]["llama3-8b"]
+    assert effects["scale"]["llama3-8b"] == "+16.91B FLOPs per token: slower prefill and training on the same hardware"
+    assert "gpt2-small" not in effects["attention"]  # the first model is the reference

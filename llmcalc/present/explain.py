@@ -35,6 +35,7 @@ def explain_table(result) -> list[Block]:
             who = ", ".join(escape(label) for label, k in zip(labels, d.kinds) if k == kind)
             words.append(f"{d.label}, {who}: {text} ({source}).")
         words += [f"  {escape(label)} {note}." for label, note in zip(labels, d.notes) if note]
+        words += [f"  {escape(label)}: {text}." for label, text in zip(labels, d.effects) if text]
     architecture = [d.label for d in result.differences if d.in_kind]
     scale = [d.label for d in result.differences if not d.in_kind]
     alike = [d.label for d in result.aspects if not d.differs]
@@ -64,7 +65,8 @@ def explain_json(result) -> dict[str, Any]:
                 "source": {kind: source for kind, _, source in d.words},
                 "consequence": {"quantity": d.consequence, "unit": d.unit,
                                 "values": {label: integral(v) for label, v in zip(labels, d.figures)},
-                                "notes": {label: note for label, note in zip(labels, d.notes) if note}}}
+                                "notes": {label: note for label, note in zip(labels, d.notes) if note},
+                                "effect": {label: text for label, text in zip(labels, d.effects) if text}}}
     key = "differences" if len(labels) > 1 else "aspects"
     chosen = result.differences if len(labels) > 1 else result.aspects
     return {"models": labels, key: [entry(d) for d in chosen],
