@@ -59,6 +59,22 @@ def test_every_built_in_model_and_kind_is_explained():
         assert all(d.words for d in one.aspects), name
 
 
+def test_every_pair_of_built_in_models_is_explained():
+    # the "explain works for every built-in model and pair": 1,378 pairs, each rendered as text and JSON, and
+    # every difference of a pair either of kind (with words for each kind) or of size, each with its effect
+    from itertools import combinations
+
+    from llmcalc.present.explain import explain_json, explain_table
+
+    specs = [llmcalc.load(name) for name in llmcalc.builtin_names()]
+    for a, b in combinations(specs, 2):
+        result = llmcalc.explain([a, b])
+        assert explain_table(result) and explain_json(result)["models"] == [a.name, b.name]
+        for d in result.differences:
+            assert d.words, (a.name, b.name, d.aspect)
+            assert d.effects[0] == "" and all(bool(e) == (f != d.figures[0]) for e, f in zip(d.effects, d.figures))
+
+
 def test_json_and_markdown():
     doc = json.loads(run("explain", "mixtral-8x7b", "mistral-7b", "--json").stdout)
     experts = next(d for d in doc["differences"] if d["aspect"] == "experts")
