@@ -189,3 +189,14 @@ def test_a_hybrid_caches_tokens_and_a_state(tmp_path):
     assert short.bytes_per_token == long.bytes_per_token == 2 * 2 * (2 * 2 * 8)  # 2 attention layers, bf16 K and V
     assert long.bytes - short.bytes == 990 * short.bytes_per_token
     assert short.state_bytes_per_sequence == 2 * 2 * (64 * 4 + 64 * 16) == 2 * 2 * mixer.state_elements
+
+
+def test_a_context_past_the_trained_one_warns_only_where_attention_extrapolates(tmp_path):
+    # a Mamba model keeps a constant state: no figure extrapolates past its trained context; Jamba's attention does
+    for model_type, warned in (("mamba", False), ("jamba", True)):
+        path = tmp_path / f"{model_type}.json"
+        path.write_text(json.dumps({"model_type": model_type}))
+        model = llmcalc.load(str(path))
+        result = CliRunner().invoke(main, ["memory", str(path), "--context", str(model.context_length * 2)])
+        assert result.exit_code == 0, result.output
+        assert ("is past" in result.stderr) is warned, model_type

@@ -169,8 +169,9 @@ def warn_unread(source: str, keys: tuple[str, ...]) -> None:
 
 def warn_past_context(model, tokens: int | None, option: str) -> None:
     """A warning on stderr when `option` asks for more tokens per sequence than the model's own context length:
-    the figures still follow the formulas, but the model was not built to attend that far."""
-    if tokens is not None and tokens > model.context_length:
+    the figures still follow the formulas, but the model was not built to attend that far (a model without attention,
+    Mamba, keeps a constant state: nothing extrapolates)."""
+    if tokens is not None and tokens > model.context_length and any(g.layer.attention for g in model.groups):
         click.echo(f"warning: {option} {tokens:,} is past {model.name}'s context length of "
                    f"{model.context_length:,} tokens; the figures extrapolate the formulas beyond it", err=True)
 
