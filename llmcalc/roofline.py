@@ -23,6 +23,13 @@ def _rate(name: str, value, required: bool = True) -> None:
         raise LlmcalcError(f"{name}: must be a finite number above 0, got {value!r}")
 
 
+def _fraction(name: str, value, of: str = "of the peak") -> None:
+    """A rate that is a share of something (an efficiency of the peak, a GPU's memory): above 0, at most 1."""
+    _rate(name, value)
+    if value > 1:
+        raise LlmcalcError(f"{name}: a fraction {of}, at most 1, got {value!r}")
+
+
 def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch: int = 1, prompt: int = 512,
           context: int | None = None, dtype: str | None = None, kv_dtype: str = "bf16", tp: int = 1,
           link_bandwidth: float | None = None, compute_efficiency: float = 1.0, memory_efficiency: float = 1.0,
@@ -49,9 +56,7 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
     _rate("link_bandwidth", link_bandwidth, required=False)
     for name, value in (("compute_efficiency", compute_efficiency), ("memory_efficiency", memory_efficiency),
                         ("comm_efficiency", comm_efficiency)):
-        _rate(name, value)
-        if value > 1:
-            raise LlmcalcError(f"{name}: a fraction of the peak, at most 1, got {value!r}")
+        _fraction(name, value)
     if tp > 1:
         from .checks import check_tp
 
@@ -84,10 +89,9 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
                         ("gpus_per_node", gpus_per_node), ("top", top)):
         check_whole(name, value, allow_none=False)
     for name, value in (("gpu_memory", gpu_memory), ("peak_flops", peak_flops), ("link_bandwidth", link_bandwidth),
-                        ("network_bandwidth", network_bandwidth), ("compute_efficiency", compute_efficiency)):
+                        ("network_bandwidth", network_bandwidth)):
         _rate(name, value)
-    if compute_efficiency > 1:
-        raise LlmcalcError(f"compute_efficiency: a fraction of the peak, at most 1, got {compute_efficiency!r}")
+    _fraction("compute_efficiency", compute_efficiency)
     params = count_params(spec)
 
     def memory_of(tp, pp, dp, ep, zero, recompute, micro_batch) -> float:
@@ -131,15 +135,12 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
         check_whole(name, value, allow_none=False)
     check_whole("context", context)
     context = context or spec.context_length
-    for name, value in (("gpu_memory", gpu_memory), ("peak_flops", peak_flops), ("bandwidth", bandwidth),
-                        ("gpu_util", gpu_util), ("compute_efficiency", compute_efficiency),
-                        ("memory_efficiency", memory_efficiency)):
+    for name, value in (("gpu_memory", gpu_memory), ("peak_flops", peak_flops), ("bandwidth", bandwidth)):
         _rate(name, value)
     _rate("link_bandwidth", link_bandwidth, required=False)
-    for name, value in (("gpu_util", gpu_util), ("compute_efficiency", compute_efficiency),
-                        ("memory_efficiency", memory_efficiency)):
-        if value > 1:
-            raise LlmcalcError(f"{name}: a fraction, at most 1, got {value!r}")
+    _fraction("gpu_util", gpu_util, "of the GPU's memory")
+    for name, value in (("compute_efficiency", compute_efficiency), ("memory_efficiency", memory_efficiency)):
+        _fraction(name, value)
     params = count_params(spec)
     evaluated, plans = 0, []
     for tp, replicas, batch in serve_layouts(n_gpus, gpus_per_node, concurrency):

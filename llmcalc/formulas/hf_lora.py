@@ -33,8 +33,7 @@ def lora_refused(model: ModelSpec, attention_impl: str) -> str | None:
     code = code_of(model)
     if attention_impl != "sdpa":
         return "LoRA is measured under sdpa attention"
-    if code.file != "llama/modeling_llama.py" and code.file not in ("mistral/modeling_mistral.py",
-                                                                       "qwen2/modeling_qwen2.py"):
+    if code.file not in ("llama/modeling_llama.py", "mistral/modeling_mistral.py", "qwen2/modeling_qwen2.py"):
         return "LoRA is measured on the Llama code (llama, mistral, qwen2) only"
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
