@@ -4,7 +4,7 @@ Every value here is known to be sane (``llmcalc.spec.builder`` checks them), so 
 A model is a sequence of layers; identical layers are gathered into ``LayerGroup``s so that
 "per layer" figures come for free and no formula special-cases a model name.
 
-May import: llmcalc.records, llmcalc.figures (nothing else: the model is what every later stage shares).
+May import: llmcalc.records, llmcalc.figures, llmcalc.mixers (nothing else: the model is what every later stage shares).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import field
 from functools import cached_property
 
 from .figures import TOLERANCE_RULES, PublishedFigure  # noqa: F401 (a spec's published figures, named here too)
+from .mixers import MIXER_KINDS, Mamba  # noqa: F401 (a layer's recurrent mixer, named here too)
 from .records import record
 
 # The largest whole number a spec key or an option may hold (2^53, where floats stop being exact): every product
@@ -30,8 +31,6 @@ QK_NORMS = ("rmsnorm", "rmsnorm_full", "l2", "layernorm", "layernorm_heads")
 RESIDUALS = ("sequential", "parallel")
 # How a checkpoint stores its weights: a plain storage type, or a format (llmcalc/formulas/formats.py says which
 # tensors each converts and its bits per weight).
-# Recurrent token mixers: Mamba's selective scan (Gu & Dao 2023) and Mamba-2's state-space duality (Dao & Gu 2024).
-MIXER_KINDS = ("mamba", "mamba2")
 WEIGHT_STORAGE = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k",
                   "q5_k", "q6_k", "q2_k", "q3_k")
 
@@ -129,42 +128,6 @@ class MoE:
     shared_gate: bool = False
     router_bias: bool = False
     routing_bias: bool = False  # DeepSeek-V3's load-balancing bias per expert: a buffer, not a trained parameter
-
-
-@record
-class Mamba:
-    """A recurrent token mixer in place of attention (transformers 5.23.0, mamba/modeling_mamba.py MambaMixer and
-    mamba2/modeling_mamba2.py Mamba2Mixer): in_proj to d_inner (x and the gate z; Mamba-2 also B, C per group and dt
-    per head), a depthwise causal conv of d_conv taps, a selective scan over a d_state state per channel, out_proj.
-    Mamba: dt through a dt_rank bottleneck (x_proj, dt_proj). Mamba-2: n_heads heads of d_inner / n_heads, B and C
-    shared by n_groups groups, a gated RMSNorm before out_proj, the scan in chunks of chunk_size."""
-
-    kind: str
-    d_inner: int
-    d_state: int
-    d_conv: int
-    dt_rank: int = 0      # mamba: width of the dt bottleneck
-    n_heads: int = 0      # mamba2
-    n_groups: int = 0     # mamba2
-    chunk_size: int = 0   # mamba2
-    conv_bias: bool = True
-    bias: bool = False    # in_proj and out_proj biases
-    inner_norms: bool = False  # mamba: RMSNorms on dt, B and C before they are used (Jamba)
-
-    @property
-    def conv_channels(self) -> int:
-        """Channels of the causal conv: x (Mamba), x, B and C (Mamba-2)."""
-        return self.d_inner + (2 * self.n_groups * self.d_state if self.kind == "mamba2" else 0)
-
-    @property
-    def head_dim(self) -> int:
-        return self.d_inner // self.n_heads if self.n_heads else 0
-
-    @property
-    def state_elements(self) -> int:
-        """What one sequence keeps in one layer while serving, however long it is: the conv state (d_conv inputs of
-        each conv channel) and the SSM state (d_state per inner channel)."""
-        return self.conv_channels * self.d_conv + self.d_inner * self.d_state
 
 
 @record
