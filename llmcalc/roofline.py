@@ -94,13 +94,31 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
     _fraction("compute_efficiency", compute_efficiency)
     params = count_params(spec)
 
+    def report(tp, pp, dp, ep, zero, recompute, micro_batch):
+        return estimate_memory(spec, "training", tp=tp, pp=pp, dp=dp, ep=ep, zero=zero, recompute=recompute,
+                               batch=micro_batch, context=seq, sequence_parallel=tp > 1, optimizer=optimizer,
+                               params=params)
+
+    # A layout's memory is its model states, which depend on (tp, pp, dp, ep, zero) only, plus its activations, which
+    # depend on (tp, pp, recompute, micro_batch) only (formulas.training.training_memory): each is computed once per
+    # distinct key and the sum is the one estimate_memory forms (tests/test_plan.py holds every candidate to it).
+    states: dict[tuple, float] = {}
+    activations: dict[tuple, float] = {}
+
     def memory_of(tp, pp, dp, ep, zero, recompute, micro_batch) -> float:
-        try:
-            return estimate_memory(spec, "training", tp=tp, pp=pp, dp=dp, ep=ep, zero=zero, recompute=recompute,
-                                   batch=micro_batch, context=seq, sequence_parallel=tp > 1, optimizer=optimizer,
-                                   params=params).per_gpu
-        except LlmcalcError:  # a layout the model refuses (TP against its KV heads, ...)
-            return math.inf
+        key, act_key = (tp, pp, dp, ep, zero), (tp, pp, recompute, micro_batch)
+        if key not in states:
+            try:
+                parts = report(tp, pp, dp, ep, zero, "none", 1).parts
+                states[key] = sum(part.per_gpu for part in parts if part.name != "activations")
+            except LlmcalcError:  # a layout the model refuses (TP against its KV heads, ...)
+                states[key] = math.inf
+        if act_key not in activations:
+            try:
+                activations[act_key] = report(tp, pp, 1, 1, 0, recompute, micro_batch).part("activations").per_gpu
+            except LlmcalcError:
+                activations[act_key] = math.inf
+        return states[key] + activations[act_key]
 
     cluster = Cluster(n_gpus, peak_flops * compute_efficiency, gpu_memory, link_bandwidth, network_bandwidth,
                       gpus_per_node)

@@ -57,6 +57,29 @@ def test_every_plan_fits_and_is_counted():
         assert p.tp * p.pp * p.dp == 8
 
 
+@pytest.mark.parametrize("name, n_gpus, batch, seq", [("llama3-8b", 16, 64, 8192), ("mixtral-8x7b", 16, 64, 4096),
+                                                       ("deepseek-v2-lite", 16, 64, 4096), ("gpt2-small", 4, 32, 1024)])
+def test_the_search_memory_is_estimate_memory_for_every_candidate(name, n_gpus, batch, seq):
+    """The search computes model states once per (tp, pp, dp, ep, zero) and activations once per (tp, pp,
+    recompute, micro_batch); every candidate's figure must still be exactly estimate_memory's, and a layout the model
+    refuses must stay out."""
+    model = llmcalc.load(name)
+    expected = {}
+    for tp, pp, dp, ep, zero, recompute, micro_batch in candidates(model, n_gpus, batch):
+        try:
+            memory = llmcalc.estimate_memory(model, "training", tp=tp, pp=pp, dp=dp, ep=ep, zero=zero,
+                                             recompute=recompute, batch=micro_batch, context=seq,
+                                             sequence_parallel=tp > 1).per_gpu
+        except llmcalc.LlmcalcError:
+            continue
+        if memory <= H100["gpu_memory"]:
+            expected[tp, pp, dp, ep, zero, recompute, micro_batch] = memory
+    _, best, fitting = plan(name, n_gpus=n_gpus, **H100, seq=seq, global_batch=batch, top=10**6)
+    found = {(p.tp, p.pp, p.dp, p.ep, p.zero, p.recompute, p.micro_batch): p.memory_per_gpu for p in best}
+    assert fitting == len(expected) > 0
+    assert found == expected
+
+
 def test_expert_parallelism_only_over_divisors_of_the_experts():
     model = llmcalc.load("mixtral-8x7b")
     layouts = list(candidates(model, 16, 64))
