@@ -148,7 +148,6 @@ def test_sweep_and_fit_show_a_constant_state(write_spec):
     (["memory", "--mode", "training"], "training memory"),
     (["memory", "--engine", "vllm", "--gpu", "h100"], "engine vllm"),
     (["memory", "--engine", "llamacpp"], "engine llamacpp"),
-    (["speed", "--gpu", "h100"], "speed"),
     (["memory", "--tp", "2"], "tp"),
 ])
 def test_commands_refuse_what_they_do_not_model(write_spec, command, words):
@@ -157,6 +156,21 @@ def test_commands_refuse_what_they_do_not_model(write_spec, command, words):
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and words in lines[0] and "Mamba" in lines[0]
+
+
+def test_speed_reads_and_rewrites_the_state_at_decode(write_spec):
+    """The roofline of a state-space model: a decode step reads each layer's state and writes it back (2 x batch x
+    the state), a prefill writes it once; nothing grows with the context, so neither does the decode time."""
+    model = load(write_spec, MAMBA)
+    state = kv_cache(model, 2048, 1, "bf16").state_bytes_per_sequence
+    short, long = (llmcalc.speed(model, peak_flops=989.4e12, bandwidth=3.35e12, batch=8, prompt=512,
+                                                 context=c) for c in (1024, 65536))
+    assert sum(row.kv_bytes for row in short.decode.rows) == 2 * 8 * state > 0
+    assert sum(row.kv_bytes for row in short.prefill.rows) == 8 * state
+    assert short.decode.seconds == long.decode.seconds
+    assert short.crossover is None  # the state read grows with the batch as fast as the FLOPs
+    text = CliRunner().invoke(main, ["speed", str(write_spec("ssm", MAMBA)), "--gpu", "h100"]).output
+    assert "never (the state read grows as fast)" in text and "recurrent states" in text
 
 
 def test_the_api_refuses_training_memory(write_spec):
@@ -171,7 +185,8 @@ JAMBA = {"model_type": "jamba", "vocab_size": 100, "hidden_size": 32, "intermedi
 
 @pytest.mark.parametrize("command", [["count"], ["flops"], ["memory"], ["explain"], ["diagram"],
                                      ["compare", "llama3-8b"], ["sweep", "--vary", "context=1k,64k"],
-                                     ["fit", "--gpu", "h100"]])
+                                     ["fit", "--gpu", "h100"], ["speed", "--gpu", "h100"],
+                                     ["plan", "--mode", "serve", "--n-gpus", "2", "--gpu", "h100"]])
 def test_commands_run_on_a_hybrid_config(tmp_path, command):
     """Jamba: attention layers (a KV cache per token) between Mamba layers (a state per sequence)."""
     path = tmp_path / "config.json"

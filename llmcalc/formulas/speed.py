@@ -10,7 +10,8 @@ final norm, LM head). Bytes moved:
   layer reads the experts the step's tokens touch: of n experts with top-k over T tokens, n (1 - (1 - k/n)^T)
   distinct ones are expected; shared experts and dense layers always.
 - the KV cache: decode reads every cached token of each layer (sliding windows and chunks hold fewer; MLA its
-  latent) and writes one token per sequence; prefill writes the prompt's.
+  latent) and writes one token per sequence; prefill writes the prompt's. A recurrent layer (Mamba) holds a
+  constant state per sequence instead (formulas.kv): decode reads and rewrites it, prefill writes it once.
 - activations: each live tensor of a layer (formulas.serving's count) written once and read once, in 16 bits
   (an estimate; small beside the weights at decode, beside the FLOPs at prefill).
 Tensor parallelism divides FLOPs, weights and (up to the KV heads) the KV cache by t and adds two all-reduces of
@@ -31,7 +32,6 @@ from .formats import RECIPES, WEIGHT_FORMATS, recipe_bytes
 from .kv import kv_cache
 from .memory import INT4_GROUP, INT4_GROUP_BITS, QUANTIZED
 from .params import ParamCount
-from .recurrent import refuse_recurrent
 from .serving import _live_elements
 
 ACTIVATION_BYTES = 2  # bf16/fp16 activations
@@ -152,8 +152,6 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
           kv_dtype: str, roof: Roof, attention: str = "causal", mla_cache: str = "latent") -> Phase:
     """The prefill of `tokens` tokens (decode False; `context` is then the prompt) or one decode step at position
     `context` (tokens 1), of `batch` sequences, per GPU of `roof`."""
-    refuse_recurrent(model, "speed", "its roofline reads the KV cache and activations of attention layers",
-                     "models with attention layers only")
     tp = roof.tp
     flops = count_flops(model, context, batch, attention, decode)
     if dtype in RECIPES:  # a mixed GGUF recipe: each component's bits averaged over its layers, the rest f32
@@ -184,11 +182,14 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
         if group.name in kv_of:
             g = kv_of[group.name]
             att = layer.attention
-            shards = 1 if att.mla and mla_cache == "latent" else min(tp, att.n_kv_heads)
-            per_token = g.elements_per_token * kv_bits / 8 * g.n_layers / shards
-            written = batch * (1 if decode else tokens)
-            read = batch * g.cached_tokens if decode else 0
-            kv = per_token * (written + read)
+            if g.elements_per_token:
+                shards = 1 if att.mla and mla_cache == "latent" else min(tp, att.n_kv_heads)
+                per_token = g.elements_per_token * kv_bits / 8 * g.n_layers / shards
+                written = batch * (1 if decode else tokens)
+                read = batch * g.cached_tokens if decode else 0
+                kv = per_token * (written + read)
+            # a recurrent mixer's state: a decode step reads and rewrites it, a prefill writes the final one
+            kv += g.state_elements * kv_bits / 8 * g.n_layers * batch * (2 if decode else 1)
         activations = 2 * step * _live_elements(layer, model.d_model) * ACTIVATION_BYTES * group.count / tp
         message = step * model.d_model * ACTIVATION_BYTES
         comm = 2 * group.count * _ring_all_reduce(message, tp, roof.link)

@@ -69,7 +69,7 @@ def plan_records(model, evaluated: int, fitting: int, plans: list, settings: dic
 
 def serve_plan_table(model, evaluated: int, fitting: int, plans: list, settings: dict) -> list[Block]:
     s = settings
-    title = (f"{model_title(model)}: serving {s['concurrency']:,} sequences of {s['context']:,} tokens on "
+    title = (f"{model_title(model)}: serving {s['concurrency']:,} sequence{'s' if s['concurrency'] != 1 else ''} of {s['context']:,} tokens on "
              f"{s['n_gpus']:,} x {s['gpu']}, best {s['rank']} first")
     if not plans:
         return [Note(title, style="bold"), Note(f"None of the {evaluated:,} layouts fits {s['gpu_util']:g} of the "

@@ -54,7 +54,8 @@ def speed_table(report: SpeedReport) -> list[Block]:
     summary.add_row("decode tokens/s per sequence", f"{report.tokens_per_second:,.1f}")
     summary.add_row("decode tokens/s, whole batch", f"{report.aggregate_tokens_per_second:,.1f}")
     summary.add_row("decode compute-bound from batch",
-                    f"{report.crossover:,}" if report.crossover else "never (the KV cache read grows as fast)")
+                    f"{report.crossover:,}" if report.crossover else
+                    f"never (the {'state' if report.model.is_recurrent else 'KV cache'} read grows as fast)")
     blocks.append(summary)
     curve = Sheet(f"Decode at {s['context']:,} tokens against batch", [("batch", "right"), ("per token", "right"),
                                                                     ("tokens/s per sequence", "right"),
@@ -72,7 +73,9 @@ def speed_table(report: SpeedReport) -> list[Block]:
              + (f", {decimal_bytes(s['link_bandwidth'])}/s links each way"
                                                       if s["tp"] > 1 else "") + f"; {s['source']}.",
              f"Weights {s['weight_dtype']}, read once per step (a MoE layer: the experts its tokens touch; the "
-             f"token embedding: its looked-up rows); KV cache {s['kv_dtype']}, read whole at decode; activations "
+             f"token embedding: its looked-up rows); KV cache {s['kv_dtype']}, read whole at decode"
+             + ("; recurrent states (Mamba layers) read and rewritten at decode, written at prefill"
+                if report.model.is_recurrent else "") + "; activations "
              "written and read once (an estimate). A group takes max(FLOPs / peak, bytes / bandwidth)"
              + ("; tensor parallelism adds two ring all-reduces per layer." if s["tp"] > 1 else ".")]
     blocks.append(Note("\n".join(notes)))
