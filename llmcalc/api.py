@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import (check_tp, check_training, check_transformers_profile, check_weight_format, image_flops,
-                     training_states)
+from .checks import (check_mode_arguments, check_tp, check_training, check_transformers_profile,
+                     check_weight_format, image_flops, training_states)
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -165,6 +165,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
 
     mode = MODE_ALIASES.get(mode, mode)
     check_choice("mode", mode, MODES)
+    arguments = dict(locals())
     check_choice("engine", engine, ENGINES)
     spec = model_of(model)
     if dtype is None:  # serving a checkpoint: its own storage; training starts from 16-bit weights
@@ -193,6 +194,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         if old_value is not None and new_value is not None and old_value != new_value:
             raise LlmcalcError(f"{old} and {new}: one quantity under two names, given {old_value} and {new_value}; "
                                f"give {new}")
+    check_mode_arguments(mode, arguments, estimate_memory.__kwdefaults__)
     batch = batch or micro_batch or 1
     if isinstance(cuda_graph_memory, bool) or not isinstance(cuda_graph_memory, int) or cuda_graph_memory < 0:
         raise LlmcalcError(f"cuda_graph_memory: bytes per GPU, a whole number >= 0, got {cuda_graph_memory!r}")

@@ -36,6 +36,27 @@ def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> N
                            f"out of; allowed: a divisor of dp (or raise dp)")
 
 
+# estimate_memory's arguments that one mode reads and the other does not (the CLI's TRAINING_ONLY and INFERENCE_ONLY)
+TRAINING_ARGUMENTS = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "pp", "ep", "sequence_parallel",
+                      "recompute", "attention_impl", "dropout", "framework", "virtual_stages", "fused_loss",
+                      "finetune", "lora_rank", "lora_targets", "adapter_dtype", "zero_impl", "precision",
+                      "optimizer_in_backward")
+SERVING_ARGUMENTS = ("kv_dtype", "mla_cache", "max_batched_tokens", "engine", "gpu_memory", "gpu_name", "gpu_util",
+                     "max_num_seqs", "cuda_graph_memory", "ubatch", "flash_attn")
+
+
+def check_mode_arguments(mode: str, arguments: dict, defaults: dict) -> None:
+    """Refuse an argument set away from its default that `mode` does not read: silently ignoring it would answer a
+    different question than the one asked (the API's form of the CLI's check_mode_options)."""
+    other, names = ("training", TRAINING_ARGUMENTS) if mode == "serve" else ("serve", SERVING_ARGUMENTS)
+    for name in names:
+        value, default = arguments[name], defaults[name]
+        if isinstance(default, tuple):  # a list, or the comma-separated text the CLI passes
+            value = tuple(value.split(",")) if isinstance(value, str) else tuple(value)
+        if value != default:
+            raise LlmcalcError(f"{name}: applies to mode {other} only, got {value!r} with mode {mode}")
+
+
 def check_training(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:
     """A model whose training memory is modelled (no recurrent layers: the activation profiles, LoRA targets and the
     transformers profile are those of attention layers), on a layout Megatron-LM can run (check_parallelism)."""

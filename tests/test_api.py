@@ -90,6 +90,10 @@ def test_kv_cache_and_memory():
     (lambda: llmcalc.estimate_memory("llama3-8b", "serving"), "mode: 'serving' is not allowed"),
     (lambda: llmcalc.estimate_memory("llama3-8b", "training", zero=4), "zero: 4 is not allowed"),
     (lambda: llmcalc.estimate_memory("llama3-8b", optimizer="lion"), "optimizer: 'lion' is not allowed"),
+    (lambda: llmcalc.estimate_memory("llama3-8b", pp=2), "pp: applies to mode training only, got 2 with mode serve"),
+    (lambda: llmcalc.estimate_memory("llama3-8b", optimizer="sgd"), "optimizer: applies to mode training only"),
+    (lambda: llmcalc.estimate_memory("llama3-8b", "training", kv_dtype="fp8"), "kv_dtype: applies to mode serve only"),
+    (lambda: llmcalc.estimate_memory("llama3-8b", "training", engine="vllm"), "engine: applies to mode serve only"),
     (lambda: llmcalc.compare(["llama3-8b"]), "compare needs at least two models"),
     (lambda: llmcalc.count_params(42), "a model is a name, a path or a ModelSpec, got int"),
 ])
@@ -189,3 +193,10 @@ def test_completion_script_is_available():
     result = CliRunner().invoke(cli, [], env={"_LLMCALC_COMPLETE": "bash_source"}, prog_name="llmcalc")
     assert "_llmcalc_completion" in result.output
     assert "complete -o nosort -F _llmcalc_completion llmcalc" in result.output
+
+
+def test_arguments_at_their_defaults_pass_in_either_mode():
+    """A list where the default is a tuple, or the CLI's comma-separated text, is the same LoRA target list."""
+    for targets in (["q", "v"], "q,v", ("q", "v")):
+        assert llmcalc.estimate_memory("llama3-8b", lora_targets=targets).per_gpu > 0
+    assert llmcalc.estimate_memory("llama3-8b", "training", pp=2, kv_dtype="bf16").per_gpu > 0
