@@ -37,7 +37,7 @@ def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> N
 
 
 # estimate_memory's arguments that one mode reads and the other does not (the CLI's TRAINING_ONLY and INFERENCE_ONLY)
-TRAINING_ARGUMENTS = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "pp", "ep", "sequence_parallel",
+TRAINING_ARGUMENTS = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "ep", "sequence_parallel",
                       "recompute", "attention_impl", "dropout", "framework", "virtual_stages", "fused_loss",
                       "finetune", "lora_rank", "lora_targets", "adapter_dtype", "zero_impl", "precision",
                       "optimizer_in_backward")
@@ -55,6 +55,14 @@ def check_mode_arguments(mode: str, arguments: dict, defaults: dict) -> None:
             value = tuple(value.split(",")) if isinstance(value, str) else tuple(value)
         if value != default:
             raise LlmcalcError(f"{name}: applies to mode {other} only, got {value!r} with mode {mode}")
+
+
+def check_serving_pipeline(model: ModelSpec, engine: str, tp: int, pp: int) -> None:
+    """Pipeline-parallel serving is modelled on its own (formulas.stages), not under an engine's profile."""
+    if engine != "none":
+        raise LlmcalcError(f"pp: pipeline parallelism is modelled without an engine profile; allowed with engine "
+                           f"{engine}: pp 1")
+    check_parallelism(model, tp, pp, 1, 1)
 
 
 def check_training(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:

@@ -130,17 +130,19 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
                link_bandwidth: float | None, concurrency: int = 1, context: int | None = None, prompt: int = 512,
                dtype: str | None = None, kv_dtype: str = "bf16", gpu_util: float = 0.9, gpus_per_node: int = 8,
                rank: str = "throughput", compute_efficiency: float = 1.0, memory_efficiency: float = 1.0,
-               top: int = 10):
+               top: int = 10, network_bandwidth: float = 50e9):
     """Serving layouts for `concurrency` sequences of `context` tokens on `n_gpus` GPUs: tensor parallelism within a
-    node times replicas (formulas.plan.serve_layouts), those whose serving memory (estimate_memory: weights, the KV
-    cache of the replica's batch, one step's working set) fits `gpu_util` of a GPU, ranked by decode throughput or
-    by latency (the time per output token) from the roofline (formulas.speed.phase). Returns (layouts evaluated,
-    the `top` best, the number that fit)."""
+    node times pipeline stages times replicas (formulas.plan.serve_layouts), those whose serving memory
+    (estimate_memory: weights, the KV cache of the replica's batch, one step's working set, on the most loaded
+    stage) fits `gpu_util` of a GPU, ranked by decode throughput or by latency (the time per output token) from the
+    roofline (formulas.speed.phase; with pipeline stages, formulas.speed.pipelined_seconds, the sends between stages
+    over the links within a node, else over `network_bandwidth` bytes/s). Returns (layouts evaluated, the `top`
+    best, the number that fit)."""
     from .api import estimate_memory
     from .checks import tp_problem
     from .formulas.params import count_params
     from .formulas.plan import SERVE_RANKS, ServePlan, serve_layouts
-    from .formulas.speed import Roof, phase
+    from .formulas.speed import ACTIVATION_BYTES, Roof, phase, pipelined_seconds, stage_seconds
 
     spec = model_of(model)
     dtype = dtype or spec.weights_format or "bf16"
@@ -156,23 +158,33 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
     for name, value in (("gpu_memory", gpu_memory), ("peak_flops", peak_flops), ("bandwidth", bandwidth)):
         _rate(name, value)
     _rate("link_bandwidth", link_bandwidth, required=False)
+    _rate("network_bandwidth", network_bandwidth)
     _fraction("gpu_util", gpu_util, "of the GPU's memory")
     for name, value in (("compute_efficiency", compute_efficiency), ("memory_efficiency", memory_efficiency)):
         _fraction(name, value)
     params = count_params(spec)
     evaluated, plans = 0, []
-    for tp, replicas, batch in serve_layouts(n_gpus, gpus_per_node, concurrency):
+    for tp, pp, replicas, batch in serve_layouts(n_gpus, gpus_per_node, concurrency, spec.n_layers):
         evaluated += 1
         if tp_problem(spec, tp) or (tp > 1 and link_bandwidth is None):
             continue
         memory = estimate_memory(spec, "serve", dtype=dtype, kv_dtype=kv_dtype, context=context, batch=batch, tp=tp,
-                                 params=params).per_gpu
+                                 pp=pp, params=params).per_gpu
         if memory > gpu_memory * gpu_util:
             continue
         roof = Roof(peak_flops * compute_efficiency, bandwidth * memory_efficiency, link_bandwidth, tp)
         prefill = phase(spec, params, 1, prompt, prompt, False, dtype, kv_dtype, roof)
-        decode = phase(spec, params, batch, 1, context, True, dtype, kv_dtype, roof)
-        plans.append(ServePlan(tp, replicas, batch, memory, prefill.seconds, decode.seconds,
-                               concurrency / decode.seconds))
+        if pp == 1:
+            decode = phase(spec, params, batch, 1, context, True, dtype, kv_dtype, roof)
+            ttft, tpot = prefill.seconds, decode.seconds
+        else:  # the replica's batch in min(pp, batch) micro-batches, each stage taking them in turn
+            micro = min(pp, batch)
+            step = -(-batch // micro)
+            decode = phase(spec, params, step, 1, context, True, dtype, kv_dtype, roof)
+            between = link_bandwidth if tp * pp <= gpus_per_node and link_bandwidth else network_bandwidth
+            hidden = spec.d_model * ACTIVATION_BYTES / tp  # a stage sends its TP rank's share of the hidden state
+            ttft = pipelined_seconds(stage_seconds(spec, prefill, pp), 1, prompt * hidden / between)
+            tpot = pipelined_seconds(stage_seconds(spec, decode, pp), micro, step * hidden / between)
+        plans.append(ServePlan(tp, replicas, batch, memory, ttft, tpot, concurrency / tpot, pp))
     plans.sort(key=SERVE_RANKS[rank])
     return evaluated, plans[:top], len(plans)

@@ -90,7 +90,7 @@ def test_kv_cache_and_memory():
     (lambda: llmcalc.estimate_memory("llama3-8b", "serving"), "mode: 'serving' is not allowed"),
     (lambda: llmcalc.estimate_memory("llama3-8b", "training", zero=4), "zero: 4 is not allowed"),
     (lambda: llmcalc.estimate_memory("llama3-8b", optimizer="lion"), "optimizer: 'lion' is not allowed"),
-    (lambda: llmcalc.estimate_memory("llama3-8b", pp=2), "pp: applies to mode training only, got 2 with mode serve"),
+    (lambda: llmcalc.estimate_memory("llama3-8b", dp=2), "dp: applies to mode training only, got 2 with mode serve"),
     (lambda: llmcalc.estimate_memory("llama3-8b", optimizer="sgd"), "optimizer: applies to mode training only"),
     (lambda: llmcalc.estimate_memory("llama3-8b", "training", kv_dtype="fp8"), "kv_dtype: applies to mode serve only"),
     (lambda: llmcalc.estimate_memory("llama3-8b", "training", engine="vllm"), "engine: applies to mode serve only"),

@@ -51,6 +51,21 @@ def test_largest_batch_is_the_edge():
     assert serving_memory(model, total, 8192, batch + 1, tp=n).per_gpu > usable
 
 
+def test_pipeline_stages_multiply_the_tensor_parallel_gpus():
+    """--pp 2: the search raises TP as before, each a replica of 2 stages; the largest batch is the edge of the
+    most loaded stage's memory (tp and pp as chosen), and --n-gpus counts both."""
+    model = llmcalc.load("llama3-70b")
+    total = llmcalc.count_params(model)
+    result = fit("llama3-70b", "--gpu", "h100-80gb", "--pp", "2", "--n-gpus", "8")
+    assert result["fewest_gpus"] == 2 and result["n_gpus"] == 8
+    assert result["settings"]["tp"] == 4 and result["settings"]["pp"] == 2
+    batch, usable = result["largest_batch"], 0.9 * 80 * GIB - VLLM_NON_TORCH[2]
+    assert serving_memory(model, total, 8192, batch, tp=4, pp=2).per_gpu <= usable
+    assert serving_memory(model, total, 8192, batch + 1, tp=4, pp=2).per_gpu > usable
+    odd = CliRunner().invoke(cli, ["fit", "llama3-70b", "--pp", "2", "--n-gpus", "3"])
+    assert odd.exit_code == 2 and "--n-gpus 3 is not a multiple of --pp 2" in odd.output
+
+
 def test_gpu_mem_override():
     # 5.33 GiB of int4 weights (embeddings and head kept in bf16) and the engine's share: one 10 GiB card
     small = fit("llama3-8b", "--gpu-mem", "10", "--dtype", "int4", "--context", "1024")

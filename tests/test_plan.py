@@ -12,9 +12,11 @@ import llmcalc
 from llmcalc.cli import cli
 from llmcalc.formulas.params import count_params
 from llmcalc.formulas.plan import Cluster, candidates, ring, step_time, work
+from llmcalc.formulas.speed import pipelined_seconds, stage_seconds
 from llmcalc.roofline import plan
 
 H100 = dict(gpu_memory=80 * 2**30, peak_flops=989.4e12, link_bandwidth=450e9, network_bandwidth=50e9)
+SPEED_H100 = dict(peak_flops=989.4e12, bandwidth=3.35e12)
 
 
 def test_one_gpu_step_is_its_flops_at_peak():
@@ -153,12 +155,16 @@ def serve_json(*args: str) -> dict:
 
 def test_serve_plans_are_the_memory_and_speed_of_their_layout():
     out = serve_json("llama3-70b", "--n-gpus", "8", "--gpu", "h100-80gb", "--concurrency", "64", "--context", "8192")
-    assert out["evaluated"] == 4  # tp 1, 2, 4, 8 (8 GPUs in a node), the rest replicas
-    assert [(p["tp"], p["replicas"], p["batch"]) for p in out["plans"]] == [(8, 1, 64), (4, 2, 32)]
-    assert out["fitting"] == 2  # 141 GB of bf16 weights: not on one or two H100s with a KV cache beside them
+    # tp 1, 2, 4, 8 (8 GPUs in a node) x pp dividing the rest, the rest replicas: (1: 4) + (2: 3) + (4: 2) + (8: 1)
+    assert out["evaluated"] == 10
+    layouts = [(p["tp"], p["pp"], p["replicas"], p["batch"]) for p in out["plans"]]
+    assert layouts[:2] == [(8, 1, 1, 64), (4, 1, 2, 32)]
+    assert out["fitting"] == len(layouts) and all(tp * pp * r == 8 for tp, pp, r, _ in layouts)
     for p in out["plans"]:
-        memory = llmcalc.estimate_memory("llama3-70b", "serve", context=8192, batch=p["batch"], tp=p["tp"])
+        memory = llmcalc.estimate_memory("llama3-70b", "serve", context=8192, batch=p["batch"], tp=p["tp"], pp=p["pp"])
         assert p["memory_per_gpu"] == round(memory.per_gpu) and p["memory_per_gpu"] <= 0.9 * 80 * 2**30
+        if p["pp"] > 1:
+            continue
         speed = CliRunner().invoke(cli, ["speed", "llama3-70b", "--gpu", "h100-80gb", "--tp", str(p["tp"]), "--batch",
                                          str(p["batch"]), "--prompt", "512", "--context", "8192", "--json"])
         decode = json.loads(speed.output)["models"][0]["decode"]
@@ -168,10 +174,44 @@ def test_serve_plans_are_the_memory_and_speed_of_their_layout():
     assert throughputs == sorted(throughputs, reverse=True)
 
 
+def test_a_pipelined_replica_is_its_stages_in_turn():
+    """PP 2 x TP 4 against TP 4 alone: with two micro-batches of half the batch, each stage reads its half of the
+    weights once per micro-batch, so a decode step reads the weights once in all, as one TP 4 replica of the whole
+    batch does: the memory-bound step takes the same time up to the KV and activation terms, while the time to
+    first token adds a send and the first token passes both stages."""
+    out = serve_json("llama3-70b", "--n-gpus", "8", "--gpu", "h100-80gb", "--concurrency", "32", "--context", "8192")
+    by_layout = {(p["tp"], p["pp"]): p for p in out["plans"]}
+    piped, whole = by_layout[4, 2], llmcalc.speed("llama3-70b", **SPEED_H100, tp=4, link_bandwidth=450e9, batch=16,
+                                                  prompt=512, context=8192)
+    model = llmcalc.load("llama3-70b")
+    stages = stage_seconds(model, whole.decode, 2)
+    assert sum(stages) == pytest.approx(whole.decode.seconds)  # the stages split the step, nothing lost or doubled
+    send = 16 * 8192 * 2 / 4 / 450e9  # a micro-batch's hidden state, the TP rank's quarter, over NVLink
+    assert piped["tpot_seconds"] == pytest.approx(max(sum(stages) + send, 2 * max(stages)))
+    assert piped["tpot_seconds"] == pytest.approx(by_layout[4, 1]["tpot_seconds"], rel=0.05)
+    single = llmcalc.speed("llama3-70b", **SPEED_H100, tp=4, link_bandwidth=450e9, prompt=512).prefill
+    assert piped["ttft_seconds"] == pytest.approx(single.seconds + 512 * 8192 * 2 / 4 / 450e9)
+
+
+def test_pipelined_seconds():
+    assert pipelined_seconds([1.0, 1.0, 1.0, 1.0], 4, 0.0) == 4.0  # a full pipeline: each stage busy throughout
+    assert pipelined_seconds([1.0, 1.0, 1.0, 1.0], 1, 0.5) == 5.5  # one micro-batch: its pass, with 3 sends
+    assert pipelined_seconds([1.0, 3.0], 2, 0.0) == 6.0            # the slowest stage sets the pace
+
+
+def test_deepseek_v3_in_fp8_fits_two_nodes_only_through_pipeline_stages():
+    """671B parameters in fp8 (~627 GiB) do not fit one node of 8 H100s at 0.9; over two nodes, TP stays within a
+    node and the second factor of two is a pipeline stage (SGLang's and vLLM's multi-node recipe for DeepSeek-V3)."""
+    out = serve_json("deepseek-v3", "--n-gpus", "16", "--gpu", "h100-80gb", "--dtype", "fp8", "--concurrency", "64",
+                     "--context", "8192")
+    assert out["fitting"] > 0 and all(p["pp"] > 1 and p["replicas"] == 1 for p in out["plans"])
+    assert (out["plans"][0]["tp"], out["plans"][0]["pp"]) == (8, 2)
+
+
 def test_serve_plans_by_latency_and_when_nothing_fits():
     out = serve_json("llama3-8b", "--n-gpus", "8", "--concurrency", "16", "--context", "4096", "--rank", "latency")
     latencies = [p["tpot_seconds"] for p in out["plans"]]
-    assert latencies == sorted(latencies) and len(out["plans"]) == out["fitting"] == 4
+    assert latencies == sorted(latencies) and len(out["plans"]) == out["fitting"] == 10  # tp x pp x replicas
     none = CliRunner().invoke(cli, ["plan", "llama3-70b", "--mode", "serve", "--n-gpus", "1"])
     assert none.exit_code == 0 and "None of the 1 layouts fits 0.9 of the GPUs' memory" in none.output
 

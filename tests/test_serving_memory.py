@@ -224,3 +224,55 @@ def test_q4_k_m_gives_q6_k_where_use_more_bits_says():
     assert six == {(c, i) for c in ("attn.v", "mlp.down") for i in layers} | {("lm_head", None)}
     with pytest.raises(LlmcalcError, match="dense attention models"):
         estimate_memory("mixtral-8x7b", dtype="q4_k_m")
+
+
+# Pipeline-parallel serving (formulas/stages.py): contiguous stages, the embedding on the first, the head on the last.
+@pytest.mark.parametrize("name, dtype", [("llama3-8b", "bf16"), ("llama3-8b", "int4"), ("mixtral-8x7b", "fp8"),
+                                         ("deepseek-v3", "mxfp4"), ("llama3-8b", "q4_k_m")])
+def test_the_stages_hold_every_weight_once(name, dtype):
+    from llmcalc.formulas.memory import model_weight_bytes
+    from llmcalc.formulas.params import count_params
+    from llmcalc.formulas.stages import stage_weight_bytes
+
+    params = count_params(llmcalc.load(name))
+    whole = model_weight_bytes(params, dtype)[0]
+    assert stage_weight_bytes(params, dtype, 1) == [pytest.approx(whole, abs=1)]
+    assert sum(stage_weight_bytes(params, dtype, 4)) == pytest.approx(whole, abs=4)
+
+
+def test_a_stage_holds_its_layers_and_the_ends_the_embedding_and_head():
+    """Llama 3 8B, 32 layers over 4 stages of 8; GPT-2 small (tied embeddings) keeps a copy of the embedding matrix
+    on its last stage for the head, as vLLM's last rank builds embed_tokens when tie_word_embeddings."""
+    from llmcalc.formulas.params import count_params
+    from llmcalc.formulas.stages import stage_weight_bytes
+
+    params = count_params(llmcalc.load("llama3-8b"))
+    layer = sum(r.per_layer for r in params.rows if r.group == "layers") * 2
+    embed, head = 128256 * 4096 * 2, 128256 * 4096 * 2 + 4096 * 2
+    assert stage_weight_bytes(params, "bf16", 4) == [8 * layer + embed, 8 * layer, 8 * layer, 8 * layer + head]
+    gpt2 = count_params(llmcalc.load("gpt2-small"))
+    first, last = stage_weight_bytes(gpt2, "bf16", 2)
+    layer = sum(r.per_layer for r in gpt2.rows if r.group == "layers") * 2
+    assert first == 6 * layer + (50257 + 1024) * 768 * 2
+    assert last == 6 * layer + 2 * 768 * 2 + 50257 * 768 * 2  # final LayerNorm, the head's copy of the embedding
+
+
+def test_pipeline_serving_memory_is_the_most_loaded_stage():
+    one = llmcalc.estimate_memory("llama3-70b", context=8192, batch=16, tp=4)
+    two = llmcalc.estimate_memory("llama3-70b", context=8192, batch=16, tp=4, pp=2)
+    assert two.n_gpus == 8 and two.settings["pp"] == 2
+    assert two.part("kv_cache").per_gpu == one.part("kv_cache").per_gpu / 2  # 40 of the 80 layers
+    assert one.part("weights").per_gpu / 2 < two.part("weights").per_gpu < one.part("weights").per_gpu / 2 * 1.03
+    # untied: the embedding on stage 1 and the head, as large, with the final norm on stage 2, which holds more
+    assert "stage 2 of 2" in two.part("weights").note
+    assert two.part("activations") == one.part("activations")
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(engine="vllm", gpu_memory=80 * 2**30, pp=2), "pp: pipeline parallelism is modelled without an engine"),
+    (dict(engine="llamacpp", pp=2), "allowed with engine llamacpp: pp 1"),
+    (dict(pp=200), "pp: 200 pipeline stages for 80 layers"),
+])
+def test_pipeline_serving_refuses_what_it_does_not_model(kwargs, words):
+    with pytest.raises(LlmcalcError, match=words):
+        llmcalc.estimate_memory("llama3-70b", **kwargs)

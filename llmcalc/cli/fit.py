@@ -43,7 +43,8 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
         overrides: tuple[str, ...], **opts) -> None:
     """The fewest GPUs that hold MODEL under the options, and the largest batch (and context) that fits there.
 
-    Inference splits the model over N tensor-parallel GPUs (N a power of two). Training keeps --tp, --pp and
+    Inference splits the model over N tensor-parallel GPUs (N a power of two), times --pp pipeline stages (default
+    1; --n-gpus counts both). Training keeps --tp, --pp and
     --zero and raises the data-parallel degree (which only helps with ZeRO).
     """
     check_mode_options(opts, ("n_gpus", "gpu_util"))
@@ -87,9 +88,12 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
             result["not_tried"] = {"n_gpus": refused, "why": tp_problem(model, refused[0])}
         found = fewest(lambda n: memory_report(model, params, opts, tp=n), fits, candidates)
         result["fewest_gpus"] = found.n_gpus if found else None
-        chosen = memory_report(model, params, opts, tp=n_gpus) if n_gpus else found
+        if n_gpus and n_gpus % opts["pp"]:
+            raise click.UsageError(f"--n-gpus {n_gpus} is not a multiple of --pp {opts['pp']}: the GPUs are "
+                                   "tensor-parallel ranks times pipeline stages")
+        chosen = memory_report(model, params, opts, tp=n_gpus // opts["pp"]) if n_gpus else found
         if chosen is not None and fits(chosen):
-            n = chosen.n_gpus
+            n = chosen.settings["tp"]
             result["largest_batch"] = largest(lambda b: memory_report(model, params, opts, tp=n, batch=b), fits,
                                               1 << 20)
             result["largest_context"] = largest(

@@ -24,7 +24,7 @@ from .options import (
 )
 from .output import emit, output_options
 
-TRAINING_ONLY = ("global_batch", "network_bandwidth", "optimizer", "old_seq")
+TRAINING_ONLY = ("global_batch", "optimizer", "old_seq")
 SERVE_ONLY = ("concurrency", "prompt", "rank", "dtype", "kv_dtype", "gpu_util", "memory_efficiency")
 
 
@@ -34,7 +34,7 @@ SERVE_ONLY = ("concurrency", "prompt", "rank", "dtype", "kv_dtype", "gpu_util", 
 @click.option("--gpu", "gpu_name", default="h100-80gb", show_default=True, shell_complete=complete_gpu,
               help="A GPU preset (see `fit --help`): its memory, dense bf16 peak, memory bandwidth and links.")
 @click.option("--mode", type=click.Choice(["training", "serve"]), default="training", show_default=True,
-              help="training: TP x PP x DP x EP x ZeRO x recomputation x micro-batch; serve: TP x replicas.")
+              help="training: TP x PP x DP x EP x ZeRO x recomputation x micro-batch; serve: TP x PP x replicas.")
 @click.option("--context", type=WHOLE, help="Training: the sequence length (default: the published pre-training "
               "context, else the context length); serve: tokens per sequence in the KV cache (default: the "
               "context length).")
@@ -56,7 +56,8 @@ SERVE_ONLY = ("concurrency", "prompt", "rank", "dtype", "kv_dtype", "gpu_util", 
 @click.option("--gpus-per-node", type=WHOLE, default=8, show_default=True,
               help="GPUs joined by the preset's links; tensor parallelism stays within a node.")
 @click.option("--network-bandwidth", type=POSITIVE, default=50.0, show_default=True,
-              help="Training: GB/s per GPU each way between nodes (50: 400 Gb/s InfiniBand per GPU, as DGX H100).")
+              help="GB/s per GPU each way between nodes (50: 400 Gb/s InfiniBand per GPU, as DGX H100); training's "
+              "DP and PP traffic, serving's sends between pipeline stages on different nodes.")
 @click.option("--compute-efficiency", type=FRACTION, default=1.0, show_default=True,
               help="The share of the peak FLOP/s reached (1.0: the times are bounds).")
 @click.option("--memory-efficiency", type=FRACTION, default=1.0, show_default=True,
@@ -74,8 +75,8 @@ def command(models: str, n_gpus: int, gpu_name: str, mode: str, context: int | N
     """Training plans for MODEL on --n-gpus GPUs: every TP x PP x DP x EP x ZeRO stage x recomputation x
     micro-batch layout Megatron-LM can run, those whose memory fits the GPU, ranked by estimated step time
     (compute with the 1F1B bubble, TP all-reduces, DP gradient all-reduce, EP all-to-all, PP sends). With --mode
-    serve: tensor parallelism x replicas for --concurrency sequences of --context tokens, those whose serving
-    memory fits, ranked by the roofline's decode throughput (or --rank latency)."""
+    serve: tensor parallelism x pipeline stages x replicas for --concurrency sequences of --context tokens, those
+    whose serving memory fits, ranked by the roofline's decode throughput (or --rank latency)."""
     from .. import roofline
     from ..hardware import find_gpu
     from ..present import plan as present
@@ -95,14 +96,15 @@ def command(models: str, n_gpus: int, gpu_name: str, mode: str, context: int | N
             bandwidth=gpu.memory_bandwidth, link_bandwidth=gpu.interconnect_bandwidth, concurrency=concurrency,
             context=context, prompt=prompt, dtype=dtype, kv_dtype=kv_dtype, gpu_util=gpu_util,
             gpus_per_node=gpus_per_node, rank=rank, compute_efficiency=compute_efficiency,
-            memory_efficiency=memory_efficiency, top=top)
+            memory_efficiency=memory_efficiency, top=top, network_bandwidth=network_bandwidth * 1e9)
         warn_past_context(model, context or model.context_length, "--context")
         settings = {"gpu": gpu.name, "n_gpus": n_gpus, "context": context or model.context_length,
                     "concurrency": concurrency, "prompt": prompt, "rank": rank,
                     "dtype": dtype or model.weights_format or "bf16", "kv_dtype": kv_dtype, "gpu_util": gpu_util,
                     "gpus_per_node": gpus_per_node, "peak_flops": gpu.bf16_flops,
                     "bandwidth": gpu.memory_bandwidth, "link_bandwidth": gpu.interconnect_bandwidth,
-                    "compute_efficiency": compute_efficiency, "memory_efficiency": memory_efficiency}
+                    "compute_efficiency": compute_efficiency, "memory_efficiency": memory_efficiency,
+                    "network_bandwidth": network_bandwidth * 1e9}
         args = (model, evaluated, fitting, plans, settings)
         emit(lambda: present.serve_plan_table(*args), lambda: present.serve_plan_json(*args),
              lambda: present.serve_plan_records(*args))

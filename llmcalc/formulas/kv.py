@@ -100,3 +100,19 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
         if g.layer.cross_attention:
             groups.append(KVGroup(f"{g.name} (cross)", g.count, elements, context))
     return KVCache(model, tuple(groups), context, batch, dtype, mla_cache)
+
+
+def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
+    """The KV cache one of `tp` tensor-parallel GPUs holds: K/V heads split over the ranks (past n_kv_heads ranks
+    they are replicated, not split further); MLA's latent is one head shared by every query head, so every rank
+    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head."""
+    if tp == 1:
+        return cache.bytes
+    attention = {g.name: g.layer.attention for g in model.groups}
+    bits = DTYPE_BITS[cache.dtype]
+    total = 0.0
+    for group in cache.groups:
+        att = attention[group.name.removesuffix(" (cross)")]
+        shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
+        total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards
+    return total

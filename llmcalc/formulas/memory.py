@@ -7,12 +7,13 @@ figures follow their cited formulas and are labelled estimates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..model import ModelSpec
 from ..records import record
 from .dtypes import DTYPE_BITS, whole_bytes
-from .formats import LINEAR, format_bytes
+from .formats import LINEAR, RECIPES, WEIGHT_FORMATS, format_bytes, recipe_bytes
 
 if TYPE_CHECKING:
     from .activations import Activations
@@ -55,6 +56,25 @@ def model_weight_bytes(params: ParamCount, dtype: str) -> tuple[int, int, int]:
     data, constants = weight_bytes(quantized, dtype)
     kept = params.total - quantized
     return data + whole_bytes(kept, 16), constants, kept
+
+
+def per_param_bytes(params: ParamCount, dtype: str) -> Callable[[str], float]:
+    """Storage bytes of one parameter of a component with the weights in `dtype` or a checkpoint format: below 16
+    bits only the linear layers convert (int4 with its group constants), the rest stays bf16 (model_weight_bytes);
+    a mixed GGUF recipe gives each component its bits averaged over its layers, the rest f32. For a share of the
+    weights (a pipeline stage, the rows a step reads); model_weight_bytes is the whole model's, exactly."""
+    if dtype in RECIPES:
+        bits = recipe_bytes(params, dtype)[2]
+        bits.setdefault("lm_head", bits["embed.token"])  # tied: the head reads the embedding in the output's type
+        return lambda component: bits.get(component, 32) / 8
+    if dtype in WEIGHT_FORMATS:
+        format_bits, converted, other, _ = WEIGHT_FORMATS[dtype]
+        return lambda component: (format_bits if component in converted else other) / 8
+    bits_of = DTYPE_BITS[dtype]
+    if bits_of >= 16:
+        return lambda component: bits_of / 8
+    linear = (bits_of + (INT4_GROUP_BITS / INT4_GROUP if dtype == "int4" else 0)) / 8
+    return lambda component: linear if component in QUANTIZED else 2
 
 
 # Optimizer states in bytes per parameter, besides the fp32 master weights of mixed precision: each moment in fp32

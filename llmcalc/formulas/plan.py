@@ -178,8 +178,8 @@ def search(w: Work, cluster: Cluster, memory_of: Callable[..., float], **limits)
 
 @record
 class ServePlan:
-    """One serving layout: `replicas` copies of the model, each over `tp` tensor-parallel GPUs, each serving `batch`
-    of the sequences at once; its memory per GPU and its roofline times."""
+    """One serving layout: `replicas` copies of the model, each over `tp` tensor-parallel x `pp` pipeline-stage GPUs,
+    each serving `batch` of the sequences at once; its memory per GPU and its roofline times."""
 
     tp: int
     replicas: int
@@ -188,16 +188,22 @@ class ServePlan:
     prefill_seconds: float    # time to first token of one prompt
     decode_seconds: float     # one decode step of the replica's batch: the time per output token
     tokens_per_second: float  # decode tokens/s of all the sequences served
+    pp: int = 1
 
 
-SERVE_RANKS = {"throughput": lambda p: (-p.tokens_per_second, p.decode_seconds),
-               "latency": lambda p: (p.decode_seconds, p.prefill_seconds)}
+SERVE_RANKS = {"throughput": lambda p: (-p.tokens_per_second, p.decode_seconds, p.pp),
+               "latency": lambda p: (p.decode_seconds, p.prefill_seconds, p.pp)}
 
 
-def serve_layouts(n_gpus: int, gpus_per_node: int, concurrency: int) -> Iterator[tuple[int, int, int]]:
-    """(tp, replicas, batch per replica): tensor parallelism within a node over a divisor of n_gpus, the other GPUs
-    as replicas, the sequences spread over them (the fullest replica's batch)."""
+def serve_layouts(n_gpus: int, gpus_per_node: int, concurrency: int,
+                  n_layers: int) -> Iterator[tuple[int, int, int, int]]:
+    """(tp, pp, replicas, batch per replica): tensor parallelism within a node over a divisor of n_gpus, pipeline
+    stages over a divisor of the rest (at most one per layer), the other GPUs as replicas, the sequences spread over
+    them (the fullest replica's batch)."""
     for tp in range(1, min(n_gpus, gpus_per_node) + 1):
-        if n_gpus % tp == 0:
-            replicas = n_gpus // tp
-            yield tp, replicas, -(-concurrency // replicas)
+        if n_gpus % tp:
+            continue
+        for pp in range(1, min(n_gpus // tp, n_layers) + 1):
+            if (n_gpus // tp) % pp == 0:
+                replicas = n_gpus // (tp * pp)
+                yield tp, pp, replicas, -(-concurrency // replicas)

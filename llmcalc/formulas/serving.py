@@ -30,14 +30,17 @@ and 32,768) is 12 MiB below, exactly the f32 Q, K and V that version did not kee
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..model import ModelSpec
 from .recurrent import in_proj_width, refuse_recurrent
 from ..units import GIB, human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
 from .formats import RECIPE_DESCRIPTIONS, RECIPES, WEIGHT_FORMATS
-from .kv import KVCache, kv_cache
+from .kv import KVCache, kv_bytes_per_gpu, kv_cache
 from .memory import MemoryPart, MemoryReport, model_weight_bytes
 from .params import ParamCount
+from .stages import stage_kv_bytes, stage_weight_bytes
 
 DEFAULT_MAX_BATCHED_TOKENS = 8192  # vLLM `serve` on GPUs of >= 70 GiB (vllm/engine/arg_utils.py, get_batch_defaults)
 VLLM_BLOCK_SIZE = 16  # tokens per KV block (vLLM's default block_size on CUDA)
@@ -99,22 +102,6 @@ def step_working_set(model: ModelSpec, tokens: int, sequences: int, weight_dtype
     return whole_bytes(tokens * widest, act_bits) + sequences * model.vocab_size * 4
 
 
-def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
-    """The KV cache one of `tp` tensor-parallel GPUs holds: K/V heads split over the ranks (past n_kv_heads ranks
-    they are replicated, not split further); MLA's latent is one head shared by every query head, so every rank
-    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head."""
-    if tp == 1:
-        return cache.bytes
-    attention = {g.name: g.layer.attention for g in model.groups}
-    bits = DTYPE_BITS[cache.dtype]
-    total = 0.0
-    for group in cache.groups:
-        att = attention[group.name.removesuffix(" (cross)")]
-        shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
-        total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards
-    return total
-
-
 def _weights_part(params: ParamCount, weight_dtype: str, tp: int) -> MemoryPart:
     weights, constants, kept = model_weight_bytes(params, weight_dtype)
     note = f"{params.total:,} parameters in {weight_dtype}"
@@ -155,24 +142,37 @@ def _cache_note(cache: KVCache, tokens: str) -> str:
 
 def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: int = 1, weight_dtype: str = "bf16",
                    kv_dtype: str = "bf16", max_batched_tokens: int = DEFAULT_MAX_BATCHED_TOKENS, tp: int = 1,
-                   mla_cache: str = "latent") -> MemoryReport:
-    """Weights, the KV cache of `batch` sequences of `context` tokens and one step's working set, over `tp` GPUs."""
+                   mla_cache: str = "latent", pp: int = 1) -> MemoryReport:
+    """Weights, the KV cache of `batch` sequences of `context` tokens and one step's working set, over `tp` GPUs;
+    with `pp` pipeline stages, a GPU of the stage holding the most (formulas.stages: its layers' weights and KV
+    cache, the embedding on the first stage, the head on the last)."""
     cache = kv_cache(model, context, batch, kv_dtype, mla_cache)
     step = min(batch * context, max_batched_tokens)
     activations = step_working_set(model, step, batch, weight_dtype)
+    weights = _weights_part(params, weight_dtype, tp)
+    kv = MemoryPart("kv_cache", cache.bytes, kv_bytes_per_gpu(model, cache, tp),
+                    _cache_note(cache, f"{batch} x {context:,} tokens") + _mla_note(model, tp, mla_cache))
+    if pp > 1:
+        stage_weights = [w / tp for w in stage_weight_bytes(params, weight_dtype, pp)]
+        stage_kv = stage_kv_bytes(model, cache, tp, pp)
+        heaviest = max(range(pp), key=lambda s: stage_weights[s] + stage_kv[s])
+        placed = f"; stage {heaviest + 1} of {pp}, the most loaded"
+        weights = replace(weights, per_gpu=stage_weights[heaviest], note=weights.note + placed)
+        kv = replace(kv, per_gpu=stage_kv[heaviest], note=kv.note + placed)
     parts = (
-        _weights_part(params, weight_dtype, tp),
-        MemoryPart("kv_cache", cache.bytes, kv_bytes_per_gpu(model, cache, tp),
-                   _cache_note(cache, f"{batch} x {context:,} tokens") + _mla_note(model, tp, mla_cache)),
+        weights,
+        kv,
         MemoryPart("activations", activations, activations / tp,
                    f"one step of {step:,} tokens (at most --max-batched-tokens): the widest layer's live tensors, "
                    "plus fp32 logits of each sequence's last token; attention scores fused", estimate=True),
     )
     settings = {"weight_dtype": weight_dtype, "kv_dtype": kv_dtype, "context": context, "batch": batch,
                 "max_batched_tokens": max_batched_tokens, "tp": tp}
+    if pp > 1:
+        settings["pp"] = pp
     if _has_mla(model):
         settings["mla_cache"] = mla_cache
-    return MemoryReport(model, "serve", parts, tp, settings)
+    return MemoryReport(model, "serve", parts, tp * pp, settings)
 
 
 def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_util: float, context: int,

@@ -28,11 +28,11 @@ from ..model import ModelSpec
 from ..records import record
 from .dtypes import DTYPE_BITS
 from .flops import count_flops
-from .formats import RECIPES, WEIGHT_FORMATS, recipe_bytes
 from .kv import kv_cache
-from .memory import INT4_GROUP, INT4_GROUP_BITS, QUANTIZED
+from .memory import per_param_bytes
 from .params import ParamCount
 from .serving import _live_elements
+from .stages import stage_groups
 
 ACTIVATION_BYTES = 2  # bf16/fp16 activations
 
@@ -123,20 +123,6 @@ class Phase:
         return "compute" if compute >= memory else "memory"
 
 
-def bytes_per_param(component: str, dtype: str) -> float:
-    """Storage bytes of one parameter of `component` with the weights in `dtype` or a checkpoint format: below 16
-    bits only the linear layers convert (int4 with its group constants), the rest stays bf16 (formulas.memory)."""
-    if dtype in WEIGHT_FORMATS:
-        bits, converted, other, _ = WEIGHT_FORMATS[dtype]
-        return (bits if component in converted else other) / 8
-    bits = DTYPE_BITS[dtype]
-    if bits >= 16:
-        return bits / 8
-    if component not in QUANTIZED:
-        return 2
-    return (bits + (INT4_GROUP_BITS / INT4_GROUP if dtype == "int4" else 0)) / 8
-
-
 def distinct_experts(n_experts: int, top_k: int, tokens: int) -> float:
     """Expected distinct experts that `tokens` tokens route to, each to top_k of n uniformly: n (1 - (1 - k/n)^T)."""
     return n_experts * (1 - (1 - top_k / n_experts) ** tokens)
@@ -154,15 +140,7 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
     `context` (tokens 1), of `batch` sequences, per GPU of `roof`."""
     tp = roof.tp
     flops = count_flops(model, context, batch, attention, decode)
-    if dtype in RECIPES:  # a mixed GGUF recipe: each component's bits averaged over its layers, the rest f32
-        bits = recipe_bytes(params, dtype)[2]
-        bits.setdefault("lm_head", bits["embed.token"])  # tied: the head reads the embedding in the output's type
-
-        def per_param(component: str) -> float:
-            return bits.get(component, 32) / 8
-    else:
-        def per_param(component: str) -> float:
-            return bytes_per_param(component, dtype)
+    per_param = per_param_bytes(params, dtype)
     step = batch * (1 if decode else tokens)  # tokens in the step
     cache = kv_cache(model, context, 1, kv_dtype, mla_cache)
     kv_bits = DTYPE_BITS[kv_dtype]
@@ -208,6 +186,25 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
     head_flops = sum(r.total for r in flops.group_rows(None))
     rows.append(SpeedRow(None, 1, head_flops / tp, weights / tp, 0.0, 0.0, 0.0, roof))
     return Phase("decode" if decode else "prefill", batch, 1 if decode else tokens, context, tuple(rows))
+
+
+def stage_seconds(model: ModelSpec, step: Phase, pp: int) -> list[float]:
+    """Each pipeline stage's share of a phase (formulas.stages' split): a group's rows scale with the layers the
+    stage holds; the model-level row (embedding lookup, final norm, LM head) counts on the last stage, where the
+    head, most of it, sits."""
+    size = {g.name: g.count for g in model.groups}
+    out = [sum(r.seconds * counts.get(r.group, 0) / size[r.group] for r in step.rows if r.group is not None)
+           for counts in stage_groups(model, pp)]
+    out[-1] += sum(r.seconds for r in step.rows if r.group is None)
+    return out
+
+
+def pipelined_seconds(stages: list[float], micro_batches: int, send: float) -> float:
+    """One pass of `micro_batches` micro-batches through the stages, each stage taking them in turn (GPipe's
+    schedule, Huang et al. 2019; vLLM's pipeline-parallel virtual engines): the longer of one micro-batch's
+    traversal (every stage, and a send of `send` seconds between each two) and the busiest stage's work on all of
+    them."""
+    return max(sum(stages) + (len(stages) - 1) * send, micro_batches * max(stages))
 
 
 def crossover_batch(model: ModelSpec, params: ParamCount, context: int, dtype: str, kv_dtype: str, roof: Roof,
