@@ -223,7 +223,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     if mode == "serve":
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache, pp)
-    check_training(spec, tp, pp, dp, ep)
+    check_training(spec, tp, pp, dp, ep, framework, finetune)
     check_whole("virtual_stages", virtual_stages, False)
     if virtual_stages > 1 and (pp == 1 or model_layers_per_chunk(spec, pp, virtual_stages) < 1):
         raise LlmcalcError(f"virtual_stages: {virtual_stages} chunks per stage need pp > 1 and at least one layer per "

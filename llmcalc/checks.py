@@ -65,10 +65,11 @@ def check_serving_pipeline(model: ModelSpec, engine: str, tp: int, pp: int) -> N
     check_parallelism(model, tp, pp, 1, 1)
 
 
-def check_training(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:
-    """A model whose training memory is modelled (no recurrent layers: the activation profiles, LoRA targets and the
-    transformers profile are those of attention layers), on a layout Megatron-LM can run (check_parallelism)."""
-    refuse_training(model)
+def check_training(model: ModelSpec, tp: int, pp: int, dp: int, ep: int, framework: str = "megatron",
+                   finetune: str = "full") -> None:
+    """A model whose training memory is modelled (recurrent layers: Mamba and Mamba-2 under the megatron profile,
+    full fine-tuning; formulas.recurrent.refuse_training), on a layout Megatron-LM can run (check_parallelism)."""
+    refuse_training(model, framework, finetune)
     check_parallelism(model, tp, pp, dp, ep)
 
 

@@ -145,7 +145,8 @@ def test_sweep_and_fit_show_a_constant_state(write_spec):
 
 
 @pytest.mark.parametrize("command, words", [
-    (["memory", "--mode", "training"], "training memory"),
+    (["memory", "--mode", "training", "--framework", "transformers"], "framework transformers"),
+    (["memory", "--mode", "training", "--finetune", "lora"], "finetune lora"),
     (["memory", "--engine", "vllm", "--gpu", "h100"], "engine vllm"),
     (["memory", "--engine", "llamacpp"], "engine llamacpp"),
     (["memory", "--tp", "2"], "tp"),
@@ -173,9 +174,47 @@ def test_speed_reads_and_rewrites_the_state_at_decode(write_spec):
     assert "never (the state read grows as fast)" in text and "recurrent states" in text
 
 
-def test_the_api_refuses_training_memory(write_spec):
-    with pytest.raises(LlmcalcError, match="recurrent"):
-        api.estimate_memory(load(write_spec, MAMBA), mode="training")
+def test_the_api_refuses_the_training_profiles_it_does_not_model(write_spec):
+    with pytest.raises(LlmcalcError, match="framework transformers: ssm has recurrent"):
+        api.estimate_memory(load(write_spec, MAMBA), mode="training", framework="transformers")
+
+
+def saved_per_token(model, seq: int) -> float:
+    activations = api.estimate_memory(model, mode="training", context=seq).activations
+    (group,) = model.groups  # the rows are per layer of the group
+    return sum(r.bytes_per_token for r in activations.rows if r.group == group.name)
+
+
+def test_mamba2_saves_what_the_fused_kernels_keep(write_spec):
+    """d = 64, d_inner = 128, N = 16, 8 heads, 2 groups: in_proj width 2 x 128 + 2 x 2 x 16 + 8 = 328. Per token and
+    layer, 16-bit: the norm's input (64), in_proj's input (64), zxbcdt (328), the scan output before the gate (128),
+    the gated norm's input (128) and its fp32 rstd per group (2 x 4 bytes), out_proj's input (128)."""
+    model = load(write_spec, MAMBA2)
+    assert saved_per_token(model, 4096) == 2 * (64 + 64 + 328 + 128 + 128 + 128) + 2 * 4
+
+
+def test_mamba_saves_what_mamba_inner_fn_keeps(write_spec):
+    """d = 64, d_inner = 128, N = 16, dt_rank 4: the norm's input and in_proj's (64 each), xz (256), x_dbl (4 + 32),
+    B and C copied (32), the scan output (128), 16-bit; and fp32 states of 128 x 32 per 2,048-token chunk."""
+    model = load(write_spec, MAMBA)
+    by_hand = 2 * (64 + 64 + 256 + 36 + 32 + 128)
+    assert saved_per_token(model, 2048) == by_hand + 4 * 128 * 32 / 2048
+    assert saved_per_token(model, 3000) == by_hand + 4 * 128 * 32 * 2 / 3000  # two chunks for 3,000 tokens
+
+
+def test_training_plans_for_a_hybrid_keep_tensor_parallelism_off_its_mamba_layers(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(JAMBA))
+    result = CliRunner().invoke(main, ["plan", str(path), "--n-gpus", "8", "--context", "1024", "--global-batch", "16",
+                                       "--top", "100", "--json"])
+    assert result.exit_code == 0, result.output
+    plans = json.loads(result.output)["plans"]
+    assert plans and all(p["tp"] == 1 for p in plans)
+    best = plans[0]
+    report = api.estimate_memory(llmcalc.load(str(path)), "training", pp=best["pp"], dp=best["dp"], ep=best["ep"],
+                                 zero=best["zero"], recompute=best["recompute"], batch=best["micro_batch"],
+                                 context=1024)
+    assert best["memory_per_gpu"] == round(report.per_gpu)
 
 
 JAMBA = {"model_type": "jamba", "vocab_size": 100, "hidden_size": 32, "intermediate_size": 48,

@@ -28,7 +28,8 @@ from __future__ import annotations
 from ..model import Layer, ModelSpec
 from ..records import memo_by_identity
 from . import hf_activations
-from .params import norm_names
+from .params import layer_norm_names
+from .recurrent import saved_rows as mixer_saved_rows
 from .saved import ACT, IDS, MASK, STATS, Activations, ActivationRow, StagePeak
 
 ATTENTION_IMPLS = ("flash", "sdpa", "eager")
@@ -55,6 +56,34 @@ def layer_rows(layer: Layer, group: str, norms: list[str], d_model: int, seq: in
     for name in norms[:1] if parallel else norms:
         add(name, ACT * d_model * stream, "norm input (the layer input, read by both norms)"
             if parallel and not shared_input else "norm input")
+    if layer.mixer is not None:  # a recurrent mixer, as the fused kernels save it (no tensor parallelism)
+        for component, value, note in mixer_saved_rows(layer.mixer, d_model, seq):
+            add(component, value, note)
+    if att is not None:
+        attention_rows(att, add, d_model, seq, tp, stream, attention_impl, recompute, dropout)
+    if mlp is None:
+        return rows
+    if not shared_input:
+        add("mlp.input", ACT * d_model * stream, "input of the MLP or router (the norm output)")
+    if moe is None:
+        add("mlp.inner", ACT * (3 if mlp.gated else 2) * mlp.d_ff / tp,
+            "gate, up and their product" if mlp.gated else "up output and activation output")
+    else:
+        add("moe.router", STATS * moe.n_experts, "fp32 routing probabilities")
+        add("moe.tokens", ACT * moe.top_k * d_model, f"{moe.top_k} permuted copies of every token")
+        add("moe.experts", ACT * moe.top_k * (3 if mlp.gated else 2) * moe.d_ff / tp,
+            f"inner tensors of the {moe.top_k} experts each token visits")
+        if moe.n_shared_experts:
+            add("moe.shared", ACT * (3 if mlp.gated else 2) * moe.n_shared_experts * moe.d_ff_shared / tp,
+                "inner tensors of the shared experts")
+    if dropout:
+        add("mlp.dropout_mask", MASK * d_model * stream)
+    return rows
+
+
+def attention_rows(att, add, d_model: int, seq: int, tp: int, stream: float, attention_impl: str, recompute: str,
+                   dropout: bool) -> None:
+    """The attention block's saved tensors (Korthikanti sec. 4.1, generalised), through `add`."""
     heads = att.n_heads / tp
     if att.mla:
         mla = att.mla
@@ -82,22 +111,6 @@ def layer_rows(layer: Layer, group: str, norms: list[str], d_model: int, seq: in
             add("attn.softmax_stats", STATS * heads, "fp32 log-sum-exp per head")
     if dropout:
         add("attn.dropout_mask", MASK * d_model * stream)
-    if not shared_input:
-        add("mlp.input", ACT * d_model * stream, "input of the MLP or router (the norm output)")
-    if moe is None:
-        add("mlp.inner", ACT * (3 if mlp.gated else 2) * mlp.d_ff / tp,
-            "gate, up and their product" if mlp.gated else "up output and activation output")
-    else:
-        add("moe.router", STATS * moe.n_experts, "fp32 routing probabilities")
-        add("moe.tokens", ACT * moe.top_k * d_model, f"{moe.top_k} permuted copies of every token")
-        add("moe.experts", ACT * moe.top_k * (3 if mlp.gated else 2) * moe.d_ff / tp,
-            f"inner tensors of the {moe.top_k} experts each token visits")
-        if moe.n_shared_experts:
-            add("moe.shared", ACT * (3 if mlp.gated else 2) * moe.n_shared_experts * moe.d_ff_shared / tp,
-                "inner tensors of the shared experts")
-    if dropout:
-        add("mlp.dropout_mask", MASK * d_model * stream)
-    return rows
 
 
 def stage_layers(n_layers: int, pp: int) -> list[range]:
@@ -135,7 +148,7 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
             group_rows = hf_activations.layer_rows(group.layer, group.name, model.d_model, seq, attention_impl,
                                                    micro_batch, code)
         else:
-            norms = norm_names(model.norm, group.layer.cross_attention)
+            norms = layer_norm_names(group.layer, model.norm)
             group_rows = layer_rows(group.layer, group.name, norms, model.d_model, seq, tp, sp, attention_impl,
                                     saved, dropout, model.residual == "parallel")
         rows += group_rows

@@ -26,7 +26,6 @@ from ..model import ModelSpec
 from ..records import record
 from .fit import powers_of_two
 from .flops import count_flops
-from .recurrent import refuse_recurrent
 
 GRAD_BYTES = 2
 ACTIVATION_BYTES = 2
@@ -94,7 +93,6 @@ class Work:
 
 
 def work(model: ModelSpec, params, seq: int, global_batch: int) -> Work:
-    refuse_recurrent(model, "plan", "its step model times attention layers", "models with attention layers only")
     forward = count_flops(model, seq, 1, include_other=False)
     core = sum(r.matmul for r in forward.rows if r.component in ("attn.scores", "attn.values"))
     experts = sum(r.total for r in params.rows if r.component == "moe.experts")
@@ -145,7 +143,8 @@ def candidates(model: ModelSpec, n_gpus: int, global_batch: int, gpus_per_node: 
     dividing the layers; DP the rest, dividing the global batch; EP a divisor of the experts and of DP; micro-batches
     powers of two dividing the batch per DP rank."""
     groups = [g.layer for g in model.groups]
-    heads = min(layer.attention.n_heads for layer in groups)
+    # TP divides the attention heads (recurrent layers take no TP here: checks.tp_problem refuses it)
+    heads = min((layer.attention.n_heads for layer in groups if layer.attention), default=1)
     experts = min((layer.moe.n_experts for layer in groups if layer.moe), default=1)
     for tp in powers_of_two_dividing(heads, min(gpus_per_node, n_gpus)):
         if n_gpus % tp:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import LlmcalcError
 from ..model import Mamba, ModelSpec
+from .saved import ACT, FP32
 
 # Non-matmul estimates per element, written out: silu 4 (as flops.ACTIVATION_PER_ELEMENT); per state element of a
 # scan step exp(A dt), dt x B, x (dt B), the state update (2): 6; per channel softplus(dt) 3, the D skip 2, the silu
@@ -112,13 +113,65 @@ def flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> list[tu
     ]
 
 
+# mamba_ssm's selective scan (selective_scan_cuda.fwd, csrc/selective_scan) keeps the state at the end of every chunk
+# of 2,048 tokens for backward: its `scan_intermediates`, fp32 (batch, d_inner, chunks, 2 d_state).
+SCAN_CHUNK = 2048
+
+
+def saved_rows(mixer: Mamba, d_model: int, seq: int) -> list[tuple[str, float, str]]:
+    """(component, bytes per token, note) of what one mixer saves for backward in training with the fused kernels,
+    16-bit activations, no tensor parallelism (the layer's norm inputs are counted with the norms):
+    - Mamba-2, as Megatron-LM trains it (megatron/core/ssm/mamba_mixer.py MambaMixer._ssm_training): in_proj keeps
+      its input; mamba_ssm's MambaSplitConv1dScanCombinedFn (mamba_ssm/ops/triton/ssd_combined.py) keeps the whole
+      in_proj output zxbcdt (conv, x, B, C and dt are recomputed from it) and the scan output before the z gate
+      (out_x); the gated RMSNorm keeps its input and an fp32 rstd per group and token; out_proj keeps its input.
+    - Mamba, as mamba_ssm trains it (mamba_ssm/modules/mamba_simple.py, the fast path; MambaInnerFn in
+      mamba_ssm/ops/selective_scan_interface.py with checkpoint_lvl 1, which recomputes the conv output and dt): the
+      in_proj matmul keeps its input; MambaInnerFn keeps xz (x and z), x_dbl (dt, B, C), contiguous copies of B and
+      C, the scan output before the gate, and the scan's fp32 chunk states (SCAN_CHUNK); out_proj runs inside it,
+      recomputed in backward. Jamba's RMSNorms on dt, B and C are not counted (dt_rank + 2 d_state per token)."""
+    inner, n = mixer.d_inner, mixer.d_state
+    rows = [("mamba.input", ACT * d_model, "input of in_proj (the norm output)")]
+    if mixer.kind == "mamba2":
+        return rows + [
+            ("mamba.zxbcdt", ACT * in_proj_width(mixer), "in_proj output (z, x, B, C, dt), kept whole by the fused scan"),
+            ("mamba.scan_output", ACT * inner, "the scan's output before the z gate"),
+            ("mamba.norm", ACT * inner + FP32 * mixer.n_groups, "gated norm input and its fp32 rstd per group"),
+            ("mamba.out_proj_input", ACT * inner, "input of out_proj"),
+        ]
+    chunks = -(-seq // SCAN_CHUNK)
+    return rows + [
+        ("mamba.xz", ACT * 2 * inner, "in_proj output (x and z)"),
+        ("mamba.x_dbl", ACT * (mixer.dt_rank + 2 * n), "x_proj output (dt, B, C)"),
+        ("mamba.B_C", ACT * 2 * n, "contiguous copies of B and C"),
+        ("mamba.scan_output", ACT * inner, "the scan's output before the z gate"),
+        ("mamba.scan_states", FP32 * inner * 2 * n * chunks / seq, f"fp32 states at the end of each {SCAN_CHUNK:,}-token "
+         "chunk"),
+    ]
+
+
 def refuse_recurrent(model: ModelSpec, what: str, why: str, allowed: str) -> None:
     """One clear error instead of a wrong number where a figure is modelled for attention layers only."""
     if model.is_recurrent:
         raise LlmcalcError(f"{what}: {model.name} has recurrent (Mamba) layers, and {why}; allowed: {allowed}")
 
 
-def refuse_training(model: ModelSpec) -> None:
-    """Training memory is modelled for attention layers: its activation profiles, LoRA targets and the transformers
-    profile were measured or written for them."""
-    refuse_recurrent(model, "training memory", "the activation profiles are measured on attention layers", "mode serve")
+TRAINED_KINDS = ("mamba", "mamba2")  # the mixers saved_rows counts
+
+
+def refuse_training(model: ModelSpec, framework: str = "megatron", finetune: str = "full") -> None:
+    """Training memory of recurrent layers is modelled for the fused kernels' bookkeeping (saved_rows) under the
+    megatron profile, full fine-tuning: the transformers profile was measured on attention layers, and LoRA's
+    targets are attention and MLP projections."""
+    if not model.is_recurrent:
+        return
+    kinds = sorted({g.layer.mixer.kind for g in model.groups if g.layer.mixer} - set(TRAINED_KINDS))
+    if kinds:
+        raise LlmcalcError(f"training memory: {model.name} has {', '.join(kinds)} layers, whose saved activations are "
+                           f"not modelled; allowed: mode serve")
+    if framework != "megatron":
+        refuse_recurrent(model, f"framework {framework}", "its profile was measured on attention layers",
+                         "framework megatron")
+    if finetune != "full":
+        refuse_recurrent(model, f"finetune {finetune}", "LoRA's targets are attention and MLP projections",
+                         "finetune full")

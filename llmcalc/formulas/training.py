@@ -82,7 +82,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     parameter as soon as its gradient is complete and frees that gradient (PyTorch's
     register_post_accumulate_grad_hook; torchtune's optimizer_in_bwd): at most one parameter's gradient is held, the
     largest (largest_layer). A paged optimizer's moments (states.paged) are counted for the job, not per GPU."""
-    refuse_training(model)
+    refuse_training(model, framework)
     states = states or model_states()
     if adapters is not None:
         return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
@@ -134,6 +134,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                    f"{recompute}: stage {peak.stage + 1} of {pp} holds {peak.in_flight} micro-batch"
                    f"{'es' if peak.in_flight > 1 else ''} of its {layers} layers"
                    + (" and the output layer with its fp32 cross-entropy" if peak.stage == pp - 1 else "")
+                   + ("; Mamba layers as mamba_ssm's fused kernels save them" if model.is_recurrent else "")
                    + ("; gradient checkpointing as the forward holds it: the layer recomputed at backward is not "
                       "counted" if framework == "transformers" and recompute == "full" else ""),
                    estimate=True),
@@ -200,7 +201,7 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     adapters' weights, gradients and optimizer states (ZeRO over dp), the activations of full training (an upper
     bound: a frozen layer without an adapter need not keep its input), and QLoRA's bf16 copy of the largest
     linear weight that a layer dequantizes at a time."""
-    refuse_training(model)
+    refuse_training(model, framework, adapters.method)
     trainable = lora_params(model, adapters.rank, adapters.targets)
     if adapters.method == "qlora":
         quantized = quantized_params(params)
