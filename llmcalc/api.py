@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import (check_mode_arguments, check_serving_pipeline, check_tp, check_training, check_transformers_profile,
+from .checks import (check_mode_arguments, check_serving_layout, check_tp, check_training, check_transformers_profile,
                      check_weight_format, image_flops, training_states)
 from .sources import load
 
@@ -205,8 +205,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     context = context or spec.context_length
     if tp > 1:
         check_tp(spec, tp)
-    if mode == "serve" and pp > 1:
-        check_serving_pipeline(spec, engine, tp, pp)
+    if mode == "serve" and pp * ep > 1:
+        check_serving_layout(spec, engine, tp, pp, ep)
     if mode == "serve" and engine == "llamacpp":
         if tp > 1:
             raise LlmcalcError("engine llamacpp: one device per context here; allowed: tp 1")
@@ -222,7 +222,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         raise LlmcalcError("cuda_graph_memory: vLLM's CUDA graphs; allowed with engine vllm only")
     if mode == "serve":
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
-                              max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache, pp)
+                              max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache, pp, ep)
     check_training(spec, tp, pp, dp, ep, framework, finetune)
     check_whole("virtual_stages", virtual_stages, False)
     if virtual_stages > 1 and (pp == 1 or model_layers_per_chunk(spec, pp, virtual_stages) < 1):

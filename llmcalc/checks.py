@@ -37,7 +37,7 @@ def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> N
 
 
 # estimate_memory's arguments that one mode reads and the other does not (the CLI's TRAINING_ONLY and INFERENCE_ONLY)
-TRAINING_ARGUMENTS = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "ep", "sequence_parallel",
+TRAINING_ARGUMENTS = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "sequence_parallel",
                       "recompute", "attention_impl", "dropout", "framework", "virtual_stages", "fused_loss",
                       "finetune", "lora_rank", "lora_targets", "adapter_dtype", "zero_impl", "precision",
                       "optimizer_in_backward")
@@ -57,12 +57,17 @@ def check_mode_arguments(mode: str, arguments: dict, defaults: dict) -> None:
             raise LlmcalcError(f"{name}: applies to mode {other} only, got {value!r} with mode {mode}")
 
 
-def check_serving_pipeline(model: ModelSpec, engine: str, tp: int, pp: int) -> None:
-    """Pipeline-parallel serving is modelled on its own (formulas.stages), not under an engine's profile."""
-    if engine != "none":
-        raise LlmcalcError(f"pp: pipeline parallelism is modelled without an engine profile; allowed with engine "
-                           f"{engine}: pp 1")
-    check_parallelism(model, tp, pp, 1, 1)
+def check_serving_layout(model: ModelSpec, engine: str, tp: int, pp: int, ep: int) -> None:
+    """Pipeline-parallel and expert-parallel serving are modelled on their own (formulas.stages, serving_memory's
+    data-parallel attention), not under an engine's profile; expert parallelism alone (attention data-parallel)."""
+    for name, value in (("pp", pp), ("ep", ep)):
+        if value > 1 and engine != "none":
+            raise LlmcalcError(f"{name}: {'pipeline' if name == 'pp' else 'expert'} parallelism is modelled without "
+                               f"an engine profile; allowed with engine {engine}: {name} 1")
+    if ep > 1 and (tp > 1 or pp > 1):
+        raise LlmcalcError(f"ep: serving expert parallelism runs attention data-parallel over the {ep} GPUs; "
+                           "allowed with it: tp 1 and pp 1")
+    check_parallelism(model, tp, pp, ep, ep)
 
 
 def check_training(model: ModelSpec, tp: int, pp: int, dp: int, ep: int, framework: str = "megatron",

@@ -132,7 +132,9 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
                rank: str = "throughput", compute_efficiency: float = 1.0, memory_efficiency: float = 1.0,
                top: int = 10, network_bandwidth: float = 50e9):
     """Serving layouts for `concurrency` sequences of `context` tokens on `n_gpus` GPUs: tensor parallelism within a
-    node times pipeline stages times replicas (formulas.plan.serve_layouts), those whose serving memory
+    node times pipeline stages times replicas (formulas.plan.serve_layouts), and for a MoE model expert parallelism
+    with data-parallel attention times replicas (expert_layouts; its all-to-alls over the links within a node, else
+    over `network_bandwidth`), those whose serving memory
     (estimate_memory: weights, the KV cache of the replica's batch, one step's working set, on the most loaded
     stage) fits `gpu_util` of a GPU, ranked by decode throughput or by latency (the time per output token) from the
     roofline (formulas.speed.phase; with pipeline stages, formulas.speed.pipelined_seconds, the sends between stages
@@ -141,7 +143,7 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
     from .api import estimate_memory
     from .checks import tp_problem
     from .formulas.params import count_params
-    from .formulas.plan import SERVE_RANKS, ServePlan, serve_layouts
+    from .formulas.plan import SERVE_RANKS, ServePlan, expert_layouts, serve_layouts
     from .formulas.speed import ACTIVATION_BYTES, Roof, phase, pipelined_seconds, stage_seconds
 
     spec = model_of(model)
@@ -186,5 +188,19 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
             ttft = pipelined_seconds(stage_seconds(spec, prefill, pp), 1, prompt * hidden / between)
             tpot = pipelined_seconds(stage_seconds(spec, decode, pp), micro, step * hidden / between)
         plans.append(ServePlan(tp, replicas, batch, memory, ttft, tpot, concurrency / tpot, pp))
+    experts = min((g.layer.moe.n_experts for g in spec.groups if g.layer.moe), default=0)
+    for ep, replicas, batch in expert_layouts(n_gpus, experts, concurrency):
+        evaluated += 1
+        memory = estimate_memory(spec, "serve", dtype=dtype, kv_dtype=kv_dtype, context=context, batch=batch, ep=ep,
+                                 params=params).per_gpu
+        if memory > gpu_memory * gpu_util or (link_bandwidth is None and ep <= gpus_per_node):
+            continue
+        fabric = link_bandwidth if ep <= gpus_per_node else network_bandwidth
+        roof = Roof(peak_flops * compute_efficiency, bandwidth * memory_efficiency, link_bandwidth, 1, ep, fabric)
+        # every GPU of the replica prefills a prompt of its own at once, and decodes its share of the batch
+        prefill = phase(spec, params, 1, prompt, prompt, False, dtype, kv_dtype, roof)
+        decode = phase(spec, params, -(-batch // ep), 1, context, True, dtype, kv_dtype, roof)
+        plans.append(ServePlan(1, replicas, batch, memory, prefill.seconds, decode.seconds,
+                               concurrency / decode.seconds, 1, ep))
     plans.sort(key=SERVE_RANKS[rank])
     return evaluated, plans[:top], len(plans)

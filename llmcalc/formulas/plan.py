@@ -188,10 +188,11 @@ class ServePlan:
     decode_seconds: float     # one decode step of the replica's batch: the time per output token
     tokens_per_second: float  # decode tokens/s of all the sequences served
     pp: int = 1
+    ep: int = 1               # expert-parallel GPUs of a replica (attention data-parallel over them; tp and pp 1)
 
 
-SERVE_RANKS = {"throughput": lambda p: (-p.tokens_per_second, p.decode_seconds, p.pp),
-               "latency": lambda p: (p.decode_seconds, p.prefill_seconds, p.pp)}
+SERVE_RANKS = {"throughput": lambda p: (-p.tokens_per_second, p.decode_seconds, p.pp, p.ep),
+               "latency": lambda p: (p.decode_seconds, p.prefill_seconds, p.pp, p.ep)}
 
 
 def serve_layouts(n_gpus: int, gpus_per_node: int, concurrency: int,
@@ -206,3 +207,12 @@ def serve_layouts(n_gpus: int, gpus_per_node: int, concurrency: int,
             if (n_gpus // tp) % pp == 0:
                 replicas = n_gpus // (tp * pp)
                 yield tp, pp, replicas, -(-concurrency // replicas)
+
+
+def expert_layouts(n_gpus: int, n_experts: int, concurrency: int) -> Iterator[tuple[int, int, int]]:
+    """(ep, replicas, batch per replica): expert parallelism over a divisor of the experts that divides n_gpus, the
+    other GPUs as replicas (a replica may span nodes: its all-to-alls then cross the network)."""
+    for ep in range(2, min(n_gpus, n_experts) + 1):
+        if n_gpus % ep == 0 and n_experts % ep == 0:
+            replicas = n_gpus // ep
+            yield ep, replicas, -(-concurrency // replicas)

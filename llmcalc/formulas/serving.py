@@ -38,7 +38,7 @@ from ..units import GIB, human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
 from .formats import RECIPE_DESCRIPTIONS, RECIPES, WEIGHT_FORMATS
 from .kv import KVCache, kv_bytes_per_gpu, kv_cache
-from .memory import MemoryPart, MemoryReport, model_weight_bytes
+from .memory import MemoryPart, MemoryReport, model_weight_bytes, per_param_bytes
 from .params import ParamCount
 from .stages import stage_kv_bytes, stage_weight_bytes
 
@@ -142,13 +142,17 @@ def _cache_note(cache: KVCache, tokens: str) -> str:
 
 def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: int = 1, weight_dtype: str = "bf16",
                    kv_dtype: str = "bf16", max_batched_tokens: int = DEFAULT_MAX_BATCHED_TOKENS, tp: int = 1,
-                   mla_cache: str = "latent", pp: int = 1) -> MemoryReport:
+                   mla_cache: str = "latent", pp: int = 1, ep: int = 1) -> MemoryReport:
     """Weights, the KV cache of `batch` sequences of `context` tokens and one step's working set, over `tp` GPUs;
     with `pp` pipeline stages, a GPU of the stage holding the most (formulas.stages: its layers' weights and KV
-    cache, the embedding on the first stage, the head on the last)."""
+    cache, the embedding on the first stage, the head on the last); with `ep` expert-parallel GPUs (tp and pp 1),
+    attention data-parallel over them, as vLLM's --enable-expert-parallel with --data-parallel-size and DeepSeek's
+    deployment (DeepSeek-V3 sec. 3.4): each GPU holds the weights but 1/ep of the routed experts, and the KV cache
+    and working set of its share of the sequences."""
     cache = kv_cache(model, context, batch, kv_dtype, mla_cache)
-    step = min(batch * context, max_batched_tokens)
-    activations = step_working_set(model, step, batch, weight_dtype)
+    local = -(-batch // ep)  # the sequences of the GPU holding the most
+    step = min(local * context, max_batched_tokens)
+    activations = step_working_set(model, step, local, weight_dtype)
     weights = _weights_part(params, weight_dtype, tp)
     kv = MemoryPart("kv_cache", cache.bytes, kv_bytes_per_gpu(model, cache, tp),
                     _cache_note(cache, f"{batch} x {context:,} tokens") + _mla_note(model, tp, mla_cache))
@@ -159,20 +163,28 @@ def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: in
         placed = f"; stage {heaviest + 1} of {pp}, the most loaded"
         weights = replace(weights, per_gpu=stage_weights[heaviest], note=weights.note + placed)
         kv = replace(kv, per_gpu=stage_kv[heaviest], note=kv.note + placed)
+    if ep > 1:
+        per_param = per_param_bytes(params, weight_dtype)
+        experts = sum(r.total for r in params.rows if r.component == "moe.experts") * per_param("moe.experts")
+        weights = replace(weights, per_gpu=weights.bytes - experts + experts / ep,
+                          note=weights.note + f"; the routed experts split over {ep} GPUs, the rest on each")
+        kv = replace(kv, per_gpu=kv_cache(model, context, local, kv_dtype, mla_cache).bytes,
+                     note=kv.note + f"; {local:,} sequence{'s' if local > 1 else ''} per GPU (data-parallel attention)")
     parts = (
         weights,
         kv,
-        MemoryPart("activations", activations, activations / tp,
+        MemoryPart("activations", activations * ep, activations / tp,
                    f"one step of {step:,} tokens (at most --max-batched-tokens): the widest layer's live tensors, "
                    "plus fp32 logits of each sequence's last token; attention scores fused", estimate=True),
     )
     settings = {"weight_dtype": weight_dtype, "kv_dtype": kv_dtype, "context": context, "batch": batch,
                 "max_batched_tokens": max_batched_tokens, "tp": tp}
-    if pp > 1:
-        settings["pp"] = pp
+    for name, value in (("pp", pp), ("ep", ep)):
+        if value > 1:
+            settings[name] = value
     if _has_mla(model):
         settings["mla_cache"] = mla_cache
-    return MemoryReport(model, "serve", parts, tp * pp, settings)
+    return MemoryReport(model, "serve", parts, tp * pp * ep, settings)
 
 
 def vllm_memory(model: ModelSpec, params: ParamCount, gpu_memory: float, gpu_util: float, context: int,

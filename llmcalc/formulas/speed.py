@@ -16,7 +16,10 @@ final norm, LM head). Bytes moved:
   (an estimate; small beside the weights at decode, beside the FLOPs at prefill).
 Tensor parallelism divides FLOPs, weights and (up to the KV heads) the KV cache by t and adds two all-reduces of
 the hidden state per layer (after attention and after the MLP, Megatron's layout: Shoeybi et al. 2019), each a
-ring taking 2 (t - 1) / t x message / link bandwidth (Patarasuk and Yuan 2009). Efficiencies are 1.0 by default:
+ring taking 2 (t - 1) / t x message / link bandwidth (Patarasuk and Yuan 2009). Expert parallelism over e GPUs
+(attention data-parallel: each GPU a batch of its own) reads on each GPU its share of the experts the whole
+replica's tokens touch, n (1 - (1 - k/n)^(T e)) / e, and adds per MoE layer two all-to-alls (dispatch and combine)
+of the top-k copies of its tokens' hidden states, (e - 1) / e of them to other GPUs (DeepSeek-V3 sec. 3.4). Efficiencies are 1.0 by default:
 the results are then bounds, the fastest the hardware allows.
 """
 
@@ -46,6 +49,8 @@ class Roof:
     bandwidth: float
     link: float | None = None
     tp: int = 1
+    ep: int = 1                  # expert-parallel GPUs, attention data-parallel over them (tp 1)
+    fabric: float | None = None  # bytes/s each way of the expert-parallel all-to-alls
 
 
 @record
@@ -153,8 +158,9 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
             if row.group != group.name:
                 continue
             size = row.total * per_param(row.component)
-            if row.component == "moe.experts" and layer.moe:
-                size *= distinct_experts(layer.moe.n_experts, layer.moe.top_k, step) / layer.moe.n_experts
+            if row.component == "moe.experts" and layer.moe:  # with EP: the GPU's share of the replica's touched ones
+                n = layer.moe.n_experts
+                size *= distinct_experts(n, layer.moe.top_k, step * roof.ep) / (n * roof.ep)
             weights += size
         kv = 0.0
         if group.name in kv_of:
@@ -171,6 +177,9 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
         activations = 2 * step * _live_elements(layer, model.d_model) * ACTIVATION_BYTES * group.count / tp
         message = step * model.d_model * ACTIVATION_BYTES
         comm = 2 * group.count * _ring_all_reduce(message, tp, roof.link)
+        if layer.moe and roof.ep > 1:  # dispatch and combine: top_k copies of each token, (ep - 1) / ep of them away
+            copies = message * layer.moe.top_k * (roof.ep - 1) / roof.ep
+            comm += 2 * group.count * copies / roof.fabric
         group_flops = sum(r.total for r in flops.group_rows(group.name))
         rows.append(SpeedRow(group.name, group.count, group_flops / tp, weights / tp, kv, activations, comm, roof))
     weights = 0.0

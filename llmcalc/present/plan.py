@@ -76,17 +76,20 @@ def serve_plan_table(model, evaluated: int, fitting: int, plans: list, settings:
         return [Note(title, style="bold"), Note(f"None of the {evaluated:,} layouts fits {s['gpu_util']:g} of the "
                                                 "GPUs' memory: add GPUs, lower --concurrency or --context, or "
                                                 "quantize the weights (--dtype).")]
-    sheet = Sheet(title, [("#", "right"), ("tp", "right"), ("pp", "right"), ("replicas", "right"), ("batch", "right"),
+    sheet = Sheet(title, [("#", "right"), ("tp", "right"), ("pp", "right"), ("ep", "right"), ("replicas", "right"),
+                          ("batch", "right"),
                           ("memory/GPU", "right"), ("TTFT", "right"), ("TPOT", "right"),
                           ("tok/s/seq", "right"), ("tok/s", "right")])
     for rank, p in enumerate(plans, 1):
-        sheet.add_row(str(rank), str(p.tp), str(p.pp), str(p.replicas), str(p.batch), human_bytes(p.memory_per_gpu),
+        sheet.add_row(str(rank), str(p.tp), str(p.pp), str(p.ep), str(p.replicas), str(p.batch),
+                      human_bytes(p.memory_per_gpu),
                       f"{p.prefill_seconds * 1e3:.3g} ms", f"{p.decode_seconds * 1e3:.3g} ms",
                       f"{1 / p.decode_seconds:,.0f}", f"{p.tokens_per_second:,.0f}")
     bound = "bounds (compute and memory at their peaks)" if s["compute_efficiency"] == s["memory_efficiency"] == 1 \
         else f"at {s['compute_efficiency']:g} of the peak FLOP/s and {s['memory_efficiency']:g} of the bandwidth"
     notes = [f"{evaluated:,} layouts evaluated (tensor parallelism within a node of {s['gpus_per_node']} x pipeline "
-             f"stages x replicas), {fitting:,} fit {s['gpu_util']:g} of the GPU's memory.",
+             "stages x replicas" + (", expert parallelism x replicas" if model.is_moe else "")
+             + f"), {fitting:,} fit {s['gpu_util']:g} of the GPU's memory.",
              f"Memory: `llmcalc memory` of each replica's batch at --context {s['context']:,} (weights in "
              f"{s['dtype']}, KV cache in {s['kv_dtype']}, one step's working set). Times: `llmcalc speed`'s roofline, "
              f"{bound}: TTFT, the time to first token of one {s['prompt']:,}-token prompt; TPOT, the time per "
@@ -94,12 +97,15 @@ def serve_plan_table(model, evaluated: int, fitting: int, plans: list, settings:
              "Pipeline stages: the batch in min(pp, batch) micro-batches, each stage taking them in turn; a step "
              "lasts the longer of one micro-batch's pass through every stage (with the sends between them, over "
              f"the node's links, or at {decimal_bytes(s['network_bandwidth'])}/s between nodes) and the busiest "
-             "stage's work on all of them. Expert parallelism is not searched."]
+             "stage's work on all of them.",
+             "Expert parallelism (MoE models): attention data-parallel over the ep GPUs, each with its share of the "
+             "batch and 1/ep of the routed experts, two all-to-alls of the top-k token copies per MoE layer; TTFT "
+             "with every GPU prefilling a prompt of its own."]
     return [sheet, Note("\n".join(notes))]
 
 
 def _serve_json(plan) -> dict[str, Any]:
-    return {"tp": plan.tp, "pp": plan.pp, "replicas": plan.replicas, "batch": plan.batch,
+    return {"tp": plan.tp, "pp": plan.pp, "ep": plan.ep, "replicas": plan.replicas, "batch": plan.batch,
             "memory_per_gpu": whole_bytes(plan.memory_per_gpu), "ttft_seconds": plan.prefill_seconds,
             "tpot_seconds": plan.decode_seconds, "tokens_per_second_per_sequence": 1 / plan.decode_seconds,
             "tokens_per_second": plan.tokens_per_second}
@@ -112,7 +118,7 @@ def serve_plan_json(model, evaluated: int, fitting: int, plans: list, settings: 
                                        "rings over the node's links, without latency"}}
 
 
-SERVE_PLAN_FIELDS = ["rank", "tp", "pp", "replicas", "batch", "memory_per_gpu", "ttft_seconds", "tpot_seconds",
+SERVE_PLAN_FIELDS = ["rank", "tp", "pp", "ep", "replicas", "batch", "memory_per_gpu", "ttft_seconds", "tpot_seconds",
                      "tokens_per_second_per_sequence", "tokens_per_second"]
 
 
