@@ -123,8 +123,9 @@ def test_a_count_is_read_exactly(option, number, suffix):
 
 # --- options where they do not apply -----------------------------------------------------------------------------
 
+# (--pp and --ep apply to both modes: serving splits the layers into stages, or the experts with DP attention)
 TRAINING_ONLY = {"--grad-dtype": "fp32", "--optimizer": "sgd", "--optimizer-bytes": "8", "--zero": "1",
-                 "--zero-impl": "deepspeed", "--dp": "2", "--pp": "2", "--ep": "2", "--sequence-parallel": None,
+                 "--zero-impl": "deepspeed", "--dp": "2", "--sequence-parallel": None,
                  "--recompute": "full", "--attention-impl": "eager", "--framework": "transformers",
                  "--virtual-stages": "2", "--fused-loss": None, "--dropout": None, "--finetune": "lora",
                  "--lora-rank": "4", "--lora-targets": "q", "--adapter-dtype": "bf16"}
