@@ -173,7 +173,7 @@ def _notes(model: ModelSpec, params, kv_per_token: int) -> dict[str, str]:
         out["attention"] = (f"caches {factor}x less than MHA of its {att.n_heads} heads would ({kv_per_token * factor:,}"
                             f" B per token): less memory, faster decode")
     if model.tied_embeddings:
-        out["tied"] = f"saves {model.vocab_size * model.d_model:,} parameters (V x d) against an untied head"
+        out["tied"] = f"saves {model.vocab_size * model.embed_width:,} parameters (V x d) against an untied head"
     if params.active < params.total:
         out["experts"] = (f"{params.active:,} of {params.total:,} parameters active per token "
                           f"({params.active / params.total:.1%}): compute of a smaller model, memory of the whole")

@@ -632,6 +632,21 @@ def gen_qwen2_5_vl(rng):
             "tie_word_embeddings": rng.random() < 0.3}
 
 
+def gen_opt(rng):
+    """Pre- or post-LN, a word embedding narrower or wider than the model (project_in / project_out) or as wide,
+    biases or none, LayerNorms with or without parameters, the final norm removed, tied or not."""
+    heads = rng.choice([1, 2, 4])
+    hidden = heads * rng.choice([4, 8])
+    cfg = {"model_type": "opt", "vocab_size": rng.randint(40, 300), "hidden_size": hidden, "num_attention_heads": heads,
+           "num_hidden_layers": rng.randint(1, 3), "ffn_dim": rng.randint(4, 80), "max_position_embeddings": 64,
+           "do_layer_norm_before": rng.random() < 0.6, "enable_bias": rng.random() < 0.6,
+           "layer_norm_elementwise_affine": rng.random() < 0.7, "_remove_final_layer_norm": rng.random() < 0.2,
+           "activation_function": rng.choice(["relu", "gelu", "gelu_new"])}
+    if rng.random() < 0.6:
+        cfg["word_embed_proj_dim"] = rng.choice([4, 8, 12, hidden])
+    return _maybe_tied(rng, cfg)
+
+
 GENERATORS = {
     "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "bloom": gen_bloom, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
@@ -644,7 +659,7 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
+    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl, "opt": gen_opt,
 }
 VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 

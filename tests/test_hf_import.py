@@ -48,6 +48,8 @@ PUBLISHED = {
     "Mistral-7B-v0.1": 7_241_732_096,
     "Qwen2.5-0.5B": 494_032_768,
     "Phi-3-mini-4k-instruct": 3_821_079_552,
+    "opt-125m": 125_239_296,
+    "opt-350m": 331_196_416,  # a 512-wide word embedding projected in and out, post-LN
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
@@ -496,6 +498,16 @@ CASES.update({
         # dt/B/C norms 2 + 4 + 4, out_proj 64 x 32; router 4 x 32, 4 SwiGLU experts of 48; attention 3072, MLP 4608;
         # two norms per layer, a final one, an untied LM head
         2 * EMBED + 2 * (7562 + 128 + 4 * 4608 + 64) + 2 * (3072 + 4608 + 64) + 32,
+    ),
+    "opt": (  # OPT-350m's shape: a 16-wide word embedding projected in and out, post-LN, no final norm
+        dict(model_type="opt", vocab_size=100, hidden_size=32, num_attention_heads=4, num_hidden_layers=2, ffn_dim=48,
+             max_position_embeddings=64, word_embed_proj_dim=16, do_layer_norm_before=False),
+        dict(vocab_size=100, d_model=32, d_embed=16, n_layers=2, context_length=64, position="learned",
+             position_offset=2, tied_embeddings=True, norm={"kind": "layernorm", "placement": "post"},
+             attention={**MHA, "bias": True}, mlp={"activation": "relu", "d_ff": 48, "bias": True}),
+        # tokens 100 x 16, positions (64 + 2) x 32, project_in 16 x 32, 2 x (q, k, v, out_proj 4*32*32 + 4*32, two
+        # LayerNorms, fc1 and fc2 with biases), project_out 32 x 16; tied head
+        100 * 16 + 66 * 32 + 512 + 2 * (4224 + 128 + PLAIN_48) + 512,
     ),
 })
 

@@ -10,6 +10,8 @@ COMPONENT_LABELS = {
     "embed.token": "token embedding",
     "embed.position": "position embedding",
     "embed.relative": "relative position bias (T5)",
+    "embed.project_in": "embedding projection in (d_embed -> d)",
+    "lm_head.project_out": "projection out (d -> d_embed)",
     "xattn.q": "cross-attention q",
     "xattn.k": "cross-attention k",
     "xattn.v": "cross-attention v",

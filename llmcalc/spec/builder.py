@@ -89,6 +89,10 @@ class _Builder:
             raise root.error("relative_attention_buckets", "only used with position: relative (T5); allowed: "
                              "remove it, or set position: relative")
         residual = self._residual(root, norm, layers)
+        offset = root.integer("position_offset", 0, minimum=0)
+        if offset and position != "learned":
+            raise root.error("position_offset", f"extra rows of a learned position table; position is {position}, "
+                             "which has none; allowed: remove it, or set position: learned", also=(("position",),))
         rotary_dim = self._rotary_dim(root, position, layers)
         training = root.mapping("training", required=False)
         vision = root.mapping("vision", required=False)
@@ -122,6 +126,8 @@ class _Builder:
             rotary_dim=rotary_dim,
             lm_head_bias=root.boolean("lm_head_bias", False),
             embedding_norm=root.boolean("embedding_norm", False),
+            d_embed=root.integer("d_embed", None),
+            position_offset=offset,
             vision=read_vision(vision, d_model, self._attention, self._mlp, self._norm) if vision else None,
         )
 

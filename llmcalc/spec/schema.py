@@ -8,7 +8,7 @@ from __future__ import annotations
 TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
     "vocab_size", "d_model", "n_layers", "context_length", "position", "rotary_dim", "tied_embeddings",
-    "lm_head_bias", "embedding_norm", "residual", "attention", "mixer", "mlp", "moe", "norm", "layers", "encoder",
+    "lm_head_bias", "embedding_norm", "d_embed", "position_offset", "residual", "attention", "mixer", "mlp", "moe", "norm", "layers", "encoder",
     "relative_attention_buckets", "mtp", "training", "vision",
     "published", "rumour", "weights_format",
 )
