@@ -128,6 +128,14 @@ class MoE:
     shared_gate: bool = False
     router_bias: bool = False
     routing_bias: bool = False  # DeepSeek-V3's load-balancing bias per expert: a buffer, not a trained parameter
+    routing_bias_parameter: bool = False  # ... held as a parameter (without gradient) and counted (Ernie 4.5 MoE)
+    expert_bias: bool | None = None  # the routed experts' biases when they differ from the MLP's (Ernie 4.5 MoE)
+
+    def routed(self, mlp: MLP) -> MLP:
+        """The MLP one routed expert is: the layer's, with the experts' own biases where they differ."""
+        if self.expert_bias is None or self.expert_bias == mlp.bias:
+            return mlp
+        return MLP(mlp.activation, mlp.d_ff, self.expert_bias)
 
 
 @record

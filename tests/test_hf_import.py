@@ -50,6 +50,10 @@ PUBLISHED = {
     "Phi-3-mini-4k-instruct": 3_821_079_552,
     "opt-125m": 125_239_296,
     "opt-350m": 331_196_416,  # a 512-wide word embedding projected in and out, post-LN
+    # the Hub's safetensors total of ERNIE-4.5-21B-A3B-Thinking (its e_score_correction_bias parameters included)
+    "ERNIE-4.5-21B-A3B": 21_825_437_888,
+    # MiniMax-M2.7's weight tensors (scales and the e_score_correction_bias buffers left out)
+    "MiniMax-M2.7": 228_689_748_992,
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
@@ -508,6 +512,37 @@ CASES.update({
         # tokens 100 x 16, positions (64 + 2) x 32, project_in 16 x 32, 2 x (q, k, v, out_proj 4*32*32 + 4*32, two
         # LayerNorms, fc1 and fc2 with biases), project_out 32 x 16; tied head
         100 * 16 + 66 * 32 + 512 + 2 * (4224 + 128 + PLAIN_48) + 512,
+    ),
+    "ernie4_5_moe": (  # layer 0 dense, 1 and 2 MoE; use_bias: every projection but the routed experts, the LM head too
+        dict(model_type="ernie4_5_moe", **{**KV2, "num_hidden_layers": 3}, head_dim=8, moe_num_experts=4, moe_k=2,
+             moe_intermediate_size=16, moe_num_shared_experts=2, use_bias=True),
+        dict(ROPE, n_layers=3, context_length=131072, tied_embeddings=True, lm_head_bias=True,
+             norm={"kind": "rmsnorm"}, attention={**GQA, "bias": True}, mlp={**SWIGLU, "bias": True},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 32,
+                  "routing_bias": "parameter", "expert_bias": False},
+             layers=[{"count": 1, "moe": None}, {"count": 2}]),
+        # tied embedding + the head's bias 100; the dense layer with q/k/v/o biases 96 and MLP biases 128; each MoE
+        # layer: attention 3072 + 96, two norms, router 4 x 32, e_score_correction_bias 4, four bare experts of 16,
+        # the shared MLP 3 x 32 x 32 + biases 2 x 32 + 32; final norm
+        EMBED + 100 + (LAYER + 96 + 128) + 2 * (3072 + 96 + 64 + 128 + 4 + MOE_4x16 + 3072 + 96) + 32,
+    ),
+    "minimax_m2": (  # every layer MoE; q/k norms over the whole projections; rotary_dim 4 of each 8-wide head
+        dict(model_type="minimax_m2", **KV2, head_dim=8, num_local_experts=4, num_experts_per_tok=2, rotary_dim=4),
+        dict(ROPE, n_layers=2, context_length=196608, rotary_dim=4, tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, attention={**GQA, "qk_norm": "rmsnorm_full"}, mlp=SWIGLU,
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 48, "routing_bias": True}),
+        # 2 x (attention 3072, q_norm 32 + k_norm 16, two norms, router 4 x 32, four experts of 48) + final norm
+        # + head; the e_score_correction_bias buffers are in no total
+        2 * EMBED + 2 * (3072 + 48 + 64 + 128 + 4 * 4608) + 32,
+    ),
+    "hunyuan_v1_moe": (  # top-1 on layer 0, top-2 on layer 1; q/k RMSNorms of head_dim; one shared MLP of 48
+        dict(model_type="hunyuan_v1_moe", **KV2, head_dim=8, num_experts=4, moe_topk=[1, 2]),
+        dict(ROPE, n_layers=2, context_length=2048, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "qk_norm": "rmsnorm"}, mlp=SWIGLU,
+             moe={"n_experts": 4, "top_k": 1, "d_ff": 48, "n_shared_experts": 1},
+             layers=[{"count": 1}, {"count": 1, "moe": {"top_k": 2}}]),
+        # 2 x (attention 3072, q/k norms 16, two norms, router 4 x 32, four experts and the shared MLP of 48)
+        2 * EMBED + 2 * (3072 + 16 + 64 + 128 + 5 * 4608) + 32,
     ),
 })
 

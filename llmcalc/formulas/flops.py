@@ -248,7 +248,7 @@ def _mlp_totals(mlp: MLP, d_model: int, d_ff: int, tokens: int) -> tuple[int, in
 
 def _moe_rows(moe: MoE, mlp: MLP, d_model: int, tokens: int) -> list[tuple[str, int, int]]:
     """Router for every token; each token's top_k routed experts and every shared expert (Fedus et al. 2021)."""
-    expert_matmul, expert_other = _mlp_totals(mlp, d_model, moe.d_ff, tokens)
+    expert_matmul, expert_other = _mlp_totals(moe.routed(mlp), d_model, moe.d_ff, tokens)
     shared_matmul, shared_other = _mlp_totals(mlp, d_model, moe.d_ff_shared, tokens) if moe.n_shared_experts else (0, 0)
     return [
         ("moe.router", linear(tokens, d_model, moe.n_experts),

@@ -45,10 +45,10 @@ def expert_biases(params: ParamCount, converted: frozenset) -> int:
     model, total = params.model, 0
     for group in model.groups:
         moe, mlp = group.layer.moe, group.layer.mlp
-        if moe is None or not mlp.bias:
+        if moe is None:
             continue
         if "moe.experts" in converted:
-            total += group.count * moe.n_experts * mlp_bias(mlp, model.d_model, moe.d_ff)
+            total += group.count * moe.n_experts * mlp_bias(moe.routed(mlp), model.d_model, moe.d_ff)
         if "moe.shared" in converted:
             total += group.count * moe.n_shared_experts * mlp_bias(mlp, model.d_model, moe.d_ff_shared)
     return total

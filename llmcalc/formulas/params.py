@@ -137,7 +137,9 @@ def shared_expert_gate(moe: MoE, d_model: int) -> int:
 
 def routing_bias(moe: MoE) -> int:
     """DeepSeek-V3's per-expert bias added to the routing scores for load balancing (sec. 2.1.2). It is moved
-    by a fixed rule, not by gradients: a buffer (as in HF transformers), stored in the checkpoint, not a parameter."""
+    by a fixed rule, not by gradients: a buffer (as in HF transformers), stored in the checkpoint, not a parameter;
+    Ernie 4.5 MoE holds it as an nn.Parameter without gradient, which num_parameters() counts
+    (Ernie4_5_MoeStatics.e_score_correction_bias, ernie4_5_moe/modeling_ernie4_5_moe.py, transformers 5.23.0)."""
     return moe.n_experts if moe.routing_bias else 0
 
 
@@ -201,10 +203,12 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
                  ("mlp.bias", mlp_bias(mlp, d_model, mlp.d_ff))]
         out += [(name, n, n) for name, n in dense]
     elif moe:
-        expert = mlp_block(mlp, d_model, moe.d_ff)
+        expert = mlp_block(moe.routed(mlp), d_model, moe.d_ff)
         shared = moe.n_shared_experts * mlp_block(mlp, d_model, moe.d_ff_shared)
+        counted_bias = routing_bias(moe) if moe.routing_bias_parameter else 0
         out += [
             ("moe.router", router(moe, d_model), router(moe, d_model)),
+            ("moe.routing_bias", counted_bias, counted_bias),
             ("moe.experts", moe.n_experts * expert, moe.top_k * expert),
             ("moe.shared", shared, shared),
             ("moe.shared_gate", shared_expert_gate(moe, d_model), shared_expert_gate(moe, d_model)),
@@ -251,7 +255,8 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
         rows += vision_param_rows(model.vision)
     buffers = [ParamRow("moe.routing_bias", g.name, g.count, routing_bias(g.layer.moe), 0,
                         note="buffer: moved by a rule, not trained")
-               for g in model.groups if g.layer.moe and g.layer.moe.routing_bias]
+               for g in model.groups if g.layer.moe and g.layer.moe.routing_bias
+               and not g.layer.moe.routing_bias_parameter]
     optional = _mtp_rows(model) if model.mtp_modules else []
     if model.mtp_modules and model.layers[-1].moe and model.layers[-1].moe.routing_bias:
         buffers.append(ParamRow("moe.routing_bias", "mtp", model.mtp_modules,

@@ -48,7 +48,7 @@ COMPONENT_LABELS = {
     "moe.experts": "routed experts",
     "moe.shared": "shared experts",
     "moe.shared_gate": "shared-expert gate",
-    "moe.routing_bias": "routing bias (buffer)",
+    "moe.routing_bias": "routing bias",
     "mtp.norms": "MTP norms (hidden, embedding, final)",
     "mtp.proj": "MTP projection 2d -> d",
     "norm.shared": "norm before attention and MLP (shared)",

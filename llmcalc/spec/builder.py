@@ -242,6 +242,10 @@ class _Builder:
                              also=("n_experts",))
         d_ff = node.integer("d_ff", mlp.d_ff)
         n_shared = node.integer("n_shared_experts", 0, minimum=0)
+        routing = node.get("routing_bias", False)
+        if routing not in (True, False, "parameter"):
+            raise node.error("routing_bias", f"must be true (a buffer), false or parameter (counted), got "
+                             f"{_kind(routing)} {_show(routing)}")
         return MoE(
             n_experts=n_experts,
             top_k=top_k,
@@ -250,7 +254,9 @@ class _Builder:
             d_ff_shared=node.integer("d_ff_shared", d_ff) if n_shared else 0,
             shared_gate=node.boolean("shared_gate", False),
             router_bias=node.boolean("router_bias", False),
-            routing_bias=node.boolean("routing_bias", False),
+            routing_bias=bool(routing),
+            routing_bias_parameter=routing == "parameter",
+            expert_bias=node.boolean("expert_bias") if node.has("expert_bias") else None,
         )
 
     def _layer(self, node: Node, d_model: int, name: str | None) -> Layer:

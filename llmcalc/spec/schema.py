@@ -51,7 +51,7 @@ MLP_KEYS = ("activation", "d_ff", "bias")
 
 
 MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "shared_gate", "router_bias",
-            "routing_bias")
+            "routing_bias", "expert_bias")
 
 
 MTP_KEYS = ("n_modules",)
