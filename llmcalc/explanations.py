@@ -227,8 +227,11 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
                   "KV cache at its context (bf16)", kv_context, "bytes"),
         "qk_norm": (", ".join(qk) if qk else "none", "yes" if qk else "none", "q/k norm parameters",
                     _rows(params, lambda c: c == "attn.qk_norm"), "parameters"),
-        "vocabulary": (f"{model.vocab_size:,}", "size", "embedding parameters",
-                       _rows(params, lambda c: c in ("embed.token", "lm_head")), "parameters"),
+        "vocabulary": (f"{model.vocab_size:,}" + (f", embedded {model.embed_width:,} wide and projected to the model's "
+                                                  f"width and back" if model.projected else ""), "size",
+                       "embedding parameters",
+                       _rows(params, lambda c: c in ("embed.token", "lm_head", "embed.project_in",
+                                                     "lm_head.project_out")), "parameters"),
         "context": (f"{model.context_length:,}", "size", "KV cache at its context (bf16)",
                     kv_context, "bytes"),
         "scale": (f"{model.n_layers} layers of width {model.d_model:,}", "size", "forward FLOPs per token",
