@@ -655,6 +655,9 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
+    ("opt", 125_239_296),            # ... of OPTConfig() (OPT-125m's shape)
+    ("ernie4_5_moe", 21_825_437_888),  # ... of Ernie4_5_MoeConfig() (ERNIE-4.5-21B-A3B's shape)
+    ("minimax_m2", 228_689_748_992),  # ... of MiniMaxM2Config() (MiniMax-M2's shape)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total
@@ -872,6 +875,18 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "falcon", "multi_query": False, "num_kv_heads": 1}, "num_kv_heads", "a K and V per head"),
     ({"model_type": "falcon", "apply_residual_connection_post_layernorm": True},
      "apply_residual_connection_post_layernorm", "allowed: false"),
+    ({"model_type": "opt", "hidden_size": 100}, "num_attention_heads", "does not divide"),
+    ({"model_type": "opt", "word_embed_proj_dim": 0}, "word_embed_proj_dim", ">= 1"),
+    ({"model_type": "ernie4_5_moe", "moe_layer_interval": 0}, "moe_layer_interval", ">= 1"),
+    ({"model_type": "ernie4_5_moe", "moe_k": 65}, "moe_k", "more than the 64 experts"),
+    ({"model_type": "ernie4_5_moe", "use_rmsnorm": False}, "use_rmsnorm", "allowed: true"),
+    ({"model_type": "minimax_m2", "attn_type_list": [0] * 62}, "attn_type_list", "lightning attention"),
+    ({"model_type": "minimax_m2", "rotary_dim": 256}, "rotary_dim", "more than head_dim=128"),
+    ({"model_type": "minimax_m2", "use_qk_norm": False}, "use_qk_norm", "allowed: true"),
+    ({"model_type": "minimax_m2", "shared_intermediate_size": 1536}, "shared_intermediate_size", "allowed: 0"),
+    ({"model_type": "hunyuan_v1_moe"}, "head_dim", "cannot build hunyuan_v1_moe"),
+    ({"model_type": "hunyuan_v1_moe", "head_dim": 128, "moe_topk": [1, 2]}, "moe_topk", "a list of 32"),
+    ({"model_type": "hunyuan_v1_moe", "head_dim": 128, "num_experts": [4] * 32}, "num_experts", "whole number"),
 ])
 def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
     err = error_for(tmp_path, config)
