@@ -173,7 +173,7 @@ def _notes(model: ModelSpec, params, kv_per_token: int) -> dict[str, str]:
         out["attention"] = (f"caches {factor}x less than MHA of its {att.n_heads} heads would ({kv_per_token * factor:,}"
                             f" B per token): less memory, faster decode")
     if model.tied_embeddings:
-        out["tied"] = f"saves {model.vocab_size * model.d_model:,} parameters (V x d) against an untied head"
+        out["tied"] = f"saves {model.vocab_size * model.embed_width:,} parameters (V x d) against an untied head"
     if params.active < params.total:
         out["experts"] = (f"{params.active:,} of {params.total:,} parameters active per token "
                           f"({params.active / params.total:.1%}): compute of a smaller model, memory of the whole")
@@ -227,8 +227,11 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
                   "KV cache at its context (bf16)", kv_context, "bytes"),
         "qk_norm": (", ".join(qk) if qk else "none", "yes" if qk else "none", "q/k norm parameters",
                     _rows(params, lambda c: c == "attn.qk_norm"), "parameters"),
-        "vocabulary": (f"{model.vocab_size:,}", "size", "embedding parameters",
-                       _rows(params, lambda c: c in ("embed.token", "lm_head")), "parameters"),
+        "vocabulary": (f"{model.vocab_size:,}" + (f", embedded {model.embed_width:,} wide and projected to the model's "
+                                                  f"width and back" if model.projected else ""), "size",
+                       "embedding parameters",
+                       _rows(params, lambda c: c in ("embed.token", "lm_head", "embed.project_in",
+                                                     "lm_head.project_out")), "parameters"),
         "context": (f"{model.context_length:,}", "size", "KV cache at its context (bf16)",
                     kv_context, "bytes"),
         "scale": (f"{model.n_layers} layers of width {model.d_model:,}", "size", "forward FLOPs per token",

@@ -128,6 +128,14 @@ class MoE:
     shared_gate: bool = False
     router_bias: bool = False
     routing_bias: bool = False  # DeepSeek-V3's load-balancing bias per expert: a buffer, not a trained parameter
+    routing_bias_parameter: bool = False  # ... held as a parameter (without gradient) and counted (Ernie 4.5 MoE)
+    expert_bias: bool | None = None  # the routed experts' biases when they differ from the MLP's (Ernie 4.5 MoE)
+
+    def routed(self, mlp: MLP) -> MLP:
+        """The MLP one routed expert is: the layer's, with the experts' own biases where they differ."""
+        if self.expert_bias is None or self.expert_bias == mlp.bias:
+            return mlp
+        return MLP(mlp.activation, mlp.d_ff, self.expert_bias)
 
 
 @record
@@ -272,12 +280,29 @@ class ModelSpec:
     rotary_dim: int | None = None  # partial RoPE: the leading dims of each head rotated (None: all; GPT-NeoX 25%)
     lm_head_bias: bool = False  # the LM head adds a bias of vocab_size (GPT-J, Phi-1/2)
     embedding_norm: bool = False  # a norm (of the model's kind) on the token embedding's output (BLOOM)
+    d_embed: int | None = None  # width of the token embedding and LM head, projected to/from d_model (OPT-350m)
+    position_offset: int = 0  # extra rows of a learned position table (OPT's 2)
     vision: VisionTower | None = None  # a vision-language model's image encoder and projector
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:
         """Identical layers gathered together, in order of first appearance (computed once per model)."""
         return group_layers(self.layers)
+
+    @property
+    def embed_width(self) -> int:
+        """Width of the token embedding and of the LM head's input: d_embed, or d_model without a projection."""
+        return self.d_embed or self.d_model
+
+    @property
+    def projected(self) -> bool:
+        """The embedding is d_embed wide and linears project it in to d_model and back out (OPT's project_in/out)."""
+        return self.embed_width != self.d_model
+
+    @property
+    def position_rows(self) -> int:
+        """Rows of a learned position table: the context and any offset (OPT's 2 unused rows)."""
+        return self.context_length + self.position_offset
 
     @property
     def is_moe(self) -> bool:

@@ -268,6 +268,19 @@ def test_names_map_onto_components():
     assert hf_component("model.vision_tower.layers.0.mlp.up_proj.weight") == (None, None)
     assert gguf_component("blk.5.ffn_up_shexp.weight") == ("moe.shared", 5)
     assert gguf_component("output.weight") == ("lm_head", None)
+    for module in ("mlp.gate", "block_sparse_moe", "mlp.moe_statics", "mlp.gate.moe_statics"):
+        assert hf_component(f"model.layers.4.{module}.e_score_correction_bias") == ("moe.routing_bias", 4)
+
+
+def test_routing_bias_is_a_buffer_but_ernie_s_a_parameter(tmp_path):
+    """DeepSeek-V3's and MiniMax-M2's e_score_correction_bias are buffers; Ernie 4.5 MoE's (moe_statics) an
+    nn.Parameter that transformers counts, as the spec's routing_bias: parameter does."""
+    path = write_safetensors(tmp_path / "model.safetensors", {
+        "model.layers.0.mlp.gate.e_score_correction_bias": ("F32", [8]),
+        "model.layers.0.block_sparse_moe.e_score_correction_bias": ("F32", [8]),
+        "model.layers.0.mlp.moe_statics.e_score_correction_bias": ("F32", [1, 8])})
+    checkpoint = read(str(path))
+    assert checkpoint.buffer_values == 16 and checkpoint.params == 8
 
 
 def test_is_checkpoint_tells_files_from_specs(tmp_path):

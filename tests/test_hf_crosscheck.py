@@ -632,6 +632,62 @@ def gen_qwen2_5_vl(rng):
             "tie_word_embeddings": rng.random() < 0.3}
 
 
+def gen_opt(rng):
+    """Pre- or post-LN, a word embedding narrower or wider than the model (project_in / project_out) or as wide,
+    biases or none, LayerNorms with or without parameters, the final norm removed, tied or not."""
+    heads = rng.choice([1, 2, 4])
+    hidden = heads * rng.choice([4, 8])
+    cfg = {"model_type": "opt", "vocab_size": rng.randint(40, 300), "hidden_size": hidden, "num_attention_heads": heads,
+           "num_hidden_layers": rng.randint(1, 3), "ffn_dim": rng.randint(4, 80), "max_position_embeddings": 64,
+           "do_layer_norm_before": rng.random() < 0.6, "enable_bias": rng.random() < 0.6,
+           "layer_norm_elementwise_affine": rng.random() < 0.7, "_remove_final_layer_norm": rng.random() < 0.2,
+           "activation_function": rng.choice(["relu", "gelu", "gelu_new"])}
+    if rng.random() < 0.6:
+        cfg["word_embed_proj_dim"] = rng.choice([4, 8, 12, hidden])
+    return _maybe_tied(rng, cfg)
+
+
+def gen_ernie4_5_moe(rng):
+    """MoE layers from a start to an end index (-1: the last layer) every interval, shared experts (none, one, or
+    one MLP of several), use_bias (everything but the routed experts), the attribute_map's names or the config's."""
+    n_layers = rng.randint(1, 5)
+    n_experts = rng.randint(1, 6)
+    cfg = _llama_like(rng, "ernie4_5_moe", small_head=True, use_bias=rng.random() < 0.5, num_hidden_layers=n_layers,
+                      moe_num_experts=n_experts, moe_k=rng.randint(1, n_experts),
+                      moe_intermediate_size=rng.randint(4, 24), moe_num_shared_experts=rng.randint(0, 3),
+                      moe_layer_start_index=rng.randint(0, n_layers if rng.random() < 0.2 else n_layers - 1),
+                      moe_layer_interval=rng.randint(1, 3),
+                      moe_layer_end_index=rng.choice([-1, rng.randint(0, n_layers - 1)]))
+    if rng.random() < 0.3:
+        cfg["num_experts"], cfg["num_experts_per_tok"] = cfg.pop("moe_num_experts"), cfg.pop("moe_k")
+    return cfg
+
+
+def gen_minimax_m2(rng):
+    """Routed experts only (the routing bias a buffer), q/k norms over the projections, RoPE whole or partial
+    through the released configs' rotary_dim or a partial_rotary_factor."""
+    n_experts = rng.randint(1, 6)
+    cfg = _llama_like(rng, "minimax_m2", small_head=True, num_local_experts=n_experts,
+                      num_experts_per_tok=rng.randint(1, n_experts))
+    kind = rng.choice(["none", "rotary_dim", "factor"])
+    if kind == "rotary_dim":
+        cfg["rotary_dim"] = rng.choice([2, cfg["head_dim"] // 2, cfg["head_dim"]])
+    elif kind == "factor":
+        _rotary(rng, cfg, "partial_rotary_factor", fractions=(0.5, 1.0))
+    return cfg
+
+
+def gen_hunyuan_v1_moe(rng):
+    """Routed experts and the shared MLP on every layer, one top-k or one per layer, q/k norms, biases or none."""
+    n_experts = rng.randint(1, 6)
+    cfg = _llama_like(rng, "hunyuan_v1_moe", small_head=True, attention_bias=None, num_experts=n_experts,
+                      num_hidden_layers=rng.randint(1, 5))
+    n_layers = cfg["num_hidden_layers"]
+    cfg["moe_topk"] = [rng.randint(1, n_experts) for _ in range(n_layers)] if rng.random() < 0.5 else \
+        rng.randint(1, n_experts)
+    return cfg
+
+
 GENERATORS = {
     "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "bloom": gen_bloom, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
@@ -644,7 +700,8 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
+    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl, "opt": gen_opt,
+    "ernie4_5_moe": gen_ernie4_5_moe, "minimax_m2": gen_minimax_m2, "hunyuan_v1_moe": gen_hunyuan_v1_moe,
 }
 VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 
@@ -695,6 +752,14 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                 seen.add(f"{model_type}:alibi")
             if model.tied_embeddings:
                 seen.add(f"{model_type}:tied")
+            if model.projected:
+                seen.add(f"{model_type}:projected")
+            if model.norm.placement == "post":
+                seen.add(f"{model_type}:post")
+            elif not model.norm.final:
+                seen.add(f"{model_type}:{model.norm.placement}:no-final")
+            if any(layer.moe and layer.moe.expert_bias is False and layer.mlp.bias for layer in layers):
+                seen.add(f"{model_type}:bare-experts")
     for feature in ("qwen2:window", "qwen2:groups>1", "qwen2_moe:dense-in-moe", "qwen2_moe:shared",
                     "qwen2_moe:window", "qwen3:groups>1", "qwen3_moe:dense-in-moe", "qwen3_moe:window",
                     "deepseek_v2:dense-in-moe", "deepseek_v2:shared", "deepseek_v3:mtp", "deepseek_v3:groups>1",
@@ -707,13 +772,17 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "gpt_neox:rotary", "gptj:parallel:shared", "gptj:rotary", "gptj:tied", "phi:parallel:shared",
                     "phi:rotary", "cohere:parallel:shared", "cohere2:groups>1", "cohere2:window", "falcon:parallel",
                     "falcon:parallel:shared", "falcon:sequential", "falcon:alibi", "falcon:tied", "mamba:tied",
-                    "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied"):
+                    "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied", "opt:projected", "opt:post",
+                    "opt:pre:no-final", "opt:tied", "ernie4_5_moe:groups>1", "ernie4_5_moe:dense-in-moe",
+                    "ernie4_5_moe:shared", "ernie4_5_moe:bare-experts", "ernie4_5_moe:tied", "minimax_m2:rotary",
+                    "hunyuan_v1_moe:groups>1", "hunyuan_v1_moe:shared"):
         assert feature in seen
 
 
-# Defaults transformers cannot build: HunYuanDenseV1Config's head_dim and DeepseekV2Config's num_experts_per_tok are
-# null, DbrxAttentionConfig has no rope_theta (llmcalc refuses the first two as well)
-NO_DEFAULT = {"hunyuan_v1_dense", "deepseek_v2", "dbrx"}
+# Defaults transformers cannot build: HunYuanDenseV1Config's and HunYuanMoEV1Config's head_dim and
+# DeepseekV2Config's num_experts_per_tok are null, DbrxAttentionConfig has no rope_theta (llmcalc refuses the first
+# three as well)
+NO_DEFAULT = {"hunyuan_v1_dense", "hunyuan_v1_moe", "deepseek_v2", "dbrx"}
 
 
 @pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_DEFAULT])
@@ -727,7 +796,8 @@ QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.",
 
 
 @pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
-                                        "hunyuan_v1_dense", "glm4_moe", "phi", "cohere"])
+                                        "hunyuan_v1_dense", "glm4_moe", "phi", "cohere", "minimax_m2",
+                                        "hunyuan_v1_moe"])
 def test_qk_norm_weights_per_component(model_type, tmp_path):
     """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
     (rmsnorm_full: OLMo 2 and 3, OLMoE), a LayerNorm of the head size with its bias (Phi) or a weight per head
@@ -745,6 +815,8 @@ ROTARY_DIMS = {  # the dims of each head transformers rotates, as its attention 
     "gpt_neox": lambda hf_model: hf_model.gpt_neox.layers[0].attention.rotary_ndims,
     "phi": lambda hf_model: hf_model.model.layers[0].self_attn.rotary_ndims,
     "gptj": lambda hf_model: hf_model.transformer.h[0].attn.rotary_dim,
+    # MiniMax-M2 rotates cos.shape[-1] dims: twice the rotary embedding's inverse frequencies
+    "minimax_m2": lambda hf_model: 2 * hf_model.model.rotary_emb.inv_freq.numel(),
 }
 
 

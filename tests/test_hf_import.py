@@ -48,6 +48,12 @@ PUBLISHED = {
     "Mistral-7B-v0.1": 7_241_732_096,
     "Qwen2.5-0.5B": 494_032_768,
     "Phi-3-mini-4k-instruct": 3_821_079_552,
+    "opt-125m": 125_239_296,
+    "opt-350m": 331_196_416,  # a 512-wide word embedding projected in and out, post-LN
+    # the Hub's safetensors total of ERNIE-4.5-21B-A3B-Thinking (its e_score_correction_bias parameters included)
+    "ERNIE-4.5-21B-A3B": 21_825_437_888,
+    # MiniMax-M2.7's weight tensors (scales and the e_score_correction_bias buffers left out)
+    "MiniMax-M2.7": 228_689_748_992,
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
@@ -497,6 +503,47 @@ CASES.update({
         # two norms per layer, a final one, an untied LM head
         2 * EMBED + 2 * (7562 + 128 + 4 * 4608 + 64) + 2 * (3072 + 4608 + 64) + 32,
     ),
+    "opt": (  # OPT-350m's shape: a 16-wide word embedding projected in and out, post-LN, no final norm
+        dict(model_type="opt", vocab_size=100, hidden_size=32, num_attention_heads=4, num_hidden_layers=2, ffn_dim=48,
+             max_position_embeddings=64, word_embed_proj_dim=16, do_layer_norm_before=False),
+        dict(vocab_size=100, d_model=32, d_embed=16, n_layers=2, context_length=64, position="learned",
+             position_offset=2, tied_embeddings=True, norm={"kind": "layernorm", "placement": "post"},
+             attention={**MHA, "bias": True}, mlp={"activation": "relu", "d_ff": 48, "bias": True}),
+        # tokens 100 x 16, positions (64 + 2) x 32, project_in 16 x 32, 2 x (q, k, v, out_proj 4*32*32 + 4*32, two
+        # LayerNorms, fc1 and fc2 with biases), project_out 32 x 16; tied head
+        100 * 16 + 66 * 32 + 512 + 2 * (4224 + 128 + PLAIN_48) + 512,
+    ),
+    "ernie4_5_moe": (  # layer 0 dense, 1 and 2 MoE; use_bias: every projection but the routed experts, the LM head too
+        dict(model_type="ernie4_5_moe", **{**KV2, "num_hidden_layers": 3}, head_dim=8, moe_num_experts=4, moe_k=2,
+             moe_intermediate_size=16, moe_num_shared_experts=2, use_bias=True),
+        dict(ROPE, n_layers=3, context_length=131072, tied_embeddings=True, lm_head_bias=True,
+             norm={"kind": "rmsnorm"}, attention={**GQA, "bias": True}, mlp={**SWIGLU, "bias": True},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 32,
+                  "routing_bias": "parameter", "expert_bias": False},
+             layers=[{"count": 1, "moe": None}, {"count": 2}]),
+        # tied embedding + the head's bias 100; the dense layer with q/k/v/o biases 96 and MLP biases 128; each MoE
+        # layer: attention 3072 + 96, two norms, router 4 x 32, e_score_correction_bias 4, four bare experts of 16,
+        # the shared MLP 3 x 32 x 32 + biases 2 x 32 + 32; final norm
+        EMBED + 100 + (LAYER + 96 + 128) + 2 * (3072 + 96 + 64 + 128 + 4 + MOE_4x16 + 3072 + 96) + 32,
+    ),
+    "minimax_m2": (  # every layer MoE; q/k norms over the whole projections; rotary_dim 4 of each 8-wide head
+        dict(model_type="minimax_m2", **KV2, head_dim=8, num_local_experts=4, num_experts_per_tok=2, rotary_dim=4),
+        dict(ROPE, n_layers=2, context_length=196608, rotary_dim=4, tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, attention={**GQA, "qk_norm": "rmsnorm_full"}, mlp=SWIGLU,
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 48, "routing_bias": True}),
+        # 2 x (attention 3072, q_norm 32 + k_norm 16, two norms, router 4 x 32, four experts of 48) + final norm
+        # + head; the e_score_correction_bias buffers are in no total
+        2 * EMBED + 2 * (3072 + 48 + 64 + 128 + 4 * 4608) + 32,
+    ),
+    "hunyuan_v1_moe": (  # top-1 on layer 0, top-2 on layer 1; q/k RMSNorms of head_dim; one shared MLP of 48
+        dict(model_type="hunyuan_v1_moe", **KV2, head_dim=8, num_experts=4, moe_topk=[1, 2]),
+        dict(ROPE, n_layers=2, context_length=2048, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             attention={**GQA, "qk_norm": "rmsnorm"}, mlp=SWIGLU,
+             moe={"n_experts": 4, "top_k": 1, "d_ff": 48, "n_shared_experts": 1},
+             layers=[{"count": 1}, {"count": 1, "moe": {"top_k": 2}}]),
+        # 2 x (attention 3072, q/k norms 16, two norms, router 4 x 32, four experts and the shared MLP of 48)
+        2 * EMBED + 2 * (3072 + 16 + 64 + 128 + 5 * 4608) + 32,
+    ),
 })
 
 
@@ -608,6 +655,9 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
+    ("opt", 125_239_296),            # ... of OPTConfig() (OPT-125m's shape)
+    ("ernie4_5_moe", 21_825_437_888),  # ... of Ernie4_5_MoeConfig() (ERNIE-4.5-21B-A3B's shape)
+    ("minimax_m2", 228_689_748_992),  # ... of MiniMaxM2Config() (MiniMax-M2's shape)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total
@@ -825,6 +875,18 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "falcon", "multi_query": False, "num_kv_heads": 1}, "num_kv_heads", "a K and V per head"),
     ({"model_type": "falcon", "apply_residual_connection_post_layernorm": True},
      "apply_residual_connection_post_layernorm", "allowed: false"),
+    ({"model_type": "opt", "hidden_size": 100}, "num_attention_heads", "does not divide"),
+    ({"model_type": "opt", "word_embed_proj_dim": 0}, "word_embed_proj_dim", ">= 1"),
+    ({"model_type": "ernie4_5_moe", "moe_layer_interval": 0}, "moe_layer_interval", ">= 1"),
+    ({"model_type": "ernie4_5_moe", "moe_k": 65}, "moe_k", "more than the 64 experts"),
+    ({"model_type": "ernie4_5_moe", "use_rmsnorm": False}, "use_rmsnorm", "allowed: true"),
+    ({"model_type": "minimax_m2", "attn_type_list": [0] * 62}, "attn_type_list", "lightning attention"),
+    ({"model_type": "minimax_m2", "rotary_dim": 256}, "rotary_dim", "more than head_dim=128"),
+    ({"model_type": "minimax_m2", "use_qk_norm": False}, "use_qk_norm", "allowed: true"),
+    ({"model_type": "minimax_m2", "shared_intermediate_size": 1536}, "shared_intermediate_size", "allowed: 0"),
+    ({"model_type": "hunyuan_v1_moe"}, "head_dim", "cannot build hunyuan_v1_moe"),
+    ({"model_type": "hunyuan_v1_moe", "head_dim": 128, "moe_topk": [1, 2]}, "moe_topk", "a list of 32"),
+    ({"model_type": "hunyuan_v1_moe", "head_dim": 128, "num_experts": [4] * 32}, "num_experts", "whole number"),
 ])
 def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
     err = error_for(tmp_path, config)

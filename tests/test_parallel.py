@@ -93,7 +93,7 @@ mlp: {activation: swiglu, d_ff: 48}
 def test_the_transformers_profile_refuses_what_it_did_not_measure(write_spec, extra):
     model = llmcalc.load(str(write_spec("llama-like", LLAMA_LIKE + extra)))
     llmcalc.estimate_memory(llmcalc.load(str(write_spec("plain", LLAMA_LIKE))), mode="training", framework="transformers")
-    with pytest.raises(LlmcalcError, match="in parallel, its RoPE is partial or its LM head has a bias"):
+    with pytest.raises(LlmcalcError, match="in parallel, its RoPE is partial, its LM head has a bias"):
         llmcalc.estimate_memory(model, mode="training", framework="transformers")
 
 

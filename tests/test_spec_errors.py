@@ -209,6 +209,11 @@ def test_directory_is_not_a_spec(tmp_path):
     ("rotary_dim: 0\n", "rotary_dim", ">= 1"),
     ("rotary_dim: 8\nposition: learned\n", "rotary_dim", "needs position: rope"),
     ("lm_head_bias: 'yes'\n", "lm_head_bias", "true or false"),
+    ("position_offset: 2\n", "position_offset", "set position: learned"),
+    ("position_offset: -1\nposition: learned\n", "position_offset", ">= 0"),
+    ("d_embed: 0\n", "d_embed", ">= 1"),
+    ("moe: {n_experts: 4, top_k: 2, routing_bias: buffer}\n", "moe.routing_bias", "true (a buffer), false or parameter"),
+    ("moe: {n_experts: 4, top_k: 2, expert_bias: 1}\n", "moe.expert_bias", "true or false"),
 ])
 def test_parallel_blocks_partial_rotary_and_head_bias_errors(write_spec, extra, key, needle):
     text = MINIMAL
@@ -217,3 +222,40 @@ def test_parallel_blocks_partial_rotary_and_head_bias_errors(write_spec, extra, 
         text = "\n".join(l for l in text.splitlines() if not l.startswith(name + ":")) + "\n" + line + "\n"
     err = error_for(write_spec, text)
     assert err.key == key and needle in str(err), str(err)
+
+
+def test_embedding_projection_and_position_offset_count(write_spec):
+    """d_embed: a V x d_embed embedding and LM head with d_embed x d projections in and out (OPT-350m's project_in and
+    project_out, opt/modeling_opt.py 5.23.0); position_offset: extra rows of the learned table (OPT's 2)."""
+    from llmcalc.formulas.flops import count_flops
+    from llmcalc.formulas.params import count_params
+
+    base = MINIMAL.replace("position: rope", "position: learned")
+    plain = llmcalc.load(str(write_spec("plain", base)))
+    model = llmcalc.load(str(write_spec("opt", base + "d_embed: 16\nposition_offset: 2\n")))
+    rows = {r.component: r.total for r in count_params(model).rows}
+    assert rows["embed.token"] == 1000 * 16 and rows["embed.position"] == 130 * 64
+    assert rows["embed.project_in"] == rows["lm_head.project_out"] == 16 * 64 and rows["lm_head"] == 1000 * 16
+    assert count_params(model).total == count_params(plain).total - 2 * 1000 * 48 + 2 * 64 + 2 * 16 * 64
+    flops = {r.component: r.matmul for r in count_flops(model, 10).rows if r.group is None and r.matmul}
+    assert flops == {"embed.project_in": 2 * 10 * 16 * 64, "lm_head.project_out": 2 * 10 * 64 * 16,
+                     "lm_head": 2 * 10 * 16 * 1000}
+
+
+def test_routing_bias_parameter_and_bare_experts_count(write_spec):
+    """routing_bias: parameter is in the total (Ernie 4.5 MoE's e_score_correction_bias, an nn.Parameter), true is a
+    buffer beside it; expert_bias: false takes the routed experts' biases away from a biased MLP (and its FLOPs)."""
+    from llmcalc.formulas.flops import count_flops
+    from llmcalc.formulas.params import count_params
+
+    moe = "moe: {n_experts: 4, top_k: 2, n_shared_experts: 1, routing_bias: %s%s}\n"
+    text = MINIMAL.replace("d_ff: 256}", "d_ff: 256, bias: true}")
+    buffer = count_params(llmcalc.load(str(write_spec("buffer", text + moe % ("true", "")))))
+    counted = count_params(llmcalc.load(str(write_spec("counted", text + moe % ("parameter", "")))))
+    assert counted.total == buffer.total + 2 * 4 and buffer.buffer_total == 2 * 4 and not counted.buffers
+    bare = llmcalc.load(str(write_spec("bare", text + moe % ("parameter", ", expert_bias: false"))))
+    rows = {r.component: r.per_layer for r in count_params(bare).rows if r.group}
+    assert rows["moe.experts"] == 4 * 3 * 64 * 256 and rows["moe.shared"] == 3 * 64 * 256 + 2 * 256 + 64
+    assert count_params(bare).total == counted.total - 2 * 4 * (2 * 256 + 64)
+    assert count_flops(bare, 8).matmul == count_flops(llmcalc.load(str(write_spec("biased", text + moe % (
+        "parameter", "")))), 8).matmul

@@ -49,6 +49,11 @@ _HF_IN_LAYER = {
     "feed_forward.down_proj": "mlp.down",
     "mlp.shared_expert_gate": "moe.shared_gate",
 }
+# DeepSeek-V3's (mlp.gate), MiniMax-M2's (block_sparse_moe) and Ernie 4.5 MoE's (mlp.moe_statics, as the Hub holds
+# it; mlp.gate.moe_statics, as transformers 5.23.0 names it) e_score_correction_bias, its "_bias" cut as a suffix
+ROUTING_BIAS_NAMES = frozenset(prefix + suffix for prefix in ("mlp.gate.", "block_sparse_moe.", "mlp.moe_statics.",
+                                                              "mlp.gate.moe_statics.")
+                               for suffix in ("e_score_correction_bias", "e_score_correction"))
 _HF_PREFIX_IN_LAYER = (
     ("mlp.experts.", "moe.experts"), ("block_sparse_moe.experts.", "moe.experts"),
     ("feed_forward.experts.", "moe.experts"), ("mlp.shared_experts.", "moe.shared"),
@@ -99,7 +104,7 @@ def hf_component(name: str, gemma_norms: bool = False) -> tuple[str | None, int 
         index, inner = int(layer.group(1)), layer.group(2)
         if inner == "post_attention_layernorm":
             return ("norm.post_attn" if gemma_norms else "norm.pre_mlp"), index
-        if inner in ("mlp.gate.e_score_correction_bias", "mlp.gate.e_score_correction"):
+        if inner in ROUTING_BIAS_NAMES:
             return "moe.routing_bias", index
         component = _HF_IN_LAYER.get(inner)
         if component is None:

@@ -154,6 +154,8 @@ def _note(packing: list[str], what: str) -> None:
 
 
 def _tensor(name, dtype, shape, params, nbytes, component, layer, role, file) -> Tensor:
-    if role == "weight" and (component == "moe.routing_bias" or naming.NOT_PARAMETERS.search(name)):
+    # a routing bias is a buffer, but Ernie 4.5 MoE's (moe_statics) an nn.Parameter transformers counts
+    if role == "weight" and ((component == "moe.routing_bias" and "moe_statics" not in name)
+                             or naming.NOT_PARAMETERS.search(name)):
         role = "buffer"
     return Tensor(name, dtype, tuple(shape), params, nbytes, component or OTHER, layer, role, file)

@@ -248,7 +248,7 @@ def _mlp_totals(mlp: MLP, d_model: int, d_ff: int, tokens: int) -> tuple[int, in
 
 def _moe_rows(moe: MoE, mlp: MLP, d_model: int, tokens: int) -> list[tuple[str, int, int]]:
     """Router for every token; each token's top_k routed experts and every shared expert (Fedus et al. 2021)."""
-    expert_matmul, expert_other = _mlp_totals(mlp, d_model, moe.d_ff, tokens)
+    expert_matmul, expert_other = _mlp_totals(moe.routed(mlp), d_model, moe.d_ff, tokens)
     shared_matmul, shared_other = _mlp_totals(mlp, d_model, moe.d_ff_shared, tokens) if moe.n_shared_experts else (0, 0)
     return [
         ("moe.router", linear(tokens, d_model, moe.n_experts),
@@ -271,6 +271,8 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
     d = model.d_model
     rows: list[FlopRow] = []
     encoder_decoder = model.is_encoder_decoder
+    if model.projected:  # OPT's project_in: the narrower word embedding up to d_model (opt/modeling_opt.py 5.23.0)
+        rows.append(FlopRow("embed.project_in", None, 1, batch * linear(queries, model.embed_width, d), 0))
     if model.embedding_norm:
         rows.append(FlopRow("norm.embedding", None, 1, 0, batch * norm_flops(queries, model.norm, d)))
     for group in model.groups:
@@ -285,8 +287,10 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
     other_final = norm_flops(queries, model.norm, d) if model.norm.final else 0
     if other_final:
         rows.append(FlopRow("norm.final", None, 1, 0, batch * other_final))
+    if model.projected:  # ... and project_out back down to the embedding's width before the LM head
+        rows.append(FlopRow("lm_head.project_out", None, 1, batch * linear(queries, d, model.embed_width), 0))
     # GPT-J's and Phi's LM head add a bias to every logit (nn.Linear with bias: a non-matmul add per vocabulary entry)
-    rows.append(FlopRow("lm_head", None, 1, batch * linear(queries, d, model.vocab_size),
+    rows.append(FlopRow("lm_head", None, 1, batch * linear(queries, model.embed_width, model.vocab_size),
                         batch * queries * model.vocab_size if model.lm_head_bias else 0))
     return FlopCount(model, tuple(rows), seq, batch, attention, decode, include_other)
 

@@ -21,7 +21,7 @@ from .params import ParamCount, mlp_bias
 # the linear layers' matrices of the blocks (memory.QUANTIZED: what int4, int8 and fp8 convert too)
 LINEAR = frozenset(("attn.q", "attn.k", "attn.v", "attn.o", "attn.q_a", "attn.q_b", "attn.kv_a", "attn.kv_b",
                     "xattn.q", "xattn.k", "xattn.v", "xattn.o", "mlp.gate", "mlp.up", "mlp.down", "moe.experts",
-                    "moe.shared"))
+                    "moe.shared", "embed.project_in", "lm_head.project_out"))
 MATRICES = LINEAR | {"embed.token", "embed.position", "lm_head", "moe.router", "moe.shared_gate"}
 EXPERTS = frozenset(("moe.experts",))
 
@@ -45,10 +45,10 @@ def expert_biases(params: ParamCount, converted: frozenset) -> int:
     model, total = params.model, 0
     for group in model.groups:
         moe, mlp = group.layer.moe, group.layer.mlp
-        if moe is None or not mlp.bias:
+        if moe is None:
             continue
         if "moe.experts" in converted:
-            total += group.count * moe.n_experts * mlp_bias(mlp, model.d_model, moe.d_ff)
+            total += group.count * moe.n_experts * mlp_bias(moe.routed(mlp), model.d_model, moe.d_ff)
         if "moe.shared" in converted:
             total += group.count * moe.n_shared_experts * mlp_bias(mlp, model.d_model, moe.d_ff_shared)
     return total
@@ -118,7 +118,7 @@ def recipe_types(model, recipe: str) -> list[tuple[str, int | None, str, int]]:
                     elif target == "v" and llama_70b and base == "q4_k":
                         kind = "q5_k"
                     out.append((names[target], i, _type(kind, d_in), d_in * d_out))
-    d, vocab = model.d_model, model.vocab_size
+    d, vocab = model.embed_width, model.vocab_size
     out.append(("lm_head" if not model.tied_embeddings else "embed.token", None, _type("q6_k", d), vocab * d))
     if not model.tied_embeddings:
         out.append(("embed.token", None, _type(base, d), vocab * d))

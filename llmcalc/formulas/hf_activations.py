@@ -63,8 +63,9 @@ from .saved import ACT, FP32, IDS, STATS, ActivationRow
 def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
     """Why the transformers profile does not cover this model (with this attention), or None."""
     code = code_of(model)
-    if model.residual != "sequential" or model.rotary_dim is not None or model.lm_head_bias:
-        return "its attention and MLP run in parallel, its RoPE is partial or its LM head has a bias"
+    if model.residual != "sequential" or model.rotary_dim is not None or model.lm_head_bias or model.projected:
+        return ("its attention and MLP run in parallel, its RoPE is partial, its LM head has a bias or its embedding "
+                "is projected")
     if code.layout == "gpt2":
         return gpt2_refused(model)
     if model.norm.kind != "rmsnorm" or model.norm.placement != code.placement:

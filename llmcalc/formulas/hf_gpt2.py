@@ -70,8 +70,8 @@ def gpt2_refused(model: ModelSpec) -> str | None:
     """Why this model is not the GPT-2 that modeling_gpt2.py runs, or None."""
     if model.norm.kind != "layernorm" or model.norm.placement != "pre" or not model.norm.bias:
         return "its norms are not LayerNorms with biases before each sub-block"
-    if model.position != "learned":
-        return "its positions are not learned"
+    if model.position != "learned" or model.position_offset:
+        return "its positions are not learned (or their table has an offset)"
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         if layer.moe is not None or layer.mlp.activation != "gelu_tanh" or not layer.mlp.bias:

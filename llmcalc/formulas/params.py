@@ -18,9 +18,17 @@ def token_embedding(vocab_size: int, d_model: int) -> int:
     return vocab_size * d_model
 
 
-def position_embedding(position: str, context_length: int, d_model: int) -> int:
-    """Learned absolute positions n_ctx x d (Radford et al. 2018); RoPE, ALiBi, sinusoidal have none."""
-    return context_length * d_model if position == "learned" else 0
+def position_embedding(position: str, rows: int, d_model: int) -> int:
+    """Learned absolute positions n_ctx x d (Radford et al. 2018), n_ctx + 2 rows for OPT
+    (OPTLearnedPositionalEmbedding's offset, opt/modeling_opt.py, transformers 5.23.0); RoPE, ALiBi, sinusoidal have
+    none."""
+    return rows * d_model if position == "learned" else 0
+
+
+def embedding_projection(d_embed: int, d_model: int) -> int:
+    """OPT's project_in (d_embed -> d) or project_out (d -> d_embed), linears without bias when the word embedding
+    is narrower than the model (word_embed_proj_dim, opt/modeling_opt.py, transformers 5.23.0)."""
+    return d_embed * d_model if d_embed != d_model else 0
 
 
 def lm_head(vocab_size: int, d_model: int, tied: bool) -> int:
@@ -129,7 +137,9 @@ def shared_expert_gate(moe: MoE, d_model: int) -> int:
 
 def routing_bias(moe: MoE) -> int:
     """DeepSeek-V3's per-expert bias added to the routing scores for load balancing (sec. 2.1.2). It is moved
-    by a fixed rule, not by gradients: a buffer (as in HF transformers), stored in the checkpoint, not a parameter."""
+    by a fixed rule, not by gradients: a buffer (as in HF transformers), stored in the checkpoint, not a parameter;
+    Ernie 4.5 MoE holds it as an nn.Parameter without gradient, which num_parameters() counts
+    (Ernie4_5_MoeStatics.e_score_correction_bias, ernie4_5_moe/modeling_ernie4_5_moe.py, transformers 5.23.0)."""
     return moe.n_experts if moe.routing_bias else 0
 
 
@@ -193,10 +203,12 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
                  ("mlp.bias", mlp_bias(mlp, d_model, mlp.d_ff))]
         out += [(name, n, n) for name, n in dense]
     elif moe:
-        expert = mlp_block(mlp, d_model, moe.d_ff)
+        expert = mlp_block(moe.routed(mlp), d_model, moe.d_ff)
         shared = moe.n_shared_experts * mlp_block(mlp, d_model, moe.d_ff_shared)
+        counted_bias = routing_bias(moe) if moe.routing_bias_parameter else 0
         out += [
             ("moe.router", router(moe, d_model), router(moe, d_model)),
+            ("moe.routing_bias", counted_bias, counted_bias),
             ("moe.experts", moe.n_experts * expert, moe.top_k * expert),
             ("moe.shared", shared, shared),
             ("moe.shared_gate", shared_expert_gate(moe, d_model), shared_expert_gate(moe, d_model)),
@@ -206,13 +218,16 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
 
 def count_params(model: ModelSpec, active_includes_input_embedding: bool = True) -> ParamCount:
     """Every parameter of the model, per component and per layer group."""
-    d = model.d_model
-    rows = [ParamRow("embed.token", None, 1, token_embedding(model.vocab_size, d),
-                     token_embedding(model.vocab_size, d), embedding="input",
+    d, width = model.d_model, model.embed_width
+    rows = [ParamRow("embed.token", None, 1, token_embedding(model.vocab_size, width),
+                     token_embedding(model.vocab_size, width), embedding="input",
                      note="tied with the LM head" if model.tied_embeddings else None)]
-    position = position_embedding(model.position, model.context_length, d)
+    position = position_embedding(model.position, model.position_rows, d)
     if position:
         rows.append(ParamRow("embed.position", None, 1, position, position, embedding="input"))
+    projection = embedding_projection(width, d)
+    if projection:
+        rows.append(ParamRow("embed.project_in", None, 1, projection, projection))
     if model.relative_buckets:
         stacks = 2 if model.is_encoder_decoder else 1
         bias = relative_position_bias(model.relative_buckets, model.layers[0].attention.n_heads)
@@ -228,7 +243,9 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
         if model.is_encoder_decoder:
             rows.append(ParamRow("norm.final_encoder", None, 1, final, final))
         rows.append(ParamRow("norm.final", None, 1, final, final))
-    head = lm_head(model.vocab_size, d, model.tied_embeddings)
+    if projection:
+        rows.append(ParamRow("lm_head.project_out", None, 1, projection, projection))
+    head = lm_head(model.vocab_size, width, model.tied_embeddings)
     rows.append(ParamRow("lm_head", None, 1, head, head, embedding="output",
                          note="tied: shares the token embedding" if model.tied_embeddings else None))
     if model.lm_head_bias:
@@ -238,7 +255,8 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
         rows += vision_param_rows(model.vision)
     buffers = [ParamRow("moe.routing_bias", g.name, g.count, routing_bias(g.layer.moe), 0,
                         note="buffer: moved by a rule, not trained")
-               for g in model.groups if g.layer.moe and g.layer.moe.routing_bias]
+               for g in model.groups if g.layer.moe and g.layer.moe.routing_bias
+               and not g.layer.moe.routing_bias_parameter]
     optional = _mtp_rows(model) if model.mtp_modules else []
     if model.mtp_modules and model.layers[-1].moe and model.layers[-1].moe.routing_bias:
         buffers.append(ParamRow("moe.routing_bias", "mtp", model.mtp_modules,

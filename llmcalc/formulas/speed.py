@@ -187,11 +187,12 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
         if row.group is not None:
             continue
         if row.component in ("embed.token", "embed.position"):  # a lookup reads the rows of the step's tokens
-            weights += step * model.d_model * per_param(row.component)
+            width = model.embed_width if row.component == "embed.token" else model.d_model
+            weights += step * width * per_param(row.component)
         else:
             weights += row.total * per_param(row.component)
     if model.tied_embeddings:  # the LM head reads the embedding matrix whole
-        weights += model.vocab_size * model.d_model * per_param("lm_head")
+        weights += model.vocab_size * model.embed_width * per_param("lm_head")
     head_flops = sum(r.total for r in flops.group_rows(None))
     rows.append(SpeedRow(None, 1, head_flops / tp, weights / tp, 0.0, 0.0, 0.0, roof))
     return Phase("decode" if decode else "prefill", batch, 1 if decode else tokens, context, tuple(rows))

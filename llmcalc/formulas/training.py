@@ -34,8 +34,8 @@ class Adapters:
     adapter_dtype: str = "fp32"  # the adapters' weights (PEFT upcasts them to fp32 on a 16-bit base)
 
 
-MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative", "norm.embedding")
-MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head", "lm_head.bias")
+MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative", "embed.project_in", "norm.embedding")
+MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head.project_out", "lm_head", "lm_head.bias")
 
 
 @memo_by_identity

@@ -38,10 +38,13 @@ def model_boxes(count) -> list[Box]:
     model = count.model
     norm = NORM_LABELS[model.norm.kind]
     boxes = vision_boxes(count) if model.vision else []
-    boxes += [Box([f"token embedding {model.vocab_size:,} x {model.d_model:,}",
+    boxes += [Box([f"token embedding {model.vocab_size:,} x {model.embed_width:,}",
                   f"{human(_params(count, None, ('embed.token',)))} parameters"], key="embedding")]
+    if model.projected:
+        boxes.append(Box([f"project in {model.embed_width:,} -> {model.d_model:,}",
+                          f"{human(_params(count, None, ('embed.project_in',)))} parameters"], key="project in"))
     if model.position == "learned":
-        boxes.append(Box([f"+ learned positions {model.context_length:,} x {model.d_model:,}",
+        boxes.append(Box([f"+ learned positions {model.position_rows:,} x {model.d_model:,}",
                           f"{human(_params(count, None, ('embed.position',)))} parameters"], key="positions"))
     for g, group in enumerate(model.groups):
         layer = group.layer
@@ -85,9 +88,13 @@ def model_boxes(count) -> list[Box]:
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
     if model.norm.final:
         boxes.append(Box([f"final {norm}"], key="final norm"))
-    head = "LM head (tied to the embedding)" if model.tied_embeddings else f"LM head {model.d_model:,} x " \
+    if model.projected:
+        boxes.append(Box([f"project out {model.d_model:,} -> {model.embed_width:,}",
+                          f"{human(_params(count, None, ('lm_head.project_out',)))} parameters"], key="project out"))
+    head = "LM head (tied to the embedding)" if model.tied_embeddings else f"LM head {model.embed_width:,} x " \
                                                                             f"{model.vocab_size:,}"
-    boxes.append(Box([head, f"{human(_params(count, None, ('lm_head',)))} parameters"], key="head"))
+    head_params = _params(count, None, ('lm_head',)) - _params(count, None, ('lm_head.project_out',))
+    boxes.append(Box([head, f"{human(head_params)} parameters"], key="head"))
     boxes.append(Box([f"total {human(count.total)} parameters" +
                       (f", {human(count.active)} active" if count.active != count.total else "")], key="total"))
     return boxes

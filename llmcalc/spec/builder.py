@@ -89,6 +89,10 @@ class _Builder:
             raise root.error("relative_attention_buckets", "only used with position: relative (T5); allowed: "
                              "remove it, or set position: relative")
         residual = self._residual(root, norm, layers)
+        offset = root.integer("position_offset", 0, minimum=0)
+        if offset and position != "learned":
+            raise root.error("position_offset", f"extra rows of a learned position table; position is {position}, "
+                             "which has none; allowed: remove it, or set position: learned", also=(("position",),))
         rotary_dim = self._rotary_dim(root, position, layers)
         training = root.mapping("training", required=False)
         vision = root.mapping("vision", required=False)
@@ -122,6 +126,8 @@ class _Builder:
             rotary_dim=rotary_dim,
             lm_head_bias=root.boolean("lm_head_bias", False),
             embedding_norm=root.boolean("embedding_norm", False),
+            d_embed=root.integer("d_embed", None),
+            position_offset=offset,
             vision=read_vision(vision, d_model, self._attention, self._mlp, self._norm) if vision else None,
         )
 
@@ -236,6 +242,10 @@ class _Builder:
                              also=("n_experts",))
         d_ff = node.integer("d_ff", mlp.d_ff)
         n_shared = node.integer("n_shared_experts", 0, minimum=0)
+        routing = node.get("routing_bias", False)
+        if routing not in (True, False, "parameter"):
+            raise node.error("routing_bias", f"must be true (a buffer), false or parameter (counted), got "
+                             f"{_kind(routing)} {_show(routing)}")
         return MoE(
             n_experts=n_experts,
             top_k=top_k,
@@ -244,7 +254,9 @@ class _Builder:
             d_ff_shared=node.integer("d_ff_shared", d_ff) if n_shared else 0,
             shared_gate=node.boolean("shared_gate", False),
             router_bias=node.boolean("router_bias", False),
-            routing_bias=node.boolean("routing_bias", False),
+            routing_bias=bool(routing),
+            routing_bias_parameter=routing == "parameter",
+            expert_bias=node.boolean("expert_bias") if node.has("expert_bias") else None,
         )
 
     def _layer(self, node: Node, d_model: int, name: str | None) -> Layer:

@@ -8,7 +8,7 @@ from __future__ import annotations
 TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
     "vocab_size", "d_model", "n_layers", "context_length", "position", "rotary_dim", "tied_embeddings",
-    "lm_head_bias", "embedding_norm", "residual", "attention", "mixer", "mlp", "moe", "norm", "layers", "encoder",
+    "lm_head_bias", "embedding_norm", "d_embed", "position_offset", "residual", "attention", "mixer", "mlp", "moe", "norm", "layers", "encoder",
     "relative_attention_buckets", "mtp", "training", "vision",
     "published", "rumour", "weights_format",
 )
@@ -51,7 +51,7 @@ MLP_KEYS = ("activation", "d_ff", "bias")
 
 
 MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "shared_gate", "router_bias",
-            "routing_bias")
+            "routing_bias", "expert_bias")
 
 
 MTP_KEYS = ("n_modules",)
