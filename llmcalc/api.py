@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import (check_tp, check_training, check_transformers_profile, check_weight_format, image_flops,
-                     training_states)
+from .checks import (check_images, check_tp, check_training, check_transformers_profile, check_weight_format,
+                     image_flops, training_states)
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -123,8 +123,9 @@ def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int
 
 
 def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1, dtype: str = "bf16",
-             mla_cache: str = "latent") -> KVCache:
-    """The KV cache of `batch` sequences of `context` tokens (default: the model's context length)."""
+             mla_cache: str = "latent", images: int = 0) -> KVCache:
+    """The KV cache of `batch` sequences of `context` tokens (default: the model's context length; `images` per
+    sequence: held by the layers that cross-attend to them, Mllama's)."""
     from .formulas.kv import kv_cache as cache
 
     check_whole("context", context)
@@ -132,7 +133,9 @@ def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1,
     check_choice("dtype", dtype, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)
     spec = model_of(model)
-    return cache(spec, context or spec.context_length, batch, dtype, mla_cache)
+    if images:  # a count of images needs a vision tower
+        check_images(spec, images, None)
+    return cache(spec, context or spec.context_length, batch, dtype, mla_cache, images)
 
 
 def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str | None = None,
@@ -147,12 +150,13 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                     framework: str = "megatron", virtual_stages: int = 1, fused_loss: bool = False,
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
                     adapter_dtype: str = "fp32", zero_impl: str = "paper", precision: str = "mixed",
-                    optimizer_in_backward: bool = False, params: ParamCount | None = None) -> MemoryReport:
+                    optimizer_in_backward: bool = False, params: ParamCount | None = None,
+                    images: int = 0) -> MemoryReport:
     """Memory per GPU for serving (weights, KV cache, one step's working set; or what an engine reserves, with
     `engine="vllm"` on a GPU of `gpu_memory` bytes) or training (model states, activations), with the options of
     `llmcalc memory`. `mode="inference"` is the same as `"serve"`. `context` is the tokens per sequence and `batch`
     the sequences at once in either mode (training: the sequence length and the micro-batch; `seq` and `micro_batch`
-    are their older names, still read)."""
+    are their older names, still read). `images` per sequence: cached by layers that cross-attend to them (Mllama)."""
     from .formulas.params import count_params as count
     from .formulas.serving import (
         DEFAULT_MAX_BATCHED_TOKENS,
@@ -218,7 +222,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         raise LlmcalcError("cuda_graph_memory: vLLM's CUDA graphs; allowed with engine vllm only")
     if mode == "serve":
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
-                              max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache)
+                              max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache, images)
     check_training(spec, tp, pp, dp, ep)
     check_whole("virtual_stages", virtual_stages, False)
     if virtual_stages > 1 and (pp == 1 or model_layers_per_chunk(spec, pp, virtual_stages) < 1):

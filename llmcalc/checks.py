@@ -187,9 +187,10 @@ def image_flops(model: ModelSpec, seq: int, batch: int, attention: str, decode: 
 
 
 def image_context(model: ModelSpec, context: int, images: int, image_size: tuple[int, int] | None) -> int:
-    """Tokens per sequence once `images` images of image_size join `context` text tokens."""
+    """Tokens per sequence once `images` images of image_size join `context` text tokens (none join where layers
+    cross-attend to the images instead: Mllama's)."""
     from .formulas.vision import image_tokens
 
     check_images(model, images, image_size)
     height, width = image_size or (None, None)
-    return context + images * image_tokens(model.vision, height, width)
+    return context + (0 if model.cross_attends_images else images * image_tokens(model.vision, height, width))

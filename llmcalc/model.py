@@ -25,6 +25,9 @@ ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS
 NORM_KINDS = ("layernorm", "rmsnorm")
 NORM_PLACEMENTS = ("pre", "post", "sandwich")
 POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "relative", "none")
+# What a layer's attention attends to: its own sequence, or only the tokens of the images (Mllama's cross-attention
+# layers, which have no self-attention: K and V come from the vision tower's output, once per image).
+ATTENTION_SOURCES = ("self", "images")
 QK_NORMS = ("rmsnorm", "rmsnorm_full", "l2", "layernorm", "layernorm_heads")
 # How a layer's attention and MLP sit on the residual stream: one after the other, or both reading the same input
 # (GPT-J, GPT-NeoX, PaLM: x + attn(norm(x)) + mlp(norm(x))).
@@ -71,6 +74,15 @@ class Attention:
     qk_norm: str | None = None
     sinks: bool = False         # a learned sink logit per head (gpt-oss)
     chunk_size: int | None = None  # chunked local attention: a query sees only its own chunk (Llama 4)
+    # "images": cross-attention to the images' tokens in place of self-attention, with a tanh gate on the attention's
+    # and on the MLP's output (Flamingo's gated cross-attention, Alayrac et al. 2022; Mllama's
+    # MllamaCrossAttentionDecoderLayer): nothing is cached per text token, K and V of every image token are
+    source: str = "self"
+
+    @property
+    def to_images(self) -> bool:
+        """Cross-attention to the images' tokens only (no self-attention)."""
+        return self.source == "images"
 
     @property
     def local_span(self) -> int | None:
@@ -205,7 +217,11 @@ class VisionTower:
     head. ``window``: the side, in patches, of the windows its layers attend within, except ``full_layers``
     (Qwen2.5-VL). How an image becomes tokens: ``resize`` fixed (to image_size, LLaVA) or smart (Qwen2-VL's
     smart_resize between min_pixels and max_pixels); ``drop_class_token``: the first token is not passed on (LLaVA's
-    default feature selection, a patch when the tower has no class token)."""
+    default feature selection, a patch when the tower has no class token). Mllama's tiles: an image is cut into at most
+    ``tiles`` image_size squares (the processor pads it to that many), each its patches and class token; with
+    ``aspect_ratios`` (the supported tile layouts) gated tile position embeddings (pre- and post-tile, one per tile and
+    layout, and one per patch, tile and layout); each tile's tokens padded to a multiple of ``pad_multiple`` before
+    the layers; ``global_layers`` gated layers (tanh gates on attention and MLP) after the post norm."""
 
     d_model: int
     n_layers: int
@@ -227,6 +243,10 @@ class VisionTower:
     min_pixels: int = 0
     max_pixels: int = 0
     drop_class_token: bool = False
+    tiles: int = 1
+    aspect_ratios: int = 0
+    global_layers: int = 0
+    pad_multiple: int = 1
 
     @property
     def grid(self) -> int:
@@ -273,6 +293,7 @@ class ModelSpec:
     lm_head_bias: bool = False  # the LM head adds a bias of vocab_size (GPT-J, Phi-1/2)
     embedding_norm: bool = False  # a norm (of the model's kind) on the token embedding's output (BLOOM)
     vision: VisionTower | None = None  # a vision-language model's image encoder and projector
+    input_vocab_size: int | None = None  # token embedding rows past the LM head's (Mllama: vocab_size + 8)
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:
@@ -291,6 +312,16 @@ class ModelSpec:
     @property
     def is_encoder_decoder(self) -> bool:
         return any(group.layer.stack == "encoder" for group in self.groups)
+
+    @property
+    def cross_attends_images(self) -> bool:
+        """Some layer attends to the images' tokens (Mllama): images are then not part of the text sequence."""
+        return any(group.layer.attention and group.layer.attention.to_images for group in self.groups)
+
+    @property
+    def input_vocab(self) -> int:
+        """Rows of the token embedding: input_vocab_size where the spec sets it, else vocab_size."""
+        return self.input_vocab_size or self.vocab_size
 
 
 def group_layers(layers: tuple[Layer, ...]) -> tuple[LayerGroup, ...]:
@@ -314,6 +345,10 @@ def _span(layer: Layer) -> int | None:
     return layer.attention.local_span if layer.attention else None
 
 
+def _source(layer: Layer) -> str | None:
+    return layer.attention.source if layer.attention else None
+
+
 def _group_names(layers: list[Layer]) -> list[str]:
     if len(layers) == 1:
         return [layers[0].name or "layers"]
@@ -329,6 +364,8 @@ def _group_names(layers: list[Layer]) -> list[str]:
             traits.append("moe" if layer.moe else "dense")
         if any((other.mixer is None) != (layer.mixer is None) for other in layers):
             traits.append(layer.mixer.kind if layer.mixer else "attention")
+        if any(_source(other) != _source(layer) for other in layers):
+            traits.append("cross-attention" if _source(layer) == "images" else "self-attention")
         if any(_span(other) != _span(layer) for other in layers):
             traits.append("local" if _span(layer) else "global")
         names.append("-".join(traits) or "layers")

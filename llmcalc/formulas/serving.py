@@ -146,6 +146,9 @@ def _mla_note(model: ModelSpec, tp: int, mla_cache: str) -> str:
 def _cache_note(cache: KVCache, tokens: str) -> str:
     """What the KV part holds: tokens of K and V, and a recurrent model's state per sequence (not per token)."""
     kv = f"{tokens} in {cache.dtype}, {cache.bytes_per_token:,} bytes per token"
+    if cache.image_bytes_per_sequence:
+        kv += (f", and the images' K and V in the cross-attention layers, {cache.image_bytes_per_sequence:,} bytes "
+               "per sequence")
     if not cache.state_elements:
         return kv
     state = (f"a constant state of {cache.state_bytes_per_sequence:,} bytes per sequence in {cache.dtype} (conv and "
@@ -155,9 +158,10 @@ def _cache_note(cache: KVCache, tokens: str) -> str:
 
 def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: int = 1, weight_dtype: str = "bf16",
                    kv_dtype: str = "bf16", max_batched_tokens: int = DEFAULT_MAX_BATCHED_TOKENS, tp: int = 1,
-                   mla_cache: str = "latent") -> MemoryReport:
-    """Weights, the KV cache of `batch` sequences of `context` tokens and one step's working set, over `tp` GPUs."""
-    cache = kv_cache(model, context, batch, kv_dtype, mla_cache)
+                   mla_cache: str = "latent", images: int = 0) -> MemoryReport:
+    """Weights, the KV cache of `batch` sequences of `context` tokens (and of `images` images each, where layers
+    cross-attend to them) and one step's working set, over `tp` GPUs."""
+    cache = kv_cache(model, context, batch, kv_dtype, mla_cache, images)
     step = min(batch * context, max_batched_tokens)
     activations = step_working_set(model, step, batch, weight_dtype)
     parts = (
@@ -172,6 +176,8 @@ def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: in
                 "max_batched_tokens": max_batched_tokens, "tp": tp}
     if _has_mla(model):
         settings["mla_cache"] = mla_cache
+    if images:
+        settings["images"] = images
     return MemoryReport(model, "serve", parts, tp, settings)
 
 

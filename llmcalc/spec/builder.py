@@ -8,6 +8,7 @@ import dataclasses
 
 from ..model import (
     ACTIVATIONS,
+    ATTENTION_SOURCES,
     NORM_KINDS,
     NORM_PLACEMENTS,
     POSITIONS,
@@ -95,6 +96,12 @@ class _Builder:
         mtp = root.mapping("mtp", required=False)
         if mtp:
             mtp.check_keys(MTP_KEYS)
+        self._check_image_layers(root, layers, bool(vision), bool(encoder))
+        input_vocab = root.integer("input_vocab_size", None)
+        if input_vocab is not None and root.boolean("tied_embeddings", False) and input_vocab != root.integer(
+                "vocab_size"):
+            raise root.error("input_vocab_size", "a tied LM head is the token embedding itself, so their rows are "
+                             "one count; allowed: vocab_size, or tied_embeddings: false", also=("tied_embeddings",))
         return ModelSpec(
             name=self.name,
             display_name=root.string("display_name", self.name),
@@ -123,7 +130,16 @@ class _Builder:
             lm_head_bias=root.boolean("lm_head_bias", False),
             embedding_norm=root.boolean("embedding_norm", False),
             vision=read_vision(vision, d_model, self._attention, self._mlp, self._norm) if vision else None,
+            input_vocab_size=input_vocab,
         )
+
+    def _check_image_layers(self, root: Node, layers: tuple[Layer, ...], vision: bool, encoder: bool) -> None:
+        """Layers attending to images need the images: a vision section, and no encoder (its cross-attention)."""
+        if not any(layer.attention and layer.attention.to_images for layer in layers):
+            return
+        if not vision or encoder:
+            raise root.error("attention", "a layer with source: images cross-attends to the vision tower's output; "
+                             "allowed: with a vision section and no encoder, or source: self", also=("vision",))
 
     def _norm(self, node: Node) -> Norm:
         node.check_keys(NORM_KEYS)
@@ -149,7 +165,7 @@ class _Builder:
             if any(layer.mixer or layer.mlp is None for layer in layers):
                 raise root.error("residual", "parallel blocks run attention beside an MLP; a layer here has a "
                                  "recurrent mixer or no MLP; allowed: sequential", also=(("mixer",),))
-            if any(layer.cross_attention or layer.stack != "decoder" for layer in layers):
+            if any(layer.cross_attention or layer.stack != "decoder" or layer.attention.to_images for layer in layers):
                 raise root.error("residual", "parallel blocks are not supported in an encoder-decoder; allowed: "
                                  "sequential (or remove encoder)", also=(("encoder",),))
         elif norm.shared:
@@ -205,8 +221,12 @@ class _Builder:
         if window and chunk:
             raise node.error("chunk_size", "a layer has either a sliding window or chunked attention, not both; "
                              "allowed: one of sliding_window, chunk_size")
+        source = node.choice("source", ATTENTION_SOURCES, "self")
+        if source == "images" and (window or chunk):
+            raise node.error("source", "cross-attention to the images sees every image token; allowed: remove "
+                             "sliding_window and chunk_size, or source: self", also=("sliding_window", "chunk_size"))
         return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window, qk_norm=node.choice("qk_norm", QK_NORMS, None),
-                         sinks=node.boolean("sinks", False), chunk_size=chunk)
+                         sinks=node.boolean("sinks", False), chunk_size=chunk, source=source)
 
     def _mla_attention(self, node: Node) -> Attention:
         """MLA: every head has its own K and V, decompressed from the latent, so n_kv_heads = n_heads."""
