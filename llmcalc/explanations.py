@@ -233,7 +233,7 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
         "local": (", ".join(f"{s:,} tokens" for s in local) if local else "none", "window" if local else "none",
                   "KV cache at its context (bf16)", kv_context, "bytes"),
         "qk_norm": (", ".join(qk) if qk else "none", "yes" if qk else "none", "q/k norm parameters",
-                    _rows(params, lambda c: c == "attn.qk_norm"), "parameters"),
+                    _rows(params, lambda c: c in ("attn.qk_norm", "xattn.qk_norm")), "parameters"),
         "vocabulary": (f"{model.vocab_size:,}", "size", "embedding parameters",
                        _rows(params, lambda c: c in ("embed.token", "lm_head")), "parameters"),
         "context": (f"{model.context_length:,}", "size", "KV cache at its context (bf16)",

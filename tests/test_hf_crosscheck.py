@@ -7,9 +7,11 @@ RoPE layer lists, layer_types patterns, windows), the default config of each mod
 configs of tests/data/hf_configs are imported by llmcalc and built by transformers on the meta device; the
 parameter counts must be equal (and the q/k norm weights per component). gemma3 is built as its text model
 (Gemma3ForCausalLM, tied as the top level says), and once whole (Gemma3ForConditionalGeneration, without its
-vision tower and projector). The vision-language models (llava with CLIP or SigLIP towers, qwen2_5_vl nested or flat)
-are built whole (AutoModelForImageTextToText: vision tower, projector and language model); their text forward passes
-give the FLOPs and cache checks, and get_image_features under FlopCounterMode checks the FLOPs of encoding images.
+vision tower and projector). The vision-language models (llava with CLIP or SigLIP towers, qwen2_5_vl nested or flat,
+mllama) are built whole (AutoModelForImageTextToText: vision tower, projector and language model); their text forward
+passes give the FLOPs and cache checks (mllama's skip its cross-attention layers, as llmcalc does without images), and
+get_image_features under FlopCounterMode checks the FLOPs of encoding images (mllama's forward passes with images,
+prefill and decode, and its cache of the images' K and V: test_mllama.py).
 
 FLOPs: a tiny real model (eager attention, eager experts) runs a forward pass under torch's FlopCounterMode,
 which must equal llmcalc's matmul FLOPs under --attention full (eager code scores every query-key pair, masks

@@ -122,11 +122,48 @@ def test_every_command_takes_it(mllama, command):
     (("source: images}}", "source: images, sliding_window: 4}}"), "layers[1].attention.source", "every image token"),
     (("source: images}}", "source: imagez}}"), "layers[1].attention.source", "allowed: self, images"),
     (("vision:", "input_vocab_size: 300\ntied_embeddings: true\nvision:"), "input_vocab_size", "tied"),
+    (("global_layers: 1", "global_layers: -1"), "vision.global_layers", ">= 0"),
+    (("pad_multiple: 8", "pad_multiple: 0"), "vision.pad_multiple", ">= 1"),
+    (("tiles: 2", "tiles: 2.5"), "vision.tiles", "whole number"),
+    (("tiles: 2", "tiles: 2\n  resize: smart\n  position: rope\n  min_pixels: 1\n  max_pixels: 9"), "vision.tiles",
+     "resize: fixed"),
 ])
 def test_bad_image_layers(write_spec, change, key, needle):
     with pytest.raises(SpecError) as info:
         llmcalc.load(str(write_spec("bad", SPEC.replace(*change))))
     assert info.value.key == key and needle in str(info.value), str(info.value)
+
+
+# Llama 3.2 11B Vision's architecture values (meta-llama/Llama-3.2-11B-Vision's config.json; the file itself is not
+# kept in tests/data/hf_configs: only these values are, the ones that shape the model)
+LLAMA_3_2_11B_VISION = {
+    "model_type": "mllama",
+    "text_config": {"vocab_size": 128256, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 40,
+                    "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 131072,
+                    "cross_attention_layers": [3, 8, 13, 18, 23, 28, 33, 38]},
+    "vision_config": {"hidden_size": 1280, "intermediate_size": 5120, "num_hidden_layers": 32, "num_global_layers": 8,
+                      "attention_heads": 16, "image_size": 560, "patch_size": 14, "max_num_tiles": 4,
+                      "vision_output_dim": 7680, "intermediate_layers_indices": [3, 7, 15, 23, 30]},
+}
+LLAMA_3_2_11B_VISION_TOTAL = 10_670_220_835  # transformers 5.23.0's num_parameters() of that config (tested below)
+
+
+def test_llama_3_2_11b_vision_shape(tmp_path):
+    """10.67B: the language model with its 8 cross-attention layers, 895.0M in the tower and projector; an image is
+    4 x (40^2 + 1) = 6,404 tokens, whose K and V take 8 layers x 2 x 8 heads x 128 x 2 bytes = 32 KiB per token."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(LLAMA_3_2_11B_VISION))
+    model = llmcalc.load(str(path))
+    count = count_params(model)
+    assert count.total == LLAMA_3_2_11B_VISION_TOTAL
+    # the patch conv 3 x 14^2 x 1280, class token, 1,601 positions x 1280, tile positions 9 x 4 x 1,601 x 1280 and
+    # 2 x 9 x 4 x 1280, 3 gates, 2 LayerNorms, 32 + 8 layers of 19,672,320 (+ 2 gates on the global ones), the
+    # projector 7680 x 4096 + 4096
+    tower = (752_640 + 1_280 + 2_049_280 + 73_774_080 + 92_160 + 3 + 5_120 + 40 * 19_672_320 + 8 * 2
+             + 31_461_376)
+    assert sum(r.total for r in count.rows if r.group in ("vision", "projector")) == tower == 895_028_755
+    assert image_tokens(model.vision) == 6404
+    assert kv_cache(model, 1, images=1).image_bytes_per_sequence == 6404 * 8 * 2 * 8 * 128 * 2
 
 
 def test_image_layers_need_a_vision_section(write_spec):
@@ -204,6 +241,13 @@ def test_mllama_cache_holds_the_images_tokens(tmp_path):
         tensors = [t for layer in cache.layers for t in (layer.keys, layer.values) if t is not None]
         ours = kv_cache(model, seq, batch, "fp32", images=images).bytes
         assert sum(t.numel() * t.element_size() for t in tensors) == ours, json.dumps(config)
+
+
+def test_llama_3_2_11b_vision_counts_like_transformers():
+    with torch.device("meta"):
+        model = transformers.AutoModelForImageTextToText.from_config(
+            transformers.AutoConfig.for_model(**json.loads(json.dumps(LLAMA_3_2_11B_VISION))))
+    assert model.num_parameters() == LLAMA_3_2_11B_VISION_TOTAL
 
 
 def test_image_tokens_follow_the_processor(tmp_path):

@@ -130,7 +130,8 @@ def _attention(layer: Layer) -> str:
     att = layer.attention
     extras = [f"sliding window {att.sliding_window:,}" if att.sliding_window else "",
               f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
-              f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else ""]
+              f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else "",
+              "cross-attention to the images, gated" if att.to_images else ""]
     return ", ".join([att.kind] + [e for e in extras if e])
 
 
@@ -210,7 +211,8 @@ ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], int | str]], ...] = (
     ("position", _position),
     ("biases", lambda m: _per_group(m, _biases)),
     ("tied embeddings", lambda m: "yes" if m.tied_embeddings else "no"),
-    ("vocabulary", lambda m: m.vocab_size),
+    ("vocabulary", lambda m: m.vocab_size if m.input_vocab == m.vocab_size
+     else f"{m.vocab_size:,} (embedding {m.input_vocab:,})"),
     ("context", lambda m: m.context_length),
 )
 
