@@ -267,3 +267,27 @@ def test_image_tokens_follow_the_processor(tmp_path):
         pixels = processor(images=[[np.zeros((height, width, 3), dtype=np.uint8)]], return_tensors="np")
         tiles = pixels["pixel_values"].shape[2]
         assert image_tokens(tower, height, width) == tiles * ((560 // 14) ** 2 + 1) == 6404, (height, width)
+
+
+def test_check_maps_the_cross_attention_layers_of_a_saved_checkpoint(tmp_path):
+    """`check` against a tiny Mllama saved by transformers: every language-model tensor, the cross-attention layers'
+    q, k, v, o, q/k norms, gates and their input_layernorm included, equals the spec's; the vision tower and projector
+    are not compared by `check` (their tensors are "other", as a LLaVA's are), 8,573 parameters here."""
+    from test_hf_import import CASES
+
+    config = json.loads(json.dumps(CASES["mllama"][0]))
+    config["text_config"]["pad_token_id"] = 0  # within the small vocabulary (transformers asserts it)
+    hf_model = transformers.AutoModelForImageTextToText.from_config(transformers.AutoConfig.for_model(**config))
+    hf_model.to(torch.bfloat16).save_pretrained(tmp_path / "tiny-mllama")
+    folder = tmp_path / "tiny-mllama"
+    result = CliRunner().invoke(cli, ["check", str(folder / "config.json"), str(folder / "model.safetensors"),
+                                      "--format", "json"])
+    doc = json.loads(result.output)
+    assert doc["summary"] == {"equal": 23, "different": 0, "missing": 0, "extra": 1}
+    (other,) = [r for r in doc["results"] if r["status"] != "equal"]
+    tower = sum(r.total for r in count_params(llmcalc.load(str(folder / "config.json"))).rows
+                if r.group in ("vision", "projector"))
+    assert other["component"] == "other" and other["checkpoint"] == tower == 8573
+    assert {r["component"] for r in doc["results"] if r["group"] == "cross-attention"} >= {
+        "xattn.q", "xattn.k", "xattn.v", "xattn.o", "xattn.qk_norm", "xattn.gates", "norm.pre_attn"}
+
