@@ -345,8 +345,9 @@ def _span(layer: Layer) -> int | None:
     return layer.attention.local_span if layer.attention else None
 
 
-def _source(layer: Layer) -> str | None:
-    return layer.attention.source if layer.attention else None
+def _source(layer: Layer) -> str:
+    """What a layer's token mixer reads: "images" for cross-attention to them, else "self" (a recurrent mixer too)."""
+    return layer.attention.source if layer.attention else "self"
 
 
 def _group_names(layers: list[Layer]) -> list[str]:
