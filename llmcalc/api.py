@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import (check_images, check_tp, check_training, check_transformers_profile, check_weight_format,
-                     image_flops, training_states)
+from .checks import (check_images, check_memory_images, check_tp, check_training, check_transformers_profile,
+                     check_weight_format, image_flops, training_states)
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
@@ -158,13 +158,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     the sequences at once in either mode (training: the sequence length and the micro-batch; `seq` and `micro_batch`
     are their older names, still read). `images` per sequence: cached by layers that cross-attend to them (Mllama)."""
     from .formulas.params import count_params as count
-    from .formulas.serving import (
-        DEFAULT_MAX_BATCHED_TOKENS,
-        llamacpp_memory,
-        serving_memory,
-        vllm_batch_defaults,
-        vllm_memory,
-    )
+    from .formulas.serving import (DEFAULT_MAX_BATCHED_TOKENS, llamacpp_memory, serving_memory, vllm_batch_defaults,
+                                   vllm_memory)
     from .formulas.training import training_memory
 
     mode = MODE_ALIASES.get(mode, mode)
@@ -175,6 +170,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         dtype = (spec.weights_format or "bf16") if mode == "serve" else "bf16"
     check_choice("dtype", dtype, DTYPES + (WEIGHT_FORMATS if mode == "serve" else ()))
     check_weight_format(spec, dtype)
+    check_memory_images(spec, images, mode, engine)
     for name, value in (("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
         check_choice(name, value, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)

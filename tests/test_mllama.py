@@ -110,6 +110,21 @@ def test_memory_images_add_the_cross_attention_cache_not_context(mllama):
     assert flops.exit_code == 0 and "cross-attention layers attend to" in flops.output
 
 
+def test_memory_images_are_counted_without_an_engine(mllama, write_spec):
+    from llmcalc import api
+    from llmcalc.errors import LlmcalcError
+
+    with pytest.raises(LlmcalcError, match="without an engine"):
+        api.estimate_memory(mllama, images=1, engine="llamacpp")
+    with pytest.raises(LlmcalcError, match="without an engine"):
+        api.estimate_memory(mllama, images=1, mode="training")
+    llava = llmcalc.load(str(write_spec("llava-like", SPEC.replace("source: images", "source: self"))))
+    with pytest.raises(LlmcalcError, match="join its sequence"):
+        api.estimate_memory(llava, images=1)
+    result = CliRunner().invoke(cli, ["memory", mllama.origin, "--images", "1", "--engine", "llamacpp"])
+    assert result.exit_code == 2 and "without an engine" in result.output
+
+
 @pytest.mark.parametrize("command", [["count"], ["explain"], ["diagram"], ["compare", "gpt2-small"], ["show"],
                                      ["memory", "--mode", "training"], ["speed"], ["fit"], ["verify"],
                                      ["sweep", "--vary", "context=1k..4k"], ["plan", "--n-gpus", "8"]])
