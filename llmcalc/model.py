@@ -76,7 +76,7 @@ class Attention:
     chunk_size: int | None = None  # chunked local attention: a query sees only its own chunk (Llama 4)
     # "images": cross-attention to the images' tokens in place of self-attention, with a tanh gate on the attention's
     # and on the MLP's output (Flamingo's gated cross-attention, Alayrac et al. 2022; Mllama's
-    # MllamaCrossAttentionDecoderLayer): nothing is cached per text token, K and V of every image token are
+    # MllamaCrossAttentionDecoderLayer): it caches K and V of every image token once, nothing per text token
     source: str = "self"
 
     @property

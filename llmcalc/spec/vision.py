@@ -47,8 +47,9 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
                 raise node.error(key, "only used with resize: smart; allowed: remove it, or set resize: smart")
         min_pixels = max_pixels = 0
     tiles, aspect_ratios = node.integer("tiles", 1), node.integer("aspect_ratios", 0, minimum=0)
-    if (tiles > 1 or aspect_ratios) and resize != "fixed":
-        raise node.error("tiles", "tiles are image_size squares; allowed: resize: fixed", also=("resize",))
+    if (tiles > 1 or aspect_ratios) and (resize != "fixed" or window is not None):
+        raise node.error("tiles", "tiles are image_size squares whose tokens attend together; allowed: resize: fixed "
+                         "and no window", also=("resize", "window"))
     class_token = node.boolean("class_token", False)
     drop = node.boolean("drop_class_token", False)
     position = node.choice("position", VISION_POSITIONS, "learned")
