@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import (check_mode_arguments, check_serving_layout, check_tp, check_training, check_transformers_profile,
+from .checks import (check_images, check_memory_images, check_mode_arguments, check_serving_layout, check_tp,
+                     check_training, check_transformers_profile,
                      check_weight_format, image_flops, training_states)
 from .sources import load
 
@@ -123,8 +124,9 @@ def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int
 
 
 def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1, dtype: str = "bf16",
-             mla_cache: str = "latent") -> KVCache:
-    """The KV cache of `batch` sequences of `context` tokens (default: the model's context length)."""
+             mla_cache: str = "latent", images: int = 0) -> KVCache:
+    """The KV cache of `batch` sequences of `context` tokens (default: the model's context length; `images` per
+    sequence: held by the layers that cross-attend to them, Mllama's)."""
     from .formulas.kv import kv_cache as cache
 
     check_whole("context", context)
@@ -132,7 +134,9 @@ def kv_cache(model: str | ModelSpec, context: int | None = None, batch: int = 1,
     check_choice("dtype", dtype, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)
     spec = model_of(model)
-    return cache(spec, context or spec.context_length, batch, dtype, mla_cache)
+    if images:  # a count of images needs a vision tower
+        check_images(spec, images, None)
+    return cache(spec, context or spec.context_length, batch, dtype, mla_cache, images)
 
 
 def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str | None = None,
@@ -147,20 +151,16 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                     framework: str = "megatron", virtual_stages: int = 1, fused_loss: bool = False,
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
                     adapter_dtype: str = "fp32", zero_impl: str = "paper", precision: str = "mixed",
-                    optimizer_in_backward: bool = False, params: ParamCount | None = None) -> MemoryReport:
+                    optimizer_in_backward: bool = False, params: ParamCount | None = None,
+                    images: int = 0) -> MemoryReport:
     """Memory per GPU for serving (weights, KV cache, one step's working set; or what an engine reserves, with
     `engine="vllm"` on a GPU of `gpu_memory` bytes) or training (model states, activations), with the options of
     `llmcalc memory`. `mode="inference"` is the same as `"serve"`. `context` is the tokens per sequence and `batch`
     the sequences at once in either mode (training: the sequence length and the micro-batch; `seq` and `micro_batch`
-    are their older names, still read)."""
+    are their older names, still read). `images` per sequence: cached by layers that cross-attend to them (Mllama)."""
     from .formulas.params import count_params as count
-    from .formulas.serving import (
-        DEFAULT_MAX_BATCHED_TOKENS,
-        llamacpp_memory,
-        serving_memory,
-        vllm_batch_defaults,
-        vllm_memory,
-    )
+    from .formulas.serving import (DEFAULT_MAX_BATCHED_TOKENS, llamacpp_memory, serving_memory, vllm_batch_defaults,
+                                   vllm_memory)
     from .formulas.training import training_memory
 
     mode = MODE_ALIASES.get(mode, mode)
@@ -172,6 +172,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         dtype = (spec.weights_format or "bf16") if mode == "serve" else "bf16"
     check_choice("dtype", dtype, DTYPES + (WEIGHT_FORMATS if mode == "serve" else ()))
     check_weight_format(spec, dtype)
+    check_memory_images(spec, images, mode, engine)
     for name, value in (("kv_dtype", kv_dtype), ("grad_dtype", grad_dtype)):
         check_choice(name, value, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)
@@ -222,10 +223,10 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
         raise LlmcalcError("cuda_graph_memory: vLLM's CUDA graphs; allowed with engine vllm only")
     if mode == "serve":
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
-                              max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache, pp, ep)
+                              max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache, pp, ep, images)
     check_training(spec, tp, pp, dp, ep, framework, finetune)
     check_whole("virtual_stages", virtual_stages, False)
-    if virtual_stages > 1 and (pp == 1 or model_layers_per_chunk(spec, pp, virtual_stages) < 1):
+    if virtual_stages > 1 and (pp == 1 or spec.n_layers // (pp * virtual_stages) < 1):
         raise LlmcalcError(f"virtual_stages: {virtual_stages} chunks per stage need pp > 1 and at least one layer per "
                            f"chunk ({spec.n_layers} layers over {pp} stages)")
     if framework == "transformers":
@@ -393,8 +394,3 @@ def _size(item: str, text: str) -> int:
     if value < 1:
         raise LlmcalcError(f"--vary {text!r}: {item.strip()!r} is not a whole number >= 1")
     return value
-
-
-def model_layers_per_chunk(model: ModelSpec, pp: int, virtual_stages: int) -> int:
-    """Layers of one model chunk under the interleaved schedule."""
-    return model.n_layers // (pp * virtual_stages)

@@ -211,6 +211,21 @@ def check_images(model: ModelSpec, images: int, image_size: tuple[int, int] | No
                            "it is wide, which the image processor refuses")
 
 
+def check_memory_images(model: ModelSpec, images: int, mode: str, engine: str) -> None:
+    """Images in a memory estimate: the K and V that layers cross-attending to them cache (Mllama), serving without
+    an engine profile (vLLM's and llama.cpp's sizing of those caches is not modelled); elsewhere images' tokens are
+    context."""
+    if not images:
+        return
+    check_images(model, images, None)
+    if not model.cross_attends_images:
+        raise LlmcalcError(f"images: {model.name}'s images join its sequence; allowed: 0, with their tokens in "
+                           "context")
+    if mode != "serve" or engine != "none":
+        raise LlmcalcError("images: the images' K and V are counted serving without an engine; allowed: mode serve, "
+                           "engine none (or 0 images)")
+
+
 def image_flops(model: ModelSpec, seq: int, batch: int, attention: str, decode: bool, include_other: bool,
                 images: int, image_size: tuple[int, int] | None):
     """The forward FLOPs of `seq` text tokens and `images` images per sequence (formulas/vision.py), checked."""
@@ -222,9 +237,10 @@ def image_flops(model: ModelSpec, seq: int, batch: int, attention: str, decode: 
 
 
 def image_context(model: ModelSpec, context: int, images: int, image_size: tuple[int, int] | None) -> int:
-    """Tokens per sequence once `images` images of image_size join `context` text tokens."""
+    """Tokens per sequence once `images` images of image_size join `context` text tokens (none join where layers
+    cross-attend to the images instead: Mllama's)."""
     from .formulas.vision import image_tokens
 
     check_images(model, images, image_size)
     height, width = image_size or (None, None)
-    return context + images * image_tokens(model.vision, height, width)
+    return context + (0 if model.cross_attends_images else images * image_tokens(model.vision, height, width))

@@ -84,6 +84,11 @@ KINDS = {  # (aspect, kind) -> (what it is, its source)
     ("vision", "tower"): ("a vision encoder (a ViT) turns each image into patch tokens, a projector maps them to the "
                           "language model's width, and they take their place in its sequence",
                           "Dosovitskiy et al. 2021 (ViT), arXiv:2010.11929; Liu et al. 2023 (LLaVA), arXiv:2304.08485"),
+    ("vision", "cross-attention"): ("a vision encoder (a ViT) turns each image into patch tokens, a projector maps "
+                                    "them to the language model's width, and interleaved gated cross-attention layers "
+                                    "attend to them: they do not join the text sequence",
+                                    "Alayrac et al. 2022 (Flamingo), arXiv:2204.14198; Llama Team 2024 (The Llama 3 "
+                                    "Herd of Models, sec. 7), arXiv:2407.21783"),
     ("vision", "none"): ("text in, text out: no image encoder", "Vaswani et al. 2017, arXiv:1706.03762"),
     ("scale", "size"): ("width, depth and heads: parameters grow about as 12 x layers x d^2 (Kaplan et al. 2020 sec. "
                         "2.1)", "Kaplan et al. 2020, arXiv:2001.08361"),
@@ -149,7 +154,9 @@ def _vision(model: ModelSpec, params) -> tuple:
         return "none", "none", "vision tower and projector parameters", 0, "parameters"
     tokens = (f"{image_tokens(tower):,} tokens per image" if tower.resize == "fixed" else
               f"(h/{tower.patch_size} x w/{tower.patch_size})/{tower.projector.merge ** 2} tokens per image")
-    return (f"{tower.n_layers} layers of width {tower.d_model:,}, {tokens}", "tower",
+    layers = f"{tower.n_layers} + {tower.global_layers} global" if tower.global_layers else f"{tower.n_layers}"
+    return (f"{layers} layers of width {tower.d_model:,}, {tokens}",
+            "cross-attention" if model.cross_attends_images else "tower",
             "vision tower and projector parameters", size, "parameters")
 
 
@@ -226,7 +233,7 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
         "local": (", ".join(f"{s:,} tokens" for s in local) if local else "none", "window" if local else "none",
                   "KV cache at its context (bf16)", kv_context, "bytes"),
         "qk_norm": (", ".join(qk) if qk else "none", "yes" if qk else "none", "q/k norm parameters",
-                    _rows(params, lambda c: c == "attn.qk_norm"), "parameters"),
+                    _rows(params, lambda c: c in ("attn.qk_norm", "xattn.qk_norm")), "parameters"),
         "vocabulary": (f"{model.vocab_size:,}" + (f", embedded {model.embed_width:,} wide and projected to the model's "
                                                   f"width and back" if model.projected else ""), "size",
                        "embedding parameters",

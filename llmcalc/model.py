@@ -4,7 +4,7 @@ Every value here is known to be sane (``llmcalc.spec.builder`` checks them), so 
 A model is a sequence of layers; identical layers are gathered into ``LayerGroup``s so that
 "per layer" figures come for free and no formula special-cases a model name.
 
-May import: llmcalc.records, llmcalc.figures, llmcalc.mixers (nothing else: the model is what every later stage shares).
+May import: llmcalc.records, llmcalc.figures, llmcalc.mixers, llmcalc.grouping (nothing else: the model is what every later stage shares).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import field
 from functools import cached_property
 
 from .figures import TOLERANCE_RULES, PublishedFigure  # noqa: F401 (a spec's published figures, named here too)
+from .grouping import group_layers
 from .mixers import MIXER_KINDS, Mamba  # noqa: F401 (a layer's recurrent mixer, named here too)
 from .records import record
 
@@ -25,6 +26,9 @@ ACTIVATIONS = PLAIN_ACTIVATIONS + GATED_ACTIVATIONS
 NORM_KINDS = ("layernorm", "rmsnorm")
 NORM_PLACEMENTS = ("pre", "post", "sandwich")
 POSITIONS = ("learned", "sinusoidal", "rope", "alibi", "relative", "none")
+# What a layer's attention attends to: its own sequence, or only the tokens of the images (Mllama's cross-attention
+# layers, which have no self-attention: K and V come from the vision tower's output, once per image).
+ATTENTION_SOURCES = ("self", "images")
 QK_NORMS = ("rmsnorm", "rmsnorm_full", "l2", "layernorm", "layernorm_heads")
 # How a layer's attention and MLP sit on the residual stream: one after the other, or both reading the same input
 # (GPT-J, GPT-NeoX, PaLM: x + attn(norm(x)) + mlp(norm(x))).
@@ -71,6 +75,15 @@ class Attention:
     qk_norm: str | None = None
     sinks: bool = False         # a learned sink logit per head (gpt-oss)
     chunk_size: int | None = None  # chunked local attention: a query sees only its own chunk (Llama 4)
+    # "images": cross-attention to the images' tokens in place of self-attention, with a tanh gate on the attention's
+    # and on the MLP's output (Flamingo's gated cross-attention, Alayrac et al. 2022; Mllama's
+    # MllamaCrossAttentionDecoderLayer): it caches K and V of every image token once, nothing per text token
+    source: str = "self"
+
+    @property
+    def to_images(self) -> bool:
+        """Cross-attention to the images' tokens only (no self-attention)."""
+        return self.source == "images"
 
     @property
     def local_span(self) -> int | None:
@@ -213,7 +226,11 @@ class VisionTower:
     head. ``window``: the side, in patches, of the windows its layers attend within, except ``full_layers``
     (Qwen2.5-VL). How an image becomes tokens: ``resize`` fixed (to image_size, LLaVA) or smart (Qwen2-VL's
     smart_resize between min_pixels and max_pixels); ``drop_class_token``: the first token is not passed on (LLaVA's
-    default feature selection, a patch when the tower has no class token)."""
+    default feature selection, a patch when the tower has no class token). Mllama's tiles: an image is cut into at most
+    ``tiles`` image_size squares (the processor pads it to that many), each its patches and class token; with
+    ``aspect_ratios`` (the supported tile layouts) gated tile position embeddings (pre- and post-tile, one per tile and
+    layout, and one per patch, tile and layout); each tile's tokens padded to a multiple of ``pad_multiple`` before
+    the layers; ``global_layers`` gated layers (tanh gates on attention and MLP) after the post norm."""
 
     d_model: int
     n_layers: int
@@ -235,6 +252,10 @@ class VisionTower:
     min_pixels: int = 0
     max_pixels: int = 0
     drop_class_token: bool = False
+    tiles: int = 1
+    aspect_ratios: int = 0
+    global_layers: int = 0
+    pad_multiple: int = 1
 
     @property
     def grid(self) -> int:
@@ -283,11 +304,12 @@ class ModelSpec:
     d_embed: int | None = None  # width of the token embedding and LM head, projected to/from d_model (OPT-350m)
     position_offset: int = 0  # extra rows of a learned position table (OPT's 2)
     vision: VisionTower | None = None  # a vision-language model's image encoder and projector
+    input_vocab_size: int | None = None  # token embedding rows past the LM head's (Mllama: vocab_size + 8)
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:
         """Identical layers gathered together, in order of first appearance (computed once per model)."""
-        return group_layers(self.layers)
+        return group_layers(self.layers, LayerGroup)
 
     @property
     def embed_width(self) -> int:
@@ -317,56 +339,12 @@ class ModelSpec:
     def is_encoder_decoder(self) -> bool:
         return any(group.layer.stack == "encoder" for group in self.groups)
 
+    @property
+    def cross_attends_images(self) -> bool:
+        """Some layer attends to the images' tokens (Mllama): images are then not part of the text sequence."""
+        return any(group.layer.attention and group.layer.attention.to_images for group in self.groups)
 
-def group_layers(layers: tuple[Layer, ...]) -> tuple[LayerGroup, ...]:
-    """Gather identical layers; name each group by its own name or by what sets it apart."""
-    order: list[Layer] = []
-    positions: dict[Layer, list[int]] = {}
-    previous, slot = None, []
-    for index, layer in enumerate(layers):
-        if layer is not previous:  # a spec repeats one object per group: hash it once per run, not per layer
-            slot = positions.get(layer)
-            if slot is None:
-                order.append(layer)
-                slot = positions[layer] = []
-            previous = layer
-        slot.append(index)
-    names = _group_names(order)
-    return tuple(LayerGroup(name, layer, tuple(positions[layer])) for name, layer in zip(names, order))
-
-
-def _span(layer: Layer) -> int | None:
-    return layer.attention.local_span if layer.attention else None
-
-
-def _group_names(layers: list[Layer]) -> list[str]:
-    if len(layers) == 1:
-        return [layers[0].name or "layers"]
-    names = []
-    for layer in layers:
-        if layer.name:
-            names.append(layer.name)
-            continue
-        traits = []
-        if any(other.stack != layer.stack for other in layers):
-            traits.append(layer.stack)
-        if any(other.moe != layer.moe for other in layers):
-            traits.append("moe" if layer.moe else "dense")
-        if any((other.mixer is None) != (layer.mixer is None) for other in layers):
-            traits.append(layer.mixer.kind if layer.mixer else "attention")
-        if any(_span(other) != _span(layer) for other in layers):
-            traits.append("local" if _span(layer) else "global")
-        names.append("-".join(traits) or "layers")
-    # Names must be unique: number the ones that collide.
-    seen: dict[str, int] = {}
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-    counter: dict[str, int] = {}
-    unique = []
-    for name in names:
-        if seen[name] > 1:
-            counter[name] = counter.get(name, 0) + 1
-            unique.append(f"{name}-{counter[name]}")
-        else:
-            unique.append(name)
-    return unique
+    @property
+    def input_vocab(self) -> int:
+        """Rows of the token embedding: input_vocab_size where the spec sets it, else vocab_size."""
+        return self.input_vocab_size or self.vocab_size

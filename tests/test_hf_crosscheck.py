@@ -7,9 +7,11 @@ RoPE layer lists, layer_types patterns, windows), the default config of each mod
 configs of tests/data/hf_configs are imported by llmcalc and built by transformers on the meta device; the
 parameter counts must be equal (and the q/k norm weights per component). gemma3 is built as its text model
 (Gemma3ForCausalLM, tied as the top level says), and once whole (Gemma3ForConditionalGeneration, without its
-vision tower and projector). The vision-language models (llava with CLIP or SigLIP towers, qwen2_5_vl nested or flat)
-are built whole (AutoModelForImageTextToText: vision tower, projector and language model); their text forward passes
-give the FLOPs and cache checks, and get_image_features under FlopCounterMode checks the FLOPs of encoding images.
+vision tower and projector). The vision-language models (llava with CLIP or SigLIP towers, qwen2_5_vl nested or flat,
+mllama) are built whole (AutoModelForImageTextToText: vision tower, projector and language model); their text forward
+passes give the FLOPs and cache checks (mllama's skip its cross-attention layers, as llmcalc does without images), and
+get_image_features under FlopCounterMode checks the FLOPs of encoding images (mllama's forward passes with images,
+prefill and decode, and its cache of the images' K and V: test_mllama.py).
 
 FLOPs: a tiny real model (eager attention, eager experts) runs a forward pass under torch's FlopCounterMode,
 which must equal llmcalc's matmul FLOPs under --attention full (eager code scores every query-key pair, masks
@@ -688,6 +690,31 @@ def gen_hunyuan_v1_moe(rng):
     return cfg
 
 
+def gen_mllama(rng):
+    """A Llama whose cross_attention_layers (one or more, an index past the stack now and then) attend to the images;
+    a tower of local and global layers (none, some), tiles and tile layouts, intermediate features from any layers
+    (negative indices too), plain activations, tie_word_embeddings set either way (it ties nothing)."""
+    n_layers = rng.randint(1, 5)
+    text = {**_common(rng, (n_layers, n_layers)), **_heads(rng, head_dim=False), "pad_token_id": 0,
+            "hidden_act": rng.choice(["silu", "gelu"]),
+            "cross_attention_layers": sorted(rng.sample(range(n_layers), rng.randint(1, n_layers)))
+            + ([n_layers + 2] if rng.random() < 0.2 else [])}
+    heads, n_vision, patch = rng.choice([1, 2, 4]), rng.randint(1, 3), rng.choice([2, 3, 4])
+    tiles = rng.randint(1, 4)
+    layouts = [[a, b] for a in range(1, tiles + 1) for b in range(1, tiles + 1) if a * b <= tiles]
+    indices = rng.sample(range(-n_vision, n_vision), rng.randint(1, 2))
+    d = heads * rng.choice([4, 8])
+    vision = {"hidden_size": d, "attention_heads": heads, "num_hidden_layers": n_vision,
+              "num_global_layers": rng.randint(0, 2), "intermediate_size": rng.randint(4, 40), "patch_size": patch,
+              "image_size": patch * rng.randint(1, 3), "max_num_tiles": tiles,
+              "supported_aspect_ratios": rng.sample(layouts, rng.randint(1, len(layouts))),
+              "intermediate_layers_indices": indices, "vision_output_dim": d * (1 + len(indices)),
+              "hidden_act": rng.choice(["gelu", "quick_gelu", "relu"])}
+    if rng.random() < 0.3:
+        vision["num_channels"] = rng.choice([1, 3, 4])
+    return {"model_type": "mllama", "text_config": text, "vision_config": vision}
+
+
 GENERATORS = {
     "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "bloom": gen_bloom, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
@@ -700,10 +727,11 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl, "opt": gen_opt,
+    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl, "opt": gen_opt, "mllama": gen_mllama,
     "ernie4_5_moe": gen_ernie4_5_moe, "minimax_m2": gen_minimax_m2, "hunyuan_v1_moe": gen_hunyuan_v1_moe,
 }
-VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
+# built whole by AutoModelForImageTextToText (vision tower and projector counted)
+VISION = {"llava", "qwen2_5_vl", "mllama"}
 
 
 def random_configs(model_type: str, n: int, salt: str = "") -> list[dict]:
@@ -904,7 +932,7 @@ def _einsum_products(model, seq: int, batch: int) -> int:
     return batch * total
 
 
-@pytest.mark.parametrize("model_type", sorted(VISION))
+@pytest.mark.parametrize("model_type", sorted(VISION - {"mllama"}))  # mllama's: test_mllama_forward_with_images_*
 def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
     """Encoding images (vision tower and projector: get_image_features) on tiny eager models under FlopCounterMode
     equals llmcalc's matmul FLOPs of vision_flop_rows per image: LLaVA's image_size squares; Qwen2.5-VL's patch grids

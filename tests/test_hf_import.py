@@ -570,6 +570,9 @@ CLIP_SMALL = dict(hidden_size=16, num_attention_heads=2, num_hidden_layers=2, in
                   patch_size=4)
 QWEN_VL_VISION = dict(depth=2, hidden_size=16, num_heads=2, intermediate_size=24, patch_size=4, spatial_merge_size=2,
                       temporal_patch_size=2, window_size=16, out_hidden_size=32, fullatt_block_indexes=[1, 5])
+MLLAMA_VISION = dict(hidden_size=16, attention_heads=2, num_hidden_layers=2, num_global_layers=1, intermediate_size=24,
+                     image_size=8, patch_size=4, max_num_tiles=2, supported_aspect_ratios=[[1, 1], [1, 2], [2, 1]],
+                     intermediate_layers_indices=[0], vision_output_dim=32)
 CASES.update({
     "llava": (  # a CLIP tower of 2 layers over 2 x 2 patches of 4 pixels, the two-layer projector, a Llama
         dict(model_type="llava", text_config=dict(model_type="llama", **KV2), vision_config=CLIP_SMALL),
@@ -598,6 +601,25 @@ CASES.update({
         # Qwen2 (q, k, v biases 64); the tower: Conv3d 3*2*4*4*16, 2 x (q, k, v, o 4*256 + biases 64, 2 RMSNorms 32,
         # gated MLP 3*16*24 + biases 2*24 + 16); the merger: ln_q 16, 64*64 + 64, 64*32 + 32
         EMBED + 2 * (LAYER + 64) + 32 + EMBED + 1536 + 2 * (1024 + 64 + 32 + 1152 + 64) + 16 + 4160 + 2080,
+    ),
+    "mllama": (  # a Llama of 3 layers whose layer 1 cross-attends to the images; a tower of 2 + 1 global layers over
+        # 2 tiles of 2 x 2 patches of 4 pixels, 3 tile layouts, one intermediate layer's features joining the last
+        dict(model_type="mllama", text_config=dict(KV2, num_hidden_layers=3, cross_attention_layers=[1, 7]),
+             vision_config=MLLAMA_VISION),
+        dict(ROPE, input_vocab_size=108, n_layers=3, context_length=131072, tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, attention=GQA, mlp=SWIGLU,
+             layers=[{"count": 1}, {"count": 1, "attention": {"qk_norm": "rmsnorm", "source": "images"}},
+                     {"count": 1}],
+             vision={"d_model": 16, "n_layers": 2, "global_layers": 1, "image_size": 8, "patch_size": 4,
+                     "channels": 3, "class_token": True, "pre_norm": True, "tiles": 2, "aspect_ratios": 3,
+                     "pad_multiple": 8, "attention": {"n_heads": 2},
+                     "mlp": {"activation": "gelu", "d_ff": 24, "bias": True}, "norm": {"kind": "layernorm"},
+                     "projector": {"d_in": 32, "d_out": 32}}),
+        # the token embedding has 8 more rows than the LM head; the cross-attention layer adds q/k RMSNorms 2*8 and two
+        # gates; the tower: patch conv 3*4*4*16, class token 16, 5 positions x 16, tile positions (3 + 1) x 2 x 5 x 16
+        # and 2 x (3 + 1) x 2 x 16, 3 gates, pre and post LayerNorms 32 each, 2 + 1 layers of (q, k, v, o 4*256,
+        # 2 LayerNorms 64, fc1 and fc2 2*16*24 + 24 + 16) and 2 gates on the global one; the projector 32*32 + 32
+        108 * 32 + 3 * LAYER + 18 + 32 + EMBED + 768 + 16 + 80 + 640 + 256 + 3 + 32 + 3 * 1896 + 2 + 32 + 1056,
     ),
 })
 
@@ -658,6 +680,7 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("opt", 125_239_296),            # ... of OPTConfig() (OPT-125m's shape)
     ("ernie4_5_moe", 21_825_437_888),  # ... of Ernie4_5_MoeConfig() (ERNIE-4.5-21B-A3B's shape)
     ("minimax_m2", 228_689_748_992),  # ... of MiniMaxM2Config() (MiniMax-M2's shape)
+    ("mllama", 10_642_941_475),      # ... of MllamaConfig() (Llama 3.2 11B Vision's shape, with 448-pixel tiles)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total
@@ -887,6 +910,18 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "hunyuan_v1_moe"}, "head_dim", "cannot build hunyuan_v1_moe"),
     ({"model_type": "hunyuan_v1_moe", "head_dim": 128, "moe_topk": [1, 2]}, "moe_topk", "a list of 32"),
     ({"model_type": "hunyuan_v1_moe", "head_dim": 128, "num_experts": [4] * 32}, "num_experts", "whole number"),
+    ({"model_type": "mllama", "text_config": {"num_hidden_layers": 3}}, "text_config.cross_attention_layers",
+     "names no layer below num_hidden_layers=3"),
+    ({"model_type": "mllama", "text_config": {"hidden_size": 100}}, "text_config.num_attention_heads",
+     "does not divide"),
+    ({"model_type": "mllama", "vision_config": {"vision_output_dim": 1280}}, "vision_config.vision_output_dim",
+     "allowed: 7680"),
+    ({"model_type": "mllama", "vision_config": {"max_num_tiles": 2}}, "vision_config.max_num_tiles",
+     "give supported_aspect_ratios"),
+    ({"model_type": "mllama", "vision_config": {"supported_aspect_ratios": []}},
+     "vision_config.supported_aspect_ratios", "non-empty list"),
+    ({"model_type": "mllama", "vision_config": {"intermediate_layers_indices": [32]}},
+     "vision_config.intermediate_layers_indices", "-32 to 31"),
 ])
 def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
     err = error_for(tmp_path, config)

@@ -79,6 +79,8 @@ def compare(count, checkpoint: Checkpoint) -> Comparison:
         indices = tuple(group.indices)
         spec = {r.component: r.per_layer for r in count.rows + tuple(count.buffers) if r.group == group.name}
         held = {c for c, layer in present if layer in set(indices)}
+        if "norm.pre_xattn" in spec and "norm.pre_attn" in held:  # a checkpoint names the norm input_layernorm
+            spec["norm.pre_attn"] = spec.pop("norm.pre_xattn")
         for fused, parts in FUSED.items():
             if fused in held and any(p in spec for p in parts):
                 spec[fused] = sum(spec.pop(p, 0) for p in parts)

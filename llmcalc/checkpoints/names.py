@@ -24,7 +24,8 @@ NOT_PARAMETERS = re.compile(r"(?:^|\.)(?:rotary_emb\.inv_freq|inv_freq|rope_freq
 # the order components are listed in (that of llmcalc.formulas.params.layer_rows)
 ORDER = ("embed.token", "embed.position", "norm.embedding", "attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias",
          "attn.qk_norm", "attn.sinks", "attn.q_a", "attn.q_norm", "attn.q_b", "attn.kv_a", "attn.kv_norm",
-         "attn.kv_b", "norm.pre_attn", "norm.post_attn", "norm.pre_mlp", "norm.post_mlp", "mlp.gate", "mlp.up",
+         "attn.kv_b", "xattn.q", "xattn.k", "xattn.v", "xattn.o", "xattn.qk_norm", "xattn.gates", "norm.pre_attn",
+         "norm.post_attn", "norm.pre_mlp", "norm.post_mlp", "mlp.gate", "mlp.up",
          "mlp.gate_up", "mlp.down", "mlp.bias", "moe.router", "moe.experts", "moe.shared", "moe.shared_gate",
          "moe.routing_bias", "norm.final", "lm_head")
 _SUFFIX = re.compile(r"\.(weight|bias|weight_scale_inv|weight_scale|scale_inv|input_scale|blocks|scales|qweight|qzeros|"
@@ -48,6 +49,10 @@ _HF_IN_LAYER = {
     "feed_forward.router": "moe.router", "feed_forward.gate_proj": "mlp.gate", "feed_forward.up_proj": "mlp.up",
     "feed_forward.down_proj": "mlp.down",
     "mlp.shared_expert_gate": "moe.shared_gate",
+    # Mllama's cross-attention layers (mllama/modeling_mllama.py MllamaCrossAttentionDecoderLayer)
+    "cross_attn.q_proj": "xattn.q", "cross_attn.k_proj": "xattn.k", "cross_attn.v_proj": "xattn.v",
+    "cross_attn.o_proj": "xattn.o", "cross_attn.q_norm": "xattn.qk_norm", "cross_attn.k_norm": "xattn.qk_norm",
+    "cross_attn_attn_gate": "xattn.gates", "cross_attn_mlp_gate": "xattn.gates",
 }
 # DeepSeek-V3's (mlp.gate), MiniMax-M2's (block_sparse_moe) and Ernie 4.5 MoE's (mlp.moe_statics, as the Hub holds
 # it; mlp.gate.moe_statics, as transformers 5.23.0 names it) e_score_correction_bias, its "_bias" cut as a suffix

@@ -42,11 +42,13 @@ def command(models: tuple[str, ...], overrides: tuple[str, ...], images: int, im
             raise click.UsageError(f"--mla-cache applies to models with multi-head latent attention; {model.name} "
                                    "has none")
         check_image_options(model, images, image_size)
-        # the images' tokens join each sequence's --context (by default, the model's context length)
+        # the images' tokens join each sequence's --context (by default, the model's context length), or are held by
+        # the layers that cross-attend to them (Mllama)
         context = image_context(model, opts["context"] or model.context_length, images, image_size) if images \
             else opts["context"]
-        report = memory_report(model, api.count_params(model), opts, context=context)
-        cache = api.kv_cache(model, context, opts["batch"], opts["kv_dtype"], opts["mla_cache"])
+        crossed = {"images": images} if model.cross_attends_images and images else {}
+        report = memory_report(model, api.count_params(model), opts, context=context, **crossed)
+        cache = api.kv_cache(model, context, opts["batch"], opts["kv_dtype"], opts["mla_cache"], **crossed)
         results.append((report, cache))
         contexts.setdefault((model.name, model.context_length), (model, context))
     for model, context in contexts.values():

@@ -167,7 +167,9 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     """(component, matmul, other) of one layer for `queries` new tokens of a `seq`-token sequence.
 
     An encoder layer attends both ways (all pairs). A decoder layer with cross-attention attends to `source`
-    encoder positions; their K and V are projected once per sequence (not again at a decode step)."""
+    encoder positions; their K and V are projected once per sequence (not again at a decode step). A layer attending
+    to the images only (Mllama's MllamaCrossAttentionDecoderLayer, mllama/modeling_mllama.py 5.23.0) attends to
+    `source` image tokens likewise, and is skipped when there are none."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
     if layer.mixer:
         rows = mixer_flop_rows(layer.mixer, d_model, queries, decode) + [
@@ -185,6 +187,16 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     bias_adds = queries * ((q_width if att.bias_q else 0) + (kv_width if att.bias_k else 0)
                            + (kv_width if att.bias_v else 0) + (d_model if att.bias_o else 0))
     n_norms = len(layer_norm_names(layer, norm))
+    if att.to_images:  # attends to the `source` image tokens; skipped without images (MllamaTextModel.forward)
+        kv_tokens = 0 if decode else source
+        rows = _projections("xattn", queries, kv_tokens, d_model, q_width, kv_width) + [
+            ("xattn.scores", attention_scores(queries * source, att), 0),
+            ("xattn.qk_norm", 0, (queries * q_width + kv_tokens * kv_width) * _qk_norm_per_element(att)),
+            ("xattn.softmax", 0, softmax(queries * source, att)),
+            ("xattn.values", attention_values(queries * source, att), 0),
+            ("norms", 0, n_norms * norm_flops(queries, norm, d_model)),
+            ("residual", 0, 4 * queries * d_model)]  # and the products by the tanh gates
+        return [r for r in rows + _mlp_rows(mlp, d_model, mlp.d_ff, queries, "mlp") if r[1] or r[2]] if source else []
     if att.mla:
         # Every MLA weight is one matmul per token (the naive, decompressing form of HF's reference code);
         # its two RMSNorms are non-matmul.
@@ -262,10 +274,11 @@ def _moe_rows(moe: MoE, mlp: MLP, d_model: int, tokens: int) -> list[tuple[str, 
 
 
 def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "causal", decode: bool = False,
-                include_other: bool = True) -> FlopCount:
+                include_other: bool = True, image_source: int = 0) -> FlopCount:
     """FLOPs of a forward pass over `seq` tokens, or of decoding one token at position `seq` (0-based). An
     encoder-decoder runs its encoder over `seq` source tokens (in a forward pass only) and its decoder over `seq`
-    target tokens, cross-attending to the `seq` source positions."""
+    target tokens, cross-attending to the `seq` source positions; layers attending to images, to the
+    `image_source` image tokens of each sequence."""
     queries = 1 if decode else seq
     keys = seq + 1 if decode else seq
     d = model.d_model
@@ -281,7 +294,7 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
                 rows += _group_rows(group, model.norm, d, seq, seq, attention, batch)
             continue
         rows += _group_rows(group, model.norm, d, queries, keys, attention, batch,
-                            source=seq if encoder_decoder else 0, decode=decode)
+                            source=seq if encoder_decoder else image_source, decode=decode)
     if encoder_decoder and model.norm.final and not decode:
         rows.append(FlopRow("norm.final_encoder", None, 1, 0, batch * norm_flops(seq, model.norm, d)))
     other_final = norm_flops(queries, model.norm, d) if model.norm.final else 0

@@ -91,6 +91,8 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
             return "its MLP is not a bias-free SwiGLU or GeGLU"
         if layer.cross_attention or layer.stack != "decoder":
             return "it is an encoder-decoder"
+        if att.to_images:
+            return "layers cross-attend to images (not measured)"
     if model.position != "rope":
         return "its positions are not RoPE"
     return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..model import Attention, ModelSpec
 from ..records import record
 from .dtypes import DTYPE_BITS, whole_bytes
+from .vision import image_tokens
 
 MLA_CACHES = {
     "latent": "MLA caches its compressed latent and RoPE key, kv_lora_rank + qk_rope_head_dim per layer "
@@ -40,6 +41,7 @@ class KVGroup:
     elements_per_token: int  # per layer
     cached_tokens: int       # per sequence, per layer
     state_elements: int = 0  # per sequence, per layer: a recurrent mixer's constant state (no tokens)
+    per_token: bool = True  # False: the images' tokens a cross-attention layer holds (Mllama), not the context's
 
 
 @record
@@ -56,7 +58,13 @@ class KVCache:
     @property
     def elements_per_token(self) -> int:
         """Elements one token adds across all layers while no window is full."""
-        return sum(g.n_layers * g.elements_per_token for g in self.groups)
+        return sum(g.n_layers * g.elements_per_token for g in self.groups if g.per_token)
+
+    @property
+    def image_bytes_per_sequence(self) -> int:
+        """K and V of the images' tokens in the layers that cross-attend to them, per sequence (0 without such)."""
+        elements = sum(g.n_layers * g.elements_per_token * g.cached_tokens for g in self.groups if not g.per_token)
+        return whole_bytes(elements, DTYPE_BITS[self.dtype])
 
     @property
     def bytes_per_token(self) -> int:
@@ -83,11 +91,13 @@ class KVCache:
 
 
 def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16",
-             mla_cache: str = "latent") -> KVCache:
+             mla_cache: str = "latent", images: int = 0) -> KVCache:
     """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
     decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long. A recurrent
     layer holds its conv and SSM states per sequence (Mamba.state_elements: the conv_states and recurrent_states of
-    transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here)."""
+    transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here). A layer attending to the images holds
+    K and V of the `images` images' tokens of each sequence, whatever the context, and nothing without images
+    (MllamaTextCrossAttention caches the image states once; mllama/modeling_mllama.py, transformers 5.23.0)."""
     groups = []
     for g in model.groups:
         if g.layer.stack == "encoder":
@@ -96,6 +106,9 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
             groups.append(KVGroup(g.name, g.count, 0, 0, g.layer.mixer.state_elements))
             continue
         elements = kv_elements_per_token(g.layer.attention, mla_cache)
+        if g.layer.attention.to_images:
+            groups.append(KVGroup(g.name, g.count, elements, images * image_tokens(model.vision), per_token=False))
+            continue
         groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention)))
         if g.layer.cross_attention:
             groups.append(KVGroup(f"{g.name} (cross)", g.count, elements, context))

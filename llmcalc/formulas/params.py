@@ -143,6 +143,14 @@ def routing_bias(moe: MoE) -> int:
     return moe.n_experts if moe.routing_bias else 0
 
 
+def tanh_gates() -> int:
+    """A gated block's two learned scalars, tanh(gate) scaling its attention's and its MLP's output: Mllama's
+    cross_attn_attn_gate and cross_attn_mlp_gate (MllamaCrossAttentionDecoderLayer), and gate_attn and gate_ffn of its
+    global vision layers (MllamaVisionEncoderLayer, is_gated), mllama/modeling_mllama.py, transformers 5.23.0; Flamingo's
+    gated cross-attention (Alayrac et al. 2022, sec. 2.2)."""
+    return 2
+
+
 def mtp_projection(d_model: int) -> int:
     """A multi-token prediction module's M_k, 2d -> d, joining the hidden state and the next token's embedding
     (DeepSeek-V3 sec. 2.2)."""
@@ -163,6 +171,8 @@ def norm_names(norm: Norm, cross: bool = False) -> list[str]:
 def layer_norm_names(layer: Layer, norm: Norm) -> list[str]:
     """The norms of one layer (norm_names); a layer with a recurrent mixer has norms around the mixer (and its MLP,
     when it has one): MambaBlock's one RMSNorm before the mixer (mamba/modeling_mamba.py, transformers 5.23.0)."""
+    if layer.mixer is None and layer.attention.to_images:  # the cross-attention block in place of self-attention
+        return [name.replace("_attn", "_xattn") for name in norm_names(norm)]
     if layer.mixer is None:
         return norm_names(norm, layer.cross_attention)
     sides = {"pre": ("pre",), "post": ("post",), "sandwich": ("pre", "post")}[norm.placement]
@@ -185,6 +195,8 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
     if layer.mixer:
         rows = mixer_param_rows(layer.mixer, d_model)
+    elif att.to_images:
+        rows = _attention_rows(att, d_model, "xattn") + [("xattn.qk_norm", qk_norm(att)), ("xattn.gates", tanh_gates())]
     elif att.mla:
         rows = mla_projections(att, d_model)
     else:
@@ -219,8 +231,8 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
 def count_params(model: ModelSpec, active_includes_input_embedding: bool = True) -> ParamCount:
     """Every parameter of the model, per component and per layer group."""
     d, width = model.d_model, model.embed_width
-    rows = [ParamRow("embed.token", None, 1, token_embedding(model.vocab_size, width),
-                     token_embedding(model.vocab_size, width), embedding="input",
+    rows = [ParamRow("embed.token", None, 1, token_embedding(model.input_vocab, width),
+                     token_embedding(model.input_vocab, width), embedding="input",
                      note="tied with the LM head" if model.tied_embeddings else None)]
     position = position_embedding(model.position, model.position_rows, d)
     if position:
@@ -285,6 +297,17 @@ def vision_positions(tower: VisionTower) -> int:
     return (tower.grid * tower.grid + (1 if tower.class_token else 0)) * tower.d_model
 
 
+def tile_positions(tower: VisionTower) -> int:
+    """Mllama's tile position embeddings, one table row per supported aspect ratio and one for none: the gated
+    positional embedding's tile_embedding, (ratios + 1) x tiles x (patches + 1) x d, and the pre- and post-tile
+    embeddings, (ratios + 1) x tiles x d each (MllamaPrecomputedPositionEmbedding, MllamaPrecomputedAspectRatioEmbedding,
+    mllama/modeling_mllama.py, transformers 5.23.0)."""
+    if not tower.aspect_ratios:
+        return 0
+    rows, tokens = (tower.aspect_ratios + 1) * tower.tiles, tower.grid * tower.grid + (1 if tower.class_token else 0)
+    return rows * tokens * tower.d_model + 2 * rows * tower.d_model
+
+
 def pool_head(tower: VisionTower) -> int:
     """SigLIP's attention-pooling head (SiglipMultiheadAttentionPoolingHead, siglip/modeling_siglip.py 5.23.0): a
     probe vector, torch's nn.MultiheadAttention (in-projection 3d x d and out-projection d x d, with biases), a
@@ -314,13 +337,19 @@ def vision_param_rows(tower: VisionTower) -> list[ParamRow]:
     single = [("vision.patch_embed", patch_embedding(tower)),
               ("vision.class_token", d if tower.class_token else 0),
               ("vision.position", vision_positions(tower)),
+              ("vision.tile_position", tile_positions(tower)),
+              # the gates of the position embedding and of the pre- and post-tile embeddings (Mllama)
+              ("vision.gates", 3 if tower.aspect_ratios else 0),
               ("vision.pre_norm", norm if tower.pre_norm else 0)]
     after = [("vision.post_norm", norm if tower.norm.final else 0),
              ("vision.pool_head", pool_head(tower) if tower.pool_head else 0)]
+    layer = layer_rows(tower.layer, tower.norm, d)
     rows = [ParamRow(name, "vision", 1, n, n) for name, n in single if n]
-    rows += [ParamRow(f"vision.{name}", "vision", tower.n_layers, n, active)
-             for name, n, active in layer_rows(tower.layer, tower.norm, d)]
+    rows += [ParamRow(f"vision.{name}", "vision", tower.n_layers, n, active) for name, n, active in layer]
     rows += [ParamRow(name, "vision", 1, n, n) for name, n in after if n]
+    if tower.global_layers:  # Mllama's global transformer: the layers again, each with its two tanh gates
+        rows += [ParamRow(f"vision.global.{name}", "vision", tower.global_layers, n, active)
+                 for name, n, active in layer + [("gates", tanh_gates(), tanh_gates())]]
     return rows + [ParamRow(name, "projector", 1, n, n) for name, n in projector_rows(tower.projector, d) if n]
 
 

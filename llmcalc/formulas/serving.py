@@ -133,6 +133,9 @@ def _mla_note(model: ModelSpec, tp: int, mla_cache: str) -> str:
 def _cache_note(cache: KVCache, tokens: str) -> str:
     """What the KV part holds: tokens of K and V, and a recurrent model's state per sequence (not per token)."""
     kv = f"{tokens} in {cache.dtype}, {cache.bytes_per_token:,} bytes per token"
+    if cache.image_bytes_per_sequence:
+        kv += (f", and the images' K and V in the cross-attention layers, {cache.image_bytes_per_sequence:,} bytes "
+               "per sequence")
     if not cache.state_elements:
         return kv
     state = (f"a constant state of {cache.state_bytes_per_sequence:,} bytes per sequence in {cache.dtype} (conv and "
@@ -142,14 +145,15 @@ def _cache_note(cache: KVCache, tokens: str) -> str:
 
 def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: int = 1, weight_dtype: str = "bf16",
                    kv_dtype: str = "bf16", max_batched_tokens: int = DEFAULT_MAX_BATCHED_TOKENS, tp: int = 1,
-                   mla_cache: str = "latent", pp: int = 1, ep: int = 1) -> MemoryReport:
-    """Weights, the KV cache of `batch` sequences of `context` tokens and one step's working set, over `tp` GPUs;
+                   mla_cache: str = "latent", pp: int = 1, ep: int = 1, images: int = 0) -> MemoryReport:
+    """Weights, the KV cache of `batch` sequences of `context` tokens (and of `images` images each, where layers
+    cross-attend to them) and one step's working set, over `tp` GPUs;
     with `pp` pipeline stages, a GPU of the stage holding the most (formulas.stages: its layers' weights and KV
     cache, the embedding on the first stage, the head on the last); with `ep` expert-parallel GPUs (tp and pp 1),
     attention data-parallel over them, as vLLM's --enable-expert-parallel with --data-parallel-size and DeepSeek's
     deployment (DeepSeek-V3 sec. 3.4): each GPU holds the weights but 1/ep of the routed experts, and the KV cache
     and working set of its share of the sequences."""
-    cache = kv_cache(model, context, batch, kv_dtype, mla_cache)
+    cache = kv_cache(model, context, batch, kv_dtype, mla_cache, images)
     local = -(-batch // ep)  # the sequences of the GPU holding the most
     step = min(local * context, max_batched_tokens)
     activations = step_working_set(model, step, local, weight_dtype)
@@ -168,7 +172,7 @@ def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: in
         experts = sum(r.total for r in params.rows if r.component == "moe.experts") * per_param("moe.experts")
         weights = replace(weights, per_gpu=weights.bytes - experts + experts / ep,
                           note=weights.note + f"; the routed experts split over {ep} GPUs, the rest on each")
-        kv = replace(kv, per_gpu=kv_cache(model, context, local, kv_dtype, mla_cache).bytes,
+        kv = replace(kv, per_gpu=kv_cache(model, context, local, kv_dtype, mla_cache, images).bytes,
                      note=kv.note + f"; {local:,} sequence{'s' if local > 1 else ''} per GPU (data-parallel attention)")
     parts = (
         weights,
@@ -184,6 +188,8 @@ def serving_memory(model: ModelSpec, params: ParamCount, context: int, batch: in
             settings[name] = value
     if _has_mla(model):
         settings["mla_cache"] = mla_cache
+    if images:
+        settings["images"] = images
     return MemoryReport(model, "serve", parts, tp * pp * ep, settings)
 
 

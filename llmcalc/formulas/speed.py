@@ -169,7 +169,7 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
             if g.elements_per_token:
                 shards = 1 if att.mla and mla_cache == "latent" else min(tp, att.n_kv_heads)
                 per_token = g.elements_per_token * kv_bits / 8 * g.n_layers / shards
-                written = batch * (1 if decode else tokens)
+                written = batch * (1 if decode else tokens) if g.per_token else 0  # image K/V: written with the images
                 read = batch * g.cached_tokens if decode else 0
                 kv = per_token * (written + read)
             # a recurrent mixer's state: a decode step reads and rewrites it, a prefill writes the final one

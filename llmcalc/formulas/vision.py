@@ -57,10 +57,13 @@ def image_tokens(tower: VisionTower, height: int | None = None, width: int | Non
     """Tokens one image becomes in the language model's sequence: its patches, merged merge x merge (Qwen2.5-VL:
     (h/14 x w/14)/4 after smart_resize, qwen2_vl/image_processing_qwen2_vl.py), plus the class token unless it is
     dropped (LLaVA-1.5: (336/14)^2 = 576, vision_feature_select_strategy "default" dropping it,
-    llava/modeling_llava.py get_image_features), transformers 5.23.0."""
+    llava/modeling_llava.py get_image_features), transformers 5.23.0; Mllama's image is max_num_tiles tiles (its
+    processor pads every image to that many, and MllamaForConditionalGeneration's static cache holds num_images x
+    max_num_tiles x num_patches image tokens, mllama/modeling_mllama.py)."""
     rows, cols = patch_grid(tower, height, width)
     merge = tower.projector.merge
-    return rows * cols // (merge * merge) + (1 if tower.class_token else 0) - (1 if tower.drop_class_token else 0)
+    per_tile = rows * cols // (merge * merge) + (1 if tower.class_token else 0) - (1 if tower.drop_class_token else 0)
+    return tower.tiles * per_tile  # Mllama: max_num_tiles x ((image_size / patch_size)^2 + 1), every image padded
 
 
 # ------------------------------------------------------------------------------ FLOPs
@@ -84,16 +87,24 @@ def vision_flop_rows(tower: VisionTower, height: int | None = None, width: int |
                      ) -> list[tuple[str, str, int, int, int]]:
     """(component, group, layers, matmul, other) of encoding one image: the patch embedding as a matmul over the
     patches, every layer over patches (+ class token) attending both ways (within windows on windowed layers), the
-    norms, SigLIP's pooling head, and the projector over what it is fed (merged patches for Qwen2.5-VL)."""
+    norms, SigLIP's pooling head, and the projector over what it is fed (merged patches for Qwen2.5-VL). Mllama
+    (MllamaVisionModel, mllama/modeling_mllama.py 5.23.0): every tile's patches and class token, padded to a multiple
+    of pad_multiple, all tiles of an image in one sequence through the layers and the gated global layers; the
+    projector over the unpadded tokens."""
     rows, cols = patch_grid(tower, height, width)
+    tiles, pad = tower.tiles, tower.pad_multiple
     patches = rows * cols
     tokens = patches + (1 if tower.class_token else 0)
+    length = tiles * -(-tokens // pad) * pad  # Mllama: every tile's tokens padded to a multiple of 8, tiles together
     d, layer = tower.d_model, tower.layer
     kernel = tower.channels * tower.temporal_patch * tower.patch_size ** 2
-    out = [("vision.patch_embed", "vision", 1, linear(patches, kernel, d), patches * d if tower.patch_bias else 0)]
-    norm = norm_flops(tokens, tower.norm, d)
-    out.append(("vision.pre_norm", "vision", 1, 0, norm if tower.pre_norm else 0))
-    full = layer_flops(layer, tower.norm, d, tokens, tokens, "full")
+    out = [("vision.patch_embed", "vision", 1, linear(tiles * patches, kernel, d),
+            tiles * patches * d if tower.patch_bias else 0)]
+    if tower.aspect_ratios:  # adding the gated (pre-tile, position, tile, post-tile) embeddings
+        out.append(("vision.tile_position", "vision", 1, 0, (tiles * patches + 3 * tiles * tokens + length) * d))
+    out.append(("vision.pre_norm", "vision", 1, 0, norm_flops(tiles * tokens, tower.norm, d) if tower.pre_norm else 0))
+    norm = norm_flops(length, tower.norm, d)
+    full = layer_flops(layer, tower.norm, d, length, length, "full")
     windowed = tower.window is not None and len(tower.full_layers) < tower.n_layers
     if windowed:
         pairs = window_pairs(tower, rows, cols)
@@ -108,6 +119,9 @@ def vision_flop_rows(tower: VisionTower, height: int | None = None, width: int |
     else:
         out += [(f"vision.{name}", "vision", tower.n_layers, m, o) for name, m, o in full]
     out.append(("vision.post_norm", "vision", 1, 0, norm if tower.norm.final else 0))
+    if tower.global_layers:  # Mllama's global layers, their tanh gates scaling attention and MLP outputs
+        out += [(f"vision.global.{name}", "vision", tower.global_layers, m, o) for name, m, o in full]
+        out.append(("vision.global.gates", "vision", tower.global_layers, 0, 2 * length * d))
     if tower.pool_head:
         mlp = layer_flops(layer, tower.norm, d, 1, 1, "full")
         head = 2 * linear(tokens, d, d) + 2 * linear(1, d, d) + 4 * tokens * d
@@ -134,12 +148,15 @@ def count_flops_with_images(model: ModelSpec, seq: int, images: int, batch: int 
                             decode: bool = False, include_other: bool = True, height: int | None = None,
                             width: int | None = None) -> FlopCount:
     """A forward pass of a vision-language model over `seq` text tokens and `images` images of height x width per
-    sequence: the images' tokens join the language model's sequence, and a prefill also encodes every image (vision
-    tower and projector, `vision_flop_rows`); a decode step at position seq + the image tokens runs the language
-    model only (the images were encoded at prefill)."""
+    sequence: the images' tokens join the language model's sequence (or, where layers cross-attend to the images,
+    Mllama, are what those layers attend to), and a prefill also encodes every image (vision tower and projector,
+    `vision_flop_rows`); a decode step runs the language model only (the images were encoded at prefill)."""
     tower = model.vision
     per_image = image_tokens(tower, height, width)
-    forward = count_flops(model, seq + images * per_image, batch, attention, decode, include_other)
+    if model.cross_attends_images:  # the images' tokens are what its cross-attention layers attend to
+        forward = count_flops(model, seq, batch, attention, decode, include_other, image_source=images * per_image)
+    else:
+        forward = count_flops(model, seq + images * per_image, batch, attention, decode, include_other)
     rows = forward.rows
     if images and not decode:
         rows += tuple(FlopRow(name, group, layers, batch * images * matmul, batch * images * other)

@@ -56,10 +56,13 @@ def group_heading(group) -> str:
 
 
 def component_label(component: str) -> str:
-    """A component's words; a vision tower's layer components ("vision.attn.q") as the language model's, marked."""
+    """A component's words; a vision tower's layer components ("vision.attn.q", Mllama's global layers'
+    "vision.global.attn.q") as the language model's, marked."""
     if component not in COMPONENT_LABELS and component.startswith("vision."):
         inner = component[len("vision."):]
-        return f"vision {COMPONENT_LABELS[inner]}" if inner in COMPONENT_LABELS else component
+        marked = "vision global" if inner.startswith("global.") else "vision"
+        inner = inner.removeprefix("global.")
+        return f"{marked} {COMPONENT_LABELS[inner]}" if inner in COMPONENT_LABELS else component
     return COMPONENT_LABELS.get(component, component)
 
 

@@ -17,6 +17,8 @@ COMPONENT_LABELS = {
     "xattn.v": "cross-attention v",
     "xattn.o": "cross-attention o",
     "xattn.bias": "cross-attention biases",
+    "xattn.qk_norm": "cross-attention q/k norms",
+    "xattn.gates": "tanh gates (attention, MLP)",
     "xattn.scores": "cross-attention scores",
     "xattn.softmax": "cross-attention softmax",
     "xattn.values": "cross-attention x values",
@@ -58,6 +60,8 @@ COMPONENT_LABELS = {
     "vision.patch_embed": "patch embedding",
     "vision.class_token": "class token",
     "vision.position": "position embedding (patches)",
+    "vision.tile_position": "tile position embeddings (per aspect ratio)",
+    "vision.gates": "position and tile embedding gates",
     "vision.pre_norm": "norm before the layers",
     "vision.post_norm": "norm after the layers",
     "vision.pool_head": "attention-pooling head",
@@ -128,7 +132,8 @@ def _attention(layer: Layer) -> str:
     att = layer.attention
     extras = [f"sliding window {att.sliding_window:,}" if att.sliding_window else "",
               f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
-              f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else ""]
+              f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else "",
+              "cross-attention to the images, gated" if att.to_images else ""]
     return ", ".join([att.kind] + [e for e in extras if e])
 
 
@@ -208,7 +213,8 @@ ARCHITECTURE_ROWS: tuple[tuple[str, Callable[[ModelSpec], int | str]], ...] = (
     ("position", _position),
     ("biases", lambda m: _per_group(m, _biases)),
     ("tied embeddings", lambda m: "yes" if m.tied_embeddings else "no"),
-    ("vocabulary", lambda m: m.vocab_size),
+    ("vocabulary", lambda m: m.vocab_size if m.input_vocab == m.vocab_size
+     else f"{m.vocab_size:,} (embedding {m.input_vocab:,})"),
     ("context", lambda m: m.context_length),
 )
 

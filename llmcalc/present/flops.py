@@ -130,8 +130,13 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
              "Non-matmul FLOPs are estimates" + ("." if count.include_other else ", not counted (--no-other).")]
     if count.model.is_recurrent:
         notes.append(f"{MIXER_CONVENTION}.")
+    if count.model.cross_attends_images and not count.images:
+        notes.append("No images (--images N): the layers that cross-attend to them are skipped, as transformers "
+                     "skips them.")
     if count.images:
-        notes.append(f"{count.images:,} image(s) per sequence of {count.image_tokens:,} tokens each are part of the "
+        where = ("are what the cross-attention layers attend to, beside the" if count.model.cross_attends_images
+                 else "are part of the")
+        notes.append(f"{count.images:,} image(s) per sequence of {count.image_tokens:,} tokens each {where} "
                      f"{count.seq:,} tokens" + ("; they were encoded at prefill." if count.decode else "."))
     parts.append(Note("\n".join(notes)))
     return parts

@@ -8,6 +8,7 @@ import dataclasses
 
 from ..model import (
     ACTIVATIONS,
+    ATTENTION_SOURCES,
     NORM_KINDS,
     NORM_PLACEMENTS,
     POSITIONS,
@@ -21,17 +22,15 @@ from ..model import (
     ModelSpec,
     MoE,
     Norm,
-    PublishedFigure,
     Training,
 )
 from .mixer import build_mixer
-from .node import REQUIRED, Node
+from .published import published_figures
+from .node import Node
 from .schema import (
     ATTENTION_BIAS_KEYS,
     ATTENTION_KEYS,
     ENCODER_KEYS,
-    FIGURE_KEYS,
-    FIGURES,
     MAX_LAYERS,
     LAYER_GROUP_KEYS,
     LAYER_PATTERN_KEYS,
@@ -49,7 +48,7 @@ from .schema import (
 from .values import dotted as _dotted
 from .vision import read_vision
 from .values import kind as _kind
-from .values import divisor_hint, last_digit_unit
+from .values import divisor_hint
 from .values import show as _show
 
 
@@ -99,6 +98,12 @@ class _Builder:
         mtp = root.mapping("mtp", required=False)
         if mtp:
             mtp.check_keys(MTP_KEYS)
+        self._check_image_layers(root, layers, bool(vision), bool(encoder))
+        input_vocab = root.integer("input_vocab_size", None)
+        if input_vocab is not None and root.boolean("tied_embeddings", False) and input_vocab != root.integer(
+                "vocab_size"):
+            raise root.error("input_vocab_size", "a tied LM head is the token embedding itself, so their rows are "
+                             "one count; allowed: vocab_size, or tied_embeddings: false", also=("tied_embeddings",))
         return ModelSpec(
             name=self.name,
             display_name=root.string("display_name", self.name),
@@ -117,7 +122,7 @@ class _Builder:
             norm=norm,
             layers=layers,
             training=self._training(training) if training else Training(),
-            published=self._published(root),
+            published=published_figures(root),
             origin=self.source,
             mtp_modules=mtp.integer("n_modules") if mtp else 0,
             rumour=root.string("rumour", None),
@@ -129,7 +134,16 @@ class _Builder:
             d_embed=root.integer("d_embed", None),
             position_offset=offset,
             vision=read_vision(vision, d_model, self._attention, self._mlp, self._norm) if vision else None,
+            input_vocab_size=input_vocab,
         )
+
+    def _check_image_layers(self, root: Node, layers: tuple[Layer, ...], vision: bool, encoder: bool) -> None:
+        """Layers attending to images need the images: a vision section, and no encoder (its cross-attention)."""
+        if not any(layer.attention and layer.attention.to_images for layer in layers):
+            return
+        if not vision or encoder:
+            raise root.error("attention", "a layer with source: images cross-attends to the vision tower's output; "
+                             "allowed: with a vision section and no encoder, or source: self", also=("vision",))
 
     def _norm(self, node: Node) -> Norm:
         node.check_keys(NORM_KEYS)
@@ -155,7 +169,7 @@ class _Builder:
             if any(layer.mixer or layer.mlp is None for layer in layers):
                 raise root.error("residual", "parallel blocks run attention beside an MLP; a layer here has a "
                                  "recurrent mixer or no MLP; allowed: sequential", also=(("mixer",),))
-            if any(layer.cross_attention or layer.stack != "decoder" for layer in layers):
+            if any(layer.cross_attention or layer.stack != "decoder" or layer.attention.to_images for layer in layers):
                 raise root.error("residual", "parallel blocks are not supported in an encoder-decoder; allowed: "
                                  "sequential (or remove encoder)", also=(("encoder",),))
         elif norm.shared:
@@ -211,8 +225,12 @@ class _Builder:
         if window and chunk:
             raise node.error("chunk_size", "a layer has either a sliding window or chunked attention, not both; "
                              "allowed: one of sliding_window, chunk_size")
+        source = node.choice("source", ATTENTION_SOURCES, "self")
+        if source == "images" and (window or chunk):
+            raise node.error("source", "cross-attention to the images sees every image token; allowed: remove "
+                             "sliding_window and chunk_size, or source: self", also=("sliding_window", "chunk_size"))
         return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window, qk_norm=node.choice("qk_norm", QK_NORMS, None),
-                         sinks=node.boolean("sinks", False), chunk_size=chunk)
+                         sinks=node.boolean("sinks", False), chunk_size=chunk, source=source)
 
     def _mla_attention(self, node: Node) -> Attention:
         """MLA: every head has its own K and V, decompressed from the latent, so n_kv_heads = n_heads."""
@@ -343,39 +361,3 @@ class _Builder:
     def _training(self, node: Node) -> Training:
         node.check_keys(TRAINING_KEYS)
         return Training(tokens=node.number("tokens", None), context=node.integer("context", None))
-
-    def _published(self, root: Node) -> tuple[PublishedFigure, ...]:
-        items = root.data.get("published")
-        if items is None:
-            return ()
-        if not isinstance(items, list):
-            raise root.error("published", f"must be a list of figures, got {_kind(items)}")
-        figures = []
-        for index, raw in enumerate(items):
-            if not isinstance(raw, dict):
-                raise root.error("published", f"item {index} must be a mapping, got {_kind(raw)} {_show(raw)}")
-            node = Node(raw, ("published", index), root.origin, root.fallback)
-            node.check_keys(FIGURE_KEYS)
-            figure = node.choice("figure", FIGURES)
-            raw_value = node.get("value", REQUIRED)
-            value = node.number("value", minimum=0)
-            as_published = raw_value if isinstance(raw_value, str) else f"{raw_value:,}"
-            rule, tolerance, unit = "relative", 0.0, 0.0
-            raw_tolerance = raw.get("tolerance")
-            if raw_tolerance in ("rounding", "truncation"):
-                rule, unit = raw_tolerance, last_digit_unit(raw_value)
-            elif isinstance(raw_tolerance, str):
-                raise node.error("tolerance", f"{_show(raw_tolerance)} is not allowed; allowed: a fraction such as "
-                                 "0.01 (1%), rounding, or truncation")
-            else:
-                tolerance = node.number("tolerance", 0.0)
-                if tolerance >= 1:
-                    raise node.error("tolerance", f"{tolerance} would accept anything; allowed: a fraction below 1, "
-                                     "e.g. 0.01 for 1%")
-            figures.append(PublishedFigure(
-                figure=figure, value=value, as_published=as_published, source=node.string("source"),
-                rule=rule, tolerance=tolerance, unit=unit,
-                note=node.string("note", None), discrepancy=node.string("discrepancy", None),
-            ))
-        return tuple(figures)
-

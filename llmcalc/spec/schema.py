@@ -7,7 +7,7 @@ from __future__ import annotations
 # The keys a spec may hold, level by level. specs/README.md documents each one (a test checks it).
 TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
-    "vocab_size", "d_model", "n_layers", "context_length", "position", "rotary_dim", "tied_embeddings",
+    "vocab_size", "input_vocab_size", "d_model", "n_layers", "context_length", "position", "rotary_dim", "tied_embeddings",
     "lm_head_bias", "embedding_norm", "d_embed", "position_offset", "residual", "attention", "mixer", "mlp", "moe", "norm", "layers", "encoder",
     "relative_attention_buckets", "mtp", "training", "vision",
     "published", "rumour", "weights_format",
@@ -19,14 +19,15 @@ ENCODER_KEYS = ("n_layers", "layers")
 
 VISION_KEYS = ("d_model", "n_layers", "attention", "mlp", "norm", "projector", "image_size", "patch_size", "channels",
                "temporal_patch", "patch_bias", "class_token", "position", "pre_norm", "pool_head", "window",
-               "full_layers", "resize", "min_pixels", "max_pixels", "drop_class_token")
+               "full_layers", "resize", "min_pixels", "max_pixels", "drop_class_token", "tiles", "aspect_ratios",
+               "global_layers", "pad_multiple")
 
 
 PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "norm")
 
 
 ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",
-                  "mla")
+                  "mla", "source")
 
 
 MLA_ATTENTION_KEYS = ("n_heads", "sliding_window", "mla")

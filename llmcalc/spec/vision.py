@@ -46,6 +46,10 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
             if node.has(key):
                 raise node.error(key, "only used with resize: smart; allowed: remove it, or set resize: smart")
         min_pixels = max_pixels = 0
+    tiles, aspect_ratios = node.integer("tiles", 1), node.integer("aspect_ratios", 0, minimum=0)
+    if (tiles > 1 or aspect_ratios) and (resize != "fixed" or window is not None):
+        raise node.error("tiles", "tiles are image_size squares whose tokens attend together; allowed: resize: fixed "
+                         "and no window", also=("resize", "window"))
     class_token = node.boolean("class_token", False)
     drop = node.boolean("drop_class_token", False)
     position = node.choice("position", VISION_POSITIONS, "learned")
@@ -59,7 +63,8 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
         patch_bias=node.boolean("patch_bias", False), class_token=class_token, position=position,
         pre_norm=node.boolean("pre_norm", False), pool_head=node.boolean("pool_head", False), window=window,
         full_layers=tuple(sorted(set(full_layers))), resize=resize, min_pixels=min_pixels, max_pixels=max_pixels,
-        drop_class_token=drop,
+        drop_class_token=drop, tiles=tiles, aspect_ratios=aspect_ratios,
+        global_layers=node.integer("global_layers", 0, minimum=0), pad_multiple=node.integer("pad_multiple", 1),
     )
 
 
