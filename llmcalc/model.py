@@ -13,7 +13,7 @@ from dataclasses import field
 from functools import cached_property
 
 from .figures import TOLERANCE_RULES, PublishedFigure  # noqa: F401 (a spec's published figures, named here too)
-from .mixers import MIXER_KINDS, Mamba  # noqa: F401 (a layer's recurrent mixer, named here too)
+from .mixers import MIXER_KINDS, MIXER_NAMES, GatedDeltaNet, Mamba, Mixer, ShortConv  # noqa: F401 (named here too)
 from .records import record
 
 # The largest whole number a spec key or an option may hold (2^53, where floats stop being exact): every product
@@ -71,6 +71,9 @@ class Attention:
     qk_norm: str | None = None
     sinks: bool = False         # a learned sink logit per head (gpt-oss)
     chunk_size: int | None = None  # chunked local attention: a query sees only its own chunk (Llama 4)
+    # q_proj also outputs a gate of n_heads x d_head, whose sigmoid multiplies the attention output before o
+    # (Qwen3-Next's gated attention, Qiu et al. 2025, arXiv:2505.06708)
+    output_gate: bool = False
 
     @property
     def local_span(self) -> int | None:
@@ -150,8 +153,9 @@ class Norm:
 
 @record
 class Layer:
-    """One block: a token mixer (``attention``, or a recurrent ``mixer`` such as Mamba, whose ``attention`` is
-    None), a channel mixer (``mlp``, ``moe`` over it; a Mamba block has neither) and norms. ``moe`` is None for a dense
+    """One block: a token mixer (``attention``, or a recurrent ``mixer`` such as Mamba, LFM2's short conv or Gated
+    DeltaNet, whose ``attention`` is None), a channel mixer (``mlp``, ``moe`` over it; a Mamba block has neither) and
+    norms. ``moe`` is None for a dense
     layer. In an encoder-decoder model the encoder's blocks have ``stack`` "encoder" and the decoder's have
     cross-attention over the encoder output."""
 
@@ -161,7 +165,7 @@ class Layer:
     name: str | None = None
     stack: str = "decoder"
     cross_attention: bool = False
-    mixer: Mamba | None = None
+    mixer: Mixer | None = None
 
 
 @record
@@ -285,7 +289,7 @@ class ModelSpec:
 
     @property
     def is_recurrent(self) -> bool:
-        """Some layer mixes tokens with a recurrent mixer (Mamba) instead of attention."""
+        """Some layer mixes tokens with a recurrent mixer (Mamba, short conv, Gated DeltaNet) instead of attention."""
         return any(group.layer.mixer is not None for group in self.groups)
 
     @property

@@ -56,6 +56,7 @@ N_RANDOM = 15  # random configs per model_type for the parameter counts
 N_FORWARD = 5  # random tiny models per model_type for the FLOP and the KV-cache checks
 NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in transformers
 NO_CACHE = {"openai-gpt"}
+RECURRENT_HYBRIDS = {"jamba", "lfm2", "qwen3_next"}  # recurrent and attention layers in one DynamicCache
 
 
 def hf_config(config: dict):
@@ -586,6 +587,54 @@ def gen_jamba(rng):
     return cfg
 
 
+def _mixer_layers(rng, cfg: dict, kinds: tuple[str, str], indices_key: str | None, interval_key: str | None) -> dict:
+    """Which layers attend: layer_types, or the model_type's own key (LFM2's full_attn_idxs, Qwen3-Next's
+    full_attention_interval), or its default."""
+    n_layers, draw = cfg["num_hidden_layers"], rng.random()
+    if draw < 0.4:
+        cfg["layer_types"] = _types(rng, n_layers, kinds)
+    elif draw < 0.7 and indices_key:
+        cfg[indices_key] = sorted(rng.sample(range(n_layers), rng.randint(0, n_layers)))
+    elif draw < 0.7 and interval_key:
+        cfg[interval_key] = rng.randint(1, 3)
+    return cfg
+
+
+def gen_lfm2(rng):
+    """Short-conv and attention layers (layer_types, full_attn_idxs or all attention), conv taps and biases, the MLP
+    width adjusted or not (multipliers, multiples), GQA heads and a head_dim override, tied or not."""
+    n_kv = rng.choice([1, 2])
+    n_heads = n_kv * rng.choice([1, 2, 3])
+    cfg = {"model_type": "lfm2", **_common(rng), "num_attention_heads": n_heads, "num_key_value_heads": n_kv,
+           "hidden_size": n_heads * rng.choice([4, 8]), "conv_L_cache": rng.choice([2, 3, 4]),
+           "conv_bias": rng.random() < 0.5, "block_auto_adjust_ff_dim": rng.random() < 0.7,
+           "block_multiple_of": rng.choice([1, 8, 16]), "block_ffn_dim_multiplier": rng.choice([1.0, 1.5, 2])}
+    cfg["intermediate_size"] += 12  # 2/3 of it leaves the MLP at least 8 wide
+    if rng.random() < 0.3:
+        cfg["head_dim"] = rng.choice([4, 8])  # no Lfm2Config field, but Lfm2Attention reads it
+    return _mixer_layers(rng, cfg, ("conv", "full_attention"), "full_attn_idxs", None)
+
+
+def gen_qwen3_next(rng):
+    """Gated DeltaNet and gated attention layers (layer_types, full_attention_interval), key heads serving one to
+    three value heads, conv taps, partial RoPE, experts with a shared expert (or 0 wide), sparse steps and dense
+    layers (mlp_only_layers, num_experts 0), attention biases, tied or not."""
+    n_key = rng.choice([1, 2])
+    n_experts = rng.choice([0, 1, 3, 4, 6])
+    cfg = {"model_type": "qwen3_next", **_common(rng, (1, 5)), **_heads(rng, head_dim=False),
+           "head_dim": rng.choice([8, 16]), "attention_bias": rng.random() < 0.3,
+           "linear_num_key_heads": n_key, "linear_num_value_heads": n_key * rng.choice([1, 2, 3]),
+           "linear_key_head_dim": rng.choice([2, 4, 8]), "linear_value_head_dim": rng.choice([2, 4, 6]),
+           "linear_conv_kernel_dim": rng.choice([2, 3, 4]), "num_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, max(n_experts, 1)), "moe_intermediate_size": rng.randint(4, 32),
+           "shared_expert_intermediate_size": rng.choice([0, 8, 24]), "decoder_sparse_step": rng.randint(1, 3)}
+    if rng.random() < 0.5:
+        cfg["mlp_only_layers"] = sorted(rng.sample(range(cfg["num_hidden_layers"]),
+                                                   rng.randint(0, cfg["num_hidden_layers"])))
+    _rotary(rng, cfg, "partial_rotary_factor", fractions=(0.25, 0.5, 1.0))
+    return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, "full_attention_interval")
+
+
 def _vit(rng, model_type: str) -> dict:
     heads = rng.choice([1, 2, 4])
     patch = rng.choice([2, 3, 4])
@@ -644,7 +693,7 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
+    "jamba": gen_jamba, "lfm2": gen_lfm2, "qwen3_next": gen_qwen3_next, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
 }
 VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 
@@ -707,8 +756,21 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "gpt_neox:rotary", "gptj:parallel:shared", "gptj:rotary", "gptj:tied", "phi:parallel:shared",
                     "phi:rotary", "cohere:parallel:shared", "cohere2:groups>1", "cohere2:window", "falcon:parallel",
                     "falcon:parallel:shared", "falcon:sequential", "falcon:alibi", "falcon:tied", "mamba:tied",
-                    "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied"):
+                    "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied", "lfm2:groups>1", "lfm2:tied",
+                    "qwen3_next:groups>1", "qwen3_next:rotary", "qwen3_next:shared", "qwen3_next:dense-in-moe"):
         assert feature in seen
+
+
+@pytest.mark.parametrize("model_type", sorted(RECURRENT_HYBRIDS))
+def test_forward_and_cache_cases_mix_recurrent_and_attention_layers(model_type, tmp_path):
+    """The FLOP, decode and cache checks of each hybrid model_type meet a stack holding both kinds of layer, so the
+    recurrent state is compared beside K and V (a stack of recurrent layers only cannot be cached by transformers)."""
+    for kind in ("flops", "kv", "decode"):
+        mixed = 0
+        for case, config in enumerate(random_configs(model_type, N_FORWARD, salt=f"-{kind}")):
+            layers = imported(_small(config), tmp_path, f"{model_type}-{case}.json").layers
+            mixed += any(layer.mixer for layer in layers) and any(layer.attention for layer in layers)
+        assert mixed, kind
 
 
 # Defaults transformers cannot build: HunYuanDenseV1Config's head_dim and DeepseekV2Config's num_experts_per_tok are
@@ -816,19 +878,27 @@ def test_forward_matmul_flops_match_flop_counter(model_type, tmp_path):
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             hf_model(ids, use_cache=False)
         ours = count_flops(model, seq, batch, attention="full", include_other=False).matmul
-        assert ours - _einsum_products(model, seq, batch) == counter.get_total_flops(), (seq, batch, json.dumps(config))
+        assert ours - _unseen_contractions(model, seq, batch) == counter.get_total_flops(), (seq, batch, json.dumps(config))
 
 
-def _einsum_products(model, seq: int, batch: int) -> int:
-    """Matmul FLOPs of Mamba-2's chunked scan that FlopCounterMode does not see: with state_size 1, torch.einsum
-    contracts the state dimension of C.B^T and of C times the states by an elementwise product, not an aten.bmm
-    (2cQ^2H and 2cQHP per layer and sequence, c chunks of Q). llmcalc counts them, as any other contraction."""
+def _unseen_contractions(model, seq: int, batch: int, decode: bool = False) -> int:
+    """Matmul FLOPs llmcalc counts, as any other contraction, that FlopCounterMode does not see:
+    - Mamba-2's chunked scan with state_size 1: torch.einsum contracts the state dimension of C.B^T and of C times the
+      states by an elementwise product, not an aten.bmm (2cQ^2H and 2cQHP per layer and sequence, c chunks of Q);
+    - Gated DeltaNet's two triangular solves per chunk (torch.linalg.solve_triangular: FlopCounterMode has no formula
+      for it), and at a decode step its recurrent delta rule, which torch_recurrent_gated_delta_rule writes as
+      elementwise products and sums (linear_mixers.triangular_solves and recurrent_delta_rule, independent of the
+      chunked matmuls the counter does see)."""
+    from llmcalc.formulas.linear_mixers import recurrent_delta_rule, triangular_solves
+
     total = 0
     for layer in model.layers:
         mixer = layer.mixer
-        if mixer and mixer.kind == "mamba2" and mixer.d_state == 1:
+        if mixer and mixer.kind == "mamba2" and mixer.d_state == 1 and not decode:
             chunks, q = -(-seq // mixer.chunk_size), mixer.chunk_size
             total += 2 * chunks * q * mixer.n_heads * (q + mixer.head_dim)
+        if mixer and mixer.kind == "gated_deltanet":
+            total += recurrent_delta_rule(mixer, 1) if decode else triangular_solves(mixer, seq)
     return batch * total
 
 
@@ -902,7 +972,7 @@ def hf_cache_bytes(config: dict, seq: int, batch: int) -> int:
                if t is not None]
     tensors += [t for layer in cache.layers for states in (getattr(layer, "conv_states", {}),
                                                             getattr(layer, "recurrent_states", {}))
-                for t in states.values()]
+                for t in states.values() if t is not None]  # LFM2's short conv keeps no recurrent state
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
@@ -922,9 +992,10 @@ def test_kv_cache_bytes_match_the_cache(model_type, tmp_path):
             # FalconAttention._split_heads broadcasts the K/V heads to every query head before they are cached
             attention = model.layers[0].attention
             expected = expected * attention.n_heads // attention.n_kv_heads
-        if config["model_type"] == "jamba" and not any(layer.attention for layer in model.layers):
-            # a Jamba of Mamba layers only: transformers 5.23.0 asks its cache for the sequence length, which only an
-            # attention layer holds, and raises; the state is checked on the mamba model_type instead
+        if config["model_type"] in RECURRENT_HYBRIDS and not any(layer.attention for layer in model.layers):
+            # a hybrid of recurrent layers only: transformers 5.23.0 asks its cache for the sequence length, which
+            # only an attention layer holds, and raises; such a state is checked where an attention layer holds it
+            # (and on the mamba model_type)
             with pytest.raises(ValueError, match="only contain LinearAttention layers"):
                 hf_cache_bytes(config, seq, batch)
             continue
@@ -1019,3 +1090,26 @@ def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
                 hf_model(ids[:, -1:], use_cache=True, cache_params=output.cache_params)
         ours = count_flops(model, seq, batch, decode=True, include_other=False).matmul
         assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))
+
+
+@pytest.mark.parametrize("model_type", ["lfm2", "qwen3_next"])
+def test_hybrid_decode_step_flops_match_flop_counter(model_type, tmp_path):
+    """One decode step after a prompt, with the cache: the short conv's or Gated DeltaNet's conv over its conv state
+    and the new token (causal_conv1d_update), Gated DeltaNet's recurrent delta rule (elementwise in transformers, so
+    unseen by FlopCounterMode: _unseen_contractions), the attention layers over the cached keys, the projections.
+    Stacks of recurrent layers only are left out: transformers 5.23.0 cannot cache them (see the cache test)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    checked = 0
+    for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "decode", tmp_path):
+        if not any(layer.attention for layer in model.layers):
+            continue
+        with torch.no_grad():
+            output = hf_model(ids, use_cache=True)
+            with FlopCounterMode(display=False) as counter:
+                hf_model(ids[:, -1:], use_cache=True, past_key_values=output.past_key_values)
+        ours = count_flops(model, seq, batch, decode=True, include_other=False).matmul
+        assert ours - _unseen_contractions(model, seq, batch, decode=True) == counter.get_total_flops(), (
+            seq, batch, json.dumps(config))
+        checked += 1
+    assert checked

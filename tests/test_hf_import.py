@@ -419,6 +419,7 @@ CASES.update({
 
 LAYERNORM_SHARED = {"kind": "layernorm", "shared": True}
 MHA = {"n_heads": 4, "n_kv_heads": 4, "d_head": 8}
+QWEN3_NEXT_ATTENTION = {**GQA, "qk_norm": "rmsnorm", "output_gate": True}
 PLAIN_48 = 2 * 32 * 48 + 48 + 32  # a biased two-matrix MLP of width 48
 CASES.update({
     "gpt_neox": (  # two LayerNorms read in parallel, biases everywhere, RoPE on half of each 8-wide head
@@ -496,6 +497,35 @@ CASES.update({
         # dt/B/C norms 2 + 4 + 4, out_proj 64 x 32; router 4 x 32, 4 SwiGLU experts of 48; attention 3072, MLP 4608;
         # two norms per layer, a final one, an untied LM head
         2 * EMBED + 2 * (7562 + 128 + 4 * 4608 + 64) + 2 * (3072 + 4608 + 64) + 32,
+    ),
+    "lfm2": (  # short conv on layers 0 and 2, attention with q/k norms on 1 and 3; int(2 x 66 / 3) = 44 -> 48
+        dict(KV2, model_type="lfm2", num_hidden_layers=4, intermediate_size=66, block_multiple_of=16, conv_bias=True,
+             layer_types=["conv", "full_attention"] * 2),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=128000, position="rope", tied_embeddings=True,
+             norm={"kind": "rmsnorm"}, mlp=SWIGLU, mixer={"kind": "short_conv", "d_conv": 3, "bias": True},
+             layers=[{"repeat": 2, "pattern": [{}, {"attention": {**GQA, "qk_norm": "rmsnorm"}, "mixer": None}]}]),
+        # short conv: in_proj 32 x 96 + 96, conv 32 x 3 + 32, out_proj 32 x 32 + 32; attention 3072 + q/k norms 16;
+        # SwiGLU 4608 and two norms on every layer, a final norm, the LM head tied
+        EMBED + 2 * (3072 + 128 + 1024 + 128 + 4608 + 64) + 2 * (3088 + 4608 + 64) + 32,
+    ),
+    "qwen3_next": (  # Gated DeltaNet on layers 0 and 2, gated attention on 1 and 3; experts except on layer 3
+        dict(KV2, model_type="qwen3_next", num_hidden_layers=4, head_dim=8, full_attention_interval=2,
+             linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=4, linear_value_head_dim=6,
+             linear_conv_kernel_dim=3, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16,
+             shared_expert_intermediate_size=24, mlp_only_layers=[3]),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=32768, position="rope", rotary_dim=2,
+             tied_embeddings=False, norm={"kind": "rmsnorm"}, mlp=SWIGLU,
+             mixer={"kind": "gated_deltanet", "n_key_heads": 2, "n_value_heads": 4, "key_head_dim": 4,
+                    "value_head_dim": 6, "d_conv": 3, "chunk_size": 64},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 24,
+                  "shared_gate": True},
+             layers=[{"count": 1}, {"count": 1, "attention": QWEN3_NEXT_ATTENTION, "mixer": None}, {"count": 1},
+                     {"count": 1, "attention": QWEN3_NEXT_ATTENTION, "mixer": None, "moe": None}]),
+        # DeltaNet: in_proj_qkvz 32 x (2 x 8 + 2 x 24), in_proj_ba 32 x 8, conv 40 x 3, dt_bias 4, A_log 4, norm 6,
+        # out_proj 24 x 32; attention 3072 + the gate's 1024 + q/k norms 16; router 128, 4 experts of 16, the shared
+        # expert of 24 and its gate 32; the dense layer's MLP 4608; two norms per layer, a final one, untied head
+        2 * EMBED + 2 * (3206 + 128 + MOE_4x16 + 2304 + 32 + 64) + (4112 + 128 + MOE_4x16 + 2304 + 32 + 64)
+        + (4112 + 4608 + 64) + 32,
     ),
 })
 
@@ -606,6 +636,8 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("mamba", 159_308_544),          # ... of MambaConfig() (tied, 32 layers of 768)
     ("mamba2", 7_285_403_648),       # ... of Mamba2Config()
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
+    ("lfm2", 2_705_497_600),         # ... of Lfm2Config() (every layer attention: full_attn_idxs null)
+    ("qwen3_next", 79_674_391_296),  # ... of Qwen3NextConfig() (Qwen3-Next-80B-A3B's shape)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
 ])

@@ -194,6 +194,9 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     else:
         projections = _projections("attn", queries, queries, d_model, q_width, kv_width)
     rows = projections + [
+        # Qwen3-Next's output gate: its half of q_proj, and sigmoid(gate) x the attention output (5 per element)
+        ("attn.gate", linear(queries, d_model, q_width) if att.output_gate else 0,
+         queries * q_width * ((1 if att.bias_q else 0) + 5) if att.output_gate else 0),
         ("attn.scores", attention_scores(pairs, att), 0),
         ("attn.qk_norm", 0, queries * (att.n_heads + att.n_kv_heads) * att.d_head * _qk_norm_per_element(att)),
         # A sink is one more logit per head in each query's softmax (gpt-oss).

@@ -86,8 +86,8 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
              mla_cache: str = "latent") -> KVCache:
     """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
     decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long. A recurrent
-    layer holds its conv and SSM states per sequence (Mamba.state_elements: the conv_states and recurrent_states of
-    transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here)."""
+    layer holds its conv and recurrent states per sequence (the mixer's state_elements: the conv_states and
+    recurrent_states of transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here)."""
     groups = []
     for g in model.groups:
         if g.layer.stack == "encoder":

@@ -206,7 +206,8 @@ class _Builder:
             raise node.error("chunk_size", "a layer has either a sliding window or chunked attention, not both; "
                              "allowed: one of sliding_window, chunk_size")
         return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window, qk_norm=node.choice("qk_norm", QK_NORMS, None),
-                         sinks=node.boolean("sinks", False), chunk_size=chunk)
+                         sinks=node.boolean("sinks", False), chunk_size=chunk,
+                         output_gate=node.boolean("output_gate", False))
 
     def _mla_attention(self, node: Node) -> Attention:
         """MLA: every head has its own K and V, decompressed from the latent, so n_kv_heads = n_heads."""

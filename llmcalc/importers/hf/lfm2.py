@@ -1,0 +1,71 @@
+"""LFM2 (model_type lfm2): short-convolution layers and attention layers with q/k RMSNorms, each followed by a
+SwiGLU MLP whose width LFM2 adjusts from intermediate_size."""
+
+from __future__ import annotations
+
+from .blocks import attention_entry, base_spec, hybrid_stack, read_heads, read_layer_types
+from .config import Config, got
+from .registry import register
+
+
+def lfm2_d_ff(c: Config) -> int:
+    """Lfm2MLP's width (lfm2/modeling_lfm2.py, transformers 5.23.0): with block_auto_adjust_ff_dim,
+    int(2 x intermediate_size / 3), then int(block_ffn_dim_multiplier x that) rounded up to a multiple of
+    block_multiple_of; else intermediate_size as it is. (Lfm2MLP skips the multiplier when it is None, which
+    Lfm2Config's strict types refuse, as this does.)"""
+    d_ff = c.integer("intermediate_size")
+    if not c.boolean("block_auto_adjust_ff_dim"):
+        return d_ff
+    d_ff = int(2 * d_ff / 3)
+    multiplier = c.raw("block_ffn_dim_multiplier")
+    if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier <= 0:
+        raise c.error("block_ffn_dim_multiplier", f"must be a number > 0, got {got(multiplier)}")
+    multiple = c.integer("block_multiple_of")
+    d_ff = multiple * -(-int(multiplier * d_ff) // multiple)
+    if d_ff < 1:
+        raise c.error("intermediate_size", f"leaves the MLP {d_ff} wide after LFM2's adjustment (2/3, multiplier, "
+                                           "multiple); allowed: a larger intermediate_size")
+    return d_ff
+
+
+def map_lfm2(c: Config) -> dict:
+    """lfm2 (lfm2/modeling_lfm2.py), transformers 5.23.0: the layers layer_types names "conv" hold Lfm2ShortConv
+    (in_proj to 3 x hidden_size, a depthwise conv of conv_L_cache taps, out_proj; biases on all three with
+    conv_bias), the others Lfm2Attention (GQA without biases, RoPE, RMSNorms of head_dim on q and k); without
+    layer_types, attention on full_attn_idxs (every layer when that is null too: Lfm2Config.__post_init__). Every
+    layer has an RMSNorm before its mixer and one before its SwiGLU MLP (lfm2_d_ff); the RMSNorm the model calls
+    embedding_norm runs after the last layer (the final norm); embeddings tied by default."""
+    d = c.integer("hidden_size")
+    n_layers = c.integer("num_hidden_layers")
+    spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings")
+    spec["norm"] = {"kind": "rmsnorm"}
+    spec["mlp"] = {"activation": "swiglu", "d_ff": lfm2_d_ff(c)}
+    n_heads, n_kv, d_head = read_heads(c, d)
+    attention = attention_entry(n_heads, n_kv, d_head, qk_norm="rmsnorm")
+    indices = c.integer_list("full_attn_idxs")
+    default = ["full_attention" if indices is None or i in indices else "conv" for i in range(n_layers)]
+    types = read_layer_types(c, n_layers, default, ("full_attention", "conv"))
+    mixer = {"kind": "short_conv", "d_conv": c.integer("conv_L_cache"), "bias": c.boolean("conv_bias")}
+    hybrid_stack(spec, [{"attention": attention if t == "full_attention" else None,
+                         "mixer": mixer if t == "conv" else None} for t in types])
+    return spec
+
+
+register(
+    "lfm2",  # lfm2/configuration_lfm2.py (head_dim: no field, but Lfm2Attention reads it when set)
+    defaults={
+        "vocab_size": 65536, "hidden_size": 2560, "intermediate_size": 12288, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": None, "max_position_embeddings": 128000,
+        "tie_word_embeddings": True, "conv_bias": False, "conv_L_cache": 3, "block_multiple_of": 256,
+        "block_ffn_dim_multiplier": 1.0, "block_auto_adjust_ff_dim": True, "full_attn_idxs": None,
+        "layer_types": None,
+    },
+    mapper=map_lfm2,
+    # Lfm2Config.__post_init__ takes the LFM2 checkpoints' own names for these two
+    aliases={"tie_embedding": "tie_word_embeddings", "block_ff_dim": "intermediate_size"},
+    # norm_eps, theta: numerics; the rest are the LFM2 checkpoints' own keys that transformers 5.23.0 never reads
+    # (the widths they repeat are hidden_size's, the initialisation scales change no count)
+    ignored=frozenset(("norm_eps", "theta", "block_dim", "block_norm_eps", "block_mlp_init_scale",
+                       "block_out_init_scale", "block_use_swiglu", "block_use_xavier_init", "conv_dim", "conv_dim_out",
+                       "conv_use_xavier_init", "num_heads", "use_pos_enc")),
+)
