@@ -56,7 +56,7 @@ N_RANDOM = 15  # random configs per model_type for the parameter counts
 N_FORWARD = 5  # random tiny models per model_type for the FLOP and the KV-cache checks
 NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in transformers
 NO_CACHE = {"openai-gpt"}
-RECURRENT_HYBRIDS = {"jamba", "lfm2", "qwen3_next"}  # recurrent and attention layers in one DynamicCache
+RECURRENT_HYBRIDS = {"jamba", "lfm2", "lfm2_moe", "qwen3_next"}  # recurrent and attention layers in one DynamicCache
 
 
 def hf_config(config: dict):
@@ -615,6 +615,23 @@ def gen_lfm2(rng):
     return _mixer_layers(rng, cfg, ("conv", "full_attention"), "full_attn_idxs", None)
 
 
+def gen_lfm2_moe(rng):
+    """LFM2's layers (layer_types, which Lfm2MoeConfig requires), a dense prefix of any length, experts with or
+    without the expert bias (a buffer), GQA heads and a head_dim override, tied or not."""
+    n_kv = rng.choice([1, 2])
+    n_heads = n_kv * rng.choice([1, 2, 3])
+    n_experts = rng.randint(1, 6)
+    cfg = {"model_type": "lfm2_moe", **_common(rng), "num_attention_heads": n_heads, "num_key_value_heads": n_kv,
+           "hidden_size": n_heads * rng.choice([4, 8]), "conv_L_cache": rng.choice([2, 3, 4]),
+           "conv_bias": rng.random() < 0.5, "num_experts": n_experts, "num_experts_per_tok": rng.randint(1, n_experts),
+           "moe_intermediate_size": rng.randint(4, 32), "use_expert_bias": rng.random() < 0.6}
+    cfg["num_dense_layers"] = rng.randint(0, cfg["num_hidden_layers"])
+    cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], ("conv", "full_attention"))
+    if rng.random() < 0.3:
+        cfg["head_dim"] = rng.choice([4, 8])
+    return cfg
+
+
 def gen_qwen3_next(rng):
     """Gated DeltaNet and gated attention layers (layer_types, full_attention_interval), key heads serving one to
     three value heads, conv taps, partial RoPE, experts with a shared expert (or 0 wide), sparse steps and dense
@@ -693,7 +710,7 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba, "lfm2": gen_lfm2, "qwen3_next": gen_qwen3_next, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
+    "jamba": gen_jamba, "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
 }
 VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 
@@ -757,7 +774,7 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "phi:rotary", "cohere:parallel:shared", "cohere2:groups>1", "cohere2:window", "falcon:parallel",
                     "falcon:parallel:shared", "falcon:sequential", "falcon:alibi", "falcon:tied", "mamba:tied",
                     "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied", "lfm2:groups>1", "lfm2:tied",
-                    "qwen3_next:groups>1", "qwen3_next:rotary", "qwen3_next:shared", "qwen3_next:dense-in-moe"):
+                    "lfm2_moe:dense-in-moe", "qwen3_next:groups>1", "qwen3_next:rotary", "qwen3_next:shared", "qwen3_next:dense-in-moe"):
         assert feature in seen
 
 
@@ -774,8 +791,8 @@ def test_forward_and_cache_cases_mix_recurrent_and_attention_layers(model_type, 
 
 
 # Defaults transformers cannot build: HunYuanDenseV1Config's head_dim and DeepseekV2Config's num_experts_per_tok are
-# null, DbrxAttentionConfig has no rope_theta (llmcalc refuses the first two as well)
-NO_DEFAULT = {"hunyuan_v1_dense", "deepseek_v2", "dbrx"}
+# null, DbrxAttentionConfig has no rope_theta, Lfm2MoeConfig has no layer_types (llmcalc refuses all but dbrx's)
+NO_DEFAULT = {"hunyuan_v1_dense", "deepseek_v2", "dbrx", "lfm2_moe"}
 
 
 @pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_DEFAULT])
@@ -789,7 +806,8 @@ QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.",
 
 
 @pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
-                                        "hunyuan_v1_dense", "glm4_moe", "phi", "cohere"])
+                                        "hunyuan_v1_dense", "glm4_moe", "phi", "cohere", "lfm2", "lfm2_moe",
+                                        "qwen3_next"])
 def test_qk_norm_weights_per_component(model_type, tmp_path):
     """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
     (rmsnorm_full: OLMo 2 and 3, OLMoE), a LayerNorm of the head size with its bias (Phi) or a weight per head
@@ -1092,7 +1110,7 @@ def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
         assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))
 
 
-@pytest.mark.parametrize("model_type", ["lfm2", "qwen3_next"])
+@pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next"])
 def test_hybrid_decode_step_flops_match_flop_counter(model_type, tmp_path):
     """One decode step after a prompt, with the cache: the short conv's or Gated DeltaNet's conv over its conv state
     and the new token (causal_conv1d_update), Gated DeltaNet's recurrent delta rule (elementwise in transformers, so
@@ -1113,3 +1131,41 @@ def test_hybrid_decode_step_flops_match_flop_counter(model_type, tmp_path):
             seq, batch, json.dumps(config))
         checked += 1
     assert checked
+
+
+LINEAR_MIXER_PARTS = {  # model_type -> (where transformers keeps the mixer, its parameter names -> llmcalc's components)
+    "lfm2": (".conv.", {"in_proj.weight": "shortconv.in_proj", "in_proj.bias": "shortconv.bias",
+                        "conv.weight": "shortconv.conv", "conv.bias": "shortconv.conv",
+                        "out_proj.weight": "shortconv.out_proj", "out_proj.bias": "shortconv.bias"}),
+    "qwen3_next": (".linear_attn.", {"in_proj_qkvz.weight": "deltanet.in_proj_qkvz",
+                                     "in_proj_ba.weight": "deltanet.in_proj_ba", "conv1d.weight": "deltanet.conv",
+                                     "dt_bias": "deltanet.dt_bias", "A_log": "deltanet.A_log",
+                                     "norm.weight": "deltanet.norm", "out_proj.weight": "deltanet.out_proj"}),
+}
+LINEAR_MIXER_PARTS["lfm2_moe"] = LINEAR_MIXER_PARTS["lfm2"]
+
+
+@pytest.mark.parametrize("model_type", sorted(LINEAR_MIXER_PARTS))
+def test_linear_mixer_parameters_per_component(model_type, tmp_path):
+    """Every short-conv and Gated DeltaNet component of 15 random configs, and Qwen3-Next's output gate (q_proj's
+    second half), against the parameters transformers builds."""
+    module, parts = LINEAR_MIXER_PARTS[model_type]
+    for case, config in enumerate(random_configs(model_type, N_RANDOM)):
+        model = imported(config, tmp_path, f"{model_type}-{case}.json")
+        ours: dict[str, int] = {}
+        for row in count_params(model).rows:
+            if row.component.startswith(("shortconv.", "deltanet.")) or row.component in ("attn.q", "attn.gate"):
+                key = "attn.q_proj" if row.component.startswith("attn.") else row.component
+                ours[key] = ours.get(key, 0) + row.total
+        for layer in model.layers:  # q's own bias, in attn.bias with k's, v's and o's
+            if layer.attention and layer.attention.bias_q:
+                ours["attn.q_proj"] += layer.attention.n_heads * layer.attention.d_head
+        with torch.device("meta"):
+            hf_model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
+        theirs: dict[str, int] = {}
+        for name, p in hf_model.named_parameters():
+            part = parts[name.split(module, 1)[1]] if module in name else \
+                "attn.q_proj" if ".self_attn.q_proj." in name else None
+            if part:
+                theirs[part] = theirs.get(part, 0) + p.numel()
+        assert ours == theirs, json.dumps(config)

@@ -420,6 +420,7 @@ CASES.update({
 LAYERNORM_SHARED = {"kind": "layernorm", "shared": True}
 MHA = {"n_heads": 4, "n_kv_heads": 4, "d_head": 8}
 QWEN3_NEXT_ATTENTION = {**GQA, "qk_norm": "rmsnorm", "output_gate": True}
+LFM2_MOE = {"n_experts": 4, "top_k": 2, "d_ff": 16, "routing_bias": True}
 PLAIN_48 = 2 * 32 * 48 + 48 + 32  # a biased two-matrix MLP of width 48
 CASES.update({
     "gpt_neox": (  # two LayerNorms read in parallel, biases everywhere, RoPE on half of each 8-wide head
@@ -507,6 +508,18 @@ CASES.update({
         # short conv: in_proj 32 x 96 + 96, conv 32 x 3 + 32, out_proj 32 x 32 + 32; attention 3072 + q/k norms 16;
         # SwiGLU 4608 and two norms on every layer, a final norm, the LM head tied
         EMBED + 2 * (3072 + 128 + 1024 + 128 + 4608 + 64) + 2 * (3088 + 4608 + 64) + 32,
+    ),
+    "lfm2_moe": (  # LFM2's layers; the first two with the MLP of intermediate_size, the others with 4 experts of 16
+        dict(KV2, model_type="lfm2_moe", num_hidden_layers=4, layer_types=["conv", "full_attention"] * 2,
+             num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=128000, position="rope", tied_embeddings=True,
+             norm={"kind": "rmsnorm"}, mlp=SWIGLU, mixer={"kind": "short_conv", "d_conv": 3, "bias": False},
+             layers=[{"count": 1}, {"count": 1, "attention": {**GQA, "qk_norm": "rmsnorm"}, "mixer": None},
+                     {"count": 1, "moe": LFM2_MOE},
+                     {"count": 1, "attention": {**GQA, "qk_norm": "rmsnorm"}, "mixer": None, "moe": LFM2_MOE}]),
+        # short conv 3072 + 96 + 1024, attention 3088; SwiGLU 4608 on layers 0-1, router 4 x 32 and 4 experts of 16
+        # on 2-3 (the expert bias a buffer); two norms per layer, a final one, the LM head tied
+        EMBED + (4192 + 4608) + (3088 + 4608) + (4192 + 128 + MOE_4x16) + (3088 + 128 + MOE_4x16) + 4 * 64 + 32,
     ),
     "qwen3_next": (  # Gated DeltaNet on layers 0 and 2, gated attention on 1 and 3; experts except on layer 3
         dict(KV2, model_type="qwen3_next", num_hidden_layers=4, head_dim=8, full_attention_interval=2,
@@ -857,6 +870,13 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "falcon", "multi_query": False, "num_kv_heads": 1}, "num_kv_heads", "a K and V per head"),
     ({"model_type": "falcon", "apply_residual_connection_post_layernorm": True},
      "apply_residual_connection_post_layernorm", "allowed: false"),
+    ({"model_type": "lfm2", "block_ffn_dim_multiplier": None}, "block_ffn_dim_multiplier", "a number > 0"),
+    ({"model_type": "lfm2", "num_hidden_layers": 2, "layer_types": ["conv", "mamba"]}, "layer_types",
+     "allowed: full_attention, conv"),
+    ({"model_type": "lfm2", "tie_embedding": False, "tie_word_embeddings": True}, "tie_embedding", "contradicts"),
+    ({"model_type": "lfm2_moe"}, "layer_types", "cannot build the model without it"),
+    ({"model_type": "qwen3_next", "linear_num_key_heads": 3, "linear_num_value_heads": 4}, "linear_num_key_heads",
+     "does not divide linear_num_value_heads=4"),
 ])
 def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
     err = error_for(tmp_path, config)
