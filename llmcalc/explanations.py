@@ -62,6 +62,10 @@ KINDS = {  # (aspect, kind) -> (what it is, its source)
     ("attention", "Gated DeltaNet"): ("no attention in these layers: linear attention whose state is updated by the "
                                       "gated delta rule, computed in chunks; a constant state per sequence",
                                       "Yang et al. 2024 (Gated DeltaNet), arXiv:2412.06464"),
+    ("attention", "lightning attention"): ("no softmax in these layers: linear attention with a fixed decay per head, "
+                                           "computed in blocks; a constant state per sequence",
+                                           "Qin et al. 2024 (Lightning Attention-2), arXiv:2401.04658; MiniMax 2025, "
+                                           "arXiv:2501.08313"),
     ("mlp", "none"): ("no MLP: the layer is a norm, the mixer and the residual", "Gu and Dao 2023, arXiv:2312.00752"),
     ("mlp", "gated"): ("a gated linear unit: the activation of one projection multiplies another, and a third "
                        "projects back (three matrices, usually d_ff about 8/3 d to keep the size)",
@@ -248,6 +252,8 @@ def _mixer_words(m) -> str:
     """A recurrent mixer's kind and sizes, as the attention aspect shows it."""
     if m.kind == "short_conv":
         return f"short conv, {m.d_conv} taps"
+    if m.kind == "lightning":
+        return f"lightning attention, {m.n_heads} heads of {m.head_dim}"
     if m.kind == "gated_deltanet":
         return f"Gated DeltaNet, {m.n_value_heads} heads, state {m.key_head_dim} x {m.value_head_dim}"
     return f"{MIXER_NAMES[m.kind]}, d_inner {m.d_inner:,}, state {m.d_state}"

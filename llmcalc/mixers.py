@@ -1,4 +1,4 @@
-"""Recurrent token mixers (Mamba, Mamba-2, LFM2's short convolution, Gated DeltaNet): what a layer holds in place of
+"""Recurrent token mixers (Mamba, Mamba-2, LFM2's short convolution, Gated DeltaNet, lightning attention): what a layer holds in place of
 attention, validated and frozen like the rest of the model (``llmcalc.model`` names them; ``llmcalc.formulas.
 recurrent`` and ``llmcalc.formulas.linear_mixers`` count them).
 
@@ -10,10 +10,12 @@ from __future__ import annotations
 from .records import record
 
 # Mamba's selective scan (Gu & Dao 2023), Mamba-2's state-space duality (Dao & Gu 2024), LFM2's short convolution
-# (Liquid AI 2025) and Gated DeltaNet's delta rule (Yang et al. 2024, Qwen3-Next).
-MIXER_KINDS = ("mamba", "mamba2", "short_conv", "gated_deltanet")
+# (Liquid AI 2025), Gated DeltaNet's delta rule (Yang et al. 2024, Qwen3-Next) and MiniMax's lightning attention
+# (Qin et al. 2024).
+MIXER_KINDS = ("mamba", "mamba2", "short_conv", "gated_deltanet", "lightning")
 # How each kind is named in tables, diagrams and explanations.
-MIXER_NAMES = {"mamba": "Mamba", "mamba2": "Mamba-2", "short_conv": "short conv", "gated_deltanet": "Gated DeltaNet"}
+MIXER_NAMES = {"mamba": "Mamba", "mamba2": "Mamba-2", "short_conv": "short conv", "gated_deltanet": "Gated DeltaNet",
+               "lightning": "lightning attention"}
 
 
 @record
@@ -113,5 +115,28 @@ class GatedDeltaNet:
         return self.conv_channels * self.d_conv + self.n_value_heads * self.key_head_dim * self.value_head_dim
 
 
+@record
+class LightningAttention:
+    """MiniMax's lightning attention, linear attention with a fixed decay per head (Qin et al. 2024, arXiv:2401.04658;
+    transformers 5.23.0, minimax/modeling_minimax.py MiniMaxLightningAttention): qkv_proj from d_model to q, k and v
+    of n_heads x head_dim each (silu), the attention in blocks of block_size tokens (within a block, masked and decayed
+    Q K^T V; across blocks, through a head_dim x head_dim state per head), an RMSNorm over the heads' output, a sigmoid
+    output gate from the layer input (d_model -> n_heads x head_dim), out_proj back to d_model. No conv."""
+
+    kind: str
+    n_heads: int
+    head_dim: int
+    block_size: int = 256
+
+    @property
+    def width(self) -> int:
+        return self.n_heads * self.head_dim
+
+    @property
+    def state_elements(self) -> int:
+        """The K^T V state per head the cache keeps (MiniMaxCache.linear_cache), however long the sequence."""
+        return self.n_heads * self.head_dim * self.head_dim
+
+
 # Any recurrent token mixer a layer may hold in place of attention.
-Mixer = Mamba | ShortConv | GatedDeltaNet
+Mixer = Mamba | ShortConv | GatedDeltaNet | LightningAttention

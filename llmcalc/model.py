@@ -13,7 +13,8 @@ from dataclasses import field
 from functools import cached_property
 
 from .figures import TOLERANCE_RULES, PublishedFigure  # noqa: F401 (a spec's published figures, named here too)
-from .mixers import MIXER_KINDS, MIXER_NAMES, GatedDeltaNet, Mamba, Mixer, ShortConv  # noqa: F401 (named here too)
+from .mixers import (  # noqa: F401 (a layer's recurrent mixer, named here too)
+    MIXER_KINDS, MIXER_NAMES, GatedDeltaNet, LightningAttention, Mamba, Mixer, ShortConv)
 from .records import record
 
 # The largest whole number a spec key or an option may hold (2^53, where floats stop being exact): every product

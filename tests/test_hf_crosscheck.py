@@ -43,7 +43,7 @@ import pytest
 import llmcalc
 from llmcalc.importers import hf
 from llmcalc.formulas.flops import count_flops
-from llmcalc.formulas.kv import kv_cache, kv_elements_per_token
+from llmcalc.formulas.kv import cached_tokens, kv_cache, kv_elements_per_token
 from llmcalc.formulas.params import count_params
 
 torch = pytest.importorskip("torch")
@@ -56,7 +56,7 @@ N_RANDOM = 15  # random configs per model_type for the parameter counts
 N_FORWARD = 5  # random tiny models per model_type for the FLOP and the KV-cache checks
 NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in transformers
 NO_CACHE = {"openai-gpt"}
-RECURRENT_HYBRIDS = {"jamba", "lfm2", "lfm2_moe", "qwen3_next"}  # recurrent and attention layers in one DynamicCache
+RECURRENT_HYBRIDS = {"jamba", "lfm2", "lfm2_moe", "qwen3_next", "minimax"}  # recurrent and attention layers in one DynamicCache
 
 
 def hf_config(config: dict):
@@ -632,6 +632,17 @@ def gen_lfm2_moe(rng):
     return cfg
 
 
+def gen_minimax(rng):
+    """Lightning and softmax attention layers (layer_types or MiniMax's alternation), blocks shorter and longer than
+    the forward passes' sequences (so partial blocks are exercised), GQA heads and a head_dim override, a sliding
+    window or none, experts on every layer, tied or not."""
+    n_experts = rng.randint(1, 6)
+    cfg = {"model_type": "minimax", **_common(rng), **_heads(rng), "num_local_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, n_experts), "block_size": rng.choice([2, 3, 5, 8, 256]),
+           "sliding_window": rng.choice([None, None, 3, 6])}
+    return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, None)
+
+
 def gen_qwen3_next(rng):
     """Gated DeltaNet and gated attention layers (layer_types, full_attention_interval), key heads serving one to
     three value heads, conv taps, partial RoPE, experts with a shared expert (or 0 wide), sparse steps and dense
@@ -710,7 +721,7 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba, "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
+    "jamba": gen_jamba, "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "minimax": gen_minimax, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
 }
 VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 
@@ -991,6 +1002,7 @@ def hf_cache_bytes(config: dict, seq: int, batch: int) -> int:
     tensors += [t for layer in cache.layers for states in (getattr(layer, "conv_states", {}),
                                                             getattr(layer, "recurrent_states", {}))
                 for t in states.values() if t is not None]  # LFM2's short conv keeps no recurrent state
+    tensors += [t for t in getattr(cache, "linear_cache", []) if isinstance(t, torch.Tensor)]  # MiniMax's K^T V
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
@@ -1006,14 +1018,20 @@ def test_kv_cache_bytes_match_the_cache(model_type, tmp_path):
         full_windows = sum(kv_elements_per_token(layer.attention, "latent") for layer in model.layers
                            if layer.attention and layer.attention.local_span and seq >= layer.attention.local_span)
         expected = ours.bytes - 4 * batch * full_windows
+        if config["model_type"] == "minimax":
+            # MiniMaxCache is a DynamicCache built without the config: its attention layers keep every token, sliding
+            # window or not (llmcalc's windowed layers keep W, as Mistral's rolling buffer)
+            expected = ours.bytes + 4 * batch * sum(
+                kv_elements_per_token(layer.attention, "latent") * (seq - cached_tokens(seq, layer.attention))
+                for layer in model.layers if layer.attention)
         if config["model_type"] == "falcon" and config.get("new_decoder_architecture"):
             # FalconAttention._split_heads broadcasts the K/V heads to every query head before they are cached
             attention = model.layers[0].attention
             expected = expected * attention.n_heads // attention.n_kv_heads
-        if config["model_type"] in RECURRENT_HYBRIDS and not any(layer.attention for layer in model.layers):
+        if config["model_type"] in RECURRENT_HYBRIDS - {"minimax"} and not any(layer.attention for layer in model.layers):
             # a hybrid of recurrent layers only: transformers 5.23.0 asks its cache for the sequence length, which
             # only an attention layer holds, and raises; such a state is checked where an attention layer holds it
-            # (and on the mamba model_type)
+            # (and on the mamba model_type); MiniMaxCache holds such a stack
             with pytest.raises(ValueError, match="only contain LinearAttention layers"):
                 hf_cache_bytes(config, seq, batch)
             continue
@@ -1110,23 +1128,24 @@ def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
         assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))
 
 
-@pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next"])
+@pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next", "minimax"])
 def test_hybrid_decode_step_flops_match_flop_counter(model_type, tmp_path):
     """One decode step after a prompt, with the cache: the short conv's or Gated DeltaNet's conv over its conv state
     and the new token (causal_conv1d_update), Gated DeltaNet's recurrent delta rule (elementwise in transformers, so
-    unseen by FlopCounterMode: _unseen_contractions), the attention layers over the cached keys, the projections.
-    Stacks of recurrent layers only are left out: transformers 5.23.0 cannot cache them (see the cache test)."""
+    unseen by FlopCounterMode: _unseen_contractions), lightning attention's state update and read, the attention
+    layers over every cached key (eager: --attention full), the projections. Stacks of recurrent layers only are left
+    out where transformers 5.23.0 cannot cache them (see the cache test)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     checked = 0
     for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "decode", tmp_path):
-        if not any(layer.attention for layer in model.layers):
+        if model_type != "minimax" and not any(layer.attention for layer in model.layers):
             continue
         with torch.no_grad():
             output = hf_model(ids, use_cache=True)
             with FlopCounterMode(display=False) as counter:
                 hf_model(ids[:, -1:], use_cache=True, past_key_values=output.past_key_values)
-        ours = count_flops(model, seq, batch, decode=True, include_other=False).matmul
+        ours = count_flops(model, seq, batch, attention="full", decode=True, include_other=False).matmul
         assert ours - _unseen_contractions(model, seq, batch, decode=True) == counter.get_total_flops(), (
             seq, batch, json.dumps(config))
         checked += 1
@@ -1143,19 +1162,24 @@ LINEAR_MIXER_PARTS = {  # model_type -> (where transformers keeps the mixer, its
                                      "norm.weight": "deltanet.norm", "out_proj.weight": "deltanet.out_proj"}),
 }
 LINEAR_MIXER_PARTS["lfm2_moe"] = LINEAR_MIXER_PARTS["lfm2"]
+LINEAR_MIXER_PARTS["minimax"] = (".self_attn.", {
+    "qkv_proj.weight": "lightning.qkv_proj", "output_gate.weight": "lightning.output_gate",
+    "norm.weight": "lightning.norm", "out_proj.weight": "lightning.out_proj", "q_proj.weight": "attn.q_proj",
+    "k_proj.weight": "attn.kv", "v_proj.weight": "attn.kv", "o_proj.weight": "attn.o"})
 
 
 @pytest.mark.parametrize("model_type", sorted(LINEAR_MIXER_PARTS))
 def test_linear_mixer_parameters_per_component(model_type, tmp_path):
-    """Every short-conv and Gated DeltaNet component of 15 random configs, and Qwen3-Next's output gate (q_proj's
-    second half), against the parameters transformers builds."""
+    """Every short-conv, Gated DeltaNet and lightning-attention component of 15 random configs, and Qwen3-Next's
+    output gate (q_proj's second half), against the parameters transformers builds."""
     module, parts = LINEAR_MIXER_PARTS[model_type]
     for case, config in enumerate(random_configs(model_type, N_RANDOM)):
         model = imported(config, tmp_path, f"{model_type}-{case}.json")
         ours: dict[str, int] = {}
         for row in count_params(model).rows:
-            if row.component.startswith(("shortconv.", "deltanet.")) or row.component in ("attn.q", "attn.gate"):
-                key = "attn.q_proj" if row.component.startswith("attn.") else row.component
+            key = {"attn.q": "attn.q_proj", "attn.gate": "attn.q_proj", "attn.k": "attn.kv", "attn.v": "attn.kv",
+                   "attn.o": "attn.o"}.get(row.component, row.component)
+            if key in set(parts.values()) | {"attn.q_proj"}:
                 ours[key] = ours.get(key, 0) + row.total
         for layer in model.layers:  # q's own bias, in attn.bias with k's, v's and o's
             if layer.attention and layer.attention.bias_q:
@@ -1164,7 +1188,7 @@ def test_linear_mixer_parameters_per_component(model_type, tmp_path):
             hf_model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
         theirs: dict[str, int] = {}
         for name, p in hf_model.named_parameters():
-            part = parts[name.split(module, 1)[1]] if module in name else \
+            part = parts.get(name.split(module, 1)[1]) if module in name else \
                 "attn.q_proj" if ".self_attn.q_proj." in name else None
             if part:
                 theirs[part] = theirs.get(part, 0) + p.numel()

@@ -521,6 +521,16 @@ CASES.update({
         # on 2-3 (the expert bias a buffer); two norms per layer, a final one, the LM head tied
         EMBED + (4192 + 4608) + (3088 + 4608) + (4192 + 128 + MOE_4x16) + (3088 + 128 + MOE_4x16) + 4 * 64 + 32,
     ),
+    "minimax": (  # softmax attention on layers 0 and 2, lightning attention on 1 and 3; experts on every layer
+        dict(KV2, model_type="minimax", num_hidden_layers=4, num_local_experts=4, block_size=8),
+        dict(ROPE, n_layers=4, context_length=131072, tied_embeddings=False, norm={"kind": "rmsnorm"}, mlp=SWIGLU,
+             attention=GQA, moe={"n_experts": 4, "top_k": 2, "d_ff": 48},
+             layers=[{"repeat": 2, "pattern": [{}, {"attention": None, "mixer": {"kind": "lightning", "n_heads": 4,
+                                                                                  "head_dim": 8, "block_size": 8}}]}]),
+        # lightning: qkv_proj 32 x 96, the output gate 32 x 32, the norm 32, out_proj 32 x 32; attention 3072; router
+        # 4 x 32 and 4 SwiGLU experts of 48 everywhere; two norms per layer, a final one, an untied LM head
+        2 * EMBED + 2 * (3072 + 128 + 4 * 4608 + 64) + 2 * (5152 + 128 + 4 * 4608 + 64) + 32,
+    ),
     "qwen3_next": (  # Gated DeltaNet on layers 0 and 2, gated attention on 1 and 3; experts except on layer 3
         dict(KV2, model_type="qwen3_next", num_hidden_layers=4, head_dim=8, full_attention_interval=2,
              linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=4, linear_value_head_dim=6,
@@ -651,6 +661,7 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
     ("lfm2", 2_705_497_600),         # ... of Lfm2Config() (every layer attention: full_attn_idxs null)
     ("qwen3_next", 79_674_391_296),  # ... of Qwen3NextConfig() (Qwen3-Next-80B-A3B's shape)
+    ("minimax", 47_373_946_880),     # ... of MiniMaxConfig() (a Mixtral-8x7B-shaped stack, every other layer lightning)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
 ])

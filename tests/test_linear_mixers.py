@@ -1,7 +1,7 @@
-"""LFM2's short convolution, Gated DeltaNet and attention's output gate in llmcalc's own spec format: the keys and
+"""LFM2's short convolution, Gated DeltaNet, lightning attention and attention's output gate in llmcalc's own spec format: the keys and
 their errors, parameters, FLOPs and states worked out by hand, what the commands print for such hybrids and the ones
 that refuse them in one line. The counts are held against transformers in tests/test_hf_crosscheck.py (lfm2,
-qwen3_next)."""
+lfm2_moe, qwen3_next, minimax)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ layers:
 SHORT_CONV = HYBRID.replace("MIXER", "{kind: short_conv}")
 DELTANET = HYBRID.replace("MIXER", "{kind: gated_deltanet, n_key_heads: 2, n_value_heads: 4, key_head_dim: 8, "
                                    "value_head_dim: 16}")
+LIGHTNING = HYBRID.replace("MIXER", "{kind: lightning, n_heads: 4, head_dim: 16, block_size: 64}")
 
 
 def load(write_spec, text: str, name: str = "hybrid"):
@@ -76,6 +77,22 @@ def test_gated_deltanet_parameters_and_state_by_hand(write_spec):
     assert mixer.chunk_size == 64 and mixer.state_elements == 96 * 4 + 4 * 8 * 16
 
 
+def test_lightning_parameters_flops_and_state_by_hand(write_spec):
+    """4 heads of 16: qkv_proj 64 x 192, the output gate 64 x 64, the norm 64, out_proj 64 x 64; 100 tokens in a block
+    of 64 and one of 36 (no padding): Q K^T and its product with V 4 x 16 x (64^2 + 36^2) per head, the state read and
+    update 4 x 16^2 x 100; a decode step 4 x 16^2 per head; the state 4 x 16 x 16 per sequence."""
+    model = load(write_spec, LIGHTNING)
+    assert {k: v for k, v in rows_of(model, "lightning").items() if k.startswith("lightning.")} == {
+        "lightning.qkv_proj": 64 * 192, "lightning.output_gate": 64 * 64, "lightning.norm": 64,
+        "lightning.out_proj": 64 * 64}
+    flops = {r.component: r.matmul_per_layer for r in count_flops(model, 100).rows if r.group == "lightning"}
+    assert flops["lightning.attention"] == 4 * (4 * 16 * (64 ** 2 + 36 ** 2) + 4 * 16 * 16 * 100)
+    decode = {r.component: r.matmul_per_layer for r in count_flops(model, 100, decode=True).rows
+              if r.group == "lightning"}
+    assert decode["lightning.attention"] == 4 * 4 * 16 * 16
+    assert model.layers[0].mixer.state_elements == 4 * 16 * 16
+
+
 def test_the_output_gate_doubles_q(write_spec):
     """The gate is q_proj's second half: n_heads x d_head more outputs (and q's bias again), and its matmul."""
     model = load(write_spec, SHORT_CONV.replace("output_gate: true}", "output_gate: true, bias: true}"))
@@ -102,7 +119,7 @@ def test_gated_deltanet_flops_by_hand(write_spec):
     assert decode["deltanet.conv"] == 2 * 96 * 4 * 2
 
 
-@pytest.mark.parametrize("text", [SHORT_CONV, DELTANET])
+@pytest.mark.parametrize("text", [SHORT_CONV, DELTANET, LIGHTNING])
 def test_the_state_does_not_grow_but_the_attention_cache_does(write_spec, text):
     model = load(write_spec, text)
     state = model.layers[0].mixer.state_elements
@@ -120,7 +137,9 @@ def test_the_state_does_not_grow_but_the_attention_cache_does(write_spec, text):
     ("{kind: gated_deltanet, n_key_heads: 2, n_value_heads: 4, value_head_dim: 8}", "mixer.key_head_dim", "required"),
     ("{kind: gated_deltanet, n_key_heads: 2, n_value_heads: 4, key_head_dim: 8, value_head_dim: 8, chunk_size: 0}",
      "mixer.chunk_size", ">= 1"),
-    ("{kind: lstm}", "mixer.kind", "allowed: mamba, mamba2, short_conv, gated_deltanet"),
+    ("{kind: lstm}", "mixer.kind", "allowed: mamba, mamba2, short_conv, gated_deltanet, lightning"),
+    ("{kind: lightning, n_heads: 4}", "mixer.head_dim", "required"),
+    ("{kind: lightning, n_heads: 4, head_dim: 8, d_conv: 4}", "mixer.d_conv", "allowed with kind lightning"),
 ])
 def test_bad_mixer_keys(write_spec, change, key, words):
     err = error_for(write_spec, HYBRID.replace("MIXER", change))
@@ -136,7 +155,7 @@ def test_an_output_gate_must_be_a_boolean_and_not_mla(write_spec):
     assert err.key.endswith("output_gate") and "not used with mla" in str(err)
 
 
-@pytest.mark.parametrize("text", [SHORT_CONV, DELTANET])
+@pytest.mark.parametrize("text", [SHORT_CONV, DELTANET, LIGHTNING])
 @pytest.mark.parametrize("command", [
     ["count"], ["flops"], ["flops", "--decode"], ["memory"], ["memory", "--context", "100000"], ["explain"],
     ["diagram"], ["show"], ["sweep", "--vary", "context=1k,64k"], ["fit", "--gpu", "h100"],
@@ -148,7 +167,8 @@ def test_commands_run_on_a_hybrid(write_spec, text, command):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("text, kind", [(SHORT_CONV, "short conv"), (DELTANET, "Gated DeltaNet")])
+@pytest.mark.parametrize("text, kind", [(SHORT_CONV, "short conv"), (DELTANET, "Gated DeltaNet"),
+                                        (LIGHTNING, "lightning attention")])
 @pytest.mark.parametrize("command, words", [
     (["memory", "--mode", "training"], "training memory"),
     (["speed", "--gpu", "h100"], "speed"),
@@ -172,7 +192,7 @@ def test_training_memory_refuses_an_output_gate(write_spec):
 
 def test_words_for_the_new_kinds(write_spec):
     """describe, diagram and explain name the mixers and the gate."""
-    for text, words in ((SHORT_CONV, "short conv"), (DELTANET, "Gated DeltaNet")):
+    for text, words in ((SHORT_CONV, "short conv"), (DELTANET, "Gated DeltaNet"), (LIGHTNING, "lightning attention")):
         path = str(write_spec("hybrid", text))
         for command in (["explain"], ["diagram"], ["compare", "llama3-8b"]):
             result = CliRunner().invoke(main, command[:1] + [path] + command[1:])

@@ -1,6 +1,7 @@
-"""LFM2's short convolution and Gated DeltaNet (Qwen3-Next's linear attention): their parameters and FLOPs, one
-formula per component, following transformers 5.23.0 (lfm2/modeling_lfm2.py Lfm2ShortConv, qwen3_next/
-modeling_qwen3_next.py Qwen3NextGatedDeltaNet); and the depthwise causal conv every recurrent mixer has. Integers
+"""LFM2's short convolution, Gated DeltaNet (Qwen3-Next's linear attention) and MiniMax's lightning attention: their
+parameters and FLOPs, one formula per component, following transformers 5.23.0 (lfm2/modeling_lfm2.py
+Lfm2ShortConv, qwen3_next/modeling_qwen3_next.py Qwen3NextGatedDeltaNet, minimax/modeling_minimax.py
+MiniMaxLightningAttention); and the depthwise causal conv the recurrent mixers but lightning attention have. Integers
 throughout; the non-matmul FLOPs are estimates, as everywhere. Their states per sequence are the mixers' own
 `state_elements` (llmcalc/mixers.py).
 
@@ -12,13 +13,15 @@ recurrent delta rule, which transformers writes as elementwise products and sums
 
 from __future__ import annotations
 
-from ..model import GatedDeltaNet, ShortConv
+from ..model import GatedDeltaNet, LightningAttention, ShortConv
 
 SILU = 4                # as flops.ACTIVATION_PER_ELEMENT
 GATED_NORM = 9          # a gated RMSNorm per element: silu gate and product 5, RMSNorm 4
 L2NORM = 3              # per element of q and k: square, sum, scale
 HEAD_GATES = 10         # per token and value head: sigmoid(b), softplus(a + dt_bias), exp(A_log), their product
 PAIRWISE_DECAY = 4      # per pair of a chunk and value head: the decay difference, exp, and the two products
+RMSNORM = 4             # as flops.NORM_PER_ELEMENT
+GATE = 5                # a sigmoid gate and its product, per element
 
 
 def conv_outputs(mixer, queries: int, decode: bool) -> int:
@@ -126,4 +129,50 @@ def deltanet_flop_rows(mixer: GatedDeltaNet, d_model: int, queries: int, decode:
         ("deltanet.solve", solves, 0),
         ("deltanet.norm", 0, queries * mixer.value_dim * GATED_NORM),
         ("deltanet.out_proj", 2 * queries * mixer.value_dim * d_model, 0),
+    ]
+
+
+# ------------------------------------------------------------------------------ lightning attention
+
+
+def lightning_param_rows(mixer: LightningAttention, d_model: int) -> list[tuple[str, int]]:
+    """(component, parameters) of MiniMaxLightningAttention: qkv_proj (d_model to 3 x n_heads x head_dim), the output
+    gate (d_model to n_heads x head_dim), the RMSNorm over n_heads x head_dim, out_proj; no biases. Its decay
+    factors (slope_rate, query_decay, key_decay, diagonal_decay) are buffers, fixed by the layer's position."""
+    width = mixer.width
+    return [
+        ("lightning.qkv_proj", d_model * 3 * width),
+        ("lightning.output_gate", d_model * width),
+        ("lightning.norm", width),
+        ("lightning.out_proj", width * d_model),
+    ]
+
+
+def lightning_blocks(mixer: LightningAttention, tokens: int) -> int:
+    """The blocked attention's matmuls over `tokens` (prefill), per head of size P in blocks of B (the last one only
+    as long as the tokens left: no padding): Q K^T and its product with V, 2b^2P each per block of b, the queries
+    against the state and the state update K^T V, 2bP^2 each."""
+    whole, rest = divmod(tokens, mixer.block_size)
+    p = mixer.head_dim
+    return mixer.n_heads * (4 * p * (whole * mixer.block_size ** 2 + rest ** 2) + 4 * p * p * tokens)
+
+
+def lightning_flop_rows(mixer: LightningAttention, d_model: int, queries: int,
+                        decode: bool) -> list[tuple[str, int, int]]:
+    """(component, matmul, other) of MiniMaxLightningAttention over `queries` new tokens (or a decode step, which
+    updates the state by K^T V and reads it with Q: 4P^2 per head and token): qkv_proj (and its silu), the attention
+    (elementwise: the decays), the norm, the output gate (its sigmoid and product), out_proj."""
+    width, p, heads = mixer.width, mixer.head_dim, mixer.n_heads
+    if decode:
+        attention, other = 4 * queries * heads * p * p, 2 * queries * heads * p * p
+    else:
+        blocks = -(-queries // mixer.block_size)
+        attention = lightning_blocks(mixer, queries)
+        other = heads * (min(queries, mixer.block_size) * queries + 2 * queries * p + 2 * blocks * p * p)
+    return [
+        ("lightning.qkv_proj", 2 * queries * d_model * 3 * width, queries * 3 * width * SILU),
+        ("lightning.attention", attention, other),
+        ("lightning.norm", 0, queries * width * RMSNORM),
+        ("lightning.output_gate", 2 * queries * d_model * width, queries * width * GATE),
+        ("lightning.out_proj", 2 * queries * width * d_model, 0),
     ]

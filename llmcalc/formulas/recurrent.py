@@ -11,12 +11,14 @@ as torch's FlopCounterMode counts them; each formula names the op it counts.
 from __future__ import annotations
 
 from ..errors import LlmcalcError
-from ..model import MIXER_NAMES, GatedDeltaNet, Mamba, Mixer, ModelSpec, ShortConv
+from ..model import MIXER_NAMES, GatedDeltaNet, LightningAttention, Mamba, Mixer, ModelSpec, ShortConv
 from .linear_mixers import (
     conv_flops,
     conv_outputs,
     deltanet_flop_rows,
     deltanet_param_rows,
+    lightning_flop_rows,
+    lightning_param_rows,
     short_conv_flop_rows,
     short_conv_param_rows,
 )
@@ -49,6 +51,8 @@ def param_rows(mixer: Mixer, d_model: int) -> list[tuple[str, int]]:
         return short_conv_param_rows(mixer, d_model)
     if isinstance(mixer, GatedDeltaNet):
         return deltanet_param_rows(mixer, d_model)
+    if isinstance(mixer, LightningAttention):
+        return lightning_param_rows(mixer, d_model)
     return mamba_param_rows(mixer, d_model)
 
 
@@ -58,12 +62,17 @@ def flop_rows(mixer: Mixer, d_model: int, queries: int, decode: bool) -> list[tu
         return short_conv_flop_rows(mixer, d_model, queries, decode)
     if isinstance(mixer, GatedDeltaNet):
         return deltanet_flop_rows(mixer, d_model, queries, decode)
+    if isinstance(mixer, LightningAttention):
+        return lightning_flop_rows(mixer, d_model, queries, decode)
     return mamba_flop_rows(mixer, d_model, queries, decode)
 
 
 def live_elements(mixer: Mixer) -> int:
     """Elements per token alive inside a mixer: its in projections' outputs, the conv's output and what goes to
-    out_proj (Mamba: the scan's output; short conv: C x y; Gated DeltaNet: the normed, gated delta-rule output)."""
+    out_proj (Mamba: the scan's output; short conv: C x y; Gated DeltaNet: the normed, gated delta-rule output;
+    lightning attention: q, k, v, the gate, the gated output)."""
+    if isinstance(mixer, LightningAttention):
+        return 5 * mixer.width
     if isinstance(mixer, ShortConv):
         return 3 * mixer.width + 2 * mixer.width
     if isinstance(mixer, GatedDeltaNet):

@@ -96,6 +96,11 @@ COMPONENT_LABELS = {
     "deltanet.out_proj": "DeltaNet out projection",
     "deltanet.delta_rule": "DeltaNet delta rule",
     "deltanet.solve": "DeltaNet triangular solves",
+    "lightning.qkv_proj": "lightning q, k, v projection",
+    "lightning.output_gate": "lightning output gate",
+    "lightning.norm": "lightning norm",
+    "lightning.out_proj": "lightning out projection",
+    "lightning.attention": "lightning attention (blocks)",
     "norm.pre_mixer": "norm before mixer",
     "norm.post_mixer": "norm after mixer",
 }
@@ -131,6 +136,8 @@ def _mixer(layer: Layer) -> str:
     m = layer.mixer
     if m.kind == "short_conv":
         return f"short conv: {m.d_conv} taps over {m.width:,} channels, gated before and after"
+    if m.kind == "lightning":
+        return f"lightning attention: {m.n_heads} heads of {m.head_dim}, blocks of {m.block_size:,}, output gate"
     if m.kind == "gated_deltanet":
         return (f"Gated DeltaNet: {m.n_key_heads} key heads of {m.key_head_dim}, {m.n_value_heads} value heads of "
                 f"{m.value_head_dim}, conv {m.d_conv}, chunks of {m.chunk_size:,}")

@@ -113,6 +113,10 @@ def _mixer_box(count, group_name: str, mixer, g: int) -> Box:
     name = MIXER_NAMES[mixer.kind]
     if mixer.kind == "short_conv":
         lines, prefix = [f"width {mixer.width:,}, conv {mixer.d_conv}", "gated: C x conv(B x x)"], "shortconv."
+    elif mixer.kind == "lightning":
+        lines = [f"{mixer.n_heads} heads of {mixer.head_dim}, blocks of {mixer.block_size:,}",
+                 f"state {mixer.head_dim} x {mixer.head_dim} per head, output gate"]
+        prefix = "lightning."
     elif mixer.kind == "gated_deltanet":
         lines = [f"{mixer.n_key_heads} key heads of {mixer.key_head_dim}, {mixer.n_value_heads} value heads of "
                  f"{mixer.value_head_dim}", f"conv {mixer.d_conv}, state {mixer.key_head_dim} x "

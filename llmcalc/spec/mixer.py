@@ -1,10 +1,10 @@
-"""A recurrent token mixer (Mamba, Mamba-2, LFM2's short conv, Gated DeltaNet) from its spec node, checked: the keys
+"""A recurrent token mixer (Mamba, Mamba-2, LFM2's short conv, Gated DeltaNet, lightning attention) from its spec node, checked: the keys
 of its kind only, Mamba-2's heads dividing d_inner and its groups dividing the heads, Gated DeltaNet's key heads
 dividing its value heads."""
 
 from __future__ import annotations
 
-from ..model import MIXER_KINDS, GatedDeltaNet, Mamba, Mixer, ShortConv
+from ..model import MIXER_KINDS, GatedDeltaNet, LightningAttention, Mamba, Mixer, ShortConv
 from .node import Node
 from .schema import MIXER_KEYS, MIXER_KEYS_OF
 from .values import divisor_hint
@@ -24,6 +24,9 @@ def build_mixer(node: Node, d_model: int) -> Mixer:
         return ShortConv(kind, d_model, node.integer("d_conv", 3), node.boolean("bias", False))
     if kind == "gated_deltanet":
         return _gated_deltanet(node)
+    if kind == "lightning":
+        return LightningAttention(kind, node.integer("n_heads"), node.integer("head_dim"),
+                                  node.integer("block_size", 256))
     d_inner = node.integer("d_inner", 2 * d_model)
     common = dict(kind=kind, d_inner=d_inner, d_state=node.integer("d_state"), d_conv=node.integer("d_conv", 4),
                   conv_bias=node.boolean("conv_bias", True), bias=node.boolean("bias", False))

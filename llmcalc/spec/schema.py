@@ -45,6 +45,7 @@ MIXER_KEYS_OF = {
     "short_conv": ("kind", "d_conv", "bias"),
     "gated_deltanet": ("kind", "n_key_heads", "n_value_heads", "key_head_dim", "value_head_dim", "d_conv",
                        "chunk_size"),
+    "lightning": ("kind", "n_heads", "head_dim", "block_size"),
 }
 
 

@@ -4,7 +4,7 @@ experts."""
 
 from __future__ import annotations
 
-from .blocks import attention_entry, base_spec, hybrid_stack, moe_entry, read_heads, read_layer_types
+from .blocks import attention_entry, hybrid_stack, moe_entry, read_heads, read_layer_types, rmsnorm_gated_spec
 from .config import Config, got
 from .registry import TRANSFORMERS_VERSION, register
 
@@ -56,11 +56,8 @@ def map_lfm2(c: Config) -> dict:
     layer_types, attention on full_attn_idxs (every layer when that is null too: Lfm2Config.__post_init__). Every
     layer has an RMSNorm before its mixer and one before its SwiGLU MLP (lfm2_d_ff); the RMSNorm the model calls
     embedding_norm runs after the last layer (the final norm); embeddings tied by default."""
-    d = c.integer("hidden_size")
-    n_layers = c.integer("num_hidden_layers")
-    spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings")
-    spec["norm"] = {"kind": "rmsnorm"}
-    spec["mlp"] = {"activation": "swiglu", "d_ff": lfm2_d_ff(c)}
+    spec = rmsnorm_gated_spec(c, lfm2_d_ff(c), "swiglu")
+    n_layers = spec["n_layers"]
     indices = c.integer_list("full_attn_idxs")
     default = ["full_attention" if indices is None or i in indices else "conv" for i in range(n_layers)]
     hybrid_stack(spec, _mixers(c, n_layers, default))
@@ -73,11 +70,8 @@ def map_lfm2_moe(c: Config) -> dict:
     moe_intermediate_size, top num_experts_per_tok by a bias-free sigmoid router, with use_expert_bias a
     load-balancing bias per expert added to the routing scores (Lfm2MoeSparseMoeBlock's expert_bias: a buffer, as
     DeepSeek-V3's); the norms and the tied embeddings of LFM2."""
-    d = c.integer("hidden_size")
-    n_layers = c.integer("num_hidden_layers")
-    spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings")
-    spec["norm"] = {"kind": "rmsnorm"}
-    spec["mlp"] = {"activation": "swiglu", "d_ff": c.integer("intermediate_size")}
+    spec = rmsnorm_gated_spec(c, c.integer("intermediate_size"), "swiglu")
+    n_layers = spec["n_layers"]
     moe = moe_entry(c.integer("num_experts"), c.integer("num_experts_per_tok"), c.integer("moe_intermediate_size"),
                     c, "num_experts_per_tok", routing_bias=c.boolean("use_expert_bias"))
     dense = c.integer("num_dense_layers", minimum=0)

@@ -4,15 +4,14 @@ shared expert."""
 from __future__ import annotations
 
 from .blocks import (
-    GATED_ACTIVATIONS,
     LLAMA_LIKE,
     attention_entry,
-    base_spec,
     hybrid_stack,
     moe_entry,
     partial_rotary,
     read_heads,
     read_layer_types,
+    rmsnorm_gated_spec,
 )
 from .config import Config
 from .registry import register
@@ -32,12 +31,9 @@ def map_qwen3_next(c: Config) -> dict:
     of shared_expert_intermediate_size behind a sigmoid gate on the layers (i + 1) % decoder_sparse_step == 0 outside
     mlp_only_layers (none with num_experts 0); a SwiGLU MLP of intermediate_size elsewhere. Two RMSNorms per layer,
     a final one; embeddings untied by default."""
-    d = c.integer("hidden_size")
-    n_layers = c.integer("num_hidden_layers")
-    spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings")
-    spec["norm"] = {"kind": "rmsnorm"}
-    spec["mlp"] = {"activation": c.choice("hidden_act", GATED_ACTIVATIONS), "d_ff": c.integer("intermediate_size")}
-    n_heads, n_kv, d_head = read_heads(c, d)
+    spec = rmsnorm_gated_spec(c, c.integer("intermediate_size"))
+    n_layers = spec["n_layers"]
+    n_heads, n_kv, d_head = read_heads(c, spec["d_model"])
     attention = attention_entry(n_heads, n_kv, d_head, c.boolean("attention_bias"), qk_norm="rmsnorm",
                                 output_gate=True)
     n_key, n_value = c.integer("linear_num_key_heads"), c.integer("linear_num_value_heads")
