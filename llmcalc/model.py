@@ -294,6 +294,11 @@ class ModelSpec:
         return any(group.layer.mixer is not None for group in self.groups)
 
     @property
+    def mixer_names(self) -> str:
+        """The recurrent mixers' kinds in words, in order of first appearance ("Mamba", "short conv, ...")."""
+        return ", ".join(dict.fromkeys(MIXER_NAMES[g.layer.mixer.kind] for g in self.groups if g.layer.mixer))
+
+    @property
     def is_encoder_decoder(self) -> bool:
         return any(group.layer.stack == "encoder" for group in self.groups)
 

@@ -11,7 +11,7 @@ as torch's FlopCounterMode counts them; each formula names the op it counts.
 from __future__ import annotations
 
 from ..errors import LlmcalcError
-from ..model import MIXER_NAMES, GatedDeltaNet, LightningAttention, Mamba, Mixer, ModelSpec, ShortConv
+from ..model import GatedDeltaNet, LightningAttention, Mamba, Mixer, ModelSpec, ShortConv
 from .linear_mixers import (
     conv_flops,
     conv_outputs,
@@ -33,8 +33,9 @@ RMSNORM = 4  # as flops.NORM_PER_ELEMENT
 GATED_NORM_PER_ELEMENT = 9  # Mamba-2's MambaRMSNormGated: silu gate and product 5, RMSNorm 4
 
 
-MIXER_CONVENTION = ("Mamba layers: the FLOPs of transformers' reference path, the causal conv over seq + d_conv - 1 "
-                    "positions (2 at a decode step), Mamba-2's scan over whole chunks")
+MIXER_CONVENTION = ("Recurrent layers: the FLOPs of transformers' reference path, the causal conv over seq + d_conv - 1 "
+                    "positions (2 at a decode step), Mamba-2's scan and Gated DeltaNet's delta rule over whole chunks "
+                    "(its triangular solves counted as matmuls), lightning attention in blocks")
 
 
 def in_proj_width(mixer: Mamba) -> int:
@@ -149,8 +150,8 @@ def mamba_flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> l
 def refuse_recurrent(model: ModelSpec, what: str, why: str, allowed: str) -> None:
     """One clear error instead of a wrong number where a figure is modelled for attention layers only."""
     if model.is_recurrent:
-        kinds = ", ".join(dict.fromkeys(MIXER_NAMES[g.layer.mixer.kind] for g in model.groups if g.layer.mixer))
-        raise LlmcalcError(f"{what}: {model.name} has recurrent ({kinds}) layers, and {why}; allowed: {allowed}")
+        raise LlmcalcError(f"{what}: {model.name} has recurrent ({model.mixer_names}) layers, and {why}; allowed: "
+                           f"{allowed}")
 
 
 def refuse_training(model: ModelSpec) -> None:
