@@ -76,5 +76,7 @@ register(
         "layer_types": None, "full_attention_interval": 4, "partial_rotary_factor": 0.25,
     },
     mapper=map_qwen3_next,
-    ignored=frozenset(("norm_topk_prob",)),  # renormalises the top-k weights: no parameter, no matmul
+    # norm_topk_prob renormalises the top-k weights (no parameter, no matmul); use_sliding_window (false in Qwen3-Next's
+    # checkpoints) is no Qwen3NextConfig field and no layer reads it
+    ignored=frozenset(("norm_topk_prob", "use_sliding_window")),
 )
