@@ -1,5 +1,5 @@
-"""Recurrent token mixers: Mamba and Mamba-2 here, LFM2's short conv and Gated DeltaNet in linear_mixers.py (param_rows
-and flop_rows below take any of them); their parameters, FLOPs and the state a sequence keeps while serving,
+"""Recurrent token mixers: Mamba and Mamba-2 here, LFM2's short conv, Gated DeltaNet and lightning attention in
+linear_mixers.py (param_rows, flop_rows and live_elements below take any of them); their parameters, FLOPs and the state a sequence keeps while serving,
 one formula per component, following transformers 5.23.0 (mamba/modeling_mamba.py MambaMixer, mamba2/
 modeling_mamba2.py Mamba2Mixer; Jamba's JambaMambaMixer, jamba/modeling_jamba.py, is MambaMixer with RMSNorms on dt,
 B and C). Integers throughout; the non-matmul FLOPs are estimates, as everywhere.
@@ -13,6 +13,9 @@ from __future__ import annotations
 from ..errors import LlmcalcError
 from ..model import GatedDeltaNet, LightningAttention, Mamba, Mixer, ModelSpec, ShortConv
 from .linear_mixers import (
+    GATED_NORM,
+    RMSNORM,
+    SILU,
     conv_flops,
     conv_outputs,
     deltanet_flop_rows,
@@ -23,14 +26,11 @@ from .linear_mixers import (
     short_conv_param_rows,
 )
 
-# Non-matmul estimates per element, written out: silu 4 (as flops.ACTIVATION_PER_ELEMENT); per state element of a
-# scan step exp(A dt), dt x B, x (dt B), the state update (2): 6; per channel softplus(dt) 3, the D skip 2, the silu
-# gate 5 (Mamba; Mamba-2 gates in its norm): 10.
-SILU = 4
+# Non-matmul estimates per element, written out (silu, RMSNorm and the gated norm as linear_mixers'): per state
+# element of a scan step exp(A dt), dt x B, x (dt B), the state update (2): 6; per channel softplus(dt) 3, the D skip
+# 2, the silu gate 5 (Mamba; Mamba-2 gates in its norm, MambaRMSNormGated): 10.
 SCAN_PER_STATE = 6
 SCAN_PER_CHANNEL = 10
-RMSNORM = 4  # as flops.NORM_PER_ELEMENT
-GATED_NORM_PER_ELEMENT = 9  # Mamba-2's MambaRMSNormGated: silu gate and product 5, RMSNorm 4
 
 
 MIXER_CONVENTION = ("Recurrent layers: the FLOPs of transformers' reference path, the causal conv over seq + d_conv - 1 "
@@ -141,7 +141,7 @@ def mamba_flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> l
         ("mamba.dt_proj", 2 * queries * dt_rank * inner, 0),
         ("mamba.scan", scan_flops(mixer, queries, decode),
          queries * inner * (SCAN_PER_STATE * mixer.d_state + SCAN_PER_CHANNEL)),
-        ("mamba.norm", 0, queries * inner * GATED_NORM_PER_ELEMENT if mixer.kind == "mamba2" else 0),
+        ("mamba.norm", 0, queries * inner * GATED_NORM if mixer.kind == "mamba2" else 0),
         ("mamba.inner_norms", 0, queries * (dt_rank + 2 * mixer.d_state) * RMSNORM if mixer.inner_norms else 0),
         ("mamba.out_proj", 2 * queries * inner * d_model, 0),
     ]
