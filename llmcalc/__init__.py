@@ -27,7 +27,7 @@ _EXPORTS = {
     "load": "sources", "load_all": "spec", "load_file": "spec", "builtin_names": "spec", "ModelSpec": "model",
     # result objects
     "ParamCount": "formulas.params", "ParamRow": "formulas.params", "FlopCount": "formulas.flops",
-    "TrainingCompute": "formulas.flops", "KVCache": "formulas.kv", "MemoryReport": "formulas.memory",
+    "TrainingCompute": "formulas.training_flops", "KVCache": "formulas.kv", "MemoryReport": "formulas.memory",
     "Check": "formulas.published",
     # errors
     "LlmcalcError": "errors", "SpecError": "errors", "UnknownModelError": "errors",

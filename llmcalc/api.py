@@ -18,7 +18,8 @@ from .checks import (check_images, check_memory_images, check_mode_arguments, ch
 from .sources import load
 
 if TYPE_CHECKING:  # for annotations only: each call imports the formulas it uses, so start-up stays light
-    from .formulas.flops import FlopCount, TrainingCompute
+    from .formulas.flops import FlopCount
+    from .formulas.training_flops import TrainingCompute
     from .formulas.kv import KVCache
     from .formulas.memory import MemoryReport
     from .formulas.params import ParamCount
@@ -109,7 +110,7 @@ def count_flops(model: str | ModelSpec, seq: int | None = None, batch: int = 1, 
 def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int | None = None,
                    attention: str = "causal", recompute: str = "none") -> TrainingCompute:
     """Training compute (forward + backward matmul FLOPs) over `tokens` (default: the published figure)."""
-    from .formulas.flops import training_compute
+    from .formulas.training_flops import training_compute
     from .formulas.params import count_params as count
 
     check_whole("seq", seq)

@@ -130,7 +130,7 @@ def tp_problem(model: ModelSpec, tp: int) -> str | None:
     """Why `tp` tensor-parallel ranks cannot split this model's attention (vLLM and Megatron split query heads evenly,
     and K/V heads either evenly or by replicating each over tp / n_kv_heads ranks), or None."""
     if model.is_recurrent and tp > 1:
-        return f"{tp} ranks: tensor parallelism of recurrent (Mamba) layers is not modelled"
+        return f"{tp} ranks: tensor parallelism of recurrent ({model.mixer_names}) layers is not modelled"
     for group in model.groups:
         att = group.layer.attention
         if att is None:

@@ -16,7 +16,7 @@ from typing import Callable
 from .api import model_of
 from .units import decimal_bytes, human
 from .errors import LlmcalcError
-from .model import ModelSpec
+from .model import MIXER_NAMES, ModelSpec
 from .records import record
 
 KINDS = {  # (aspect, kind) -> (what it is, its source)
@@ -55,6 +55,17 @@ KINDS = {  # (aspect, kind) -> (what it is, its source)
                              "sequence (no KV cache that grows with the context)", "Gu and Dao 2023, arXiv:2312.00752"),
     ("attention", "Mamba-2"): ("no attention: Mamba-2's state-space scan, with heads and a scalar decay per head, "
                                "computed in chunks; a constant state per sequence", "Dao and Gu 2024, arXiv:2405.21060"),
+    ("attention", "short conv"): ("no attention in these layers: a gated depthwise convolution over the last few tokens "
+                                  "mixes them (LFM2's short conv); a constant state of a few inputs per channel",
+                                  "Liquid AI 2025 (LFM2: transformers lfm2/modeling_lfm2.py); Poli et al. 2023 (Hyena), "
+                                  "arXiv:2302.10866"),
+    ("attention", "Gated DeltaNet"): ("no attention in these layers: linear attention whose state is updated by the "
+                                      "gated delta rule, computed in chunks; a constant state per sequence",
+                                      "Yang et al. 2024 (Gated DeltaNet), arXiv:2412.06464"),
+    ("attention", "lightning attention"): ("no softmax in these layers: linear attention with a fixed decay per head, "
+                                           "computed in blocks; a constant state per sequence",
+                                           "Qin et al. 2024 (Lightning Attention-2), arXiv:2401.04658; MiniMax 2025, "
+                                           "arXiv:2501.08313"),
     ("mlp", "none"): ("no MLP: the layer is a norm, the mixer and the residual", "Gu and Dao 2023, arXiv:2312.00752"),
     ("mlp", "gated"): ("a gated linear unit: the activation of one projection multiplies another, and a third "
                        "projects back (three matrices, usually d_ff about 8/3 d to keep the size)",
@@ -195,7 +206,7 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
     heads = "; ".join(dict.fromkeys([
         f"{a.n_heads} heads, latent {a.mla.kv_lora_rank} (MLA)" if a.mla else
         f"{a.n_heads} heads, {a.n_kv_heads} KV heads of {a.d_head} ({a.kind})" for a in att] + [
-        f"{MIXER_NAMES[m.kind]}, d_inner {m.d_inner:,}, state {m.d_state}" for m in mixers]))
+        _mixer_words(m) for m in mixers]))
     kinds = sorted({a.kind for a in att} | {MIXER_NAMES[m.kind] for m in mixers})
     mlps = [layer.mlp for layer in layers if layer.mlp]
     gated = any(m.gated for m in mlps)
@@ -247,7 +258,17 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
     }
 
 
-MIXER_NAMES = {"mamba": "Mamba", "mamba2": "Mamba-2"}
+def _mixer_words(m) -> str:
+    """A recurrent mixer's kind and sizes, as the attention aspect shows it."""
+    if m.kind == "short_conv":
+        return f"short conv, {m.d_conv} taps"
+    if m.kind == "lightning":
+        return f"lightning attention, {m.n_heads} heads of {m.head_dim}"
+    if m.kind == "gated_deltanet":
+        return f"Gated DeltaNet, {m.n_value_heads} heads, state {m.key_head_dim} x {m.value_head_dim}"
+    return f"{MIXER_NAMES[m.kind]}, d_inner {m.d_inner:,}, state {m.d_state}"
+
+
 ASPECT_LABELS = {"position": "positions", "norm": "normalisation", "placement": "norm placement",
                  "attention": "attention and KV heads", "mlp": "MLP", "experts": "experts and routing",
                  "biases": "biases", "tied": "tied embeddings", "local": "sliding windows and chunks",

@@ -14,7 +14,8 @@ from functools import cached_property
 
 from .figures import TOLERANCE_RULES, PublishedFigure  # noqa: F401 (a spec's published figures, named here too)
 from .grouping import group_layers
-from .mixers import MIXER_KINDS, Mamba  # noqa: F401 (a layer's recurrent mixer, named here too)
+from .mixers import (  # noqa: F401 (a layer's recurrent mixer, named here too)
+    MIXER_KINDS, MIXER_NAMES, GatedDeltaNet, LightningAttention, Mamba, Mixer, ShortConv)
 from .records import record
 
 # The largest whole number a spec key or an option may hold (2^53, where floats stop being exact): every product
@@ -75,6 +76,9 @@ class Attention:
     qk_norm: str | None = None
     sinks: bool = False         # a learned sink logit per head (gpt-oss)
     chunk_size: int | None = None  # chunked local attention: a query sees only its own chunk (Llama 4)
+    # q_proj also outputs a gate of n_heads x d_head, whose sigmoid multiplies the attention output before o
+    # (Qwen3-Next's gated attention, Qiu et al. 2025, arXiv:2505.06708)
+    output_gate: bool = False
     # "images": cross-attention to the images' tokens in place of self-attention, with a tanh gate on the attention's
     # and on the MLP's output (Flamingo's gated cross-attention, Alayrac et al. 2022; Mllama's
     # MllamaCrossAttentionDecoderLayer): it caches K and V of every image token once, nothing per text token
@@ -171,8 +175,9 @@ class Norm:
 
 @record
 class Layer:
-    """One block: a token mixer (``attention``, or a recurrent ``mixer`` such as Mamba, whose ``attention`` is
-    None), a channel mixer (``mlp``, ``moe`` over it; a Mamba block has neither) and norms. ``moe`` is None for a dense
+    """One block: a token mixer (``attention``, or a recurrent ``mixer`` such as Mamba, LFM2's short conv or Gated
+    DeltaNet, whose ``attention`` is None), a channel mixer (``mlp``, ``moe`` over it; a Mamba block has neither) and
+    norms. ``moe`` is None for a dense
     layer. In an encoder-decoder model the encoder's blocks have ``stack`` "encoder" and the decoder's have
     cross-attention over the encoder output."""
 
@@ -182,7 +187,7 @@ class Layer:
     name: str | None = None
     stack: str = "decoder"
     cross_attention: bool = False
-    mixer: Mamba | None = None
+    mixer: Mixer | None = None
 
 
 @record
@@ -332,8 +337,13 @@ class ModelSpec:
 
     @property
     def is_recurrent(self) -> bool:
-        """Some layer mixes tokens with a recurrent mixer (Mamba) instead of attention."""
+        """Some layer mixes tokens with a recurrent mixer (Mamba, short conv, Gated DeltaNet) instead of attention."""
         return any(group.layer.mixer is not None for group in self.groups)
+
+    @property
+    def mixer_names(self) -> str:
+        """The recurrent mixers' kinds in words, in order of first appearance ("Mamba", "short conv, ...")."""
+        return ", ".join(dict.fromkeys(MIXER_NAMES[g.layer.mixer.kind] for g in self.groups if g.layer.mixer))
 
     @property
     def is_encoder_decoder(self) -> bool:

@@ -82,8 +82,13 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
     from .api import estimate_memory
     from .formulas.params import count_params
     from .formulas.plan import Cluster, search, work
+    from .formulas.recurrent import refuse_training
 
     spec = model_of(model)
+    try:  # a model whose training memory is not modelled: say why once, not "nothing fits"
+        refuse_training(spec)
+    except LlmcalcError as exc:
+        raise LlmcalcError(f"plan: {exc}") from None
     seq = seq or spec.training.context or spec.context_length
     for name, value in (("n_gpus", n_gpus), ("seq", seq), ("global_batch", global_batch),
                         ("gpus_per_node", gpus_per_node), ("top", top)):

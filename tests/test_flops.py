@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 import llmcalc
-from llmcalc.formulas.flops import (PF_DAY, attention_pairs, count_flops, mfu, palm_flops_per_token,
-                           training_compute)
+from llmcalc.formulas.flops import attention_pairs, count_flops
+from llmcalc.formulas.training_flops import PF_DAY, mfu, palm_flops_per_token, training_compute
 from llmcalc.formulas.params import count_params
 
 

@@ -45,7 +45,7 @@ import pytest
 import llmcalc
 from llmcalc.importers import hf
 from llmcalc.formulas.flops import count_flops
-from llmcalc.formulas.kv import kv_cache, kv_elements_per_token
+from llmcalc.formulas.kv import cached_tokens, kv_cache, kv_elements_per_token
 from llmcalc.formulas.params import count_params
 
 torch = pytest.importorskip("torch")
@@ -58,6 +58,7 @@ N_RANDOM = 15  # random configs per model_type for the parameter counts
 N_FORWARD = 5  # random tiny models per model_type for the FLOP and the KV-cache checks
 NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in transformers
 NO_CACHE = {"openai-gpt"}
+RECURRENT_HYBRIDS = {"jamba", "lfm2", "lfm2_moe", "qwen3_next", "minimax"}  # recurrent and attention layers in one DynamicCache
 
 
 def hf_config(config: dict):
@@ -588,6 +589,82 @@ def gen_jamba(rng):
     return cfg
 
 
+def _mixer_layers(rng, cfg: dict, kinds: tuple[str, str], indices_key: str | None, interval_key: str | None) -> dict:
+    """Which layers attend: layer_types, or the model_type's own key (LFM2's full_attn_idxs, Qwen3-Next's
+    full_attention_interval), or its default."""
+    n_layers, draw = cfg["num_hidden_layers"], rng.random()
+    if draw < 0.4:
+        cfg["layer_types"] = _types(rng, n_layers, kinds)
+    elif draw < 0.7 and indices_key:
+        cfg[indices_key] = sorted(rng.sample(range(n_layers), rng.randint(0, n_layers)))
+    elif draw < 0.7 and interval_key:
+        cfg[interval_key] = rng.randint(1, 3)
+    return cfg
+
+
+def gen_lfm2(rng):
+    """Short-conv and attention layers (layer_types, full_attn_idxs or all attention), conv taps and biases, the MLP
+    width adjusted or not (multipliers, multiples), GQA heads and a head_dim override, tied or not."""
+    n_kv = rng.choice([1, 2])
+    n_heads = n_kv * rng.choice([1, 2, 3])
+    cfg = {"model_type": "lfm2", **_common(rng), "num_attention_heads": n_heads, "num_key_value_heads": n_kv,
+           "hidden_size": n_heads * rng.choice([4, 8]), "conv_L_cache": rng.choice([2, 3, 4]),
+           "conv_bias": rng.random() < 0.5, "block_auto_adjust_ff_dim": rng.random() < 0.7,
+           "block_multiple_of": rng.choice([1, 8, 16]), "block_ffn_dim_multiplier": rng.choice([1.0, 1.5, 2])}
+    cfg["intermediate_size"] += 12  # 2/3 of it leaves the MLP at least 8 wide
+    if rng.random() < 0.3:
+        cfg["head_dim"] = rng.choice([4, 8])  # no Lfm2Config field, but Lfm2Attention reads it
+    return _mixer_layers(rng, cfg, ("conv", "full_attention"), "full_attn_idxs", None)
+
+
+def gen_lfm2_moe(rng):
+    """LFM2's layers (layer_types, which Lfm2MoeConfig requires), a dense prefix of any length, experts with or
+    without the expert bias (a buffer), GQA heads and a head_dim override, tied or not."""
+    n_kv = rng.choice([1, 2])
+    n_heads = n_kv * rng.choice([1, 2, 3])
+    n_experts = rng.randint(1, 6)
+    cfg = {"model_type": "lfm2_moe", **_common(rng), "num_attention_heads": n_heads, "num_key_value_heads": n_kv,
+           "hidden_size": n_heads * rng.choice([4, 8]), "conv_L_cache": rng.choice([2, 3, 4]),
+           "conv_bias": rng.random() < 0.5, "num_experts": n_experts, "num_experts_per_tok": rng.randint(1, n_experts),
+           "moe_intermediate_size": rng.randint(4, 32), "use_expert_bias": rng.random() < 0.6}
+    cfg["num_dense_layers"] = rng.randint(0, cfg["num_hidden_layers"])
+    cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], ("conv", "full_attention"))
+    if rng.random() < 0.3:
+        cfg["head_dim"] = rng.choice([4, 8])
+    return cfg
+
+
+def gen_minimax(rng):
+    """Lightning and softmax attention layers (layer_types or MiniMax's alternation), blocks shorter and longer than
+    the forward passes' sequences (so partial blocks are exercised), GQA heads and a head_dim override, a sliding
+    window or none, experts on every layer, tied or not."""
+    n_experts = rng.randint(1, 6)
+    cfg = {"model_type": "minimax", **_common(rng), **_heads(rng), "num_local_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, n_experts), "block_size": rng.choice([2, 3, 5, 8, 256]),
+           "sliding_window": rng.choice([None, None, 3, 6])}
+    return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, None)
+
+
+def gen_qwen3_next(rng):
+    """Gated DeltaNet and gated attention layers (layer_types, full_attention_interval), key heads serving one to
+    three value heads, conv taps, partial RoPE, experts with a shared expert (or 0 wide), sparse steps and dense
+    layers (mlp_only_layers, num_experts 0), attention biases, tied or not."""
+    n_key = rng.choice([1, 2])
+    n_experts = rng.choice([0, 1, 3, 4, 6])
+    cfg = {"model_type": "qwen3_next", **_common(rng, (1, 5)), **_heads(rng, head_dim=False),
+           "head_dim": rng.choice([8, 16]), "attention_bias": rng.random() < 0.3,
+           "linear_num_key_heads": n_key, "linear_num_value_heads": n_key * rng.choice([1, 2, 3]),
+           "linear_key_head_dim": rng.choice([2, 4, 8]), "linear_value_head_dim": rng.choice([2, 4, 6]),
+           "linear_conv_kernel_dim": rng.choice([2, 3, 4]), "num_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, max(n_experts, 1)), "moe_intermediate_size": rng.randint(4, 32),
+           "shared_expert_intermediate_size": rng.choice([0, 8, 24]), "decoder_sparse_step": rng.randint(1, 3)}
+    if rng.random() < 0.5:
+        cfg["mlp_only_layers"] = sorted(rng.sample(range(cfg["num_hidden_layers"]),
+                                                   rng.randint(0, cfg["num_hidden_layers"])))
+    _rotary(rng, cfg, "partial_rotary_factor", fractions=(0.25, 0.5, 1.0))
+    return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, "full_attention_interval")
+
+
 def _vit(rng, model_type: str) -> dict:
     heads = rng.choice([1, 2, 4])
     patch = rng.choice([2, 3, 4])
@@ -729,6 +806,7 @@ GENERATORS = {
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
     "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl, "opt": gen_opt, "mllama": gen_mllama,
     "ernie4_5_moe": gen_ernie4_5_moe, "minimax_m2": gen_minimax_m2, "hunyuan_v1_moe": gen_hunyuan_v1_moe,
+    "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "minimax": gen_minimax,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 VISION = {"llava", "qwen2_5_vl", "mllama"}
@@ -803,14 +881,28 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied", "opt:projected", "opt:post",
                     "opt:pre:no-final", "opt:tied", "ernie4_5_moe:groups>1", "ernie4_5_moe:dense-in-moe",
                     "ernie4_5_moe:shared", "ernie4_5_moe:bare-experts", "ernie4_5_moe:tied", "minimax_m2:rotary",
-                    "hunyuan_v1_moe:groups>1", "hunyuan_v1_moe:shared"):
+                    "hunyuan_v1_moe:groups>1", "hunyuan_v1_moe:shared",
+                    "lfm2:groups>1", "lfm2:tied", "lfm2_moe:dense-in-moe", "qwen3_next:groups>1", "qwen3_next:rotary",
+                    "qwen3_next:shared", "qwen3_next:dense-in-moe"):
         assert feature in seen
 
 
+@pytest.mark.parametrize("model_type", sorted(RECURRENT_HYBRIDS))
+def test_forward_and_cache_cases_mix_recurrent_and_attention_layers(model_type, tmp_path):
+    """The FLOP, decode and cache checks of each hybrid model_type meet a stack holding both kinds of layer, so the
+    recurrent state is compared beside K and V (a stack of recurrent layers only cannot be cached by transformers)."""
+    for kind in ("flops", "kv", "decode"):
+        mixed = 0
+        for case, config in enumerate(random_configs(model_type, N_FORWARD, salt=f"-{kind}")):
+            layers = imported(_small(config), tmp_path, f"{model_type}-{case}.json").layers
+            mixed += any(layer.mixer for layer in layers) and any(layer.attention for layer in layers)
+        assert mixed, kind
+
+
 # Defaults transformers cannot build: HunYuanDenseV1Config's and HunYuanMoEV1Config's head_dim and
-# DeepseekV2Config's num_experts_per_tok are null, DbrxAttentionConfig has no rope_theta (llmcalc refuses the first
-# three as well)
-NO_DEFAULT = {"hunyuan_v1_dense", "hunyuan_v1_moe", "deepseek_v2", "dbrx"}
+# DeepseekV2Config's num_experts_per_tok are null, DbrxAttentionConfig has no rope_theta, Lfm2MoeConfig has no
+# layer_types (llmcalc refuses all but dbrx's)
+NO_DEFAULT = {"hunyuan_v1_dense", "hunyuan_v1_moe", "deepseek_v2", "dbrx", "lfm2_moe"}
 
 
 @pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_DEFAULT])
@@ -825,7 +917,8 @@ QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.",
 
 @pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
                                         "hunyuan_v1_dense", "glm4_moe", "phi", "cohere", "minimax_m2",
-                                        "hunyuan_v1_moe"])
+                                        "hunyuan_v1_moe", "lfm2", "lfm2_moe",
+                                        "qwen3_next"])
 def test_qk_norm_weights_per_component(model_type, tmp_path):
     """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
     (rmsnorm_full: OLMo 2 and 3, OLMoE), a LayerNorm of the head size with its bias (Phi) or a weight per head
@@ -916,19 +1009,27 @@ def test_forward_matmul_flops_match_flop_counter(model_type, tmp_path):
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             hf_model(ids, use_cache=False)
         ours = count_flops(model, seq, batch, attention="full", include_other=False).matmul
-        assert ours - _einsum_products(model, seq, batch) == counter.get_total_flops(), (seq, batch, json.dumps(config))
+        assert ours - _unseen_contractions(model, seq, batch) == counter.get_total_flops(), (seq, batch, json.dumps(config))
 
 
-def _einsum_products(model, seq: int, batch: int) -> int:
-    """Matmul FLOPs of Mamba-2's chunked scan that FlopCounterMode does not see: with state_size 1, torch.einsum
-    contracts the state dimension of C.B^T and of C times the states by an elementwise product, not an aten.bmm
-    (2cQ^2H and 2cQHP per layer and sequence, c chunks of Q). llmcalc counts them, as any other contraction."""
+def _unseen_contractions(model, seq: int, batch: int, decode: bool = False) -> int:
+    """Matmul FLOPs llmcalc counts, as any other contraction, that FlopCounterMode does not see:
+    - Mamba-2's chunked scan with state_size 1: torch.einsum contracts the state dimension of C.B^T and of C times the
+      states by an elementwise product, not an aten.bmm (2cQ^2H and 2cQHP per layer and sequence, c chunks of Q);
+    - Gated DeltaNet's two triangular solves per chunk (torch.linalg.solve_triangular: FlopCounterMode has no formula
+      for it), and at a decode step its recurrent delta rule, which torch_recurrent_gated_delta_rule writes as
+      elementwise products and sums (linear_mixers.triangular_solves and recurrent_delta_rule, independent of the
+      chunked matmuls the counter does see)."""
+    from llmcalc.formulas.linear_mixers import recurrent_delta_rule, triangular_solves
+
     total = 0
     for layer in model.layers:
         mixer = layer.mixer
-        if mixer and mixer.kind == "mamba2" and mixer.d_state == 1:
+        if mixer and mixer.kind == "mamba2" and mixer.d_state == 1 and not decode:
             chunks, q = -(-seq // mixer.chunk_size), mixer.chunk_size
             total += 2 * chunks * q * mixer.n_heads * (q + mixer.head_dim)
+        if mixer and mixer.kind == "gated_deltanet":
+            total += recurrent_delta_rule(mixer, 1) if decode else triangular_solves(mixer, seq)
     return batch * total
 
 
@@ -1002,7 +1103,8 @@ def hf_cache_bytes(config: dict, seq: int, batch: int) -> int:
                if t is not None]
     tensors += [t for layer in cache.layers for states in (getattr(layer, "conv_states", {}),
                                                             getattr(layer, "recurrent_states", {}))
-                for t in states.values()]
+                for t in states.values() if t is not None]  # LFM2's short conv keeps no recurrent state
+    tensors += [t for t in getattr(cache, "linear_cache", []) if isinstance(t, torch.Tensor)]  # MiniMax's K^T V
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
@@ -1018,13 +1120,20 @@ def test_kv_cache_bytes_match_the_cache(model_type, tmp_path):
         full_windows = sum(kv_elements_per_token(layer.attention, "latent") for layer in model.layers
                            if layer.attention and layer.attention.local_span and seq >= layer.attention.local_span)
         expected = ours.bytes - 4 * batch * full_windows
+        if config["model_type"] == "minimax":
+            # MiniMaxCache is a DynamicCache built without the config: its attention layers keep every token, sliding
+            # window or not (llmcalc's windowed layers keep W, as Mistral's rolling buffer)
+            expected = ours.bytes + 4 * batch * sum(
+                kv_elements_per_token(layer.attention, "latent") * (seq - cached_tokens(seq, layer.attention))
+                for layer in model.layers if layer.attention)
         if config["model_type"] == "falcon" and config.get("new_decoder_architecture"):
             # FalconAttention._split_heads broadcasts the K/V heads to every query head before they are cached
             attention = model.layers[0].attention
             expected = expected * attention.n_heads // attention.n_kv_heads
-        if config["model_type"] == "jamba" and not any(layer.attention for layer in model.layers):
-            # a Jamba of Mamba layers only: transformers 5.23.0 asks its cache for the sequence length, which only an
-            # attention layer holds, and raises; the state is checked on the mamba model_type instead
+        if config["model_type"] in RECURRENT_HYBRIDS - {"minimax"} and not any(layer.attention for layer in model.layers):
+            # a hybrid of recurrent layers only: transformers 5.23.0 asks its cache for the sequence length, which
+            # only an attention layer holds, and raises; such a state is checked where an attention layer holds it
+            # (and on the mamba model_type); MiniMaxCache holds such a stack
             with pytest.raises(ValueError, match="only contain LinearAttention layers"):
                 hf_cache_bytes(config, seq, batch)
             continue
@@ -1119,3 +1228,70 @@ def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
                 hf_model(ids[:, -1:], use_cache=True, cache_params=output.cache_params)
         ours = count_flops(model, seq, batch, decode=True, include_other=False).matmul
         assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))
+
+
+@pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next", "minimax"])
+def test_hybrid_decode_step_flops_match_flop_counter(model_type, tmp_path):
+    """One decode step after a prompt, with the cache: the short conv's or Gated DeltaNet's conv over its conv state
+    and the new token (causal_conv1d_update), Gated DeltaNet's recurrent delta rule (elementwise in transformers, so
+    unseen by FlopCounterMode: _unseen_contractions), lightning attention's state update and read, the attention
+    layers over every cached key (eager: --attention full), the projections. Stacks of recurrent layers only are left
+    out where transformers 5.23.0 cannot cache them (see the cache test)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    checked = 0
+    for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "decode", tmp_path):
+        if model_type != "minimax" and not any(layer.attention for layer in model.layers):
+            continue
+        with torch.no_grad():
+            output = hf_model(ids, use_cache=True)
+            with FlopCounterMode(display=False) as counter:
+                hf_model(ids[:, -1:], use_cache=True, past_key_values=output.past_key_values)
+        ours = count_flops(model, seq, batch, attention="full", decode=True, include_other=False).matmul
+        assert ours - _unseen_contractions(model, seq, batch, decode=True) == counter.get_total_flops(), (
+            seq, batch, json.dumps(config))
+        checked += 1
+    assert checked
+
+
+LINEAR_MIXER_PARTS = {  # model_type -> (where transformers keeps the mixer, its parameter names -> llmcalc's components)
+    "lfm2": (".conv.", {"in_proj.weight": "shortconv.in_proj", "in_proj.bias": "shortconv.bias",
+                        "conv.weight": "shortconv.conv", "conv.bias": "shortconv.conv",
+                        "out_proj.weight": "shortconv.out_proj", "out_proj.bias": "shortconv.bias"}),
+    "qwen3_next": (".linear_attn.", {"in_proj_qkvz.weight": "deltanet.in_proj_qkvz",
+                                     "in_proj_ba.weight": "deltanet.in_proj_ba", "conv1d.weight": "deltanet.conv",
+                                     "dt_bias": "deltanet.dt_bias", "A_log": "deltanet.A_log",
+                                     "norm.weight": "deltanet.norm", "out_proj.weight": "deltanet.out_proj"}),
+}
+LINEAR_MIXER_PARTS["lfm2_moe"] = LINEAR_MIXER_PARTS["lfm2"]
+LINEAR_MIXER_PARTS["minimax"] = (".self_attn.", {
+    "qkv_proj.weight": "lightning.qkv_proj", "output_gate.weight": "lightning.output_gate",
+    "norm.weight": "lightning.norm", "out_proj.weight": "lightning.out_proj", "q_proj.weight": "attn.q_proj",
+    "k_proj.weight": "attn.kv", "v_proj.weight": "attn.kv", "o_proj.weight": "attn.o"})
+
+
+@pytest.mark.parametrize("model_type", sorted(LINEAR_MIXER_PARTS))
+def test_linear_mixer_parameters_per_component(model_type, tmp_path):
+    """Every short-conv, Gated DeltaNet and lightning-attention component of 15 random configs, and Qwen3-Next's
+    output gate (q_proj's second half), against the parameters transformers builds."""
+    module, parts = LINEAR_MIXER_PARTS[model_type]
+    for case, config in enumerate(random_configs(model_type, N_RANDOM)):
+        model = imported(config, tmp_path, f"{model_type}-{case}.json")
+        ours: dict[str, int] = {}
+        for row in count_params(model).rows:
+            key = {"attn.q": "attn.q_proj", "attn.gate": "attn.q_proj", "attn.k": "attn.kv", "attn.v": "attn.kv",
+                   "attn.o": "attn.o"}.get(row.component, row.component)
+            if key in set(parts.values()) | {"attn.q_proj"}:
+                ours[key] = ours.get(key, 0) + row.total
+        for layer in model.layers:  # q's own bias, in attn.bias with k's, v's and o's
+            if layer.attention and layer.attention.bias_q:
+                ours["attn.q_proj"] += layer.attention.n_heads * layer.attention.d_head
+        with torch.device("meta"):
+            hf_model = transformers.AutoModelForCausalLM.from_config(hf_config(config))
+        theirs: dict[str, int] = {}
+        for name, p in hf_model.named_parameters():
+            part = parts.get(name.split(module, 1)[1]) if module in name else \
+                "attn.q_proj" if ".self_attn.q_proj." in name else None
+            if part:
+                theirs[part] = theirs.get(part, 0) + p.numel()
+        assert ours == theirs, json.dumps(config)

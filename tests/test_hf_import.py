@@ -425,6 +425,8 @@ CASES.update({
 
 LAYERNORM_SHARED = {"kind": "layernorm", "shared": True}
 MHA = {"n_heads": 4, "n_kv_heads": 4, "d_head": 8}
+QWEN3_NEXT_ATTENTION = {**GQA, "qk_norm": "rmsnorm", "output_gate": True}
+LFM2_MOE = {"n_experts": 4, "top_k": 2, "d_ff": 16, "routing_bias": True}
 PLAIN_48 = 2 * 32 * 48 + 48 + 32  # a biased two-matrix MLP of width 48
 CASES.update({
     "gpt_neox": (  # two LayerNorms read in parallel, biases everywhere, RoPE on half of each 8-wide head
@@ -543,6 +545,57 @@ CASES.update({
              layers=[{"count": 1}, {"count": 1, "moe": {"top_k": 2}}]),
         # 2 x (attention 3072, q/k norms 16, two norms, router 4 x 32, four experts and the shared MLP of 48)
         2 * EMBED + 2 * (3072 + 16 + 64 + 128 + 5 * 4608) + 32,
+    ),
+    "lfm2": (  # short conv on layers 0 and 2, attention with q/k norms on 1 and 3; int(2 x 66 / 3) = 44 -> 48
+        dict(KV2, model_type="lfm2", num_hidden_layers=4, intermediate_size=66, block_multiple_of=16, conv_bias=True,
+             layer_types=["conv", "full_attention"] * 2),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=128000, position="rope", tied_embeddings=True,
+             norm={"kind": "rmsnorm"}, mlp=SWIGLU, mixer={"kind": "short_conv", "d_conv": 3, "bias": True},
+             layers=[{"repeat": 2, "pattern": [{}, {"attention": {**GQA, "qk_norm": "rmsnorm"}, "mixer": None}]}]),
+        # short conv: in_proj 32 x 96 + 96, conv 32 x 3 + 32, out_proj 32 x 32 + 32; attention 3072 + q/k norms 16;
+        # SwiGLU 4608 and two norms on every layer, a final norm, the LM head tied
+        EMBED + 2 * (3072 + 128 + 1024 + 128 + 4608 + 64) + 2 * (3088 + 4608 + 64) + 32,
+    ),
+    "lfm2_moe": (  # LFM2's layers; the first two with the MLP of intermediate_size, the others with 4 experts of 16
+        dict(KV2, model_type="lfm2_moe", num_hidden_layers=4, layer_types=["conv", "full_attention"] * 2,
+             num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=128000, position="rope", tied_embeddings=True,
+             norm={"kind": "rmsnorm"}, mlp=SWIGLU, mixer={"kind": "short_conv", "d_conv": 3, "bias": False},
+             layers=[{"count": 1}, {"count": 1, "attention": {**GQA, "qk_norm": "rmsnorm"}, "mixer": None},
+                     {"count": 1, "moe": LFM2_MOE},
+                     {"count": 1, "attention": {**GQA, "qk_norm": "rmsnorm"}, "mixer": None, "moe": LFM2_MOE}]),
+        # short conv 3072 + 96 + 1024, attention 3088; SwiGLU 4608 on layers 0-1, router 4 x 32 and 4 experts of 16
+        # on 2-3 (the expert bias a buffer); two norms per layer, a final one, the LM head tied
+        EMBED + (4192 + 4608) + (3088 + 4608) + (4192 + 128 + MOE_4x16) + (3088 + 128 + MOE_4x16) + 4 * 64 + 32,
+    ),
+    "minimax": (  # softmax attention on layers 0 and 2, lightning attention on 1 and 3; experts on every layer
+        dict(KV2, model_type="minimax", num_hidden_layers=4, num_local_experts=4, block_size=8),
+        dict(ROPE, n_layers=4, context_length=131072, tied_embeddings=False, norm={"kind": "rmsnorm"}, mlp=SWIGLU,
+             attention=GQA, moe={"n_experts": 4, "top_k": 2, "d_ff": 48},
+             layers=[{"repeat": 2, "pattern": [{}, {"attention": None, "mixer": {"kind": "lightning", "n_heads": 4,
+                                                                                  "head_dim": 8, "block_size": 8}}]}]),
+        # lightning: qkv_proj 32 x 96, the output gate 32 x 32, the norm 32, out_proj 32 x 32; attention 3072; router
+        # 4 x 32 and 4 SwiGLU experts of 48 everywhere; two norms per layer, a final one, an untied LM head
+        2 * EMBED + 2 * (3072 + 128 + 4 * 4608 + 64) + 2 * (5152 + 128 + 4 * 4608 + 64) + 32,
+    ),
+    "qwen3_next": (  # Gated DeltaNet on layers 0 and 2, gated attention on 1 and 3; experts except on layer 3
+        dict(KV2, model_type="qwen3_next", num_hidden_layers=4, head_dim=8, full_attention_interval=2,
+             linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=4, linear_value_head_dim=6,
+             linear_conv_kernel_dim=3, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16,
+             shared_expert_intermediate_size=24, mlp_only_layers=[3]),
+        dict(vocab_size=100, d_model=32, n_layers=4, context_length=32768, position="rope", rotary_dim=2,
+             tied_embeddings=False, norm={"kind": "rmsnorm"}, mlp=SWIGLU,
+             mixer={"kind": "gated_deltanet", "n_key_heads": 2, "n_value_heads": 4, "key_head_dim": 4,
+                    "value_head_dim": 6, "d_conv": 3, "chunk_size": 64},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 24,
+                  "shared_gate": True},
+             layers=[{"count": 1}, {"count": 1, "attention": QWEN3_NEXT_ATTENTION, "mixer": None}, {"count": 1},
+                     {"count": 1, "attention": QWEN3_NEXT_ATTENTION, "mixer": None, "moe": None}]),
+        # DeltaNet: in_proj_qkvz 32 x (2 x 8 + 2 x 24), in_proj_ba 32 x 8, conv 40 x 3, dt_bias 4, A_log 4, norm 6,
+        # out_proj 24 x 32; attention 3072 + the gate's 1024 + q/k norms 16; router 128, 4 experts of 16, the shared
+        # expert of 24 and its gate 32; the dense layer's MLP 4608; two norms per layer, a final one, untied head
+        2 * EMBED + 2 * (3206 + 128 + MOE_4x16 + 2304 + 32 + 64) + (4112 + 128 + MOE_4x16 + 2304 + 32 + 64)
+        + (4112 + 4608 + 64) + 32,
     ),
 })
 
@@ -675,6 +728,9 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("mamba", 159_308_544),          # ... of MambaConfig() (tied, 32 layers of 768)
     ("mamba2", 7_285_403_648),       # ... of Mamba2Config()
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
+    ("lfm2", 2_705_497_600),         # ... of Lfm2Config() (every layer attention: full_attn_idxs null)
+    ("qwen3_next", 79_674_391_296),  # ... of Qwen3NextConfig() (Qwen3-Next-80B-A3B's shape)
+    ("minimax", 47_373_946_880),     # ... of MiniMaxConfig() (a Mixtral-8x7B-shaped stack, every other layer lightning)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
     ("opt", 125_239_296),            # ... of OPTConfig() (OPT-125m's shape)
@@ -922,6 +978,13 @@ def test_not_utf8_and_oversize(tmp_path):
      "vision_config.supported_aspect_ratios", "non-empty list"),
     ({"model_type": "mllama", "vision_config": {"intermediate_layers_indices": [32]}},
      "vision_config.intermediate_layers_indices", "-32 to 31"),
+    ({"model_type": "lfm2", "block_ffn_dim_multiplier": None}, "block_ffn_dim_multiplier", "a number > 0"),
+    ({"model_type": "lfm2", "num_hidden_layers": 2, "layer_types": ["conv", "mamba"]}, "layer_types",
+     "allowed: full_attention, conv"),
+    ({"model_type": "lfm2", "tie_embedding": False, "tie_word_embeddings": True}, "tie_embedding", "contradicts"),
+    ({"model_type": "lfm2_moe"}, "layer_types", "cannot build the model without it"),
+    ({"model_type": "qwen3_next", "linear_num_key_heads": 3, "linear_num_value_heads": 4}, "linear_num_key_heads",
+     "does not divide linear_num_value_heads=4"),
 ])
 def test_what_cannot_be_represented_is_an_error(config, key, needle, tmp_path):
     err = error_for(tmp_path, config)

@@ -60,7 +60,7 @@ def command(models: tuple[str, ...], images: int, image_size: tuple[int, int] | 
           gpu_name: str | None, overrides: tuple[str, ...]) -> None:
     """FLOPs of a forward pass (or one decode step) per component and layer group; training compute and MFU."""
     from .. import api
-    from ..formulas.flops import mfu, training_seconds
+    from ..formulas.training_flops import mfu, training_seconds
     from ..present import flops as present
 
     seq = renamed({"context": context, "old_seq": old_seq})["context"]

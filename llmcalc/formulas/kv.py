@@ -94,8 +94,8 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
              mla_cache: str = "latent", images: int = 0) -> KVCache:
     """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
     decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long. A recurrent
-    layer holds its conv and SSM states per sequence (Mamba.state_elements: the conv_states and recurrent_states of
-    transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here). A layer attending to the images holds
+    layer holds its conv and recurrent states per sequence (the mixer's state_elements: the conv_states and
+    recurrent_states of transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here). A layer attending to the images holds
     K and V of the `images` images' tokens of each sequence, whatever the context, and nothing without images
     (MllamaTextCrossAttention caches the image states once; mllama/modeling_mllama.py, transformers 5.23.0)."""
     groups = []

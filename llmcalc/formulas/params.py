@@ -82,6 +82,15 @@ def qk_norm(attention: Attention) -> int:
     return {"rmsnorm": 2, "layernorm": 4}.get(kind, 0) * attention.d_head
 
 
+def output_gate(attention: Attention, d_model: int) -> int:
+    """The output gate's half of q_proj, d x (n_heads * d_head) and its bias with q's, whose sigmoid multiplies the
+    attention output before o (Qwen3NextAttention's q_proj of twice the width, qwen3_next/modeling_qwen3_next.py,
+    transformers 5.23.0; Qiu et al. 2025, arXiv:2505.06708)."""
+    if not attention.output_gate:
+        return 0
+    return attention_q(attention, d_model) + (attention.n_heads * attention.d_head if attention.bias_q else 0)
+
+
 def attention_sinks(attention: Attention) -> int:
     """One learned sink logit per head, an extra softmax column with no value (gpt-oss; Xiao et al. 2023)."""
     return attention.n_heads if attention.sinks else 0
@@ -201,6 +210,7 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
         rows = mla_projections(att, d_model)
     else:
         rows = _attention_rows(att, d_model, "attn") + [
+            ("attn.gate", output_gate(att, d_model)),
             ("attn.qk_norm", qk_norm(att)),
             ("attn.sinks", attention_sinks(att)),
         ]

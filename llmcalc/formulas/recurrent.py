@@ -1,4 +1,5 @@
-"""Recurrent token mixers (Mamba, Mamba-2): their parameters, FLOPs and the state a sequence keeps while serving,
+"""Recurrent token mixers: Mamba and Mamba-2 here, LFM2's short conv, Gated DeltaNet and lightning attention in
+linear_mixers.py (param_rows, flop_rows and live_elements below take any of them); their parameters, FLOPs and the state a sequence keeps while serving,
 one formula per component, following transformers 5.23.0 (mamba/modeling_mamba.py MambaMixer, mamba2/
 modeling_mamba2.py Mamba2Mixer; Jamba's JambaMambaMixer, jamba/modeling_jamba.py, is MambaMixer with RMSNorms on dt,
 B and C). Integers throughout; the non-matmul FLOPs are estimates, as everywhere.
@@ -10,21 +11,32 @@ as torch's FlopCounterMode counts them; each formula names the op it counts.
 from __future__ import annotations
 
 from ..errors import LlmcalcError
-from ..model import Mamba, ModelSpec
+from ..model import MIXER_NAMES, GatedDeltaNet, LightningAttention, Mamba, Mixer, ModelSpec, ShortConv
+from .linear_mixers import (
+    GATED_NORM,
+    RMSNORM,
+    SILU,
+    conv_flops,
+    conv_outputs,
+    deltanet_flop_rows,
+    deltanet_param_rows,
+    lightning_flop_rows,
+    lightning_param_rows,
+    short_conv_flop_rows,
+    short_conv_param_rows,
+)
 from .saved import ACT, FP32
 
-# Non-matmul estimates per element, written out: silu 4 (as flops.ACTIVATION_PER_ELEMENT); per state element of a
-# scan step exp(A dt), dt x B, x (dt B), the state update (2): 6; per channel softplus(dt) 3, the D skip 2, the silu
-# gate 5 (Mamba; Mamba-2 gates in its norm): 10.
-SILU = 4
+# Non-matmul estimates per element, written out (silu, RMSNorm and the gated norm as linear_mixers'): per state
+# element of a scan step exp(A dt), dt x B, x (dt B), the state update (2): 6; per channel softplus(dt) 3, the D skip
+# 2, the silu gate 5 (Mamba; Mamba-2 gates in its norm, MambaRMSNormGated): 10.
 SCAN_PER_STATE = 6
 SCAN_PER_CHANNEL = 10
-RMSNORM = 4  # as flops.NORM_PER_ELEMENT
-GATED_NORM_PER_ELEMENT = 9  # Mamba-2's MambaRMSNormGated: silu gate and product 5, RMSNorm 4
 
 
-MIXER_CONVENTION = ("Mamba layers: the FLOPs of transformers' reference path, the causal conv over seq + d_conv - 1 "
-                    "positions (2 at a decode step), Mamba-2's scan over whole chunks")
+MIXER_CONVENTION = ("Recurrent layers: the FLOPs of transformers' reference path, the causal conv over seq + d_conv - 1 "
+                    "positions (2 at a decode step), Mamba-2's scan and Gated DeltaNet's delta rule over whole chunks "
+                    "(its triangular solves counted as matmuls), lightning attention in blocks")
 
 
 def in_proj_width(mixer: Mamba) -> int:
@@ -35,8 +47,44 @@ def in_proj_width(mixer: Mamba) -> int:
     return 2 * mixer.d_inner + 2 * mixer.n_groups * mixer.d_state + mixer.n_heads
 
 
-def param_rows(mixer: Mamba, d_model: int) -> list[tuple[str, int]]:
-    """(component, parameters) of one mixer, as the modules of MambaMixer / Mamba2Mixer hold them: in_proj (and its
+def param_rows(mixer: Mixer, d_model: int) -> list[tuple[str, int]]:
+    """(component, parameters) of one recurrent mixer of any kind (mamba_param_rows, or linear_mixers.py's)."""
+    if isinstance(mixer, ShortConv):
+        return short_conv_param_rows(mixer, d_model)
+    if isinstance(mixer, GatedDeltaNet):
+        return deltanet_param_rows(mixer, d_model)
+    if isinstance(mixer, LightningAttention):
+        return lightning_param_rows(mixer, d_model)
+    return mamba_param_rows(mixer, d_model)
+
+
+def flop_rows(mixer: Mixer, d_model: int, queries: int, decode: bool) -> list[tuple[str, int, int]]:
+    """(component, matmul, other) of one recurrent mixer of any kind over `queries` new tokens (or a decode step)."""
+    if isinstance(mixer, ShortConv):
+        return short_conv_flop_rows(mixer, d_model, queries, decode)
+    if isinstance(mixer, GatedDeltaNet):
+        return deltanet_flop_rows(mixer, d_model, queries, decode)
+    if isinstance(mixer, LightningAttention):
+        return lightning_flop_rows(mixer, d_model, queries, decode)
+    return mamba_flop_rows(mixer, d_model, queries, decode)
+
+
+def live_elements(mixer: Mixer) -> int:
+    """Elements per token alive inside a mixer: its in projections' outputs, the conv's output and what goes to
+    out_proj (Mamba: the scan's output; short conv: C x y; Gated DeltaNet: the normed, gated delta-rule output;
+    lightning attention: q, k, v, the gate, the gated output)."""
+    if isinstance(mixer, LightningAttention):
+        return 5 * mixer.width
+    if isinstance(mixer, ShortConv):
+        return 3 * mixer.width + 2 * mixer.width
+    if isinstance(mixer, GatedDeltaNet):
+        return 2 * mixer.key_dim + 2 * mixer.value_dim + 2 * mixer.n_value_heads + mixer.conv_channels \
+            + mixer.value_dim
+    return in_proj_width(mixer) + mixer.conv_channels + mixer.d_inner
+
+
+def mamba_param_rows(mixer: Mamba, d_model: int) -> list[tuple[str, int]]:
+    """(component, parameters) of one Mamba mixer, as the modules of MambaMixer / Mamba2Mixer hold them: in_proj (and its
     bias with use_bias), conv1d (depthwise: d_conv per channel, a bias per channel with use_conv_bias), x_proj (d_inner
     to dt_rank + 2 d_state, no bias) and dt_proj (dt_rank to d_inner) for Mamba, dt_proj's bias or Mamba-2's dt_bias
     (one per channel or head), A_log (d_inner x d_state, or one per head), D (one per channel or head), Mamba-2's
@@ -60,19 +108,6 @@ def param_rows(mixer: Mamba, d_model: int) -> list[tuple[str, int]]:
     return rows
 
 
-def conv_outputs(mixer: Mamba, queries: int, decode: bool) -> int:
-    """Positions the reference causal conv computes: causal_conv1d_fn zero-pads d_conv - 1 on both sides and
-    convolves queries + d_conv - 1 outputs (keeping the first `queries`); a decode step's causal_conv1d_update
-    convolves the d_conv-long conv state and the new token, 2 outputs (keeping the last). The causal_conv1d kernel
-    computes only the kept ones."""
-    return 2 if decode else queries + mixer.d_conv - 1
-
-
-def conv_flops(mixer: Mamba, outputs: int) -> int:
-    """The depthwise conv (aten.convolution): 2 x d_conv FLOPs per channel and output position."""
-    return 2 * mixer.conv_channels * mixer.d_conv * outputs
-
-
 def ssd_chunk_flops(mixer: Mamba, tokens: int) -> int:
     """Mamba-2's chunked scan (mamba2_chunk_scan, five einsums, each an aten.bmm) over `tokens` padded up to whole
     chunks of Q = chunk_size, c chunks, H heads of P dims, state N (B and C repeated to every head):
@@ -92,8 +127,8 @@ def scan_flops(mixer: Mamba, queries: int, decode: bool) -> int:
     return 2 * queries * mixer.d_inner * mixer.d_state
 
 
-def flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> list[tuple[str, int, int]]:
-    """(component, matmul, other) of one mixer over `queries` new tokens (or one decode step): in_proj, the conv (and
+def mamba_flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> list[tuple[str, int, int]]:
+    """(component, matmul, other) of one Mamba mixer over `queries` new tokens (or one decode step): in_proj, the conv (and
     its silu), x_proj and dt_proj (Mamba: dt_proj.weight @ time_step, an aten.bmm), the scan, Mamba-2's gated norm,
     out_proj. Bias adds and the scan's elementwise work are non-matmul estimates."""
     inner, channels = mixer.d_inner, mixer.conv_channels
@@ -107,7 +142,7 @@ def flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> list[tu
         ("mamba.dt_proj", 2 * queries * dt_rank * inner, 0),
         ("mamba.scan", scan_flops(mixer, queries, decode),
          queries * inner * (SCAN_PER_STATE * mixer.d_state + SCAN_PER_CHANNEL)),
-        ("mamba.norm", 0, queries * inner * GATED_NORM_PER_ELEMENT if mixer.kind == "mamba2" else 0),
+        ("mamba.norm", 0, queries * inner * GATED_NORM if mixer.kind == "mamba2" else 0),
         ("mamba.inner_norms", 0, queries * (dt_rank + 2 * mixer.d_state) * RMSNORM if mixer.inner_norms else 0),
         ("mamba.out_proj", 2 * queries * inner * d_model, 0),
     ]
@@ -153,7 +188,8 @@ def saved_rows(mixer: Mamba, d_model: int, seq: int) -> list[tuple[str, float, s
 def refuse_recurrent(model: ModelSpec, what: str, why: str, allowed: str) -> None:
     """One clear error instead of a wrong number where a figure is modelled for attention layers only."""
     if model.is_recurrent:
-        raise LlmcalcError(f"{what}: {model.name} has recurrent (Mamba) layers, and {why}; allowed: {allowed}")
+        raise LlmcalcError(f"{what}: {model.name} has recurrent ({model.mixer_names}) layers, and {why}; allowed: "
+                           f"{allowed}")
 
 
 TRAINED_KINDS = ("mamba", "mamba2")  # the mixers saved_rows counts
@@ -163,12 +199,16 @@ def refuse_training(model: ModelSpec, framework: str = "megatron", finetune: str
     """Training memory of recurrent layers is modelled for the fused kernels' bookkeeping (saved_rows) under the
     megatron profile, full fine-tuning: the transformers profile was measured on attention layers, and LoRA's
     targets are attention and MLP projections."""
-    if not model.is_recurrent:
-        return
     kinds = sorted({g.layer.mixer.kind for g in model.groups if g.layer.mixer} - set(TRAINED_KINDS))
     if kinds:
-        raise LlmcalcError(f"training memory: {model.name} has {', '.join(kinds)} layers, whose saved activations are "
-                           f"not modelled; allowed: mode serve")
+        names = ", ".join(MIXER_NAMES[kind] for kind in kinds)
+        raise LlmcalcError(f"training memory: {model.name} has {names} layers, whose saved activations are not "
+                           "modelled; allowed: mode serve")
+    if any(g.layer.attention and g.layer.attention.output_gate for g in model.groups):
+        raise LlmcalcError(f"training memory: {model.name} has attention with an output gate, whose gate activations "
+                           "the profiles do not hold; allowed: mode serve")
+    if not model.is_recurrent:
+        return
     if framework != "megatron":
         refuse_recurrent(model, f"framework {framework}", "its profile was measured on attention layers",
                          "framework megatron")

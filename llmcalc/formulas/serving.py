@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import ModelSpec
-from .recurrent import in_proj_width, refuse_recurrent
+from .recurrent import live_elements, refuse_recurrent
 from ..units import GIB, human_bytes
 from .dtypes import DTYPE_BITS, whole_bytes
 from .formats import RECIPE_DESCRIPTIONS, RECIPES, WEIGHT_FORMATS
@@ -78,14 +78,14 @@ def _activation_dtype(weight_dtype: str) -> str:
 
 
 def _live_elements(layer, d_model: int) -> int:
-    """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner; a Mamba
-    mixer's in_proj output, conv output and scan output in place of the attention's."""
+    """Elements per token alive inside one layer: residual in and out, q/k/v (and an output gate), attention output,
+    MLP inner; a recurrent mixer's (recurrent.live_elements) in place of the attention's."""
     att, mlp, moe, mixer = layer.attention, layer.mlp, layer.moe, layer.mixer
     if mixer:
-        mixing = in_proj_width(mixer) + mixer.conv_channels + mixer.d_inner
+        mixing = live_elements(mixer)
     else:
         mixing = att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim) \
-            + att.n_heads * att.v_head_dim
+            + att.n_heads * att.v_head_dim * (2 if att.output_gate else 1)
     if mlp is None:
         return 2 * d_model + mixing
     d_ff = moe.d_ff if moe else mlp.d_ff
@@ -139,7 +139,7 @@ def _cache_note(cache: KVCache, tokens: str) -> str:
     if not cache.state_elements:
         return kv
     state = (f"a constant state of {cache.state_bytes_per_sequence:,} bytes per sequence in {cache.dtype} (conv and "
-             "SSM states of the recurrent layers, whatever the context)")
+             "recurrent states of the recurrent layers, whatever the context)")
     return state if not cache.bytes_per_token else f"{kv}, and {state}"
 
 

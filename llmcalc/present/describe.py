@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..model import Layer, ModelSpec
+from ..model import MIXER_NAMES, Layer, ModelSpec
 
 COMPONENT_LABELS = {
     "embed.token": "token embedding",
@@ -70,6 +70,7 @@ COMPONENT_LABELS = {
     "projector.linear_1": "projector linear 1",
     "projector.linear_2": "projector linear 2",
     # FLOPs-only components
+    "attn.gate": "attention output gate",
     "attn.scores": "attention scores (QK^T)",
     "attn.softmax": "attention softmax",
     "attn.values": "attention x values",
@@ -88,6 +89,24 @@ COMPONENT_LABELS = {
     "mamba.out_proj": "Mamba out projection",
     "mamba.bias": "Mamba projection biases",
     "mamba.scan": "Mamba selective scan",
+    "shortconv.in_proj": "short conv in projection (B, C, x)",
+    "shortconv.conv": "short conv causal conv",
+    "shortconv.out_proj": "short conv out projection",
+    "shortconv.bias": "short conv projection biases",
+    "deltanet.in_proj_qkvz": "DeltaNet q, k, v, z projection",
+    "deltanet.in_proj_ba": "DeltaNet beta, a projection",
+    "deltanet.conv": "DeltaNet causal conv",
+    "deltanet.dt_bias": "DeltaNet dt bias",
+    "deltanet.A_log": "DeltaNet A (log)",
+    "deltanet.norm": "DeltaNet gated norm",
+    "deltanet.out_proj": "DeltaNet out projection",
+    "deltanet.delta_rule": "DeltaNet delta rule",
+    "deltanet.solve": "DeltaNet triangular solves",
+    "lightning.qkv_proj": "lightning q, k, v projection",
+    "lightning.output_gate": "lightning output gate",
+    "lightning.norm": "lightning norm",
+    "lightning.out_proj": "lightning out projection",
+    "lightning.attention": "lightning attention (blocks)",
     "norm.pre_mixer": "norm before mixer",
     "norm.post_mixer": "norm after mixer",
 }
@@ -118,12 +137,19 @@ def _layers(model: ModelSpec) -> int | str:
 
 
 def _mixer(layer: Layer) -> str:
-    """A recurrent mixer in words: Mamba's state and conv, Mamba-2's heads and groups too."""
+    """A recurrent mixer in words: Mamba's state and conv, Mamba-2's heads and groups too; the short conv's taps;
+    Gated DeltaNet's key and value heads."""
     m = layer.mixer
+    if m.kind == "short_conv":
+        return f"short conv: {m.d_conv} taps over {m.width:,} channels, gated before and after"
+    if m.kind == "lightning":
+        return f"lightning attention: {m.n_heads} heads of {m.head_dim}, blocks of {m.block_size:,}, output gate"
+    if m.kind == "gated_deltanet":
+        return (f"Gated DeltaNet: {m.n_key_heads} key heads of {m.key_head_dim}, {m.n_value_heads} value heads of "
+                f"{m.value_head_dim}, conv {m.d_conv}, chunks of {m.chunk_size:,}")
     heads = f", {m.n_heads} heads of {m.head_dim}, {m.n_groups} groups, chunks of {m.chunk_size:,}" \
         if m.kind == "mamba2" else f", dt rank {m.dt_rank}"
-    name = "Mamba-2" if m.kind == "mamba2" else "Mamba"
-    return f"{name}: d_inner {m.d_inner:,}, state {m.d_state}, conv {m.d_conv}{heads}"
+    return f"{MIXER_NAMES[m.kind]}: d_inner {m.d_inner:,}, state {m.d_state}, conv {m.d_conv}{heads}"
 
 
 def _attention(layer: Layer) -> str:
@@ -133,7 +159,8 @@ def _attention(layer: Layer) -> str:
     extras = [f"sliding window {att.sliding_window:,}" if att.sliding_window else "",
               f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
               f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else "",
-              "cross-attention to the images, gated" if att.to_images else ""]
+              "cross-attention to the images, gated" if att.to_images else "",
+              "output gate" if att.output_gate else ""]
     return ", ".join([att.kind] + [e for e in extras if e])
 
 
@@ -174,8 +201,10 @@ def _biases(layer: Layer) -> str:
     out = []
     if parts:
         out.append("attention " + ",".join(parts))
-    if mixer and (mixer.bias or mixer.conv_bias):
+    if mixer and mixer.kind.startswith("mamba") and (mixer.bias or mixer.conv_bias):
         out.append("Mamba " + ", ".join(n for n, on in (("projections", mixer.bias), ("conv", mixer.conv_bias)) if on))
+    if mixer and mixer.kind == "short_conv" and mixer.bias:
+        out.append("short conv projections, conv")
     if layer.mlp and layer.mlp.bias:
         out.append("MLP")
     if layer.moe and layer.moe.router_bias:

@@ -4,6 +4,7 @@ more models, the boxes that differ from the first model's are marked."""
 
 from __future__ import annotations
 
+from ..model import MIXER_NAMES
 from ..units import human
 from .describe import ACTIVATION_LABELS, NORM_LABELS, POSITION_LABELS
 from .sheet import Box, Diagram
@@ -106,7 +107,7 @@ def _attention_box(count, group_name: str, att, model, g: int) -> Box:
              f"{att.n_heads} heads / {att.n_kv_heads} KV heads / d_head {att.d_head}")
     extras = [f"window {att.sliding_window:,}" if att.sliding_window else "",
               f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
-              f"{att.qk_norm} qk-norm" if att.qk_norm else "",
+              f"{att.qk_norm} qk-norm" if att.qk_norm else "", "output gate" if att.output_gate else "",
               f"{POSITION_LABELS[model.position]}" if model.position in ("rope", "alibi") else ""]
     if model.rotary_dim:  # partial RoPE: the rotated dims of each head
         extras[-1] += f" ({model.rotary_dim} of {att.d_head} dims)"
@@ -115,13 +116,26 @@ def _attention_box(count, group_name: str, att, model, g: int) -> Box:
 
 
 def _mixer_box(count, group_name: str, mixer, g: int) -> Box:
-    """A recurrent mixer: its kind, inner width, state and conv (Mamba-2: heads and groups)."""
-    name = "Mamba-2" if mixer.kind == "mamba2" else "Mamba"
-    shape = (f"{mixer.n_heads} heads of {mixer.head_dim}, {mixer.n_groups} groups" if mixer.kind == "mamba2" else
-             f"dt rank {mixer.dt_rank}")
-    return Box([f"{name} mixer (constant state)", f"d_inner {mixer.d_inner:,}, state {mixer.d_state}, conv "
-                f"{mixer.d_conv}", shape, f"{human(_per_layer(count, group_name, ('mamba.',)))} per layer"], depth=1,
-               key=f"attention {g}")
+    """A recurrent mixer: its kind, widths, state and conv (Mamba-2: heads and groups; Gated DeltaNet: its heads)."""
+    name = MIXER_NAMES[mixer.kind]
+    if mixer.kind == "short_conv":
+        lines, prefix = [f"width {mixer.width:,}, conv {mixer.d_conv}", "gated: C x conv(B x x)"], "shortconv."
+    elif mixer.kind == "lightning":
+        lines = [f"{mixer.n_heads} heads of {mixer.head_dim}, blocks of {mixer.block_size:,}",
+                 f"state {mixer.head_dim} x {mixer.head_dim} per head, output gate"]
+        prefix = "lightning."
+    elif mixer.kind == "gated_deltanet":
+        lines = [f"{mixer.n_key_heads} key heads of {mixer.key_head_dim}, {mixer.n_value_heads} value heads of "
+                 f"{mixer.value_head_dim}", f"conv {mixer.d_conv}, state {mixer.key_head_dim} x "
+                 f"{mixer.value_head_dim} per value head"]
+        prefix = "deltanet."
+    else:
+        lines = [f"d_inner {mixer.d_inner:,}, state {mixer.d_state}, conv {mixer.d_conv}",
+                 f"{mixer.n_heads} heads of {mixer.head_dim}, {mixer.n_groups} groups" if mixer.kind == "mamba2" else
+                 f"dt rank {mixer.dt_rank}"]
+        prefix = "mamba."
+    return Box([f"{name} mixer (constant state)"] + lines +
+               [f"{human(_per_layer(count, group_name, (prefix,)))} per layer"], depth=1, key=f"attention {g}")
 
 
 def diagram(counts: list, labels: list[str]) -> Diagram:

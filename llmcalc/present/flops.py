@@ -10,7 +10,8 @@ from .common import TOWER_GROUPS, component_label, group_heading, model_label, m
 from .sheet import Block, Note, Sheet
 
 if TYPE_CHECKING:
-    from ..formulas.flops import FlopCount, FlopRow, TrainingCompute
+    from ..formulas.flops import FlopCount, FlopRow
+    from ..formulas.training_flops import TrainingCompute
 
 
 def _flop_row_json(row: FlopRow) -> dict[str, Any]:
@@ -143,7 +144,7 @@ def flops_table(count: FlopCount, training: TrainingCompute | None = None,
 
 
 def _training_table(training: TrainingCompute) -> Sheet:
-    from ..formulas.flops import PF_DAY
+    from ..formulas.training_flops import PF_DAY
 
     table = Sheet(f"Training on {human(training.tokens)} tokens at context {training.forward.seq:,} "
                   "(matmul FLOPs, backward = 2 x forward)",

@@ -76,12 +76,13 @@ def serve_plan_table(model, evaluated: int, fitting: int, plans: list, settings:
         return [Note(title, style="bold"), Note(f"None of the {evaluated:,} layouts fits {s['gpu_util']:g} of the "
                                                 "GPUs' memory: add GPUs, lower --concurrency or --context, or "
                                                 "quantize the weights (--dtype).")]
-    sheet = Sheet(title, [("#", "right"), ("tp", "right"), ("pp", "right"), ("ep", "right"), ("replicas", "right"),
-                          ("batch", "right"),
+    moe = model.is_moe  # an ep column only where experts can be split
+    sheet = Sheet(title, [("#", "right"), ("tp", "right"), ("pp", "right"), *([("ep", "right")] if moe else []),
+                          ("replicas", "right"), ("batch", "right"),
                           ("memory/GPU", "right"), ("TTFT", "right"), ("TPOT", "right"),
                           ("tok/s/seq", "right"), ("tok/s", "right")])
     for rank, p in enumerate(plans, 1):
-        sheet.add_row(str(rank), str(p.tp), str(p.pp), str(p.ep), str(p.replicas), str(p.batch),
+        sheet.add_row(str(rank), str(p.tp), str(p.pp), *([str(p.ep)] if moe else []), str(p.replicas), str(p.batch),
                       human_bytes(p.memory_per_gpu),
                       f"{p.prefill_seconds * 1e3:.3g} ms", f"{p.decode_seconds * 1e3:.3g} ms",
                       f"{1 / p.decode_seconds:,.0f}", f"{p.tokens_per_second:,.0f}")

@@ -74,8 +74,8 @@ def speed_table(report: SpeedReport) -> list[Block]:
                                                       if s["tp"] > 1 else "") + f"; {s['source']}.",
              f"Weights {s['weight_dtype']}, read once per step (a MoE layer: the experts its tokens touch; the "
              f"token embedding: its looked-up rows); KV cache {s['kv_dtype']}, read whole at decode"
-             + ("; recurrent states (Mamba layers) read and rewritten at decode, written at prefill"
-                if report.model.is_recurrent else "") + "; activations "
+             + (f"; recurrent states ({report.model.mixer_names} layers) read and rewritten at decode, written at "
+                "prefill" if report.model.is_recurrent else "") + "; activations "
              "written and read once (an estimate). A group takes max(FLOPs / peak, bytes / bandwidth)"
              + ("; tensor parallelism adds two ring all-reduces per layer." if s["tp"] > 1 else ".")]
     blocks.append(Note("\n".join(notes)))

@@ -230,7 +230,8 @@ class _Builder:
             raise node.error("source", "cross-attention to the images sees every image token; allowed: remove "
                              "sliding_window and chunk_size, or source: self", also=("sliding_window", "chunk_size"))
         return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window, qk_norm=node.choice("qk_norm", QK_NORMS, None),
-                         sinks=node.boolean("sinks", False), chunk_size=chunk, source=source)
+                         sinks=node.boolean("sinks", False), chunk_size=chunk, source=source,
+                         output_gate=node.boolean("output_gate", False))
 
     def _mla_attention(self, node: Node) -> Attention:
         """MLA: every head has its own K and V, decompressed from the latent, so n_kv_heads = n_heads."""

@@ -27,7 +27,7 @@ PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "n
 
 
 ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",
-                  "mla", "source")
+                  "output_gate", "mla", "source")
 
 
 MLA_ATTENTION_KEYS = ("n_heads", "sliding_window", "mla")
@@ -39,13 +39,18 @@ MLA_KEYS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim
 ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
 
 
-# A recurrent token mixer in place of attention (kind mamba or mamba2; dt_rank for mamba, n_heads, n_groups and
-# chunk_size for mamba2).
-MIXER_KEYS = ("kind", "d_inner", "d_state", "d_conv", "dt_rank", "inner_norms", "n_heads", "n_groups", "chunk_size",
-              "conv_bias", "bias")
+# A recurrent token mixer in place of attention, and the keys each kind takes.
+MIXER_KEYS_OF = {
+    "mamba": ("kind", "d_inner", "d_state", "d_conv", "dt_rank", "inner_norms", "conv_bias", "bias"),
+    "mamba2": ("kind", "d_inner", "d_state", "d_conv", "n_heads", "n_groups", "chunk_size", "conv_bias", "bias"),
+    "short_conv": ("kind", "d_conv", "bias"),
+    "gated_deltanet": ("kind", "n_key_heads", "n_value_heads", "key_head_dim", "value_head_dim", "d_conv",
+                       "chunk_size"),
+    "lightning": ("kind", "n_heads", "head_dim", "block_size"),
+}
 
 
-MIXER_ONLY = {"mamba": ("dt_rank", "inner_norms"), "mamba2": ("n_heads", "n_groups", "chunk_size")}
+MIXER_KEYS = tuple(dict.fromkeys(key for keys in MIXER_KEYS_OF.values() for key in keys))
 
 
 MLP_KEYS = ("activation", "d_ff", "bias")

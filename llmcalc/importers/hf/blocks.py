@@ -175,6 +175,16 @@ def base_spec(c: Config, vocab: str, d_model: int, n_layers: int, context: str, 
     }
 
 
+def rmsnorm_gated_spec(c: Config, d_ff: int, activation: str | None = None) -> dict:
+    """base_spec of hidden_size, num_hidden_layers and max_position_embeddings with RMSNorms and a gated MLP of d_ff
+    (its activation from hidden_act unless given): the top level the hybrid recurrent families share."""
+    spec = base_spec(c, "vocab_size", c.integer("hidden_size"), c.integer("num_hidden_layers"),
+                     "max_position_embeddings")
+    spec["norm"] = {"kind": "rmsnorm"}
+    spec["mlp"] = {"activation": activation or c.choice("hidden_act", GATED_ACTIVATIONS), "d_ff": d_ff}
+    return spec
+
+
 def dense_stack(spec: dict, att: dict, n_layers: int) -> None:
     stack(spec, [att] * n_layers, [None] * n_layers)
 
