@@ -9,7 +9,7 @@ split into attn_k_b (transposed) and attn_v_b and head_count_kv 1, gptneox with 
 tensors F32; random weights); `llama-quantize IN OUT {Q2_K,Q3_K_M,Q4_K_M,Q5_K_M}`; the output read back with
 gguf-py: every tensor's type and element count matched formulas.recipes.recipe_types (by component and layer;
 attn_qkv as q, k and v of one type), and the tensors' bytes (n_bytes summed) were these, equal to estimate_memory's
-weights. The f16 files held exactly count_params' parameters.
+weights. The f16 files held exactly count_params' parameters. scripts/gguf_recipes.py re-measures them.
 """
 
 from __future__ import annotations
