@@ -48,7 +48,8 @@ def f32(*shape):
 def write(cfg: dict, path: str):
     mt = cfg["model_type"]
     arch = {"mixtral": "llama", "llama": "llama", "qwen2_moe": "qwen2moe", "deepseek_v2": "deepseek2",
-            "deepseek_v3": "deepseek2", "qwen2": "qwen2", "gpt_neox": "gptneox"}[mt]
+            "deepseek_v3": "deepseek2", "qwen2": "qwen2", "gpt_neox": "gptneox",
+            "falcon": "falcon"}[mt]
     w = gguf.GGUFWriter(path, arch)
     d, L, V = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
     H = cfg["num_attention_heads"]
@@ -58,9 +59,9 @@ def write(cfg: dict, path: str):
     w.add_context_length(4096)
     w.add_embedding_length(d)
     w.add_block_count(L)
-    w.add_feed_forward_length(cfg["intermediate_size"])
+    w.add_feed_forward_length(cfg.get("intermediate_size", 4 * d))
     w.add_head_count(H)
-    if arch != "gptneox":
+    if arch not in ("gptneox", "falcon"):
         w.add_layer_norm_rms_eps(1e-5)
     w.add_vocab_size(V)
     t = {}
@@ -68,7 +69,21 @@ def write(cfg: dict, path: str):
     t["output_norm.weight"] = f32(d)
     if not cfg.get("tie_word_embeddings", False):
         t["output.weight"] = f16(V, d)
-    if arch == "gptneox":
+    if arch == "falcon":  # Falcon-7B's layout: multi-query, one norm for the parallel attention and MLP, tied
+        kv = 1 if cfg.get("multi_query", True) else KV
+        hd = d // H
+        w.add_head_count_kv(kv)
+        w.add_layer_norm_eps(1e-5)
+        t["output_norm.bias"] = f32(d)
+        for i in range(L):
+            b = f"blk.{i}."
+            t[b + "attn_norm.weight"] = f32(d)
+            t[b + "attn_norm.bias"] = f32(d)
+            t[b + "attn_qkv.weight"] = f16((H + 2 * kv) * hd, d)
+            t[b + "attn_output.weight"] = f16(d, d)
+            t[b + "ffn_up.weight"] = f16(4 * d, d)
+            t[b + "ffn_down.weight"] = f16(d, 4 * d)
+    elif arch == "gptneox":
         w.add_rope_dimension_count(int(cfg.get("rotary_pct", 0.25) * (d // H)))
         w.add_parallel_residual(True)
         w.add_layer_norm_eps(1e-5)

@@ -5,8 +5,8 @@ MEASURED was produced so: llama.cpp 0c1e570 (the vendor/llama.cpp of llama-cpp-p
 (cmake -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF, -O0, target llama-quantize); for each config below an f16 GGUF written
 with gguf-py 0.19 with the tensor names, shapes and dtypes convert_hf_to_gguf.py writes (arch llama for mixtral with
 the experts merged into 3-D ffn_*_exps, qwen2moe with ffn_*_shexp and an F32 ffn_gate_inp_shexp, deepseek2 with kv_b
-split into attn_k_b (transposed) and attn_v_b and head_count_kv 1, gptneox with one attn_qkv; routers F32, 1-D
-tensors F32; random weights); `llama-quantize IN OUT {Q2_K,Q3_K_M,Q4_K_M,Q5_K_M}`; the output read back with
+split into attn_k_b (transposed) and attn_v_b and head_count_kv 1, gptneox and falcon with one attn_qkv; routers F32,
+1-D tensors F32; random weights); `llama-quantize IN OUT {Q2_K,Q3_K_M,Q4_K_M,Q5_K_M}`; the output read back with
 gguf-py: every tensor's type and element count matched formulas.recipes.recipe_types (by component and layer;
 attn_qkv as q, k and v of one type), and the tensors' bytes (n_bytes summed) were these, equal to estimate_memory's
 weights. The f16 files held exactly count_params' parameters. scripts/gguf_recipes.py re-measures them.
@@ -67,6 +67,9 @@ CONFIGS = {
     # GPT-NeoX: q, k and v fused into one attn_qkv (with its bias), which takes attn_v's rules; biased LayerNorms
     "gptneox_16_1024": dict(model_type="gpt_neox", **BASE, num_hidden_layers=16, intermediate_size=1024,
                             rotary_pct=0.25, layer_norm_eps=1e-5, use_parallel_residual=True),
+    # Falcon-7B's layout (multi-query, tied, d_ff 4 d): Falcon's own rules (Q8_0 output, its ffn_down types)
+    "falcon_32_1024": dict(model_type="falcon", **{**BASE, "tie_word_embeddings": True}, num_hidden_layers=32,
+                           multi_query=True, parallel_attn=True, new_decoder_architecture=False, bias=False),
 }
 # bytes of the quantized file's tensors: q2_k_mix (llama-quantize's Q2_K), q3_k_m, q4_k_m, q5_k_m
 MEASURED = {
@@ -83,6 +86,7 @@ MEASURED = {
     "llama_16_768_gqa4": (4_628_480, 5_999_616, 7_437_312, 8_748_032),
     "qwen2_80_768": (26_939_392, 34_120_704, 41_961_472, 48_859_136),
     "gptneox_16_1024": (5_346_304, 6_981_632, 8_420_352, 9_550_848),
+    "falcon_32_1024": (9_021_440, 10_733_568, 13_592_576, 16_111_616),
 }
 RECIPES = ("q2_k_mix", "q3_k_m", "q4_k_m", "q5_k_m")
 
@@ -147,6 +151,14 @@ def test_fused_qkv_shares_one_type(tmp_path):
             by_layer.setdefault(i, set()).add(kind)
     assert all(len(kinds) == 1 for kinds in by_layer.values())
     assert sorted(i for i, kinds in by_layer.items() if kinds == {"q6_k"}) == [0, 1, 4, 7, 10, 13, 14, 15]
+
+
+def test_falcon_rules(tmp_path):
+    model = imported(tmp_path, "falcon_32_1024")
+    assert types(model, "q4_k_m", "embed.token") == {"q8_0": 1}  # tied: the output's type, Q8_0 on Falcon
+    assert types(model, "q4_k_m", "mlp.down") == {"q6_k": 2, "q5_k": 14, "q4_k": 16}
+    assert types(model, "q3_k_m", "mlp.down") == {"q5_k": 2, "q4_k": 14, "q3_k": 16}
+    assert types(model, "q2_k_mix", "attn.o") == {"q2_k": 32}
 
 
 def test_refused_where_the_rules_are_not_modelled():

@@ -5,12 +5,12 @@ llama_tensor_get_type_impl and tensor_type_fallback, over the tensors convert_hf
 The tensors, in the loader's order (layer by layer): per layer attn_q, attn_k, attn_v, attn_output (MLA:
 attn_q or attn_q_a and attn_q_b, attn_kv_a_mqa, and kv_b split into attn_k_b and attn_v_b, as conversion/deepseek.py
 writes it for the absorbed MLA: no attn_kv_b is left), then ffn_gate, ffn_up, ffn_down or the experts' ffn_*_exps
-(3-D, one tensor for all experts) and the shared experts' ffn_*_shexp; token_embd and output. GPT-2, StarCoder,
-GPT-NeoX, BLOOM, Phi-3 and DBRX convert q, k and v to one attn_qkv tensor, which takes attn_v's rules. The router
-(ffn_gate_inp) and the shared experts' gate (ffn_gate_inp_shexp) are not quantized (convert writes them F32), nor is
+(3-D, one tensor for all experts) and the shared experts' ffn_*_shexp; token_embd and output. GPT-2,
+StarCoder, GPT-NeoX, BLOOM, Falcon, Phi-3 and DBRX convert q, k and v to one attn_qkv tensor, which takes attn_v's
+rules. The router (ffn_gate_inp) and the shared experts' gate (ffn_gate_inp_shexp) are not quantized (convert writes them F32), nor is
 any 1-D tensor (norms, biases: F32).
 
-The rules the recipes take (non-Falcon architectures):
+The rules the recipes take:
 
 - base type: Q2_K, Q3_K, Q4_K, Q5_K for q2_k, q3_k_m, q4_k_m, q5_k_m; token_embd keeps it;
 - output (and token_embd when tied): Q6_K, or Q8_0 when its rows are not a multiple of 256;
@@ -23,6 +23,9 @@ The rules the recipes take (non-Falcon architectures):
 - ffn_down (dense, routed experts and shared experts alike, by the layer of the tensor): Q3_K for Q2_K; Q3_K_M Q5_K
   in the first sixteenth of the layers, then Q4_K; Q4_K_M and Q5_K_M Q6_K where use_more_bits(layer, n_layers);
 - ffn_gate, ffn_up, attn_q and MLA's low-rank matrices: the base type;
+- Falcon (arch falcon): its output layer Q8_0; attn_output the base type; ffn_down Q3_K_M Q5_K in the first
+  sixteenth, then Q4_K where use_more_bits picks and Q3_K elsewhere, Q4_K_M Q6_K in the first sixteenth, then Q5_K
+  where use_more_bits picks and Q4_K elsewhere;
 - a matrix whose rows (ne[0], the input width) are not a multiple of 256 falls back to a 32-block type (Q2_K and
   Q3_K to Q4_0, Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and to F16 when not a multiple of 32 either.
 """
@@ -48,7 +51,7 @@ RECIPE_DESCRIPTIONS = {
 # and those whose own arch calls any 80-layer model 70B (src/models/qwen2.cpp, olmo.cpp)
 LLAMA_ARCH = frozenset(("llama", "llama2", "llama3", "mistral", "mixtral"))
 # the families whose converter writes q, k and v as one attn_qkv tensor (an attn_v-like category to the quantizer)
-FUSED_QKV = frozenset(("gpt2", "gpt_bigcode", "phi3", "dbrx", "gpt_neox", "pythia", "bloom"))
+FUSED_QKV = frozenset(("gpt2", "gpt_bigcode", "phi3", "dbrx", "gpt_neox", "pythia", "bloom", "falcon"))
 SEVENTY_B_AT_80 = frozenset(("qwen2", "olmo"))
 
 
@@ -62,8 +65,6 @@ def recipe_refused(model) -> str | None:
     tensors and rules not modelled here."""
     if any(g.layer.attention is None or g.layer.mixer is not None or g.layer.cross_attention for g in model.groups):
         return "the recipes are modelled for attention models (dense, MoE, MLA) without cross-attention"
-    if model.family == "falcon":
-        return "llama.cpp quantizes Falcon by rules of its own (a Q8_0 output layer, other ffn_down types)"
     return None
 
 
@@ -117,6 +118,17 @@ def _seventy_b(model, n_expert: int) -> bool:
         g.layer.attention.n_kv_heads != g.layer.attention.n_heads for g in model.groups)
 
 
+def _ffn_down(recipe: str, i: int, n: int, falcon: bool) -> str:
+    """ffn_down's type in layer i of n (Falcon has rules of its own)."""
+    if recipe == "q2_k_mix":
+        return "q3_k"
+    if recipe == "q3_k_m":
+        return "q5_k" if i < n // 16 else "q4_k" if not falcon or use_more_bits(i, n) else "q3_k"
+    if recipe == "q4_k_m" and falcon:
+        return "q6_k" if i < n // 16 else "q5_k" if use_more_bits(i, n) else "q4_k"
+    return "q6_k" if use_more_bits(i, n) else RECIPES[recipe]
+
+
 def recipe_types(model, recipe: str) -> list[tuple[str, int | None, str, int]]:
     """(component, layer or None, GGUF type, parameters) of every matrix the recipe converts, as
     llama_tensor_get_type_impl picks them (see the module's docstring)."""
@@ -126,6 +138,7 @@ def recipe_types(model, recipe: str) -> list[tuple[str, int | None, str, int]]:
     first = model.groups[0].layer.attention  # hparams.n_gqa() reads layer 0
     gqa = first.n_heads // first.n_kv_heads if first.n_kv_heads and not first.mla else first.n_heads  # MLA: 1 KV head
     seventy_b = _seventy_b(model, n_expert)
+    falcon = model.family == "falcon"
     tensors = gguf_tensors(model)
     n_wv = sum(1 for c, _, cat, _, _ in tensors if cat == "attn_v" or (cat == "attn_qkv" and c == "attn.q"))
     i_wv = i_down = 0
@@ -152,21 +165,16 @@ def recipe_types(model, recipe: str) -> list[tuple[str, int | None, str, int]]:
             kind = "q8_0"
         elif cat == "ffn_down":
             i = layer if n_expert > 1 else i_down  # layer_info: the tensor's name with experts, else a counter
-            if recipe == "q2_k_mix":
-                kind = "q3_k"
-            elif recipe == "q3_k_m":
-                kind = "q5_k" if i < n // 16 else "q4_k"
-            elif use_more_bits(i, n):
-                kind = "q6_k"
+            kind = _ffn_down(recipe, i, n, falcon)
             i_down += 1
-        elif cat == "attn_output":
+        elif cat == "attn_output" and not falcon:
             if n_expert == 8:
                 kind = "q5_k" if recipe != "q5_k_m" else base
             else:
                 kind = {"q2_k_mix": "q3_k", "q3_k_m": "q4_k"}.get(recipe, base)
         out.append((component, layer, fallback(kind, d_in), count))
     d, vocab = model.d_model, model.vocab_size
-    output = "q6_k" if d % 256 == 0 else "q8_0"
+    output = "q6_k" if d % 256 == 0 and not falcon else "q8_0"
     out.append(("lm_head" if not model.tied_embeddings else "embed.token", None, fallback(output, d), vocab * d))
     if not model.tied_embeddings:
         out.append(("embed.token", None, fallback(base, d), vocab * d))
