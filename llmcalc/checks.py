@@ -178,7 +178,7 @@ def training_states(model: ModelSpec, finetune: str, dtype: str, grad_dtype: str
 
 def check_weight_format(model: ModelSpec, dtype: str) -> None:
     """A mixed GGUF recipe (formulas.formats.RECIPES) only where its rules are modelled."""
-    from .formulas.formats import RECIPES, recipe_refused
+    from .formulas.recipes import RECIPES, recipe_refused
 
     reason = recipe_refused(model) if dtype in RECIPES else None
     if reason:

@@ -1,0 +1,199 @@
+"""llama.cpp's mixed GGUF recipes (`llama-quantize ... Q4_K_M`), tensor by tensor, as its quantizer assigns the types:
+src/llama-quant.cpp at 0c1e570 (llama-cpp-python 0.3.36's copy): tensor_allows_quantization, tensor_get_category,
+llama_tensor_get_type_impl and tensor_type_fallback, over the tensors convert_hf_to_gguf.py writes.
+
+The tensors, in the loader's order (layer by layer): per layer attn_q, attn_k, attn_v, attn_output (MLA:
+attn_q or attn_q_a and attn_q_b, attn_kv_a_mqa, and kv_b split into attn_k_b and attn_v_b, as conversion/deepseek.py
+writes it for the absorbed MLA: no attn_kv_b is left), then ffn_gate, ffn_up, ffn_down or the experts' ffn_*_exps
+(3-D, one tensor for all experts) and the shared experts' ffn_*_shexp; token_embd and output. GPT-2,
+StarCoder, GPT-NeoX, BLOOM, Falcon, Phi-3 and DBRX convert q, k and v to one attn_qkv tensor, which takes attn_v's
+rules. The router (ffn_gate_inp) and the shared experts' gate (ffn_gate_inp_shexp) are not quantized (convert writes them F32), nor is
+any 1-D tensor (norms, biases: F32).
+
+The rules the recipes take:
+
+- base type: Q2_K, Q3_K, Q4_K, Q5_K for q2_k, q3_k_m, q4_k_m, q5_k_m; token_embd keeps it;
+- output (and token_embd when tied): Q6_K, or Q8_0 when its rows are not a multiple of 256;
+- attn_v: Q2_K takes Q4_K when n_head / n_head_kv >= 4, else Q3_K; Q3_K_M Q5_K on the first two attn_v, then Q4_K;
+  Q4_K_M and Q5_K_M Q6_K where use_more_bits(i, n) picks among the n attn_v (the first and last eighth and every
+  third between). On llama.cpp's "70B" type (llama arch: 80 layers with grouped KV heads, not 8 experts; qwen2:
+  80 layers) a Q3_K or Q4_K attn_v becomes Q5_K. With exactly 8 experts (Mixtral) attn_v is Q8_0 in every recipe;
+- attn_k: Q8_0 with exactly 8 experts;
+- attn_output: with 8 experts Q5_K for Q2_K, Q3_K_M, Q4_K_M; otherwise Q3_K for Q2_K and Q4_K for Q3_K_M;
+- ffn_down (dense, routed experts and shared experts alike, by the layer of the tensor): Q3_K for Q2_K; Q3_K_M Q5_K
+  in the first sixteenth of the layers, then Q4_K; Q4_K_M and Q5_K_M Q6_K where use_more_bits(layer, n_layers);
+- ffn_gate, ffn_up, attn_q and MLA's low-rank matrices: the base type;
+- Falcon (arch falcon): its output layer Q8_0; attn_output the base type; ffn_down Q3_K_M Q5_K in the first
+  sixteenth, then Q4_K where use_more_bits picks and Q3_K elsewhere, Q4_K_M Q6_K in the first sixteenth, then Q5_K
+  where use_more_bits picks and Q4_K elsewhere;
+- a matrix whose rows (ne[0], the input width) are not a multiple of 256 falls back to a 32-block type (Q2_K and
+  Q3_K to Q4_0, Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and to F16 when not a multiple of 32 either.
+"""
+
+from __future__ import annotations
+
+from .params import ParamCount
+
+# bits per weight of the ggml block types (ggml-common.h: block_q2_K 84 bytes per 256 weights, ...)
+GGUF_BITS = {"q2_k": 84 * 8 / 256, "q3_k": 110 * 8 / 256, "q4_k": 144 * 8 / 256, "q5_k": 176 * 8 / 256,
+             "q6_k": 210 * 8 / 256, "q8_0": 34 * 8 / 32, "q4_0": 18 * 8 / 32, "q5_0": 22 * 8 / 32,
+             "q5_1": 24 * 8 / 32, "f16": 16}
+BLOCK = {"q8_0": 32, "q4_0": 32, "q5_0": 32, "q5_1": 32, "f16": 1}  # the others: 256
+FALLBACK = {"q2_k": "q4_0", "q3_k": "q4_0", "q4_k": "q5_0", "q5_k": "q5_1", "q6_k": "q8_0"}
+RECIPES = {"q2_k_mix": "q2_k", "q3_k_m": "q3_k", "q4_k_m": "q4_k", "q5_k_m": "q5_k"}
+RECIPE_DESCRIPTIONS = {
+    "q2_k_mix": "GGUF Q2_K as llama-quantize's Q2_K mix (Q3_K ffn_down and attn_output, Q3_K/Q4_K attn_v, Q6_K output)",
+    "q3_k_m": "GGUF Q3_K_M (Q3_K, Q4_K/Q5_K on attn_v, ffn_down and attn_output, Q6_K on the output layer)",
+    "q4_k_m": "GGUF Q4_K_M (Q4_K, Q6_K on the output layer and on attn_v and ffn_down of about half the layers)",
+    "q5_k_m": "GGUF Q5_K_M (Q5_K, Q6_K on the output layer and on attn_v and ffn_down of about half the layers)",
+}
+# the families llama.cpp converts to arch "llama" (its 70B type: 80 layers, n_head != n_head_kv, not 8 experts),
+# and those whose own arch calls any 80-layer model 70B (src/models/qwen2.cpp, olmo.cpp)
+LLAMA_ARCH = frozenset(("llama", "llama2", "llama3", "mistral", "mixtral"))
+# the families whose converter writes q, k and v as one attn_qkv tensor (an attn_v-like category to the quantizer)
+FUSED_QKV = frozenset(("gpt2", "gpt_bigcode", "phi3", "dbrx", "gpt_neox", "pythia", "bloom", "falcon"))
+SEVENTY_B_AT_80 = frozenset(("qwen2", "olmo"))
+
+
+def use_more_bits(i: int, n: int) -> bool:
+    """llama-quant.cpp's use_more_bits: the layers a _M recipe gives more bits."""
+    return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
+
+
+def recipe_refused(model) -> str | None:
+    """Why a mixed recipe is not modelled for this model, or None: recurrent mixers and cross-attention follow
+    tensors and rules not modelled here."""
+    if any(g.layer.attention is None or g.layer.mixer is not None or g.layer.cross_attention
+           or g.layer.attention.to_images for g in model.groups):
+        return "the recipes are modelled for attention models (dense, MoE, MLA) without cross-attention"
+    if model.projected:
+        return "the recipes are modelled for embeddings as wide as the model (llama.cpp converts no projections)"
+    return None
+
+
+def fallback(kind: str, d_in: int) -> str:
+    """tensor_type_fallback: the type a matrix of rows of d_in weights gets instead of `kind` when they do not split
+    into its blocks."""
+    if d_in % BLOCK.get(kind, 256) == 0:
+        return kind
+    kind = FALLBACK.get(kind, kind)
+    return kind if d_in % BLOCK.get(kind, 256) == 0 else "f16"
+
+
+def gguf_tensors(model) -> list[tuple[str, int | None, str, int, int]]:
+    """(llmcalc component, layer or None, llama.cpp's tensor category, d_in, parameters) of every matrix
+    llama-quantize converts, layer by layer as its loader orders them."""
+    from .finetune import linear_shapes
+
+    category = {"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output", "q_a": "other", "q_b": "other",
+                "kv_a": "other", "gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down"}
+    component = {"q": "attn.q", "k": "attn.k", "v": "attn.v", "o": "attn.o", "q_a": "attn.q_a", "q_b": "attn.q_b",
+                 "kv_a": "attn.kv_a", "gate": "mlp.gate", "up": "mlp.up", "down": "mlp.down"}
+    rows = {}
+    for group in model.groups:
+        shapes = linear_shapes(group.layer, model.d_model)
+        fused = model.family in FUSED_QKV  # one attn_qkv tensor: q, k and v share its type
+        tensors = [(component[t], "attn_qkv" if fused and t in ("q", "k", "v") else category[t], d_in, d_in * d_out)
+                   for t, matrices in shapes.items() if t in category for d_in, d_out in matrices]
+        att, moe = group.layer.attention, group.layer.moe
+        if att.mla:  # kv_b as attn_k_b (ne[0] qk_nope_head_dim) and attn_v_b (ne[0] kv_lora_rank)
+            mla, heads = att.mla, att.n_heads
+            tensors += [("attn.kv_b", "other", mla.qk_nope_head_dim, heads * mla.qk_nope_head_dim * mla.kv_lora_rank),
+                        ("attn.kv_b", "other", mla.kv_lora_rank, heads * mla.v_head_dim * mla.kv_lora_rank)]
+        if moe:
+            for name, d_ff, n in (("moe.experts", moe.d_ff, moe.n_experts),
+                                  ("moe.shared", moe.d_ff_shared * moe.n_shared_experts, 1 if moe.n_shared_experts else 0)):
+                if n:
+                    d = model.d_model
+                    up = [("ffn_gate", d), ("ffn_up", d)] if group.layer.mlp.gated else [("ffn_up", d)]
+                    tensors += [(name, cat, d_in, n * d * d_ff) for cat, d_in in (*up, ("ffn_down", d_ff))]
+        for i in group.indices:
+            rows[i] = tensors
+    return [(c, i, cat, d_in, count) for i in sorted(rows) for c, cat, d_in, count in rows[i]]
+
+
+def _seventy_b(model, n_expert: int) -> bool:
+    if model.n_layers != 80:
+        return False
+    if model.family in SEVENTY_B_AT_80:
+        return True
+    return model.family in LLAMA_ARCH and n_expert != 8 and any(
+        g.layer.attention.n_kv_heads != g.layer.attention.n_heads for g in model.groups)
+
+
+def _ffn_down(recipe: str, i: int, n: int, falcon: bool) -> str:
+    """ffn_down's type in layer i of n (Falcon has rules of its own)."""
+    if recipe == "q2_k_mix":
+        return "q3_k"
+    if recipe == "q3_k_m":
+        return "q5_k" if i < n // 16 else "q4_k" if not falcon or use_more_bits(i, n) else "q3_k"
+    if recipe == "q4_k_m" and falcon:
+        return "q6_k" if i < n // 16 else "q5_k" if use_more_bits(i, n) else "q4_k"
+    return "q6_k" if use_more_bits(i, n) else RECIPES[recipe]
+
+
+def recipe_types(model, recipe: str) -> list[tuple[str, int | None, str, int]]:
+    """(component, layer or None, GGUF type, parameters) of every matrix the recipe converts, as
+    llama_tensor_get_type_impl picks them (see the module's docstring)."""
+    base = RECIPES[recipe]
+    n = model.n_layers
+    n_expert = max((g.layer.moe.n_experts for g in model.groups if g.layer.moe), default=0)
+    first = model.groups[0].layer.attention  # hparams.n_gqa() reads layer 0
+    gqa = first.n_heads // first.n_kv_heads if first.n_kv_heads and not first.mla else first.n_heads  # MLA: 1 KV head
+    seventy_b = _seventy_b(model, n_expert)
+    falcon = model.family == "falcon"
+    tensors = gguf_tensors(model)
+    n_wv = sum(1 for c, _, cat, _, _ in tensors if cat == "attn_v" or (cat == "attn_qkv" and c == "attn.q"))
+    i_wv = i_down = 0
+    qkv = base
+    out = []
+    for component, layer, cat, d_in, count in tensors:
+        kind = base
+        if cat == "attn_qkv" and component != "attn.q":
+            kind = qkv  # the type the fused tensor took at its q rows
+        elif cat in ("attn_v", "attn_qkv"):
+            if recipe == "q2_k_mix":
+                kind = "q4_k" if gqa >= 4 else "q3_k"
+            elif recipe == "q3_k_m":
+                kind = "q5_k" if i_wv < 2 else "q4_k"
+            elif use_more_bits(i_wv, n_wv):
+                kind = "q6_k"
+            if seventy_b and kind in ("q3_k", "q4_k"):
+                kind = "q5_k"
+            if n_expert == 8:
+                kind = "q8_0"
+            i_wv += 1
+            qkv = kind
+        elif cat == "attn_k" and n_expert == 8:
+            kind = "q8_0"
+        elif cat == "ffn_down":
+            i = layer if n_expert > 1 else i_down  # layer_info: the tensor's name with experts, else a counter
+            kind = _ffn_down(recipe, i, n, falcon)
+            i_down += 1
+        elif cat == "attn_output" and not falcon:
+            if n_expert == 8:
+                kind = "q5_k" if recipe != "q5_k_m" else base
+            else:
+                kind = {"q2_k_mix": "q3_k", "q3_k_m": "q4_k"}.get(recipe, base)
+        out.append((component, layer, fallback(kind, d_in), count))
+    d, vocab = model.embed_width, model.vocab_size
+    output = "q6_k" if d % 256 == 0 and not falcon else "q8_0"
+    out.append(("lm_head" if not model.tied_embeddings else "embed.token", None, fallback(output, d), vocab * d))
+    if not model.tied_embeddings:
+        out.append(("embed.token", None, fallback(base, d), vocab * d))
+    return out
+
+
+def recipe_bytes(params: ParamCount, recipe: str) -> tuple[float, int, dict[str, float]]:
+    """(bytes of the weights in the recipe, parameters kept in f32, bits per parameter of each converted
+    component averaged over its layers)."""
+    types = recipe_types(params.model, recipe)
+    bits: dict[str, list[float]] = {}
+    for component, _, kind, count in types:
+        total = bits.setdefault(component, [0.0, 0])
+        total[0] += count * GGUF_BITS[kind]
+        total[1] += count
+    converted = sum(count for *_, count in types)
+    kept = params.total - converted
+    data = sum(b for b, _ in bits.values()) / 8 + kept * 4
+    return data, kept, {c: b / k for c, (b, k) in bits.items()}
