@@ -56,6 +56,7 @@ N_RANDOM = 15  # random configs per model_type for the parameter counts
 N_FORWARD = 5  # random tiny models per model_type for the FLOP and the KV-cache checks
 NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in transformers
 NO_CACHE = {"openai-gpt"}
+HYBRIDS = {"jamba", "bamba", "granitemoehybrid"}  # attention and Mamba layers, one DynamicCache for both
 
 
 def hf_config(config: dict):
@@ -586,6 +587,55 @@ def gen_jamba(rng):
     return cfg
 
 
+def _mamba2_keys(rng, hidden: int, inner_key: str = "mamba_expand") -> dict:
+    """The mamba_* keys of a hybrid's Mamba-2 mixer: heads dividing the inner width (mamba_d_head given or "auto"),
+    groups dividing the heads, state sizes, conv widths, chunks shorter and longer than the forward passes, biases."""
+    expand = rng.choice([1, 2])
+    inner = expand * hidden
+    heads = rng.choice([h for h in (1, 2, 3, 4, 6) if inner % h == 0])
+    out = {"mamba_expand": expand, "mamba_n_heads": heads, "mamba_n_groups": rng.choice([g for g in (1, 2, 3)
+                                                                                          if heads % g == 0]),
+           "mamba_d_state": rng.choice([1, 2, 4, 8]), "mamba_d_conv": rng.choice([2, 3, 4]),
+           "mamba_chunk_size": rng.choice([2, 3, 4, 8, 16]), "mamba_conv_bias": rng.random() < 0.7,
+           "mamba_proj_bias": rng.random() < 0.5}
+    if rng.random() < 0.5:
+        out["mamba_d_head"] = inner // heads
+    return out
+
+
+def gen_bamba(rng):
+    """Attention on a random set of attn_layer_indices (none: Mamba-2 layers only), GQA heads and a head_dim
+    override, partial RoPE (BambaConfig's 0.5 or a rope_parameters fraction), attention and MLP biases, ties."""
+    cfg = {"model_type": "bamba", **_common(rng, (1, 6)), **_heads(rng), "attention_bias": rng.random() < 0.3,
+           "mlp_bias": rng.random() < 0.3}
+    cfg.update(_mamba2_keys(rng, cfg["hidden_size"]))
+    n_layers = cfg["num_hidden_layers"]
+    if rng.random() < 0.85:
+        cfg["attn_layer_indices"] = sorted(rng.sample(range(n_layers), rng.randint(1, n_layers)))
+    if rng.random() < 0.3:
+        cfg["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0,
+                                  "partial_rotary_factor": rng.choice([0.25, 1.0])}
+    return cfg
+
+
+def gen_granitemoehybrid(rng):
+    """layer_types of mamba and attention (legacy names or new ones), RoPE or none, experts (none: the shared MLP
+    alone) beside a shared MLP (0 wide with experts), GQA heads and a head_dim override, attention biases, ties."""
+    n_experts = rng.choice([0, 1, 2, 4])
+    cfg = {"model_type": "granitemoehybrid", **_common(rng, (1, 6)), **_heads(rng),
+           "attention_bias": rng.random() < 0.3, "num_local_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, max(n_experts, 1)),
+           "shared_intermediate_size": rng.choice([0, 8, 24]) if n_experts else rng.choice([8, 24]),
+           "position_embedding_type": rng.choice([None, "rope", "nope"]),
+           "embedding_multiplier": 12.0, "residual_multiplier": 0.22, "attention_multiplier": 0.0078125,
+           "logits_scaling": 8.0}
+    cfg.update(_mamba2_keys(rng, cfg["hidden_size"]))
+    if rng.random() < 0.8:
+        names = rng.choice([("mamba", "attention"), ("linear_attention", "full_attention")])
+        cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], names)
+    return cfg
+
+
 def _vit(rng, model_type: str) -> dict:
     heads = rng.choice([1, 2, 4])
     patch = rng.choice([2, 3, 4])
@@ -644,7 +694,7 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
+    "jamba": gen_jamba, "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
 }
 VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 
@@ -695,6 +745,10 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                 seen.add(f"{model_type}:alibi")
             if model.tied_embeddings:
                 seen.add(f"{model_type}:tied")
+            if model.is_recurrent and not any(layer.attention for layer in layers):
+                seen.add(f"{model_type}:mamba-only")
+            if model.position == "none":
+                seen.add(f"{model_type}:nope")
     for feature in ("qwen2:window", "qwen2:groups>1", "qwen2_moe:dense-in-moe", "qwen2_moe:shared",
                     "qwen2_moe:window", "qwen3:groups>1", "qwen3_moe:dense-in-moe", "qwen3_moe:window",
                     "deepseek_v2:dense-in-moe", "deepseek_v2:shared", "deepseek_v3:mtp", "deepseek_v3:groups>1",
@@ -707,7 +761,9 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "gpt_neox:rotary", "gptj:parallel:shared", "gptj:rotary", "gptj:tied", "phi:parallel:shared",
                     "phi:rotary", "cohere:parallel:shared", "cohere2:groups>1", "cohere2:window", "falcon:parallel",
                     "falcon:parallel:shared", "falcon:sequential", "falcon:alibi", "falcon:tied", "mamba:tied",
-                    "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied"):
+                    "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied", "bamba:groups>1", "bamba:rotary",
+                    "bamba:mamba-only", "bamba:tied", "granitemoehybrid:groups>1", "granitemoehybrid:shared",
+                    "granitemoehybrid:nope", "granitemoehybrid:tied", "granitemoehybrid:mamba-only"):
         assert feature in seen
 
 
@@ -922,9 +978,9 @@ def test_kv_cache_bytes_match_the_cache(model_type, tmp_path):
             # FalconAttention._split_heads broadcasts the K/V heads to every query head before they are cached
             attention = model.layers[0].attention
             expected = expected * attention.n_heads // attention.n_kv_heads
-        if config["model_type"] == "jamba" and not any(layer.attention for layer in model.layers):
-            # a Jamba of Mamba layers only: transformers 5.23.0 asks its cache for the sequence length, which only an
-            # attention layer holds, and raises; the state is checked on the mamba model_type instead
+        if config["model_type"] in HYBRIDS and not any(layer.attention for layer in model.layers):
+            # a hybrid of Mamba layers only: transformers 5.23.0 asks its cache for the sequence length, which only
+            # an attention layer holds, and raises; the state is checked on the mamba model_types instead
             with pytest.raises(ValueError, match="only contain LinearAttention layers"):
                 hf_cache_bytes(config, seq, batch)
             continue
@@ -972,7 +1028,8 @@ MAMBA_PARTS = {  # transformers' parameter names (MambaMixer, Mamba2Mixer) -> ll
     "dt_layernorm.weight": "mamba.inner_norms", "b_layernorm.weight": "mamba.inner_norms",
     "c_layernorm.weight": "mamba.inner_norms",
 }
-MIXER_MODULES = {"mamba": ".mixer.", "mamba2": ".mixer.", "jamba": ".mamba."}  # where each keeps its mixer
+MIXER_MODULES = {"mamba": ".mixer.", "mamba2": ".mixer.", "jamba": ".mamba.", "bamba": ".mamba.",  # where each keeps
+                 "granitemoehybrid": ".mamba."}  # its mixer
 
 
 @pytest.mark.parametrize("model_type", sorted(MIXER_MODULES))

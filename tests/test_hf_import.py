@@ -498,6 +498,32 @@ CASES.update({
         2 * EMBED + 2 * (7562 + 128 + 4 * 4608 + 64) + 2 * (3072 + 4608 + 64) + 32,
     ),
 })
+MAMBA2_KEYS = dict(mamba_n_heads=4, mamba_d_state=4, mamba_d_conv=3, mamba_n_groups=2, mamba_expand=1)
+MAMBA2_MIXER = {"kind": "mamba2", "d_inner": 32, "d_state": 4, "d_conv": 3, "n_heads": 4, "n_groups": 2,
+                "chunk_size": 256, "conv_bias": True, "bias": False}
+# Mamba-2 of 32 channels: in_proj 32 x (2 x 32 + 2 x 2 x 4 + 4), conv (32 + 16) x 3 + 48, dt_bias, A_log, D 4 each,
+# gated norm 32, out_proj 32 x 32
+MAMBA2_PARAMS = 32 * 84 + 48 * 4 + 12 + 32 + 1024
+HYBRID_LAYERS = [{"count": 1}, {"count": 1, "attention": GQA, "mixer": None}, {"count": 1}]
+CASES.update({
+    "bamba": (  # attention on layer 1 (RoPE on half of each head: BambaConfig's 0.5), Mamba-2 on 0 and 2, MLPs
+        dict(KV2, model_type="bamba", num_hidden_layers=3, attn_layer_indices=[1], **MAMBA2_KEYS),
+        dict(ROPE, n_layers=3, context_length=262144, rotary_dim=4, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             mixer=MAMBA2_MIXER, mlp=dict(SWIGLU, bias=False), layers=HYBRID_LAYERS),
+        # two Mamba-2 layers, one attention (3072), a SwiGLU MLP and two norms on each layer, a final norm, untied
+        2 * EMBED + 2 * MAMBA2_PARAMS + 3072 + 3 * (4608 + 64) + 32,
+    ),
+    "granitemoehybrid": (  # layer_types' legacy names; 4 experts of 48 beside a shared MLP of 24 on every layer
+        dict(KV2, model_type="granitemoehybrid", num_hidden_layers=3, layer_types=["mamba", "attention", "mamba"],
+             num_local_experts=4, shared_intermediate_size=24, position_embedding_type="rope",
+             tie_word_embeddings=True, residual_multiplier=0.22, **MAMBA2_KEYS),
+        dict(ROPE, n_layers=3, context_length=2048, tied_embeddings=True, norm={"kind": "rmsnorm"},
+             mixer=MAMBA2_MIXER, mlp=SWIGLU, moe={"n_experts": 4, "top_k": 2, "d_ff": 48, "n_shared_experts": 1,
+                                                  "d_ff_shared": 24}, layers=HYBRID_LAYERS),
+        # router 4 x 32, experts 4 x 4608, shared 3 x 32 x 24 on each layer; tied embeddings
+        EMBED + 2 * MAMBA2_PARAMS + 3072 + 3 * (128 + 4 * 4608 + 2304 + 64) + 32,
+    ),
+})
 
 
 def write(tmp_path: Path, config, name: str = "config.json") -> Path:
@@ -606,6 +632,8 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("mamba", 159_308_544),          # ... of MambaConfig() (tied, 32 layers of 768)
     ("mamba2", 7_285_403_648),       # ... of Mamba2Config()
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
+    ("bamba", 9_992_765_440),        # ... of BambaConfig() (no attn_layer_indices: 32 Mamba-2 layers with MLPs)
+    ("granitemoehybrid", 38_601_064_448),  # ... of GraniteMoeHybridConfig() (32 Mamba-2 layers, 8 experts + shared)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
 ])

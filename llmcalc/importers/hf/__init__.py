@@ -1,7 +1,8 @@
 """Hugging Face ``config.json`` in, the equivalent llmcalc spec out.
 
 One small module per model family (gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx,
-llama_like, gemma, granite, olmo, glm, starcoder2, exaone, parallel, cohere, falcon, mamba, bloom, and vision:
+llama_like, gemma, granite, olmo, glm, starcoder2, exaone, parallel, cohere, falcon, mamba, bloom, hybrid (bamba,
+granitemoehybrid, falcon_h1), and vision:
 llava and qwen2_5_vl with their vision towers) maps the configs of its model_types and registers them (registry.py)
 with the transformers defaults of every key it reads; config.py reads a config key by key, blocks.py holds what the
 families share, reader.py reads the file and convert.py runs the registered mapping.
@@ -21,7 +22,7 @@ from __future__ import annotations
 # Each family module registers its model_types on import; this order is the order `SUPPORTED` lists them in.
 from . import gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx  # noqa: F401, I001
 from . import llama_like, gemma, granite, olmo, glm, starcoder2, exaone  # noqa: F401, I001
-from . import parallel, cohere, falcon, bloom, mamba, vision  # noqa: F401, I001
+from . import parallel, cohere, falcon, bloom, mamba, hybrid, vision  # noqa: F401, I001
 from .convert import load_config, read_spec, spec_from_config, spec_yaml
 from .reader import model_name, read_config
 from .registry import TRANSFORMERS_VERSION, TYPES, supported

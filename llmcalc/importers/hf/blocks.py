@@ -17,7 +17,8 @@ GATED_ACTIVATIONS = {"silu": "swiglu", "swish": "swiglu", "gelu": "geglu", "gelu
 # transformers defaults shared by the Llama-like configuration classes (llama, mistral, mixtral, qwen*, phi3).
 LLAMA_LIKE = {"tie_word_embeddings": False, "hidden_act": "silu", "head_dim": None}
 MAX_PATTERN = 64  # the longest layer cycle written as one repeat group
-_LEGACY_LAYER_TYPES = {"attention": "full_attention"}  # configuration_utils.remap_legacy_layer_types
+# configuration_utils.remap_legacy_layer_types (_LEGACY_LAYER_TYPE_REMAP)
+_LEGACY_LAYER_TYPES = {"attention": "full_attention", "mamba": "linear_attention"}
 
 
 def read_heads(c: Config, d_model: int, heads_key: str = "num_attention_heads",
@@ -203,10 +204,11 @@ def head_width(c: Config, d_model: int, heads_key: str) -> int:
     return d_model // n_heads
 
 
-def partial_rotary(c: Config, spec: dict, d_head: int, key: str) -> None:
+def partial_rotary(c: Config, spec: dict, d_head: int, key: str, fixed: float | None = None) -> None:
     """Partial RoPE: the int(d_head x fraction) leading dims of each head rotated (modeling_rope_utils.py: `dim =
     int(head_dim * partial_rotary_factor)`, transformers 5.23.0), the fraction from rope_scaling or rope_parameters
-    where one sets partial_rotary_factor, else from `key`; no dims rotated is no position signal at all."""
+    where one sets partial_rotary_factor, else from `key` (or `fixed`, where the config class hardcodes it, as
+    BambaConfig does); no dims rotated is no position signal at all."""
     fraction, where = None, key
     for name in ("rope_scaling", "rope_parameters"):
         rope = c.data.get(name)
@@ -214,7 +216,7 @@ def partial_rotary(c: Config, spec: dict, d_head: int, key: str) -> None:
             fraction, where = rope["partial_rotary_factor"], f"{name}.partial_rotary_factor"
             break
     if fraction is None:
-        fraction = c.raw(key)
+        fraction = c.raw(key) if fixed is None else fixed
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
         raise c.error(where, f"must be a fraction from 0 to 1 (of each head's dims rotated), got {got(fraction)}")
     rotated = int(d_head * fraction)

@@ -1,0 +1,139 @@
+"""Mamba-2 / attention hybrids (model_types bamba, granitemoehybrid): some layers mix tokens with a Mamba-2 mixer,
+the others with attention, and every layer has an MLP (Granite 4.0's: experts beside a shared MLP). Their mixers
+are Mamba2Mixer's weights read from the mamba_* keys."""
+
+from __future__ import annotations
+
+from .blocks import GATED_ACTIVATIONS, attention_entry, base_spec, bias_entry, hybrid_stack, moe_entry, \
+    partial_rotary, read_heads, read_layer_types
+from .config import Config, got
+from .mamba import RMSNORM, inner_width
+from .registry import register
+
+# The mixer settings these configs share (BambaConfig, GraniteMoeHybridConfig, FalconH1Config, transformers 5.23.0).
+MAMBA2_DEFAULTS = {
+    "mamba_n_heads": 128, "mamba_d_head": "auto", "mamba_n_groups": 1, "mamba_d_state": 256, "mamba_d_conv": 4,
+    "mamba_expand": 2, "mamba_chunk_size": 256, "mamba_conv_bias": True, "mamba_proj_bias": False,
+}
+# time_step_limit clamps dt in the scan; z_loss_coefficient and num_logits_to_keep are training and generation
+# settings: none changes a count.
+HYBRID_IGNORED = frozenset(("time_step_limit", "z_loss_coefficient", "num_logits_to_keep", "use_mamba_kernels"))
+
+
+def mamba2_mixer(c: Config, d_inner: int, inner_key: str = "mamba_expand") -> dict:
+    """A Mamba-2 mixer of d_inner channels from the mamba_* keys (BambaMixer, bamba/modeling_bamba.py, transformers
+    5.23.0: Mamba2Mixer's weights): mamba_n_heads heads of mamba_d_head ("auto": d_inner // heads), which must span
+    d_inner (validate_architecture), mamba_n_groups groups dividing the heads, biases on in_proj and out_proj with
+    mamba_proj_bias, on the conv with mamba_conv_bias."""
+    heads = c.integer("mamba_n_heads")
+    head_dim = d_inner // heads if c.raw("mamba_d_head") == "auto" else c.integer("mamba_d_head")
+    if heads * head_dim != d_inner:
+        raise c.error("mamba_n_heads", f"mamba_n_heads x mamba_d_head = {heads} x {head_dim} must equal {inner_key} "
+                                       f"= {d_inner} (validate_architecture); allowed: heads that divide {d_inner}")
+    groups = c.integer("mamba_n_groups")
+    if heads % groups:
+        raise c.error("mamba_n_groups", f"{groups} does not divide mamba_n_heads={heads}; allowed: a divisor of "
+                                        f"{heads}")
+    return {"kind": "mamba2", "d_inner": d_inner, "d_state": c.integer("mamba_d_state"),
+            "d_conv": c.integer("mamba_d_conv"), "n_heads": heads, "n_groups": groups,
+            "chunk_size": c.integer("mamba_chunk_size"), "conv_bias": c.boolean("mamba_conv_bias"),
+            "bias": c.boolean("mamba_proj_bias")}
+
+
+def _attention(c: Config, d: int) -> dict:
+    """GQA with biases on all four projections (attention_bias), head_dim hidden_size // heads unless the config
+    sets one (the attention reads getattr(config, "head_dim", ...): no field of these config classes)."""
+    n_heads, n_kv, d_head = read_heads(c, d)
+    bias = c.boolean("attention_bias")
+    return attention_entry(n_heads, n_kv, d_head, bias_entry(bias, bias, bias, bias))
+
+
+def map_bamba(c: Config) -> dict:
+    """bamba (bamba/modeling_bamba.py), transformers 5.23.0: attention on the layers of attn_layer_indices (GQA,
+    RoPE on int(head_dim x partial_rotary_factor) dims, 0.5 unless rope_parameters sets it: BambaConfig hardcodes
+    it), a Mamba-2 mixer (BambaMixer) on the others; a SwiGLU MLP of intermediate_size (mlp_bias) on every layer; an
+    RMSNorm before the token mixer and one before the MLP, a final one; embeddings untied by default."""
+    d = c.integer("hidden_size")
+    n_layers = c.integer("num_hidden_layers")
+    spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings")
+    spec["norm"] = dict(RMSNORM)
+    spec["mlp"] = {"activation": c.choice("hidden_act", GATED_ACTIVATIONS), "d_ff": c.integer("intermediate_size"),
+                   "bias": c.boolean("mlp_bias")}
+    attention = _attention(c, d)
+    mixer = mamba2_mixer(c, inner_width(c, d, "mamba_expand"))
+    indices = c.integer_list("attn_layer_indices") or []
+    if any(i >= n_layers for i in indices):
+        raise c.error("attn_layer_indices", f"{got(indices)} names a layer past the last one, {n_layers - 1}; "
+                                            f"allowed: layer indices 0 to {n_layers - 1}")
+    if indices:
+        partial_rotary(c, spec, attention["d_head"], "partial_rotary_factor", fixed=0.5)
+    else:  # Mamba-2 layers only: nothing reads a position
+        spec["position"] = "none"
+    hybrid_stack(spec, [{"attention": attention if i in indices else None, "mixer": None if i in indices else mixer}
+                        for i in range(n_layers)])
+    return spec
+
+
+POSITION_EMBEDDING_TYPES = {None: "none", "nope": "none", "rope": "rope"}
+
+
+def map_granitemoehybrid(c: Config) -> dict:
+    """granitemoehybrid (granitemoehybrid/modeling_granitemoehybrid.py), transformers 5.23.0: layer_types names each
+    layer's token mixer ("mamba" / linear_attention: a Mamba-2 mixer, GraniteMoeHybridMambaLayer; "attention" /
+    full_attention: GQA), RoPE only with position_embedding_type "rope"; every layer has the shared MLP (a SwiGLU of
+    shared_intermediate_size, no biases) and, with num_local_experts > 0, beside it num_local_experts SwiGLU experts of
+    intermediate_size behind a bias-free router (top num_experts_per_tok); two RMSNorms per layer and a final one.
+    Granite's multipliers (embedding, attention, residual, logits) scale activations and change no count."""
+    d = c.integer("hidden_size")
+    n_layers = c.integer("num_hidden_layers")
+    kind = c.raw("position_embedding_type")
+    if kind not in POSITION_EMBEDDING_TYPES:
+        raise c.error("position_embedding_type", f"{got(kind)} is not one transformers builds; allowed: null, "
+                                                 "\"nope\", \"rope\"")
+    spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings", position=POSITION_EMBEDDING_TYPES[kind])
+    spec["norm"] = dict(RMSNORM)
+    activation = c.choice("hidden_act", GATED_ACTIVATIONS)
+    n_experts = c.integer("num_local_experts", minimum=0)
+    shared = c.integer("shared_intermediate_size", minimum=0 if n_experts else 1)
+    if n_experts:
+        spec["mlp"] = {"activation": activation, "d_ff": c.integer("intermediate_size")}
+        spec["moe"] = moe_entry(n_experts, c.integer("num_experts_per_tok"), spec["mlp"]["d_ff"], c,
+                                "num_experts_per_tok", n_shared_experts=1 if shared else 0, d_ff_shared=shared)
+    else:  # no experts: the shared MLP alone
+        spec["mlp"] = {"activation": activation, "d_ff": shared}
+    attention = _attention(c, d)
+    mixer = mamba2_mixer(c, inner_width(c, d, "mamba_expand"))
+    types = read_layer_types(c, n_layers, ["linear_attention"] * n_layers, ("linear_attention", "full_attention"))
+    hybrid_stack(spec, [{"attention": attention if t == "full_attention" else None,
+                         "mixer": mixer if t == "linear_attention" else None} for t in types])
+    return spec
+
+
+register(
+    "bamba",  # bamba/configuration_bamba.py (head_dim is no field: BambaAttention reads it, else hidden // heads)
+    defaults={
+        "vocab_size": 128000, "tie_word_embeddings": False, "hidden_size": 4096, "intermediate_size": 14336,
+        "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": None,
+        "hidden_act": "silu", "max_position_embeddings": 262144, "attn_layer_indices": None, **MAMBA2_DEFAULTS,
+        "attention_bias": False, "mlp_bias": False,
+    },
+    mapper=map_bamba,
+    ignored=HYBRID_IGNORED,
+)
+
+
+register(
+    "granitemoehybrid",  # granitemoehybrid/configuration_granitemoehybrid.py (head_dim: as bamba's)
+    defaults={
+        "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "num_key_value_heads": None, "head_dim": None, "hidden_act": "silu",
+        "max_position_embeddings": 2048, "tie_word_embeddings": False, "attention_bias": False,
+        "num_local_experts": 8, "num_experts_per_tok": 2, "shared_intermediate_size": 1024,
+        "position_embedding_type": None, "layer_types": None, **MAMBA2_DEFAULTS,
+    },
+    mapper=map_granitemoehybrid,
+    aliases={"layers_block_type": "layer_types"},
+    # Granite's multipliers scale activations (embeddings, attention scores, residual branches, logits)
+    ignored=HYBRID_IGNORED | {"embedding_multiplier", "logits_scaling", "residual_multiplier",
+                              "attention_multiplier"},
+)
