@@ -24,7 +24,10 @@ heads broadcast to every query head, so its cache is n_heads / num_kv_heads time
 num_kv_heads the architecture needs, as serving engines cache them). Sliding-window and chunked layers: transformers keeps the last W - 1
 tokens between steps (the next token makes W) where llmcalc counts a window of W (Mistral's rolling buffer),
 so below the window the bytes are equal and from W on the test asserts exactly one token per windowed layer
-less. Not checked: openai-gpt, which has no KV cache in transformers.
+less. Mamba layers (mamba, mamba2, and the hybrids: jamba, bamba, granitemoehybrid, falcon_h1, whose layers run
+attention and a Mamba-2 mixer side by side): the conv and SSM states of the cache, constant per sequence. A hybrid
+whose layers are all Mamba layers is not checked: transformers 5.23.0 asks its cache for a sequence length only an
+attention layer holds, and raises. Not checked: openai-gpt, which has no KV cache in transformers.
 
 transformers 5.23.0 refuses two published files as they stand (Llama 4 Scout's attn_temperature_tuning 4,
 DBRX's moe_normalize_expert_weights 1: strict types); `hf_config` passes true and 1.0, which count nothing.
@@ -636,6 +639,26 @@ def gen_granitemoehybrid(rng):
     return cfg
 
 
+def gen_falcon_h1(rng):
+    """Attention and a Mamba-2 mixer on every layer: mamba_d_ssm given (any width the heads divide) or null (from
+    mamba_expand), the gated norm or the gate alone, in_proj and out_proj biases apart, GQA heads and a head_dim
+    override, attention and MLP biases, muP multipliers, ties."""
+    cfg = {"model_type": "falcon_h1", **_common(rng), **_heads(rng), "attention_bias": rng.random() < 0.3,
+           "mlp_bias": rng.random() < 0.3, "mamba_rms_norm": rng.random() < 0.5,
+           "mamba_norm_before_gate": rng.random() < 0.5, "projectors_bias": rng.random() < 0.5,
+           "key_multiplier": 0.5, "ssm_multipliers": [0.5, 1.0, 2.0, 1.0, 0.25], "mlp_multipliers": [0.5, 2.0]}
+    cfg.update(_mamba2_keys(rng, cfg["hidden_size"]))
+    if rng.random() < 0.7:
+        heads = cfg["mamba_n_heads"]
+        cfg["mamba_d_ssm"] = heads * rng.choice([2, 4, 6])
+        cfg.pop("mamba_d_head", None)
+        if rng.random() < 0.5:
+            cfg["mamba_d_head"] = cfg["mamba_d_ssm"] // heads
+    else:
+        cfg["mamba_d_ssm"] = None
+    return cfg
+
+
 def _vit(rng, model_type: str) -> dict:
     heads = rng.choice([1, 2, 4])
     patch = rng.choice([2, 3, 4])
@@ -694,7 +717,8 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "jamba": gen_jamba, "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
+    "jamba": gen_jamba, "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid,
+    "falcon_h1": gen_falcon_h1, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
 }
 VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 
@@ -747,6 +771,13 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                 seen.add(f"{model_type}:tied")
             if model.is_recurrent and not any(layer.attention for layer in layers):
                 seen.add(f"{model_type}:mamba-only")
+            mixers = [layer.mixer for layer in layers if layer.mixer]
+            if any(layer.mixer and layer.attention for layer in layers):
+                seen.add(f"{model_type}:side-by-side")
+            if any(m.kind == "mamba2" and not m.gated_norm for m in mixers):
+                seen.add(f"{model_type}:gate-only")
+            if any(m.bias != m.out_bias for m in mixers):
+                seen.add(f"{model_type}:out-bias-apart")
             if model.position == "none":
                 seen.add(f"{model_type}:nope")
     for feature in ("qwen2:window", "qwen2:groups>1", "qwen2_moe:dense-in-moe", "qwen2_moe:shared",
@@ -763,7 +794,8 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "falcon:parallel:shared", "falcon:sequential", "falcon:alibi", "falcon:tied", "mamba:tied",
                     "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied", "bamba:groups>1", "bamba:rotary",
                     "bamba:mamba-only", "bamba:tied", "granitemoehybrid:groups>1", "granitemoehybrid:shared",
-                    "granitemoehybrid:nope", "granitemoehybrid:tied", "granitemoehybrid:mamba-only"):
+                    "granitemoehybrid:nope", "granitemoehybrid:tied", "granitemoehybrid:mamba-only",
+                    "falcon_h1:side-by-side", "falcon_h1:gate-only", "falcon_h1:out-bias-apart", "falcon_h1:tied"):
         assert feature in seen
 
 
@@ -1029,7 +1061,7 @@ MAMBA_PARTS = {  # transformers' parameter names (MambaMixer, Mamba2Mixer) -> ll
     "c_layernorm.weight": "mamba.inner_norms",
 }
 MIXER_MODULES = {"mamba": ".mixer.", "mamba2": ".mixer.", "jamba": ".mamba.", "bamba": ".mamba.",  # where each keeps
-                 "granitemoehybrid": ".mamba."}  # its mixer
+                 "granitemoehybrid": ".mamba.", "falcon_h1": ".mamba."}  # its mixer
 
 
 @pytest.mark.parametrize("model_type", sorted(MIXER_MODULES))
@@ -1063,16 +1095,25 @@ def test_mamba_state_is_constant_per_sequence(model_type, tmp_path):
         assert hf_cache_bytes(config, seq, 2) == cache.bytes == 2 * cache.state_bytes_per_sequence > 0
 
 
-@pytest.mark.parametrize("model_type", ["mamba", "mamba2"])
+@pytest.mark.parametrize("model_type", ["mamba", "mamba2"] + sorted(HYBRIDS | {"falcon_h1"}))
 def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
     """One decode step after a prompt, with the cache: the conv over the conv state and the new token
-    (causal_conv1d_update), the state update and its readout (the recurrent form of the scan), the projections."""
+    (causal_conv1d_update), the state update and its readout (the recurrent form of the scan), the projections; a
+    hybrid's attention layers, one query over the prompt's keys and its own. Hybrids without an attention layer are
+    left out (transformers 5.23.0 cannot cache them: see test_kv_cache_bytes_match_the_cache)."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    checked = 0
     for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "decode", tmp_path):
+        if model_type not in ("mamba", "mamba2") and not any(layer.attention for layer in model.layers):
+            continue
         with torch.no_grad():
             output = hf_model(ids, use_cache=True)
+            cache = {"cache_params": output.cache_params} if model_type in ("mamba", "mamba2") else \
+                {"past_key_values": output.past_key_values}
             with FlopCounterMode(display=False) as counter:
-                hf_model(ids[:, -1:], use_cache=True, cache_params=output.cache_params)
+                hf_model(ids[:, -1:], use_cache=True, **cache)
         ours = count_flops(model, seq, batch, decode=True, include_other=False).matmul
         assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))
+        checked += 1
+    assert checked

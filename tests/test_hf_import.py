@@ -523,6 +523,16 @@ CASES.update({
         # router 4 x 32, experts 4 x 4608, shared 3 x 32 x 24 on each layer; tied embeddings
         EMBED + 2 * MAMBA2_PARAMS + 3072 + 3 * (128 + 4 * 4608 + 2304 + 64) + 32,
     ),
+    "falcon_h1": (  # attention and a Mamba-2 mixer of 16 channels (mamba_d_ssm) on each layer, no gated norm
+        dict(KV2, model_type="falcon_h1", mamba_d_ssm=16, projectors_bias=True, ssm_multipliers=[1, 2, 1, 1, 1],
+             **{k: v for k, v in MAMBA2_KEYS.items() if k != "mamba_expand"}),
+        dict(ROPE, n_layers=2, context_length=8192, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             mixer=dict(MAMBA2_MIXER, d_inner=16, gated_norm=False, out_bias=True), attention=GQA,
+             mlp=dict(SWIGLU, bias=False)),
+        # mixer: in_proj 32 x (2 x 16 + 2 x 2 x 4 + 4), conv (16 + 16) x 3 + 32, dt_bias, A_log, D 4 each, out_proj
+        # 16 x 32 and its bias 32; attention 3072, MLP 4608, two norms on each layer, a final norm, untied
+        2 * EMBED + 2 * (32 * 52 + 128 + 12 + 512 + 32 + 3072 + 4608 + 64) + 32,
+    ),
 })
 
 
@@ -634,6 +644,7 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
     ("bamba", 9_992_765_440),        # ... of BambaConfig() (no attn_layer_indices: 32 Mamba-2 layers with MLPs)
     ("granitemoehybrid", 38_601_064_448),  # ... of GraniteMoeHybridConfig() (32 Mamba-2 layers, 8 experts + shared)
+    ("falcon_h1", 8_514_961_408),    # ... of FalconH1Config() (attention and a 1,024-wide Mamba-2 on every layer)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
 ])

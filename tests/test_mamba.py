@@ -80,7 +80,8 @@ def test_mamba2_parameters_by_hand(write_spec):
     ("mixer: {kind: mamba2, d_state: 16, n_heads: 8, n_groups: 3}", "mixer.n_groups", "does not divide n_heads=8"),
     ("mixer: {kind: mamba, d_state: 0}", "mixer.d_state", ">= 1"),
     ("mixer: {kind: mamba, d_state: 16, d_sate: 4}", "mixer.d_sate", "did you mean 'd_state'"),
-    ("mixer: {kind: mamba, d_state: 16}\nattention: {n_heads: 4}", "mixer", "not both"),
+    ("mixer: {kind: mamba, d_state: 16, gated_norm: false}", "mixer.gated_norm", "only used with kind mamba2"),
+    ("mixer: {kind: mamba, d_state: 16}\nattention: {n_heads: 4}", "mlp", "required"),
     ("mixer: {kind: mamba, d_state: 16}\nresidual: parallel", "residual", "allowed: sequential"),
 ])
 def test_bad_mixer_keys(write_spec, change, key, words):
@@ -103,6 +104,39 @@ def test_mamba_and_attention_layers_in_one_stack(write_spec):
     cache = kv_cache(model, context=100, batch=1, dtype="bf16")
     mixer = model.layers[0].mixer
     assert cache.bytes == 2 * (2 * 100 * 2 * 4 * 16 + 2 * mixer.state_elements)
+
+
+def test_attention_and_a_mixer_side_by_side(write_spec):
+    """Falcon-H1's layer: attention and a Mamba-2 mixer on one norm's output, then an MLP after a second norm; its
+    parameters are both parts', its cache K and V per token and the state, its FLOPs both parts' (one more add)."""
+    mlp = "mlp: {activation: swiglu, d_ff: 128}\n"
+    both = load(write_spec, MAMBA2 + "attention: {n_heads: 4, n_kv_heads: 2}\n" + mlp, "both")
+    alone = load(write_spec, MAMBA2 + mlp, "alone")
+    attention = load(write_spec, MAMBA2.replace("mixer:", "attention: {n_heads: 4, n_kv_heads: 2}\n#") + mlp, "att")
+    rows = {r.component: r.per_layer for r in count_params(both).rows if r.group}
+    assert rows["norm.pre_mixer"] == rows["norm.pre_mlp"] == 64 and len([c for c in rows if c.startswith("norm")]) == 2
+    assert count_params(both).total == count_params(alone).total + 2 * (64 * 64 + 2 * 64 * 32 + 64 * 64)
+    assert count_params(both).total == count_params(attention).total + 2 * sum(
+        v for c, v in rows.items() if c.startswith("mamba."))
+    cache = kv_cache(both, context=100, batch=1, dtype="bf16")
+    mixer = both.layers[0].mixer
+    assert cache.bytes == 2 * 2 * (100 * 2 * 2 * 16 + mixer.state_elements)
+    assert cache.bytes_per_token == 2 * 2 * 2 * 2 * 16
+    flops = [_matmul_by_part(m) for m in (both, alone, attention)]
+    assert flops[0]["mamba"] == flops[1]["mamba"] > 0 and flops[0]["attn"] == flops[2]["attn"] > 0
+    assert flops[0]["mlp"] == flops[1]["mlp"] == flops[2]["mlp"] > 0 and "attn" not in flops[1]
+    described = CliRunner().invoke(main, ["show", str(write_spec("both", MAMBA2 + "attention: {n_heads: 4}\n" + mlp))])
+    assert described.exit_code == 0, described.output
+
+
+def _matmul_by_part(model) -> dict[str, int]:
+    """Matmul FLOPs of a 10-token forward pass by the part of the layer they belong to (mamba, attn, mlp, ...)."""
+    out: dict[str, int] = {}
+    for row in api.count_flops(model, 10, include_other=False).rows:
+        if row.matmul:
+            part = row.component.split(".")[0]
+            out[part] = out.get(part, 0) + row.matmul
+    return out
 
 
 @pytest.mark.parametrize("text", [MAMBA, MAMBA2])
@@ -169,14 +203,26 @@ JAMBA = {"model_type": "jamba", "vocab_size": 100, "hidden_size": 32, "intermedi
          "attn_layer_offset": 1, "num_experts": 4}
 
 
-@pytest.mark.parametrize("command", [["count"], ["flops"], ["memory"], ["explain"], ["diagram"],
-                                     ["compare", "llama3-8b"], ["sweep", "--vary", "context=1k,64k"],
-                                     ["fit", "--gpu", "h100"]])
-def test_commands_run_on_a_hybrid_config(tmp_path, command):
-    """Jamba: attention layers (a KV cache per token) between Mamba layers (a state per sequence)."""
+MAMBA2_KEYS = {"vocab_size": 100, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 4,
+               "num_attention_heads": 4, "num_key_value_heads": 2, "mamba_n_heads": 4, "mamba_d_state": 8,
+               "mamba_n_groups": 2}
+HYBRIDS = {  # attention layers (a KV cache per token) between Mamba layers (a state per sequence), or beside them
+    "jamba": JAMBA,
+    "bamba": dict(model_type="bamba", attn_layer_indices=[1, 3], **MAMBA2_KEYS),
+    "granitemoehybrid": dict(model_type="granitemoehybrid", layer_types=["mamba", "attention"] * 2,
+                             position_embedding_type="nope", **MAMBA2_KEYS),
+    "falcon_h1": dict(model_type="falcon_h1", mamba_d_ssm=64, mamba_rms_norm=True, **MAMBA2_KEYS),
+}
+
+
+@pytest.mark.parametrize("model_type", sorted(HYBRIDS))
+@pytest.mark.parametrize("command", [["count"], ["flops"], ["flops", "--decode"], ["memory"], ["explain"],
+                                     ["diagram"], ["show"], ["compare", "llama3-8b"],
+                                     ["sweep", "--vary", "context=1k,64k"], ["fit", "--gpu", "h100"]])
+def test_commands_run_on_a_hybrid_config(tmp_path, command, model_type):
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(JAMBA))
-    result = CliRunner().invoke(main, command[:1] + [str(path)] + command[1:])
+    path.write_text(json.dumps(HYBRIDS[model_type]))
+    result = CliRunner().invoke(main, command[:1] + [str(path)] + command[1:] + ["--strict"] * (command[0] != "compare"))
     assert result.exit_code == 0, result.output
 
 

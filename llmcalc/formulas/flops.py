@@ -167,10 +167,13 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     """(component, matmul, other) of one layer for `queries` new tokens of a `seq`-token sequence.
 
     An encoder layer attends both ways (all pairs). A decoder layer with cross-attention attends to `source`
-    encoder positions; their K and V are projected once per sequence (not again at a decode step)."""
+    encoder positions; their K and V are projected once per sequence (not again at a decode step). A layer with a
+    recurrent mixer and attention both (Falcon-H1's FalconH1DecoderLayer) runs the two side by side and adds their
+    outputs (one more add per element)."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    if layer.mixer:
-        rows = mixer_flop_rows(layer.mixer, d_model, queries, decode) + [
+    mixing = mixer_flop_rows(layer.mixer, d_model, queries, decode) if layer.mixer else []
+    if att is None:
+        rows = mixing + [
             ("norms", 0, len(layer_norm_names(layer, norm)) * norm_flops(queries, norm, d_model)),
             ("residual", 0, (2 if mlp else 1) * queries * d_model),
         ]
@@ -193,7 +196,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
                        for name, size in mla_projections(att, d_model)]
     else:
         projections = _projections("attn", queries, queries, d_model, q_width, kv_width)
-    rows = projections + [
+    rows = mixing + projections + [
         ("attn.scores", attention_scores(pairs, att), 0),
         ("attn.qk_norm", 0, queries * (att.n_heads + att.n_kv_heads) * att.d_head * _qk_norm_per_element(att)),
         # A sink is one more logit per head in each query's softmax (gpt-oss).
@@ -201,7 +204,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
         ("attn.values", attention_values(pairs, att), 0),
         ("attn.bias", 0, bias_adds),
         ("norms", 0, n_norms * norm_flops(queries, norm, d_model)),
-        ("residual", 0, 2 * queries * d_model),
+        ("residual", 0, (3 if mixing else 2) * queries * d_model),
     ]
     if layer.cross_attention:
         cross_pairs = queries * source

@@ -87,16 +87,18 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
     """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
     decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long. A recurrent
     layer holds its conv and SSM states per sequence (Mamba.state_elements: the conv_states and recurrent_states of
-    transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here)."""
+    transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here); a layer with attention and a mixer
+    both holds K and V and the state (LinearAttentionAndFullAttentionLayer, Falcon-H1's "hybrid" layers)."""
     groups = []
     for g in model.groups:
         if g.layer.stack == "encoder":
             continue
-        if g.layer.mixer:
-            groups.append(KVGroup(g.name, g.count, 0, 0, g.layer.mixer.state_elements))
+        state = g.layer.mixer.state_elements if g.layer.mixer else 0
+        if g.layer.attention is None:
+            groups.append(KVGroup(g.name, g.count, 0, 0, state))
             continue
         elements = kv_elements_per_token(g.layer.attention, mla_cache)
-        groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention)))
+        groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention), state))
         if g.layer.cross_attention:
             groups.append(KVGroup(f"{g.name} (cross)", g.count, elements, context))
     return KVCache(model, tuple(groups), context, batch, dtype, mla_cache)

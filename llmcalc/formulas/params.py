@@ -171,14 +171,14 @@ def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str
 
 
 def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, int]]:
-    """(component, params, active params) of one layer; zero-sized components are left out."""
+    """(component, params, active params) of one layer; zero-sized components are left out. A layer with both a
+    recurrent mixer and attention (Falcon-H1's FalconH1DecoderLayer) has the rows of both."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    if layer.mixer:
-        rows = mixer_param_rows(layer.mixer, d_model)
-    elif att.mla:
-        rows = mla_projections(att, d_model)
-    else:
-        rows = _attention_rows(att, d_model, "attn") + [
+    rows = mixer_param_rows(layer.mixer, d_model) if layer.mixer else []
+    if att and att.mla:
+        rows += mla_projections(att, d_model)
+    elif att:
+        rows += _attention_rows(att, d_model, "attn") + [
             ("attn.qk_norm", qk_norm(att)),
             ("attn.sinks", attention_sinks(att)),
         ]

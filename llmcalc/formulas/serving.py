@@ -76,12 +76,11 @@ def _activation_dtype(weight_dtype: str) -> str:
 
 def _live_elements(layer, d_model: int) -> int:
     """Elements per token alive inside one layer: residual in and out, q/k/v, attention output, MLP inner; a Mamba
-    mixer's in_proj output, conv output and scan output in place of the attention's."""
+    mixer's in_proj output, conv output and scan output in place of the attention's (beside it, both)."""
     att, mlp, moe, mixer = layer.attention, layer.mlp, layer.moe, layer.mixer
-    if mixer:
-        mixing = in_proj_width(mixer) + mixer.conv_channels + mixer.d_inner
-    else:
-        mixing = att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim) \
+    mixing = in_proj_width(mixer) + mixer.conv_channels + mixer.d_inner if mixer else 0
+    if att:
+        mixing += att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim) \
             + att.n_heads * att.v_head_dim
     if mlp is None:
         return 2 * d_model + mixing

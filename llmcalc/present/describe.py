@@ -121,13 +121,15 @@ def _mixer(layer: Layer) -> str:
 
 
 def _attention(layer: Layer) -> str:
-    if layer.mixer:
-        return _mixer(layer)
+    """The token mixer: attention, a recurrent mixer, or both side by side."""
     att = layer.attention
+    if att is None:
+        return _mixer(layer)
     extras = [f"sliding window {att.sliding_window:,}" if att.sliding_window else "",
               f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
               f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else ""]
-    return ", ".join([att.kind] + [e for e in extras if e])
+    text = ", ".join([att.kind] + [e for e in extras if e])
+    return f"{text}, in parallel with {_mixer(layer)}" if layer.mixer else text
 
 
 def _heads(layer: Layer) -> str:
@@ -167,8 +169,9 @@ def _biases(layer: Layer) -> str:
     out = []
     if parts:
         out.append("attention " + ",".join(parts))
-    if mixer and (mixer.bias or mixer.conv_bias):
-        out.append("Mamba " + ", ".join(n for n, on in (("projections", mixer.bias), ("conv", mixer.conv_bias)) if on))
+    if mixer and (mixer.bias or mixer.out_bias or mixer.conv_bias):
+        out.append("Mamba " + ", ".join(n for n, on in (("in_proj", mixer.bias), ("out_proj", mixer.out_bias),
+                                                        ("conv", mixer.conv_bias)) if on))
     if layer.mlp and layer.mlp.bias:
         out.append("MLP")
     if layer.moe and layer.moe.router_bias:

@@ -56,10 +56,10 @@ def model_boxes(count) -> list[Box]:
                               f"{norm} before attention, {norm} before MLP"], depth=1, key=f"norm {g}"))
         elif placement in ("pre", "sandwich"):
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
-        if layer.mixer:
-            boxes.append(_mixer_box(count, group.name, layer.mixer, g))
-        else:
+        if att:
             boxes.append(_attention_box(count, group.name, att, model, g))
+        if layer.mixer:  # in place of attention, or beside it on the same input (Falcon-H1)
+            boxes.append(_mixer_box(count, group.name, layer.mixer, g, beside=att is not None))
         if layer.mlp is None:  # a Mamba block: norm, mixer, residual
             if placement != "pre":
                 boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
@@ -107,14 +107,15 @@ def _attention_box(count, group_name: str, att, model, g: int) -> Box:
                + [f"{human(_per_layer(count, group_name, ('attn.',)))} per layer"], depth=1, key=f"attention {g}")
 
 
-def _mixer_box(count, group_name: str, mixer, g: int) -> Box:
-    """A recurrent mixer: its kind, inner width, state and conv (Mamba-2: heads and groups)."""
-    name = "Mamba-2" if mixer.kind == "mamba2" else "Mamba"
+def _mixer_box(count, group_name: str, mixer, g: int, beside: bool = False) -> Box:
+    """A recurrent mixer: its kind, inner width, state and conv (Mamba-2: heads and groups); `beside` attention, in
+    parallel with it."""
+    name = ("in parallel, " if beside else "") + ("Mamba-2" if mixer.kind == "mamba2" else "Mamba")
     shape = (f"{mixer.n_heads} heads of {mixer.head_dim}, {mixer.n_groups} groups" if mixer.kind == "mamba2" else
              f"dt rank {mixer.dt_rank}")
     return Box([f"{name} mixer (constant state)", f"d_inner {mixer.d_inner:,}, state {mixer.d_state}, conv "
                 f"{mixer.d_conv}", shape, f"{human(_per_layer(count, group_name, ('mamba.',)))} per layer"], depth=1,
-               key=f"attention {g}")
+               key=f"{'mixer' if beside else 'attention'} {g}")
 
 
 def diagram(counts: list, labels: list[str]) -> Diagram:

@@ -248,15 +248,14 @@ class _Builder:
         )
 
     def _layer(self, node: Node, d_model: int, name: str | None) -> Layer:
-        """One layer from a node holding attention or mixer / mlp / moe (the top level or a merged override). A layer
-        with a recurrent mixer may have no MLP (Mamba); one with attention always has one."""
+        """One layer from a node holding attention and / or mixer, mlp, moe (the top level or a merged override). A
+        layer with both runs them side by side on the same normalised input and adds their outputs (Falcon-H1). A
+        layer with a recurrent mixer alone may have no MLP (Mamba); one with attention always has one."""
         mixer_node = node.mapping("mixer", required=False)
-        if mixer_node and node.mapping("attention", required=False):
-            raise node.error("mixer", "a layer mixes tokens with attention or with a recurrent mixer, not both; "
-                             "allowed: one of attention, mixer (null the other in a layer group)", also=("attention",))
         mixer = build_mixer(mixer_node, d_model) if mixer_node else None
-        attention = None if mixer else self._attention(node.mapping("attention"), d_model)
-        mlp_node = node.mapping("mlp", required=mixer is None or node.has("moe"))
+        attention_node = node.mapping("attention", required=mixer is None)
+        attention = self._attention(attention_node, d_model) if attention_node else None
+        mlp_node = node.mapping("mlp", required=attention is not None or node.has("moe"))
         mlp = self._mlp(mlp_node) if mlp_node else None
         moe_node = node.mapping("moe", required=False)
         return Layer(attention, mlp, self._moe(moe_node, mlp) if moe_node else None, name, mixer=mixer)

@@ -19,8 +19,9 @@ def build_mixer(node: Node, d_model: int) -> Mamba:
                 raise node.error(key, f"only used with kind {other}; allowed with kind {kind}: "
                                  f"{', '.join(k for k in MIXER_KEYS if k not in keys)}", also=("kind",))
     d_inner = node.integer("d_inner", 2 * d_model)
+    bias = node.boolean("bias", False)
     common = dict(kind=kind, d_inner=d_inner, d_state=node.integer("d_state"), d_conv=node.integer("d_conv", 4),
-                  conv_bias=node.boolean("conv_bias", True), bias=node.boolean("bias", False))
+                  conv_bias=node.boolean("conv_bias", True), bias=bias, out_bias=node.boolean("out_bias", bias))
     if kind == "mamba":
         return Mamba(**common, dt_rank=node.integer("dt_rank", -(-d_model // 16)),
                      inner_norms=node.boolean("inner_norms", False))
@@ -32,4 +33,5 @@ def build_mixer(node: Node, d_model: int) -> Mamba:
     if n_heads % n_groups or d_inner % n_groups:
         raise node.error("n_groups", f"{n_groups} does not divide n_heads={n_heads} (and d_inner={d_inner}); "
                          f"allowed: a divisor of n_heads{divisor_hint(n_heads)}", also=("n_heads",))
-    return Mamba(**common, n_heads=n_heads, n_groups=n_groups, chunk_size=node.integer("chunk_size", 256))
+    return Mamba(**common, n_heads=n_heads, n_groups=n_groups, chunk_size=node.integer("chunk_size", 256),
+                 gated_norm=node.boolean("gated_norm", True))

@@ -41,10 +41,10 @@ ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
 # A recurrent token mixer in place of attention (kind mamba or mamba2; dt_rank for mamba, n_heads, n_groups and
 # chunk_size for mamba2).
 MIXER_KEYS = ("kind", "d_inner", "d_state", "d_conv", "dt_rank", "inner_norms", "n_heads", "n_groups", "chunk_size",
-              "conv_bias", "bias")
+              "gated_norm", "conv_bias", "bias", "out_bias")
 
 
-MIXER_ONLY = {"mamba": ("dt_rank", "inner_norms"), "mamba2": ("n_heads", "n_groups", "chunk_size")}
+MIXER_ONLY = {"mamba": ("dt_rank", "inner_norms"), "mamba2": ("n_heads", "n_groups", "chunk_size", "gated_norm")}
 
 
 MLP_KEYS = ("activation", "d_ff", "bias")

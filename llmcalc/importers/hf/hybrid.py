@@ -1,6 +1,6 @@
-"""Mamba-2 / attention hybrids (model_types bamba, granitemoehybrid): some layers mix tokens with a Mamba-2 mixer,
-the others with attention, and every layer has an MLP (Granite 4.0's: experts beside a shared MLP). Their mixers
-are Mamba2Mixer's weights read from the mamba_* keys."""
+"""Mamba-2 / attention hybrids: some layers mix tokens with a Mamba-2 mixer, the others with attention (bamba,
+granitemoehybrid), or every layer runs both side by side (falcon_h1); every layer has an MLP (Granite 4.0's: experts
+beside a shared MLP). Their mixers are Mamba2Mixer's weights read from the mamba_* keys."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MAMBA2_DEFAULTS = {
 HYBRID_IGNORED = frozenset(("time_step_limit", "z_loss_coefficient", "num_logits_to_keep", "use_mamba_kernels"))
 
 
-def mamba2_mixer(c: Config, d_inner: int, inner_key: str = "mamba_expand") -> dict:
+def mamba2_mixer(c: Config, d_inner: int, inner_key: str = "mamba_expand x hidden_size") -> dict:
     """A Mamba-2 mixer of d_inner channels from the mamba_* keys (BambaMixer, bamba/modeling_bamba.py, transformers
     5.23.0: Mamba2Mixer's weights): mamba_n_heads heads of mamba_d_head ("auto": d_inner // heads), which must span
     d_inner (validate_architecture), mamba_n_groups groups dividing the heads, biases on in_proj and out_proj with
@@ -109,6 +109,28 @@ def map_granitemoehybrid(c: Config) -> dict:
     return spec
 
 
+def map_falcon_h1(c: Config) -> dict:
+    """falcon_h1 (falcon_h1/modeling_falcon_h1.py), transformers 5.23.0: every layer (FalconH1DecoderLayer) runs GQA
+    attention (RoPE on every dim, attention_bias on all four projections) and a Mamba-2 mixer (FalconH1Mixer) side by
+    side on one RMSNorm's output and adds the two, then a SwiGLU MLP (mlp_bias) after a second RMSNorm; the mixer is
+    mamba_d_ssm wide (null: int(mamba_expand x hidden_size)), its gated RMSNorm only with mamba_rms_norm (else the
+    gate alone), its in_proj bias mamba_proj_bias and its out_proj bias projectors_bias; a final RMSNorm; embeddings
+    untied by default. The muP multipliers scale activations; FalconH1Model keeps ssm_multipliers as the mup_vector of
+    each mixer, a buffer that is not persistent (no parameter, not in the checkpoint)."""
+    d = c.integer("hidden_size")
+    n_layers = c.integer("num_hidden_layers")
+    spec = base_spec(c, "vocab_size", d, n_layers, "max_position_embeddings")
+    spec["norm"] = dict(RMSNORM)
+    ssm = c.optional_integer("mamba_d_ssm")
+    spec["mixer"] = dict(mamba2_mixer(c, inner_width(c, d, "mamba_expand") if ssm is None else ssm,
+                                      "mamba_expand x hidden_size" if ssm is None else "mamba_d_ssm"),
+                         gated_norm=c.boolean("mamba_rms_norm"), out_bias=c.boolean("projectors_bias"))
+    spec["attention"] = _attention(c, d)
+    spec["mlp"] = {"activation": c.choice("hidden_act", GATED_ACTIVATIONS), "d_ff": c.integer("intermediate_size"),
+                   "bias": c.boolean("mlp_bias")}
+    return spec
+
+
 register(
     "bamba",  # bamba/configuration_bamba.py (head_dim is no field: BambaAttention reads it, else hidden // heads)
     defaults={
@@ -136,4 +158,21 @@ register(
     # Granite's multipliers scale activations (embeddings, attention scores, residual branches, logits)
     ignored=HYBRID_IGNORED | {"embedding_multiplier", "logits_scaling", "residual_multiplier",
                               "attention_multiplier"},
+)
+
+
+register(
+    "falcon_h1",  # falcon_h1/configuration_falcon_h1.py (head_dim: as bamba's)
+    defaults={
+        "vocab_size": 128000, "tie_word_embeddings": False, "hidden_size": 4096, "intermediate_size": 14336,
+        "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": None,
+        "hidden_act": "silu", "max_position_embeddings": 8192, "mamba_d_ssm": 1024, **MAMBA2_DEFAULTS,
+        "mamba_rms_norm": False, "projectors_bias": False, "attention_bias": False, "mlp_bias": False,
+    },
+    mapper=map_falcon_h1,
+    # the muP multipliers scale activations (mup_vector: a non-persistent buffer); mamba_norm_before_gate orders the
+    # gated norm's two steps
+    ignored=HYBRID_IGNORED | {"lm_head_multiplier", "embedding_multiplier", "mlp_multipliers", "key_multiplier",
+                              "attention_out_multiplier", "attention_in_multiplier", "ssm_multipliers",
+                              "ssm_in_multiplier", "ssm_out_multiplier", "mamba_norm_before_gate"},
 )
