@@ -184,6 +184,7 @@ def test_sweep_and_fit_show_a_constant_state(write_spec):
     (["memory", "--engine", "llamacpp"], "engine llamacpp"),
     (["speed", "--gpu", "h100"], "speed"),
     (["memory", "--tp", "2"], "tp"),
+    (["memory", "--dtype", "q4_k_m"], "recipes"),
 ])
 def test_commands_refuse_what_they_do_not_model(write_spec, command, words):
     path = str(write_spec("ssm", MAMBA))
@@ -191,6 +192,12 @@ def test_commands_refuse_what_they_do_not_model(write_spec, command, words):
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and words in lines[0] and "Mamba" in lines[0]
+
+
+@pytest.mark.parametrize("command", ["memory", "speed"])
+def test_mla_cache_on_a_model_without_attention_layers_is_one_line(write_spec, command):
+    result = CliRunner().invoke(main, [command, str(write_spec("ssm", MAMBA)), "--mla-cache", "latent"])
+    assert result.exit_code == 2 and "multi-head latent attention" in result.output, result.output
 
 
 def test_the_api_refuses_training_memory(write_spec):

@@ -140,7 +140,9 @@ register(
         "attention_bias": False, "mlp_bias": False,
     },
     mapper=map_bamba,
-    ignored=HYBRID_IGNORED,
+    # attn_rotary_emb: the rotated dims of older BambaConfigs (Bamba-9B's 64 of 128); transformers 5.23.0 does not read
+    # it (partial_rotary_factor 0.5 is hardcoded), and RoPE has no parameters
+    ignored=HYBRID_IGNORED | {"attn_rotary_emb"},
 )
 
 
@@ -170,6 +172,8 @@ register(
         "mamba_rms_norm": False, "projectors_bias": False, "attention_bias": False, "mlp_bias": False,
     },
     mapper=map_falcon_h1,
+    # keys of TII's own configs that transformers 5.23.0 does not read: it builds an MLP and attention on every layer
+    fixed={"mamba_use_mlp": (True,), "attn_layer_indices": (None,)},
     # the muP multipliers scale activations (mup_vector: a non-persistent buffer); mamba_norm_before_gate orders the
     # gated norm's two steps
     ignored=HYBRID_IGNORED | {"lm_head_multiplier", "embedding_multiplier", "mlp_multipliers", "key_multiplier",
