@@ -314,6 +314,12 @@ def _span(layer: Layer) -> int | None:
     return layer.attention.local_span if layer.attention else None
 
 
+def _token_mixer(layer: Layer) -> str:
+    """What mixes the tokens of a layer: attention, a recurrent mixer's kind (or both), or nothing (an MLP block)."""
+    parts = [part for part in ("attention" if layer.attention else "", layer.mixer.kind if layer.mixer else "") if part]
+    return "+".join(parts) or "mlp"
+
+
 def _group_names(layers: list[Layer]) -> list[str]:
     if len(layers) == 1:
         return [layers[0].name or "layers"]
@@ -327,8 +333,8 @@ def _group_names(layers: list[Layer]) -> list[str]:
             traits.append(layer.stack)
         if any(other.moe != layer.moe for other in layers):
             traits.append("moe" if layer.moe else "dense")
-        if any((other.mixer is None) != (layer.mixer is None) for other in layers):
-            traits.append(layer.mixer.kind if layer.mixer else "attention")
+        if any(_token_mixer(other) != _token_mixer(layer) for other in layers):
+            traits.append(_token_mixer(layer))
         if any(_span(other) != _span(layer) for other in layers):
             traits.append("local" if _span(layer) else "global")
         names.append("-".join(traits) or "layers")

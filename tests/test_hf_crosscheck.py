@@ -59,7 +59,7 @@ N_RANDOM = 15  # random configs per model_type for the parameter counts
 N_FORWARD = 5  # random tiny models per model_type for the FLOP and the KV-cache checks
 NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in transformers
 NO_CACHE = {"openai-gpt"}
-HYBRIDS = {"jamba", "bamba", "granitemoehybrid"}  # attention and Mamba layers, one DynamicCache for both
+HYBRIDS = {"jamba", "bamba", "granitemoehybrid", "nemotron_h"}  # attention and Mamba layers, one DynamicCache for both
 
 
 def hf_config(config: dict):
@@ -659,6 +659,33 @@ def gen_falcon_h1(rng):
     return cfg
 
 
+def gen_nemotron_h(rng):
+    """Blocks of Mamba-2 (M), experts (E), attention (*) and MLPs (-), one attention block at least (see
+    test_kv_cache_bytes_match_the_cache), as hybrid_override_pattern or layers_block_type (legacy names or new ones);
+    the mixer's width from its heads, groups dividing them, biases; squared-ReLU (or other plain) MLPs and experts with
+    a shared MLP (0 wide or not); tie_word_embeddings either way (never tied)."""
+    heads = rng.choice([1, 2, 4, 6])
+    n_experts = rng.choice([2, 3, 4])  # the router takes the top 2 of each group: 2 experts at least
+    blocks = [rng.choice("MMEE*--") for _ in range(rng.randint(0, 5))]
+    blocks.insert(rng.randint(0, len(blocks)), "*")
+    cfg = {"model_type": "nemotron_h", "vocab_size": rng.randint(40, 300), **_heads(rng, head_dim=False),
+           "head_dim": rng.choice([4, 8]), "max_position_embeddings": 512, "intermediate_size": rng.randint(8, 80),
+           "mlp_hidden_act": rng.choice(["relu2", "relu2", "silu", "gelu"]),
+           "mlp_bias": "E" not in blocks and rng.random() < 0.5,  # llmcalc refuses it beside experts
+           "mamba_num_heads": heads, "mamba_head_dim": rng.choice([2, 4, 8]),
+           "n_groups": rng.choice([g for g in (1, 2, 3) if heads % g == 0]), "ssm_state_size": rng.choice([1, 2, 4, 8]),
+           "conv_kernel": rng.choice([2, 3, 4]), "chunk_size": rng.choice([2, 3, 4, 8, 16]),
+           "use_bias": rng.random() < 0.4, "use_conv_bias": rng.random() < 0.7, "n_routed_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, n_experts), "moe_intermediate_size": rng.randint(4, 40),
+           "moe_shared_expert_intermediate_size": rng.choice([0, 6, 24]), "tie_word_embeddings": rng.random() < 0.5}
+    if rng.random() < 0.5:
+        cfg["hybrid_override_pattern"] = "".join(blocks)
+    else:
+        names = rng.choice([{"M": "mamba", "*": "attention"}, {"M": "linear_attention", "*": "full_attention"}])
+        cfg["layers_block_type"] = [names.get(b, {"E": "moe", "-": "mlp"}.get(b)) for b in blocks]
+    return cfg
+
+
 def _vit(rng, model_type: str) -> dict:
     heads = rng.choice([1, 2, 4])
     patch = rng.choice([2, 3, 4])
@@ -718,7 +745,7 @@ GENERATORS = {
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
     "jamba": gen_jamba, "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid,
-    "falcon_h1": gen_falcon_h1, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
+    "falcon_h1": gen_falcon_h1, "nemotron_h": gen_nemotron_h, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl,
 }
 VISION = {"llava", "qwen2_5_vl"}  # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 
@@ -778,6 +805,10 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                 seen.add(f"{model_type}:gate-only")
             if any(m.bias != m.out_bias for m in mixers):
                 seen.add(f"{model_type}:out-bias-apart")
+            if any(layer.mlp and not (layer.attention or layer.mixer) for layer in layers):
+                seen.add(f"{model_type}:mlp-block")
+            if any(layer.attention and not layer.mlp for layer in layers):
+                seen.add(f"{model_type}:attention-block")
             if model.position == "none":
                 seen.add(f"{model_type}:nope")
     for feature in ("qwen2:window", "qwen2:groups>1", "qwen2_moe:dense-in-moe", "qwen2_moe:shared",
@@ -795,7 +826,8 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "jamba:groups>1", "jamba:dense-in-moe", "jamba:tied", "bamba:groups>1", "bamba:rotary",
                     "bamba:mamba-only", "bamba:tied", "granitemoehybrid:groups>1", "granitemoehybrid:shared",
                     "granitemoehybrid:nope", "granitemoehybrid:tied", "granitemoehybrid:mamba-only",
-                    "falcon_h1:side-by-side", "falcon_h1:gate-only", "falcon_h1:out-bias-apart", "falcon_h1:tied"):
+                    "falcon_h1:side-by-side", "falcon_h1:gate-only", "falcon_h1:out-bias-apart", "falcon_h1:tied",
+                    "nemotron_h:groups>1", "nemotron_h:shared", "nemotron_h:mlp-block", "nemotron_h:attention-block"):
         assert feature in seen
 
 
@@ -1061,7 +1093,8 @@ MAMBA_PARTS = {  # transformers' parameter names (MambaMixer, Mamba2Mixer) -> ll
     "c_layernorm.weight": "mamba.inner_norms",
 }
 MIXER_MODULES = {"mamba": ".mixer.", "mamba2": ".mixer.", "jamba": ".mamba.", "bamba": ".mamba.",  # where each keeps
-                 "granitemoehybrid": ".mamba.", "falcon_h1": ".mamba."}  # its mixer
+                 "granitemoehybrid": ".mamba.", "falcon_h1": ".mamba."}  # its mixer (nemotron_h: .mixer. holds
+# every block, checked whole in test_random_configs_count_like_transformers)
 
 
 @pytest.mark.parametrize("model_type", sorted(MIXER_MODULES))

@@ -129,6 +129,28 @@ def test_attention_and_a_mixer_side_by_side(write_spec):
     assert described.exit_code == 0, described.output
 
 
+def test_blocks_of_one_part_each(write_spec):
+    """Nemotron-H's layers: one norm and one block each (a mixer, attention alone, an MLP alone); only the attention
+    block caches K and V, and only the mixer keeps a state."""
+    text = MAMBA2.replace("n_layers: 2", "n_layers: 3") + (
+        "layers:\n  - {count: 1}\n  - {count: 1, mixer: null, attention: {n_heads: 4}, mlp: null}\n"
+        "  - {count: 1, mixer: null, attention: null, mlp: {activation: relu2, d_ff: 128}}\n")
+    model = load(write_spec, text, "blocks")
+    assert [g.name for g in model.groups] == ["mamba2", "attention", "mlp"]
+    rows = {(r.group, r.component): r.per_layer for r in count_params(model).rows if r.group}
+    assert [c for g, c in rows if c.startswith("norm")] == ["norm.pre_mixer", "norm.pre_attn", "norm.pre_mlp"]
+    assert rows[("attention", "attn.q")] == 64 * 64 and rows[("mlp", "mlp.up")] == 64 * 128
+    cache = kv_cache(model, context=10, batch=1, dtype="bf16")
+    assert cache.bytes == 2 * (10 * 2 * 4 * 16 + model.layers[0].mixer.state_elements)
+    parts = _matmul_by_part(model)
+    assert set(parts) == {"mamba", "attn", "mlp", "lm_head"}
+    with pytest.raises(LlmcalcError, match="attention alone or an MLP alone|recurrent"):
+        api.estimate_memory(model, mode="training")
+    err = error_for(write_spec, text.replace("attention: null, mlp: {activation: relu2, d_ff: 128}",
+                                             "attention: null"))
+    assert err.key.endswith("mlp") and "required" in str(err)
+
+
 def _matmul_by_part(model) -> dict[str, int]:
     """Matmul FLOPs of a 10-token forward pass by the part of the layer they belong to (mamba, attn, mlp, ...)."""
     out: dict[str, int] = {}
@@ -218,6 +240,10 @@ HYBRIDS = {  # attention layers (a KV cache per token) between Mamba layers (a s
     "bamba": dict(model_type="bamba", attn_layer_indices=[1, 3], **MAMBA2_KEYS),
     "granitemoehybrid": dict(model_type="granitemoehybrid", layer_types=["mamba", "attention"] * 2,
                              position_embedding_type="nope", **MAMBA2_KEYS),
+    "nemotron_h": dict({k: v for k, v in MAMBA2_KEYS.items() if not k.startswith("mamba_")},
+                       model_type="nemotron_h", head_dim=8, hybrid_override_pattern="M-M*E",
+                       mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=4, n_routed_experts=4,
+                       moe_intermediate_size=16, moe_shared_expert_intermediate_size=24),
     "falcon_h1": dict(model_type="falcon_h1", mamba_d_ssm=64, mamba_rms_norm=True, **MAMBA2_KEYS),
 }
 
@@ -231,6 +257,21 @@ def test_commands_run_on_a_hybrid_config(tmp_path, command, model_type):
     path.write_text(json.dumps(HYBRIDS[model_type]))
     result = CliRunner().invoke(main, command[:1] + [str(path)] + command[1:] + ["--strict"] * (command[0] != "compare"))
     assert result.exit_code == 0, result.output
+
+
+def test_blocks_without_a_mixer_are_refused_where_layers_are_modelled_whole(tmp_path):
+    """A Nemotron-H of attention and MLP blocks only has no Mamba layer, and is still refused training and speed."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(dict(HYBRIDS["nemotron_h"], hybrid_override_pattern="*-*-")))
+    model = llmcalc.load(str(path))
+    assert not model.is_recurrent
+    with pytest.raises(LlmcalcError, match="attention alone or an MLP alone"):
+        api.estimate_memory(model, mode="training")
+    result = CliRunner().invoke(main, ["speed", str(path), "--gpu", "h100"])
+    assert result.exit_code == 2 and "attention alone or an MLP alone" in result.output, result.output
+    for command in (["memory", "--tp", "2"], ["flops", "--decode"], ["explain"], ["diagram"]):
+        result = CliRunner().invoke(main, command[:1] + [str(path)] + command[1:])
+        assert result.exit_code == 0, result.output
 
 
 def test_a_hybrid_caches_tokens_and_a_state(tmp_path):

@@ -86,10 +86,12 @@ def use_more_bits(i: int, n: int) -> bool:
 
 
 def recipe_refused(model) -> str | None:
-    """Why a mixed recipe is not modelled for this model (MoE routers, MLA and Mamba mixers follow other rules), or
-    None."""
-    if any(g.layer.moe or g.layer.mixer or g.layer.attention.mla or g.layer.cross_attention for g in model.groups):
-        return "the recipes are modelled for dense attention models (experts, MLA and Mamba mixers follow other rules)"
+    """Why a mixed recipe is not modelled for this model (MoE routers, MLA, Mamba mixers and blocks without attention
+    follow other rules), or None."""
+    if any(g.layer.moe or g.layer.mixer or g.layer.attention is None or g.layer.attention.mla
+           or g.layer.cross_attention for g in model.groups):
+        return ("the recipes are modelled for dense attention models (experts, MLA, Mamba mixers and layers without "
+                "attention follow other rules)")
     return None
 
 

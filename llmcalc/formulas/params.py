@@ -152,11 +152,15 @@ def norm_names(norm: Norm, cross: bool = False) -> list[str]:
 
 def layer_norm_names(layer: Layer, norm: Norm) -> list[str]:
     """The norms of one layer (norm_names); a layer with a recurrent mixer has norms around the mixer (and its MLP,
-    when it has one): MambaBlock's one RMSNorm before the mixer (mamba/modeling_mamba.py, transformers 5.23.0)."""
-    if layer.mixer is None:
+    when it has one): MambaBlock's one RMSNorm before the mixer (mamba/modeling_mamba.py, transformers 5.23.0); a
+    layer of attention alone or an MLP alone has the norms of that one block (NemotronHBlock's one RMSNorm,
+    nemotron_h/modeling_nemotron_h.py)."""
+    if layer.mixer is None and layer.attention and layer.mlp:
         return norm_names(norm, layer.cross_attention)
+    token = "mixer" if layer.mixer else "attn" if layer.attention else None
+    blocks = [block for block in (token, "mlp" if layer.mlp else None) if block]
     sides = {"pre": ("pre",), "post": ("post",), "sandwich": ("pre", "post")}[norm.placement]
-    return [f"norm.{side}_{block}" for block in ("mixer", "mlp")[:2 if layer.mlp else 1] for side in sides]
+    return [f"norm.{side}_{block}" for block in blocks for side in sides]
 
 
 def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str, int]]:

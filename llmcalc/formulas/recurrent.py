@@ -116,9 +116,13 @@ def flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> list[tu
 
 
 def refuse_recurrent(model: ModelSpec, what: str, why: str, allowed: str) -> None:
-    """One clear error instead of a wrong number where a figure is modelled for attention layers only."""
+    """One clear error instead of a wrong number where a figure is modelled for layers of attention and an MLP only
+    (not Mamba layers, nor Nemotron-H's blocks of attention alone or an MLP alone)."""
     if model.is_recurrent:
         raise LlmcalcError(f"{what}: {model.name} has recurrent (Mamba) layers, and {why}; allowed: {allowed}")
+    if any(g.layer.attention is None or g.layer.mlp is None for g in model.groups):
+        raise LlmcalcError(f"{what}: {model.name} has layers of attention alone or an MLP alone, and {why}; "
+                           f"allowed: {allowed}")
 
 
 def refuse_training(model: ModelSpec) -> None:

@@ -109,6 +109,8 @@ def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
     total = 0.0
     for group in cache.groups:
         att = attention[group.name.removesuffix(" (cross)")]
+        if att is None:  # a block without attention (Nemotron-H's MLP blocks) caches nothing
+            continue
         shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
         total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards
     return total

@@ -124,7 +124,7 @@ def _attention(layer: Layer) -> str:
     """The token mixer: attention, a recurrent mixer, or both side by side."""
     att = layer.attention
     if att is None:
-        return _mixer(layer)
+        return _mixer(layer) if layer.mixer else "none (an MLP block)"
     extras = [f"sliding window {att.sliding_window:,}" if att.sliding_window else "",
               f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
               f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else ""]

@@ -2,7 +2,7 @@
 
 One small module per model family (gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx,
 llama_like, gemma, granite, olmo, glm, starcoder2, exaone, parallel, cohere, falcon, mamba, bloom, hybrid (bamba,
-granitemoehybrid, falcon_h1), and vision:
+granitemoehybrid, falcon_h1, nemotron_h), and vision:
 llava and qwen2_5_vl with their vision towers) maps the configs of its model_types and registers them (registry.py)
 with the transformers defaults of every key it reads; config.py reads a config key by key, blocks.py holds what the
 families share, reader.py reads the file and convert.py runs the registered mapping.

@@ -94,23 +94,32 @@ def stack(spec: dict, attentions: list[dict], moes: list[dict | None]) -> None:
 
 def hybrid_stack(spec: dict, layers: list[dict]) -> None:
     """Layers that differ in their token mixer and channel mixer: each a mapping of `attention` or `mixer` (a
-    recurrent one), and `moe` (None for a dense layer). The commonest layer goes to the top level (the first of them
-    on a tie, as in `stack`), the others into `layers:` groups that null what they do not have."""
+    recurrent one), `moe` (None for a dense layer) and, where layers differ in it, `mlp`. The commonest layer goes to
+    the top level (the first of them on a tie, as in `stack`), the others into `layers:` groups that null what they do
+    not have. A layer that sets `attention` or `mlp` to None has none, said as `null` (Nemotron-H's blocks of attention
+    alone or an MLP alone), where leaving a key out leaves it to the top level."""
     frozen = [_freeze(layer) for layer in layers]
     counts = Counter(frozen)
     base = layers[max(range(len(layers)), key=lambda i: (counts[frozen[i]], -i))]
     spec.update({key: value for key, value in base.items() if value is not None})
+    spec.update({key: None for key in ("attention", "mlp") if _nulls(base, key)})
     if len(counts) == 1:
         return
     overrides = []
     for layer in layers:
         out: dict = {}
-        for key in ("attention", "mixer", "moe"):
+        for key in ("attention", "mixer", "mlp", "moe"):
             mine, theirs = layer.get(key), base.get(key)
             if mine != theirs:
                 out[key] = mine if mine is None or theirs is None else _diff(mine, theirs)
+        out.update({key: None for key in ("attention", "mlp") if _nulls(layer, key) and not _nulls(base, key)})
         overrides.append(out)
     spec["layers"] = _groups(overrides)
+
+
+def _nulls(layer: dict, key: str) -> bool:
+    """The layer has no `key` and says so; attention is said to be missing only where no mixer stands in for it."""
+    return key in layer and layer[key] is None and not (key == "attention" and layer.get("mixer"))
 
 
 def _freeze(value: Any) -> Any:

@@ -1,11 +1,12 @@
-"""Mamba-2 / attention hybrids: some layers mix tokens with a Mamba-2 mixer, the others with attention (bamba,
-granitemoehybrid), or every layer runs both side by side (falcon_h1); every layer has an MLP (Granite 4.0's: experts
-beside a shared MLP). Their mixers are Mamba2Mixer's weights read from the mamba_* keys."""
+"""Mamba-2 / attention hybrids: some layers mix tokens with a Mamba-2 mixer, the others with attention, and every
+layer has an MLP (bamba; granitemoehybrid: experts beside a shared MLP), or every layer runs both side by side
+(falcon_h1), or each layer is one block of Mamba-2, attention, an MLP or experts (nemotron_h). Their mixers are
+Mamba2Mixer's weights."""
 
 from __future__ import annotations
 
-from .blocks import GATED_ACTIVATIONS, attention_entry, base_spec, bias_entry, hybrid_stack, moe_entry, \
-    partial_rotary, read_heads, read_layer_types
+from .blocks import GATED_ACTIVATIONS, PLAIN_ACTIVATIONS, attention_entry, base_spec, bias_entry, hybrid_stack, \
+    moe_entry, partial_rotary, read_heads, read_layer_types
 from .config import Config, got
 from .mamba import RMSNORM, inner_width
 from .registry import register
@@ -179,4 +180,94 @@ register(
     ignored=HYBRID_IGNORED | {"lm_head_multiplier", "embedding_multiplier", "mlp_multipliers", "key_multiplier",
                               "attention_out_multiplier", "attention_in_multiplier", "ssm_multipliers",
                               "ssm_in_multiplier", "ssm_out_multiplier", "mamba_norm_before_gate"},
+)
+
+
+NEMOTRON_BLOCKS = {"M": "linear_attention", "E": "moe", "*": "full_attention", "-": "mlp"}
+
+
+def _nemotron_blocks(c: Config) -> list[str]:
+    """layers_block_type (legacy names remapped), else hybrid_override_pattern's letters (NemotronHConfig.
+    _pattern_to_list: M Mamba-2, E experts, * attention, - MLP), else NemotronHConfig's four blocks; the list's length
+    is the depth (num_hidden_layers is derived from it)."""
+    allowed = tuple(NEMOTRON_BLOCKS.values())
+    value = c.raw("layer_types")
+    if isinstance(value, list):
+        return read_layer_types(c, len(value), [], allowed)
+    pattern = c.raw("hybrid_override_pattern")
+    if pattern is None:
+        return ["linear_attention", "moe", "full_attention", "mlp"]
+    if not isinstance(pattern, str) or not pattern or any(ch not in NEMOTRON_BLOCKS for ch in pattern):
+        raise c.error("hybrid_override_pattern", f"must be a string of the letters M (Mamba-2), E (experts), * "
+                                                 f"(attention) and - (MLP), got {got(pattern)}")
+    return [NEMOTRON_BLOCKS[ch] for ch in pattern]
+
+
+def map_nemotron_h(c: Config) -> dict:
+    """nemotron_h (nemotron_h/modeling_nemotron_h.py), transformers 5.23.0: each layer (NemotronHBlock) is one
+    RMSNorm and one block: a Mamba-2 mixer (NemotronHMamba2Mixer, mamba_num_heads x mamba_head_dim wide, in_proj and
+    out_proj biases with use_bias), attention (GQA without biases or position encoding), an MLP (up and down of
+    intermediate_size, mlp_hidden_act, mlp_bias) or experts (n_routed_experts of moe_intermediate_size with the MLP's
+    activation, a bias-free router with its e_score_correction_bias buffer, one shared MLP of
+    moe_shared_expert_intermediate_size, or of intermediate_size where that is 0); a final RMSNorm; the LM head is never tied (_tied_weights_keys is empty)."""
+    types = _nemotron_blocks(c)
+    d = c.integer("hidden_size")
+    spec = base_spec(c, "vocab_size", d, len(types), "max_position_embeddings", position="none", tied=False)
+    spec["norm"] = dict(RMSNORM)
+    heads, head_dim, groups = c.integer("mamba_num_heads"), c.integer("mamba_head_dim"), c.integer("n_groups")
+    if heads % groups:
+        raise c.error("n_groups", f"{groups} does not divide mamba_num_heads={heads}; allowed: a divisor of {heads}")
+    mixer = {"kind": "mamba2", "d_inner": heads * head_dim, "d_state": c.integer("ssm_state_size"),
+             "d_conv": c.integer("conv_kernel"), "n_heads": heads, "n_groups": groups,
+             "chunk_size": c.integer("chunk_size"), "conv_bias": c.boolean("use_conv_bias"),
+             "bias": c.boolean("use_bias")}
+    n_heads, n_kv, d_head = read_heads(c, d)
+    attention = attention_entry(n_heads, n_kv, d_head)
+    mlp = {"activation": c.choice("mlp_hidden_act", PLAIN_ACTIVATIONS), "d_ff": c.integer("intermediate_size"),
+           "bias": c.boolean("mlp_bias")}
+    moe = None
+    if "moe" in types:
+        if c.raw("moe_latent_size") is not None:
+            raise c.error("moe_latent_size", "experts behind a latent projection are not modelled yet; allowed: null")
+        if mlp["bias"]:  # NemotronHExperts has no biases, its shared MLP has them: a MoE here biases both or none
+            raise c.error("mlp_bias", "biases on the shared MLP but not on the experts (NemotronHExperts) are not "
+                                      "modelled; allowed: false, or no E (moe) blocks")
+        # NemotronHMLP(intermediate_size=0) falls back on intermediate_size (`intermediate_size or ...`)
+        shared = c.integer("moe_shared_expert_intermediate_size", minimum=0) or mlp["d_ff"]
+        moe = moe_entry(c.integer("n_routed_experts"), c.integer("num_experts_per_tok"),
+                        c.integer("moe_intermediate_size"), c, "num_experts_per_tok", n_shared_experts=1,
+                        d_ff_shared=shared, routing_bias=True)
+    blocks = {"linear_attention": {"mixer": mixer}, "full_attention": {"attention": attention, "mlp": None},
+              "mlp": {"attention": None, "mlp": mlp}, "moe": {"attention": None, "mlp": mlp, "moe": moe}}
+    hybrid_stack(spec, [blocks[t] for t in types])
+    return spec
+
+
+register(
+    "nemotron_h",  # nemotron_h/configuration_nemotron_h.py
+    defaults={
+        "vocab_size": 131072, "hidden_size": 4096, "layer_types": None, "hybrid_override_pattern": None,
+        "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 4096,
+        "intermediate_size": 21504, "mlp_hidden_act": "relu2", "mlp_bias": False, "ssm_state_size": 128,
+        "mamba_num_heads": 128, "mamba_head_dim": 64, "n_groups": 8, "conv_kernel": 4, "use_conv_bias": True,
+        "chunk_size": 128, "use_bias": False, "n_routed_experts": 8, "moe_intermediate_size": 7688,
+        "moe_shared_expert_intermediate_size": 7688, "moe_latent_size": None, "num_experts_per_tok": 2,
+    },
+    mapper=map_nemotron_h,
+    # NemotronHConfig.__post_init__'s older names, and its attribute_map
+    aliases={"layers_block_type": "layer_types", "num_local_experts": "n_routed_experts", "mamba_n_groups": "n_groups",
+             "mamba_d_conv": "conv_kernel", "mamba_conv_bias": "use_conv_bias", "mamba_chunk_size": "chunk_size",
+             "mamba_expand": "expand", "mamba_dt_min": "time_step_min", "mamba_dt_max": "time_step_max",
+             "mamba_dt_limit": "time_step_limit", "mamba_dt_init_floor": "time_step_floor"},
+    # Read by no module of transformers 5.23.0 that holds weights: num_hidden_layers (the depth is the block list's
+    # length), expand and mamba_proj_bias (the mixer is mamba_num_heads x mamba_head_dim wide, its biases use_bias),
+    # attention_bias and sliding_window (NemotronHAttention has neither), tie_word_embeddings (never tied),
+    # n_shared_experts (one shared MLP always), the MTP keys (its layers are not built); the rest are routing, scan and
+    # numerics settings
+    ignored=HYBRID_IGNORED | {"num_hidden_layers", "expand", "mamba_proj_bias", "attention_bias", "sliding_window",
+                              "tie_word_embeddings", "n_shared_experts", "num_nextn_predict_layers",
+                              "mtp_layers_block_type", "mtp_hybrid_override_pattern", "mamba_hidden_act",
+                              "time_step_min", "time_step_max", "time_step_floor", "mamba_ssm_cache_dtype",
+                              "routed_scaling_factor", "n_group", "topk_group", "norm_topk_prob",
+                              "moe_shared_expert_overlap", "residual_in_fp32", "rescale_prenorm_residual"},
 )
