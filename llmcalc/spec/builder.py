@@ -247,23 +247,25 @@ class _Builder:
             routing_bias=node.boolean("routing_bias", False),
         )
 
-    def _layer(self, node: Node, d_model: int, name: str | None) -> Layer:
+    def _layer(self, node: Node, d_model: int, name: str | None, group: bool = True) -> Layer:
         """One layer from a node holding attention and / or mixer, mlp, moe (the top level or a merged override). A
         layer with both runs them side by side on the same normalised input and adds their outputs (Falcon-H1). A
-        layer with a recurrent mixer alone may have no MLP (Mamba); one with attention has one unless it says `mlp:
-        null`, and a layer without attention or mixer says `attention: null` and has an MLP (Nemotron-H's blocks)."""
+        layer with a recurrent mixer alone may have no MLP (Mamba); one with attention has one, unless a layer
+        `group` says `mlp: null`; a group's layer without attention or mixer says `attention: null` and has an MLP
+        (Nemotron-H's blocks). The top level always holds a whole layer, so a null there is a missing key."""
         mixer_node = node.mapping("mixer", required=False)
         mixer = build_mixer(mixer_node, d_model) if mixer_node else None
-        attention_node = node.mapping("attention", required=mixer is None and not _nulled(node, "attention"))
+        no_attention = group and _nulled(node, "attention")
+        attention_node = node.mapping("attention", required=mixer is None and not no_attention)
         attention = self._attention(attention_node, d_model) if attention_node else None
         mlp_node = node.mapping("mlp", required=node.has("moe") or (
-            attention is not None and not _nulled(node, "mlp")) or (attention is None and mixer is None))
+            attention is not None and not (group and _nulled(node, "mlp"))) or (attention is None and mixer is None))
         mlp = self._mlp(mlp_node) if mlp_node else None
         moe_node = node.mapping("moe", required=False)
         return Layer(attention, mlp, self._moe(moe_node, mlp) if moe_node else None, name, mixer=mixer)
 
     def _layers(self, root: Node, d_model: int, n_layers: int) -> tuple[Layer, ...]:
-        default = self._layer(root, d_model, None)
+        default = self._layer(root, d_model, None, group=False)
         if not root.has("layers"):
             return (default,) * n_layers
         groups = root.data["layers"]
@@ -324,8 +326,6 @@ class _Builder:
             base = root.data.get(section) if isinstance(root.data.get(section), dict) else None
             if base is None and section in node.data:
                 merged[section] = dict(node.data[section])
-            elif _nulled(root, section):  # a top-level `mlp: null` holds for the layers that do not set one
-                merged[section] = None
             elif base is not None:
                 merged[section] = {**base, **node.data.get(section, {})}
         name = node.string("name", None)

@@ -92,18 +92,22 @@ def stack(spec: dict, attentions: list[dict], moes: list[dict | None]) -> None:
     spec["layers"] = _groups(overrides)
 
 
-def hybrid_stack(spec: dict, layers: list[dict]) -> None:
+def hybrid_stack(spec: dict, layers: list[dict], top: dict | None = None) -> None:
     """Layers that differ in their token mixer and channel mixer: each a mapping of `attention` or `mixer` (a
     recurrent one), `moe` (None for a dense layer) and, where layers differ in it, `mlp`. The commonest layer goes to
     the top level (the first of them on a tie, as in `stack`), the others into `layers:` groups that null what they do
-    not have. A layer that sets `attention` or `mlp` to None has none, said as `null` (Nemotron-H's blocks of attention
-    alone or an MLP alone), where leaving a key out leaves it to the top level."""
+    not have. A layer that sets `attention` or `mlp` to None has none, said as `null` in its group (Nemotron-H's blocks
+    of attention alone or an MLP alone), where leaving a key out leaves it to the top level; the top level holds a
+    whole layer (the commonest that needs no such null, else `top`, which every group then overrides)."""
     frozen = [_freeze(layer) for layer in layers]
     counts = Counter(frozen)
-    base = layers[max(range(len(layers)), key=lambda i: (counts[frozen[i]], -i))]
+    whole = [i for i, layer in enumerate(layers) if not (_nulls(layer, "attention") or _nulls(layer, "mlp"))]
+    if whole:
+        base = layers[max(whole, key=lambda i: (counts[frozen[i]], -i))]
+    else:
+        base = dict(top or {})
     spec.update({key: value for key, value in base.items() if value is not None})
-    spec.update({key: None for key in ("attention", "mlp") if _nulls(base, key)})
-    if len(counts) == 1:
+    if len(counts) == 1 and whole:
         return
     overrides = []
     for layer in layers:

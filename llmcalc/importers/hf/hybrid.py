@@ -211,6 +211,10 @@ def map_nemotron_h(c: Config) -> dict:
     activation, a bias-free router with its e_score_correction_bias buffer, one shared MLP of
     moe_shared_expert_intermediate_size, or of intermediate_size where that is 0); a final RMSNorm; the LM head is never tied (_tied_weights_keys is empty)."""
     types = _nemotron_blocks(c)
+    if "full_attention" not in types and "linear_attention" not in types:
+        key = "layer_types" if isinstance(c.raw("layer_types"), list) else "hybrid_override_pattern"
+        raise c.error(key, "no block mixes the tokens (only MLPs and experts); allowed: at least one Mamba-2 (M) or "
+                           "attention (*) block")
     d = c.integer("hidden_size")
     spec = base_spec(c, "vocab_size", d, len(types), "max_position_embeddings", position="none", tied=False)
     spec["norm"] = dict(RMSNORM)
@@ -239,7 +243,7 @@ def map_nemotron_h(c: Config) -> dict:
                         d_ff_shared=shared, routing_bias=True)
     blocks = {"linear_attention": {"mixer": mixer}, "full_attention": {"attention": attention, "mlp": None},
               "mlp": {"attention": None, "mlp": mlp}, "moe": {"attention": None, "mlp": mlp, "moe": moe}}
-    hybrid_stack(spec, [blocks[t] for t in types])
+    hybrid_stack(spec, [blocks[t] for t in types], top={"attention": attention, "mlp": mlp})
     return spec
 
 
@@ -263,7 +267,8 @@ register(
     # length), expand and mamba_proj_bias (the mixer is mamba_num_heads x mamba_head_dim wide, its biases use_bias),
     # attention_bias and sliding_window (NemotronHAttention has neither), tie_word_embeddings (never tied),
     # n_shared_experts (one shared MLP always), the MTP keys (its layers are not built); the rest are routing, scan and
-    # numerics settings
+    # numerics settings (mamba_ssm_cache_dtype too: transformers keeps the SSM state in it, float32, where llmcalc
+    # sizes every state in --kv-dtype, as the README says)
     ignored=HYBRID_IGNORED | {"num_hidden_layers", "expand", "mamba_proj_bias", "attention_bias", "sliding_window",
                               "tie_word_embeddings", "n_shared_experts", "num_nextn_predict_layers",
                               "mtp_layers_block_type", "mtp_hybrid_override_pattern", "mamba_hidden_act",
