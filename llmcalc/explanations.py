@@ -51,10 +51,12 @@ KINDS = {  # (aspect, kind) -> (what it is, its source)
     ("attention", "MQA"): ("all query heads share one key/value head", "Shazeer 2019, arXiv:1911.02150"),
     ("attention", "MLA"): ("keys and values are compressed into one latent vector per token, which is what is "
                            "cached, and decompressed per head", "DeepSeek-AI 2024 (DeepSeek-V2), arXiv:2405.04434"),
-    ("attention", "Mamba"): ("no attention: a selective state-space scan mixes the tokens, keeping a constant state per "
-                             "sequence (no KV cache that grows with the context)", "Gu and Dao 2023, arXiv:2312.00752"),
-    ("attention", "Mamba-2"): ("no attention: Mamba-2's state-space scan, with heads and a scalar decay per head, "
-                               "computed in chunks; a constant state per sequence", "Dao and Gu 2024, arXiv:2405.21060"),
+    ("attention", "Mamba"): ("in place of attention: a selective state-space scan mixes the tokens, keeping a constant "
+                             "state per sequence (no KV cache that grows with the context)",
+                             "Gu and Dao 2023, arXiv:2312.00752"),
+    ("attention", "Mamba-2"): ("in place of attention, or beside it on the same input (Falcon-H1): Mamba-2's "
+                               "state-space scan, with heads and a scalar decay per head, computed in chunks; a "
+                               "constant state per sequence", "Dao and Gu 2024, arXiv:2405.21060"),
     ("attention", "short conv"): ("no attention in these layers: a gated depthwise convolution over the last few tokens "
                                   "mixes them (LFM2's short conv); a constant state of a few inputs per channel",
                                   "Liquid AI 2025 (LFM2: transformers lfm2/modeling_lfm2.py); Poli et al. 2023 (Hyena), "

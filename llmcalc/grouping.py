@@ -32,6 +32,12 @@ def _span(layer) -> int | None:
     return layer.attention.local_span if layer.attention else None
 
 
+def _token_mixer(layer) -> str:
+    """What mixes the tokens of a layer: attention, a recurrent mixer's kind (or both), or nothing (an MLP block)."""
+    parts = [part for part in ("attention" if layer.attention else "", layer.mixer.kind if layer.mixer else "") if part]
+    return "+".join(parts) or "mlp"
+
+
 def _source(layer) -> str:
     """What a layer's token mixer reads: "images" for cross-attention to them, else "self" (a recurrent mixer too)."""
     return layer.attention.source if layer.attention else "self"
@@ -50,8 +56,8 @@ def _group_names(layers: list) -> list[str]:
             traits.append(layer.stack)
         if any(other.moe != layer.moe for other in layers):
             traits.append("moe" if layer.moe else "dense")
-        if any((other.mixer is None) != (layer.mixer is None) for other in layers):
-            traits.append(layer.mixer.kind if layer.mixer else "attention")
+        if any(_token_mixer(other) != _token_mixer(layer) for other in layers):
+            traits.append(_token_mixer(layer))
         if any(_source(other) != _source(layer) for other in layers):
             traits.append("cross-attention" if _source(layer) == "images" else "self-attention")
         if any(_span(other) != _span(layer) for other in layers):

@@ -24,7 +24,8 @@ class Mamba:
     mamba2/modeling_mamba2.py Mamba2Mixer): in_proj to d_inner (x and the gate z; Mamba-2 also B, C per group and dt
     per head), a depthwise causal conv of d_conv taps, a selective scan over a d_state state per channel, out_proj.
     Mamba: dt through a dt_rank bottleneck (x_proj, dt_proj). Mamba-2: n_heads heads of d_inner / n_heads, B and C
-    shared by n_groups groups, a gated RMSNorm before out_proj, the scan in chunks of chunk_size."""
+    shared by n_groups groups, a gated RMSNorm before out_proj (or, without gated_norm, the gate alone: Falcon-H1's
+    FalconH1Mixer with mamba_rms_norm false), the scan in chunks of chunk_size."""
 
     kind: str
     d_inner: int
@@ -35,7 +36,9 @@ class Mamba:
     n_groups: int = 0     # mamba2
     chunk_size: int = 0   # mamba2
     conv_bias: bool = True
-    bias: bool = False    # in_proj and out_proj biases
+    bias: bool = False    # the in_proj bias
+    out_bias: bool = False  # the out_proj bias (the spec's default: as `bias`; Falcon-H1 sets it apart)
+    gated_norm: bool = True  # mamba2: the gated RMSNorm's weight (d_inner) before out_proj
     inner_norms: bool = False  # mamba: RMSNorms on dt, B and C before they are used (Jamba)
 
     @property

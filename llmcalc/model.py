@@ -176,9 +176,9 @@ class Norm:
 @record
 class Layer:
     """One block: a token mixer (``attention``, or a recurrent ``mixer`` such as Mamba, LFM2's short conv or Gated
-    DeltaNet, whose ``attention`` is None), a channel mixer (``mlp``, ``moe`` over it; a Mamba block has neither) and
-    norms. ``moe`` is None for a dense
-    layer. In an encoder-decoder model the encoder's blocks have ``stack`` "encoder" and the decoder's have
+    DeltaNet, whose ``attention`` is None, or both side by side on the same normalised input, their outputs added:
+    Falcon-H1), a channel mixer (``mlp``, ``moe`` over it; a Mamba block has neither) and norms. ``moe`` is None for
+    a dense layer. In an encoder-decoder model the encoder's blocks have ``stack`` "encoder" and the decoder's have
     cross-attention over the encoder output."""
 
     attention: Attention | None
@@ -337,7 +337,8 @@ class ModelSpec:
 
     @property
     def is_recurrent(self) -> bool:
-        """Some layer mixes tokens with a recurrent mixer (Mamba, short conv, Gated DeltaNet) instead of attention."""
+        """Some layer mixes tokens with a recurrent mixer (Mamba, short conv, Gated DeltaNet), instead of attention or
+        beside it."""
         return any(group.layer.mixer is not None for group in self.groups)
 
     @property

@@ -26,7 +26,10 @@ heads broadcast to every query head, so its cache is n_heads / num_kv_heads time
 num_kv_heads the architecture needs, as serving engines cache them). Sliding-window and chunked layers: transformers keeps the last W - 1
 tokens between steps (the next token makes W) where llmcalc counts a window of W (Mistral's rolling buffer),
 so below the window the bytes are equal and from W on the test asserts exactly one token per windowed layer
-less. Not checked: openai-gpt, which has no KV cache in transformers.
+less. Mamba layers (mamba, mamba2, and the hybrids: jamba, bamba, granitemoehybrid, falcon_h1, whose layers run
+attention and a Mamba-2 mixer side by side): the conv and SSM states of the cache, constant per sequence. A hybrid
+whose layers are all Mamba layers is not checked: transformers 5.23.0 asks its cache for a sequence length only an
+attention layer holds, and raises. Not checked: openai-gpt, which has no KV cache in transformers.
 
 transformers 5.23.0 refuses two published files as they stand (Llama 4 Scout's attn_temperature_tuning 4,
 DBRX's moe_normalize_expert_weights 1: strict types); `hf_config` passes true and 1.0, which count nothing.
@@ -58,7 +61,9 @@ N_RANDOM = 15  # random configs per model_type for the parameter counts
 N_FORWARD = 5  # random tiny models per model_type for the FLOP and the KV-cache checks
 NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in transformers
 NO_CACHE = {"openai-gpt"}
-RECURRENT_HYBRIDS = {"jamba", "lfm2", "lfm2_moe", "qwen3_next", "minimax"}  # recurrent and attention layers in one DynamicCache
+HYBRIDS = {"jamba", "bamba", "granitemoehybrid", "nemotron_h"}  # attention and Mamba layers, one DynamicCache for both
+# recurrent and attention layers in one DynamicCache
+RECURRENT_HYBRIDS = HYBRIDS | {"lfm2", "lfm2_moe", "qwen3_next", "minimax"}
 
 
 def hf_config(config: dict):
@@ -665,6 +670,102 @@ def gen_qwen3_next(rng):
     return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, "full_attention_interval")
 
 
+def _mamba2_keys(rng, hidden: int, inner_key: str = "mamba_expand") -> dict:
+    """The mamba_* keys of a hybrid's Mamba-2 mixer: heads dividing the inner width (mamba_d_head given or "auto"),
+    groups dividing the heads, state sizes, conv widths, chunks shorter and longer than the forward passes, biases."""
+    expand = rng.choice([1, 2])
+    inner = expand * hidden
+    heads = rng.choice([h for h in (1, 2, 3, 4, 6) if inner % h == 0])
+    out = {"mamba_expand": expand, "mamba_n_heads": heads, "mamba_n_groups": rng.choice([g for g in (1, 2, 3)
+                                                                                          if heads % g == 0]),
+           "mamba_d_state": rng.choice([1, 2, 4, 8]), "mamba_d_conv": rng.choice([2, 3, 4]),
+           "mamba_chunk_size": rng.choice([2, 3, 4, 8, 16]), "mamba_conv_bias": rng.random() < 0.7,
+           "mamba_proj_bias": rng.random() < 0.5}
+    if rng.random() < 0.5:
+        out["mamba_d_head"] = inner // heads
+    return out
+
+
+def gen_bamba(rng):
+    """Attention on a random set of attn_layer_indices (none: Mamba-2 layers only), GQA heads and a head_dim
+    override, partial RoPE (BambaConfig's 0.5 or a rope_parameters fraction), attention and MLP biases, ties."""
+    cfg = {"model_type": "bamba", **_common(rng, (1, 6)), **_heads(rng), "attention_bias": rng.random() < 0.3,
+           "mlp_bias": rng.random() < 0.3}
+    cfg.update(_mamba2_keys(rng, cfg["hidden_size"]))
+    n_layers = cfg["num_hidden_layers"]
+    if rng.random() < 0.85:
+        cfg["attn_layer_indices"] = sorted(rng.sample(range(n_layers), rng.randint(1, n_layers)))
+    if rng.random() < 0.3:
+        cfg["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0,
+                                  "partial_rotary_factor": rng.choice([0.25, 1.0])}
+    return cfg
+
+
+def gen_granitemoehybrid(rng):
+    """layer_types of mamba and attention (legacy names or new ones), RoPE or none, experts (none: the shared MLP
+    alone) beside a shared MLP (0 wide with experts), GQA heads and a head_dim override, attention biases, ties."""
+    n_experts = rng.choice([0, 1, 2, 4])
+    cfg = {"model_type": "granitemoehybrid", **_common(rng, (1, 6)), **_heads(rng),
+           "attention_bias": rng.random() < 0.3, "num_local_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, max(n_experts, 1)),
+           "shared_intermediate_size": rng.choice([0, 8, 24]) if n_experts else rng.choice([8, 24]),
+           "position_embedding_type": rng.choice([None, "rope", "nope"]),
+           "embedding_multiplier": 12.0, "residual_multiplier": 0.22, "attention_multiplier": 0.0078125,
+           "logits_scaling": 8.0}
+    cfg.update(_mamba2_keys(rng, cfg["hidden_size"]))
+    if rng.random() < 0.8:
+        names = rng.choice([("mamba", "attention"), ("linear_attention", "full_attention")])
+        cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], names)
+    return cfg
+
+
+def gen_falcon_h1(rng):
+    """Attention and a Mamba-2 mixer on every layer: mamba_d_ssm given (any width the heads divide) or null (from
+    mamba_expand), the gated norm or the gate alone, in_proj and out_proj biases apart, GQA heads and a head_dim
+    override, attention and MLP biases, muP multipliers, ties."""
+    cfg = {"model_type": "falcon_h1", **_common(rng), **_heads(rng), "attention_bias": rng.random() < 0.3,
+           "mlp_bias": rng.random() < 0.3, "mamba_rms_norm": rng.random() < 0.5,
+           "mamba_norm_before_gate": rng.random() < 0.5, "projectors_bias": rng.random() < 0.5,
+           "key_multiplier": 0.5, "ssm_multipliers": [0.5, 1.0, 2.0, 1.0, 0.25], "mlp_multipliers": [0.5, 2.0]}
+    cfg.update(_mamba2_keys(rng, cfg["hidden_size"]))
+    if rng.random() < 0.7:
+        heads = cfg["mamba_n_heads"]
+        cfg["mamba_d_ssm"] = heads * rng.choice([2, 4, 6])
+        cfg.pop("mamba_d_head", None)
+        if rng.random() < 0.5:
+            cfg["mamba_d_head"] = cfg["mamba_d_ssm"] // heads
+    else:
+        cfg["mamba_d_ssm"] = None
+    return cfg
+
+
+def gen_nemotron_h(rng):
+    """Blocks of Mamba-2 (M), experts (E), attention (*) and MLPs (-), one attention block at least (see
+    test_kv_cache_bytes_match_the_cache), as hybrid_override_pattern or layers_block_type (legacy names or new ones);
+    the mixer's width from its heads, groups dividing them, biases; squared-ReLU (or other plain) MLPs and experts with
+    a shared MLP (0 wide or not); tie_word_embeddings either way (never tied)."""
+    heads = rng.choice([1, 2, 4, 6])
+    n_experts = rng.choice([2, 3, 4])  # the router takes the top 2 of each group: 2 experts at least
+    blocks = [rng.choice("MMEE*--") for _ in range(rng.randint(0, 5))]
+    blocks.insert(rng.randint(0, len(blocks)), "*")
+    cfg = {"model_type": "nemotron_h", "vocab_size": rng.randint(40, 300), **_heads(rng, head_dim=False),
+           "head_dim": rng.choice([4, 8]), "max_position_embeddings": 512, "intermediate_size": rng.randint(8, 80),
+           "mlp_hidden_act": rng.choice(["relu2", "relu2", "silu", "gelu"]),
+           "mlp_bias": "E" not in blocks and rng.random() < 0.5,  # llmcalc refuses it beside experts
+           "mamba_num_heads": heads, "mamba_head_dim": rng.choice([2, 4, 8]),
+           "n_groups": rng.choice([g for g in (1, 2, 3) if heads % g == 0]), "ssm_state_size": rng.choice([1, 2, 4, 8]),
+           "conv_kernel": rng.choice([2, 3, 4]), "chunk_size": rng.choice([2, 3, 4, 8, 16]),
+           "use_bias": rng.random() < 0.4, "use_conv_bias": rng.random() < 0.7, "n_routed_experts": n_experts,
+           "num_experts_per_tok": rng.randint(1, n_experts), "moe_intermediate_size": rng.randint(4, 40),
+           "moe_shared_expert_intermediate_size": rng.choice([0, 6, 24]), "tie_word_embeddings": rng.random() < 0.5}
+    if rng.random() < 0.5:
+        cfg["hybrid_override_pattern"] = "".join(blocks)
+    else:
+        names = rng.choice([{"M": "mamba", "*": "attention"}, {"M": "linear_attention", "*": "full_attention"}])
+        cfg["layers_block_type"] = [names.get(b, {"E": "moe", "-": "mlp"}.get(b)) for b in blocks]
+    return cfg
+
+
 def _vit(rng, model_type: str) -> dict:
     heads = rng.choice([1, 2, 4])
     patch = rng.choice([2, 3, 4])
@@ -807,6 +908,8 @@ GENERATORS = {
     "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl, "opt": gen_opt, "mllama": gen_mllama,
     "ernie4_5_moe": gen_ernie4_5_moe, "minimax_m2": gen_minimax_m2, "hunyuan_v1_moe": gen_hunyuan_v1_moe,
     "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "minimax": gen_minimax,
+    "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid, "falcon_h1": gen_falcon_h1,
+    "nemotron_h": gen_nemotron_h,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 VISION = {"llava", "qwen2_5_vl", "mllama"}
@@ -866,6 +969,21 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                 seen.add(f"{model_type}:{model.norm.placement}:no-final")
             if any(layer.moe and layer.moe.expert_bias is False and layer.mlp.bias for layer in layers):
                 seen.add(f"{model_type}:bare-experts")
+            if model.is_recurrent and not any(layer.attention for layer in layers):
+                seen.add(f"{model_type}:mamba-only")
+            mixers = [layer.mixer for layer in layers if layer.mixer]
+            if any(layer.mixer and layer.attention for layer in layers):
+                seen.add(f"{model_type}:side-by-side")
+            if any(m.kind == "mamba2" and not m.gated_norm for m in mixers):
+                seen.add(f"{model_type}:gate-only")
+            if any(m.kind.startswith("mamba") and m.bias != m.out_bias for m in mixers):
+                seen.add(f"{model_type}:out-bias-apart")
+            if any(layer.mlp and not (layer.attention or layer.mixer) for layer in layers):
+                seen.add(f"{model_type}:mlp-block")
+            if any(layer.attention and not layer.mlp for layer in layers):
+                seen.add(f"{model_type}:attention-block")
+            if model.position == "none":
+                seen.add(f"{model_type}:nope")
     for feature in ("qwen2:window", "qwen2:groups>1", "qwen2_moe:dense-in-moe", "qwen2_moe:shared",
                     "qwen2_moe:window", "qwen3:groups>1", "qwen3_moe:dense-in-moe", "qwen3_moe:window",
                     "deepseek_v2:dense-in-moe", "deepseek_v2:shared", "deepseek_v3:mtp", "deepseek_v3:groups>1",
@@ -883,7 +1001,12 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "ernie4_5_moe:shared", "ernie4_5_moe:bare-experts", "ernie4_5_moe:tied", "minimax_m2:rotary",
                     "hunyuan_v1_moe:groups>1", "hunyuan_v1_moe:shared",
                     "lfm2:groups>1", "lfm2:tied", "lfm2_moe:dense-in-moe", "qwen3_next:groups>1", "qwen3_next:rotary",
-                    "qwen3_next:shared", "qwen3_next:dense-in-moe"):
+                    "qwen3_next:shared", "qwen3_next:dense-in-moe",
+                    "bamba:groups>1", "bamba:rotary",
+                    "bamba:mamba-only", "bamba:tied", "granitemoehybrid:groups>1", "granitemoehybrid:shared",
+                    "granitemoehybrid:nope", "granitemoehybrid:tied", "granitemoehybrid:mamba-only",
+                    "falcon_h1:side-by-side", "falcon_h1:gate-only", "falcon_h1:out-bias-apart", "falcon_h1:tied",
+                    "nemotron_h:groups>1", "nemotron_h:shared", "nemotron_h:mlp-block", "nemotron_h:attention-block"):
         assert feature in seen
 
 
@@ -1181,7 +1304,9 @@ MAMBA_PARTS = {  # transformers' parameter names (MambaMixer, Mamba2Mixer) -> ll
     "dt_layernorm.weight": "mamba.inner_norms", "b_layernorm.weight": "mamba.inner_norms",
     "c_layernorm.weight": "mamba.inner_norms",
 }
-MIXER_MODULES = {"mamba": ".mixer.", "mamba2": ".mixer.", "jamba": ".mamba."}  # where each keeps its mixer
+MIXER_MODULES = {"mamba": ".mixer.", "mamba2": ".mixer.", "jamba": ".mamba.", "bamba": ".mamba.",  # where each keeps
+                 "granitemoehybrid": ".mamba.", "falcon_h1": ".mamba."}  # its mixer (nemotron_h: .mixer. holds
+# every block, checked whole in test_random_configs_count_like_transformers)
 
 
 @pytest.mark.parametrize("model_type", sorted(MIXER_MODULES))
@@ -1215,19 +1340,28 @@ def test_mamba_state_is_constant_per_sequence(model_type, tmp_path):
         assert hf_cache_bytes(config, seq, 2) == cache.bytes == 2 * cache.state_bytes_per_sequence > 0
 
 
-@pytest.mark.parametrize("model_type", ["mamba", "mamba2"])
+@pytest.mark.parametrize("model_type", ["mamba", "mamba2"] + sorted(HYBRIDS | {"falcon_h1"}))
 def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
     """One decode step after a prompt, with the cache: the conv over the conv state and the new token
-    (causal_conv1d_update), the state update and its readout (the recurrent form of the scan), the projections."""
+    (causal_conv1d_update), the state update and its readout (the recurrent form of the scan), the projections; a
+    hybrid's attention layers, one query over the prompt's keys and its own. Hybrids without an attention layer are
+    left out (transformers 5.23.0 cannot cache them: see test_kv_cache_bytes_match_the_cache)."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    checked = 0
     for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "decode", tmp_path):
+        if model_type not in ("mamba", "mamba2") and not any(layer.attention for layer in model.layers):
+            continue
         with torch.no_grad():
             output = hf_model(ids, use_cache=True)
+            cache = {"cache_params": output.cache_params} if model_type in ("mamba", "mamba2") else \
+                {"past_key_values": output.past_key_values}
             with FlopCounterMode(display=False) as counter:
-                hf_model(ids[:, -1:], use_cache=True, cache_params=output.cache_params)
+                hf_model(ids[:, -1:], use_cache=True, **cache)
         ours = count_flops(model, seq, batch, decode=True, include_other=False).matmul
         assert ours == counter.get_total_flops(), (seq, batch, json.dumps(config))
+        checked += 1
+    assert checked
 
 
 @pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next", "minimax"])

@@ -598,6 +598,60 @@ CASES.update({
         + (4112 + 4608 + 64) + 32,
     ),
 })
+MAMBA2_KEYS = dict(mamba_n_heads=4, mamba_d_state=4, mamba_d_conv=3, mamba_n_groups=2, mamba_expand=1)
+MAMBA2_MIXER = {"kind": "mamba2", "d_inner": 32, "d_state": 4, "d_conv": 3, "n_heads": 4, "n_groups": 2,
+                "chunk_size": 256, "conv_bias": True, "bias": False}
+# Mamba-2 of 32 channels: in_proj 32 x (2 x 32 + 2 x 2 x 4 + 4), conv (32 + 16) x 3 + 48, dt_bias, A_log, D 4 each,
+# gated norm 32, out_proj 32 x 32
+MAMBA2_PARAMS = 32 * 84 + 48 * 4 + 12 + 32 + 1024
+HYBRID_LAYERS = [{"count": 1}, {"count": 1, "attention": GQA, "mixer": None}, {"count": 1}]
+RELU2 = {"activation": "relu2", "d_ff": 48, "bias": False}
+CASES.update({
+    "bamba": (  # attention on layer 1 (RoPE on half of each head: BambaConfig's 0.5), Mamba-2 on 0 and 2, MLPs
+        dict(KV2, model_type="bamba", num_hidden_layers=3, attn_layer_indices=[1], **MAMBA2_KEYS),
+        dict(ROPE, n_layers=3, context_length=262144, rotary_dim=4, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             mixer=MAMBA2_MIXER, mlp=dict(SWIGLU, bias=False), layers=HYBRID_LAYERS),
+        # two Mamba-2 layers, one attention (3072), a SwiGLU MLP and two norms on each layer, a final norm, untied
+        2 * EMBED + 2 * MAMBA2_PARAMS + 3072 + 3 * (4608 + 64) + 32,
+    ),
+    "granitemoehybrid": (  # layer_types' legacy names; 4 experts of 48 beside a shared MLP of 24 on every layer
+        dict(KV2, model_type="granitemoehybrid", num_hidden_layers=3, layer_types=["mamba", "attention", "mamba"],
+             num_local_experts=4, shared_intermediate_size=24, position_embedding_type="rope",
+             tie_word_embeddings=True, residual_multiplier=0.22, **MAMBA2_KEYS),
+        dict(ROPE, n_layers=3, context_length=2048, tied_embeddings=True, norm={"kind": "rmsnorm"},
+             mixer=MAMBA2_MIXER, mlp=SWIGLU, moe={"n_experts": 4, "top_k": 2, "d_ff": 48, "n_shared_experts": 1,
+                                                  "d_ff_shared": 24}, layers=HYBRID_LAYERS),
+        # router 4 x 32, experts 4 x 4608, shared 3 x 32 x 24 on each layer; tied embeddings
+        EMBED + 2 * MAMBA2_PARAMS + 3072 + 3 * (128 + 4 * 4608 + 2304 + 64) + 32,
+    ),
+    "falcon_h1": (  # attention and a Mamba-2 mixer of 16 channels (mamba_d_ssm) on each layer, no gated norm
+        dict(KV2, model_type="falcon_h1", mamba_d_ssm=16, projectors_bias=True, ssm_multipliers=[1, 2, 1, 1, 1],
+             **{k: v for k, v in MAMBA2_KEYS.items() if k != "mamba_expand"}),
+        dict(ROPE, n_layers=2, context_length=8192, tied_embeddings=False, norm={"kind": "rmsnorm"},
+             mixer=dict(MAMBA2_MIXER, d_inner=16, gated_norm=False, out_bias=True), attention=GQA,
+             mlp=dict(SWIGLU, bias=False)),
+        # mixer: in_proj 32 x (2 x 16 + 2 x 2 x 4 + 4), conv (16 + 16) x 3 + 32, dt_bias, A_log, D 4 each, out_proj
+        # 16 x 32 and its bias 32; attention 3072, MLP 4608, two norms on each layer, a final norm, untied
+        2 * EMBED + 2 * (32 * 52 + 128 + 12 + 512 + 32 + 3072 + 4608 + 64) + 32,
+    ),
+    "nemotron_h": (  # one norm and one block per layer: Mamba-2, a squared-ReLU MLP, Mamba-2, attention, experts
+        dict(KV2, model_type="nemotron_h", head_dim=8, hybrid_override_pattern="M-M*E", mamba_num_heads=4,
+             mamba_head_dim=8, n_groups=2, ssm_state_size=4, conv_kernel=3, n_routed_experts=4,
+             moe_intermediate_size=16, moe_shared_expert_intermediate_size=24, tie_word_embeddings=True),
+        dict(vocab_size=100, d_model=32, n_layers=5, context_length=4096, position="none", tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, mixer=dict(MAMBA2_MIXER, chunk_size=128), layers=[
+                 {"count": 1},
+                 {"count": 1, "mixer": None, "mlp": RELU2, "attention": None},
+                 {"count": 1},
+                 {"count": 1, "attention": GQA, "mixer": None, "mlp": None},
+                 {"count": 1, "mixer": None, "mlp": RELU2, "attention": None,
+                  "moe": {"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 24,
+                          "routing_bias": True}}]),
+        # MLP up and down 2 x 32 x 48, attention 3072; experts: router 4 x 32, 4 x 2 x 32 x 16, shared 2 x 32 x 24;
+        # a norm per layer, a final one; the LM head never tied (tie_word_embeddings changes nothing)
+        2 * EMBED + 2 * MAMBA2_PARAMS + 3072 + 3072 + 128 + 4 * 1024 + 1536 + 5 * 32 + 32,
+    ),
+})
 
 
 def write(tmp_path: Path, config, name: str = "config.json") -> Path:
@@ -731,6 +785,10 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("lfm2", 2_705_497_600),         # ... of Lfm2Config() (every layer attention: full_attn_idxs null)
     ("qwen3_next", 79_674_391_296),  # ... of Qwen3NextConfig() (Qwen3-Next-80B-A3B's shape)
     ("minimax", 47_373_946_880),     # ... of MiniMaxConfig() (a Mixtral-8x7B-shaped stack, every other layer lightning)
+    ("bamba", 9_992_765_440),        # ... of BambaConfig() (no attn_layer_indices: 32 Mamba-2 layers with MLPs)
+    ("granitemoehybrid", 38_601_064_448),  # ... of GraniteMoeHybridConfig() (32 Mamba-2 layers, 8 experts + shared)
+    ("falcon_h1", 8_514_961_408),    # ... of FalconH1Config() (attention and a 1,024-wide Mamba-2 on every layer)
+    ("nemotron_h", 1_968_355_712),   # ... of NemotronHConfig() (four blocks: Mamba-2, experts, attention, MLP)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
     ("opt", 125_239_296),            # ... of OPTConfig() (OPT-125m's shape)

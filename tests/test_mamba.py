@@ -80,7 +80,8 @@ def test_mamba2_parameters_by_hand(write_spec):
     ("mixer: {kind: mamba2, d_state: 16, n_heads: 8, n_groups: 3}", "mixer.n_groups", "does not divide n_heads=8"),
     ("mixer: {kind: mamba, d_state: 0}", "mixer.d_state", ">= 1"),
     ("mixer: {kind: mamba, d_state: 16, d_sate: 4}", "mixer.d_sate", "did you mean 'd_state'"),
-    ("mixer: {kind: mamba, d_state: 16}\nattention: {n_heads: 4}", "mixer", "not both"),
+    ("mixer: {kind: mamba, d_state: 16, gated_norm: false}", "mixer.gated_norm", "only used with kind mamba2"),
+    ("mixer: {kind: mamba, d_state: 16}\nattention: {n_heads: 4}", "mlp", "required"),
     ("mixer: {kind: mamba, d_state: 16}\nresidual: parallel", "residual", "allowed: sequential"),
 ])
 def test_bad_mixer_keys(write_spec, change, key, words):
@@ -103,6 +104,63 @@ def test_mamba_and_attention_layers_in_one_stack(write_spec):
     cache = kv_cache(model, context=100, batch=1, dtype="bf16")
     mixer = model.layers[0].mixer
     assert cache.bytes == 2 * (2 * 100 * 2 * 4 * 16 + 2 * mixer.state_elements)
+
+
+def test_attention_and_a_mixer_side_by_side(write_spec):
+    """Falcon-H1's layer: attention and a Mamba-2 mixer on one norm's output, then an MLP after a second norm; its
+    parameters are both parts', its cache K and V per token and the state, its FLOPs both parts' (one more add)."""
+    mlp = "mlp: {activation: swiglu, d_ff: 128}\n"
+    both = load(write_spec, MAMBA2 + "attention: {n_heads: 4, n_kv_heads: 2}\n" + mlp, "both")
+    alone = load(write_spec, MAMBA2 + mlp, "alone")
+    attention = load(write_spec, MAMBA2.replace("mixer:", "attention: {n_heads: 4, n_kv_heads: 2}\n#") + mlp, "att")
+    rows = {r.component: r.per_layer for r in count_params(both).rows if r.group}
+    assert rows["norm.pre_mixer"] == rows["norm.pre_mlp"] == 64 and len([c for c in rows if c.startswith("norm")]) == 2
+    assert count_params(both).total == count_params(alone).total + 2 * (64 * 64 + 2 * 64 * 32 + 64 * 64)
+    assert count_params(both).total == count_params(attention).total + 2 * sum(
+        v for c, v in rows.items() if c.startswith("mamba."))
+    cache = kv_cache(both, context=100, batch=1, dtype="bf16")
+    mixer = both.layers[0].mixer
+    assert cache.bytes == 2 * 2 * (100 * 2 * 2 * 16 + mixer.state_elements)
+    assert cache.bytes_per_token == 2 * 2 * 2 * 2 * 16
+    flops = [_matmul_by_part(m) for m in (both, alone, attention)]
+    assert flops[0]["mamba"] == flops[1]["mamba"] > 0 and flops[0]["attn"] == flops[2]["attn"] > 0
+    assert flops[0]["mlp"] == flops[1]["mlp"] == flops[2]["mlp"] > 0 and "attn" not in flops[1]
+    described = CliRunner().invoke(main, ["show", str(write_spec("both", MAMBA2 + "attention: {n_heads: 4}\n" + mlp))])
+    assert described.exit_code == 0, described.output
+
+
+def test_blocks_of_one_part_each(write_spec):
+    """Nemotron-H's layers: one norm and one block each (a mixer, attention alone, an MLP alone); only the attention
+    block caches K and V, and only the mixer keeps a state."""
+    text = MAMBA2.replace("n_layers: 2", "n_layers: 3") + (
+        "layers:\n  - {count: 1}\n  - {count: 1, mixer: null, attention: {n_heads: 4}, mlp: null}\n"
+        "  - {count: 1, mixer: null, attention: null, mlp: {activation: relu2, d_ff: 128}}\n")
+    model = load(write_spec, text, "blocks")
+    assert [g.name for g in model.groups] == ["mamba2", "attention", "mlp"]
+    rows = {(r.group, r.component): r.per_layer for r in count_params(model).rows if r.group}
+    assert [c for g, c in rows if c.startswith("norm")] == ["norm.pre_mixer", "norm.pre_attn", "norm.pre_mlp"]
+    assert rows[("attention", "attn.q")] == 64 * 64 and rows[("mlp", "mlp.up")] == 64 * 128
+    cache = kv_cache(model, context=10, batch=1, dtype="bf16")
+    assert cache.bytes == 2 * (10 * 2 * 4 * 16 + model.layers[0].mixer.state_elements)
+    parts = _matmul_by_part(model)
+    assert set(parts) == {"mamba", "attn", "mlp", "lm_head"}
+    saved = {(r.group, r.component) for r in api.estimate_memory(model, mode="training").activations.rows}
+    assert {c for g, c in saved if g == "attention"} == {"norm.pre_attn", "attn.input", "attn.q", "attn.k", "attn.v",
+                                                         "attn.output", "attn.softmax_stats"}  # no MLP tensors
+    assert {c for g, c in saved if g == "mlp"} == {"norm.pre_mlp", "mlp.input", "mlp.inner"}
+    err = error_for(write_spec, text.replace("attention: null, mlp: {activation: relu2, d_ff: 128}",
+                                             "attention: null"))
+    assert err.key.endswith("mlp") and "required" in str(err)
+
+
+def _matmul_by_part(model) -> dict[str, int]:
+    """Matmul FLOPs of a 10-token forward pass by the part of the layer they belong to (mamba, attn, mlp, ...)."""
+    out: dict[str, int] = {}
+    for row in api.count_flops(model, 10, include_other=False).rows:
+        if row.matmul:
+            part = row.component.split(".")[0]
+            out[part] = out.get(part, 0) + row.matmul
+    return out
 
 
 @pytest.mark.parametrize("text", [MAMBA, MAMBA2])
@@ -150,6 +208,7 @@ def test_sweep_and_fit_show_a_constant_state(write_spec):
     (["memory", "--engine", "vllm", "--gpu", "h100"], "engine vllm"),
     (["memory", "--engine", "llamacpp"], "engine llamacpp"),
     (["memory", "--tp", "2"], "tp"),
+    (["memory", "--dtype", "q4_k_m"], "recipes"),
 ])
 def test_commands_refuse_what_they_do_not_model(write_spec, command, words):
     path = str(write_spec("ssm", MAMBA))
@@ -217,21 +276,63 @@ def test_training_plans_for_a_hybrid_keep_tensor_parallelism_off_its_mamba_layer
     assert best["memory_per_gpu"] == round(report.per_gpu)
 
 
+@pytest.mark.parametrize("command", ["memory", "speed"])
+def test_mla_cache_on_a_model_without_attention_layers_is_one_line(write_spec, command):
+    result = CliRunner().invoke(main, [command, str(write_spec("ssm", MAMBA)), "--mla-cache", "latent"])
+    assert result.exit_code == 2 and "multi-head latent attention" in result.output, result.output
+
+
 JAMBA = {"model_type": "jamba", "vocab_size": 100, "hidden_size": 32, "intermediate_size": 48,
          "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "attn_layer_period": 2,
          "attn_layer_offset": 1, "num_experts": 4}
 
 
-@pytest.mark.parametrize("command", [["count"], ["flops"], ["memory"], ["explain"], ["diagram"],
-                                     ["compare", "llama3-8b"], ["sweep", "--vary", "context=1k,64k"],
-                                     ["fit", "--gpu", "h100"], ["speed", "--gpu", "h100"],
+MAMBA2_KEYS = {"vocab_size": 100, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 4,
+               "num_attention_heads": 4, "num_key_value_heads": 2, "mamba_n_heads": 4, "mamba_d_state": 8,
+               "mamba_n_groups": 2}
+HYBRIDS = {  # attention layers (a KV cache per token) between Mamba layers (a state per sequence), or beside them
+    "jamba": JAMBA,
+    "bamba": dict(model_type="bamba", attn_layer_indices=[1, 3], **MAMBA2_KEYS),
+    "granitemoehybrid": dict(model_type="granitemoehybrid", layer_types=["mamba", "attention"] * 2,
+                             position_embedding_type="nope", **MAMBA2_KEYS),
+    "nemotron_h": dict({k: v for k, v in MAMBA2_KEYS.items() if not k.startswith("mamba_")},
+                       model_type="nemotron_h", head_dim=8, hybrid_override_pattern="M-M*E",
+                       mamba_num_heads=4, mamba_head_dim=8, n_groups=2, ssm_state_size=4, n_routed_experts=4,
+                       moe_intermediate_size=16, moe_shared_expert_intermediate_size=24),
+    "falcon_h1": dict(model_type="falcon_h1", mamba_d_ssm=64, mamba_rms_norm=True, **MAMBA2_KEYS),
+}
+
+
+@pytest.mark.parametrize("model_type", sorted(HYBRIDS))
+@pytest.mark.parametrize("command", [["count"], ["flops"], ["flops", "--decode"], ["memory"], ["explain"],
+                                     ["diagram"], ["show"], ["compare", "llama3-8b"],
+                                     ["sweep", "--vary", "context=1k,64k"], ["fit", "--gpu", "h100"],
+                                     ["speed", "--gpu", "h100"],
                                      ["plan", "--mode", "serve", "--n-gpus", "2", "--gpu", "h100"]])
-def test_commands_run_on_a_hybrid_config(tmp_path, command):
-    """Jamba: attention layers (a KV cache per token) between Mamba layers (a state per sequence)."""
+def test_commands_run_on_a_hybrid_config(tmp_path, command, model_type):
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(JAMBA))
-    result = CliRunner().invoke(main, command[:1] + [str(path)] + command[1:])
+    path.write_text(json.dumps(HYBRIDS[model_type]))
+    result = CliRunner().invoke(main, command[:1] + [str(path)] + command[1:] + ["--strict"] * (command[0] != "compare"))
     assert result.exit_code == 0, result.output
+
+
+def test_blocks_without_a_mixer_train_and_serve_block_by_block(tmp_path):
+    """A Nemotron-H of attention and MLP blocks only has no Mamba layer: training memory saves each block's own
+    tensors, and the roofline reads K and V in the attention blocks only."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(dict(HYBRIDS["nemotron_h"], hybrid_override_pattern="*-*-")))
+    model = llmcalc.load(str(path))
+    assert not model.is_recurrent
+    saved = {(r.group, r.component) for r in api.estimate_memory(model, mode="training").activations.rows}
+    assert ("attention", "attn.q") in saved and ("attention", "mlp.inner") not in saved
+    assert ("mlp", "mlp.inner") in saved and ("mlp", "attn.q") not in saved
+    report = llmcalc.speed(model, peak_flops=989.4e12, bandwidth=3.35e12, batch=2, prompt=16, context=64)
+    kv = {row.group: row.kv_bytes for row in report.decode.rows}
+    assert kv["mlp"] == 0 < kv["attention"]
+    for command in (["memory", "--tp", "2"], ["flops", "--decode"], ["explain"], ["diagram"], ["speed", "--gpu", "h100"],
+                    ["plan", "--n-gpus", "4", "--context", "512", "--global-batch", "8"]):
+        result = CliRunner().invoke(main, command[:1] + [str(path)] + command[1:])
+        assert result.exit_code == 0, result.output
 
 
 def test_a_hybrid_caches_tokens_and_a_state(tmp_path):

@@ -38,7 +38,7 @@ def command(models: tuple[str, ...], overrides: tuple[str, ...], images: int, im
 
     results, contexts = [], {}
     for model in load_models(models, overrides):
-        if given("mla_cache") and not any(g.layer.attention.mla for g in model.groups):
+        if given("mla_cache") and not any(g.layer.attention and g.layer.attention.mla for g in model.groups):
             raise click.UsageError(f"--mla-cache applies to models with multi-head latent attention; {model.name} "
                                    "has none")
         check_image_options(model, images, image_size)

@@ -84,7 +84,7 @@ def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, ba
         source += f"; links {gpu.interconnect}"
     reports = []
     for model in load_models(models, overrides):
-        if given("mla_cache") and not any(g.layer.attention.mla for g in model.groups):
+        if given("mla_cache") and not any(g.layer.attention and g.layer.attention.mla for g in model.groups):
             raise click.UsageError(f"--mla-cache applies to models with multi-head latent attention; {model.name} "
                                    "has none")
         reports.append(roofline.speed(model, peak_flops=peak, bandwidth=memory, batch=batch, prompt=prompt,

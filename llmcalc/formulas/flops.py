@@ -169,17 +169,17 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     An encoder layer attends both ways (all pairs). A decoder layer with cross-attention attends to `source`
     encoder positions; their K and V are projected once per sequence (not again at a decode step). A layer attending
     to the images only (Mllama's MllamaCrossAttentionDecoderLayer, mllama/modeling_mllama.py 5.23.0) attends to
-    `source` image tokens likewise, and is skipped when there are none."""
-    att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    if layer.mixer:
-        rows = mixer_flop_rows(layer.mixer, d_model, queries, decode) + [
+    `source` image tokens likewise, and is skipped when there are none. A layer with a recurrent mixer and attention
+    both (Falcon-H1's FalconH1DecoderLayer) runs the two side by side and adds their outputs (one more add per
+    element)."""
+    att, mlp = layer.attention, layer.mlp
+    mixing = mixer_flop_rows(layer.mixer, d_model, queries, decode) if layer.mixer else []
+    if att is None:  # a recurrent block (with or without an MLP), or an MLP block (Nemotron-H)
+        rows = mixing + [
             ("norms", 0, len(layer_norm_names(layer, norm)) * norm_flops(queries, norm, d_model)),
-            ("residual", 0, (2 if mlp else 1) * queries * d_model),
+            ("residual", 0, ((1 if mixing else 0) + (1 if mlp else 0)) * queries * d_model),
         ]
-        if mlp:
-            rows += _mlp_rows(mlp, d_model, mlp.d_ff, queries, "mlp") if moe is None else _moe_rows(moe, mlp, d_model,
-                                                                                                    queries)
-        return [row for row in rows if row[1] or row[2]]
+        return [row for row in rows + _channel_rows(layer, d_model, queries) if row[1] or row[2]]
     if layer.stack == "encoder":
         convention = "full"
     q_width, kv_width = att.n_heads * att.d_head, att.n_kv_heads * att.d_head
@@ -205,7 +205,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
                        for name, size in mla_projections(att, d_model)]
     else:
         projections = _projections("attn", queries, queries, d_model, q_width, kv_width)
-    rows = projections + [
+    rows = mixing + projections + [
         # Qwen3-Next's output gate: its half of q_proj, and sigmoid(gate) x the attention output (5 per element)
         ("attn.gate", linear(queries, d_model, q_width) if att.output_gate else 0,
          queries * q_width * ((1 if att.bias_q else 0) + 5) if att.output_gate else 0),
@@ -216,7 +216,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
         ("attn.values", attention_values(pairs, att), 0),
         ("attn.bias", 0, bias_adds),
         ("norms", 0, n_norms * norm_flops(queries, norm, d_model)),
-        ("residual", 0, 2 * queries * d_model),
+        ("residual", 0, (1 + (1 if mixing else 0) + (1 if mlp else 0)) * queries * d_model),
     ]
     if layer.cross_attention:
         cross_pairs = queries * source
@@ -226,11 +226,17 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
             ("xattn.softmax", 0, softmax(cross_pairs, att)),
             ("xattn.values", attention_values(cross_pairs, att), 0),
         ]
-    if moe is None:
-        rows += _mlp_rows(mlp, d_model, mlp.d_ff, queries, "mlp")
-    else:
-        rows += _moe_rows(moe, mlp, d_model, queries)
+    rows += _channel_rows(layer, d_model, queries)
     return [row for row in rows if row[1] or row[2]]
+
+
+def _channel_rows(layer: Layer, d_model: int, queries: int) -> list[tuple[str, int, int]]:
+    """The layer's MLP or experts; none for a block of attention or a mixer alone (Mamba, Nemotron-H)."""
+    if layer.mlp is None:
+        return []
+    if layer.moe is None:
+        return _mlp_rows(layer.mlp, d_model, layer.mlp.d_ff, queries, "mlp")
+    return _moe_rows(layer.moe, layer.mlp, d_model, queries)
 
 
 def _projections(prefix: str, queries: int, kv_tokens: int, d_model: int, q_width: int,

@@ -95,21 +95,24 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
     """KV cache of every layer group at `context` tokens and `batch` sequences. Encoder layers cache nothing; a
     decoder layer with cross-attention also holds K and V of the source, taken as `context` tokens long. A recurrent
     layer holds its conv and recurrent states per sequence (the mixer's state_elements: the conv_states and
-    recurrent_states of transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here). A layer attending to the images holds
-    K and V of the `images` images' tokens of each sequence, whatever the context, and nothing without images
-    (MllamaTextCrossAttention caches the image states once; mllama/modeling_mllama.py, transformers 5.23.0)."""
+    recurrent_states of transformers 5.23.0's LinearAttentionLayer cache, in the cache dtype here); a layer with
+    attention and a mixer both holds K and V and the state (LinearAttentionAndFullAttentionLayer, Falcon-H1's
+    "hybrid" layers). A layer attending to the images holds K and V of the `images` images' tokens of each sequence,
+    whatever the context, and nothing without images (MllamaTextCrossAttention caches the image states once;
+    mllama/modeling_mllama.py, transformers 5.23.0)."""
     groups = []
     for g in model.groups:
         if g.layer.stack == "encoder":
             continue
-        if g.layer.mixer:
-            groups.append(KVGroup(g.name, g.count, 0, 0, g.layer.mixer.state_elements))
+        state = g.layer.mixer.state_elements if g.layer.mixer else 0
+        if g.layer.attention is None:
+            groups.append(KVGroup(g.name, g.count, 0, 0, state))
             continue
         elements = kv_elements_per_token(g.layer.attention, mla_cache)
         if g.layer.attention.to_images:
             groups.append(KVGroup(g.name, g.count, elements, images * image_tokens(model.vision), per_token=False))
             continue
-        groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention)))
+        groups.append(KVGroup(g.name, g.count, elements, cached_tokens(context, g.layer.attention), state))
         if g.layer.cross_attention:
             groups.append(KVGroup(f"{g.name} (cross)", g.count, elements, context))
     return KVCache(model, tuple(groups), context, batch, dtype, mla_cache)
@@ -126,6 +129,8 @@ def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
     total = 0.0
     for group in cache.groups:
         att = attention[group.name.removesuffix(" (cross)")]
+        if att is None:  # a block without attention (Nemotron-H's MLP blocks) caches nothing
+            continue
         shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
         total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards
     return total

@@ -179,13 +179,17 @@ def norm_names(norm: Norm, cross: bool = False) -> list[str]:
 
 def layer_norm_names(layer: Layer, norm: Norm) -> list[str]:
     """The norms of one layer (norm_names); a layer with a recurrent mixer has norms around the mixer (and its MLP,
-    when it has one): MambaBlock's one RMSNorm before the mixer (mamba/modeling_mamba.py, transformers 5.23.0)."""
-    if layer.mixer is None and layer.attention.to_images:  # the cross-attention block in place of self-attention
+    when it has one): MambaBlock's one RMSNorm before the mixer (mamba/modeling_mamba.py, transformers 5.23.0); a
+    layer of attention alone or an MLP alone has the norms of that one block (NemotronHBlock's one RMSNorm,
+    nemotron_h/modeling_nemotron_h.py)."""
+    if layer.mixer is None and layer.attention and layer.attention.to_images:  # cross-attention, no self-attention
         return [name.replace("_attn", "_xattn") for name in norm_names(norm)]
-    if layer.mixer is None:
+    if layer.mixer is None and layer.attention and layer.mlp:
         return norm_names(norm, layer.cross_attention)
+    token = "mixer" if layer.mixer else "attn" if layer.attention else None
+    blocks = [block for block in (token, "mlp" if layer.mlp else None) if block]
     sides = {"pre": ("pre",), "post": ("post",), "sandwich": ("pre", "post")}[norm.placement]
-    return [f"norm.{side}_{block}" for block in ("mixer", "mlp")[:2 if layer.mlp else 1] for side in sides]
+    return [f"norm.{side}_{block}" for block in blocks for side in sides]
 
 
 def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str, int]]:
@@ -200,16 +204,17 @@ def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str
 
 
 def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, int]]:
-    """(component, params, active params) of one layer; zero-sized components are left out."""
+    """(component, params, active params) of one layer; zero-sized components are left out. A layer with both a
+    recurrent mixer and attention (Falcon-H1's FalconH1DecoderLayer) has the rows of both."""
     att, mlp, moe = layer.attention, layer.mlp, layer.moe
-    if layer.mixer:
-        rows = mixer_param_rows(layer.mixer, d_model)
-    elif att.to_images:
-        rows = _attention_rows(att, d_model, "xattn") + [("xattn.qk_norm", qk_norm(att)), ("xattn.gates", tanh_gates())]
-    elif att.mla:
-        rows = mla_projections(att, d_model)
-    else:
-        rows = _attention_rows(att, d_model, "attn") + [
+    rows = mixer_param_rows(layer.mixer, d_model) if layer.mixer else []
+    if att and att.to_images:
+        rows += _attention_rows(att, d_model, "xattn") + [("xattn.qk_norm", qk_norm(att)),
+                                                         ("xattn.gates", tanh_gates())]
+    elif att and att.mla:
+        rows += mla_projections(att, d_model)
+    elif att:
+        rows += _attention_rows(att, d_model, "attn") + [
             ("attn.gate", output_gate(att, d_model)),
             ("attn.qk_norm", qk_norm(att)),
             ("attn.sinks", attention_sinks(att)),

@@ -63,6 +63,9 @@ def use_more_bits(i: int, n: int) -> bool:
 def recipe_refused(model) -> str | None:
     """Why a mixed recipe is not modelled for this model, or None: recurrent mixers and cross-attention follow
     tensors and rules not modelled here."""
+    if model.is_recurrent:
+        return (f"the recipes are modelled for attention models (dense, MoE, MLA); {model.mixer_names} layers quantize "
+                "tensors not modelled here")
     if any(g.layer.attention is None or g.layer.mixer is not None or g.layer.cross_attention
            or g.layer.attention.to_images for g in model.groups):
         return "the recipes are modelled for attention models (dense, MoE, MLA) without cross-attention"

@@ -32,6 +32,7 @@ from .saved import ACT, FP32
 # 2, the silu gate 5 (Mamba; Mamba-2 gates in its norm, MambaRMSNormGated): 10.
 SCAN_PER_STATE = 6
 SCAN_PER_CHANNEL = 10
+GATE_PER_ELEMENT = SILU + 1  # Mamba-2's gate without its norm (Falcon-H1): silu 4, the product 1
 
 
 MIXER_CONVENTION = ("Recurrent layers: the FLOPs of transformers' reference path, the causal conv over seq + d_conv - 1 "
@@ -88,7 +89,8 @@ def mamba_param_rows(mixer: Mamba, d_model: int) -> list[tuple[str, int]]:
     bias with use_bias), conv1d (depthwise: d_conv per channel, a bias per channel with use_conv_bias), x_proj (d_inner
     to dt_rank + 2 d_state, no bias) and dt_proj (dt_rank to d_inner) for Mamba, dt_proj's bias or Mamba-2's dt_bias
     (one per channel or head), A_log (d_inner x d_state, or one per head), D (one per channel or head), Mamba-2's
-    gated RMSNorm weight (d_inner), out_proj (and its bias); Jamba's RMSNorms on dt, B and C (dt_rank + 2 d_state:
+    gated RMSNorm weight (d_inner; none without gated_norm: falcon_h1/modeling_falcon_h1.py FalconH1Mixer's
+    nn.Identity), out_proj (and its bias, with out_bias); Jamba's RMSNorms on dt, B and C (dt_rank + 2 d_state:
     JambaMambaMixer's dt_layernorm, b_layernorm, c_layernorm, jamba/modeling_jamba.py)."""
     inner, channels = mixer.d_inner, mixer.conv_channels
     per_head = mixer.n_heads if mixer.kind == "mamba2" else inner
@@ -100,10 +102,10 @@ def mamba_param_rows(mixer: Mamba, d_model: int) -> list[tuple[str, int]]:
         ("mamba.dt_bias", per_head),
         ("mamba.A_log", inner * mixer.d_state if mixer.kind == "mamba" else per_head),
         ("mamba.D", per_head),
-        ("mamba.norm", inner if mixer.kind == "mamba2" else 0),
+        ("mamba.norm", inner if mixer.kind == "mamba2" and mixer.gated_norm else 0),
         ("mamba.inner_norms", mixer.dt_rank + 2 * mixer.d_state if mixer.inner_norms else 0),
         ("mamba.out_proj", inner * d_model),
-        ("mamba.bias", in_proj_width(mixer) + d_model if mixer.bias else 0),
+        ("mamba.bias", (in_proj_width(mixer) if mixer.bias else 0) + (d_model if mixer.out_bias else 0)),
     ]
     return rows
 
@@ -132,7 +134,8 @@ def mamba_flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> l
     its silu), x_proj and dt_proj (Mamba: dt_proj.weight @ time_step, an aten.bmm), the scan, Mamba-2's gated norm,
     out_proj. Bias adds and the scan's elementwise work are non-matmul estimates."""
     inner, channels = mixer.d_inner, mixer.conv_channels
-    biases = queries * (in_proj_width(mixer) + d_model) if mixer.bias else 0
+    biases = queries * ((in_proj_width(mixer) if mixer.bias else 0) + (d_model if mixer.out_bias else 0))
+    gate = GATED_NORM if mixer.gated_norm else GATE_PER_ELEMENT
     dt_rank = mixer.dt_rank if mixer.kind == "mamba" else 0
     return [
         ("mamba.in_proj", 2 * queries * d_model * in_proj_width(mixer), biases),
@@ -142,7 +145,7 @@ def mamba_flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> l
         ("mamba.dt_proj", 2 * queries * dt_rank * inner, 0),
         ("mamba.scan", scan_flops(mixer, queries, decode),
          queries * inner * (SCAN_PER_STATE * mixer.d_state + SCAN_PER_CHANNEL)),
-        ("mamba.norm", 0, queries * inner * GATED_NORM if mixer.kind == "mamba2" else 0),
+        ("mamba.norm", 0, queries * inner * gate if mixer.kind == "mamba2" else 0),
         ("mamba.inner_norms", 0, queries * (dt_rank + 2 * mixer.d_state) * RMSNORM if mixer.inner_norms else 0),
         ("mamba.out_proj", 2 * queries * inner * d_model, 0),
     ]
@@ -186,10 +189,14 @@ def saved_rows(mixer: Mamba, d_model: int, seq: int) -> list[tuple[str, float, s
 
 
 def refuse_recurrent(model: ModelSpec, what: str, why: str, allowed: str) -> None:
-    """One clear error instead of a wrong number where a figure is modelled for attention layers only."""
+    """One clear error instead of a wrong number where a figure is modelled for layers of attention and an MLP only
+    (not Mamba layers, nor Nemotron-H's blocks of attention alone or an MLP alone)."""
     if model.is_recurrent:
         raise LlmcalcError(f"{what}: {model.name} has recurrent ({model.mixer_names}) layers, and {why}; allowed: "
                            f"{allowed}")
+    if any(g.layer.attention is None or g.layer.mlp is None for g in model.groups):
+        raise LlmcalcError(f"{what}: {model.name} has layers of attention alone or an MLP alone, and {why}; "
+                           f"allowed: {allowed}")
 
 
 TRAINED_KINDS = ("mamba", "mamba2")  # the mixers saved_rows counts

@@ -79,12 +79,11 @@ def _activation_dtype(weight_dtype: str) -> str:
 
 def _live_elements(layer, d_model: int) -> int:
     """Elements per token alive inside one layer: residual in and out, q/k/v (and an output gate), attention output,
-    MLP inner; a recurrent mixer's (recurrent.live_elements) in place of the attention's."""
+    MLP inner; a recurrent mixer's (recurrent.live_elements) in place of the attention's (beside it, both)."""
     att, mlp, moe, mixer = layer.attention, layer.mlp, layer.moe, layer.mixer
-    if mixer:
-        mixing = live_elements(mixer)
-    else:
-        mixing = att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim) \
+    mixing = live_elements(mixer) if mixer else 0
+    if att:
+        mixing += att.n_heads * att.qk_head_dim + att.n_kv_heads * (att.qk_head_dim + att.v_head_dim) \
             + att.n_heads * att.v_head_dim * (2 if att.output_gate else 1)
     if mlp is None:
         return 2 * d_model + mixing

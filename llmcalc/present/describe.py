@@ -153,15 +153,17 @@ def _mixer(layer: Layer) -> str:
 
 
 def _attention(layer: Layer) -> str:
-    if layer.mixer:
-        return _mixer(layer)
+    """The token mixer: attention, a recurrent mixer, or both side by side."""
     att = layer.attention
+    if att is None:
+        return _mixer(layer) if layer.mixer else "none (an MLP block)"
     extras = [f"sliding window {att.sliding_window:,}" if att.sliding_window else "",
               f"chunks of {att.chunk_size:,}" if att.chunk_size else "",
               f"{att.qk_norm} qk-norm" if att.qk_norm else "", "sinks" if att.sinks else "",
               "cross-attention to the images, gated" if att.to_images else "",
               "output gate" if att.output_gate else ""]
-    return ", ".join([att.kind] + [e for e in extras if e])
+    text = ", ".join([att.kind] + [e for e in extras if e])
+    return f"{text}, in parallel with {_mixer(layer)}" if layer.mixer else text
 
 
 def _heads(layer: Layer) -> str:
@@ -201,8 +203,9 @@ def _biases(layer: Layer) -> str:
     out = []
     if parts:
         out.append("attention " + ",".join(parts))
-    if mixer and mixer.kind.startswith("mamba") and (mixer.bias or mixer.conv_bias):
-        out.append("Mamba " + ", ".join(n for n, on in (("projections", mixer.bias), ("conv", mixer.conv_bias)) if on))
+    if mixer and mixer.kind.startswith("mamba") and (mixer.bias or mixer.out_bias or mixer.conv_bias):
+        out.append("Mamba " + ", ".join(n for n, on in (("in_proj", mixer.bias), ("out_proj", mixer.out_bias),
+                                                        ("conv", mixer.conv_bias)) if on))
     if mixer and mixer.kind == "short_conv" and mixer.bias:
         out.append("short conv projections, conv")
     if layer.mlp and layer.mlp.bias:

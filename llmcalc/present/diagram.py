@@ -60,10 +60,10 @@ def model_boxes(count) -> list[Box]:
                               f"{norm} before attention, {norm} before MLP"], depth=1, key=f"norm {g}"))
         elif placement in ("pre", "sandwich"):
             boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
-        if layer.mixer:
-            boxes.append(_mixer_box(count, group.name, layer.mixer, g))
-        else:
+        if att:
             boxes.append(_attention_box(count, group.name, att, model, g))
+        if layer.mixer:  # in place of attention, or beside it on the same input (Falcon-H1)
+            boxes.append(_mixer_box(count, group.name, layer.mixer, g, beside=att is not None))
         if layer.mlp is None:  # a Mamba block: norm, mixer, residual
             if placement != "pre":
                 boxes.append(Box([f"{norm}"], depth=1, key=f"norm {g}"))
@@ -115,9 +115,10 @@ def _attention_box(count, group_name: str, att, model, g: int) -> Box:
                + [f"{human(_per_layer(count, group_name, ('attn.',)))} per layer"], depth=1, key=f"attention {g}")
 
 
-def _mixer_box(count, group_name: str, mixer, g: int) -> Box:
-    """A recurrent mixer: its kind, widths, state and conv (Mamba-2: heads and groups; Gated DeltaNet: its heads)."""
-    name = MIXER_NAMES[mixer.kind]
+def _mixer_box(count, group_name: str, mixer, g: int, beside: bool = False) -> Box:
+    """A recurrent mixer: its kind, widths, state and conv (Mamba-2: heads and groups; Gated DeltaNet: its heads);
+    `beside` attention, in parallel with it."""
+    name = ("in parallel, " if beside else "") + MIXER_NAMES[mixer.kind]
     if mixer.kind == "short_conv":
         lines, prefix = [f"width {mixer.width:,}, conv {mixer.d_conv}", "gated: C x conv(B x x)"], "shortconv."
     elif mixer.kind == "lightning":
@@ -135,7 +136,8 @@ def _mixer_box(count, group_name: str, mixer, g: int) -> Box:
                  f"dt rank {mixer.dt_rank}"]
         prefix = "mamba."
     return Box([f"{name} mixer (constant state)"] + lines +
-               [f"{human(_per_layer(count, group_name, (prefix,)))} per layer"], depth=1, key=f"attention {g}")
+               [f"{human(_per_layer(count, group_name, (prefix,)))} per layer"], depth=1,
+               key=f"{'mixer' if beside else 'attention'} {g}")
 
 
 def diagram(counts: list, labels: list[str]) -> Diagram:

@@ -278,22 +278,25 @@ class _Builder:
             expert_bias=node.boolean("expert_bias") if node.has("expert_bias") else None,
         )
 
-    def _layer(self, node: Node, d_model: int, name: str | None) -> Layer:
-        """One layer from a node holding attention or mixer / mlp / moe (the top level or a merged override). A layer
-        with a recurrent mixer may have no MLP (Mamba); one with attention always has one."""
+    def _layer(self, node: Node, d_model: int, name: str | None, group: bool = True) -> Layer:
+        """One layer from a node holding attention and / or mixer, mlp, moe (the top level or a merged override). A
+        layer with both runs them side by side on the same normalised input and adds their outputs (Falcon-H1). A
+        layer with a recurrent mixer alone may have no MLP (Mamba); one with attention has one, unless a layer
+        `group` says `mlp: null`; a group's layer without attention or mixer says `attention: null` and has an MLP
+        (Nemotron-H's blocks). The top level always holds a whole layer, so a null there is a missing key."""
         mixer_node = node.mapping("mixer", required=False)
-        if mixer_node and node.mapping("attention", required=False):
-            raise node.error("mixer", "a layer mixes tokens with attention or with a recurrent mixer, not both; "
-                             "allowed: one of attention, mixer (null the other in a layer group)", also=("attention",))
         mixer = build_mixer(mixer_node, d_model) if mixer_node else None
-        attention = None if mixer else self._attention(node.mapping("attention"), d_model)
-        mlp_node = node.mapping("mlp", required=mixer is None or node.has("moe"))
+        no_attention = group and _nulled(node, "attention")
+        attention_node = node.mapping("attention", required=mixer is None and not no_attention)
+        attention = self._attention(attention_node, d_model) if attention_node else None
+        mlp_node = node.mapping("mlp", required=node.has("moe") or (
+            attention is not None and not (group and _nulled(node, "mlp"))) or (attention is None and mixer is None))
         mlp = self._mlp(mlp_node) if mlp_node else None
         moe_node = node.mapping("moe", required=False)
         return Layer(attention, mlp, self._moe(moe_node, mlp) if moe_node else None, name, mixer=mixer)
 
     def _layers(self, root: Node, d_model: int, n_layers: int) -> tuple[Layer, ...]:
-        default = self._layer(root, d_model, None)
+        default = self._layer(root, d_model, None, group=False)
         if not root.has("layers"):
             return (default,) * n_layers
         groups = root.data["layers"]
@@ -362,3 +365,8 @@ class _Builder:
     def _training(self, node: Node) -> Training:
         node.check_keys(TRAINING_KEYS)
         return Training(tokens=node.number("tokens", None), context=node.integer("context", None))
+
+
+def _nulled(node: Node, key: str) -> bool:
+    """The node sets `key: null` (a layer without that part), not merely leaves it out."""
+    return key in node.data and node.data[key] is None

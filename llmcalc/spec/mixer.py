@@ -28,8 +28,9 @@ def build_mixer(node: Node, d_model: int) -> Mixer:
         return LightningAttention(kind, node.integer("n_heads"), node.integer("head_dim"),
                                   node.integer("block_size", 256))
     d_inner = node.integer("d_inner", 2 * d_model)
+    bias = node.boolean("bias", False)
     common = dict(kind=kind, d_inner=d_inner, d_state=node.integer("d_state"), d_conv=node.integer("d_conv", 4),
-                  conv_bias=node.boolean("conv_bias", True), bias=node.boolean("bias", False))
+                  conv_bias=node.boolean("conv_bias", True), bias=bias, out_bias=node.boolean("out_bias", bias))
     if kind == "mamba":
         return Mamba(**common, dt_rank=node.integer("dt_rank", -(-d_model // 16)),
                      inner_norms=node.boolean("inner_norms", False))
@@ -41,7 +42,8 @@ def build_mixer(node: Node, d_model: int) -> Mixer:
     if n_heads % n_groups or d_inner % n_groups:
         raise node.error("n_groups", f"{n_groups} does not divide n_heads={n_heads} (and d_inner={d_inner}); "
                          f"allowed: a divisor of n_heads{divisor_hint(n_heads)}", also=("n_heads",))
-    return Mamba(**common, n_heads=n_heads, n_groups=n_groups, chunk_size=node.integer("chunk_size", 256))
+    return Mamba(**common, n_heads=n_heads, n_groups=n_groups, chunk_size=node.integer("chunk_size", 256),
+                 gated_norm=node.boolean("gated_norm", True))
 
 
 def _gated_deltanet(node: Node) -> GatedDeltaNet:

@@ -41,8 +41,9 @@ ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")
 
 # A recurrent token mixer in place of attention, and the keys each kind takes.
 MIXER_KEYS_OF = {
-    "mamba": ("kind", "d_inner", "d_state", "d_conv", "dt_rank", "inner_norms", "conv_bias", "bias"),
-    "mamba2": ("kind", "d_inner", "d_state", "d_conv", "n_heads", "n_groups", "chunk_size", "conv_bias", "bias"),
+    "mamba": ("kind", "d_inner", "d_state", "d_conv", "dt_rank", "inner_norms", "conv_bias", "bias", "out_bias"),
+    "mamba2": ("kind", "d_inner", "d_state", "d_conv", "n_heads", "n_groups", "chunk_size", "gated_norm", "conv_bias",
+               "bias", "out_bias"),
     "short_conv": ("kind", "d_conv", "bias"),
     "gated_deltanet": ("kind", "n_key_heads", "n_value_heads", "key_head_dim", "value_head_dim", "d_conv",
                        "chunk_size"),

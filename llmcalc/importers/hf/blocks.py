@@ -17,7 +17,8 @@ GATED_ACTIVATIONS = {"silu": "swiglu", "swish": "swiglu", "gelu": "geglu", "gelu
 # transformers defaults shared by the Llama-like configuration classes (llama, mistral, mixtral, qwen*, phi3).
 LLAMA_LIKE = {"tie_word_embeddings": False, "hidden_act": "silu", "head_dim": None}
 MAX_PATTERN = 64  # the longest layer cycle written as one repeat group
-_LEGACY_LAYER_TYPES = {"attention": "full_attention"}  # configuration_utils.remap_legacy_layer_types
+# configuration_utils.remap_legacy_layer_types (_LEGACY_LAYER_TYPE_REMAP)
+_LEGACY_LAYER_TYPES = {"attention": "full_attention", "mamba": "linear_attention"}
 
 
 def read_heads(c: Config, d_model: int, heads_key: str = "num_attention_heads",
@@ -91,25 +92,38 @@ def stack(spec: dict, attentions: list[dict], moes: list[dict | None]) -> None:
     spec["layers"] = _groups(overrides)
 
 
-def hybrid_stack(spec: dict, layers: list[dict]) -> None:
+def hybrid_stack(spec: dict, layers: list[dict], top: dict | None = None) -> None:
     """Layers that differ in their token mixer and channel mixer: each a mapping of `attention` or `mixer` (a
-    recurrent one), and `moe` (None for a dense layer). The commonest layer goes to the top level (the first of them
-    on a tie, as in `stack`), the others into `layers:` groups that null what they do not have."""
+    recurrent one), `moe` (None for a dense layer) and, where layers differ in it, `mlp`. The commonest layer goes to
+    the top level (the first of them on a tie, as in `stack`), the others into `layers:` groups that null what they do
+    not have. A layer that sets `attention` or `mlp` to None has none, said as `null` in its group (Nemotron-H's blocks
+    of attention alone or an MLP alone), where leaving a key out leaves it to the top level; the top level holds a
+    whole layer (the commonest that needs no such null, else `top`, which every group then overrides)."""
     frozen = [_freeze(layer) for layer in layers]
     counts = Counter(frozen)
-    base = layers[max(range(len(layers)), key=lambda i: (counts[frozen[i]], -i))]
+    whole = [i for i, layer in enumerate(layers) if not (_nulls(layer, "attention") or _nulls(layer, "mlp"))]
+    if whole:
+        base = layers[max(whole, key=lambda i: (counts[frozen[i]], -i))]
+    else:
+        base = dict(top or {})
     spec.update({key: value for key, value in base.items() if value is not None})
-    if len(counts) == 1:
+    if len(counts) == 1 and whole:
         return
     overrides = []
     for layer in layers:
         out: dict = {}
-        for key in ("attention", "mixer", "moe"):
+        for key in ("attention", "mixer", "mlp", "moe"):
             mine, theirs = layer.get(key), base.get(key)
             if mine != theirs:
                 out[key] = mine if mine is None or theirs is None else _diff(mine, theirs)
+        out.update({key: None for key in ("attention", "mlp") if _nulls(layer, key) and not _nulls(base, key)})
         overrides.append(out)
     spec["layers"] = _groups(overrides)
+
+
+def _nulls(layer: dict, key: str) -> bool:
+    """The layer has no `key` and says so; attention is said to be missing only where no mixer stands in for it."""
+    return key in layer and layer[key] is None and not (key == "attention" and layer.get("mixer"))
 
 
 def _freeze(value: Any) -> Any:
@@ -213,10 +227,11 @@ def head_width(c: Config, d_model: int, heads_key: str) -> int:
     return d_model // n_heads
 
 
-def partial_rotary(c: Config, spec: dict, d_head: int, key: str) -> None:
+def partial_rotary(c: Config, spec: dict, d_head: int, key: str, fixed: float | None = None) -> None:
     """Partial RoPE: the int(d_head x fraction) leading dims of each head rotated (modeling_rope_utils.py: `dim =
     int(head_dim * partial_rotary_factor)`, transformers 5.23.0), the fraction from rope_scaling or rope_parameters
-    where one sets partial_rotary_factor, else from `key`; no dims rotated is no position signal at all."""
+    where one sets partial_rotary_factor, else from `key` (or `fixed`, where the config class hardcodes it, as
+    BambaConfig does); no dims rotated is no position signal at all."""
     fraction, where = None, key
     for name in ("rope_scaling", "rope_parameters"):
         rope = c.data.get(name)
@@ -224,7 +239,7 @@ def partial_rotary(c: Config, spec: dict, d_head: int, key: str) -> None:
             fraction, where = rope["partial_rotary_factor"], f"{name}.partial_rotary_factor"
             break
     if fraction is None:
-        fraction = c.raw(key)
+        fraction = c.raw(key) if fixed is None else fixed
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
         raise c.error(where, f"must be a fraction from 0 to 1 (of each head's dims rotated), got {got(fraction)}")
     rotated = int(d_head * fraction)

@@ -22,11 +22,12 @@ IGNORED = frozenset(("hidden_act", "residual_in_fp32", "rescale_prenorm_residual
                      "norm_before_gate", "pad_vocab_size_multiple", "n_layer", "intermediate_size"))
 
 
-def _d_inner(c: Config, d: int) -> int:
-    """int(expand x hidden_size), as MambaConfig.__post_init__ and Mamba2Mixer.__init__ compute it."""
-    expand = c.raw("expand")
+def inner_width(c: Config, d: int, key: str = "expand") -> int:
+    """int(expand x hidden_size), as MambaConfig.__post_init__ and Mamba2Mixer.__init__ compute it (Bamba's and the
+    other hybrids' mixers read mamba_expand)."""
+    expand = c.raw(key)
     if isinstance(expand, bool) or not isinstance(expand, (int, float)) or int(expand * d) < 1:
-        raise c.error("expand", f"must be a number with expand x hidden_size >= 1, got {got(expand)}")
+        raise c.error(key, f"must be a number with {key} x hidden_size >= 1, got {got(expand)}")
     return int(expand * d)
 
 
@@ -51,7 +52,7 @@ def map_mamba(c: Config) -> dict:
     use_conv_bias; time_step_rank "auto" is ceil(hidden_size / 16); embeddings tied by default."""
     d = c.integer("hidden_size")
     rank = c.raw("time_step_rank")
-    mixer = {"kind": "mamba", "d_inner": _d_inner(c, d), "d_state": c.integer("state_size"),
+    mixer = {"kind": "mamba", "d_inner": inner_width(c, d), "d_state": c.integer("state_size"),
              "d_conv": c.integer("conv_kernel"),
              "dt_rank": -(-d // 16) if rank == "auto" else c.integer("time_step_rank"),
              "conv_bias": c.boolean("use_conv_bias"), "bias": c.boolean("use_bias")}
@@ -64,7 +65,7 @@ def map_mamba2(c: Config) -> dict:
     and D per head, a gated RMSNorm of intermediate_size, out_proj; num_heads x head_dim must be intermediate_size
     (Mamba2Config.validate_architecture); the scan runs in chunks of chunk_size; embeddings untied by default."""
     d = c.integer("hidden_size")
-    inner, heads, head_dim = _d_inner(c, d), c.integer("num_heads"), c.integer("head_dim")
+    inner, heads, head_dim = inner_width(c, d), c.integer("num_heads"), c.integer("head_dim")
     if heads * head_dim != inner:
         raise c.error("num_heads", f"num_heads x head_dim = {heads} x {head_dim} must equal expand x hidden_size = "
                                    f"{inner} (Mamba2Config.validate_architecture)")
