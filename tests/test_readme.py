@@ -44,6 +44,8 @@ def test_the_supported_model_types_are_the_registry_s():
     from llmcalc.importers.hf.registry import supported
 
     text = README
-    paragraph = text[text.index("Supported `model_type`s:"):].split("\n\n")[0]
+    table = text[text.index("<!-- model_types:start -->"):text.index("<!-- model_types:end -->")]
+    assert re.findall(r"^\| `([a-z0-9_\-]+)` \|", table, re.M) == list(supported())  # a row each, in order
+    paragraph = text[text.index("In words: "):].split("\n\n")[0]  # and each said in words
     listed = set(re.findall(r"`([a-z0-9_\-]+)`", paragraph)) - {"model_type"}
     assert listed == set(supported())
