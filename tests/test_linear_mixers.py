@@ -168,8 +168,7 @@ def test_commands_run_on_a_hybrid(write_spec, text, command):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("text, kind", [(SHORT_CONV, "short conv"), (DELTANET, "Gated DeltaNet"),
-                                        (LIGHTNING, "lightning attention")])
+@pytest.mark.parametrize("text, kind", [(DELTANET, "Gated DeltaNet"), (LIGHTNING, "lightning attention")])
 @pytest.mark.parametrize("command, words", [
     (["memory", "--mode", "training"], "training memory"),
     (["plan", "--gpu", "h100", "--n-gpus", "8"], "plan"),
@@ -182,12 +181,22 @@ def test_commands_refuse_what_they_do_not_model(write_spec, text, kind, command,
     assert len(lines) == 1 and words in lines[0] and kind in lines[0]
 
 
-def test_training_memory_refuses_an_output_gate(write_spec):
-    """An attention-only model with an output gate: its activation profiles do not hold the gate."""
-    text = SHORT_CONV.replace("mixer: {kind: short_conv}\n", "attention: {n_heads: 4, output_gate: true}\n")
-    text = text[:text.index("\nlayers:")]
+def test_training_saves_the_short_conv_and_the_output_gate_by_hand(write_spec):
+    """d = 64 (megatron profile, 16-bit, per token and layer). Short conv: the norm's input and in_proj's (64 each),
+    in_proj's output B, C, x (192), the conv's input B x x and its output (64 each), out_proj's input (64). The gated
+    attention: 4 heads of 16, 2 KV heads; q, k, v, the output, and sigmoid(gate) with the output before it."""
+    model = load(write_spec, SHORT_CONV)
+    rows = api.estimate_memory(model, mode="training", context=1024).activations.rows
+    per_group = {}
+    for row in rows:
+        per_group[row.group] = per_group.get(row.group, 0) + row.bytes_per_token
+    mlp = 2 * (64 + 64) + 2 * 3 * 128  # the MLP's norm and input, and SwiGLU's gate, up and product
+    assert per_group["short_conv"] == 2 * (64 + 64 + 192 + 64 + 64 + 64) + mlp
+    attention = 2 * (64 + 64 + 64 + 32 + 32 + 64 + 2 * 64) + 4 * 4  # ... and fp32 log-sum-exp per head
+    assert per_group["attention"] == attention + mlp
     with pytest.raises(LlmcalcError, match="output gate"):
-        api.estimate_memory(load(write_spec, text, "gated"), mode="training")
+        api.estimate_memory(model, mode="training", framework="transformers")
+
 
 
 def test_words_for_the_new_kinds(write_spec):

@@ -102,6 +102,8 @@ def attention_rows(att, add, d_model: int, seq: int, tp: int, stream: float, att
         add("attn.k", ACT * kv_heads * att.qk_head_dim)
         add("attn.v", ACT * kv_heads * att.v_head_dim)
     add("attn.output", ACT * heads * att.v_head_dim, "input of the o projection (also what flash attention keeps)")
+    if att.output_gate:  # Qwen3-Next: o's input is attention output x sigmoid(gate), so both factors are kept too
+        add("attn.gate", 2 * ACT * heads * att.v_head_dim, "sigmoid(gate) and the attention output before it")
     if recompute == "none":
         if attention_impl == "eager":
             # every key of the sequence: an eager softmax masks a window, it does not cut it

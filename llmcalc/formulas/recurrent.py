@@ -156,7 +156,7 @@ def mamba_flop_rows(mixer: Mamba, d_model: int, queries: int, decode: bool) -> l
 SCAN_CHUNK = 2048
 
 
-def saved_rows(mixer: Mamba, d_model: int, seq: int) -> list[tuple[str, float, str]]:
+def saved_rows(mixer: Mixer, d_model: int, seq: int) -> list[tuple[str, float, str]]:
     """(component, bytes per token, note) of what one mixer saves for backward in training with the fused kernels,
     16-bit activations, no tensor parallelism (the layer's norm inputs are counted with the norms):
     - Mamba-2, as Megatron-LM trains it (megatron/core/ssm/mamba_mixer.py MambaMixer._ssm_training): in_proj keeps
@@ -168,6 +168,8 @@ def saved_rows(mixer: Mamba, d_model: int, seq: int) -> list[tuple[str, float, s
       in_proj matmul keeps its input; MambaInnerFn keeps xz (x and z), x_dbl (dt, B, C), contiguous copies of B and
       C, the scan output before the gate, and the scan's fp32 chunk states (SCAN_CHUNK); out_proj runs inside it,
       recomputed in backward. Jamba's RMSNorms on dt, B and C are not counted (dt_rank + 2 d_state per token)."""
+    if mixer.kind == "short_conv":
+        return short_conv_saved_rows(mixer, d_model)
     inner, n = mixer.d_inner, mixer.d_state
     rows = [("mamba.input", ACT * d_model, "input of in_proj (the norm output)")]
     if mixer.kind == "mamba2":
@@ -199,7 +201,20 @@ def refuse_recurrent(model: ModelSpec, what: str, why: str, allowed: str) -> Non
                            f"allowed: {allowed}")
 
 
-TRAINED_KINDS = ("mamba", "mamba2")  # the mixers saved_rows counts
+def short_conv_saved_rows(mixer: ShortConv, d_model: int) -> list[tuple[str, float, str]]:
+    """What LFM2's short conv saves for backward (transformers 5.23.0 lfm2/modeling_lfm2.py Lfm2ShortConv, the
+    causal_conv1d path; the slow path saves the same): in_proj's input; B, C and x, views of in_proj's output, kept
+    once (for B x x and C x conv); the conv's input B x x (causal_conv1d_fn keeps it); the conv's output (for C x it);
+    out_proj's input. 16-bit, per token."""
+    width = mixer.width
+    return [("shortconv.input", ACT * d_model, "input of in_proj (the norm output)"),
+            ("shortconv.bcx", ACT * 3 * width, "in_proj output: B, C and x, kept for the two products"),
+            ("shortconv.conv_input", ACT * width, "B x x, the conv's input"),
+            ("shortconv.conv_output", ACT * width, "the conv's output, for C x it"),
+            ("shortconv.out_proj_input", ACT * width, "input of out_proj")]
+
+
+TRAINED_KINDS = ("mamba", "mamba2", "short_conv")  # the mixers saved_rows counts
 
 
 def refuse_training(model: ModelSpec, framework: str = "megatron", finetune: str = "full") -> None:
@@ -211,9 +226,9 @@ def refuse_training(model: ModelSpec, framework: str = "megatron", finetune: str
         names = ", ".join(MIXER_NAMES[kind] for kind in kinds)
         raise LlmcalcError(f"training memory: {model.name} has {names} layers, whose saved activations are not "
                            "modelled; allowed: mode serve")
-    if any(g.layer.attention and g.layer.attention.output_gate for g in model.groups):
-        raise LlmcalcError(f"training memory: {model.name} has attention with an output gate, whose gate activations "
-                           "the profiles do not hold; allowed: mode serve")
+    if framework != "megatron" and any(g.layer.attention and g.layer.attention.output_gate for g in model.groups):
+        raise LlmcalcError(f"framework {framework}: {model.name} has attention with an output gate, which its profile "
+                           "was not measured on; allowed: framework megatron")
     if not model.is_recurrent:
         return
     if framework != "megatron":

@@ -134,7 +134,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                    f"{recompute}: stage {peak.stage + 1} of {pp} holds {peak.in_flight} micro-batch"
                    f"{'es' if peak.in_flight > 1 else ''} of its {layers} layers"
                    + (" and the output layer with its fp32 cross-entropy" if peak.stage == pp - 1 else "")
-                   + ("; Mamba layers as mamba_ssm's fused kernels save them" if model.is_recurrent else "")
+                   + (f"; {model.mixer_names} layers as their fused kernels save them" if model.is_recurrent else "")
                    + ("; gradient checkpointing as the forward holds it: the layer recomputed at backward is not "
                       "counted" if framework == "transformers" and recompute == "full" else ""),
                    estimate=True),
