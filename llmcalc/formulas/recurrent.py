@@ -170,6 +170,8 @@ def saved_rows(mixer: Mixer, d_model: int, seq: int) -> list[tuple[str, float, s
       recomputed in backward. Jamba's RMSNorms on dt, B and C are not counted (dt_rank + 2 d_state per token)."""
     if mixer.kind == "short_conv":
         return short_conv_saved_rows(mixer, d_model)
+    if mixer.kind == "gated_deltanet":
+        return deltanet_saved_rows(mixer, d_model)
     inner, n = mixer.d_inner, mixer.d_state
     rows = [("mamba.input", ACT * d_model, "input of in_proj (the norm output)")]
     if mixer.kind == "mamba2":
@@ -214,7 +216,25 @@ def short_conv_saved_rows(mixer: ShortConv, d_model: int) -> list[tuple[str, flo
             ("shortconv.out_proj_input", ACT * width, "input of out_proj")]
 
 
-TRAINED_KINDS = ("mamba", "mamba2", "short_conv")  # the mixers saved_rows counts
+def deltanet_saved_rows(mixer: GatedDeltaNet, d_model: int) -> list[tuple[str, float, str]]:
+    """What Gated DeltaNet saves for backward with the fla kernels (an estimate from the code: transformers 5.23.0
+    qwen3_next/modeling_qwen3_next.py Qwen3NextGatedDeltaNet, fla's ChunkGatedDeltaRuleFunction in
+    fla/ops/gated_delta_rule/chunk.py): the projections' input; the conv's input (q, k, v concatenated: causal_conv1d
+    keeps it, the silu recomputed); the chunked rule's q and k (repeated to every value head) and v, their fp32 l2-norm
+    statistics, the fp32 decay g, beta, and the solved in-chunk matrix A (chunk_size per value head and token); the
+    gated norm's input and gate z and its fp32 rstd per head; out_proj's input. 16-bit unless fp32 is said."""
+    heads, k_dim, v_dim = mixer.n_value_heads, mixer.n_value_heads * mixer.key_head_dim, mixer.value_dim
+    return [("deltanet.input", ACT * d_model, "input of in_proj_qkvz and in_proj_ba (the norm output)"),
+            ("deltanet.conv_input", ACT * mixer.conv_channels, "q, k, v before the conv"),
+            ("deltanet.qkv", ACT * (2 * k_dim + v_dim), "q and k (one per value head) and v, kept by the chunked rule"),
+            ("deltanet.stats", FP32 * 4 * heads, "fp32 l2-norm statistics of q and k, the decay g and its cumsum"),
+            ("deltanet.beta", ACT * heads, "beta"),
+            ("deltanet.A", ACT * heads * mixer.chunk_size, "the solved in-chunk matrix, a row per token and head"),
+            ("deltanet.norm", ACT * 2 * v_dim + FP32 * heads, "the gated norm's input and gate z, fp32 rstd per head"),
+            ("deltanet.out_proj_input", ACT * v_dim, "input of out_proj")]
+
+
+TRAINED_KINDS = ("mamba", "mamba2", "short_conv", "gated_deltanet")  # the mixers saved_rows counts
 
 
 def refuse_training(model: ModelSpec, framework: str = "megatron", finetune: str = "full") -> None:
