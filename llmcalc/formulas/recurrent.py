@@ -172,6 +172,8 @@ def saved_rows(mixer: Mixer, d_model: int, seq: int) -> list[tuple[str, float, s
         return short_conv_saved_rows(mixer, d_model)
     if mixer.kind == "gated_deltanet":
         return deltanet_saved_rows(mixer, d_model)
+    if mixer.kind == "lightning":
+        return lightning_saved_rows(mixer, d_model)
     inner, n = mixer.d_inner, mixer.d_state
     rows = [("mamba.input", ACT * d_model, "input of in_proj (the norm output)")]
     if mixer.kind == "mamba2":
@@ -234,7 +236,23 @@ def deltanet_saved_rows(mixer: GatedDeltaNet, d_model: int) -> list[tuple[str, f
             ("deltanet.out_proj_input", ACT * v_dim, "input of out_proj")]
 
 
-TRAINED_KINDS = ("mamba", "mamba2", "short_conv", "gated_deltanet")  # the mixers saved_rows counts
+def lightning_saved_rows(mixer: LightningAttention, d_model: int) -> list[tuple[str, float, str]]:
+    """What lightning attention saves for backward, as a blocked kernel would (an estimate from transformers 5.23.0
+    minimax/modeling_minimax.py MiniMaxLightningAttention and Qin et al. 2024, arXiv:2401.04658): the input of
+    qkv_proj and output_gate; qkv_proj's output (for the silu) and q, k, v after it; the K^T V state at each block's
+    start (head_dim x head_dim per head, per block_size tokens); the norm's input and fp32 rstd; the gate's output and
+    the normed output (for their product); out_proj's input. 16-bit unless fp32 is said."""
+    width = mixer.n_heads * mixer.head_dim
+    states = mixer.n_heads * mixer.head_dim * mixer.head_dim / mixer.block_size
+    return [("lightning.input", ACT * d_model, "input of qkv_proj and output_gate (the norm output)"),
+            ("lightning.qkv", ACT * 2 * 3 * width, "qkv_proj's output and q, k, v after the silu"),
+            ("lightning.states", ACT * states, "the K^T V state at each block's start, per token of the block"),
+            ("lightning.norm", ACT * width + FP32, "the norm's input and its fp32 rstd"),
+            ("lightning.gate", ACT * 2 * width, "output_gate's output and the normed output, for their product"),
+            ("lightning.out_proj_input", ACT * width, "input of out_proj")]
+
+
+TRAINED_KINDS = ("mamba", "mamba2", "short_conv", "gated_deltanet", "lightning")  # saved_rows counts these
 
 
 def refuse_training(model: ModelSpec, framework: str = "megatron", finetune: str = "full") -> None:
