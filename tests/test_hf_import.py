@@ -63,6 +63,7 @@ PUBLISHED = {
     "AI21-Jamba-1.5-Mini": 51_570_323_328,  # Mamba and attention 7:1, 16 experts on every other layer
     # Mamba-2, MoE and attention layers, one block each (23 + 23 + 6)
     "NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4": 31_577_937_344,
+    "gemma-3-270m": 268_098_176,  # five sliding-window layers to one global, tied embeddings
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
