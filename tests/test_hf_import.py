@@ -64,6 +64,8 @@ PUBLISHED = {
     # Mamba-2, MoE and attention layers, one block each (23 + 23 + 6)
     "NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4": 31_577_937_344,
     "gemma-3-270m": 268_098_176,  # five sliding-window layers to one global, tied embeddings
+    # CLIP ViT-L/14-336 tower, two-layer projector and the Vicuna-7B text model (its 32064-token vocabulary)
+    "llava-1.5-7b-hf": 7_063_427_072,
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
