@@ -66,6 +66,7 @@ PUBLISHED = {
     "gemma-3-270m": 268_098_176,  # five sliding-window layers to one global, tied embeddings
     # CLIP ViT-L/14-336 tower, two-layer projector and the Vicuna-7B text model (its 32064-token vocabulary)
     "llava-1.5-7b-hf": 7_063_427_072,
+    "Qwen2.5-VL-7B-Instruct": 8_292_166_656,  # its vision tower (windowed attention, 4 full blocks) included
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
