@@ -67,6 +67,9 @@ PUBLISHED = {
     # CLIP ViT-L/14-336 tower, two-layer projector and the Vicuna-7B text model (its 32064-token vocabulary)
     "llava-1.5-7b-hf": 7_063_427_072,
     "Qwen2.5-VL-7B-Instruct": 8_292_166_656,  # its vision tower (windowed attention, 4 full blocks) included
+    "mamba-130m-hf": 129_135_360,  # Mamba-1 layers only, tied embeddings
+    "mamba-2.8b-hf": 2_768_345_600,
+    "Mamba-Codestral-7B-v0.1": 7_285_403_648,  # Mamba-2 layers only, untied
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
