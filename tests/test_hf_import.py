@@ -54,6 +54,22 @@ PUBLISHED = {
     "ERNIE-4.5-21B-A3B": 21_825_437_888,
     # MiniMax-M2.7's weight tensors (scales and the e_score_correction_bias buffers left out)
     "MiniMax-M2.7": 228_689_748_992,
+    "phi-2": 2_779_683_840,
+    "falcon-7b-instruct": 6_921_720_704,  # multi-query attention, parallel attention and MLP
+    # the totals of the Pythia README's table
+    "pythia-6.9b-deduped": 6_857_302_016,
+    "pythia-12b-deduped": 11_846_072_320,
+    "SmolLM2-135M": 134_515_008,  # tied embeddings
+    "AI21-Jamba-1.5-Mini": 51_570_323_328,  # Mamba and attention 7:1, 16 experts on every other layer
+    # Mamba-2, MoE and attention layers, one block each (23 + 23 + 6)
+    "NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4": 31_577_937_344,
+    "gemma-3-270m": 268_098_176,  # five sliding-window layers to one global, tied embeddings
+    # CLIP ViT-L/14-336 tower, two-layer projector and the Vicuna-7B text model (its 32064-token vocabulary)
+    "llava-1.5-7b-hf": 7_063_427_072,
+    "Qwen2.5-VL-7B-Instruct": 8_292_166_656,  # its vision tower (windowed attention, 4 full blocks) included
+    "mamba-130m-hf": 129_135_360,  # Mamba-1 layers only, tied embeddings
+    "mamba-2.8b-hf": 2_768_345_600,
+    "Mamba-Codestral-7B-v0.1": 7_285_403_648,  # Mamba-2 layers only, untied
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)

@@ -56,6 +56,12 @@ class Config:
             raise self.error(key, f"must be a whole number >= {minimum}, got {got(value)}")
         return value
 
+    def ignored_count(self, key: str, why: str) -> None:
+        """A key transformers ignores (`why`), refused anyway when set to anything but a whole number >= 1."""
+        value = self.data.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise self.error(key, f"must be a whole number >= 1 ({why}), got {got(value)}")
+
     def optional_integer(self, key: str, minimum: int = 1) -> int | None:
         value = self.raw(key)
         return None if value is None else self.integer(key, minimum)

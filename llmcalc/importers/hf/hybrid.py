@@ -211,6 +211,7 @@ def map_nemotron_h(c: Config) -> dict:
     activation, a bias-free router with its e_score_correction_bias buffer, one shared MLP of
     moe_shared_expert_intermediate_size, or of intermediate_size where that is 0); a final RMSNorm; the LM head is never tied (_tied_weights_keys is empty)."""
     types = _nemotron_blocks(c)
+    c.ignored_count("num_hidden_layers", f"transformers takes the depth from the block list, {len(types)} here")
     if "full_attention" not in types and "linear_attention" not in types:
         key = "layer_types" if isinstance(c.raw("layer_types"), list) else "hybrid_override_pattern"
         raise c.error(key, "no block mixes the tokens (only MLPs and experts); allowed: at least one Mamba-2 (M) or "

@@ -15,11 +15,13 @@ TRAINED_CONTEXT = 2048
 RMSNORM = {"kind": "rmsnorm"}
 # Settings of the scan's initialisation, numerics and fallbacks: none changes a count. The keys the
 # state-spaces configs carry that transformers 5.23.0 does not read (fused_add_norm, rms_norm, norm_before_gate,
-# pad_vocab_size_multiple, n_layer, and intermediate_size, which MambaConfig recomputes as expand x hidden_size).
+# pad_vocab_size_multiple, n_layer, and intermediate_size, which MambaConfig recomputes as expand x hidden_size; and
+# mamba_ssm's own d_model, d_inner and ssm_cfg, which state-spaces/mamba-130m-hf still carries).
 IGNORED = frozenset(("hidden_act", "residual_in_fp32", "rescale_prenorm_residual", "use_mambapy",
                      "use_associative_scan", "time_step_scale", "time_step_min", "time_step_max",
                      "time_step_init_scheme", "time_step_floor", "time_step_limit", "fused_add_norm", "rms_norm",
-                     "norm_before_gate", "pad_vocab_size_multiple", "n_layer", "intermediate_size"))
+                     "norm_before_gate", "pad_vocab_size_multiple", "n_layer", "intermediate_size", "d_model",
+                     "d_inner", "ssm_cfg"))
 
 
 def inner_width(c: Config, d: int, key: str = "expand") -> int:
@@ -32,6 +34,8 @@ def inner_width(c: Config, d: int, key: str = "expand") -> int:
 
 
 def _spec(c: Config, mixer: dict) -> dict:
+    for key in ("intermediate_size", "d_inner", "d_model", "n_layer"):  # ignored, but a nonsense size is refused
+        c.ignored_count(key, "transformers reads expand, hidden_size and num_hidden_layers instead")
     n_layers = c.integer("num_hidden_layers")
     if n_layers > MAX_LAYERS:
         raise c.error("num_hidden_layers", f"{n_layers:,} layers; llmcalc takes at most {MAX_LAYERS:,}")
