@@ -5,22 +5,34 @@ Gemma2's four layer norms, Mixtral's `block_sparse_moe`, Qwen-MoE's and DeepSeek
 gpt-oss's fused `mlp.experts.gate_up_proj` and MXFP4 `_blocks`/`_scales`, GPT-2's `transformer.h.N.attn.c_attn`).
 GGUF names follow llama.cpp's gguf-py/gguf/constants.py TENSOR_NAMES (`blk.N.attn_q.weight`, `blk.N.ffn_gate_exps`,
 `token_embd`, `output_norm`, `output`). A fused tensor maps onto a fused component (`attn.qkv`, `mlp.gate_up`) that
-compare.py matches against the sum of the spec's parts. A name matched by none of these is None ("other").
-"""
+compare.py matches against the sum of the spec's parts. OPT's `fc1`/`fc2`/`self_attn_layer_norm` and the recurrent
+mixers' modules (Mamba/Mamba-2, LFM2's short conv, Qwen3-Next's Gated DeltaNet, MiniMax's lightning attention) map by
+their transformers 5.23.0 names too; where a name tells the module but not where the spec puts it (a norm before or
+after, a mixer's input norm), ALIASES tell compare.py which of the spec's components it stands for. Vision towers and
+projectors: towers.py. A name matched by none of these is None ("other")."""
 
 from __future__ import annotations
 
 import re
 
+from .towers import tower_component
+
 # fused checkpoint component -> the spec's components it holds
-FUSED = {"attn.qkv": ("attn.q", "attn.k", "attn.v"), "mlp.gate_up": ("mlp.gate", "mlp.up")}
+FUSED = {"attn.qkv": ("attn.q", "attn.k", "attn.v"), "mlp.gate_up": ("mlp.gate", "mlp.up"),
+         "vision.attn.qkv": ("vision.attn.q", "vision.attn.k", "vision.attn.v")}
+# a checkpoint component -> the spec's components it stands for in a layer group whose spec lacks it (the first one
+# the spec has and the checkpoint does not): a name tells the module, not where the spec puts it. OPT's post-norm
+# layers; a mixer's input norm (Bamba, Falcon-H1, LFM2, Qwen3-Next, Nemotron-H); Mllama's cross-attention norm;
+# Nemotron-H's MLP blocks; MiniMax's lightning attention's qkv_proj and out_proj
+ALIASES = {"norm.pre_attn": ("norm.pre_xattn", "norm.pre_mixer", "norm.post_attn", "norm.pre_mlp"),
+           "norm.pre_mlp": ("norm.post_mlp",), "attn.qkv": ("lightning.qkv_proj",), "attn.o": ("lightning.out_proj",)}
 
 _HF_LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks|block)\.(\d+)\.(.+)$")
 _GGUF_LAYER = re.compile(r"^blk\.(\d+)\.(.+)$")
-_NOT_TEXT = re.compile(r"(?:^|\.)(?:vision_tower|vision_model|visual|vision|audio_tower|audio_model|multi_modal"
-                       r"|mm_projector|multi_modal_projector)(?:\.|$)")
 # stored tensors that are no parameters: rotary tables (HF `rotary_emb.inv_freq`, llama.cpp `rope_freqs`)
-NOT_PARAMETERS = re.compile(r"(?:^|\.)(?:rotary_emb\.inv_freq|inv_freq|rope_freqs\.weight|rope_freqs)$")
+# and MiniMax's lightning-attention decay tables (minimax/modeling_minimax.py MiniMaxLightningAttention's buffers)
+NOT_PARAMETERS = re.compile(r"(?:^|\.)(?:rotary_emb\.inv_freq|inv_freq|rope_freqs\.weight|rope_freqs|slope_rate"
+                            r"|query_decay|key_decay|diagonal_decay)$")
 # the order components are listed in (that of llmcalc.formulas.params.layer_rows)
 ORDER = ("embed.token", "embed.position", "norm.embedding", "attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias",
          "attn.qk_norm", "attn.sinks", "attn.q_a", "attn.q_norm", "attn.q_b", "attn.kv_a", "attn.kv_norm",
@@ -53,12 +65,44 @@ _HF_IN_LAYER = {
     "cross_attn.q_proj": "xattn.q", "cross_attn.k_proj": "xattn.k", "cross_attn.v_proj": "xattn.v",
     "cross_attn.o_proj": "xattn.o", "cross_attn.q_norm": "xattn.qk_norm", "cross_attn.k_norm": "xattn.qk_norm",
     "cross_attn_attn_gate": "xattn.gates", "cross_attn_mlp_gate": "xattn.gates",
+    # OPT (opt/modeling_opt.py OPTDecoderLayer): before or after each block as do_layer_norm_before says; the
+    # checkpoint cannot tell, so these are the "pre" names and compare.py's ALIASES take the spec's "post" ones
+    "self_attn.out_proj": "attn.o", "fc1": "mlp.up", "fc2": "mlp.down", "self_attn_layer_norm": "norm.pre_attn",
+    "final_layer_norm": "norm.pre_mlp",
+    # Bamba's, Falcon-H1's pre_ff_layernorm, LFM2's operator_norm and ffn_norm, Nemotron-H's one norm per block
+    "pre_ff_layernorm": "norm.pre_mlp", "operator_norm": "norm.pre_attn", "ffn_norm": "norm.pre_mlp",
+    "norm": "norm.pre_attn",
+    # LFM2 (lfm2/modeling_lfm2.py Lfm2MLP: w2(silu(w1 x) * w3 x)), LFM2-MoE's router
+    "feed_forward.w1": "mlp.gate", "feed_forward.w3": "mlp.up", "feed_forward.w2": "mlp.down",
+    "feed_forward.gate": "moe.router", "self_attn.q_layernorm": "attn.qk_norm", "self_attn.k_layernorm": "attn.qk_norm",
+    # MiniMax's lightning attention (its qkv_proj and out_proj as attn.qkv, attn.o: compare.py's ALIASES)
+    "self_attn.output_gate": "lightning.output_gate", "self_attn.norm": "lightning.norm",
+    # Granite-MoE (granitemoe/modeling_granitemoe.py GraniteMoeMoE: fused experts, router.layer)
+    "block_sparse_moe.input_linear": "moe.experts", "block_sparse_moe.output_linear": "moe.experts",
+    "block_sparse_moe.router.layer": "moe.router",
 }
+# the recurrent mixers, by the module prefix in the layer: Mamba/Mamba-2 (`mamba.` in Jamba, Bamba, Falcon-H1,
+# Granite-MoE-Hybrid; `mixer.` in Mamba and Nemotron-H), LFM2's short conv (`conv.`), Qwen3-Next's Gated DeltaNet
+# (`linear_attn.`); a `dt_bias` reads `dt` here, its "_bias" cut as a suffix
+_MAMBA = {"in_proj": "mamba.in_proj", "conv1d": "mamba.conv", "x_proj": "mamba.x_proj", "dt_proj": "mamba.dt_proj",
+          "dt": "mamba.dt_bias", "A_log": "mamba.A_log", "D": "mamba.D", "norm": "mamba.norm",
+          "out_proj": "mamba.out_proj", "dt_layernorm": "mamba.inner_norms", "b_layernorm": "mamba.inner_norms",
+          "c_layernorm": "mamba.inner_norms"}
+_MIXERS = {
+    "mamba.": _MAMBA, "mixer.": _MAMBA,
+    "conv.": {"in_proj": "shortconv.in_proj", "conv": "shortconv.conv", "out_proj": "shortconv.out_proj"},
+    "linear_attn.": {name: "deltanet." + name for name in ("in_proj_qkvz", "in_proj_ba", "A_log", "norm", "out_proj")}
+    | {"conv1d": "deltanet.conv", "dt": "deltanet.dt_bias"},
+}
+# a projection's bias is the mixer's bias component; a conv's stays with it; Mamba's dt_proj bias is its dt bias
+_MIXER_BIAS = {"mamba.in_proj": "mamba.bias", "mamba.out_proj": "mamba.bias", "mamba.dt_proj": "mamba.dt_bias",
+               "shortconv.in_proj": "shortconv.bias", "shortconv.out_proj": "shortconv.bias"}
 # DeepSeek-V3's (mlp.gate), MiniMax-M2's (block_sparse_moe) and Ernie 4.5 MoE's (mlp.moe_statics, as the Hub holds
 # it; mlp.gate.moe_statics, as transformers 5.23.0 names it) e_score_correction_bias, its "_bias" cut as a suffix
 ROUTING_BIAS_NAMES = frozenset(prefix + suffix for prefix in ("mlp.gate.", "block_sparse_moe.", "mlp.moe_statics.",
                                                               "mlp.gate.moe_statics.")
-                               for suffix in ("e_score_correction_bias", "e_score_correction"))
+                               for suffix in ("e_score_correction_bias", "e_score_correction")) | {
+    "feed_forward.expert"}  # LFM2-MoE's expert_bias buffer (lfm2_moe/modeling_lfm2_moe.py)
 _HF_PREFIX_IN_LAYER = (
     ("mlp.experts.", "moe.experts"), ("block_sparse_moe.experts.", "moe.experts"),
     ("feed_forward.experts.", "moe.experts"), ("mlp.shared_experts.", "moe.shared"),
@@ -68,6 +112,10 @@ _HF_MODEL = {
     "embed_tokens": "embed.token", "wte": "embed.token", "wpe": "embed.position", "embed_positions": "embed.position",
     "norm": "norm.final", "ln_f": "norm.final", "final_layernorm": "norm.final", "lm_head": "lm_head",
     "word_embeddings": "embed.token", "word_embeddings_layernorm": "norm.embedding",
+    # OPT's projections around a narrower embedding; Mamba's and Nemotron-H's backbone; LFM2's embedding_norm, which
+    # Lfm2Model applies after the last layer (lfm2/modeling_lfm2.py): its final norm
+    "project_in": "embed.project_in", "project_out": "lm_head.project_out", "embeddings": "embed.token",
+    "norm_f": "norm.final", "embedding_norm": "norm.final", "final_layer_norm": "norm.final",
 }
 _GGUF_IN_LAYER = {
     "attn_q": "attn.q", "attn_k": "attn.k", "attn_v": "attn.v", "attn_output": "attn.o", "attn_qkv": "attn.qkv",
@@ -97,28 +145,47 @@ def _split(name: str) -> tuple[str, bool]:
     return name[: match.start()], (match.group(1) or match.group(2)) == "bias"
 
 
-def hf_component(name: str, gemma_norms: bool = False) -> tuple[str | None, int | None]:
+def hf_component(name: str, gemma_norms: bool = False, routed: bool = False) -> tuple[str | None, int | None]:
     """(component, layer) of a Hugging Face tensor name; (None, layer or None) when not recognised. `gemma_norms`:
     the checkpoint has `pre_feedforward_layernorm`, so `post_attention_layernorm` is the norm after attention
-    (Gemma 2/3) rather than the one before the MLP (Llama)."""
-    if _NOT_TEXT.search(name):
-        return None, None
+    (Gemma 2/3) rather than the one before the MLP (Llama). `routed`: the checkpoint has Granite's routed experts
+    (`block_sparse_moe.input_linear`), so its `shared_mlp` is the shared expert rather than the layer's MLP. A
+    vision tower's or projector's tensor is a model-level `vision.*`/`projector.*` component (towers.py)."""
     module, bias = _split(name)
+    tower = tower_component(module, bias)
+    if tower is not False:
+        return tower, None
     layer = _HF_LAYER.search(module)
     if layer:
         index, inner = int(layer.group(1)), layer.group(2)
-        if inner == "post_attention_layernorm":
-            return ("norm.post_attn" if gemma_norms else "norm.pre_mlp"), index
-        if inner in ROUTING_BIAS_NAMES:
-            return "moe.routing_bias", index
-        component = _HF_IN_LAYER.get(inner)
-        if component is None:
-            component = next((c for prefix, c in _HF_PREFIX_IN_LAYER if (inner + ".").startswith(prefix)), None)
-            return component, index
-        if bias and component in _BIAS_OF:
-            return _BIAS_OF[component], index
-        return component, index
+        return _in_layer(inner, bias, gemma_norms, routed), index
     return _HF_MODEL.get(module.rsplit(".", 1)[-1]), None
+
+
+def _in_layer(inner: str, bias: bool, gemma_norms: bool, routed: bool) -> str | None:
+    if inner == "post_attention_layernorm":
+        return "norm.post_attn" if gemma_norms else "norm.pre_mlp"
+    if inner in ROUTING_BIAS_NAMES:
+        return "moe.routing_bias"
+    if inner.startswith("shared_mlp."):  # Granite-MoE-Shared's and Granite-MoE-Hybrid's (fused gate and up)
+        return "moe.shared" if routed else {"input_linear": "mlp.gate_up", "output_linear": "mlp.down"}.get(
+            inner[len("shared_mlp."):])
+    for prefix, table in _MIXERS.items():
+        if inner.startswith(prefix):
+            rest = inner[len(prefix):]
+            if rest in table:
+                component = table[rest]
+                return _MIXER_BIAS.get(component, component) if bias else component
+            if prefix == "mixer.":  # Nemotron-H's attention, MLP and MoE blocks are `mixer.` too
+                inner = ("self_attn." if rest in ("q_proj", "k_proj", "v_proj", "o_proj") else "mlp.") + rest
+                if inner in ROUTING_BIAS_NAMES:
+                    return "moe.routing_bias"
+    component = _HF_IN_LAYER.get(inner)
+    if component is None:
+        return next((c for prefix, c in _HF_PREFIX_IN_LAYER if (inner + ".").startswith(prefix)), None)
+    if bias and component in _BIAS_OF:
+        return _BIAS_OF[component]
+    return component
 
 
 def gguf_component(name: str) -> tuple[str | None, int | None]:
