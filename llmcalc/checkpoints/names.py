@@ -22,10 +22,11 @@ FUSED = {"attn.qkv": ("attn.q", "attn.k", "attn.v"), "mlp.gate_up": ("mlp.gate",
          "vision.attn.qkv": ("vision.attn.q", "vision.attn.k", "vision.attn.v")}
 # a checkpoint component -> the spec's components it stands for in a layer group whose spec lacks it (the first one
 # the spec has and the checkpoint does not): a name tells the module, not where the spec puts it. OPT's post-norm
-# layers; a mixer's input norm (Bamba, Falcon-H1, LFM2, Qwen3-Next, Nemotron-H); Mllama's cross-attention norm;
+# layers; a mixer's input norm (Bamba, Falcon-H1, LFM2, Qwen3-Next, Nemotron-H); Mllama's cross-attention norm; a
+# parallel block's one norm (Cohere, Falcon, Phi); OLMo 2's and EXAONE 4's post_attention_layernorm after attention;
 # Nemotron-H's MLP blocks; MiniMax's lightning attention's qkv_proj and out_proj
-ALIASES = {"norm.pre_attn": ("norm.pre_xattn", "norm.pre_mixer", "norm.post_attn", "norm.pre_mlp"),
-           "norm.pre_mlp": ("norm.post_mlp",), "attn.qkv": ("lightning.qkv_proj",), "attn.o": ("lightning.out_proj",)}
+ALIASES = {"norm.pre_attn": ("norm.pre_xattn", "norm.pre_mixer", "norm.post_attn", "norm.pre_mlp", "norm.shared"),
+           "norm.pre_mlp": ("norm.post_mlp", "norm.post_attn"), "attn.qkv": ("lightning.qkv_proj",), "attn.o": ("lightning.out_proj",)}
 
 _HF_LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks|block)\.(\d+)\.(.+)$")
 _GGUF_LAYER = re.compile(r"^blk\.(\d+)\.(.+)$")
@@ -77,6 +78,23 @@ _HF_IN_LAYER = {
     "feed_forward.gate": "moe.router", "self_attn.q_layernorm": "attn.qk_norm", "self_attn.k_layernorm": "attn.qk_norm",
     # MiniMax's lightning attention (its qkv_proj and out_proj as attn.qkv, attn.o: compare.py's ALIASES)
     "self_attn.output_gate": "lightning.output_gate", "self_attn.norm": "lightning.norm",
+    # BLOOM's and Falcon's self_attention, GPT-NeoX's attention (fused query_key_value, dense), their
+    # dense_h_to_4h/dense_4h_to_h; Falcon's ln_attn/ln_mlp; GPT-J's attn and fc_in/fc_out; Phi's dense and fc1/fc2
+    "self_attention.query_key_value": "attn.qkv", "self_attention.dense": "attn.o",
+    "attention.query_key_value": "attn.qkv", "attention.dense": "attn.o", "self_attn.dense": "attn.o",
+    "mlp.dense_h_to_4h": "mlp.up", "mlp.dense_4h_to_h": "mlp.down", "ln_attn": "norm.pre_attn",
+    "ln_mlp": "norm.pre_mlp", "attn.q_proj": "attn.q", "attn.k_proj": "attn.k", "attn.v_proj": "attn.v",
+    "attn.out_proj": "attn.o", "mlp.fc_in": "mlp.up", "mlp.fc_out": "mlp.down", "mlp.fc1": "mlp.up",
+    "mlp.fc2": "mlp.down",
+    # DBRX (dbrx/modeling_dbrx.py: norm_attn_norm.attn.Wqkv, fused experts w1/v1/w2, ffn.router.layer)
+    "norm_attn_norm.attn.Wqkv": "attn.qkv", "norm_attn_norm.attn.out_proj": "attn.o",
+    "norm_attn_norm.norm_1": "norm.pre_attn", "norm_attn_norm.norm_2": "norm.pre_mlp",
+    "ffn.router.layer": "moe.router", "ffn.experts.mlp.w1": "moe.experts", "ffn.experts.mlp.v1": "moe.experts",
+    "ffn.experts.mlp.w2": "moe.experts",
+    # GLM-4's sandwich norms; Hunyuan's q/k norms and router (mlp.gate.wg)
+    "post_self_attn_layernorm": "norm.post_attn", "post_mlp_layernorm": "norm.post_mlp",
+    "self_attn.query_layernorm": "attn.qk_norm", "self_attn.key_layernorm": "attn.qk_norm",
+    "mlp.gate.wg": "moe.router",
     # Granite-MoE (granitemoe/modeling_granitemoe.py GraniteMoeMoE: fused experts, router.layer)
     "block_sparse_moe.input_linear": "moe.experts", "block_sparse_moe.output_linear": "moe.experts",
     "block_sparse_moe.router.layer": "moe.router",
@@ -107,6 +125,7 @@ _HF_PREFIX_IN_LAYER = (
     ("mlp.experts.", "moe.experts"), ("block_sparse_moe.experts.", "moe.experts"),
     ("feed_forward.experts.", "moe.experts"), ("mlp.shared_experts.", "moe.shared"),
     ("mlp.shared_expert.", "moe.shared"), ("feed_forward.shared_expert.", "moe.shared"),
+    ("mlp.shared_mlp.", "moe.shared"),
 )
 _HF_MODEL = {
     "embed_tokens": "embed.token", "wte": "embed.token", "wpe": "embed.position", "embed_positions": "embed.position",
@@ -116,6 +135,9 @@ _HF_MODEL = {
     # Lfm2Model applies after the last layer (lfm2/modeling_lfm2.py): its final norm
     "project_in": "embed.project_in", "project_out": "lm_head.project_out", "embeddings": "embed.token",
     "norm_f": "norm.final", "embedding_norm": "norm.final", "final_layer_norm": "norm.final",
+    # GPT-NeoX's embed_in/embed_out, GPT-1's tokens_embed/positions_embed
+    "embed_in": "embed.token", "embed_out": "lm_head", "tokens_embed": "embed.token",
+    "positions_embed": "embed.position",
 }
 _GGUF_IN_LAYER = {
     "attn_q": "attn.q", "attn_k": "attn.k", "attn_v": "attn.v", "attn_output": "attn.o", "attn_qkv": "attn.qkv",
@@ -159,7 +181,8 @@ def hf_component(name: str, gemma_norms: bool = False, routed: bool = False) -> 
     if layer:
         index, inner = int(layer.group(1)), layer.group(2)
         return _in_layer(inner, bias, gemma_norms, routed), index
-    return _HF_MODEL.get(module.rsplit(".", 1)[-1]), None
+    component = _HF_MODEL.get(module.rsplit(".", 1)[-1])
+    return ("lm_head.bias" if bias and component == "lm_head" else component), None
 
 
 def _in_layer(inner: str, bias: bool, gemma_norms: bool, routed: bool) -> str | None:
