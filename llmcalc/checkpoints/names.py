@@ -26,7 +26,8 @@ FUSED = {"attn.qkv": ("attn.q", "attn.k", "attn.v"), "mlp.gate_up": ("mlp.gate",
 # parallel block's one norm (Cohere, Falcon, Phi); OLMo 2's and EXAONE 4's post_attention_layernorm after attention;
 # Nemotron-H's MLP blocks; MiniMax's lightning attention's qkv_proj and out_proj
 ALIASES = {"norm.pre_attn": ("norm.pre_xattn", "norm.pre_mixer", "norm.post_attn", "norm.pre_mlp", "norm.shared"),
-           "norm.pre_mlp": ("norm.post_mlp", "norm.post_attn"), "attn.qkv": ("lightning.qkv_proj",), "attn.o": ("lightning.out_proj",)}
+           "norm.pre_mlp": ("norm.post_mlp", "norm.post_attn"), "attn.qkv": ("lightning.qkv_proj",),
+           "attn.o": ("lightning.out_proj",)}
 
 _HF_LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks|block)\.(\d+)\.(.+)$")
 _GGUF_LAYER = re.compile(r"^blk\.(\d+)\.(.+)$")
@@ -40,7 +41,19 @@ ORDER = ("embed.token", "embed.position", "norm.embedding", "attn.q", "attn.k", 
          "attn.kv_b", "xattn.q", "xattn.k", "xattn.v", "xattn.o", "xattn.qk_norm", "xattn.gates", "norm.pre_attn",
          "norm.post_attn", "norm.pre_mlp", "norm.post_mlp", "mlp.gate", "mlp.up",
          "mlp.gate_up", "mlp.down", "mlp.bias", "moe.router", "moe.experts", "moe.shared", "moe.shared_gate",
-         "moe.routing_bias", "norm.final", "lm_head")
+         "moe.routing_bias", "norm.pre_mixer", "mamba.in_proj", "mamba.conv", "mamba.x_proj", "mamba.dt_proj",
+         "mamba.dt_bias", "mamba.A_log", "mamba.D", "mamba.norm", "mamba.inner_norms", "mamba.out_proj", "mamba.bias",
+         "shortconv.in_proj", "shortconv.conv", "shortconv.out_proj", "shortconv.bias", "deltanet.in_proj_qkvz",
+         "deltanet.in_proj_ba", "deltanet.conv", "deltanet.dt_bias", "deltanet.A_log", "deltanet.norm",
+         "deltanet.out_proj", "lightning.qkv_proj", "lightning.output_gate", "lightning.norm", "lightning.out_proj",
+         "norm.final", "lm_head", "lm_head.bias")
+_TOWER_LAYER = ("attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias", "norm.pre_attn", "norm.pre_mlp",
+                "mlp.gate", "mlp.up", "mlp.down", "mlp.bias")
+# a vision tower's (vision_param_rows' order) and its projector's after the text model's
+ORDER += (("vision.patch_embed", "vision.class_token", "vision.position", "vision.tile_position", "vision.gates",
+           "vision.pre_norm") + tuple("vision." + c for c in _TOWER_LAYER) + ("vision.post_norm", "vision.pool_head")
+          + tuple("vision.global." + c for c in _TOWER_LAYER + ("gates",))
+          + ("projector.norm", "projector.linear", "projector.linear_1", "projector.linear_2"))
 _SUFFIX = re.compile(r"\.(weight|bias|weight_scale_inv|weight_scale|scale_inv|input_scale|blocks|scales|qweight|qzeros|"
                      r"g_idx)$|"
                      r"_(blocks|scales|bias|scale_inv)$")
