@@ -62,6 +62,15 @@ def _rank(component: str) -> int:
     return ORDER.index(component) if component in ORDER else len(ORDER)
 
 
+def _alias(spec: dict[str, int], held: set[str]) -> None:
+    """Rename in `spec` the component a held checkpoint component stands for (names.ALIASES)."""
+    for name, stands_for in ALIASES.items():
+        if name in held and name not in spec:
+            alias = next((a for a in stands_for if a in spec and a not in held), None)
+            if alias:
+                spec[name] = spec.pop(alias)
+
+
 def compare(count, checkpoint: Checkpoint) -> Comparison:
     """`count` is the spec's llmcalc.formulas.params.ParamCount (its model, rows and buffers)."""
     model = count.model
@@ -77,6 +86,8 @@ def compare(count, checkpoint: Checkpoint) -> Comparison:
             level[row.component] = level.get(row.component, 0) + row.total
             if row.note:
                 tied.add(row.component)
+    held = {c for c, layer in present if layer is None}
+    _alias(level, held)
     for fused, parts in FUSED.items():
         if (fused, None) in present and any(p in level for p in parts):
             level[fused] = sum(level.pop(p, 0) for p in parts)
@@ -92,11 +103,7 @@ def compare(count, checkpoint: Checkpoint) -> Comparison:
         indices = tuple(group.indices)
         spec = {r.component: r.per_layer for r in count.rows + tuple(count.buffers) if r.group == group.name}
         held = {c for c, layer in present if layer in set(indices)}
-        for name, stands_for in ALIASES.items():
-            if name in held and name not in spec:
-                alias = next((a for a in stands_for if a in spec and a not in held), None)
-                if alias:
-                    spec[name] = spec.pop(alias)
+        _alias(spec, held)
         for fused, parts in FUSED.items():
             if fused in held and any(p in spec for p in parts):
                 spec[fused] = sum(spec.pop(p, 0) for p in parts)

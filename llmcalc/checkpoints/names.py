@@ -24,10 +24,14 @@ FUSED = {"attn.qkv": ("attn.q", "attn.k", "attn.v"), "mlp.gate_up": ("mlp.gate",
 # the spec has and the checkpoint does not): a name tells the module, not where the spec puts it. OPT's post-norm
 # layers; a mixer's input norm (Bamba, Falcon-H1, LFM2, Qwen3-Next, Nemotron-H); Mllama's cross-attention norm; a
 # parallel block's one norm (Cohere, Falcon, Phi); OLMo 2's and EXAONE 4's post_attention_layernorm after attention;
-# Nemotron-H's MLP blocks; MiniMax's lightning attention's qkv_proj and out_proj
+# Nemotron-H's MLP blocks; MiniMax's lightning attention's qkv_proj and out_proj; GGUF's ssm_* in Qwen3-Next; GGUF's
+# token_embd_norm, LFM2's embedding_norm, which Lfm2Model applies after the last layer
 ALIASES = {"norm.pre_attn": ("norm.pre_xattn", "norm.pre_mixer", "norm.post_attn", "norm.pre_mlp", "norm.shared"),
            "norm.pre_mlp": ("norm.post_mlp", "norm.post_attn"), "attn.qkv": ("lightning.qkv_proj",),
-           "attn.o": ("lightning.out_proj",)}
+           "attn.o": ("lightning.out_proj",), "norm.embedding": ("norm.final",)} | {
+    "mamba." + name: ("deltanet." + delta,) for name, delta in (("in_proj", "in_proj_qkvz"), ("conv", "conv"),
+                                                                ("dt_bias", "dt_bias"), ("A_log", "A_log"),
+                                                                ("norm", "norm"), ("out_proj", "out_proj"))}
 
 _HF_LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks|block)\.(\d+)\.(.+)$")
 _GGUF_LAYER = re.compile(r"^blk\.(\d+)\.(.+)$")
@@ -164,9 +168,16 @@ _GGUF_IN_LAYER = {
     "ffn_down_exps": "moe.experts", "ffn_gate_up_exps": "moe.experts", "ffn_gate_shexp": "moe.shared",
     "ffn_up_shexp": "moe.shared", "ffn_down_shexp": "moe.shared", "ffn_gate_inp_shexp": "moe.shared_gate",
     "exp_probs_b": "moe.routing_bias",
+    # the recurrent mixers (MODEL_TENSOR.SSM_*, SHORTCONV_*): Mamba's and Mamba-2's names, which Qwen3-Next's Gated
+    # DeltaNet shares (its ssm_* as deltanet.* through ALIASES); the dt bias is ssm_dt.bias
+    "ssm_in": "mamba.in_proj", "ssm_conv1d": "mamba.conv", "ssm_x": "mamba.x_proj", "ssm_dt": "mamba.dt_proj",
+    "ssm_a": "mamba.A_log", "ssm_d": "mamba.D", "ssm_norm": "mamba.norm", "ssm_out": "mamba.out_proj",
+    "ssm_dt_norm": "mamba.inner_norms", "ssm_b_norm": "mamba.inner_norms", "ssm_c_norm": "mamba.inner_norms",
+    "ssm_ba": "deltanet.in_proj_ba", "shortconv.in_proj": "shortconv.in_proj", "shortconv.conv": "shortconv.conv",
+    "shortconv.out_proj": "shortconv.out_proj",
 }
 _GGUF_MODEL = {"token_embd": "embed.token", "position_embd": "embed.position", "output_norm": "norm.final",
-               "output": "lm_head"}
+               "output": "lm_head", "token_embd_norm": "norm.embedding"}
 _BIAS_OF = {"attn.q": "attn.bias", "attn.k": "attn.bias", "attn.v": "attn.bias", "attn.o": "attn.bias",
             "attn.qkv": "attn.bias", "mlp.gate": "mlp.bias", "mlp.up": "mlp.bias", "mlp.down": "mlp.bias",
             "mlp.gate_up": "mlp.bias"}
@@ -230,7 +241,7 @@ def gguf_component(name: str) -> tuple[str | None, int | None]:
     layer = _GGUF_LAYER.match(module)
     if layer:
         component = _GGUF_IN_LAYER.get(layer.group(2))
-        if bias and component in _BIAS_OF:
-            component = _BIAS_OF[component]
+        if bias:
+            component = _BIAS_OF.get(component, _MIXER_BIAS.get(component, component))
         return component, int(layer.group(1))
     return _GGUF_MODEL.get(module), None
