@@ -265,7 +265,8 @@ def test_names_map_onto_components():
     assert hf_component("model.layers.0.self_attn.q_proj.bias") == ("attn.bias", 0)
     assert hf_component("model.layers.0.post_attention_layernorm.weight", gemma_norms=True) == ("norm.post_attn", 0)
     assert hf_component("transformer.h.2.attn.c_attn.weight") == ("attn.qkv", 2)
-    assert hf_component("model.vision_tower.layers.0.mlp.up_proj.weight") == (None, None)
+    assert hf_component("model.vision_tower.layers.0.mlp.up_proj.weight") == ("vision.mlp.up", None)
+    assert hf_component("model.audio_tower.layers.0.mlp.up_proj.weight") == (None, None)
     assert gguf_component("blk.5.ffn_up_shexp.weight") == ("moe.shared", 5)
     assert gguf_component("output.weight") == ("lm_head", None)
     for module in ("mlp.gate", "block_sparse_moe", "mlp.moe_statics", "mlp.gate.moe_statics"):
@@ -425,3 +426,119 @@ def test_an_int_packed_weight_without_its_scales_is_one_error(tmp_path):
     tensors = {k: v for k, v in int_packed(llama_tensors(), "awq").items() if not k.endswith(".scales")}
     result = run("count", str(write_safetensors(tmp_path / "q.safetensors", tensors)))
     assert result.exit_code == 2 and "needs its .scales and .qzeros" in result.output
+
+
+def test_names_of_opt_towers_and_mixers():
+    """Without torch: the names transformers 5.23.0 saves for OPT, the vision towers and projectors of LLaVA (CLIP
+    and SigLIP), Qwen2.5-VL and Mllama, and the recurrent mixers (Mamba-2 in Bamba/Nemotron-H, LFM2's short conv,
+    Qwen3-Next's Gated DeltaNet, MiniMax's lightning attention)."""
+    expected = {
+        "model.decoder.layers.1.self_attn.out_proj.bias": ("attn.bias", 1),
+        "model.decoder.layers.0.fc1.weight": ("mlp.up", 0), "model.decoder.layers.0.fc2.bias": ("mlp.bias", 0),
+        "model.decoder.layers.0.self_attn_layer_norm.weight": ("norm.pre_attn", 0),
+        "model.decoder.layers.0.final_layer_norm.bias": ("norm.pre_mlp", 0),
+        "model.decoder.final_layer_norm.weight": ("norm.final", None),
+        "model.decoder.project_in.weight": ("embed.project_in", None),
+        "model.decoder.project_out.weight": ("lm_head.project_out", None),
+        "vision_tower.encoder.layers.2.self_attn.out_proj.bias": ("vision.attn.bias", None),
+        "vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight": ("vision.mlp.up", None),
+        "vision_tower.vision_model.head.attention.in_proj_weight": ("vision.pool_head", None),
+        "vision_tower.pre_layrnorm.bias": ("vision.pre_norm", None),
+        "multi_modal_projector.linear_2.bias": ("projector.linear_2", None),
+        "visual.blocks.3.attn.qkv.weight": ("vision.attn.qkv", None),
+        "visual.merger.mlp.0.bias": ("projector.linear_1", None), "visual.merger.ln_q.weight": ("projector.norm", None),
+        "vision_model.global_transformer.layers.0.gate_ffn": ("vision.global.gates", None),
+        "vision_model.gated_positional_embedding.tile_embedding.weight": ("vision.tile_position", None),
+        "multi_modal_projector.weight": ("projector.linear", None),
+        "model.layers.2.mamba.dt_bias": ("mamba.dt_bias", 2), "model.layers.2.mamba.in_proj.bias": ("mamba.bias", 2),
+        "model.layers.2.mamba.conv1d.bias": ("mamba.conv", 2), "model.layers.2.pre_ff_layernorm.weight":
+            ("norm.pre_mlp", 2),
+        "backbone.layers.1.mixer.o_proj.weight": ("attn.o", 1), "backbone.layers.1.mixer.A_log": ("mamba.A_log", 1),
+        "backbone.layers.3.mixer.experts.0.up_proj.weight": ("moe.experts", 3),
+        "backbone.embeddings.weight": ("embed.token", None), "backbone.norm_f.weight": ("norm.final", None),
+        "model.layers.0.conv.in_proj.bias": ("shortconv.bias", 0), "model.layers.0.conv.conv.bias":
+            ("shortconv.conv", 0),
+        "model.layers.0.feed_forward.w3.weight": ("mlp.up", 0), "model.layers.0.feed_forward.expert_bias":
+            ("moe.routing_bias", 0),
+        "model.embedding_norm.weight": ("norm.final", None),
+        "model.layers.1.linear_attn.in_proj_qkvz.weight": ("deltanet.in_proj_qkvz", 1),
+        "model.layers.1.linear_attn.dt_bias": ("deltanet.dt_bias", 1),
+        "model.layers.0.self_attn.output_gate.weight": ("lightning.output_gate", 0),
+        "model.layers.0.block_sparse_moe.input_linear.weight": ("moe.experts", 0),
+        "transformer.h.0.self_attention.query_key_value.bias": ("attn.bias", 0),
+        "gpt_neox.layers.1.mlp.dense_4h_to_h.weight": ("mlp.down", 1), "embed_out.weight": ("lm_head", None),
+        "lm_head.bias": ("lm_head.bias", None), "transformer.blocks.0.ffn.experts.mlp.v1": ("moe.experts", 0),
+        "model.layers.0.mlp.shared_mlp.up_proj.weight": ("moe.shared", 0),
+        "model.layers.0.post_self_attn_layernorm.weight": ("norm.post_attn", 0),
+    }
+    assert {name: hf_component(name) for name in expected} == expected
+    assert hf_component("model.layers.0.shared_mlp.input_linear.weight") == ("mlp.gate_up", 0)
+    assert hf_component("model.layers.0.shared_mlp.input_linear.weight", routed=True) == ("moe.shared", 0)
+
+
+def _supported() -> list[str]:
+    from llmcalc.importers import hf
+
+    return sorted(hf.SUPPORTED)
+
+
+# three random configs of every supported model_type (tests/test_hf_crosscheck.py's GENERATORS); these needed names
+# of their own: OPT, the vision towers, the recurrent mixers, and the fused or renamed modules of BLOOM, Falcon,
+# GPT-NeoX, GPT-J, Phi, DBRX, GLM-4, Hunyuan, Cohere, OLMo 2/3, EXAONE 4, GPT-1, Granite-MoE
+@pytest.mark.parametrize("model_type", _supported())
+def test_check_finds_every_tensor_of_a_saved_model_equal(tmp_path, model_type):
+    """Tiny random models of each type saved by transformers' save_pretrained: every tensor maps onto a component
+    (none "other" but buffers: MiniMax's lightning decay tables), the header's count is num_parameters(), and
+    `check` against the config it was built from finds every component equal."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    import test_hf_crosscheck as crosscheck
+
+    configs = crosscheck.random_configs(model_type, 3, salt="-checkpoint")
+    if model_type == "opt":  # pre-LN with its final norm, post-LN, and a narrower word embedding (project_in/out)
+        configs += [dict(configs[0], do_layer_norm_before=True, _remove_final_layer_norm=False,
+                         layer_norm_elementwise_affine=True, enable_bias=True, word_embed_proj_dim=4),
+                    dict(configs[0], do_layer_norm_before=False, layer_norm_elementwise_affine=True)]
+    for n, config in enumerate(configs):
+        folder = tmp_path / f"{model_type}-{n}"
+        torch.manual_seed(n)
+        model = crosscheck.auto_class(config).from_config(crosscheck.hf_config(config))
+        model.save_pretrained(folder)
+        (folder / "config.json").write_text(json.dumps(config))  # the config as llmcalc reads it
+        doc = counted(folder)
+        assert doc["params"] == model.num_parameters(), config
+        assert not [c for c in doc["components"] if c["component"] == "other" and c["role"] != "buffer"], config
+        result = run("check", folder / "config.json", folder, "--format", "json")
+        summary = json.loads(result.output)["summary"]
+        assert result.exit_code == 0 and summary["different"] == summary["missing"] == summary["extra"] == 0, (
+            config, [r for r in json.loads(result.output)["results"] if r["status"] != "equal"])
+
+
+# (Qwen3-Next is left out: llama.cpp's converter splits transformers' fused experts, which TensorNameMap alone
+# does not, and its qwen3next tensors have no dense MLP, which the random configs hold)
+@pytest.mark.parametrize("model_type, arch", [("mamba2", "mamba2"), ("falcon_h1", "falcon-h1"), ("lfm2", "lfm2")])
+def test_check_a_recurrent_gguf_named_as_llama_cpp_names_it(tmp_path, model_type, arch):
+    """A tiny model saved by transformers, its tensors renamed as llama.cpp's converter names them (gguf-py's
+    TensorNameMap, after convert_hf_to_gguf.py's rename of Mamba-2's dt_bias to dt_proj.bias), dims innermost first:
+    `check` against the config finds every component equal, the ssm_* and shortconv tensors included."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    gguf = pytest.importorskip("gguf")
+    import test_hf_crosscheck as crosscheck
+
+    names = gguf.get_tensor_name_map({v: k for k, v in gguf.MODEL_ARCH_NAMES.items()}[arch], 64)
+    for n, config in enumerate(crosscheck.random_configs(model_type, 3, salt="-gguf")):
+        torch.manual_seed(n)
+        model = crosscheck.auto_class(config).from_config(crosscheck.hf_config(config))
+        tensors = []
+        for name, param in model.named_parameters():  # a tied LM head once
+            name = name.replace(".dt_bias", ".dt_proj.bias")
+            renamed = names.get_name(name, try_suffixes=(".weight", ".bias"))
+            assert renamed, name
+            tensors.append((renamed, list(param.shape)[::-1] or [1], 0))
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        write_gguf(tmp_path / f"{n}.gguf", tensors)
+        assert read(str(tmp_path / f"{n}.gguf")).params == model.num_parameters()
+        result = run("check", tmp_path / "config.json", tmp_path / f"{n}.gguf", "--format", "json")
+        assert result.exit_code == 0, (config, [r for r in json.loads(result.output)["results"]
+                                                if r["status"] != "equal"])

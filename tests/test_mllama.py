@@ -286,8 +286,9 @@ def test_image_tokens_follow_the_processor(tmp_path):
 
 def test_check_maps_the_cross_attention_layers_of_a_saved_checkpoint(tmp_path):
     """`check` against a tiny Mllama saved by transformers: every language-model tensor, the cross-attention layers'
-    q, k, v, o, q/k norms, gates and their input_layernorm included, equals the spec's; the vision tower and projector
-    are not compared by `check` (their tensors are "other", as a LLaVA's are), 8,573 parameters here."""
+    q, k, v, o, q/k norms, gates and their input_layernorm included, equals the spec's; so does each component of the
+    vision tower (its gated global layers and tile position embeddings too) and of the projector, 8,573 parameters
+    here."""
     from test_hf_import import CASES
 
     config = json.loads(json.dumps(CASES["mllama"][0]))
@@ -298,11 +299,12 @@ def test_check_maps_the_cross_attention_layers_of_a_saved_checkpoint(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(folder / "config.json"), str(folder / "model.safetensors"),
                                       "--format", "json"])
     doc = json.loads(result.output)
-    assert doc["summary"] == {"equal": 23, "different": 0, "missing": 0, "extra": 1}
-    (other,) = [r for r in doc["results"] if r["status"] != "equal"]
+    assert doc["summary"] == {"equal": 50, "different": 0, "missing": 0, "extra": 0}
     tower = sum(r.total for r in count_params(llmcalc.load(str(folder / "config.json"))).rows
                 if r.group in ("vision", "projector"))
-    assert other["component"] == "other" and other["checkpoint"] == tower == 8573
+    compared = [r for r in doc["results"] if r["component"].startswith(("vision.", "projector."))]
+    assert sum(r["checkpoint"] for r in compared) == sum(r["spec"] for r in compared) == tower == 8573
+    assert {"vision.global.gates", "vision.tile_position", "projector.linear"} <= {r["component"] for r in compared}
     assert {r["component"] for r in doc["results"] if r["group"] == "cross-attention"} >= {
         "xattn.q", "xattn.k", "xattn.v", "xattn.o", "xattn.qk_norm", "xattn.gates", "norm.pre_attn"}
 

@@ -4,7 +4,8 @@ neutral `Checkpoint`: each tensor's logical parameter count, its bytes on disk a
 llmcalc component and layer its name maps onto ("other" when the name is not recognised; never dropped).
 
 safetensors.py and gguf.py read the two formats, each bounded (header sizes, tensor and shard counts, offsets that
-must add up) with one-line errors naming the file; names.py maps tensor names onto components; tensors.py holds
+must add up) with one-line errors naming the file; names.py maps tensor names onto components (towers.py those of
+vision towers and projectors); tensors.py holds
 the result records; compare.py holds a spec's per-component count against a checkpoint's (`llmcalc check`).
 
 A stage at the importers' level: it reads files, as they do, and knows no formula (compare.py takes the parameter

@@ -6,13 +6,16 @@ per-layer count), "different", "missing" (the spec has it, the checkpoint has no
 checkpoint has it, the spec does not: also every tensor whose name is not recognised, and every tensor of a layer
 the spec does not have). A fused checkpoint tensor (attn.qkv, mlp.gate_up) is held against the sum of the spec's
 parts. Scales are bytes, never parameters, and are left out; buffers (routing bias) are held against the spec's.
+A vision tower's and a projector's components are held as the model's own (each summed over the tower's layers);
+a checkpoint component the spec does not have in a group stands for one of names.ALIASES the spec has (OPT's
+post-norms, a mixer's input norm); a Qwen3-Next q_proj holds the output gate too.
 """
 
 from __future__ import annotations
 
 from ..model import ModelSpec
 from ..records import record
-from .names import FUSED, ORDER
+from .names import ALIASES, FUSED, ORDER
 from .tensors import Checkpoint
 
 EQUAL, DIFFERENT, MISSING, EXTRA = "equal", "different", "missing", "extra"
@@ -59,6 +62,15 @@ def _rank(component: str) -> int:
     return ORDER.index(component) if component in ORDER else len(ORDER)
 
 
+def _alias(spec: dict[str, int], held: set[str]) -> None:
+    """Rename in `spec` the component a held checkpoint component stands for (names.ALIASES)."""
+    for name, stands_for in ALIASES.items():
+        if name in held and name not in spec:
+            alias = next((a for a in stands_for if a in spec and a not in held), None)
+            if alias:
+                spec[name] = spec.pop(alias)
+
+
 def compare(count, checkpoint: Checkpoint) -> Comparison:
     """`count` is the spec's llmcalc.formulas.params.ParamCount (its model, rows and buffers)."""
     model = count.model
@@ -66,24 +78,42 @@ def compare(count, checkpoint: Checkpoint) -> Comparison:
     present = set(sums)
     used: set[tuple[str, int | None]] = set()
     out: list[Match] = []
+    layered = {group.name for group in model.groups}
+    level: dict[str, int] = {}  # the model's own components, a vision tower's and a projector's (summed)
+    tied: set[str] = set()
     for row in count.rows:
-        if row.group is None:
-            key = (row.component, None)
-            if not row.total and key not in present:
-                continue
-            used.add(key)
-            note = "the spec ties it to the token embedding" if row.note and key in present else None
-            out.append(Match(row.component, None, (), row.total, sums.get(key, 0),
-                             _status(row.total, key in present, sums.get(key, 0) == row.total), note=note))
+        if row.group not in layered:
+            level[row.component] = level.get(row.component, 0) + row.total
+            if row.note:
+                tied.add(row.component)
+    held = {c for c, layer in present if layer is None}
+    _alias(level, held)
+    for fused, parts in FUSED.items():
+        if (fused, None) in present and any(p in level for p in parts):
+            level[fused] = sum(level.pop(p, 0) for p in parts)
+    for component, total in level.items():
+        key = (component, None)
+        if not total and key not in present:
+            continue
+        used.add(key)
+        note = "the spec ties it to the token embedding" if component in tied and key in present else None
+        out.append(Match(component, None, (), total, sums.get(key, 0),
+                         _status(total, key in present, sums.get(key, 0) == total), note=note))
     for group in model.groups:
         indices = tuple(group.indices)
         spec = {r.component: r.per_layer for r in count.rows + tuple(count.buffers) if r.group == group.name}
         held = {c for c, layer in present if layer in set(indices)}
-        if "norm.pre_xattn" in spec and "norm.pre_attn" in held:  # a checkpoint names the norm input_layernorm
-            spec["norm.pre_attn"] = spec.pop("norm.pre_xattn")
+        _alias(spec, held)
         for fused, parts in FUSED.items():
             if fused in held and any(p in spec for p in parts):
                 spec[fused] = sum(spec.pop(p, 0) for p in parts)
+        if "attn.gate" in spec and "attn.gate" not in held and "attn.q" in spec:
+            # the output gate is the second half of q_proj (Qwen3-Next): its weight, as wide as q's, goes with attn.q
+            # and the rest, its bias, with attn.bias, where the checkpoint's q_proj.bias is
+            gate, weight = spec.pop("attn.gate"), spec["attn.q"]
+            spec["attn.q"] += weight
+            if gate > weight:
+                spec["attn.bias"] = spec.get("attn.bias", 0) + gate - weight
         for component in sorted(set(spec) | held, key=lambda c: (_rank(c), c)):
             per = spec.get(component, 0)
             values = [sums.get((component, i), 0) for i in indices]

@@ -90,10 +90,11 @@ def _safetensors(path: str, shards: list[tuple[str, list[str] | None]]) -> Check
     all_names = {t[0] for t in raw}
     shapes = {t[0]: t[2] for t in raw}
     gemma = any("pre_feedforward_layernorm" in name for name in all_names)
+    routed = any("block_sparse_moe.input_linear" in name for name in all_names)
     packing: list[str] = []
     out = []
     for name, dtype, shape, nbytes, shard in raw:
-        component, layer = naming.hf_component(name, gemma)
+        component, layer = naming.hf_component(name, gemma, routed)
         elements = _elements(shape)
         role, params = "weight", elements
         if name.endswith(SCALE_SUFFIXES) or (name.endswith("_scales") and name[:-7] + "_blocks" in all_names):

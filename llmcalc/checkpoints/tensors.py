@@ -114,9 +114,10 @@ class Checkpoint:
 
     def layer_sums(self) -> dict[tuple[str, int | None], int]:
         """Parameters (and buffer values) per (component, layer): what `check` compares. Scales and rotary tables
-        (buffers that are no component) are left out."""
+        (buffers that are no component) are left out, and so is a tensor of no elements (Granite-MoE-Hybrid saves its
+        shared_mlp as (0, d) tensors when shared_intermediate_size is 0): it holds nothing."""
         out: dict[tuple[str, int | None], int] = {}
         for t in self.tensors:
-            if t.role != "scale" and not (t.role == "buffer" and t.component == OTHER):
+            if t.role != "scale" and not (t.role == "buffer" and t.component == OTHER) and 0 not in t.shape:
                 out[(t.component, t.layer)] = out.get((t.component, t.layer), 0) + t.params
         return out

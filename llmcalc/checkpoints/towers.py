@@ -1,0 +1,75 @@
+"""Vision-tower and projector tensor names onto llmcalc's vision components (llmcalc.formulas.params
+vision_param_rows: `vision.*` for the tower, `vision.global.*` for Mllama's gated global layers, `projector.*`).
+
+A tower's tensors are model-level components (layer None): the spec counts the tower as a whole, so `check` holds
+each component's sum over the tower's layers against the spec's total. Names follow transformers 5.23.0:
+LLaVA's CLIP tower (clip/modeling_clip.py: `vision_tower.embeddings.*`, `encoder.layers.N.layer_norm1`,
+`self_attn.out_proj`, `mlp.fc1`, `pre_layrnorm`, `post_layernorm`) or SigLIP tower (siglip/modeling_siglip.py: the
+same under `vision_tower.vision_model.`, its pooling `head.*`) and `multi_modal_projector.linear_1/2`
+(llava/modeling_llava.py); Qwen2.5-VL's `visual.patch_embed.proj`, `visual.blocks.N.attn.qkv`/`attn.proj`,
+`norm1`/`norm2` and patch merger `visual.merger.ln_q`, `merger.mlp.0`/`mlp.2` (qwen2_5_vl/modeling_qwen2_5_vl.py);
+Mllama's `vision_model.*` with its gated and tile position embeddings, `transformer.layers.N.*`,
+`global_transformer.layers.N.*` (gate_attn, gate_ffn) and one-Linear `multi_modal_projector`
+(mllama/modeling_mllama.py). Audio towers are not modelled: None ("other").
+"""
+
+from __future__ import annotations
+
+import re
+
+TOWER = re.compile(r"(?:^|\.)(vision_tower|vision_model|visual|multi_modal_projector|mm_projector)(?:\.|$)(.*)$")
+AUDIO = re.compile(r"(?:^|\.)(?:audio_tower|audio_model)(?:\.|$)")
+_LAYER = re.compile(r"^(?:encoder\.|transformer\.|(global_transformer)\.)?(?:layers|blocks)\.\d+\.(.+)$")
+
+# within a tower layer: module path -> component (before the `vision.` or `vision.global.` prefix)
+_IN_LAYER = {
+    "self_attn.q_proj": "attn.q", "self_attn.k_proj": "attn.k", "self_attn.v_proj": "attn.v",
+    "self_attn.out_proj": "attn.o", "self_attn.o_proj": "attn.o", "attn.qkv": "attn.qkv", "attn.proj": "attn.o",
+    "layer_norm1": "norm.pre_attn", "layer_norm2": "norm.pre_mlp", "norm1": "norm.pre_attn", "norm2": "norm.pre_mlp",
+    "input_layernorm": "norm.pre_attn", "post_attention_layernorm": "norm.pre_mlp",
+    "mlp.fc1": "mlp.up", "mlp.fc2": "mlp.down", "mlp.gate_proj": "mlp.gate", "mlp.up_proj": "mlp.up",
+    "mlp.down_proj": "mlp.down", "gate_attn": "gates", "gate_ffn": "gates",
+}
+_BIAS_OF = {"attn.q": "attn.bias", "attn.k": "attn.bias", "attn.v": "attn.bias", "attn.o": "attn.bias",
+            "attn.qkv": "attn.bias", "mlp.gate": "mlp.bias", "mlp.up": "mlp.bias", "mlp.down": "mlp.bias"}
+# outside the layers: module path (after the tower's prefix, a SigLIP `vision_model.` cut) -> component; a bias goes
+# with its weight (the spec counts each of these with its bias)
+_OUTSIDE = {
+    "embeddings.patch_embedding": "vision.patch_embed", "patch_embedding": "vision.patch_embed",
+    "patch_embed.proj": "vision.patch_embed", "embeddings.class_embedding": "vision.class_token",
+    "class_embedding": "vision.class_token", "embeddings.position_embedding": "vision.position",
+    "gated_positional_embedding.embedding": "vision.position",
+    "gated_positional_embedding.tile_embedding": "vision.tile_position",
+    "pre_tile_positional_embedding.embedding": "vision.tile_position",
+    "post_tile_positional_embedding.embedding": "vision.tile_position",
+    "gated_positional_embedding.gate": "vision.gates", "pre_tile_positional_embedding.gate": "vision.gates",
+    "post_tile_positional_embedding.gate": "vision.gates",
+    "pre_layrnorm": "vision.pre_norm", "layernorm_pre": "vision.pre_norm",
+    "post_layernorm": "vision.post_norm", "layernorm_post": "vision.post_norm",
+    "merger.ln_q": "projector.norm", "merger.mlp.0": "projector.linear_1", "merger.mlp.2": "projector.linear_2",
+}
+_PROJECTOR = {"": "projector.linear", "linear_1": "projector.linear_1", "linear_2": "projector.linear_2"}
+
+
+def tower_component(module: str, bias: bool) -> str | None | bool:
+    """The vision component of a tensor's module path (its `.weight`/`.bias` cut; `bias` whether it was a bias);
+    False when the name is no tower's, None when it is a tower's but not recognised."""
+    match = TOWER.search(module)
+    if not match:
+        return None if AUDIO.search(module) else False
+    root, rest = match.group(1), match.group(2)
+    if root in ("multi_modal_projector", "mm_projector"):
+        return _PROJECTOR.get(rest)
+    if rest.startswith("vision_model."):  # SigLIP inside LLaVA
+        rest = rest[len("vision_model."):]
+    if rest == "head" or rest.startswith("head."):
+        return "vision.pool_head"
+    layer = _LAYER.match(rest)
+    if layer:
+        component = _IN_LAYER.get(layer.group(2))
+        if component is None:
+            return None
+        if bias and component in _BIAS_OF:
+            component = _BIAS_OF[component]
+        return ("vision.global." if layer.group(1) else "vision.") + component
+    return _OUTSIDE.get(rest)
