@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
-from .checks import (check_images, check_memory_images, check_mode_arguments, check_serving_layout, check_tp,
-                     check_training, check_transformers_profile,
+from .checks import (check_choice, check_images, check_memory_images, check_mode_arguments, check_serving_layout,
+                     check_step, check_tp, check_training, check_transformers_profile,
                      check_weight_format, image_flops, training_states)
 from .sources import load
 
@@ -42,12 +42,6 @@ MODE_ALIASES = {"inference": "serve"}
 ENGINES = ("none", "vllm", "llamacpp")
 VARIABLES = ("context", "batch", "dtype", "n_layers")
 VARIABLE_ALIASES = {"seq": "context"}  # the name of earlier releases
-
-def check_choice(name: str, value, allowed) -> None:
-    """`value` one of `allowed`, else an error naming `name` and listing what is allowed (every API call's check)."""
-    if value not in allowed:
-        raise LlmcalcError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
-
 
 def _shown(value) -> str:
     """A value for an error message, a huge integer cut short (its repr may exceed Python's 4,300 digits)."""
@@ -149,7 +143,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                     optimizer_bytes: float | None = None, zero: int = 0, dp: int = 1, tp: int = 1, pp: int = 1,
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
                     micro_batch: int | None = None, attention_impl: str | None = None, dropout: bool = False,
-                    framework: str = "megatron", virtual_stages: int = 1, fused_loss: bool = False,
+                    framework: str = "megatron", virtual_stages: int = 1, loss: str = "full",
+                    offload_activations: bool = False, grad_buffers: str = "persistent",
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
                     adapter_dtype: str = "fp32", zero_impl: str = "paper", precision: str = "mixed",
                     optimizer_in_backward: bool = False, params: ParamCount | None = None,
@@ -230,10 +225,9 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     if virtual_stages > 1 and (pp == 1 or spec.n_layers // (pp * virtual_stages) < 1):
         raise LlmcalcError(f"virtual_stages: {virtual_stages} chunks per stage need pp > 1 and at least one layer per "
                            f"chunk ({spec.n_layers} layers over {pp} stages)")
+    check_step(loss, offload_activations, grad_buffers, framework, pp, virtual_stages)
     if framework == "transformers":
         check_transformers_profile(spec, tp, pp, sequence_parallel, recompute, attention_impl, dropout, finetune)
-        if fused_loss:
-            raise LlmcalcError("fused_loss: the transformers profile measures its own loss; allowed: framework megatron")
     check_choice("zero_impl", zero_impl, ("paper", "deepspeed"))
     if zero_impl == "deepspeed" and zero not in (2, 3):
         raise LlmcalcError(f"zero_impl deepspeed: DeepSpeed's estimators cover ZeRO stages 2 and 3, got zero {zero}; "
@@ -243,7 +237,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                                        lora_rank, lora_targets, adapter_dtype, optimizer_in_backward)
     return training_memory(spec, params, seq or spec.training.context or context, batch, states, zero, dp, tp,
                            pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl,
-                           framework, virtual_stages, fused_loss, optimizer_in_backward, precision)
+                           framework, virtual_stages, loss, optimizer_in_backward, precision, offload_activations,
+                           grad_buffers)
 
 
 def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: int | None = None,

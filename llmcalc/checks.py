@@ -36,10 +36,16 @@ def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> N
                            f"out of; allowed: a divisor of dp (or raise dp)")
 
 
+def check_choice(name: str, value, allowed) -> None:
+    """`value` one of `allowed`, else an error naming `name` and listing what is allowed (every API call's check)."""
+    if value not in allowed:
+        raise LlmcalcError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
+
+
 # estimate_memory's arguments that one mode reads and the other does not (the CLI's TRAINING_ONLY and INFERENCE_ONLY)
 TRAINING_ARGUMENTS = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "sequence_parallel",
-                      "recompute", "attention_impl", "dropout", "framework", "virtual_stages", "fused_loss",
-                      "finetune", "lora_rank", "lora_targets", "adapter_dtype", "zero_impl", "precision",
+                      "recompute", "attention_impl", "dropout", "framework", "virtual_stages", "loss",
+                      "offload_activations", "grad_buffers", "finetune", "lora_rank", "lora_targets", "adapter_dtype", "zero_impl", "precision",
                       "optimizer_in_backward")
 SERVING_ARGUMENTS = ("kv_dtype", "mla_cache", "max_batched_tokens", "engine", "gpu_memory", "gpu_name", "gpu_util",
                      "max_num_seqs", "cuda_graph_memory", "ubatch", "flash_attn")
@@ -76,6 +82,28 @@ def check_training(model: ModelSpec, tp: int, pp: int, dp: int, ep: int, framewo
     full fine-tuning; formulas.recurrent.refuse_training), on a layout Megatron-LM can run (check_parallelism)."""
     refuse_training(model, framework, finetune)
     check_parallelism(model, tp, pp, dp, ep)
+
+
+def check_step(loss: str, offload: bool, grad_buffers: str, framework: str, pp: int, virtual_stages: int) -> None:
+    """The training step's conventions (formulas/activations.py loss_rows, formulas/timeline.py): their names, and
+    the layouts they are modelled for."""
+    from .formulas.activations import LOSSES
+
+    check_choice("loss", loss, LOSSES)
+    check_choice("grad_buffers", grad_buffers, GRAD_BUFFERS)
+    if not isinstance(offload, bool):
+        raise LlmcalcError(f"offload_activations: true or false, got {offload!r}")
+    if framework == "transformers" and (loss != "full" or offload):
+        raise LlmcalcError("framework transformers: measured with its own loss and no offloading; allowed: loss full "
+                           "without offload_activations (or framework megatron)")
+    if pp > 1 and (offload or grad_buffers == "freed"):
+        raise LlmcalcError("offload_activations and grad_buffers freed: modelled for one pipeline stage (1F1B keeps "
+                           "every micro-batch's gradients while others run); allowed: pp 1")
+    if virtual_stages > 1 and grad_buffers == "freed":
+        raise LlmcalcError("grad_buffers freed: needs pp 1, which has no virtual stages")
+
+
+GRAD_BUFFERS = ("persistent", "freed")
 
 
 def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_parallel: bool, recompute: str,

@@ -127,7 +127,7 @@ def test_a_count_is_read_exactly(option, number, suffix):
 TRAINING_ONLY = {"--grad-dtype": "fp32", "--optimizer": "sgd", "--optimizer-bytes": "8", "--zero": "1",
                  "--zero-impl": "deepspeed", "--dp": "2", "--sequence-parallel": None,
                  "--recompute": "full", "--attention-impl": "eager", "--framework": "transformers",
-                 "--virtual-stages": "2", "--fused-loss": None, "--dropout": None, "--finetune": "lora",
+                 "--virtual-stages": "2", "--loss": "chunked", "--offload-activations": None, "--grad-buffers": "freed", "--dropout": None, "--finetune": "lora",
                  "--lora-rank": "4", "--lora-targets": "q", "--adapter-dtype": "bf16"}
 SERVE_ONLY = {"--kv-dtype": "fp8", "--mla-cache": "decompressed", "--max-batched-tokens": "512", "--engine": "vllm",
               "--gpu-util": "0.5"}

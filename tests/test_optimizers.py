@@ -76,25 +76,27 @@ def test_cli_options():
 # torchtune's README, "Memory and training speed" (added in pytorch/torchtune#1664, 2024-09-24): Llama 3.1 8B, batch
 # 2, a dataset packed to 2,048 tokens, torch.compile on, peak memory per GPU. The recipes of that commit
 # (recipes/configs/llama3_1/8B_{full,lora,qlora}_single_device.yaml): bf16 weights trained without master copies;
-# activation checkpointing of every layer; the full fine-tune with bitsandbytes' PagedAdamW8bit stepped in the
-# backward pass (optimizer_in_bwd); LoRA rank 8 on q and v; QLoRA rank 8 on every linear layer of the blocks (the
-# output layer stays bf16), torch AdamW on bf16 adapters.
+# activation checkpointing of every layer; torchtune's CEWithChunkedOutputLoss; PyTorch's zero_grad(set_to_none):
+# gradients live from the backward to the step (grad_buffers freed, formulas/timeline.py); the full fine-tune with
+# bitsandbytes' PagedAdamW8bit stepped in the backward pass (optimizer_in_bwd); LoRA rank 8 on q and v; QLoRA rank 8
+# on every linear layer of the blocks (the output layer stays bf16), torch AdamW on bf16 adapters.
+# Found: the full fine-tune and QLoRA within 0.3% and 2.4% with the recipes' settings. LoRA's row is 5.1% below
+# them (17.02 GiB) and within 1.1% with activation offloading (enable_activation_offloading, "True reduces memory"
+# in the same recipe): the 4090 rows were not run with one recipe's defaults (the same LoRA recipe peaked at 30.3
+# GiB on an A6000 in the same table), so offloading is our inference for that row, not a stated setting. The older
+# gap (llmcalc 14% and 23% above) came from summing the gradients, the fp32 softmax and the recomputed layer as if
+# held at once, and from keeping the checkpointed inputs on the GPU.
 TORCHTUNE = {"full": 18.9, "lora": 16.2, "qlora": 7.4}
 RECIPES = {
     "full": dict(optimizer="paged-adam8bit", optimizer_in_backward=True),
-    "lora": dict(finetune="lora", lora_targets="q,v", adapter_dtype="bf16"),
+    "lora": dict(finetune="lora", lora_targets="q,v", adapter_dtype="bf16", offload_activations=True),
     "qlora": dict(finetune="qlora", lora_targets="all-linear", adapter_dtype="bf16"),
 }
+TOLERANCE = {"full": 0.005, "lora": 0.015, "qlora": 0.03}  # as found, no more
 
 
 @pytest.mark.parametrize("method", sorted(TORCHTUNE))
 def test_torchtune_memory_table(method):
     report = api.estimate_memory("llama3.1-8b", "training", context=2048, batch=2, recompute="full",
-                                 precision="pure", **RECIPES[method])
-    ratio = report.per_gpu / GIB / TORCHTUNE[method]
-    # llmcalc is above each figure: it keeps the fp32 softmax of the cross-entropy over all 4,096 tokens (1.96 GiB),
-    # where torchtune's compiled, chunked cross-entropy (CEWithChunkedOutputLoss, 8 chunks) upcasts one chunk at a
-    # time. The full fine-tune comes within 3.1%; LoRA and QLoRA are 14.4% and 23.3% above, and the reason is not
-    # found (the same activations serve all three here; torchtune's own table has the full fine-tune 2.7 GiB above
-    # LoRA where the one gradient of the optimizer step in backward explains 1.0 GiB). Tolerances: as found, no more.
-    assert 1.0 <= ratio <= {"full": 1.04, "lora": 1.15, "qlora": 1.24}[method]
+                                 precision="pure", loss="chunked", grad_buffers="freed", **RECIPES[method])
+    assert abs(report.per_gpu / GIB / TORCHTUNE[method] - 1) <= TOLERANCE[method]

@@ -278,5 +278,5 @@ def test_interleaved_schedule_as_megatron_penalises_the_first_stage():
 
 def test_fused_loss_keeps_no_logits():
     plain = training_activations(llmcalc.load("llama3-8b"), 4096)
-    fused = training_activations(llmcalc.load("llama3-8b"), 4096, fused_loss=True)
+    fused = training_activations(llmcalc.load("llama3-8b"), 4096, loss="fused")
     assert plain.bytes - fused.bytes == 4096 * (4 * 128256 - 2 * 4096)  # fp32 vocabulary softmax -> bf16 gradient

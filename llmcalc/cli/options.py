@@ -1,11 +1,13 @@
 """What the commands share: the model argument with its completion, --set and its N:KEY=VALUE targeting, --strict,
---active, the memory options of `memory` and `fit`, and loading the named models (with their warnings)."""
+--active, the memory options of `memory` and `fit` (the step's in step_options.py), and loading the named models."""
 
 from __future__ import annotations
 
 from typing import Callable
 
 import click
+
+from .step_options import ADAPTER_ONLY, STEP_OPTIONS, TRAINING_ONLY
 
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")  # llmcalc.api.DTYPES, repeated to keep start-up light
 OPTIMIZER_CHOICES = ("adamw", "sgd", "adafactor", "adam8bit", "paged-adam8bit")  # llmcalc.api.OPTIMIZERS
@@ -262,8 +264,7 @@ MEMORY_OPTIONS = [
     click.option("--virtual-stages", type=WHOLE, default=1, show_default=True,
                  help="Training: model chunks per pipeline stage (Megatron's interleaved 1F1B); the first stage "
                  "holds 1 + (pp-1)/(pp x v) times more."),
-    click.option("--fused-loss", is_flag=True, help="Training: a fused linear cross-entropy (Liger, Megatron's "
-                 "loss fusion) keeps no logits, only the input's gradient."),
+    *STEP_OPTIONS,
     click.option("--attention-impl", type=click.Choice(["flash", "sdpa", "eager"]),
                  help="Training: flash and sdpa keep the attention output and its fp32 log-sum-exp; eager also "
                  "keeps every head's S x S softmax. Default: flash (megatron), sdpa (transformers)."),
@@ -283,10 +284,6 @@ def memory_options(function: Callable) -> Callable:
 
 
 # The memory options that only one mode reads: given in the other mode they would change nothing.
-TRAINING_ONLY = ("grad_dtype", "optimizer", "precision", "optimizer_in_backward", "optimizer_bytes", "zero", "zero_impl", "dp", "sequence_parallel",
-                 "recompute", "attention_impl", "framework", "virtual_stages", "fused_loss", "dropout", "finetune",
-                 "lora_rank", "lora_targets", "adapter_dtype")
-ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only
 INFERENCE_ONLY = ("kv_dtype", "mla_cache", "max_batched_tokens", "engine")
 # Options of earlier releases, still read (with a warning) under their new names: one name for one quantity in every
 # command (--context: tokens per sequence; --batch: sequences at once).

@@ -30,10 +30,13 @@ from ..records import memo_by_identity
 from . import hf_activations
 from .params import layer_norm_names
 from .recurrent import saved_rows as mixer_saved_rows
-from .saved import ACT, IDS, MASK, STATS, Activations, ActivationRow, StagePeak
+from .saved import ACT, IDS, MASK, STATS, Activations, ActivationRow, Phases, StagePeak
 
 ATTENTION_IMPLS = ("flash", "sdpa", "eager")
 RECOMPUTE = ("none", "selective", "full")
+LOSSES = ("full", "chunked", "fused")
+LOSS_COMPONENTS = ("lm_head.cross_entropy", "lm_head.softcap")  # freed once the output layer's backward starts
+LOSS_CHUNKS = 8  # torchtune's CEWithChunkedOutputLoss (num_output_chunks) and the model's chunked output layer
 FRAMEWORKS = ("megatron", "transformers")
 
 
@@ -115,6 +118,24 @@ def attention_rows(att, add, d_model: int, seq: int, tp: int, stream: float, att
         add("attn.dropout_mask", MASK * d_model * stream)
 
 
+def loss_rows(model: ModelSpec, loss: str, tp: int, stream: float) -> list[ActivationRow]:
+    """The cross-entropy's tensors on the last stage. `full`: the fp32 softmax over the vocabulary (Megatron-LM's
+    vocab-parallel cross-entropy, split by TP; an fp32 log-softmax in PyTorch). `chunked`: torchtune's compiled
+    CEWithChunkedOutputLoss (torchtune/modules/loss/ce_chunked_output_loss.py): the output layer writes bf16 logits
+    in LOSS_CHUNKS chunks, which the loss keeps; compiled, its kernels upcast each chunk to fp32 in registers (no
+    fp32 copy is written) and the backward's chunk gradient is not counted (within 2% of torchtune's measured peaks,
+    tests/test_optimizers.py). `fused`: a fused linear cross-entropy (Liger, Megatron's loss fusion) keeps no
+    logits, only the input's gradient."""
+    vocab = model.vocab_size / tp
+    if loss == "fused":
+        return [ActivationRow("lm_head.cross_entropy", None, ACT * model.d_model * stream,
+                              "fused linear cross-entropy: the input's gradient, no logits kept (last stage)")]
+    if loss == "chunked":
+        return [ActivationRow("lm_head.cross_entropy", None, ACT * vocab,
+                              f"bf16 logits in {LOSS_CHUNKS} chunks, kept by the chunked cross-entropy (last stage)")]
+    return [ActivationRow("lm_head.cross_entropy", None, STATS * vocab, "fp32 softmax over the vocabulary (last stage)")]
+
+
 def stage_layers(n_layers: int, pp: int) -> list[range]:
     """The layers of each pipeline stage: contiguous, the first stages taking one more where pp does not divide."""
     size, extra = divmod(n_layers, pp)
@@ -130,7 +151,7 @@ def stage_layers(n_layers: int, pp: int) -> list[range]:
 def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: int = 1, pp: int = 1,
                          sequence_parallel: bool = False, recompute: str = "none", attention_impl: str = "flash",
                          dropout: bool = False, framework: str = "megatron", virtual_stages: int = 1,
-                         fused_loss: bool = False) -> Activations:
+                         loss: str = "full", offload: bool = False) -> Activations:
     """Saved activations per GPU of the stage that holds the most (see the module docstring for every term).
     `framework` "transformers" counts what Hugging Face's modeling code saves instead (hf_activations; one GPU's
     layers, no tensor or sequence parallelism, no dropout, no recomputation or gradient checkpointing as
@@ -165,13 +186,9 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         if model.embedding_norm:  # BLOOM's word_embeddings_layernorm keeps its input
             first_rows.append(ActivationRow("embed.norm", None, ACT * model.d_model * stream,
                                             "the embedding norm's input (first stage)"))
-        loss = (ActivationRow("lm_head.cross_entropy", None, ACT * model.d_model * stream,
-                              "fused linear cross-entropy: the input's gradient, no logits kept (last stage)")
-                if fused_loss else ActivationRow("lm_head.cross_entropy", None, STATS * model.vocab_size / tp,
-                                                 "fp32 softmax over the vocabulary (last stage)"))
         head = [ActivationRow("norm.final", None, ACT * model.d_model * stream, "final norm input (last stage)"),
                 ActivationRow("lm_head.input", None, ACT * model.d_model * stream, "output layer input (last stage)"),
-                loss]
+                *loss_rows(model, loss, tp, stream)]
     rows += first_rows + head
     # each MTP module: one more block like the last and its own cross-entropy (last stage); transformers runs none
     if model.mtp_modules and code is None:
@@ -184,18 +201,22 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
     first = sum(r.bytes_per_token for r in first_rows)
     last = sum(r.bytes_per_token for r in head)
     layer_group = {index: g.name for g in model.groups for index in g.indices}
-    widest = max(per_group.values())
+    checkpoint = ACT * model.d_model * stream if recompute == "full" and code is None else 0.0
+    # per layer: what stays on the GPU until its backward, and what its backward adds (recomputed, brought back)
+    resident = [0.0 if offload else checkpoint or per_group[layer_group[i]] for i in range(model.n_layers)]
+    back = [(per_group[layer_group[i]] if checkpoint or offload else 0.0) + (checkpoint if offload else 0.0)
+            for i in range(model.n_layers)]
+    loss_saved = sum(r.bytes_per_token for r in head if r.component in LOSS_COMPONENTS)
+    phases = Phases(0.0 if offload else first, tuple(resident), tuple(back), last - loss_saved, loss_saved)
     peak = None
     for stage, layers in enumerate(stage_layers(model.n_layers, pp)):
         counts: dict[str, int] = {}
         for index in layers:
             counts[layer_group[index]] = counts.get(layer_group[index], 0) + 1
         in_flight = pp - stage
-        if recompute == "full" and code is None:  # each layer's input, one layer's whole set while it is recomputed
-            held = in_flight * len(layers) * ACT * model.d_model * stream + widest
-        else:
-            held = in_flight * sum(per_group[name] * n for name, n in counts.items())
-        held += in_flight * first if stage == 0 else 0
+        # each layer's input (full recomputation) or saved set, and the most one layer's backward adds
+        held = in_flight * sum(resident[i] for i in layers) + max(back[i] for i in layers)
+        held += in_flight * phases.first if stage == 0 else 0
         if stage == 0 and virtual_stages > 1:
             # the interleaved schedule's first stage holds more micro-batches' chunks in flight: Megatron-LM's
             # 1 + (p - 1) / (p v) (theoretical_memory_usage.py, after Narayanan et al. 2021 sec. 2.2)
@@ -205,6 +226,6 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         if peak is None or total > peak.bytes:
             peak = StagePeak(stage, in_flight, tuple(counts.items()), total)
     settings = {"framework": framework, "attention_impl": attention_impl, "recompute": recompute, "dropout": dropout,
-                "tp": tp, "pp": pp, "virtual_stages": virtual_stages, "fused_loss": fused_loss,
+                "tp": tp, "pp": pp, "virtual_stages": virtual_stages, "loss": loss, "offload": offload,
                 "sequence_parallel": sp, "context": seq, "batch": micro_batch}
-    return Activations(tuple(rows), tokens, peak, settings)
+    return Activations(tuple(rows), tokens, peak, settings, phases)

@@ -34,6 +34,21 @@ class StagePeak:
 
 
 @record
+class Phases:
+    """Per token of a micro-batch on one GPU (pipeline parallelism 1), what the activations hold at each moment of a
+    training step (formulas/timeline.py walks them): the embedding's rows, held until the backward ends; each
+    layer's resident tensors (its saved set, its input under full recomputation, nothing when offloaded to the
+    host) and what its backward adds (the recomputed set, or the set brought back); the output layer's inputs; the
+    loss's saved tensors."""
+
+    first: float
+    layers: tuple[float, ...]
+    back: tuple[float, ...]
+    head: float
+    loss: float
+
+
+@record
 class Activations:
     """Saved activations per GPU on the stage that holds the most, with the rows they come from."""
 
@@ -41,6 +56,7 @@ class Activations:
     tokens: int        # per micro-batch: seq x micro_batch
     peak: StagePeak
     settings: dict
+    phases: Phases | None = None
 
     @property
     def bytes(self) -> float:

@@ -12,6 +12,8 @@ dp / ep: a rank's experts are replicated only on the ranks that hold the same ex
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..model import ModelSpec
 from ..records import memo_by_identity, record
 from .activations import stage_layers, training_activations
@@ -21,6 +23,7 @@ from .hf_lora import lora_activations
 from .memory import MemoryPart, MemoryReport, ModelStates, model_states, quantized_params, zero_partition
 from .params import ParamCount
 from .recurrent import refuse_training
+from .timeline import Moment, step_peak
 
 @record
 class Adapters:
@@ -39,29 +42,38 @@ MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head.project_out", "
 
 
 @memo_by_identity
+def layer_params(params: ParamCount) -> tuple[list[tuple[int, int]], int, int]:
+    """(dense, routed-expert) parameters of each layer, and the parameters before the layers (embedding) and after
+    them (final norm, output layer, and the multi-token prediction modules, which train with the model)."""
+    model = params.model
+    per_group: dict[str, tuple[int, int]] = {}
+    for group in model.groups:
+        rows = params.group_rows(group.name)
+        experts = sum(r.per_layer for r in rows if r.component == "moe.experts")
+        per_group[group.name] = (sum(r.per_layer for r in rows) - experts, experts)
+    layer_group = {index: g.name for g in model.groups for index in g.indices}
+    model_rows = {r.component: r.total for r in params.group_rows(None)}
+    first = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_FIRST)
+    last = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_LAST) + params.optional_total
+    return [per_group[layer_group[i]] for i in range(model.n_layers)], first, last
+
+
+@memo_by_identity
 def stage_params(params: ParamCount, pp: int) -> list[tuple[int, int]]:
     """(dense, routed-expert) parameters of each pipeline stage, before tensor and expert parallelism; the
     multi-token prediction modules (DeepSeek-V3's, counted apart in params) on the last stage, as Megatron-Core puts
     them."""
     model = params.model
-    per_layer: dict[str, tuple[int, int]] = {}
-    for group in model.groups:
-        rows = params.group_rows(group.name)
-        experts = sum(r.per_layer for r in rows if r.component == "moe.experts")
-        per_layer[group.name] = (sum(r.per_layer for r in rows) - experts, experts)
-    layer_group = {index: g.name for g in model.groups for index in g.indices}
-    model_rows = {r.component: r.total for r in params.group_rows(None)}
-    first = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_FIRST)
-    last = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_LAST)
+    layers, first, last = layer_params(params)
     if model.tied_embeddings and pp > 1:
-        last += model_rows["embed.token"]  # the output layer's copy of the tied embedding
+        last += {r.component: r.total for r in params.group_rows(None)}["embed.token"]  # the output layer's copy
     # multi-token prediction modules train with the model, on the last stage; their routed experts split like any
     mtp_experts = sum(r.total for r in params.optional if r.component == "moe.experts")
-    last += params.optional_total - mtp_experts
+    last -= mtp_experts
     out = []
-    for stage, layers in enumerate(stage_layers(model.n_layers, pp)):
-        dense = sum(per_layer[layer_group[i]][0] for i in layers)
-        experts = sum(per_layer[layer_group[i]][1] for i in layers)
+    for stage, indices in enumerate(stage_layers(model.n_layers, pp)):
+        dense = sum(layers[i][0] for i in indices)
+        experts = sum(layers[i][1] for i in indices)
         dense += (first if stage == 0 else 0) + (last if stage == pp - 1 else 0)
         experts += mtp_experts if stage == pp - 1 else 0
         out.append((dense, experts))
@@ -73,20 +85,24 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none",
                     attention_impl: str = "flash", dropout: bool = False, adapters: Adapters | None = None,
                     zero_impl: str = "paper", framework: str = "megatron", virtual_stages: int = 1,
-                    fused_loss: bool = False, optimizer_in_backward: bool = False,
-                    precision: str = "mixed") -> MemoryReport:
+                    loss: str = "full", optimizer_in_backward: bool = False,
+                    precision: str = "mixed", offload: bool = False, grad_buffers: str = "persistent") -> MemoryReport:
     """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism.
     `ep` must divide `dp` (api.estimate_memory checks it against the model). With `adapters` (LoRA or QLoRA) the
     base model is frozen and `states` are the adapters'. `zero_impl` "deepspeed" follows DeepSpeed's implementation
     of stages 2 and 3 instead of the paper's arithmetic (deepspeed_partition). `optimizer_in_backward` steps each
     parameter as soon as its gradient is complete and frees that gradient (PyTorch's
     register_post_accumulate_grad_hook; torchtune's optimizer_in_bwd): at most one parameter's gradient is held, the
-    largest (largest_layer). A paged optimizer's moments (states.paged) are counted for the job, not per GPU."""
+    largest (largest_layer). A paged optimizer's moments (states.paged) are counted for the job, not per GPU.
+    `offload`: the layers' saved activations wait in host memory (torchtune's OffloadActivations); `grad_buffers`
+    "persistent" (Megatron's and DeepSpeed's buffers) sums every part at its largest, "freed" takes the peak of the
+    step's timeline (timeline.py)."""
     refuse_training(model, framework)
     states = states or model_states()
     if adapters is not None:
         return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
-                              recompute, attention_impl, dropout, adapters, framework, virtual_stages, fused_loss)
+                              recompute, attention_impl, dropout, adapters, framework, virtual_stages, loss,
+                              offload, grad_buffers)
     partition = deepspeed_partition if zero_impl == "deepspeed" else zero_partition
     dense_states = partition(states, zero, dp)
     expert_states = partition(states, zero, dp // ep)
@@ -107,7 +123,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
 
     heaviest = max(stages, key=lambda s: per_gpu("weights", s) + per_gpu("gradients", s) + per_gpu("optimizer", s))
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                       attention_impl, dropout, framework, virtual_stages, fused_loss)
+                                       attention_impl, dropout, framework, virtual_stages, loss, offload)
     n_params = params.total + params.optional_total  # MTP modules (DeepSeek-V3) train with the model
     placed = f" on the most loaded of {pp} pipeline stages" if pp > 1 else ""
     edp = dp // ep
@@ -133,12 +149,26 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                    f"{PROFILES[framework]}, {activations.settings['attention_impl']} attention, recomputation "
                    f"{recompute}: stage {peak.stage + 1} of {pp} holds {peak.in_flight} micro-batch"
                    f"{'es' if peak.in_flight > 1 else ''} of its {layers} layers"
-                   + (" and the output layer with its fp32 cross-entropy" if peak.stage == pp - 1 else "")
+                   + (f" and the output layer with its {LOSS_NOTES[loss]}" if peak.stage == pp - 1 else "")
+                   + ("; the layers' saved tensors offloaded to host memory" if offload else "")
                    + (f"; {model.mixer_names} layers as their fused kernels save them" if model.is_recurrent else "")
                    + ("; gradient checkpointing as the forward holds it: the layer recomputed at backward is not "
                       "counted" if framework == "transformers" and recompute == "full" else ""),
                    estimate=True),
     )
+    if grad_buffers == "freed":
+        layers, first, last = layer_params(params)
+
+        def grads(dense: int, experts: int = 0) -> float:
+            return dense / tp * dense_states.gradients + experts / (tp * ep) * expert_states.gradients
+
+        head = grads(last + (first if model.tied_embeddings else 0))
+        output = grads(largest_head(params))
+        one = grads(largest_matrix(params)) if optimizer_in_backward else None
+        moment = step_peak(activations.phases, activations.tokens, [grads(*layer) for layer in layers], head,
+                           grads(first + last + sum(d for d, _ in layers), sum(e for _, e in layers)),
+                           output if loss == "chunked" else 0.0, one, head if model.tied_embeddings else 0.0)
+        parts = at_peak(parts, moment)
     settings = {"bytes_per_param": states.per_param, "weights": states.weights, "gradients": states.gradients,
                 "optimizer": states.optimizer, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
@@ -149,8 +179,25 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
         settings["precision"] = precision
     if optimizer_in_backward:
         settings["optimizer_in_backward"] = True
+    settings.update(step_settings(loss, offload, grad_buffers))
     return MemoryReport(model, "training", parts, dp * tp * pp, settings, trainable_params=n_params,
                         activations=activations)
+
+
+LOSS_NOTES = {"full": "fp32 cross-entropy", "chunked": "chunked cross-entropy (bf16 logits, one fp32 chunk)",
+              "fused": "fused linear cross-entropy"}
+
+
+def step_settings(loss: str, offload: bool, grad_buffers: str) -> dict:
+    """The step's conventions, printed with every training estimate."""
+    return {"loss": loss, "offload_activations": offload, "grad_buffers": grad_buffers}
+
+
+def at_peak(parts: tuple[MemoryPart, ...], moment: Moment) -> tuple[MemoryPart, ...]:
+    """The parts as one GPU holds them at the step's peak (timeline.py): its gradients and activations then."""
+    held = {"gradients": moment.gradients, "activations": moment.activations}
+    return tuple(replace(part, per_gpu=held[part.name], note=f"{part.note}; at the step's peak, {moment.name}")
+                 if part.name in held else part for part in parts)
 
 
 def optimizer_note(states: ModelStates, precision: str | None) -> str:
@@ -186,17 +233,27 @@ def deepspeed_partition(states: ModelStates, stage: int, dp: int) -> ModelStates
 def largest_layer(params: ParamCount) -> int:
     """Parameters of the largest single weight DeepSpeed gathers at once: the token embedding, an untied output
     layer, or the largest linear matrix of a layer (one expert's)."""
-    model = params.model
     rows = {r.component: r.per_layer for r in params.group_rows(None)}
-    matrices = [d_in * d_out for g in model.groups for shapes in linear_shapes(g.layer, model.d_model).values()
-                for d_in, d_out in shapes]
-    return max([rows.get("embed.token", 0), rows.get("lm_head", 0), *matrices])
+    return max(rows.get("embed.token", 0), rows.get("lm_head", 0), largest_matrix(params))
+
+
+def largest_head(params: ParamCount) -> int:
+    """Parameters of the output layer's weight (the token embedding when tied)."""
+    rows = {r.component: r.per_layer for r in params.group_rows(None)}
+    return rows.get("lm_head", 0) or (rows.get("embed.token", 0) if params.model.tied_embeddings else 0)
+
+
+def largest_matrix(params: ParamCount) -> int:
+    """Parameters of the largest linear matrix of a layer (one expert's)."""
+    model = params.model
+    return max((d_in * d_out for g in model.groups for shapes in linear_shapes(g.layer, model.d_model).values()
+                for d_in, d_out in shapes), default=0)
 
 
 def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int, states: ModelStates, zero: int,
                    dp: int, tp: int, pp: int, ep: int, sequence_parallel: bool, recompute: str, attention_impl: str,
                    dropout: bool, adapters: Adapters, framework: str = "megatron", virtual_stages: int = 1,
-                   fused_loss: bool = False) -> MemoryReport:
+                   loss: str = "full", offload: bool = False, grad_buffers: str = "persistent") -> MemoryReport:
     """LoRA / QLoRA: the frozen base (its bytes per parameter averaged over the most loaded stage's share), the
     adapters' weights, gradients and optimizer states (ZeRO over dp), the activations of full training (an upper
     bound: a frozen layer without an adapter need not keep its input), and QLoRA's bf16 copy of the largest
@@ -223,7 +280,7 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
         what = "what the frozen base and the adapters save (measured)"
     else:
         activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                           attention_impl, dropout, framework, virtual_stages, fused_loss)
+                                           attention_impl, dropout, framework, virtual_stages, loss, offload)
         what = "as full training (an upper bound), the adapters' own tensors not counted"
     parts = [
         MemoryPart("weights", base + trainable * states.weights, base_per_gpu + adapter_per_gpu * local.weights,
@@ -234,9 +291,14 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
         MemoryPart("optimizer", trainable * states.optimizer, adapter_per_gpu * (local.optimizer - local.paged),
                    "adapters only, " + optimizer_note(states, None)),
         MemoryPart("activations", activations.bytes, activations.bytes,
-                   f"{PROFILES[framework]}, {attention_impl} attention, recomputation {recompute}: {what}",
+                   f"{PROFILES[framework]}, {attention_impl} attention, recomputation {recompute}: {what}"
+                   + ("; the layers' saved tensors offloaded to host memory" if offload else ""),
                    estimate=True),
     ]
+    if grad_buffers == "freed":
+        per_layer = adapter_per_gpu * local.gradients / model.n_layers  # spread evenly over the layers they adapt
+        parts = list(at_peak(tuple(parts), step_peak(activations.phases, activations.tokens,
+                                                     [per_layer] * model.n_layers, 0.0, per_layer * model.n_layers)))
     if adapters.method == "qlora":
         widest = max(d_in * d_out for g in model.groups
                      for name, shapes in linear_shapes(g.layer, model.d_model).items() if name != "experts"
@@ -247,6 +309,6 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
     settings = {"finetune": adapters.method, "lora_rank": adapters.rank, "lora_targets": ",".join(adapters.targets),
                 "adapter_bytes_per_param": states.per_param, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
-                "dropout": dropout, "context": seq, "batch": micro_batch}
+                "dropout": dropout, "context": seq, "batch": micro_batch, **step_settings(loss, offload, grad_buffers)}
     return MemoryReport(model, "training", tuple(parts), dp * tp * pp, settings, trainable_params=trainable,
                         activations=activations)
