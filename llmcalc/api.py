@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .errors import LlmcalcError
 from .model import MAX_WHOLE, ModelSpec
 from .checks import (check_choice, check_images, check_memory_images, check_mode_arguments, check_serving_layout,
-                     check_step, check_tp, check_training, check_transformers_profile,
+                     check_context_parallel, check_step, check_tp, check_training, check_transformers_profile,
                      check_weight_format, image_flops, training_states)
 from .sources import load
 
@@ -144,7 +144,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                     ep: int = 1, sequence_parallel: bool = False, recompute: str = "none", seq: int | None = None,
                     micro_batch: int | None = None, attention_impl: str | None = None, dropout: bool = False,
                     framework: str = "megatron", virtual_stages: int = 1, loss: str = "full",
-                    offload_activations: bool = False, grad_buffers: str = "persistent",
+                    offload_activations: bool = False, grad_buffers: str = "persistent", cp: int = 1,
                     finetune: str = "full", lora_rank: int = 8, lora_targets: Sequence[str] | str = ("q", "v"),
                     adapter_dtype: str = "fp32", zero_impl: str = "paper", precision: str = "mixed",
                     optimizer_in_backward: bool = False, params: ParamCount | None = None,
@@ -182,7 +182,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     for name, value in (("context", context), ("max_batched_tokens", max_batched_tokens), ("seq", seq),
                         ("max_num_seqs", max_num_seqs), ("batch", batch), ("micro_batch", micro_batch)):
         check_whole(name, value)
-    for name, value in (("dp", dp), ("tp", tp), ("pp", pp), ("ep", ep)):
+    for name, value in (("dp", dp), ("tp", tp), ("pp", pp), ("ep", ep), ("cp", cp)):
         check_whole(name, value, False)
     for new, new_value, old, old_value in (("context", context, "seq", seq), ("batch", batch, "micro_batch",
                                                                                 micro_batch)):
@@ -220,7 +220,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     if mode == "serve":
         return serving_memory(spec, params, context, batch, dtype, kv_dtype,
                               max_batched_tokens or DEFAULT_MAX_BATCHED_TOKENS, tp, mla_cache, pp, ep, images)
-    check_training(spec, tp, pp, dp, ep, framework, finetune)
+    check_training(spec, tp, pp, dp, ep, framework, finetune, cp)
+    check_context_parallel(spec, cp, seq or spec.training.context or context, attention_impl, framework)
     check_whole("virtual_stages", virtual_stages, False)
     if virtual_stages > 1 and (pp == 1 or spec.n_layers // (pp * virtual_stages) < 1):
         raise LlmcalcError(f"virtual_stages: {virtual_stages} chunks per stage need pp > 1 and at least one layer per "
@@ -238,7 +239,7 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
     return training_memory(spec, params, seq or spec.training.context or context, batch, states, zero, dp, tp,
                            pp, ep, sequence_parallel, recompute, attention_impl, dropout, adapters, zero_impl,
                            framework, virtual_stages, loss, optimizer_in_backward, precision, offload_activations,
-                           grad_buffers)
+                           grad_buffers, cp)
 
 
 def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: int | None = None,

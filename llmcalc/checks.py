@@ -18,10 +18,12 @@ def _allowed(name: str, value, allowed) -> None:
         raise LlmcalcError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
 
 
-def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> None:
+def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int, cp: int = 1) -> None:
     """A layout Megatron-LM can run: every pipeline stage has a layer; expert parallelism only with experts, over a
     divisor of the experts, carved out of the data-parallel ranks (megatron/core/parallel_state.py: the expert
-    groups span etp x ep x edp = tp x dp ranks, with etp = tp)."""
+    groups span etp x ep x edp = tp x cp x dp ranks, with etp = tp)."""
+    dp *= cp  # the experts' ranks are carved out of the data- and context-parallel ranks together
+    ranks = "dp x cp" if cp > 1 else "dp"
     if pp > model.n_layers:
         raise LlmcalcError(f"pp: {pp} pipeline stages for {model.n_layers} layers; allowed: 1 to {model.n_layers}")
     experts = sorted({g.layer.moe.n_experts for g in model.groups if g.layer.moe})
@@ -30,10 +32,12 @@ def check_parallelism(model: ModelSpec, tp: int, pp: int, dp: int, ep: int) -> N
     for n_experts in experts:
         if n_experts % ep:
             allowed = ", ".join(str(d) for d in range(1, n_experts + 1) if n_experts % d == 0 and dp % d == 0)
-            raise LlmcalcError(f"ep: {ep} does not divide the {n_experts} experts; allowed with dp {dp}: {allowed}")
+            raise LlmcalcError(f"ep: {ep} does not divide the {n_experts} experts; allowed with {ranks} {dp}: "
+                               f"{allowed}")
     if dp % ep:
-        raise LlmcalcError(f"ep: {ep} expert-parallel ranks must divide the {dp} data-parallel ranks they are carved "
-                           f"out of; allowed: a divisor of dp (or raise dp)")
+        raise LlmcalcError(f"ep: {ep} expert-parallel ranks must divide the {dp} data-parallel"
+                           f"{' x context-parallel' if cp > 1 else ''} ranks they are carved out of; allowed: a "
+                           f"divisor of {ranks} (or raise dp)")
 
 
 def check_choice(name: str, value, allowed) -> None:
@@ -45,7 +49,7 @@ def check_choice(name: str, value, allowed) -> None:
 # estimate_memory's arguments that one mode reads and the other does not (the CLI's TRAINING_ONLY and INFERENCE_ONLY)
 TRAINING_ARGUMENTS = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "sequence_parallel",
                       "recompute", "attention_impl", "dropout", "framework", "virtual_stages", "loss",
-                      "offload_activations", "grad_buffers", "finetune", "lora_rank", "lora_targets", "adapter_dtype", "zero_impl", "precision",
+                      "offload_activations", "grad_buffers", "cp", "finetune", "lora_rank", "lora_targets", "adapter_dtype", "zero_impl", "precision",
                       "optimizer_in_backward")
 SERVING_ARGUMENTS = ("kv_dtype", "mla_cache", "max_batched_tokens", "engine", "gpu_memory", "gpu_name", "gpu_util",
                      "max_num_seqs", "cuda_graph_memory", "ubatch", "flash_attn")
@@ -77,11 +81,11 @@ def check_serving_layout(model: ModelSpec, engine: str, tp: int, pp: int, ep: in
 
 
 def check_training(model: ModelSpec, tp: int, pp: int, dp: int, ep: int, framework: str = "megatron",
-                   finetune: str = "full") -> None:
+                   finetune: str = "full", cp: int = 1) -> None:
     """A model whose training memory is modelled (recurrent layers: Mamba and Mamba-2 under the megatron profile,
     full fine-tuning; formulas.recurrent.refuse_training), on a layout Megatron-LM can run (check_parallelism)."""
     refuse_training(model, framework, finetune)
-    check_parallelism(model, tp, pp, dp, ep)
+    check_parallelism(model, tp, pp, dp, ep, cp)
 
 
 def check_step(loss: str, offload: bool, grad_buffers: str, framework: str, pp: int, virtual_stages: int) -> None:
@@ -104,6 +108,22 @@ def check_step(loss: str, offload: bool, grad_buffers: str, framework: str, pp: 
 
 
 GRAD_BUFFERS = ("persistent", "freed")
+
+
+def check_context_parallel(model: ModelSpec, cp: int, seq: int, attention_impl: str, framework: str) -> None:
+    """Context parallelism as Megatron-LM runs it: each sequence split into 2 x cp chunks, two per rank (the
+    load-balanced causal split of get_batch_on_this_cp_rank), attention over fused kernels that pass K and V
+    around a ring (Transformer Engine); attention layers only."""
+    if cp == 1:
+        return
+    if seq % (2 * cp):
+        raise LlmcalcError(f"cp: {cp} ranks split each sequence into {2 * cp} equal chunks; the sequence length {seq} "
+                           f"is not a multiple of {2 * cp}; allowed: a cp with 2 x cp dividing the context")
+    if attention_impl == "eager" or framework == "transformers":
+        raise LlmcalcError("cp: context parallelism runs on fused attention kernels (Transformer Engine's ring); "
+                           "allowed: framework megatron, attention_impl flash or sdpa")
+    if model.is_recurrent:
+        raise LlmcalcError(f"cp: context parallelism of {model.mixer_names} layers is not modelled; allowed: cp 1")
 
 
 def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_parallel: bool, recompute: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from .api import DTYPES, MLA_CACHES, WEIGHT_FORMATS, check_choice, check_whole, model_of
-from .checks import check_weight_format
+from .checks import check_context_parallel, check_weight_format
 from .errors import LlmcalcError
 from .model import ModelSpec
 
@@ -75,10 +75,11 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
 
 def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: float, link_bandwidth: float,
          network_bandwidth: float, seq: int | None = None, global_batch: int = 512, gpus_per_node: int = 8,
-         compute_efficiency: float = 1.0, optimizer: str = "adamw", top: int = 10):
-    """Training plans for `n_gpus` GPUs of `gpu_memory` bytes: every TP x PP x DP x EP x ZeRO x recomputation x
+         compute_efficiency: float = 1.0, optimizer: str = "adamw", top: int = 10, cp: int | None = None):
+    """Training plans for `n_gpus` GPUs of `gpu_memory` bytes: every TP x CP x PP x DP x EP x ZeRO x recomputation x
     micro-batch layout (formulas.plan.candidates) whose memory (estimate_memory, Megatron profile, sequence
-    parallelism with TP) fits, fastest step first: (plans evaluated, the `top` best, the number that fit)."""
+    parallelism with TP) fits, fastest step first: (plans evaluated, the `top` best, the number that fit). `cp`
+    fixes the context-parallel degree (None: searched)."""
     from .api import estimate_memory
     from .formulas.params import count_params
     from .formulas.plan import Cluster, search, work
@@ -99,35 +100,38 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
     _fraction("compute_efficiency", compute_efficiency)
     params = count_params(spec)
 
-    def report(tp, pp, dp, ep, zero, recompute, micro_batch):
+    def report(tp, pp, dp, ep, zero, recompute, micro_batch, cp=1):
         return estimate_memory(spec, "training", tp=tp, pp=pp, dp=dp, ep=ep, zero=zero, recompute=recompute,
                                batch=micro_batch, context=seq, sequence_parallel=tp > 1, optimizer=optimizer,
-                               params=params)
+                               params=params, cp=cp)
 
-    # A layout's memory is its model states, which depend on (tp, pp, dp, ep, zero) only, plus its activations, which
-    # depend on (tp, pp, recompute, micro_batch) only (formulas.training.training_memory): each is computed once per
+    # A layout's memory is its model states, which depend on (tp, pp, dp, ep, zero, cp) only, plus its activations, which
+    # depend on (tp, pp, recompute, micro_batch, cp) only (formulas.training.training_memory): each is computed once per
     # distinct key and the sum is the one estimate_memory forms (tests/test_plan.py holds every candidate to it).
     states: dict[tuple, float] = {}
     activations: dict[tuple, float] = {}
 
-    def memory_of(tp, pp, dp, ep, zero, recompute, micro_batch) -> float:
-        key, act_key = (tp, pp, dp, ep, zero), (tp, pp, recompute, micro_batch)
+    def memory_of(tp, pp, dp, ep, zero, recompute, micro_batch, cp=1) -> float:
+        key, act_key = (tp, pp, dp, ep, zero, cp), (tp, pp, recompute, micro_batch, cp)
         if key not in states:
             try:
-                parts = report(tp, pp, dp, ep, zero, "none", 1).parts
+                parts = report(tp, pp, dp, ep, zero, "none", 1, cp).parts
                 states[key] = sum(part.per_gpu for part in parts if part.name != "activations")
             except LlmcalcError:  # a layout the model refuses (TP against its KV heads, ...)
                 states[key] = math.inf
         if act_key not in activations:
             try:
-                activations[act_key] = report(tp, pp, 1, 1, 0, recompute, micro_batch).part("activations").per_gpu
+                activations[act_key] = report(tp, pp, 1, 1, 0, recompute, micro_batch, cp).part("activations").per_gpu
             except LlmcalcError:
                 activations[act_key] = math.inf
         return states[key] + activations[act_key]
 
     cluster = Cluster(n_gpus, peak_flops * compute_efficiency, gpu_memory, link_bandwidth, network_bandwidth,
                       gpus_per_node)
-    evaluated, fitting = search(work(spec, params, seq, global_batch), cluster, memory_of)
+    if cp is not None:
+        check_whole("cp", cp, allow_none=False)
+        check_context_parallel(spec, cp, seq, "flash", "megatron")
+    evaluated, fitting = search(work(spec, params, seq, global_batch), cluster, memory_of, cp=cp)
     return evaluated, fitting[:top], len(fitting)
 
 

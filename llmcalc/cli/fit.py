@@ -103,9 +103,9 @@ def command(models: str, gpu_name: str, gpu_mem: float | None, max_gpus: int, gp
         else:
             chosen = None
     else:
-        group = opts["tp"] * opts["pp"]
-        # data-parallel degrees to try: powers of two the expert-parallel ranks can be carved out of
-        candidates = [d for d in powers_of_two(max(max_gpus // group, 1)) if d % opts["ep"] == 0] \
+        group = opts["tp"] * opts["pp"] * opts["cp"]
+        # data-parallel degrees to try: powers of two the expert-parallel ranks can be carved out of (with cp)
+        candidates = [d for d in powers_of_two(max(max_gpus // group, 1)) if d * opts["cp"] % opts["ep"] == 0] \
             if opts["zero"] else [opts["dp"]]
         chosen = fewest(lambda dp: memory_report(model, params, opts, dp=dp), fits, candidates)
         result["fewest_gpus"] = chosen.n_gpus if chosen else None

@@ -242,6 +242,8 @@ MEMORY_OPTIONS = [
     click.option("--tp", type=WHOLE, default=1, show_default=True, help="The tensor-parallel degree."),
     click.option("--pp", type=WHOLE, default=1, show_default=True, help="The pipeline-parallel degree (serving: the most loaded stage's GPU)."),
     click.option("--ep", type=WHOLE, default=1, show_default=True, help="Expert parallelism (serving: DP attention)."),
+    click.option("--cp", type=WHOLE, default=1, show_default=True, help="Training: context parallelism (each rank "
+                 "holds 1/cp of every sequence; Megatron-LM's ring attention)."),
     click.option("--sequence-parallel", is_flag=True, help="Training: Megatron's sequence parallelism (with --tp)."),
     click.option("--recompute", type=click.Choice(["none", "selective", "full"]), default="none",
                  show_default=True, help="Training: selective recomputes the core attention (Korthikanti et al. "

@@ -24,7 +24,7 @@ from .options import (
 )
 from .output import emit, output_options
 
-TRAINING_ONLY = ("global_batch", "optimizer", "old_seq")
+TRAINING_ONLY = ("global_batch", "optimizer", "old_seq", "cp")
 SERVE_ONLY = ("concurrency", "prompt", "rank", "dtype", "kv_dtype", "gpu_util", "memory_efficiency")
 
 
@@ -34,7 +34,8 @@ SERVE_ONLY = ("concurrency", "prompt", "rank", "dtype", "kv_dtype", "gpu_util", 
 @click.option("--gpu", "gpu_name", default="h100-80gb", show_default=True, shell_complete=complete_gpu,
               help="A GPU preset (see `fit --help`): its memory, dense bf16 peak, memory bandwidth and links.")
 @click.option("--mode", type=click.Choice(["training", "serve"]), default="training", show_default=True,
-              help="training: TP x PP x DP x EP x ZeRO x recomputation x micro-batch; serve: TP x PP x replicas.")
+              help="training: TP x CP x PP x DP x EP x ZeRO x recomputation x micro-batch; serve: TP x PP x "
+              "replicas.")
 @click.option("--context", type=WHOLE, help="Training: the sequence length (default: the published pre-training "
               "context, else the context length); serve: tokens per sequence in the KV cache (default: the "
               "context length).")
@@ -64,6 +65,8 @@ SERVE_ONLY = ("concurrency", "prompt", "rank", "dtype", "kv_dtype", "gpu_util", 
               help="Serve: the share of the memory bandwidth reached (1.0: the times are bounds).")
 @click.option("--optimizer", type=click.Choice(OPTIMIZER_CHOICES), default="adamw",
               show_default=True, help="Training: the optimizer's states, as in `memory`.")
+@click.option("--cp", default="auto", show_default=True, help="Training: the context-parallel degree, or auto to "
+              "search powers of two with 2 x CP dividing the context (attention-only models).")
 @click.option("--top", type=WHOLE, default=10, show_default=True, help="Plans to show.")
 @set_option
 @strict_option
@@ -71,10 +74,10 @@ SERVE_ONLY = ("concurrency", "prompt", "rank", "dtype", "kv_dtype", "gpu_util", 
 def command(models: str, n_gpus: int, gpu_name: str, mode: str, context: int | None, old_seq: int | None,
             global_batch: int, concurrency: int, prompt: int, rank: str, dtype: str | None, kv_dtype: str,
             gpu_util: float, gpus_per_node: int, network_bandwidth: float, compute_efficiency: float,
-            memory_efficiency: float, optimizer: str, top: int, overrides: tuple[str, ...]) -> None:
-    """Training plans for MODEL on --n-gpus GPUs: every TP x PP x DP x EP x ZeRO stage x recomputation x
+            memory_efficiency: float, optimizer: str, cp: str, top: int, overrides: tuple[str, ...]) -> None:
+    """Training plans for MODEL on --n-gpus GPUs: every TP x CP x PP x DP x EP x ZeRO stage x recomputation x
     micro-batch layout Megatron-LM can run, those whose memory fits the GPU, ranked by estimated step time
-    (compute with the 1F1B bubble, TP all-reduces, DP gradient all-reduce, EP all-to-all, PP sends). With --mode
+    (compute with the 1F1B bubble, TP all-reduces, DP gradient all-reduce, EP all-to-all, PP sends, CP ring). With --mode
     serve: tensor parallelism x pipeline stages x replicas for --concurrency sequences of --context tokens, those
     whose serving memory fits, ranked by the roofline's decode throughput (or --rank latency)."""
     from .. import roofline
@@ -115,10 +118,18 @@ def command(models: str, n_gpus: int, gpu_name: str, mode: str, context: int | N
         model, n_gpus=n_gpus, gpu_memory=gpu.memory_bytes, peak_flops=gpu.bf16_flops,
         link_bandwidth=gpu.interconnect_bandwidth, network_bandwidth=network_bandwidth * 1e9, seq=context,
         global_batch=global_batch, gpus_per_node=gpus_per_node, compute_efficiency=compute_efficiency,
-        optimizer=optimizer, top=top)
+        optimizer=optimizer, top=top, cp=None if cp == "auto" else context_parallel(cp))
     settings = {"gpu": gpu.name, "n_gpus": n_gpus, "context": context or model.training.context or
                 model.context_length, "global_batch": global_batch, "gpus_per_node": gpus_per_node,
                 "link_bandwidth": gpu.interconnect_bandwidth, "network_bandwidth": network_bandwidth * 1e9,
-                "peak_flops": gpu.bf16_flops, "compute_efficiency": compute_efficiency, "optimizer": optimizer}
+                "peak_flops": gpu.bf16_flops, "compute_efficiency": compute_efficiency, "optimizer": optimizer,
+                "cp": cp if cp == "auto" else int(cp)}
     args = (model, evaluated, fitting, plans, settings)
     emit(lambda: present.plan_table(*args), lambda: present.plan_json(*args), lambda: present.plan_records(*args))
+
+
+def context_parallel(text: str) -> int:
+    """--cp: auto, or a whole number of ranks."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise click.BadParameter(f"{text!r} is not auto or a whole number >= 1", param_hint="'--cp'")
+    return int(text)

@@ -23,7 +23,7 @@ STEP_OPTIONS = [
 
 # The memory options that only --mode training reads (options.check_mode_options refuses them in serve mode)
 TRAINING_ONLY = ("grad_dtype", "optimizer", "precision", "optimizer_in_backward", "optimizer_bytes", "zero", "zero_impl",
-                 "dp", "sequence_parallel", "recompute", "attention_impl", "framework", "virtual_stages", "loss",
+                 "dp", "cp", "sequence_parallel", "recompute", "attention_impl", "framework", "virtual_stages", "loss",
                  "offload_activations", "grad_buffers", "dropout", "finetune", "lora_rank", "lora_targets",
                  "adapter_dtype")
 ADAPTER_ONLY = ("lora_rank", "lora_targets", "adapter_dtype")  # and, the other way, --grad-dtype for full only

@@ -151,12 +151,12 @@ def stage_layers(n_layers: int, pp: int) -> list[range]:
 def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: int = 1, pp: int = 1,
                          sequence_parallel: bool = False, recompute: str = "none", attention_impl: str = "flash",
                          dropout: bool = False, framework: str = "megatron", virtual_stages: int = 1,
-                         loss: str = "full", offload: bool = False) -> Activations:
+                         loss: str = "full", offload: bool = False, cp: int = 1) -> Activations:
     """Saved activations per GPU of the stage that holds the most (see the module docstring for every term).
     `framework` "transformers" counts what Hugging Face's modeling code saves instead (hf_activations; one GPU's
     layers, no tensor or sequence parallelism, no dropout, no recomputation or gradient checkpointing as
     recompute "full", which counts what the forward holds: see hf_activations; api checks these)."""
-    tokens = seq * micro_batch
+    tokens = seq * micro_batch // cp  # each context-parallel rank holds 1/cp of every sequence
     sp = sequence_parallel
     stream = (1 / tp) if sp else 1.0
     rows: list[ActivationRow] = []
@@ -226,6 +226,6 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         if peak is None or total > peak.bytes:
             peak = StagePeak(stage, in_flight, tuple(counts.items()), total)
     settings = {"framework": framework, "attention_impl": attention_impl, "recompute": recompute, "dropout": dropout,
-                "tp": tp, "pp": pp, "virtual_stages": virtual_stages, "loss": loss, "offload": offload,
+                "tp": tp, "pp": pp, "virtual_stages": virtual_stages, "loss": loss, "offload": offload, "cp": cp,
                 "sequence_parallel": sp, "context": seq, "batch": micro_batch}
     return Activations(tuple(rows), tokens, peak, settings, phases)

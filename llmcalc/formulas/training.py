@@ -86,7 +86,8 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                     attention_impl: str = "flash", dropout: bool = False, adapters: Adapters | None = None,
                     zero_impl: str = "paper", framework: str = "megatron", virtual_stages: int = 1,
                     loss: str = "full", optimizer_in_backward: bool = False,
-                    precision: str = "mixed", offload: bool = False, grad_buffers: str = "persistent") -> MemoryReport:
+                    precision: str = "mixed", offload: bool = False, grad_buffers: str = "persistent",
+                    cp: int = 1) -> MemoryReport:
     """Model states and activations per GPU for training with ZeRO, tensor, pipeline and expert parallelism.
     `ep` must divide `dp` (api.estimate_memory checks it against the model). With `adapters` (LoRA or QLoRA) the
     base model is frozen and `states` are the adapters'. `zero_impl` "deepspeed" follows DeepSpeed's implementation
@@ -96,16 +97,19 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     largest (largest_layer). A paged optimizer's moments (states.paged) are counted for the job, not per GPU.
     `offload`: the layers' saved activations wait in host memory (torchtune's OffloadActivations); `grad_buffers`
     "persistent" (Megatron's and DeepSpeed's buffers) sums every part at its largest, "freed" takes the peak of the
-    step's timeline (timeline.py)."""
+    step's timeline (timeline.py). `cp` context-parallel ranks each hold 1/cp of every sequence's tokens (Megatron's
+    load-balanced split; their activations per token unchanged), and the gradients and ZeRO states are sharded over
+    the dp x cp ranks, as Megatron's distributed optimizer shards them (param_and_grad_buffer.py: the data-parallel
+    group with context parallelism)."""
     refuse_training(model, framework)
     states = states or model_states()
     if adapters is not None:
         return adapter_memory(model, params, seq, micro_batch, states, zero, dp, tp, pp, ep, sequence_parallel,
                               recompute, attention_impl, dropout, adapters, framework, virtual_stages, loss,
-                              offload, grad_buffers)
+                              offload, grad_buffers, cp)
     partition = deepspeed_partition if zero_impl == "deepspeed" else zero_partition
-    dense_states = partition(states, zero, dp)
-    expert_states = partition(states, zero, dp // ep)
+    dense_states = partition(states, zero, dp * cp)
+    expert_states = partition(states, zero, dp * cp // ep)
     stages = stage_params(params, pp)
     gathered = 0.0
     if zero_impl == "deepspeed" and zero == 3:  # the largest layer, gathered whole: 16-bit weights and gradients
@@ -123,10 +127,10 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
 
     heaviest = max(stages, key=lambda s: per_gpu("weights", s) + per_gpu("gradients", s) + per_gpu("optimizer", s))
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                       attention_impl, dropout, framework, virtual_stages, loss, offload)
+                                       attention_impl, dropout, framework, virtual_stages, loss, offload, cp)
     n_params = params.total + params.optional_total  # MTP modules (DeepSeek-V3) train with the model
     placed = f" on the most loaded of {pp} pipeline stages" if pp > 1 else ""
-    edp = dp // ep
+    edp = dp * cp // ep
     experts = f"; routed experts split over {ep} expert-parallel ranks" if ep > 1 else ""
     if ep > 1 and zero:
         experts += f", their ZeRO states over {edp} expert-data-parallel rank{'s' if edp > 1 else ''}"
@@ -170,7 +174,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                            output if loss == "chunked" else 0.0, one, head if model.tied_embeddings else 0.0)
         parts = at_peak(parts, moment)
     settings = {"bytes_per_param": states.per_param, "weights": states.weights, "gradients": states.gradients,
-                "optimizer": states.optimizer, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
+                "optimizer": states.optimizer, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep, "cp": cp,
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
                 "dropout": dropout, "context": seq, "batch": micro_batch}
     if zero_impl != "paper":
@@ -180,7 +184,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     if optimizer_in_backward:
         settings["optimizer_in_backward"] = True
     settings.update(step_settings(loss, offload, grad_buffers))
-    return MemoryReport(model, "training", parts, dp * tp * pp, settings, trainable_params=n_params,
+    return MemoryReport(model, "training", parts, dp * tp * pp * cp, settings, trainable_params=n_params,
                         activations=activations)
 
 
@@ -253,7 +257,8 @@ def largest_matrix(params: ParamCount) -> int:
 def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: int, states: ModelStates, zero: int,
                    dp: int, tp: int, pp: int, ep: int, sequence_parallel: bool, recompute: str, attention_impl: str,
                    dropout: bool, adapters: Adapters, framework: str = "megatron", virtual_stages: int = 1,
-                   loss: str = "full", offload: bool = False, grad_buffers: str = "persistent") -> MemoryReport:
+                   loss: str = "full", offload: bool = False, grad_buffers: str = "persistent",
+                   cp: int = 1) -> MemoryReport:
     """LoRA / QLoRA: the frozen base (its bytes per parameter averaged over the most loaded stage's share), the
     adapters' weights, gradients and optimizer states (ZeRO over dp), the activations of full training (an upper
     bound: a frozen layer without an adapter need not keep its input), and QLoRA's bf16 copy of the largest
@@ -270,8 +275,8 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
         base_note = f"frozen base in {adapters.base_dtype}"
     stages = stage_params(params, pp)
     share = max((dense / tp + experts / (tp * ep)) for dense, experts in stages) / params.total
-    base_per_gpu = base * share / (dp if zero >= 3 else 1)
-    local = zero_partition(states, zero, dp)
+    base_per_gpu = base * share / (dp * cp if zero >= 3 else 1)
+    local = zero_partition(states, zero, dp * cp)
     adapter_per_gpu = trainable / (tp * pp)
     if framework == "transformers":  # what transformers and PEFT save under LoRA, as measured (hf_lora)
         activations = lora_activations(model, adapters.targets, adapters.rank, adapters.adapter_dtype, seq, micro_batch,
@@ -280,7 +285,7 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
         what = "what the frozen base and the adapters save (measured)"
     else:
         activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
-                                           attention_impl, dropout, framework, virtual_stages, loss, offload)
+                                           attention_impl, dropout, framework, virtual_stages, loss, offload, cp)
         what = "as full training (an upper bound), the adapters' own tensors not counted"
     parts = [
         MemoryPart("weights", base + trainable * states.weights, base_per_gpu + adapter_per_gpu * local.weights,
@@ -307,8 +312,8 @@ def adapter_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch: 
                                 "the largest linear weight dequantized to bf16 for its matmul, one at a time",
                                 estimate=True))
     settings = {"finetune": adapters.method, "lora_rank": adapters.rank, "lora_targets": ",".join(adapters.targets),
-                "adapter_bytes_per_param": states.per_param, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep,
+                "adapter_bytes_per_param": states.per_param, "zero": zero, "dp": dp, "tp": tp, "pp": pp, "ep": ep, "cp": cp,
                 "sequence_parallel": sequence_parallel, "recompute": recompute, "attention_impl": attention_impl,
                 "dropout": dropout, "context": seq, "batch": micro_batch, **step_settings(loss, offload, grad_buffers)}
-    return MemoryReport(model, "training", tuple(parts), dp * tp * pp, settings, trainable_params=trainable,
+    return MemoryReport(model, "training", tuple(parts), dp * tp * pp * cp, settings, trainable_params=trainable,
                         activations=activations)

@@ -20,17 +20,17 @@ def plan_table(model, evaluated: int, fitting: int, plans: list, settings: dict)
     if not plans:
         return [Note(title, style="bold"), Note(f"None of the {evaluated:,} layouts fits in the GPUs' memory: add "
                                                 "GPUs, shorten --context or use a smaller model.")]
-    sheet = Sheet(title, [("#", "right"), ("tp", "right"), ("pp", "right"), ("dp", "right"), ("ep", "right"),
-                          ("zero", "right"), ("recompute", "left"), ("micro-batch", "right"), ("memory/GPU", "right"),
+    sheet = Sheet(title, [("#", "right"), ("tp", "right"), ("cp", "right"), ("pp", "right"), ("dp", "right"),
+                          ("ep", "right"), ("zero", "right"), ("recompute", "left"), ("micro-batch", "right"), ("memory/GPU", "right"),
                           ("step", "right"), ("MFU", "right")])
     for rank, p in enumerate(plans, 1):
-        sheet.add_row(str(rank), str(p.tp), str(p.pp), str(p.dp), str(p.ep), str(p.zero), p.recompute,
+        sheet.add_row(str(rank), str(p.tp), str(p.cp), str(p.pp), str(p.dp), str(p.ep), str(p.zero), p.recompute,
                       str(p.micro_batch), human_bytes(p.memory_per_gpu), f"{p.step_seconds:.3g} s",
                       f"{_mfu(p, s):.1%}")
     best = plans[0]
     parts = [("compute", best.compute_seconds), ("pipeline bubble", best.bubble_seconds),
              ("TP all-reduces", best.tp_seconds), ("DP gradients", best.dp_seconds), ("EP all-to-all", best.ep_seconds),
-             ("PP sends", best.pp_seconds)]
+             ("PP sends", best.pp_seconds), ("CP ring", best.cp_seconds)]
     made = ", ".join(f"{name} {seconds:.3g} s" for name, seconds in parts if seconds)
     bound = "bounds (nothing overlapped, compute at the peak)" if s["compute_efficiency"] == 1.0 else \
         f"at {s['compute_efficiency']:g} of the peak, nothing overlapped"
@@ -44,12 +44,12 @@ def plan_table(model, evaluated: int, fitting: int, plans: list, settings: dict)
 
 
 def _plan_json(plan, settings: dict) -> dict[str, Any]:
-    return {"tp": plan.tp, "pp": plan.pp, "dp": plan.dp, "ep": plan.ep, "zero": plan.zero,
+    return {"tp": plan.tp, "cp": plan.cp, "pp": plan.pp, "dp": plan.dp, "ep": plan.ep, "zero": plan.zero,
             "recompute": plan.recompute, "micro_batch": plan.micro_batch,
             "memory_per_gpu": whole_bytes(plan.memory_per_gpu), "step_seconds": plan.step_seconds,
             "mfu": _mfu(plan, settings),
             "seconds": {"compute": plan.compute_seconds, "bubble": plan.bubble_seconds, "tp": plan.tp_seconds,
-                        "dp": plan.dp_seconds, "ep": plan.ep_seconds, "pp": plan.pp_seconds}}
+                        "dp": plan.dp_seconds, "ep": plan.ep_seconds, "pp": plan.pp_seconds, "cp": plan.cp_seconds}}
 
 
 def plan_json(model, evaluated: int, fitting: int, plans: list, settings: dict) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def plan_json(model, evaluated: int, fitting: int, plans: list, settings: dict) 
             "conventions": {"step_seconds": "a bound at compute_efficiency 1.0; nothing overlapped"}}
 
 
-PLAN_FIELDS = ["rank", "tp", "pp", "dp", "ep", "zero", "recompute", "micro_batch", "memory_per_gpu", "step_seconds",
+PLAN_FIELDS = ["rank", "tp", "cp", "pp", "dp", "ep", "zero", "recompute", "micro_batch", "memory_per_gpu", "step_seconds",
                "mfu"]
 
 
