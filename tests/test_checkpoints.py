@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from llmcalc import api
 from llmcalc.checkpoints import is_checkpoint, read
+from llmcalc.errors import LlmcalcError
 from llmcalc.checkpoints.gguf import GGML_TYPES
 from llmcalc.checkpoints.names import gguf_component, hf_component
 from llmcalc.cli import cli
@@ -257,6 +258,54 @@ def test_gguf_agrees_with_gguf_py(tmp_path):
     ours_hand = read(str(write_gguf(tmp_path / "h.gguf", GGUF_TENSORS)))
     theirs_hand = gguf.GGUFReader(str(tmp_path / "h.gguf"))
     assert [(t.name, t.nbytes) for t in ours_hand.tensors] == [(t.name, int(t.n_bytes)) for t in theirs_hand.tensors]
+
+
+def write_split_gguf(folder: Path) -> Path:
+    """A model in three parts as gguf-py's writer splits it (llama.cpp's gguf-split layout: split.no, split.count,
+    split.tensors.count in every part, the model's metadata in the first), two tensors to a part."""
+    gguf = pytest.importorskip("gguf")
+    np = pytest.importorskip("numpy")
+    writer = gguf.GGUFWriter(str(folder / "m.gguf"), "llama", split_max_tensors=2)
+    writer.add_block_count(1)
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float16))
+    q8 = gguf.quantize(np.zeros((4, 64), dtype=np.float32), gguf.GGMLQuantizationType.Q8_0)
+    writer.add_tensor("blk.0.attn_q.weight", q8, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+    writer.add_tensor("blk.0.attn_k.weight", np.zeros((4, 8), dtype=np.float16))
+    writer.add_tensor("output_norm.weight", np.zeros((8,), dtype=np.float32))
+    writer.add_tensor("output.weight", np.zeros((4, 8), dtype=np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return folder
+
+
+def test_a_split_gguf_is_read_whole_from_any_part(tmp_path):
+    folder = write_split_gguf(tmp_path)
+    parts = sorted(folder.glob("m-*-of-00003.gguf"))
+    assert [p.name for p in parts] == ["m-00001-of-00003.gguf", "m-00002-of-00003.gguf", "m-00003-of-00003.gguf"]
+    gguf = pytest.importorskip("gguf")
+    theirs = [(t.name, int(t.n_bytes), int(t.n_elements)) for p in parts for t in gguf.GGUFReader(str(p)).tensors]
+    for path in (parts[0], parts[2], folder):
+        ck = read(str(path))
+        assert [(t.name, t.nbytes, t.params) for t in ck.tensors] == theirs
+        assert ck.files == tuple(str(p) for p in parts) and ck.file_bytes == sum(p.stat().st_size for p in parts)
+        assert dict(ck.metadata)["general.architecture"] == "llama"  # from the first part
+    assert ck.params == 32 + 256 + 32 + 8 + 32
+
+
+def test_a_split_gguf_with_a_part_missing_or_misnamed_is_refused(tmp_path):
+    folder = write_split_gguf(tmp_path)
+    (folder / "m-00002-of-00003.gguf").rename(folder / "elsewhere.gguf")
+    with pytest.raises(LlmcalcError, match=r"part 2 of 3 is missing: .*m-00002-of-00003.gguf"):
+        read(str(folder / "m-00001-of-00003.gguf"))
+    (folder / "elsewhere.gguf").rename(folder / "m-00002-of-00003.gguf")
+    (folder / "m-00003-of-00003.gguf").write_bytes((folder / "m-00002-of-00003.gguf").read_bytes())
+    with pytest.raises(LlmcalcError, match="m-00003-of-00003.gguf: split.no 1 of 3; expected 2 of 3"):
+        read(str(folder / "m-00001-of-00003.gguf"))
+    (folder / "m-00001-of-00003.gguf").rename(folder / "renamed.gguf")
+    with pytest.raises(LlmcalcError, match="the name is not PREFIX-NNNNN-of-00003.gguf"):
+        read(str(folder / "renamed.gguf"))
 
 
 def test_names_map_onto_components():

@@ -15,6 +15,7 @@ bits / 32), as vLLM's awq_linear unpacks it); a GGUF quant type: the dims' produ
 from __future__ import annotations
 
 import os
+import re
 
 from ..errors import LlmcalcError
 from . import names as naming
@@ -57,8 +58,8 @@ def _folder(path: str) -> Checkpoint:
     if shards:
         return _safetensors(path, [(os.path.join(path, n), None) for n in shards])
     ggufs = [n for n in entries if n.lower().endswith(".gguf")]
-    if len(ggufs) == 1:
-        return _gguf(os.path.join(path, ggufs[0]))
+    if len(ggufs) == 1 or len({SPLIT.sub("", n) for n in ggufs} - {""}) == 1 and all(SPLIT.search(n) for n in ggufs):
+        return _gguf(os.path.join(path, ggufs[0]))  # one file, or the parts of one split file
     if ggufs:
         raise LlmcalcError(f"{path}: holds {len(ggufs)} .gguf files ({', '.join(ggufs[:4])}); name one")
     raise LlmcalcError(f"{path}: no .safetensors, {INDEX} or .gguf file in this folder")
@@ -112,15 +113,55 @@ def _safetensors(path: str, shards: list[tuple[str, list[str] | None]]) -> Check
     return Checkpoint(path, "safetensors", tuple(files), total, tuple(out), (), tuple(packing))
 
 
+# llama.cpp's gguf-split names its parts PREFIX-00001-of-00003.gguf (llama_split_path: "%s-%05d-of-%05d.gguf")
+SPLIT = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
+
+
 def _gguf(path: str) -> Checkpoint:
     tensors, metadata, size = read_gguf(path)
-    out = [_tensor(name, kind, dims, elements, nbytes, *naming.gguf_component(name), "weight", path)
-           for name, kind, dims, elements, nbytes in tensors]
+    files = [(path, tensors)]
+    if metadata.get("split.count", 1) != 1:
+        files, size, metadata = _split_parts(path, metadata)
+    out = [_tensor(name, kind, dims, elements, nbytes, *naming.gguf_component(name), "weight", file)
+           for file, part in files for name, kind, dims, elements, nbytes in part]
     shown = tuple((key, str(metadata[key])) for key in ("general.architecture", "general.name", "general.file_type")
                   if key in metadata and isinstance(metadata[key], (str, int)))
     quants = sorted({t.dtype for t in out} - {"F32", "F16", "BF16", "F64", "I8", "I16", "I32", "I64"})
     packing = (f"GGUF quant types {', '.join(quants)}",) if quants else ()
-    return Checkpoint(path, "gguf", (path,), size, tuple(out), shown, packing)
+    return Checkpoint(path, "gguf", tuple(f for f, _ in files), size, tuple(out), shown, packing)
+
+
+def _split_parts(path: str, metadata: dict) -> tuple[list, int, dict]:
+    """Every part of a split GGUF (gguf-split: split.no from 0, split.count, and split.tensors.count in each part;
+    the model's metadata in the first), read in order from any one of them: (file, tensors) of each part, their
+    bytes together, the first part's metadata."""
+    count, match = metadata.get("split.count"), SPLIT.search(path)
+    if type(count) is not int or not 1 < count <= MAX_SHARDS:
+        raise LlmcalcError(f"{path}: split.count {count!r}; allowed: 2 to {MAX_SHARDS}")
+    if not match or int(match.group(2)) != count:
+        raise LlmcalcError(f"{path}: split.count {count} but the name is not PREFIX-NNNNN-of-{count:05d}.gguf, as "
+                           "gguf-split names the parts; rename it so")
+    stem = path[:match.start()]
+    files, size, first, names = [], 0, metadata, set()
+    for number in range(1, count + 1):
+        part = f"{stem}-{number:05d}-of-{count:05d}{path[match.end() - 5:]}"
+        if not os.path.isfile(part):
+            raise LlmcalcError(f"{path}: part {number} of {count} is missing: {part}")
+        tensors, meta, part_size = read_gguf(part)
+        if meta.get("split.no") != number - 1 or meta.get("split.count") != count:
+            raise LlmcalcError(f"{part}: split.no {meta.get('split.no')!r} of {meta.get('split.count')!r}; expected "
+                               f"{number - 1} of {count} from its name")
+        for name, *_ in tensors:
+            if name in names:
+                raise LlmcalcError(f"{part}: tensor {name} is also in an earlier part")
+            names.add(name)
+        first = meta if number == 1 else first
+        files.append((part, tensors))
+        size += part_size
+    expected = first.get("split.tensors.count")
+    if expected is not None and expected != len(names):
+        raise LlmcalcError(f"{path}: the parts hold {len(names):,} tensors; split.tensors.count says {expected!r}")
+    return files, size, first
 
 
 def _int_packed(name: str, shape: tuple[int, ...], shapes: dict[str, tuple[int, ...]]) -> int:
