@@ -176,10 +176,13 @@ def lora_target_names(model: ModelSpec, targets: Sequence[str] | str) -> tuple[s
 
 def tp_problem(model: ModelSpec, tp: int) -> str | None:
     """Why `tp` tensor-parallel ranks cannot split this model's attention (vLLM and Megatron split query heads evenly,
-    and K/V heads either evenly or by replicating each over tp / n_kv_heads ranks), or None."""
-    if model.is_recurrent and tp > 1:
-        return f"{tp} ranks: tensor parallelism of recurrent ({model.mixer_names}) layers is not modelled"
+    and K/V heads either evenly or by replicating each over tp / n_kv_heads ranks) or its recurrent mixers
+    (formulas/mixer_tp.py), or None."""
+    from .formulas.mixer_tp import mixer_tp_problem
+
     for group in model.groups:
+        if group.layer.mixer is not None and mixer_tp_problem(group.layer.mixer, tp):
+            return mixer_tp_problem(group.layer.mixer, tp)
         att = group.layer.attention
         if att is None:
             continue
@@ -194,7 +197,7 @@ def tp_problem(model: ModelSpec, tp: int) -> str | None:
 def check_tp(model: ModelSpec, tp: int) -> None:
     problem = tp_problem(model, tp)
     if problem:
-        heads = max(g.layer.attention.n_heads if g.layer.attention else 1 for g in model.groups)
+        heads = max(max(g.layer.attention.n_heads if g.layer.attention else 1 for g in model.groups), 256)
         allowed = ", ".join(str(t) for t in range(1, min(heads, 4096) + 1) if tp_problem(model, t) is None)
         raise LlmcalcError(f"tp: {problem}; allowed: {allowed}")
 

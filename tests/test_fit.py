@@ -113,13 +113,24 @@ def test_memory_json_kv_groups():
 
 
 def test_fit_says_which_gpu_counts_it_could_not_try(tmp_path):
-    # Jamba's default (52B in bf16): tensor parallelism of its Mamba layers is not modelled, so only one GPU is tried
-    # and the answer says so instead of a bare "does not fit within --max-gpus"
+    # 177B parameters in bf16 with 3 attention heads: no power of two above 1 splits the heads, so only one GPU is
+    # tried and the answer says so instead of a bare "does not fit within --max-gpus"
     config = tmp_path / "config.json"
-    config.write_text('{"model_type": "jamba"}')
+    config.write_text(json.dumps({"model_type": "llama", "hidden_size": 12288, "num_attention_heads": 3,
+                                  "num_key_value_heads": 1, "intermediate_size": 49152, "num_hidden_layers": 80}))
     result = CliRunner().invoke(cli, ["fit", str(config), "--gpu", "h100", "--json"])
     doc = json.loads(result.stdout)["models"][0]
     assert doc["fits"] is False and doc["not_tried"]["n_gpus"][:3] == [2, 4, 8]
-    assert "recurrent (Mamba) layers" in doc["not_tried"]["why"]
+    assert "does not divide the 3 attention heads" in doc["not_tried"]["why"]
     table = CliRunner().invoke(cli, ["fit", str(config), "--gpu", "h100"], env={"COLUMNS": "200"}).stdout
     assert "not tried on 2, 4, 8, 16... GPUs" in table
+
+
+def test_fit_splits_a_hybrid_over_gpus(tmp_path):
+    # Jamba's default (52B in bf16) needs more than one H100: its attention and its Mamba layers split over TP
+    config = tmp_path / "config.json"
+    config.write_text('{"model_type": "jamba"}')
+    doc = json.loads(CliRunner().invoke(cli, ["fit", str(config), "--gpu", "h100", "--json"]).stdout)["models"][0]
+    assert doc["fits"] is True and doc["n_gpus"] == 2
+
+

@@ -59,9 +59,9 @@ def layer_rows(layer: Layer, group: str, norms: list[str], d_model: int, seq: in
     for name in norms[:1] if parallel else norms:
         add(name, ACT * d_model * stream, "norm input (the layer input, read by both norms)"
             if parallel and not shared_input else "norm input")
-    if layer.mixer is not None:  # a recurrent mixer, as the fused kernels save it (no tensor parallelism)
+    if layer.mixer is not None:  # a recurrent mixer, as the fused kernels save it, split by heads under TP
         for component, value, note in mixer_saved_rows(layer.mixer, d_model, seq):
-            add(component, value, note)
+            add(component, value * (stream if component.endswith(".input") else 1 / tp), note)
     if att is not None:
         attention_rows(att, add, d_model, seq, tp, stream, attention_impl, recompute, dropout)
     if mlp is None:

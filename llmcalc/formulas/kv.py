@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..model import Attention, ModelSpec
 from ..records import record
 from .dtypes import DTYPE_BITS, whole_bytes
+from .mixer_tp import state_per_rank
 from .vision import image_tokens
 
 MLA_CACHES = {
@@ -121,15 +122,20 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
 def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
     """The KV cache one of `tp` tensor-parallel GPUs holds: K/V heads split over the ranks (past n_kv_heads ranks
     they are replicated, not split further); MLA's latent is one head shared by every query head, so every rank
-    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head."""
+    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head. A
+    recurrent mixer's state splits by its heads or channels (mixer_tp.state_per_rank)."""
     if tp == 1:
         return cache.bytes
     attention = {g.name: g.layer.attention for g in model.groups}
+    mixers = {g.name: g.layer.mixer for g in model.groups}
     bits = DTYPE_BITS[cache.dtype]
     total = 0.0
     for group in cache.groups:
+        mixer = mixers.get(group.name)
+        if group.state_elements and mixer is not None:  # a recurrent state, split by heads (mixer_tp.py)
+            total += cache.batch * group.n_layers * state_per_rank(mixer, tp) * bits / 8
         att = attention[group.name.removesuffix(" (cross)")]
-        if att is None:  # a block without attention (Nemotron-H's MLP blocks) caches nothing
+        if att is None:  # a block without attention (Nemotron-H's MLP blocks) caches no K or V
             continue
         shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
         total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards

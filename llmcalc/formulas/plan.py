@@ -167,8 +167,8 @@ def candidates(model: ModelSpec, n_gpus: int, global_batch: int, gpus_per_node: 
     layers; DP the rest, dividing the global batch; EP a divisor of the experts and of DP x CP; micro-batches powers
     of two dividing the batch per DP rank. `cp` fixes the context-parallel degree instead of searching it."""
     groups = [g.layer for g in model.groups]
-    # TP divides the attention heads (recurrent layers take no TP here: checks.tp_problem refuses it)
-    heads = min((layer.attention.n_heads for layer in groups if layer.attention), default=1)
+    # TP divides the attention heads (and a recurrent mixer's: estimate_memory refuses what checks.tp_problem does)
+    heads = min((layer.attention.n_heads for layer in groups if layer.attention), default=1 << 20)
     experts = min((layer.moe.n_experts for layer in groups if layer.moe), default=1)
     for tp in powers_of_two_dividing(heads, min(gpus_per_node, n_gpus)):
         if n_gpus % tp:

@@ -34,6 +34,7 @@ from .flops import count_flops
 from .kv import kv_cache
 from .memory import per_param_bytes
 from .params import ParamCount
+from .mixer_tp import state_per_rank
 from .serving import _live_elements
 from .stages import stage_groups
 
@@ -173,10 +174,13 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
                 read = batch * g.cached_tokens if decode else 0
                 kv = per_token * (written + read)
             # a recurrent mixer's state: a decode step reads and rewrites it, a prefill writes the final one
-            kv += g.state_elements * kv_bits / 8 * g.n_layers * batch * (2 if decode else 1)
+            if layer.mixer is not None:  # one rank's share of it (mixer_tp.py)
+                kv += state_per_rank(layer.mixer, tp) * kv_bits / 8 * g.n_layers * batch * (2 if decode else 1)
         activations = 2 * step * _live_elements(layer, model.d_model) * ACTIVATION_BYTES * group.count / tp
         message = step * model.d_model * ACTIVATION_BYTES
-        comm = 2 * group.count * _ring_all_reduce(message, tp, roof.link)
+        # an all-reduce after each row-parallel block: the attention or mixer, and the MLP
+        blocks = (1 if layer.attention or layer.mixer else 0) + (1 if layer.mlp else 0)
+        comm = blocks * group.count * _ring_all_reduce(message, tp, roof.link)
         if layer.moe and roof.ep > 1:  # dispatch and combine: top_k copies of each token, (ep - 1) / ep of them away
             copies = message * layer.moe.top_k * (roof.ep - 1) / roof.ep
             comm += 2 * group.count * copies / roof.fabric
