@@ -13,16 +13,8 @@ from llmcalc.errors import LlmcalcError
 from llmcalc.formulas.activations import training_activations
 from llmcalc.formulas.kv import kv_bytes_per_gpu, kv_cache
 from llmcalc.roofline import speed
+from test_mamba import MAMBA2  # a small Mamba-2 spec: d_model 64 (d_inner 128), 8 heads, 2 groups of d_state 16
 
-MAMBA2 = """
-vocab_size: 1000
-d_model: 64
-n_layers: 2
-context_length: 2048
-position: none
-norm: {kind: rmsnorm}
-mixer: {kind: mamba2, d_state: 16, n_heads: 8, n_groups: 2, chunk_size: 64}
-"""
 CODESTRAL = "tests/data/hf_configs/Mamba-Codestral-7B-v0.1.json"  # 64 layers, d_inner 8192, 128 heads, 8 groups
 
 
