@@ -11,8 +11,8 @@ recipe's file type (formulas.recipes.FTYPES, in RECIPES' order: Q2_K, Q3_K_M, Q4
 Q5_K_S, Q6_K, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS); the output read back with gguf-py: every tensor's type
 and element count matched formulas.recipes.recipe_types (by component and layer; attn_qkv as q, k and v of one type),
 and the tensors' bytes (n_bytes summed) were these, equal to estimate_memory's weights. The first four columns were
-measured first (NTHREADS 2); the other twelve later by scripts/gguf_recipes.py (NTHREADS 1; its f16 files written
-afresh, of the same tensors), which re-measures them all. The f16 files held exactly count_params' parameters.
+measured first (NTHREADS 2), but for llama_8_320; the other twelve, and all of llama_8_320's, later by
+scripts/gguf_recipes.py (NTHREADS 1; its f16 files written afresh, of the same tensors), which re-measures them all. The f16 files held exactly count_params' parameters.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ CONFIGS = {
     "llama_12_640": dict(model_type="llama", **DENSE, num_hidden_layers=12, intermediate_size=640),
     "llama_16_768_gqa4": dict(model_type="llama", **{**DENSE, "num_key_value_heads": 1}, num_hidden_layers=16,
                               intermediate_size=768),
+    # rows of 320 (a multiple of 32, not of 256): the K and IQ4_XS types fall back on every matrix reading the
+    # residual stream, the output layer takes Q8_0 (the 32-block types' Q6_K falls back to it); 5 heads on one KV head
+    "llama_8_320": dict(model_type="llama", vocab_size=512, hidden_size=320, num_attention_heads=5,
+                        num_key_value_heads=1, head_dim=64, tie_word_embeddings=False, num_hidden_layers=8,
+                        intermediate_size=640),
     "qwen2_80_768": dict(model_type="qwen2", **{**DENSE, "num_key_value_heads": 4}, num_hidden_layers=80,
                          intermediate_size=768),
     # GPT-NeoX: q, k and v fused into one attn_qkv (with its bias), which takes attn_v's rules; biased LayerNorms
@@ -104,6 +109,8 @@ MEASURED = {
                     7_490_560, 4_851_712, 5_376_000, 5_900_288, 6_424_576, 9_077_760, None, None),
     "llama_16_768_gqa4": (4_628_480, 5_999_616, 7_437_312, 8_748_032, 5_379_072, 6_528_000, 7_055_360, 8_521_728,
                          10_140_672, 6_998_016, 7_759_872, 8_521_728, 9_283_584, 13_124_608, None, None),
+    "llama_8_320": (4_179_200, 4_488_960, 5_377_280, 5_761_280, 4_158_720, 4_650_240, 5_057_280, 5_479_680, 7_681_280,
+                   4_158_720, 4_599_040, 5_039_360, 5_479_680, 7_681_280, 4_227_840, 4_227_840),
     "qwen2_80_768": (26_939_392, 34_120_704, 41_961_472, 48_859_136, 31_212_544, 36_619_264, 39_831_552, 47_466_496,
                     56_536_064, 38_930_432, 43_198_464, 47_466_496, 51_734_528, 73_106_432, None, None),
     "gptneox_16_1024": (5_346_304, 6_981_632, 8_420_352, 9_550_848, 5_785_600, 7_948_288, 7_638_016, 9_063_424,
@@ -224,6 +231,8 @@ def test_legacy_file_types(tmp_path):
     tied = imported(tmp_path, "llama_16_768_tied")
     assert types(tied, "q4_0_mix", "embed.token") == {"q6_k": 1}  # tied: the output's type
     assert types(imported(tmp_path, "falcon_32_1024"), "q4_1_mix", "embed.token") == {"q8_0": 1}
+    narrow = imported(tmp_path, "llama_8_320")  # rows of 320: the output's Q6_K falls back to Q8_0
+    assert types(narrow, "q4_0_mix", "lm_head") == {"q8_0": 1} and types(narrow, "q4_0_mix", "attn.q") == {"q4_0": 8}
 
 
 def test_iq4_rules(tmp_path):
@@ -235,6 +244,9 @@ def test_iq4_rules(tmp_path):
     assert types(model, "iq4_xs_mix", "lm_head") == {"q6_k": 1}
     assert types(imported(tmp_path, "llama_16_768_gqa4"), "iq4_xs_mix", "attn.v") == {"q5_k": 16}
     assert types(imported(tmp_path, "llama_12_640"), "iq4_xs_mix", "mlp.down") == {"q5_1": 1, "iq4_nl": 11}
+    narrow = imported(tmp_path, "llama_8_320")  # n_gqa 5, rows of 320
+    assert types(narrow, "iq4_xs_mix", "attn.v") == {"q5_1": 8} and types(narrow, "iq4_xs_mix", "embed.token") == {
+        "iq4_nl": 1}
 
 
 def test_refused_where_the_rules_are_not_modelled():
