@@ -1,7 +1,7 @@
 """llama.cpp's GGUF file types (`llama-quantize IN OUT Q4_K_M`), tensor by tensor, as its quantizer assigns the types:
-src/llama-quant.cpp at 0c1e570 (llama-cpp-python 0.3.36's copy): llama_ftype_get_default_type, tensor_allows_quantization,
-tensor_get_category, llama_tensor_get_type_impl and tensor_type_fallback, over the tensors convert_hf_to_gguf.py
-writes, without an importance matrix.
+src/llama-quant.cpp at 0c1e570 (llama-cpp-python 0.3.36's copy): llama_ftype_get_default_type,
+tensor_allows_quantization, tensor_get_category, llama_tensor_get_type_impl and tensor_type_fallback, over the tensors
+convert_hf_to_gguf.py writes, without an importance matrix.
 
 The recipes and their file types: `q2_k_mix` (Q2_K), `q3_k_s`, `q3_k_m`, `q3_k_l`, `q4_k_s`, `q4_k_m`, `q5_k_s`,
 `q5_k_m`, and those named like a single ggml type, suffixed `_mix` as the single types (formats.py: one type for
