@@ -4,9 +4,11 @@ kv_b split into attn_k_b and attn_v_b, qwen2, gptneox; random weights), quantize
 (llama.cpp 0c1e570: the vendor/llama.cpp of llama-cpp-python 0.3.36's sdist, target llama-quantize), read the output
 back with gguf-py and compare every tensor's type and the tensors' bytes with formulas.recipes.
 
-    python scripts/gguf_recipes.py PATH/TO/llama-quantize WORKDIR [CONFIG...]
+    python scripts/gguf_recipes.py PATH/TO/llama-quantize WORKDIR [CONFIG...] [--recipe NAME ...]
 
-Exits 1 when a type or a byte count differs. Needs the gguf and numpy packages (not llmcalc's dependencies)."""
+Every recipe of the test's RECIPES on every config of its CONFIGS unless named (--recipe q4_k_s --recipe iq4_xs_mix);
+prints each config's bytes in RECIPES' order (None where not quantized), as MEASURED holds them. Exits 1 when a type
+or a byte count differs. Needs the gguf and numpy packages (not llmcalc's dependencies)."""
 
 from __future__ import annotations
 
@@ -25,9 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import llmcalc  # noqa: E402
 from llmcalc.api import estimate_memory  # noqa: E402
-from llmcalc.formulas.recipes import FUSED_QKV, recipe_types  # noqa: E402
+from llmcalc.formulas.recipes import FTYPES, FUSED_QKV, recipe_types  # noqa: E402
 
-FTYPES = {"q2_k_mix": "Q2_K", "q3_k_m": "Q3_K_M", "q4_k_m": "Q4_K_M", "q5_k_m": "Q5_K_M"}
 COMPONENT = {"attn_q": "attn.q", "attn_k": "attn.k", "attn_v": "attn.v", "attn_output": "attn.o",
              "attn_q_a": "attn.q_a", "attn_q_b": "attn.q_b", "attn_kv_a_mqa": "attn.kv_a", "attn_k_b": "attn.kv_b",
              "attn_v_b": "attn.kv_b", "attn_qkv": "attn.qkv", "ffn_gate": "mlp.gate", "ffn_up": "mlp.up",
@@ -221,30 +222,41 @@ def llmcalc_types(model, recipe: str) -> collections.Counter:
     return want
 
 
-def main(quantize: str, workdir: str, names: list[str]) -> int:
+def main(quantize: str, workdir: str, names: list[str], recipes: list[str]) -> int:
     spec = importlib.util.spec_from_file_location("cases", ROOT / "tests" / "test_gguf_recipes.py")
     cases = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cases)
     work, failed = Path(workdir), 0
     work.mkdir(parents=True, exist_ok=True)
+    rows = {}
     for name in names or cases.CONFIGS:
         config, f16 = work / f"{name}.json", work / f"{name}-f16.gguf"
         config.write_text(json.dumps(cases.CONFIGS[name]))
         if not f16.exists():
             write(cases.CONFIGS[name], str(f16))
         model = llmcalc.load(str(config))
-        for recipe, measured in zip(cases.RECIPES, cases.MEASURED.get(name, [None] * 4)):
+        measured = dict(zip(cases.RECIPES, cases.MEASURED.get(name, ())))
+        row = rows[name] = [None] * len(cases.RECIPES)
+        for r, recipe in enumerate(cases.RECIPES):
+            if recipes and recipe not in recipes:
+                continue
             out = work / f"{name}-{FTYPES[recipe]}.gguf"
             if not out.exists():
-                subprocess.run([quantize, str(f16), str(out), FTYPES[recipe], "2"], check=True, capture_output=True)
+                subprocess.run([quantize, str(f16), str(out), FTYPES[recipe], "1"], check=True, capture_output=True)
             found, total = file_types(out)
             weights = estimate_memory(model, dtype=recipe, context=64).part("weights").per_gpu
             same = found == llmcalc_types(model, recipe) and weights == total
             failed += not same
-            print(f"{name} {recipe}: file {total:,} bytes, llmcalc {weights:,}, test {measured}, "
-                  f"{'types match' if same else 'DIFFER'}")
+            row[r] = total
+            print(f"{name} {recipe}: file {total:,} bytes, llmcalc {weights:,}, test {measured.get(recipe)}, "
+                  f"{'types match' if same else 'DIFFER'}", flush=True)
+    for name, row in rows.items():
+        print(f'    "{name}": ({", ".join("None" if b is None else f"{b:_}" for b in row)}),')
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3:]))
+    args = sys.argv[1:]
+    chosen = [args[i + 1] for i, a in enumerate(args) if a == "--recipe"]
+    rest = [a for i, a in enumerate(args) if a != "--recipe" and (i == 0 or args[i - 1] != "--recipe")]
+    sys.exit(main(rest[0], rest[1], rest[2:], chosen))

@@ -21,6 +21,11 @@ GGML_BLOCKS = {
     "q6_k": (128 + 64 + 16 + FP16, 256),                   # ql[128], qh[64], scales[16], d
     "q2_k": (16 + 64 + 2 * FP16, 256),                     # scales[16], qs[64], d, dmin
     "q3_k": (32 + 64 + 12 + FP16, 256),                    # hmask[32], qs[64], scales[12], d
+    "q4_1": (2 * FP16 + 16 * BYTE, 32),                    # d, m, qs[16]
+    "q5_0": (FP16 + 4 + 16 * BYTE, 32),                    # d, qh[4], qs[16]
+    "q5_1": (2 * FP16 + 4 + 16 * BYTE, 32),                # d, m, qh[4], qs[16]
+    "iq4_nl": (FP16 + 16 * BYTE, 32),                      # d, qs[16]
+    "iq4_xs": (FP16 + 2 + 4 + 128, 256),                   # d, scales_h, scales_l[4], qs[128]
 }
 
 

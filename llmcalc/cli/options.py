@@ -12,8 +12,9 @@ from .step_options import ADAPTER_ONLY, STEP_OPTIONS, TRAINING_ONLY
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")  # llmcalc.api.DTYPES, repeated to keep start-up light
 OPTIMIZER_CHOICES = ("adamw", "sgd", "adafactor", "adam8bit", "paged-adam8bit")  # llmcalc.api.OPTIMIZERS
 MAX_WHOLE = 2**53  # llmcalc.model.MAX_WHOLE, repeated likewise
-WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k", "q2_k_mix",
-                  "q3_k_m", "q4_k_m", "q5_k_m")  # api's
+WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k", "q4_1", "q5_0",
+                  "q5_1", "iq4_nl", "iq4_xs", "q3_k_s", "q3_k_m", "q3_k_l", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m",
+                  *(f"{t}_mix" for t in ("q2_k", "q6_k", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "iq4_nl", "iq4_xs")))
 
 
 class FiniteNumber(click.ParamType):
@@ -201,10 +202,9 @@ MEMORY_OPTIONS = [
                  help="serve (inference is the same): weights, KV cache, one step's working set; training: model "
                  "states and activations."),
     click.option("--dtype", type=click.Choice(DTYPES + WEIGHT_FORMATS),
-                 help="Weights; below 16 bits only the linear layers (int4: groups of 128 with a fp16 scale and a "
-                      "4-bit zero point, as AWQ). Serve also takes checkpoint formats: fp8_block (DeepSeek-V3), mxfp4 "
-                      "(gpt-oss's experts), nf4, GGUF q8_0, q4_0, q2_k-q6_k, llama.cpp's mixes q2_k_mix (its Q2_K), "
-                      "q3_k_m, q4_k_m, q5_k_m. Default: serving, the spec's weights_format, else bf16; training, bf16."),
+                 help="Weights; below 16 bits only the linear layers (int4: groups of 128, fp16 scale, 4-bit zero "
+                      "point, as AWQ). Serve also: fp8_block, mxfp4, nf4, GGUF types, llama-quantize's file types "
+                      "(q2_k_mix: Q2_K, ...). Default: serving, the spec's weights_format, else bf16; training, bf16."),
     click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
                  help="Serve: the KV cache's elements."),
     click.option("--context", type=WHOLE, help="Tokens per sequence: serving, in the KV cache (default: the "

@@ -10,15 +10,18 @@ constants included, from the format's own block layout.
   4 + 0.127 bits.
 - GGUF types (ggml's block structs in ggml-common.h), on every matrix, embeddings and output layer included; 1-D
   tensors (norms, biases) stay f32 as llama.cpp stores them: `q8_0` 34 bytes per 32 weights (8.5 bits), `q4_0` 18
-  per 32 (4.5), `q4_k` 144 per 256 (4.5), `q5_k` 176 per 256 (5.5), `q6_k` 210 per 256 (6.5625), `q2_k` 84 per
-  256 (2.625), `q3_k` 110 per 256 (3.4375): one type for all (llama-quantize --pure). llama.cpp's mixed recipes
-  `q2_k_mix` (its Q2_K file type), `q3_k_m`, `q4_k_m` and `q5_k_m`, tensor by tensor: formulas/recipes.py.
+  per 32 (4.5), `q4_1` 20 per 32 (5), `q5_0` 22 per 32 (5.5), `q5_1` 24 per 32 (6), `iq4_nl` 18 per 32 (4.5),
+  `iq4_xs` 136 per 256 (4.25), `q4_k` 144 per 256 (4.5), `q5_k` 176 per 256 (5.5), `q6_k` 210 per 256 (6.5625),
+  `q2_k` 84 per 256 (2.625), `q3_k` 110 per 256 (3.4375): one type for all (llama-quantize --pure). llama.cpp's
+  file types tensor by tensor, as llama-quantize writes them without --pure (formulas/recipes.py): `q2_k_mix` (its
+  Q2_K), `q3_k_s`, `q3_k_m`, `q3_k_l`, `q4_k_s`, `q4_k_m`, `q5_k_s`, `q5_k_m`, `q6_k_mix` (Q6_K), `q4_0_mix`,
+  `q4_1_mix`, `q5_0_mix`, `q5_1_mix`, `q8_0_mix` (Q4_0 ... Q8_0), `iq4_nl_mix` and `iq4_xs_mix` (IQ4_NL, IQ4_XS).
 """
 
 from __future__ import annotations
 
 from .params import ParamCount, mlp_bias
-from .recipes import RECIPE_DESCRIPTIONS, RECIPES, recipe_bytes
+from .recipes import GGUF_BITS, RECIPE_DESCRIPTIONS, RECIPES, recipe_bytes
 
 # the linear layers' matrices of the blocks (memory.QUANTIZED: what int4, int8 and fp8 convert too)
 LINEAR = frozenset(("attn.q", "attn.k", "attn.v", "attn.o", "attn.q_a", "attn.q_b", "attn.kv_a", "attn.kv_b",
@@ -32,13 +35,8 @@ WEIGHT_FORMATS: dict[str, tuple[float, frozenset, int, str]] = {
     "fp8_block": (8 + 32 / (128 * 128), LINEAR, 16, "FP8 with a fp32 scale per 128 x 128 block"),
     "mxfp4": (4 + 8 / 32, EXPERTS, 16, "MXFP4 (E2M1, an E8M0 scale per 32) on the routed experts"),
     "nf4": (4 + 8 / 64 + 32 / (64 * 256), LINEAR, 16, "NF4, block 64, double quantization"),
-    "q8_0": (34 * 8 / 32, MATRICES, 32, "GGUF Q8_0"),
-    "q4_0": (18 * 8 / 32, MATRICES, 32, "GGUF Q4_0"),
-    "q4_k": (144 * 8 / 256, MATRICES, 32, "GGUF Q4_K"),
-    "q5_k": (176 * 8 / 256, MATRICES, 32, "GGUF Q5_K"),
-    "q6_k": (210 * 8 / 256, MATRICES, 32, "GGUF Q6_K"),
-    "q2_k": (84 * 8 / 256, MATRICES, 32, "GGUF Q2_K"),
-    "q3_k": (110 * 8 / 256, MATRICES, 32, "GGUF Q3_K"),
+    **{name: (GGUF_BITS[name], MATRICES, 32, f"GGUF {name.upper()}")
+       for name in ("q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k", "q4_1", "q5_0", "q5_1", "iq4_nl", "iq4_xs")},
 }
 
 
