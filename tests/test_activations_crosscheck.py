@@ -57,6 +57,14 @@ CONFIGS = {
     "gemma2": {"model_type": "gemma2", **SMALL, "head_dim": 16, "sliding_window": 8},
     "gemma3_text": {"model_type": "gemma3_text", **SMALL, "head_dim": 16, "sliding_window": 20,
                     "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+    # Granite's multipliers scale by Python floats: nothing more is saved
+    "granite": {"model_type": "granite", **SMALL, "embedding_multiplier": 12.0, "logits_scaling": 8.0,
+                "residual_multiplier": 0.22, "attention_multiplier": 0.0156},
+    "smollm3": {"model_type": "smollm3", **SMALL, "no_rope_layer_interval": 2, "pad_token_id": 0},
+    "internlm3": {"model_type": "internlm3", **SMALL, "head_dim": 16, "pad_token_id": 0},
+    # RMSNorms after each sub-block, q/k norms per head, one full layer for two (a window's mask at seq 24)
+    "exaone4": {"model_type": "exaone4", **SMALL, "sliding_window": 20, "sliding_window_pattern": 2,
+                "pad_token_id": 0},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
@@ -113,7 +121,9 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
 
 
 @pytest.mark.parametrize("name, impl", [("llama", "sdpa"), ("gemma2", "eager"), ("gemma3_text", "sdpa"),
-                                        ("gpt2", "eager"), ("qwen3_moe", "sdpa"), ("deepseek_v3", "eager")])
+                                        ("gpt2", "eager"), ("qwen3_moe", "sdpa"), ("deepseek_v3", "eager"),
+                                        ("granite", "eager"), ("smollm3", "sdpa"), ("internlm3", "eager"),
+                                        ("exaone4", "sdpa")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being
@@ -136,7 +146,9 @@ HF_NAMES = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj", "gate": 
 LORA_CASES = [("llama", ("q", "v"), "fp32"), ("llama", ("q", "v"), "bf16"), ("llama", tuple(HF_NAMES), "fp32"),
               ("llama", tuple(HF_NAMES), "bf16"), ("llama", ("down",), "bf16"), ("llama", ("gate", "up"), "fp32"),
               ("llama", ("o",), "bf16"), ("llama", ("k",), "fp32"), ("llama-mha", ("q", "k", "v", "o"), "bf16"),
-              ("qwen2", ("q", "v"), "fp32"), ("mistral", ("up", "down"), "fp32")]
+              ("qwen2", ("q", "v"), "fp32"), ("mistral", ("up", "down"), "fp32"), ("granite", ("q", "v"), "fp32"),
+              ("granite", tuple(HF_NAMES), "bf16"), ("smollm3", ("q", "k", "v", "o"), "fp32"),
+              ("smollm3", ("k",), "bf16"), ("internlm3", tuple(HF_NAMES), "fp32")]
 
 
 @pytest.mark.parametrize("name, targets, adapter_dtype", LORA_CASES)

@@ -45,7 +45,9 @@ cannot see: the working set of the one layer being recomputed at backward (that 
 recomputation, held while its backward runs), and the tensors the checkpoints' closures hold as keyword arguments
 rather than save (RoPE's cos and sin, a sliding window's mask).
 
-Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2, gpt2,
+Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2,
+granite (its multipliers are Python floats: nothing more kept), smollm3 (a NoPE layer keeps its projections' q and
+k as RoPE's output would be kept), internlm3 (modeling_llama.py), exaone4 (post norms, per-head q/k norms), gpt2,
 gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or
 eager, sliding windows included; MTP modules are not run by transformers and not counted. Anything else is refused
 with the reason, rather than given an unmeasured number.

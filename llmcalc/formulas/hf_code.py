@@ -53,6 +53,13 @@ CODES = {
     "phi3": Code("phi3/modeling_phi3.py", head_major_q=True),
     "olmo2": Code("olmo2/modeling_olmo2.py", placement="post", norm="fp32", qk_norm="rmsnorm_full", rope_fp32=True),
     "deepseek_v3": Code("deepseek_v3/modeling_deepseek_v3.py", mla=True, moe="deepseek_v3"),
+    # Granite's embedding, residual, attention and logits multipliers scale by Python floats: nothing more is kept
+    "granite": Code("granite/modeling_granite.py"),
+    # SmolLM3's NoPE layers skip RoPE: q and k are then the projections' outputs, kept as RoPE's output would be
+    "smollm3": Code("smollm3/modeling_smollm3.py"),
+    "internlm3": Code("llama/modeling_llama.py"),  # transformers builds LlamaForCausalLM for it
+    # EXAONE 4: RMSNorms after each sub-block (post), q/k RMSNorm per head, sliding and full layers
+    "exaone4": Code("exaone4/modeling_exaone4.py", placement="post"),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),
