@@ -22,6 +22,7 @@ transformers = pytest.importorskip("transformers")
 
 import llmcalc  # noqa: E402
 from llmcalc.formulas.activations import training_activations  # noqa: E402
+from llmcalc.formulas.hf_activations import unsupported  # noqa: E402
 
 SMALL = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3,
          "num_attention_heads": 4, "num_key_value_heads": 2, "attention_dropout": 0.0}
@@ -65,6 +66,14 @@ CONFIGS = {
     # RMSNorms after each sub-block, q/k norms per head, one full layer for two (a window's mask at seq 24)
     "exaone4": {"model_type": "exaone4", **SMALL, "sliding_window": 20, "sliding_window_pattern": 2,
                 "pad_token_id": 0},
+    # fp32 cos and sin made in every layer; biases on every projection (use_bias) keep nothing more
+    "ernie4_5": {"model_type": "ernie4_5", **SMALL, "head_dim": 16, "pad_token_id": 0},
+    "ernie4_5-bias": {"model_type": "ernie4_5", **SMALL, "use_bias": True, "pad_token_id": 0},
+    "olmoe": {"model_type": "olmoe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2, "pad_token_id": 0,
+              "eos_token_id": 0},
+    "granitemoe": {"model_type": "granitemoe", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2,
+                   "embedding_multiplier": 12.0, "logits_scaling": 8.0, "residual_multiplier": 0.22,
+                   "attention_multiplier": 0.0156},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
@@ -109,6 +118,7 @@ def profile_bytes(config: dict, impl: str, batch: int, seq: int, tmp_path, recom
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     model = llmcalc.load(str(path))
+    assert unsupported(model, impl) is None  # the profile covers it: the API would not refuse it
     return training_activations(model, seq, batch, attention_impl=impl, framework="transformers",
                                 recompute=recompute).bytes
 
@@ -123,7 +133,8 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
 @pytest.mark.parametrize("name, impl", [("llama", "sdpa"), ("gemma2", "eager"), ("gemma3_text", "sdpa"),
                                         ("gpt2", "eager"), ("qwen3_moe", "sdpa"), ("deepseek_v3", "eager"),
                                         ("granite", "eager"), ("smollm3", "sdpa"), ("internlm3", "eager"),
-                                        ("exaone4", "sdpa")])
+                                        ("exaone4", "sdpa"), ("ernie4_5", "eager"), ("olmoe", "sdpa"),
+                                        ("granitemoe", "eager")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being

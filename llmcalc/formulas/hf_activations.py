@@ -47,9 +47,10 @@ rather than save (RoPE's cos and sin, a sliding window's mask).
 
 Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2,
 granite (its multipliers are Python floats: nothing more kept), smollm3 (a NoPE layer keeps its projections' q and
-k as RoPE's output would be kept), internlm3 (modeling_llama.py), exaone4 (post norms, per-head q/k norms), gpt2,
-gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or
-eager, sliding windows included; MTP modules are not run by transformers and not counted. Anything else is refused
+k as RoPE's output would be kept), internlm3 (modeling_llama.py), exaone4 (post norms, per-head q/k norms),
+ernie4_5 (fp32 cos and sin made in every layer), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
+only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
+included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is refused
 with the reason, rather than given an unmeasured number.
 """
 
@@ -89,8 +90,8 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
                     "attention_impl eager")
         if att.qk_norm not in (None, code.qk_norm) or att.sinks or att.chunk_size:
             return "its attention has a qk-norm other than its code's, sinks or chunks"
-        if layer.mlp.activation not in ("swiglu", "geglu") or layer.mlp.bias:
-            return "its MLP is not a bias-free SwiGLU or GeGLU"
+        if layer.mlp.activation not in ("swiglu", "geglu"):  # biases keep nothing more (measured: ernie4_5)
+            return "its MLP is not a SwiGLU or GeGLU"
         if layer.cross_attention or layer.stack != "decoder":
             return "it is an encoder-decoder"
         if att.to_images:
@@ -135,8 +136,9 @@ def _mla_rows(att: Attention, group: str, code: Code, tokens: int, micro_batch: 
 
 
 def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Code,
-                    tokens: int) -> list[ActivationRow]:
+                    micro_batch: int) -> list[ActivationRow]:
     """q, k, v (and their norms, the window's mask) of a multi-head or grouped-query attention."""
+    tokens = seq * micro_batch
     masked = not eager and att.sliding_window is not None and seq >= att.sliding_window
     repeated = (eager or masked) and att.n_kv_heads != att.n_heads  # repeat_kv copies K/V to every query head
     kv_heads = att.n_heads if repeated else att.n_kv_heads
@@ -155,6 +157,9 @@ def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Cod
                  _norm("attn.k_norm", group, att.n_kv_heads * att.qk_head_dim, code, tokens)]
     if masked:
         rows.append(ActivationRow("attn.mask", group, ACT * seq, "the sliding window's bf16 mask, made per layer"))
+    if code.rope_per_layer:
+        rows.append(ActivationRow("rope.cos_sin", group, 2 * FP32 * att.qk_head_dim / micro_batch,
+                                  "this layer's fp32 cos and sin (interleaved), shared by every sequence"))
     return rows
 
 
@@ -173,7 +178,7 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
                               "input of the q/k/v projections" + (" (the norm's output)" if pre else
                                                                   " (the layer's input)")))
     rows += _mla_rows(att, group, code, tokens, micro_batch) if att.mla else \
-        _attention_rows(att, group, seq, eager, code, tokens)
+        _attention_rows(att, group, seq, eager, code, micro_batch)
     if eager:
         softcap = code.attn_softcap
         rows.append(ActivationRow("attn.scores", group, (FP32 + ACT + (ACT if softcap else 0)) * att.n_heads * seq,
@@ -236,7 +241,7 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int, code: Code | None =
     first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids")]
     if code.embed_scale:
         first.append(ActivationRow("embed.scale", None, ACT / tokens, "the 0-d bf16 sqrt(d_model) it multiplies by"))
-    tables = 0 if checkpointed else rope_tables(model, code)
+    tables = 0 if checkpointed or code.rope_per_layer else rope_tables(model, code)
     if tables:
         first.append(ActivationRow("rope.cos_sin", None,
                                    tables * 2 * (FP32 if code.rope_fp32 else ACT) * d_head / micro_batch,

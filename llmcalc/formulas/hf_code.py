@@ -29,12 +29,15 @@ class Code:
     final_softcap: bool = False  # logits / cap, tanh, * cap (config final_logit_softcapping, taken as set)
     rope_per_type: bool = False  # one cos/sin pair per layer type (sliding, full) instead of one for the model
     rope_fp32: bool = False      # cos and sin kept in fp32 (OLMo 2 rotates q and k in fp32)
+    rope_per_layer: bool = False  # each layer's apply_rotary_pos_emb makes its own fp32 cos and sin (ERNIE 4.5's
+    #                              repeat_interleave of the model's fp32 halves), kept instead of the model's pair
     head_major_q: bool = False   # RoPE joins q's halves with torch.cat (Phi-3): q is contiguous head-major, so is
     #                              sdpa's output, and the o projection's input is a transposed copy of it
     sdpa: bool = True            # transformers offers sdpa for it (Gemma 2 refuses it: sdpa cannot softcap)
     mla: bool = False            # DeepSeek-V3's multi-head latent attention (eager only: see hf_activations)
     layout: str = "llama"        # the layer it runs: "llama" (hf_activations.py) or "gpt2" (hf_gpt2.py)
-    moe: str | None = None       # the MoE block it runs (hf_moe.py): "mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v3"
+    moe: str | None = None       # the MoE block it runs (hf_moe.py): "mixtral", "qwen2_moe", "qwen3_moe", "olmoe",
+    #                              "granitemoe" or "deepseek_v3"
 
 
 LLAMA = Code("llama/modeling_llama.py", moe="mixtral")
@@ -60,6 +63,9 @@ CODES = {
     "internlm3": Code("llama/modeling_llama.py"),  # transformers builds LlamaForCausalLM for it
     # EXAONE 4: RMSNorms after each sub-block (post), q/k RMSNorm per head, sliding and full layers
     "exaone4": Code("exaone4/modeling_exaone4.py", placement="post"),
+    "ernie4_5": Code("ernie4_5/modeling_ernie4_5.py", rope_per_layer=True),
+    "olmoe": Code("olmoe/modeling_olmoe.py", qk_norm="rmsnorm_full", moe="olmoe"),
+    "granitemoe": Code("granitemoe/modeling_granitemoe.py", moe="granitemoe"),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),
