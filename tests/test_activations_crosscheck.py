@@ -74,6 +74,9 @@ CONFIGS = {
     "granitemoe": {"model_type": "granitemoe", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2,
                    "embedding_multiplier": 12.0, "logits_scaling": 8.0, "residual_multiplier": 0.22,
                    "attention_multiplier": 0.0156},
+    "glm4": {"model_type": "glm4", **SMALL, "head_dim": 16, "pad_token_id": 0, "eos_token_id": 0},
+    "glm4-full-rope": {"model_type": "glm4", **SMALL, "partial_rotary_factor": 1.0, "pad_token_id": 0,
+                       "eos_token_id": 0},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
@@ -134,7 +137,7 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("gpt2", "eager"), ("qwen3_moe", "sdpa"), ("deepseek_v3", "eager"),
                                         ("granite", "eager"), ("smollm3", "sdpa"), ("internlm3", "eager"),
                                         ("exaone4", "sdpa"), ("ernie4_5", "eager"), ("olmoe", "sdpa"),
-                                        ("granitemoe", "eager")])
+                                        ("granitemoe", "eager"), ("glm4", "sdpa")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being

@@ -48,7 +48,8 @@ rather than save (RoPE's cos and sin, a sliding window's mask).
 Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2,
 granite (its multipliers are Python floats: nothing more kept), smollm3 (a NoPE layer keeps its projections' q and
 k as RoPE's output would be kept), internlm3 (modeling_llama.py), exaone4 (post norms, per-head q/k norms),
-ernie4_5 (fp32 cos and sin made in every layer), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
+ernie4_5 (fp32 cos and sin made in every layer), glm4 (sandwich norms; bf16 cos and sin of the rotated part made
+in every layer; q head-major), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
 only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
 included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is refused
 with the reason, rather than given an unmeasured number.
@@ -56,7 +57,7 @@ with the reason, rather than given an unmeasured number.
 
 from __future__ import annotations
 
-from ..model import Attention, Layer, ModelSpec
+from ..model import Attention, LayerGroup, ModelSpec
 from .hf_code import LLAMA, Code, code_of
 from .hf_gpt2 import gpt2_layer_rows, gpt2_model_rows, gpt2_refused
 from .hf_moe import moe_refused, moe_rows
@@ -66,9 +67,10 @@ from .saved import ACT, FP32, IDS, STATS, ActivationRow
 def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
     """Why the transformers profile does not cover this model (with this attention), or None."""
     code = code_of(model)
-    if model.residual != "sequential" or model.rotary_dim is not None or model.lm_head_bias or model.projected:
-        return ("its attention and MLP run in parallel, its RoPE is partial, its LM head has a bias or its embedding "
-                "is projected")
+    if model.residual != "sequential" or model.lm_head_bias or model.projected:
+        return "its attention and MLP run in parallel, its LM head has a bias or its embedding is projected"
+    if model.rotary_dim is not None and not code.partial_rope:
+        return f"its RoPE is partial, which {code.file} does not do"
     if code.layout == "gpt2":
         return gpt2_refused(model)
     if model.norm.kind != "rmsnorm" or model.norm.placement != code.placement:
@@ -135,8 +137,8 @@ def _mla_rows(att: Attention, group: str, code: Code, tokens: int, micro_batch: 
     return rows
 
 
-def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Code,
-                    micro_batch: int) -> list[ActivationRow]:
+def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Code, micro_batch: int,
+                    rotary: int) -> list[ActivationRow]:
     """q, k, v (and their norms, the window's mask) of a multi-head or grouped-query attention."""
     tokens = seq * micro_batch
     masked = not eager and att.sliding_window is not None and seq >= att.sliding_window
@@ -158,14 +160,17 @@ def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Cod
     if masked:
         rows.append(ActivationRow("attn.mask", group, ACT * seq, "the sliding window's bf16 mask, made per layer"))
     if code.rope_per_layer:
-        rows.append(ActivationRow("rope.cos_sin", group, 2 * FP32 * att.qk_head_dim / micro_batch,
-                                  "this layer's fp32 cos and sin (interleaved), shared by every sequence"))
+        width = FP32 if code.rope_fp32 else ACT
+        rows.append(ActivationRow("rope.cos_sin", group, 2 * width * rotary / micro_batch,
+                                  f"this layer's {'fp32' if code.rope_fp32 else 'bf16'} cos and sin (interleaved), "
+                                  "shared by every sequence"))
     return rows
 
 
-def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl: str, micro_batch: int = 1,
+def layer_rows(model: ModelSpec, layer_group: LayerGroup, seq: int, attention_impl: str, micro_batch: int = 1,
                code: Code = LLAMA) -> list[ActivationRow]:
-    """What one layer saves per token under `code` (see the module docstring)."""
+    """What one layer of the group saves per token under `code` (see the module docstring)."""
+    layer, group, d_model = layer_group.layer, layer_group.name, model.d_model
     if code.layout == "gpt2":
         return gpt2_layer_rows(layer, group, d_model, seq, attention_impl, micro_batch)
     att, mlp = layer.attention, layer.mlp
@@ -178,7 +183,7 @@ def layer_rows(layer: Layer, group: str, d_model: int, seq: int, attention_impl:
                               "input of the q/k/v projections" + (" (the norm's output)" if pre else
                                                                   " (the layer's input)")))
     rows += _mla_rows(att, group, code, tokens, micro_batch) if att.mla else \
-        _attention_rows(att, group, seq, eager, code, micro_batch)
+        _attention_rows(att, group, seq, eager, code, micro_batch, model.rotary_dim or att.qk_head_dim)
     if eager:
         softcap = code.attn_softcap
         rows.append(ActivationRow("attn.scores", group, (FP32 + ACT + (ACT if softcap else 0)) * att.n_heads * seq,

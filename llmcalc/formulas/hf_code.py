@@ -28,9 +28,11 @@ class Code:
     attn_softcap: bool = False   # eager: scores / cap, tanh, * cap (config attn_logit_softcapping, taken as set)
     final_softcap: bool = False  # logits / cap, tanh, * cap (config final_logit_softcapping, taken as set)
     rope_per_type: bool = False  # one cos/sin pair per layer type (sliding, full) instead of one for the model
-    rope_fp32: bool = False      # cos and sin kept in fp32 (OLMo 2 rotates q and k in fp32)
-    rope_per_layer: bool = False  # each layer's apply_rotary_pos_emb makes its own fp32 cos and sin (ERNIE 4.5's
-    #                              repeat_interleave of the model's fp32 halves), kept instead of the model's pair
+    rope_fp32: bool = False      # cos and sin kept in fp32 (OLMo 2 rotates q and k in fp32; ERNIE 4.5)
+    # each layer's apply_rotary_pos_emb makes its own cos and sin (a repeat_interleave of the model's halves: ERNIE
+    # 4.5's in fp32, GLM-4's in bf16), kept instead of the model's pair
+    rope_per_layer: bool = False
+    partial_rope: bool = False   # it rotates the leading rotary_dim dims of each head only (GLM-4's 0.5 by default)
     head_major_q: bool = False   # RoPE joins q's halves with torch.cat (Phi-3): q is contiguous head-major, so is
     #                              sdpa's output, and the o projection's input is a transposed copy of it
     sdpa: bool = True            # transformers offers sdpa for it (Gemma 2 refuses it: sdpa cannot softcap)
@@ -63,7 +65,11 @@ CODES = {
     "internlm3": Code("llama/modeling_llama.py"),  # transformers builds LlamaForCausalLM for it
     # EXAONE 4: RMSNorms after each sub-block (post), q/k RMSNorm per head, sliding and full layers
     "exaone4": Code("exaone4/modeling_exaone4.py", placement="post"),
-    "ernie4_5": Code("ernie4_5/modeling_ernie4_5.py", rope_per_layer=True),
+    "ernie4_5": Code("ernie4_5/modeling_ernie4_5.py", rope_per_layer=True, rope_fp32=True),
+    # GLM-4: four RMSNorms per layer, fused gate_up (kept as Llama's gate and up are), RoPE on the leading half of
+    # each head joined back with torch.cat (q head-major, as Phi-3's)
+    "glm4": Code("glm4/modeling_glm4.py", placement="sandwich", rope_per_layer=True, partial_rope=True,
+                 head_major_q=True),
     "olmoe": Code("olmoe/modeling_olmoe.py", qk_norm="rmsnorm_full", moe="olmoe"),
     "granitemoe": Code("granitemoe/modeling_granitemoe.py", moe="granitemoe"),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
