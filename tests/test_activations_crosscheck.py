@@ -77,6 +77,11 @@ CONFIGS = {
     "glm4": {"model_type": "glm4", **SMALL, "head_dim": 16, "pad_token_id": 0, "eos_token_id": 0},
     "glm4-full-rope": {"model_type": "glm4", **SMALL, "partial_rotary_factor": 1.0, "pad_token_id": 0,
                        "eos_token_id": 0},
+    # non-parametric fp32 LayerNorms; clip_qkv (not in the spec) taken as null, its default
+    "olmo": {"model_type": "olmo", **SMALL, "pad_token_id": 0, "eos_token_id": 0},
+    # nn.LayerNorm, biases everywhere, a plain gelu_pytorch_tanh MLP; with a window (a mask at seq 24 under sdpa)
+    "starcoder2": {"model_type": "starcoder2", **SMALL, "pad_token_id": 0},
+    "starcoder2-window": {"model_type": "starcoder2", **SMALL, "sliding_window": 20, "pad_token_id": 0},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
@@ -137,7 +142,8 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("gpt2", "eager"), ("qwen3_moe", "sdpa"), ("deepseek_v3", "eager"),
                                         ("granite", "eager"), ("smollm3", "sdpa"), ("internlm3", "eager"),
                                         ("exaone4", "sdpa"), ("ernie4_5", "eager"), ("olmoe", "sdpa"),
-                                        ("granitemoe", "eager"), ("glm4", "sdpa")])
+                                        ("granitemoe", "eager"), ("glm4", "sdpa"), ("olmo", "eager"),
+                                        ("starcoder2", "sdpa")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being

@@ -34,7 +34,7 @@ kv_a RMSNorms, the latents q_b and kv_b take, and per head q, k and v; its RoPE 
 Eager only: under sdpa on the CPU, where the profile is measured, q/k heads unlike v's send PyTorch to its fp32
 math fallback (fp32 copies of q, k, v and an fp32 softmax over every key), which a GPU's kernels do not do.
 
-MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's).
+Other norms and plain MLPs (fc, activation, proj): hf_rows.py. MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's).
 GPT-2's layer (LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
 
 Gradient checkpointing (recompute "full": model.activation_checkpointing_enable(), alias gradient_checkpointing_enable,
@@ -49,7 +49,8 @@ Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2
 granite (its multipliers are Python floats: nothing more kept), smollm3 (a NoPE layer keeps its projections' q and
 k as RoPE's output would be kept), internlm3 (modeling_llama.py), exaone4 (post norms, per-head q/k norms),
 ernie4_5 (fp32 cos and sin made in every layer), glm4 (sandwich norms; bf16 cos and sin of the rotated part made
-in every layer; q head-major), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
+in every layer; q head-major), olmo (non-parametric fp32 LayerNorms, fp32 RoPE; clip_qkv taken as null),
+starcoder2 (nn.LayerNorm, a plain MLP), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
 only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
 included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is refused
 with the reason, rather than given an unmeasured number.
@@ -61,6 +62,7 @@ from ..model import Attention, LayerGroup, ModelSpec
 from .hf_code import LLAMA, Code, code_of
 from .hf_gpt2 import gpt2_layer_rows, gpt2_model_rows, gpt2_refused
 from .hf_moe import moe_refused, moe_rows
+from .hf_rows import mlp_inner_row, mlp_refused, norm_row
 from .saved import ACT, FP32, IDS, STATS, ActivationRow
 
 
@@ -73,8 +75,9 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
         return f"its RoPE is partial, which {code.file} does not do"
     if code.layout == "gpt2":
         return gpt2_refused(model)
-    if model.norm.kind != "rmsnorm" or model.norm.placement != code.placement:
-        return f"its norms are not RMSNorms placed {code.placement} as {code.file} places them"
+    if model.norm.kind != code.norm_kind or model.norm.placement != code.placement or \
+            model.norm.affine != (code.norm != "olmo"):
+        return f"its norms are not those of {code.file} ({code.norm_kind}, {code.placement})"
     if attention_impl == "sdpa" and not code.sdpa:
         return f"transformers runs {code.file} with eager attention only"
     for group in model.groups:
@@ -92,8 +95,8 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
                     "attention_impl eager")
         if att.qk_norm not in (None, code.qk_norm) or att.sinks or att.chunk_size:
             return "its attention has a qk-norm other than its code's, sinks or chunks"
-        if layer.mlp.activation not in ("swiglu", "geglu"):  # biases keep nothing more (measured: ernie4_5)
-            return "its MLP is not a SwiGLU or GeGLU"
+        if mlp_refused(layer.mlp, code):
+            return mlp_refused(layer.mlp, code)
         if layer.cross_attention or layer.stack != "decoder":
             return "it is an encoder-decoder"
         if att.to_images:
@@ -101,18 +104,6 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
     if model.position != "rope":
         return "its positions are not RoPE"
     return None
-
-
-def _norm(name: str, group: str | None, width: int, code: Code, tokens: int, count: int = 1) -> ActivationRow:
-    """An RMSNorm over `width` features, `count` of them per token (per head for a qk-norm)."""
-    if code.norm == "gemma":
-        return ActivationRow(name, group, (2 * FP32 * width + FP32) * count + FP32 * width / tokens,
-                             "fp32 input, fp32 reciprocal RMS, fp32 normalised input; (1 + weight) in fp32 per call")
-    if code.norm == "fp32":
-        return ActivationRow(name, group, (2 * FP32 * width + FP32) * count,
-                             "fp32 input, fp32 reciprocal RMS, fp32 normalised input (the weight applied in fp32)")
-    return ActivationRow(name, group, ((FP32 + ACT) * width + FP32) * count,
-                         "fp32 upcast of the input, fp32 reciprocal RMS, bf16 normalised input")
 
 
 def _mla_rows(att: Attention, group: str, code: Code, tokens: int, micro_batch: int) -> list[ActivationRow]:
@@ -123,9 +114,9 @@ def _mla_rows(att: Attention, group: str, code: Code, tokens: int, micro_batch: 
     mla = att.mla
     rows = []
     if mla.q_lora_rank:
-        rows += [_norm("attn.q_a_norm", group, mla.q_lora_rank, code, tokens),
+        rows += [norm_row("attn.q_a_norm", group, mla.q_lora_rank, code, tokens),
                  ActivationRow("attn.q_latent", group, ACT * mla.q_lora_rank, "input of q_b (the norm's output)")]
-    rows += [_norm("attn.kv_a_norm", group, mla.kv_lora_rank, code, tokens),
+    rows += [norm_row("attn.kv_a_norm", group, mla.kv_lora_rank, code, tokens),
              ActivationRow("attn.kv_latent", group, ACT * mla.kv_lora_rank, "input of kv_b (the norm's output)"),
              ActivationRow("attn.q", group, ACT * att.n_heads * att.qk_head_dim, "q_nope and RoPE'd q_rot joined"),
              ActivationRow("attn.k", group, ACT * att.n_heads * att.qk_head_dim,
@@ -152,11 +143,11 @@ def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Cod
                       "repeated to every query head" if repeated else ""),
     ]
     if att.qk_norm == "rmsnorm":  # Qwen3, Gemma 3: an RMSNorm over each head of q and of k, before RoPE
-        rows += [_norm("attn.q_norm", group, att.qk_head_dim, code, tokens, att.n_heads),
-                 _norm("attn.k_norm", group, att.qk_head_dim, code, tokens, att.n_kv_heads)]
+        rows += [norm_row("attn.q_norm", group, att.qk_head_dim, code, tokens, att.n_heads),
+                 norm_row("attn.k_norm", group, att.qk_head_dim, code, tokens, att.n_kv_heads)]
     elif att.qk_norm == "rmsnorm_full":  # OLMo 2: one RMSNorm over the whole q projection, one over k's
-        rows += [_norm("attn.q_norm", group, att.n_heads * att.qk_head_dim, code, tokens),
-                 _norm("attn.k_norm", group, att.n_kv_heads * att.qk_head_dim, code, tokens)]
+        rows += [norm_row("attn.q_norm", group, att.n_heads * att.qk_head_dim, code, tokens),
+                 norm_row("attn.k_norm", group, att.n_kv_heads * att.qk_head_dim, code, tokens)]
     if masked:
         rows.append(ActivationRow("attn.mask", group, ACT * seq, "the sliding window's bf16 mask, made per layer"))
     if code.rope_per_layer:
@@ -178,7 +169,7 @@ def layer_rows(model: ModelSpec, layer_group: LayerGroup, seq: int, attention_im
     eager = attention_impl == "eager"
     pre = code.placement in ("pre", "sandwich")
     post = code.placement in ("post", "sandwich")
-    rows = [_norm("norm.pre_attn", group, d_model, code, tokens)] if pre else []
+    rows = [norm_row("norm.pre_attn", group, d_model, code, tokens)] if pre else []
     rows.append(ActivationRow("attn.input", group, ACT * d_model,
                               "input of the q/k/v projections" + (" (the norm's output)" if pre else
                                                                   " (the layer's input)")))
@@ -198,19 +189,18 @@ def layer_rows(model: ModelSpec, layer_group: LayerGroup, seq: int, attention_im
         rows.append(ActivationRow("attn.output", group, 2 * ACT * att.n_heads * att.v_head_dim,
                                   "what SDPA keeps (head-major, as q is) and its transposed copy, the input of o"))
     if post:
-        rows.append(_norm("norm.post_attn", group, d_model, code, tokens))
+        rows.append(norm_row("norm.post_attn", group, d_model, code, tokens))
     if pre:
-        rows.append(_norm("norm.pre_mlp", group, d_model, code, tokens))
+        rows.append(norm_row("norm.pre_mlp", group, d_model, code, tokens))
     rows.append(ActivationRow("mlp.input", group, ACT * d_model,
                               "input of gate and up (the norm's output)" if pre else "input of gate and up"))
     moe = layer.moe
     if moe is None:
-        rows.append(ActivationRow("mlp.inner", group, 4 * ACT * mlp.d_ff,
-                                  "gate's output, its activation, up's output, their product"))
+        rows.append(mlp_inner_row(mlp, group, code))
     else:
         rows += moe_rows(layer, group, d_model, tokens, code.moe)
     if post:
-        rows.append(_norm("norm.post_mlp", group, d_model, code, tokens))
+        rows.append(norm_row("norm.post_mlp", group, d_model, code, tokens))
     return rows
 
 
@@ -252,7 +242,7 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int, code: Code | None =
                                    tables * 2 * (FP32 if code.rope_fp32 else ACT) * d_head / micro_batch,
                                    "RoPE's cos and sin over the positions, shared by every layer and sequence"
                                    + (" (one pair per layer type)" if tables > 1 else "")))
-    last = [_norm("norm.final", None, model.d_model, code, tokens),
+    last = [norm_row("norm.final", None, model.d_model, code, tokens),
             ActivationRow("lm_head.input", None, ACT * model.d_model, "output layer input")]
     if code.final_softcap:
         last.append(ActivationRow("lm_head.softcap", None, ACT * model.vocab_size, "tanh of the softcapped logits"))

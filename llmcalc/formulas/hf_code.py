@@ -20,9 +20,12 @@ class Code:
 
     file: str                    # the modeling file under transformers/models/
     placement: str = "pre"       # where its RMSNorms sit: "pre", "post" or "sandwich" (pre and post each sub-block)
-    # its RMSNorm: "llama" (x * rsqrt in fp32, cast back, times the weight), "gemma" (x * rsqrt in fp32, times
-    # (1 + weight) in fp32, cast back) or "fp32" (OLMo 2: x * rsqrt times the weight in fp32, cast back)
+    # its norm (hf_rows.py): RMSNorms "llama" (x * rsqrt in fp32, cast back, times the weight), "gemma" (x * rsqrt
+    # in fp32, times (1 + weight) in fp32, cast back) or "fp32" (OLMo 2: x * rsqrt times the weight in fp32, cast
+    # back); LayerNorms "olmo" (no weight, in fp32), "layernorm" (nn.LayerNorm) or "cohere" (in Python, fp32)
     norm: str = "llama"
+    mlp: str = "gated"           # its MLP: "gated" (gate, up, down) or "plain" (fc, activation, proj)
+    gelu_tanh: str = "fused"     # the spec's gelu_tanh as it runs: "fused" (gelu_pytorch_tanh) or "new" (gelu_new)
     qk_norm: str = "rmsnorm"     # the q/k norm it has, if the spec has one: per head ("rmsnorm") or "rmsnorm_full"
     embed_scale: bool = False    # the embedding times sqrt(d_model) as a 0-d bf16 tensor made in every forward
     attn_softcap: bool = False   # eager: scores / cap, tanh, * cap (config attn_logit_softcapping, taken as set)
@@ -40,6 +43,12 @@ class Code:
     layout: str = "llama"        # the layer it runs: "llama" (hf_activations.py) or "gpt2" (hf_gpt2.py)
     moe: str | None = None       # the MoE block it runs (hf_moe.py): "mixtral", "qwen2_moe", "qwen3_moe", "olmoe",
     #                              "granitemoe" or "deepseek_v3"
+
+
+    @property
+    def norm_kind(self) -> str:
+        """The spec's norm kind its norm is."""
+        return "rmsnorm" if self.norm in ("llama", "gemma", "fp32") else "layernorm"
 
 
 LLAMA = Code("llama/modeling_llama.py", moe="mixtral")
@@ -72,6 +81,11 @@ CODES = {
                  head_major_q=True),
     "olmoe": Code("olmoe/modeling_olmoe.py", qk_norm="rmsnorm_full", moe="olmoe"),
     "granitemoe": Code("granitemoe/modeling_granitemoe.py", moe="granitemoe"),
+    # OLMo: non-parametric LayerNorms in fp32, RoPE in fp32 (clip_qkv, which the spec does not hold, is taken as
+    # null, the default: clamping q, k and v in place keeps their projections' outputs too)
+    "olmo": Code("olmo/modeling_olmo.py", norm="olmo", rope_fp32=True),
+    # StarCoder2: nn.LayerNorms, biases, a plain MLP (gelu_pytorch_tanh, its default and its published configs)
+    "starcoder2": Code("starcoder2/modeling_starcoder2.py", norm="layernorm", mlp="plain"),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),
