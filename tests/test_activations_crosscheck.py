@@ -26,6 +26,10 @@ from llmcalc.formulas.hf_activations import unsupported  # noqa: E402
 
 SMALL = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3,
          "num_attention_heads": 4, "num_key_value_heads": 2, "attention_dropout": 0.0}
+NEOX = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "rotary_pct": 0.25, "attention_dropout": 0.0, "hidden_dropout": 0.0}
+PHI = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 4,
+       "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attention_dropout": 0.0}
 CONFIGS = {
     "llama": {"model_type": "llama", **SMALL},
     "llama-mha": {"model_type": "llama", **SMALL, "num_key_value_heads": 4, "head_dim": 24},
@@ -82,6 +86,15 @@ CONFIGS = {
     # nn.LayerNorm, biases everywhere, a plain gelu_pytorch_tanh MLP; with a window (a mask at seq 24 under sdpa)
     "starcoder2": {"model_type": "starcoder2", **SMALL, "pad_token_id": 0},
     "starcoder2-window": {"model_type": "starcoder2", **SMALL, "sliding_window": 20, "pad_token_id": 0},
+    # parallel attention and MLP on one CohereLayerNorm's output; per-head q/k LayerNorms with use_qk_norm
+    "cohere": {"model_type": "cohere", **SMALL, "pad_token_id": 0},
+    "cohere-qk-norm": {"model_type": "cohere", **SMALL, "use_qk_norm": True, "pad_token_id": 0},
+    # partial RoPE, a plain MLP; parallel with two LayerNorms of one input (Pythia's), or sequential
+    "gpt_neox": {"model_type": "gpt_neox", **NEOX},
+    "gpt_neox-sequential": {"model_type": "gpt_neox", **NEOX, "use_parallel_residual": False},
+    # one LayerNorm for attention and MLP, partial RoPE, gelu_new; per-head q/k LayerNorms with qk_layernorm
+    "phi": {"model_type": "phi", **PHI},
+    "phi-qk-norm": {"model_type": "phi", **PHI, "num_key_value_heads": 2, "qk_layernorm": True},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
@@ -143,7 +156,8 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("granite", "eager"), ("smollm3", "sdpa"), ("internlm3", "eager"),
                                         ("exaone4", "sdpa"), ("ernie4_5", "eager"), ("olmoe", "sdpa"),
                                         ("granitemoe", "eager"), ("glm4", "sdpa"), ("olmo", "eager"),
-                                        ("starcoder2", "sdpa")])
+                                        ("starcoder2", "sdpa"), ("cohere", "eager"), ("gpt_neox", "sdpa"),
+                                        ("phi", "eager")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being

@@ -34,7 +34,11 @@ kv_a RMSNorms, the latents q_b and kv_b take, and per head q, k and v; its RoPE 
 Eager only: under sdpa on the CPU, where the profile is measured, q/k heads unlike v's send PyTorch to its fp32
 math fallback (fp32 copies of q, k, v and an fp32 softmax over every key), which a GPU's kernels do not do.
 
-Other norms and plain MLPs (fc, activation, proj): hf_rows.py. MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's).
+Parallel layers (the spec's residual "parallel": Cohere, GPT-NeoX, Phi): attention and MLP read the layer's
+input, through one norm whose output both keep (Cohere, Phi), or through a norm each (GPT-NeoX's two nn.LayerNorms of
+the same input: the second keeps its statistics and its output only). Partial RoPE (GPT-NeoX, Phi, GLM-4) keeps cos
+and sin of the rotated dims only and joins each head back with torch.cat, which makes q head-major. A bias on the
+LM head keeps nothing more. Other norms and plain MLPs (fc, activation, proj): hf_rows.py. MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's).
 GPT-2's layer (LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
 
 Gradient checkpointing (recompute "full": model.activation_checkpointing_enable(), alias gradient_checkpointing_enable,
@@ -50,7 +54,9 @@ granite (its multipliers are Python floats: nothing more kept), smollm3 (a NoPE 
 k as RoPE's output would be kept), internlm3 (modeling_llama.py), exaone4 (post norms, per-head q/k norms),
 ernie4_5 (fp32 cos and sin made in every layer), glm4 (sandwich norms; bf16 cos and sin of the rotated part made
 in every layer; q head-major), olmo (non-parametric fp32 LayerNorms, fp32 RoPE; clip_qkv taken as null),
-starcoder2 (nn.LayerNorm, a plain MLP), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
+starcoder2 (nn.LayerNorm, a plain MLP), cohere (parallel; CohereLayerNorm, per head on q and k with
+use_qk_norm), gpt_neox (parallel or sequential; partial RoPE, q head-major), phi (parallel; partial RoPE, gelu_new,
+per-head q/k LayerNorms with qk_layernorm), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
 only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
 included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is refused
 with the reason, rather than given an unmeasured number.
@@ -69,8 +75,12 @@ from .saved import ACT, FP32, IDS, STATS, ActivationRow
 def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
     """Why the transformers profile does not cover this model (with this attention), or None."""
     code = code_of(model)
-    if model.residual != "sequential" or model.lm_head_bias or model.projected:
-        return "its attention and MLP run in parallel, its LM head has a bias or its embedding is projected"
+    if model.residual == "parallel" and not code.parallel:
+        return f"its attention and MLP run in parallel, which {code.file} does not do"
+    if model.residual == "parallel" and not model.norm.shared and code.norm != "layernorm":
+        return "its parallel attention and MLP have a norm each, measured with nn.LayerNorm only"
+    if model.projected:
+        return "its embedding is projected"
     if model.rotary_dim is not None and not code.partial_rope:
         return f"its RoPE is partial, which {code.file} does not do"
     if code.layout == "gpt2":
@@ -142,7 +152,7 @@ def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Cod
         ActivationRow("attn.v", group, ACT * kv_heads * att.v_head_dim,
                       "repeated to every query head" if repeated else ""),
     ]
-    if att.qk_norm == "rmsnorm":  # Qwen3, Gemma 3: an RMSNorm over each head of q and of k, before RoPE
+    if att.qk_norm in ("rmsnorm", "layernorm_heads", "layernorm"):  # Qwen3, Gemma 3, Cohere, Phi: per head
         rows += [norm_row("attn.q_norm", group, att.qk_head_dim, code, tokens, att.n_heads),
                  norm_row("attn.k_norm", group, att.qk_head_dim, code, tokens, att.n_kv_heads)]
     elif att.qk_norm == "rmsnorm_full":  # OLMo 2: one RMSNorm over the whole q projection, one over k's
@@ -190,10 +200,15 @@ def layer_rows(model: ModelSpec, layer_group: LayerGroup, seq: int, attention_im
                                   "what SDPA keeps (head-major, as q is) and its transposed copy, the input of o"))
     if post:
         rows.append(norm_row("norm.post_attn", group, d_model, code, tokens))
-    if pre:
-        rows.append(norm_row("norm.pre_mlp", group, d_model, code, tokens))
-    rows.append(ActivationRow("mlp.input", group, ACT * d_model,
-                              "input of gate and up (the norm's output)" if pre else "input of gate and up"))
+    if model.residual == "parallel":  # the MLP reads the layer's input too: through the attention's norm (shared),
+        if not model.norm.shared:     # or a second norm of the same input, which keeps its statistics only
+            rows += [norm_row("norm.pre_mlp", group, d_model, code, tokens, input_kept=False),
+                     ActivationRow("mlp.input", group, ACT * d_model, "the MLP's input (its norm's output)")]
+    else:
+        if pre:
+            rows.append(norm_row("norm.pre_mlp", group, d_model, code, tokens))
+        rows.append(ActivationRow("mlp.input", group, ACT * d_model,
+                                  "input of gate and up (the norm's output)" if pre else "input of gate and up"))
     moe = layer.moe
     if moe is None:
         rows.append(mlp_inner_row(mlp, group, code))
@@ -232,7 +247,7 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int, code: Code | None =
         first, last = gpt2_model_rows(model, seq, micro_batch, attention_impl, checkpointed)
         return first, last + [loss]
     att = model.layers[0].attention
-    d_head = att.mla.qk_rope_head_dim if att.mla else att.qk_head_dim  # MLA rotates its rope part only
+    d_head = att.mla.qk_rope_head_dim if att.mla else model.rotary_dim or att.qk_head_dim  # the rotated dims only
     first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids")]
     if code.embed_scale:
         first.append(ActivationRow("embed.scale", None, ACT / tokens, "the 0-d bf16 sqrt(d_model) it multiplies by"))

@@ -24,6 +24,7 @@ class Code:
     # in fp32, times (1 + weight) in fp32, cast back) or "fp32" (OLMo 2: x * rsqrt times the weight in fp32, cast
     # back); LayerNorms "olmo" (no weight, in fp32), "layernorm" (nn.LayerNorm) or "cohere" (in Python, fp32)
     norm: str = "llama"
+    parallel: bool = False       # attention and MLP may read the same input (the spec's residual "parallel")
     mlp: str = "gated"           # its MLP: "gated" (gate, up, down) or "plain" (fc, activation, proj)
     gelu_tanh: str = "fused"     # the spec's gelu_tanh as it runs: "fused" (gelu_pytorch_tanh) or "new" (gelu_new)
     qk_norm: str = "rmsnorm"     # the q/k norm it has, if the spec has one: per head ("rmsnorm") or "rmsnorm_full"
@@ -86,6 +87,16 @@ CODES = {
     "olmo": Code("olmo/modeling_olmo.py", norm="olmo", rope_fp32=True),
     # StarCoder2: nn.LayerNorms, biases, a plain MLP (gelu_pytorch_tanh, its default and its published configs)
     "starcoder2": Code("starcoder2/modeling_starcoder2.py", norm="layernorm", mlp="plain"),
+    # Cohere: attention and MLP in parallel on one CohereLayerNorm's output, q/k norms per head (use_qk_norm);
+    # interleaved RoPE, made once for the model; logit_scale multiplies by a Python float
+    "cohere": Code("cohere/modeling_cohere.py", norm="cohere", qk_norm="layernorm_heads", parallel=True),
+    # GPT-NeoX (Pythia): parallel (use_parallel_residual, two nn.LayerNorms of the same input) or not, fused qkv
+    # and partial RoPE joined back with torch.cat (q head-major), a plain MLP (gelu: PyTorch's kernel)
+    "gpt_neox": Code("gpt_neox/modeling_gpt_neox.py", norm="layernorm", parallel=True, mlp="plain",
+                     partial_rope=True, head_major_q=True),
+    # Phi-1/2: one nn.LayerNorm for attention and MLP in parallel, partial RoPE (q head-major), gelu_new's formula
+    "phi": Code("phi/modeling_phi.py", norm="layernorm", parallel=True, mlp="plain", gelu_tanh="new",
+                partial_rope=True, head_major_q=True, qk_norm="layernorm"),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),

@@ -23,8 +23,12 @@ from .hf_code import Code
 from .saved import ACT, FP32, ActivationRow
 
 
-def norm_row(name: str, group: str | None, width: int, code: Code, tokens: int, count: int = 1) -> ActivationRow:
-    """A norm over `width` features, `count` of them per token (per head for a qk-norm), as `code` runs it."""
+def norm_row(name: str, group: str | None, width: int, code: Code, tokens: int, count: int = 1,
+             input_kept: bool = True) -> ActivationRow:
+    """A norm over `width` features, `count` of them per token (per head for a qk-norm), as `code` runs it;
+    input_kept False: another norm keeps the same input already (a parallel layer's second nn.LayerNorm)."""
+    if code.norm == "layernorm" and not input_kept:
+        return ActivationRow(name, group, 2 * ACT * count, "bf16 mean and reciprocal std (its input kept already)")
     if code.norm == "gemma":
         return ActivationRow(name, group, (2 * FP32 * width + FP32) * count + FP32 * width / tokens,
                              "fp32 input, fp32 reciprocal RMS, fp32 normalised input; (1 + weight) in fp32 per call")
@@ -38,9 +42,9 @@ def norm_row(name: str, group: str | None, width: int, code: Code, tokens: int, 
         return ActivationRow(name, group, (ACT * width + 2 * ACT) * count,
                              "bf16 input, mean and reciprocal std (bf16 on CPU)")
     if code.norm == "cohere":
-        return ActivationRow(name, group, (3 * FP32 * width + FP32) * count + FP32 * width / tokens,
+        return ActivationRow(name, group, (3 * FP32 * width + FP32 + FP32 * width / tokens) * count,
                              "the fp32 centred input twice, fp32 reciprocal std, fp32 normalised input; an fp32 "
-                             "copy of the weight per call")
+                             "copy of the weight (one per head for a qk-norm) per call")
     return ActivationRow(name, group, ((FP32 + ACT) * width + FP32) * count,
                          "fp32 upcast of the input, fp32 reciprocal RMS, bf16 normalised input")
 
