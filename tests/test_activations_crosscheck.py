@@ -95,10 +95,15 @@ CONFIGS = {
     # one LayerNorm for attention and MLP, partial RoPE, gelu_new; per-head q/k LayerNorms with qk_layernorm
     "phi": {"model_type": "phi", **PHI},
     "phi-qk-norm": {"model_type": "phi", **PHI, "num_key_value_heads": 2, "qk_layernorm": True},
+    # one LayerNorm for attention and MLP, partial RoPE made per layer, fp32 q and k for the scores, gelu_new
+    "gptj": {"model_type": "gptj", "vocab_size": 320, "n_embd": 64, "n_layer": 3, "n_head": 4, "rotary_dim": 8,
+             "n_positions": 64, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0, "bos_token_id": 0,
+             "eos_token_id": 0},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
-IMPLS = {"gemma2": ("eager",), "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora": ("eager",)}
+# (GPT-J: transformers offers it no sdpa either)
+IMPLS = {"gemma2": ("eager",), "gptj": ("eager",), "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora": ("eager",)}
 CASES = [(name, impl) for name in sorted(CONFIGS) for impl in IMPLS.get(name, ("sdpa", "eager"))]
 
 
@@ -157,7 +162,7 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("exaone4", "sdpa"), ("ernie4_5", "eager"), ("olmoe", "sdpa"),
                                         ("granitemoe", "eager"), ("glm4", "sdpa"), ("olmo", "eager"),
                                         ("starcoder2", "sdpa"), ("cohere", "eager"), ("gpt_neox", "sdpa"),
-                                        ("phi", "eager")])
+                                        ("phi", "eager"), ("gptj", "eager")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being
@@ -166,7 +171,8 @@ def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl,
     assert profile_bytes(CONFIGS[name], impl, batch, seq, tmp_path, "full") == pytest.approx(measured, abs=0.5)
 
 
-@pytest.mark.parametrize("name, reason", [("gemma2", "eager attention only"), ("deepseek_v3", "fp32 math fallback")])
+@pytest.mark.parametrize("name, reason", [("gemma2", "eager attention only"), ("deepseek_v3", "fp32 math fallback"),
+                                          ("gptj", "eager attention only")])
 def test_sdpa_is_refused_where_it_is_not_measured_as_run(name, reason, tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(CONFIGS[name]))

@@ -145,10 +145,12 @@ def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Cod
     masked = not eager and att.sliding_window is not None and seq >= att.sliding_window
     repeated = (eager or masked) and att.n_kv_heads != att.n_heads  # repeat_kv copies K/V to every query head
     kv_heads = att.n_heads if repeated else att.n_kv_heads
+    qk = FP32 if eager and code.qk_fp32 else ACT
+    what = "an fp32 copy after RoPE" if qk == FP32 else "after RoPE"
     rows = [
-        ActivationRow("attn.q", group, ACT * att.n_heads * att.qk_head_dim, "after RoPE"),
-        ActivationRow("attn.k", group, ACT * kv_heads * att.qk_head_dim,
-                      "after RoPE" + (", repeated to every query head" if repeated else "")),
+        ActivationRow("attn.q", group, qk * att.n_heads * att.qk_head_dim, what),
+        ActivationRow("attn.k", group, qk * kv_heads * att.qk_head_dim,
+                      what + (", repeated to every query head" if repeated else "")),
         ActivationRow("attn.v", group, ACT * kv_heads * att.v_head_dim,
                       "repeated to every query head" if repeated else ""),
     ]
@@ -162,9 +164,10 @@ def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Cod
         rows.append(ActivationRow("attn.mask", group, ACT * seq, "the sliding window's bf16 mask, made per layer"))
     if code.rope_per_layer:
         width = FP32 if code.rope_fp32 else ACT
-        rows.append(ActivationRow("rope.cos_sin", group, 2 * width * rotary / micro_batch,
-                                  f"this layer's {'fp32' if code.rope_fp32 else 'bf16'} cos and sin (interleaved), "
-                                  "shared by every sequence"))
+        rows.append(ActivationRow("rope.cos_sin", group, code.rope_per_layer * 2 * width * rotary / micro_batch,
+                                  f"this layer's {'fp32' if code.rope_fp32 else 'bf16'} cos and sin (interleaved"
+                                  + (", made for q and again for k" if code.rope_per_layer > 1 else "")
+                                  + "), shared by every sequence"))
     return rows
 
 

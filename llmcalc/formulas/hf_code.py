@@ -33,9 +33,10 @@ class Code:
     final_softcap: bool = False  # logits / cap, tanh, * cap (config final_logit_softcapping, taken as set)
     rope_per_type: bool = False  # one cos/sin pair per layer type (sliding, full) instead of one for the model
     rope_fp32: bool = False      # cos and sin kept in fp32 (OLMo 2 rotates q and k in fp32; ERNIE 4.5)
-    # each layer's apply_rotary_pos_emb makes its own cos and sin (a repeat_interleave of the model's halves: ERNIE
-    # 4.5's in fp32, GLM-4's in bf16), kept instead of the model's pair
-    rope_per_layer: bool = False
+    # the cos/sin pairs each layer's apply_rotary_pos_emb makes (a repeat_interleave of the model's halves: ERNIE
+    # 4.5's in fp32, GLM-4's in bf16; GPT-J's one for q and one for k), kept instead of the model's pair
+    rope_per_layer: int = 0
+    qk_fp32: bool = False        # eager computes the scores from fp32 copies of q and k (GPT-J), which it keeps
     partial_rope: bool = False   # it rotates the leading rotary_dim dims of each head only (GLM-4's 0.5 by default)
     head_major_q: bool = False   # RoPE joins q's halves with torch.cat (Phi-3): q is contiguous head-major, so is
     #                              sdpa's output, and the o projection's input is a transposed copy of it
@@ -75,10 +76,10 @@ CODES = {
     "internlm3": Code("llama/modeling_llama.py"),  # transformers builds LlamaForCausalLM for it
     # EXAONE 4: RMSNorms after each sub-block (post), q/k RMSNorm per head, sliding and full layers
     "exaone4": Code("exaone4/modeling_exaone4.py", placement="post"),
-    "ernie4_5": Code("ernie4_5/modeling_ernie4_5.py", rope_per_layer=True, rope_fp32=True),
+    "ernie4_5": Code("ernie4_5/modeling_ernie4_5.py", rope_per_layer=1, rope_fp32=True),
     # GLM-4: four RMSNorms per layer, fused gate_up (kept as Llama's gate and up are), RoPE on the leading half of
     # each head joined back with torch.cat (q head-major, as Phi-3's)
-    "glm4": Code("glm4/modeling_glm4.py", placement="sandwich", rope_per_layer=True, partial_rope=True,
+    "glm4": Code("glm4/modeling_glm4.py", placement="sandwich", rope_per_layer=1, partial_rope=True,
                  head_major_q=True),
     "olmoe": Code("olmoe/modeling_olmoe.py", qk_norm="rmsnorm_full", moe="olmoe"),
     "granitemoe": Code("granitemoe/modeling_granitemoe.py", moe="granitemoe"),
@@ -97,6 +98,10 @@ CODES = {
     # Phi-1/2: one nn.LayerNorm for attention and MLP in parallel, partial RoPE (q head-major), gelu_new's formula
     "phi": Code("phi/modeling_phi.py", norm="layernorm", parallel=True, mlp="plain", gelu_tanh="new",
                 partial_rope=True, head_major_q=True, qk_norm="layernorm"),
+    # GPT-J: one nn.LayerNorm for attention and MLP in parallel, partial RoPE (interleaved, made per layer for q
+    # and for k), eager only (transformers offers it no sdpa), scores from fp32 q and k, gelu_new's formula
+    "gptj": Code("gptj/modeling_gptj.py", norm="layernorm", parallel=True, mlp="plain", gelu_tanh="new",
+                 partial_rope=True, rope_per_layer=2, qk_fp32=True, sdpa=False),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),
