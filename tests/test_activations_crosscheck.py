@@ -99,6 +99,11 @@ CONFIGS = {
     "gptj": {"model_type": "gptj", "vocab_size": 320, "n_embd": 64, "n_layer": 3, "n_head": 4, "rotary_dim": 8,
              "n_positions": 64, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0, "bos_token_id": 0,
              "eos_token_id": 0},
+    # nn.LayerNorms, learned positions with an offset, a ReLU MLP
+    "opt": {"model_type": "opt", "vocab_size": 320, "hidden_size": 64, "ffn_dim": 96, "num_hidden_layers": 3,
+            "num_attention_heads": 4, "max_position_embeddings": 64, "word_embed_proj_dim": 64, "dropout": 0.0,
+            "attention_dropout": 0.0, "activation_dropout": 0.0, "layerdrop": 0.0, "pad_token_id": 1,
+            "bos_token_id": 0, "eos_token_id": 0},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
@@ -162,7 +167,7 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("exaone4", "sdpa"), ("ernie4_5", "eager"), ("olmoe", "sdpa"),
                                         ("granitemoe", "eager"), ("glm4", "sdpa"), ("olmo", "eager"),
                                         ("starcoder2", "sdpa"), ("cohere", "eager"), ("gpt_neox", "sdpa"),
-                                        ("phi", "eager"), ("gptj", "eager")])
+                                        ("phi", "eager"), ("gptj", "eager"), ("opt", "sdpa")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being

@@ -56,7 +56,9 @@ ernie4_5 (fp32 cos and sin made in every layer), glm4 (sandwich norms; bf16 cos 
 in every layer; q head-major), olmo (non-parametric fp32 LayerNorms, fp32 RoPE; clip_qkv taken as null),
 starcoder2 (nn.LayerNorm, a plain MLP), cohere (parallel; CohereLayerNorm, per head on q and k with
 use_qk_norm), gpt_neox (parallel or sequential; partial RoPE, q head-major), phi (parallel; partial RoPE, gelu_new,
-per-head q/k LayerNorms with qk_layernorm), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
+per-head q/k LayerNorms with qk_layernorm), gptj (eager only: transformers offers it no sdpa; parallel, fp32 q
+and k for the scores, cos and sin made per layer for q and for k), opt (learned positions, whose int64 ids the
+embedding keeps per sequence; ReLU; not the projected 350m), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
 only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
 included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is refused
 with the reason, rather than given an unmeasured number.
@@ -111,8 +113,8 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
             return "it is an encoder-decoder"
         if att.to_images:
             return "layers cross-attend to images (not measured)"
-    if model.position != "rope":
-        return "its positions are not RoPE"
+    if model.position != code.positions:
+        return f"its positions are not {code.file}'s ({code.positions})"
     return None
 
 
@@ -254,7 +256,9 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int, code: Code | None =
     first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids")]
     if code.embed_scale:
         first.append(ActivationRow("embed.scale", None, ACT / tokens, "the 0-d bf16 sqrt(d_model) it multiplies by"))
-    tables = 0 if checkpointed or code.rope_per_layer else rope_tables(model, code)
+    if code.positions == "learned":
+        first.append(ActivationRow("embed.position_ids", None, IDS, "int64 positions (plus any offset), per sequence"))
+    tables = 0 if checkpointed or code.rope_per_layer or code.positions != "rope" else rope_tables(model, code)
     if tables:
         first.append(ActivationRow("rope.cos_sin", None,
                                    tables * 2 * (FP32 if code.rope_fp32 else ACT) * d_head / micro_batch,

@@ -24,6 +24,7 @@ class Code:
     # in fp32, times (1 + weight) in fp32, cast back) or "fp32" (OLMo 2: x * rsqrt times the weight in fp32, cast
     # back); LayerNorms "olmo" (no weight, in fp32), "layernorm" (nn.LayerNorm) or "cohere" (in Python, fp32)
     norm: str = "llama"
+    positions: str = "rope"      # "rope", or "learned": a table of positions whose int64 ids its embedding keeps
     parallel: bool = False       # attention and MLP may read the same input (the spec's residual "parallel")
     mlp: str = "gated"           # its MLP: "gated" (gate, up, down) or "plain" (fc, activation, proj)
     gelu_tanh: str = "fused"     # the spec's gelu_tanh as it runs: "fused" (gelu_pytorch_tanh) or "new" (gelu_new)
@@ -102,6 +103,9 @@ CODES = {
     # and for k), eager only (transformers offers it no sdpa), scores from fp32 q and k, gelu_new's formula
     "gptj": Code("gptj/modeling_gptj.py", norm="layernorm", parallel=True, mlp="plain", gelu_tanh="new",
                  partial_rope=True, rope_per_layer=2, qk_fp32=True, sdpa=False),
+    # OPT (do_layer_norm_before, not projected: every size but 350m): nn.LayerNorms, learned positions (offset 2),
+    # a ReLU MLP with biases; q scaled in the projection, no RoPE
+    "opt": Code("opt/modeling_opt.py", norm="layernorm", positions="learned", mlp="plain"),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),
