@@ -30,6 +30,8 @@ NEOX = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidd
         "num_attention_heads": 4, "rotary_pct": 0.25, "attention_dropout": 0.0, "hidden_dropout": 0.0}
 PHI = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 4,
        "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attention_dropout": 0.0}
+BIGCODE = {"vocab_size": 320, "n_embd": 64, "n_layer": 3, "n_head": 4, "n_positions": 64, "resid_pdrop": 0.0,
+           "embd_pdrop": 0.0, "attn_pdrop": 0.0, "bos_token_id": 0, "eos_token_id": 0}
 CONFIGS = {
     "llama": {"model_type": "llama", **SMALL},
     "llama-mha": {"model_type": "llama", **SMALL, "num_key_value_heads": 4, "head_dim": 24},
@@ -104,6 +106,9 @@ CONFIGS = {
             "num_attention_heads": 4, "max_position_embeddings": 64, "word_embed_proj_dim": 64, "dropout": 0.0,
             "attention_dropout": 0.0, "activation_dropout": 0.0, "layerdrop": 0.0, "pad_token_id": 1,
             "bos_token_id": 0, "eos_token_id": 0},
+    # GPT-2's block with nn.Linear, multi-query attention (or not), fp32 eager softmax, gelu_pytorch_tanh
+    "gpt_bigcode": {"model_type": "gpt_bigcode", **BIGCODE},
+    "gpt_bigcode-mha": {"model_type": "gpt_bigcode", **BIGCODE, "multi_query": False},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
@@ -167,7 +172,8 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("exaone4", "sdpa"), ("ernie4_5", "eager"), ("olmoe", "sdpa"),
                                         ("granitemoe", "eager"), ("glm4", "sdpa"), ("olmo", "eager"),
                                         ("starcoder2", "sdpa"), ("cohere", "eager"), ("gpt_neox", "sdpa"),
-                                        ("phi", "eager"), ("gptj", "eager"), ("opt", "sdpa")])
+                                        ("phi", "eager"), ("gptj", "eager"), ("opt", "sdpa"),
+                                        ("gpt_bigcode", "eager")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being

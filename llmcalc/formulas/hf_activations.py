@@ -1,67 +1,67 @@
-"""The `transformers` activation profile: the tensors Hugging Face transformers' modeling code saves for backward,
-per token, as torch.autograd.graph.saved_tensors_hooks sees them in a bf16 training step (deduplicated by storage,
+"""The `transformers` activation profile: the tensors Hugging Face transformers' modeling code saves for backward, per
+token, as torch.autograd.graph.saved_tensors_hooks sees them in a bf16 training step (deduplicated by storage,
 parameters left out; tests/test_activations_crosscheck.py holds every covered family to the measurement, exactly).
 Which modeling file a model runs, and its traits, is hf_code.py's choice (by the spec's family).
 
 For a Llama-style layer (modeling_llama.py, transformers 5.23.0): each LlamaRMSNorm keeps its input upcast to fp32,
-the fp32 reciprocal RMS of every token and the bf16 normalised input the weight multiplies; the q/k/v projections
-keep their shared input and the MLP's gate/up theirs; RoPE keeps cos and sin (once for the model: every layer uses
-the same two tensors); attention keeps q, k and v, and with `sdpa` (PyTorch's fused kernel) its output and fp32
-log-sum-exp, with `eager` the fp32 softmax and its bf16 copy over every key (k and v repeated to every query head
-for GQA); the gated MLP keeps gate's output, its activation (SiLU, or GELU for GeGLU: PyTorch's fused gelu, as
-gelu and gelu_pytorch_tanh run it; gelu_new's Python formula would keep more), up's output and their product.
-Around the layers: the int64 token ids, the final norm's tensors and the head's input, and the loss's fp32
-log-softmax over the vocabulary, its int64 labels and one fp32 scalar. Dropout is 0 in these configs: no masks.
+the fp32 reciprocal RMS of every token and the bf16 normalised input the weight multiplies; the q/k/v projections keep
+their shared input and the MLP's gate/up theirs; RoPE keeps cos and sin (once for the model: every layer uses the same
+two tensors); attention keeps q, k and v, and with `sdpa` (PyTorch's fused kernel) its output and fp32 log-sum-exp,
+with `eager` the fp32 softmax and its bf16 copy over every key (k and v repeated to every query head for GQA); the
+gated MLP keeps gate's output, its activation (SiLU, or GELU for GeGLU: PyTorch's fused gelu, as gelu and
+gelu_pytorch_tanh run it; gelu_new's Python formula would keep more), up's output and their product. Around the
+layers: the int64 token ids, the final norm's tensors and the head's input, and the loss's fp32 log-softmax over the
+vocabulary, its int64 labels and one fp32 scalar. Dropout is 0 in these configs: no masks.
 
 Sliding-window layers (masking_utils.py, sdpa_attention.py): eager masks the scores it keeps anyway; sdpa gets a
 materialised bf16 mask (batch x seq x seq, made per layer) once the sequence reaches the window, and then repeats K
 and V to every query head (enable_gqa only without a mask). Shorter sequences run as plain causal attention.
 
 Gemma (gemma/, gemma2/, gemma3/modeling_gemma*.py, 5.23.0): GemmaRMSNorm keeps the fp32 input, the fp32 reciprocal
-RMS, the fp32 normalised input and (1 + weight) in fp32, made anew in every call; the scaled embedding keeps the
-0-d bf16 scale; Gemma 2 and 3 put an RMSNorm before and after each sub-block (sandwich); Gemma 2's eager attention
+RMS, the fp32 normalised input and (1 + weight) in fp32, made anew in every call; the scaled embedding keeps the 0-d
+bf16 scale; Gemma 2 and 3 put an RMSNorm before and after each sub-block (sandwich); Gemma 2's eager attention
 softcaps the scores (tanh keeps its bf16 output) and its head the logits (the same over the vocabulary); Gemma 3
 normalises each head of q and k with GemmaRMSNorm and gives sliding layers their own RoPE cos/sin.
 
-Phi-3 (phi3/modeling_phi3.py): fused qkv and gate_up keep what Llama's separate projections keep, but its RoPE
-joins q with torch.cat, so sdpa's output is head-major and o's input a transposed copy. OLMo 2
-(olmo2/modeling_olmo2.py): RMSNorms after each sub-block only (post), one over the whole q projection and one over
-k's, each applying its weight in fp32 (fp32 input, reciprocal RMS and normalised input), and RoPE in fp32 (fp32
-cos and sin).
+Phi-3 (phi3/modeling_phi3.py): fused qkv and gate_up keep what Llama's separate projections keep, but its RoPE joins q
+with torch.cat, so sdpa's output is head-major and o's input a transposed copy. OLMo 2 (olmo2/modeling_olmo2.py):
+RMSNorms after each sub-block only (post), one over the whole q projection and one over k's, each applying its weight
+in fp32 (fp32 input, reciprocal RMS and normalised input), and RoPE in fp32 (fp32 cos and sin).
 
 DeepSeek-V3 (deepseek_v3/modeling_deepseek_v3.py): multi-head latent attention keeps the q_a (with q_lora_rank) and
-kv_a RMSNorms, the latents q_b and kv_b take, and per head q, k and v; its RoPE covers qk_rope_head_dim only.
-Eager only: under sdpa on the CPU, where the profile is measured, q/k heads unlike v's send PyTorch to its fp32
-math fallback (fp32 copies of q, k, v and an fp32 softmax over every key), which a GPU's kernels do not do.
+kv_a RMSNorms, the latents q_b and kv_b take, and per head q, k and v; its RoPE covers qk_rope_head_dim only. Eager
+only: under sdpa on the CPU, where the profile is measured, q/k heads unlike v's send PyTorch to its fp32 math
+fallback (fp32 copies of q, k, v and an fp32 softmax over every key), which a GPU's kernels do not do.
 
-Parallel layers (the spec's residual "parallel": Cohere, GPT-NeoX, Phi): attention and MLP read the layer's
-input, through one norm whose output both keep (Cohere, Phi), or through a norm each (GPT-NeoX's two nn.LayerNorms of
-the same input: the second keeps its statistics and its output only). Partial RoPE (GPT-NeoX, Phi, GLM-4) keeps cos
-and sin of the rotated dims only and joins each head back with torch.cat, which makes q head-major. A bias on the
-LM head keeps nothing more. Other norms and plain MLPs (fc, activation, proj): hf_rows.py. MoE layers: hf_moe.py (Mixtral's block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, DeepSeek-V3's).
-GPT-2's layer (LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases): hf_gpt2.py.
+Parallel layers (the spec's residual "parallel": Cohere, GPT-NeoX, Phi): attention and MLP read the layer's input,
+through one norm whose output both keep (Cohere, Phi), or through a norm each (GPT-NeoX's two nn.LayerNorms of the
+same input: the second keeps its statistics and its output only). Partial RoPE (GPT-NeoX, Phi, GLM-4) keeps cos and
+sin of the rotated dims only and joins each head back with torch.cat, which makes q head-major. A bias on the LM head
+keeps nothing more. Other norms and plain MLPs (fc, activation, proj): hf_rows.py. MoE layers: hf_moe.py (Mixtral's
+block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, OLMoE's, GraniteMoE's, DeepSeek-V3's). GPT-2's layer (LayerNorm, learned
+positions, fused Conv1D q/k/v, gelu_new MLP with biases) and GPTBigCode's: hf_gpt2.py.
 
-Gradient checkpointing (recompute "full": model.activation_checkpointing_enable(), alias gradient_checkpointing_enable,
-with transformers' default use_reentrant=False; modeling_layers.py GradientCheckpointingLayer): in the forward each
-layer keeps only its positional inputs, the hidden states (and GPT-2's eager causal mask), while everything around
-the layers is saved as without it. This is what the forward holds, as measured. It leaves out what the measurement
-cannot see: the working set of the one layer being recomputed at backward (that layer's rows without
-recomputation, held while its backward runs), and the tensors the checkpoints' closures hold as keyword arguments
-rather than save (RoPE's cos and sin, a sliding window's mask).
+Gradient checkpointing (recompute "full": model.activation_checkpointing_enable(), alias
+gradient_checkpointing_enable, with transformers' default use_reentrant=False; modeling_layers.py
+GradientCheckpointingLayer): in the forward each layer keeps only its positional inputs, the hidden states (and
+GPT-2's eager causal mask), while everything around the layers is saved as without it. This is what the forward holds,
+as measured. It leaves out what the measurement cannot see: the working set of the one layer being recomputed at
+backward (that layer's rows without recomputation, held while its backward runs), and the tensors the checkpoints'
+closures hold as keyword arguments rather than save (RoPE's cos and sin, a sliding window's mask).
 
-Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2,
-granite (its multipliers are Python floats: nothing more kept), smollm3 (a NoPE layer keeps its projections' q and
-k as RoPE's output would be kept), internlm3 (modeling_llama.py), exaone4 (post norms, per-head q/k norms),
-ernie4_5 (fp32 cos and sin made in every layer), glm4 (sandwich norms; bf16 cos and sin of the rotated part made
-in every layer; q head-major), olmo (non-parametric fp32 LayerNorms, fp32 RoPE; clip_qkv taken as null),
-starcoder2 (nn.LayerNorm, a plain MLP), cohere (parallel; CohereLayerNorm, per head on q and k with
-use_qk_norm), gpt_neox (parallel or sequential; partial RoPE, q head-major), phi (parallel; partial RoPE, gelu_new,
-per-head q/k LayerNorms with qk_layernorm), gptj (eager only: transformers offers it no sdpa; parallel, fp32 q
-and k for the scores, cos and sin made per layer for q and for k), opt (learned positions, whose int64 ids the
-embedding keeps per sequence; ReLU; not the projected 350m), olmoe and granitemoe (hf_moe.py), gpt2, gemma, gemma2 (eager
-only: transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
-included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is refused
-with the reason, rather than given an unmeasured number.
+Covered: llama, mistral, qwen2, qwen3 (its per-head q/k RMSNorm), mixtral, qwen2_moe, qwen3_moe, phi3, olmo2, granite
+(its multipliers are Python floats: nothing more kept), smollm3 (a NoPE layer keeps its projections' q and k as RoPE's
+output would be kept), internlm3 (modeling_llama.py), exaone4 (post norms, per-head q/k norms), ernie4_5 (fp32 cos and
+sin made in every layer), glm4 (sandwich norms; bf16 cos and sin of the rotated part made in every layer; q
+head-major), olmo (non-parametric fp32 LayerNorms, fp32 RoPE; clip_qkv taken as null), starcoder2 (nn.LayerNorm, a
+plain MLP), cohere (parallel; CohereLayerNorm, per head on q and k with use_qk_norm), gpt_neox (parallel or
+sequential; partial RoPE, q head-major), phi (parallel; partial RoPE, gelu_new, per-head q/k LayerNorms with
+qk_layernorm), gptj (eager only: transformers offers it no sdpa; parallel, fp32 q and k for the scores, cos and sin
+made per layer for q and for k), opt (learned positions, whose int64 ids the embedding keeps per sequence; ReLU; not
+the projected 350m), olmoe and granitemoe (hf_moe.py), gpt2 and gpt_bigcode (hf_gpt2.py), gemma, gemma2 (eager only:
+transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
+included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is
+refused with the reason, rather than given an unmeasured number.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def layer_rows(model: ModelSpec, layer_group: LayerGroup, seq: int, attention_im
     """What one layer of the group saves per token under `code` (see the module docstring)."""
     layer, group, d_model = layer_group.layer, layer_group.name, model.d_model
     if code.layout == "gpt2":
-        return gpt2_layer_rows(layer, group, d_model, seq, attention_impl, micro_batch)
+        return gpt2_layer_rows(layer, group, d_model, seq, attention_impl, micro_batch, code)
     att, mlp = layer.attention, layer.mlp
     tokens = seq * micro_batch
     eager = attention_impl == "eager"
@@ -249,7 +249,7 @@ def model_rows(model: ModelSpec, seq: int, micro_batch: int, code: Code | None =
                          FP32 * model.vocab_size + IDS + (FP32 + (IDS if micro_batch == 1 else 0)) / tokens,
                          "fp32 log-softmax over the vocabulary, int64 labels, the loss's fp32 scalar")
     if code.layout == "gpt2":
-        first, last = gpt2_model_rows(model, seq, micro_batch, attention_impl, checkpointed)
+        first, last = gpt2_model_rows(model, seq, micro_batch, attention_impl, checkpointed, code)
         return first, last + [loss]
     att = model.layers[0].attention
     d_head = att.mla.qk_rope_head_dim if att.mla else model.rotary_dim or att.qk_head_dim  # the rotated dims only

@@ -24,6 +24,9 @@ class Code:
     # in fp32, times (1 + weight) in fp32, cast back) or "fp32" (OLMo 2: x * rsqrt times the weight in fp32, cast
     # back); LayerNorms "olmo" (no weight, in fp32), "layernorm" (nn.LayerNorm) or "cohere" (in Python, fp32)
     norm: str = "llama"
+    eager_fp32_softmax: bool = True  # GPT-2's layout: eager's softmax in fp32 (kept with its bf16 copy) or bf16
+    mask_argument: bool = False  # eager's causal mask reaches each block as a positional argument, which gradient
+    #                              checkpointing keeps (GPT-2)
     positions: str = "rope"      # "rope", or "learned": a table of positions whose int64 ids its embedding keeps
     parallel: bool = False       # attention and MLP may read the same input (the spec's residual "parallel")
     mlp: str = "gated"           # its MLP: "gated" (gate, up, down) or "plain" (fc, activation, proj)
@@ -106,7 +109,9 @@ CODES = {
     # OPT (do_layer_norm_before, not projected: every size but 350m): nn.LayerNorms, learned positions (offset 2),
     # a ReLU MLP with biases; q scaled in the projection, no RoPE
     "opt": Code("opt/modeling_opt.py", norm="layernorm", positions="learned", mlp="plain"),
-    "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2"),
+    "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2", gelu_tanh="new", eager_fp32_softmax=False,
+                 mask_argument=True),
+    "gpt_bigcode": Code("gpt_bigcode/modeling_gpt_bigcode.py", layout="gpt2"),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),
     # Gemma 2 softcaps scores and logits: the config defaults (50, 30) and every published Gemma 2 config; the

@@ -18,7 +18,8 @@ Autograd saves a tensor only for a gradient some input needs, and the frozen bas
   the adapters that read it (q, k and v; gate and up) and, for o, the attention output that sdpa keeps already
   (in the first layer, when no adapter feeds q, k or v, sdpa keeps nothing and the o adapter its own input).
 
-Covered: the dense Llama code (llama, mistral without a window, qwen2, granite, smollm3, internlm3) under sdpa; anything else is refused.
+Covered: the dense Llama code (llama, mistral without a window, qwen2, granite, smollm3, internlm3) under sdpa;
+anything else is refused.
 """
 
 from __future__ import annotations

@@ -1,19 +1,20 @@
-"""Rows the `transformers` activation profile's layouts share (hf_activations.py, hf_parallel.py; transformers
-5.23.0): a norm as its modeling code runs it, and an MLP's inner tensors.
+"""Rows the `transformers` activation profile's layouts share (hf_activations.py, hf_gpt2.py; transformers 5.23.0): a
+norm as its modeling code runs it, and an MLP's inner tensors.
 
 Norms (Code.norm): LlamaRMSNorm ("llama": the fp32 upcast of the input, the fp32 reciprocal RMS and the bf16
-normalised input the weight multiplies), GemmaRMSNorm ("gemma": fp32 input, reciprocal RMS, normalised input and
-(1 + weight) in fp32 made in every call), OLMo 2's RMSNorm ("fp32": its weight applied in fp32), OLMo's
-non-parametric LayerNorm ("olmo", olmo/modeling_olmo.py: F.layer_norm of the fp32 upcast keeps it, its fp32 mean and
-reciprocal std), nn.LayerNorm ("layernorm": its bf16 input, mean and reciprocal std, which PyTorch's CPU kernel,
-where the profile is measured, keeps in bf16; CUDA's keeps them in fp32) and CohereLayerNorm ("cohere",
-cohere/modeling_cohere.py, in Python: the fp32 centred input twice (the variance's and the normalisation's), the fp32
-reciprocal std, the fp32 normalised input and an fp32 copy of the weight per call).
+normalised input the weight multiplies), GemmaRMSNorm ("gemma": fp32 input, reciprocal RMS, normalised input and (1 +
+weight) in fp32 made in every call), OLMo 2's RMSNorm ("fp32": its weight applied in fp32), OLMo's non-parametric
+LayerNorm ("olmo", olmo/modeling_olmo.py: F.layer_norm of the fp32 upcast keeps it, its fp32 mean and reciprocal std),
+nn.LayerNorm ("layernorm": its bf16 input, mean and reciprocal std, which PyTorch's CPU kernel, where the profile is
+measured, keeps in bf16; CUDA's keeps them in fp32) and CohereLayerNorm ("cohere", cohere/modeling_cohere.py, in
+Python: the fp32 centred input twice (the variance's and the normalisation's), the fp32 reciprocal std, the fp32
+normalised input and an fp32 copy of the weight per call).
 
-MLPs: a gated MLP keeps gate's output, its activation, up's output and their product (as fused gate_up does); a
-plain one (fc, activation, proj) keeps fc's output (the activation's input) and the activation's output (proj's
-input) for an activation PyTorch runs as one kernel (gelu, gelu_pytorch_tanh); ReLU keeps its output only, which proj keeps too; gelu_new's Python formula (Code.gelu_tanh "new") keeps fc's output, half of it,
-the tanh, one plus the tanh and the product.
+MLPs: a gated MLP keeps gate's output, its activation, up's output and their product (as fused gate_up does); a plain
+one (fc, activation, proj) keeps fc's output (the activation's input) and the activation's output (proj's input) for
+an activation PyTorch runs as one kernel (gelu, gelu_pytorch_tanh); ReLU keeps its output only, which proj keeps too;
+gelu_new's Python formula (Code.gelu_tanh "new") keeps fc's output, half of it, the tanh, one plus the tanh and the
+product.
 """
 
 from __future__ import annotations
