@@ -109,11 +109,14 @@ CONFIGS = {
     # GPT-2's block with nn.Linear, multi-query attention (or not), fp32 eager softmax, gelu_pytorch_tanh
     "gpt_bigcode": {"model_type": "gpt_bigcode", **BIGCODE},
     "gpt_bigcode-mha": {"model_type": "gpt_bigcode", **BIGCODE, "multi_query": False},
+    # GPT-2's block with ALiBi, a LayerNorm on the embedding, fp32 eager softmax, GeLUFunction
+    "bloom": {"model_type": "bloom", "vocab_size": 320, "hidden_size": 64, "n_layer": 3, "n_head": 4,
+              "hidden_dropout": 0.0, "attention_dropout": 0.0, "bos_token_id": 0, "eos_token_id": 0},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
 # and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
-# (GPT-J: transformers offers it no sdpa either)
-IMPLS = {"gemma2": ("eager",), "gptj": ("eager",), "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora": ("eager",)}
+# (GPT-J, BLOOM: transformers offers them no sdpa either)
+IMPLS = {"gemma2": ("eager",), "gptj": ("eager",), "bloom": ("eager",), "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora": ("eager",)}
 CASES = [(name, impl) for name in sorted(CONFIGS) for impl in IMPLS.get(name, ("sdpa", "eager"))]
 
 
@@ -173,7 +176,7 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("granitemoe", "eager"), ("glm4", "sdpa"), ("olmo", "eager"),
                                         ("starcoder2", "sdpa"), ("cohere", "eager"), ("gpt_neox", "sdpa"),
                                         ("phi", "eager"), ("gptj", "eager"), ("opt", "sdpa"),
-                                        ("gpt_bigcode", "eager")])
+                                        ("gpt_bigcode", "eager"), ("bloom", "eager")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being
@@ -183,7 +186,7 @@ def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl,
 
 
 @pytest.mark.parametrize("name, reason", [("gemma2", "eager attention only"), ("deepseek_v3", "fp32 math fallback"),
-                                          ("gptj", "eager attention only")])
+                                          ("gptj", "eager attention only"), ("bloom", "eager attention only")])
 def test_sdpa_is_refused_where_it_is_not_measured_as_run(name, reason, tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(CONFIGS[name]))

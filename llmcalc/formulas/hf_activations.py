@@ -58,7 +58,7 @@ plain MLP), cohere (parallel; CohereLayerNorm, per head on q and k with use_qk_n
 sequential; partial RoPE, q head-major), phi (parallel; partial RoPE, gelu_new, per-head q/k LayerNorms with
 qk_layernorm), gptj (eager only: transformers offers it no sdpa; parallel, fp32 q and k for the scores, cos and sin
 made per layer for q and for k), opt (learned positions, whose int64 ids the embedding keeps per sequence; ReLU; not
-the projected 350m), olmoe and granitemoe (hf_moe.py), gpt2 and gpt_bigcode (hf_gpt2.py), gemma, gemma2 (eager only:
+the projected 350m), olmoe and granitemoe (hf_moe.py), gpt2, gpt_bigcode and bloom (eager only; hf_gpt2.py), gemma, gemma2 (eager only:
 transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
 included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is
 refused with the reason, rather than given an unmeasured number.
@@ -85,13 +85,13 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
         return "its embedding is projected"
     if model.rotary_dim is not None and not code.partial_rope:
         return f"its RoPE is partial, which {code.file} does not do"
+    if attention_impl == "sdpa" and not code.sdpa:
+        return f"transformers runs {code.file} with eager attention only"
     if code.layout == "gpt2":
-        return gpt2_refused(model)
+        return gpt2_refused(model, code)
     if model.norm.kind != code.norm_kind or model.norm.placement != code.placement or \
             model.norm.affine != (code.norm != "olmo"):
         return f"its norms are not those of {code.file} ({code.norm_kind}, {code.placement})"
-    if attention_impl == "sdpa" and not code.sdpa:
-        return f"transformers runs {code.file} with eager attention only"
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         moe = layer.moe

@@ -27,7 +27,9 @@ class Code:
     eager_fp32_softmax: bool = True  # GPT-2's layout: eager's softmax in fp32 (kept with its bf16 copy) or bf16
     mask_argument: bool = False  # eager's causal mask reaches each block as a positional argument, which gradient
     #                              checkpointing keeps (GPT-2)
-    positions: str = "rope"      # "rope", or "learned": a table of positions whose int64 ids its embedding keeps
+    embedding_norm: bool = False  # a LayerNorm on the token embedding (BLOOM)
+    # "rope", "learned" (a table of positions whose int64 ids its embedding keeps) or "alibi" (a bias, no gradient)
+    positions: str = "rope"
     parallel: bool = False       # attention and MLP may read the same input (the spec's residual "parallel")
     mlp: str = "gated"           # its MLP: "gated" (gate, up, down) or "plain" (fc, activation, proj)
     gelu_tanh: str = "fused"     # the spec's gelu_tanh as it runs: "fused" (gelu_pytorch_tanh) or "new" (gelu_new)
@@ -110,8 +112,10 @@ CODES = {
     # a ReLU MLP with biases; q scaled in the projection, no RoPE
     "opt": Code("opt/modeling_opt.py", norm="layernorm", positions="learned", mlp="plain"),
     "gpt2": Code("gpt2/modeling_gpt2.py", layout="gpt2", gelu_tanh="new", eager_fp32_softmax=False,
-                 mask_argument=True),
-    "gpt_bigcode": Code("gpt_bigcode/modeling_gpt_bigcode.py", layout="gpt2"),
+                 mask_argument=True, positions="learned"),
+    "gpt_bigcode": Code("gpt_bigcode/modeling_gpt_bigcode.py", layout="gpt2", positions="learned"),
+    # BLOOM: eager only (transformers offers it no sdpa); its GeLUFunction keeps its input only, as "fused" does
+    "bloom": Code("bloom/modeling_bloom.py", layout="gpt2", positions="alibi", embedding_norm=True, sdpa=False),
     # GemmaRMSNorm and the scaled embedding; Gemma's config default and published configs: no softcapping
     "gemma": Code("gemma/modeling_gemma.py", norm="gemma", embed_scale=True),
     # Gemma 2 softcaps scores and logits: the config defaults (50, 30) and every published Gemma 2 config; the

@@ -19,6 +19,11 @@ attention by default (c_attn's output is q, then one head of k and one of v: sdp
 with copies of k and v; eager for one sequence the same, for more copies of q and of k and v repeated to every
 head), eager's softmax in fp32 (and its bf16 copy), and gelu_pytorch_tanh (its default and published configs: the
 spec's gelu_tanh taken as it), which keeps c_fc's output and its own.
+
+BLOOM (bloom/modeling_bloom.py: eager only, transformers offers it no sdpa) runs it too, with ALiBi (its bias made
+without gradient: nothing kept for it) in place of positions, a LayerNorm on the embedding, fused query_key_value
+(eager keeps what GPT-2's does, the softmax in fp32 and its bf16 copy), and its GeLUFunction (the tanh formula as one
+autograd function) keeping its input only, as a fused kernel would.
 """
 
 from __future__ import annotations
@@ -70,8 +75,12 @@ def gpt2_model_rows(model: ModelSpec, seq: int, micro_batch: int, attention_impl
     """(the first stage's rows, the last stage's rows but the loss) around the layers, per token of a micro-batch.
     Under gradient checkpointing eager's bf16 causal mask (batch x seq x seq), which GPT2Model hands every block as
     a positional argument, is one of the inputs the checkpoints keep."""
-    first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids"),
-             ActivationRow("embed.position_ids", None, IDS / micro_batch, "int64 positions, once for the batch")]
+    first = [ActivationRow("embed.token_ids", None, IDS, "int64 token ids")]
+    if code.positions == "learned":
+        first.append(ActivationRow("embed.position_ids", None, IDS / micro_batch, "int64 positions, once for the "
+                                   "batch"))
+    if code.embedding_norm:
+        first.append(layernorm("embed.norm", None, model.d_model))
     if checkpointed and attention_impl == "eager" and code.mask_argument:
         first.append(ActivationRow("attn.mask", None, ACT * seq, "eager's bf16 causal mask, kept by the checkpoints"))
     last = [layernorm("norm.final", None, model.d_model),
@@ -79,16 +88,18 @@ def gpt2_model_rows(model: ModelSpec, seq: int, micro_batch: int, attention_impl
     return first, last
 
 
-def gpt2_refused(model: ModelSpec) -> str | None:
-    """Why this model is not the GPT-2 that modeling_gpt2.py runs, or None."""
+def gpt2_refused(model: ModelSpec, code: Code) -> str | None:
+    """Why this model is not the GPT-2 (GPTBigCode, BLOOM) that its modeling code runs, or None."""
     if model.norm.kind != "layernorm" or model.norm.placement != "pre" or not model.norm.bias:
         return "its norms are not LayerNorms with biases before each sub-block"
-    if model.position != "learned" or model.position_offset:
-        return "its positions are not learned (or their table has an offset)"
+    if model.position != code.positions or model.position_offset:
+        return f"its positions are not {code.positions} (or their table has an offset)"
+    if model.embedding_norm != code.embedding_norm:
+        return f"it has{' no' if code.embedding_norm else ''} norm on the embedding, unlike {code.file}"
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         if layer.moe is not None or layer.mlp.activation != "gelu_tanh" or not layer.mlp.bias:
-            return "its MLP is not GPT-2's (gelu_new with biases)"
+            return f"its MLP is not {code.file}'s (GELU, tanh approximation, with biases)"
         if att.kind not in ("MHA", "MQA") or att.qk_norm or att.sinks or att.local_span or layer.cross_attention:
             return "its attention is not GPT-2's (multi-head or multi-query, full, no qk-norm)"
         if layer.stack != "decoder":
