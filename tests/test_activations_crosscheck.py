@@ -32,6 +32,8 @@ PHI = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidde
        "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attention_dropout": 0.0}
 BIGCODE = {"vocab_size": 320, "n_embd": 64, "n_layer": 3, "n_head": 4, "n_positions": 64, "resid_pdrop": 0.0,
            "embd_pdrop": 0.0, "attn_pdrop": 0.0, "bos_token_id": 0, "eos_token_id": 0}
+FALCON = {"vocab_size": 320, "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "hidden_dropout": 0.0,
+          "attention_dropout": 0.0, "bos_token_id": 0, "eos_token_id": 0}
 CONFIGS = {
     "llama": {"model_type": "llama", **SMALL},
     "llama-mha": {"model_type": "llama", **SMALL, "num_key_value_heads": 4, "head_dim": 24},
@@ -112,11 +114,20 @@ CONFIGS = {
     # GPT-2's block with ALiBi, a LayerNorm on the embedding, fp32 eager softmax, GeLUFunction
     "bloom": {"model_type": "bloom", "vocab_size": 320, "hidden_size": 64, "n_layer": 3, "n_head": 4,
               "hidden_dropout": 0.0, "attention_dropout": 0.0, "bos_token_id": 0, "eos_token_id": 0},
+    # Falcon-7B's multi-query architecture (one norm, parallel; a single K/V head broadcast by eager's matmul), the
+    # new decoder architecture (K/V copied to every head) with two norms or one, multi-head, and sequential
+    "falcon": {"model_type": "falcon", **FALCON},
+    "falcon-new": {"model_type": "falcon", **FALCON, "num_kv_heads": 2, "new_decoder_architecture": True},
+    "falcon-new-1ln": {"model_type": "falcon", **FALCON, "num_kv_heads": 2, "new_decoder_architecture": True,
+                       "num_ln_in_parallel_attn": 1},
+    "falcon-mha": {"model_type": "falcon", **FALCON, "multi_query": False},
+    "falcon-sequential": {"model_type": "falcon", **FALCON, "multi_query": False, "parallel_attn": False},
 }
-# transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
-# and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
-# (GPT-J, BLOOM: transformers offers them no sdpa either)
-IMPLS = {"gemma2": ("eager",), "gptj": ("eager",), "bloom": ("eager",), "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora": ("eager",)}
+# transformers offers Gemma 2 no sdpa (it cannot softcap the scores), nor GPT-J and BLOOM: the profile refuses them
+# too; DeepSeek-V3's MLA (and Falcon-7B's single K/V head) under sdpa on the CPU takes PyTorch's fp32 math fallback,
+# which a GPU would not: refused
+IMPLS = {"gemma2": ("eager",), "gptj": ("eager",), "bloom": ("eager",), "falcon": ("eager",),
+         "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora": ("eager",)}
 CASES = [(name, impl) for name in sorted(CONFIGS) for impl in IMPLS.get(name, ("sdpa", "eager"))]
 
 
@@ -176,7 +187,8 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("granitemoe", "eager"), ("glm4", "sdpa"), ("olmo", "eager"),
                                         ("starcoder2", "sdpa"), ("cohere", "eager"), ("gpt_neox", "sdpa"),
                                         ("phi", "eager"), ("gptj", "eager"), ("opt", "sdpa"),
-                                        ("gpt_bigcode", "eager"), ("bloom", "eager")])
+                                        ("gpt_bigcode", "eager"), ("bloom", "eager"), ("falcon", "eager"),
+                                        ("falcon-new", "sdpa")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being
@@ -186,7 +198,8 @@ def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl,
 
 
 @pytest.mark.parametrize("name, reason", [("gemma2", "eager attention only"), ("deepseek_v3", "fp32 math fallback"),
-                                          ("gptj", "eager attention only"), ("bloom", "eager attention only")])
+                                          ("gptj", "eager attention only"), ("bloom", "eager attention only"),
+                                          ("falcon", "fp32 math fallback")])
 def test_sdpa_is_refused_where_it_is_not_measured_as_run(name, reason, tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(CONFIGS[name]))

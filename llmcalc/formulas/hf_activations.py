@@ -38,8 +38,8 @@ through one norm whose output both keep (Cohere, Phi), or through a norm each (G
 same input: the second keeps its statistics and its output only). Partial RoPE (GPT-NeoX, Phi, GLM-4) keeps cos and
 sin of the rotated dims only and joins each head back with torch.cat, which makes q head-major. A bias on the LM head
 keeps nothing more. Other norms and plain MLPs (fc, activation, proj): hf_rows.py. MoE layers: hf_moe.py (Mixtral's
-block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, OLMoE's, GraniteMoE's, DeepSeek-V3's). GPT-2's layer (LayerNorm, learned
-positions, fused Conv1D q/k/v, gelu_new MLP with biases) and GPTBigCode's: hf_gpt2.py.
+block, Qwen2-MoE's with its gated shared expert, Qwen3-MoE's, OLMoE's, GraniteMoE's, DeepSeek-V3's). GPT-2's layer
+(LayerNorm, learned positions, fused Conv1D q/k/v, gelu_new MLP with biases) and GPTBigCode's: hf_gpt2.py.
 
 Gradient checkpointing (recompute "full": model.activation_checkpointing_enable(), alias
 gradient_checkpointing_enable, with transformers' default use_reentrant=False; modeling_layers.py
@@ -58,10 +58,13 @@ plain MLP), cohere (parallel; CohereLayerNorm, per head on q and k with use_qk_n
 sequential; partial RoPE, q head-major), phi (parallel; partial RoPE, gelu_new, per-head q/k LayerNorms with
 qk_layernorm), gptj (eager only: transformers offers it no sdpa; parallel, fp32 q and k for the scores, cos and sin
 made per layer for q and for k), opt (learned positions, whose int64 ids the embedding keeps per sequence; ReLU; not
-the projected 350m), olmoe and granitemoe (hf_moe.py), gpt2, gpt_bigcode and bloom (eager only; hf_gpt2.py), gemma, gemma2 (eager only:
-transformers offers it no sdpa), gemma3_text and deepseek_v3 (eager only), with sdpa or eager, sliding windows
-included; an MLP's biases keep nothing more; MTP modules are not run by transformers and not counted. Anything else is
-refused with the reason, rather than given an unmeasured number.
+the projected 350m), olmoe and granitemoe (hf_moe.py), falcon (parallel or not, one norm or two; Falcon-7B's
+multi-query architecture eager only: under sdpa its single K/V head takes the CPU's fp32 math fallback; a single K/V
+head with one norm is taken as that architecture, not the new decoder architecture; ALiBi refused), gpt2, gpt_bigcode
+and bloom (eager only; hf_gpt2.py), gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and
+deepseek_v3 (eager only), with sdpa or eager, sliding windows included; an MLP's biases keep nothing more; MTP modules
+are not run by transformers and not counted. Anything else is refused with the reason, rather than given an unmeasured
+number.
 """
 
 from __future__ import annotations
@@ -101,6 +104,10 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
             return ("its attention is not the multi-head latent attention of " + code.file if code.mla else
                     "it has multi-head latent attention, covered for the family deepseek_v3 only, as a DeepSeek-V3 "
                     "config.json names it")
+        if attention_impl == "sdpa" and _single_kv_broadcast(model, att, code):
+            return ("under sdpa its single K/V head (multi-query, not repeated) takes, on the CPU where the profile "
+                    "is measured, PyTorch's fp32 math fallback, which a GPU's kernels do not; run it with "
+                    "attention_impl eager")
         if att.mla is not None and attention_impl == "sdpa":
             return ("under sdpa its multi-head latent attention takes, on the CPU where the profile is measured, "
                     "PyTorch's fp32 math fallback (q/k heads unlike v's), which a GPU's kernels do not; run it with "
@@ -140,12 +147,21 @@ def _mla_rows(att: Attention, group: str, code: Code, tokens: int, micro_batch: 
     return rows
 
 
-def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Code, micro_batch: int,
-                    rotary: int) -> list[ActivationRow]:
+def _single_kv_broadcast(model: ModelSpec, att: Attention, code: Code) -> bool:
+    """Falcon's original multi-query architecture: one K/V head, one norm (see Code.kv_repeat)."""
+    return code.kv_repeat == "broadcast" and att.n_kv_heads == 1 and model.norm.shared
+
+
+def _attention_rows(model: ModelSpec, att: Attention, group: str, seq: int, eager: bool, code: Code,
+                    micro_batch: int) -> list[ActivationRow]:
     """q, k, v (and their norms, the window's mask) of a multi-head or grouped-query attention."""
     tokens = seq * micro_batch
+    rotary = model.rotary_dim or att.qk_head_dim
     masked = not eager and att.sliding_window is not None and seq >= att.sliding_window
-    repeated = (eager or masked) and att.n_kv_heads != att.n_heads  # repeat_kv copies K/V to every query head
+    if code.kv_repeat == "broadcast":
+        repeated = att.n_kv_heads != att.n_heads and not _single_kv_broadcast(model, att, code)
+    else:  # repeat_kv copies K/V to every query head
+        repeated = (eager or masked) and att.n_kv_heads != att.n_heads
     kv_heads = att.n_heads if repeated else att.n_kv_heads
     qk = FP32 if eager and code.qk_fp32 else ACT
     what = "an fp32 copy after RoPE" if qk == FP32 else "after RoPE"
@@ -162,8 +178,12 @@ def _attention_rows(att: Attention, group: str, seq: int, eager: bool, code: Cod
     elif att.qk_norm == "rmsnorm_full":  # OLMo 2: one RMSNorm over the whole q projection, one over k's
         rows += [norm_row("attn.q_norm", group, att.n_heads * att.qk_head_dim, code, tokens),
                  norm_row("attn.k_norm", group, att.n_kv_heads * att.qk_head_dim, code, tokens)]
-    if masked:
-        rows.append(ActivationRow("attn.mask", group, ACT * seq, "the sliding window's bf16 mask, made per layer"))
+    if masked or (code.sdpa_mask and not eager):
+        rows.append(ActivationRow("attn.mask", group, ACT * seq, "the bf16 mask sdpa gets (causal, or the sliding "
+                                  "window's), kept per layer"))
+    if code.index_split and att.n_kv_heads != att.n_heads:
+        rows.append(ActivationRow("attn.kv_index", group, 2 * IDS / tokens, "the int64 indices of K and V in the "
+                                  "fused output"))
     if code.rope_per_layer:
         width = FP32 if code.rope_fp32 else ACT
         rows.append(ActivationRow("rope.cos_sin", group, code.rope_per_layer * 2 * width * rotary / micro_batch,
@@ -189,8 +209,13 @@ def layer_rows(model: ModelSpec, layer_group: LayerGroup, seq: int, attention_im
                               "input of the q/k/v projections" + (" (the norm's output)" if pre else
                                                                   " (the layer's input)")))
     rows += _mla_rows(att, group, code, tokens, micro_batch) if att.mla else \
-        _attention_rows(att, group, seq, eager, code, micro_batch, model.rotary_dim or att.qk_head_dim)
-    if eager:
+        _attention_rows(model, att, group, seq, eager, code, micro_batch)
+    if eager and not code.eager_fp32_softmax:
+        copied = micro_batch > 1 and _single_kv_broadcast(model, att, code)  # the matmul with the broadcast V
+        rows.append(ActivationRow("attn.scores", group, (2 if copied else 1) * ACT * att.n_heads * seq,
+                                  "bf16 softmax over every key" + (" and its copy for the matmul with the single "
+                                                                   "V head" if copied else "")))
+    elif eager:
         softcap = code.attn_softcap
         rows.append(ActivationRow("attn.scores", group, (FP32 + ACT + (ACT if softcap else 0)) * att.n_heads * seq,
                                   ("tanh of the softcapped scores, " if softcap else "")

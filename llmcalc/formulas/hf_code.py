@@ -25,6 +25,13 @@ class Code:
     # back); LayerNorms "olmo" (no weight, in fp32), "layernorm" (nn.LayerNorm) or "cohere" (in Python, fp32)
     norm: str = "llama"
     eager_fp32_softmax: bool = True  # GPT-2's layout: eager's softmax in fp32 (kept with its bf16 copy) or bf16
+    # when K and V reach attention repeated to every query head: "eager" (repeat_kv under eager, or sdpa with a
+    # mask: Llama) or "broadcast" (Falcon's new decoder architecture copies them to every head in both; its original
+    # multi-query one, a single K/V head and one norm, lets eager's matmul broadcast it, copying nothing)
+    kv_repeat: str = "eager"
+    sdpa_mask: bool = False      # sdpa gets a materialised bf16 causal mask (batch x seq x seq), kept per layer
+    index_split: bool = False    # K and V taken from the fused output with index lists (Falcon, fewer K/V heads
+    #                              than q): two one-element int64 indices per layer
     mask_argument: bool = False  # eager's causal mask reaches each block as a positional argument, which gradient
     #                              checkpointing keeps (GPT-2)
     embedding_norm: bool = False  # a LayerNorm on the token embedding (BLOOM)
@@ -108,6 +115,11 @@ CODES = {
     # and for k), eager only (transformers offers it no sdpa), scores from fp32 q and k, gelu_new's formula
     "gptj": Code("gptj/modeling_gptj.py", norm="layernorm", parallel=True, mlp="plain", gelu_tanh="new",
                  partial_rope=True, rope_per_layer=2, qk_fp32=True, sdpa=False),
+    # Falcon (rotary, parallel_attn): one nn.LayerNorm or two (new_decoder_architecture), fused qkv, eager's softmax
+    # in bf16, a causal mask handed to sdpa, a plain gelu MLP; under sdpa the original multi-query
+    # architecture's single K/V head sends PyTorch on the CPU to its fp32 math fallback (refused, as DeepSeek-V3's)
+    "falcon": Code("falcon/modeling_falcon.py", norm="layernorm", parallel=True, mlp="plain", sdpa_mask=True,
+                   eager_fp32_softmax=False, kv_repeat="broadcast", index_split=True),
     # OPT (do_layer_norm_before, not projected: every size but 350m): nn.LayerNorms, learned positions (offset 2),
     # a ReLU MLP with biases; q scaled in the projection, no RoPE
     "opt": Code("opt/modeling_opt.py", norm="layernorm", positions="learned", mlp="plain"),
