@@ -207,6 +207,23 @@ def test_sdpa_is_refused_where_it_is_not_measured_as_run(name, reason, tmp_path)
         llmcalc.estimate_memory(str(path), mode="training", framework="transformers", attention_impl="sdpa")
 
 
+def test_every_importable_model_type_is_measured_or_refused_by_name(tmp_path):
+    # a model_type the Hugging Face import learns is not silently held to Llama's code: it gets its own Code (and a
+    # config above) or joins UNMEASURED; a multimodal wrapper is its text model's family (LLaVA's default: llama)
+    from llmcalc.formulas.hf_code import CODES, UNMEASURED, family_key
+    from llmcalc.importers.hf.registry import TYPES, supported
+
+    for model_type in supported():
+        key = model_type.replace("-", "_")
+        if key in CODES or key in UNMEASURED or TYPES[model_type].text_model is not None:
+            continue
+        path = tmp_path / f"{key}.json"
+        path.write_text(json.dumps({"model_type": model_type}))
+        assert family_key(llmcalc.load(str(path))) in CODES, model_type
+    assert {key for key in CODES if key in {t.replace("-", "_") for t in supported()}} <= \
+        {config["model_type"] for config in CONFIGS.values()}  # every model_type with a Code is measured
+
+
 # LoRA (PEFT 0.21.2, no dropout) on a frozen bf16 base: what the Llama code and the adapters save (formulas/hf_lora.py)
 HF_NAMES = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj", "gate": "gate_proj", "up": "up_proj",
             "down": "down_proj"}

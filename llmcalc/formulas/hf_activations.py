@@ -64,13 +64,14 @@ head with one norm is taken as that architecture, not the new decoder architectu
 and bloom (eager only; hf_gpt2.py), gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and
 deepseek_v3 (eager only), with sdpa or eager, sliding windows included; an MLP's biases keep nothing more; MTP modules
 are not run by transformers and not counted. Anything else is refused with the reason, rather than given an unmeasured
-number.
+number: a model_type the import knows whose code is not measured by name (hf_code.UNMEASURED), the built-in Pythia
+specs as GPT-NeoX, other families (llama2, llama3) as Llama's code.
 """
 
 from __future__ import annotations
 
 from ..model import Attention, LayerGroup, ModelSpec
-from .hf_code import LLAMA, Code, code_of
+from .hf_code import LLAMA, UNMEASURED, Code, code_of, family_key
 from .hf_gpt2 import gpt2_layer_rows, gpt2_model_rows, gpt2_refused
 from .hf_moe import moe_refused, moe_rows
 from .hf_rows import mlp_inner_row, mlp_refused, norm_row
@@ -80,6 +81,8 @@ from .saved import ACT, FP32, IDS, STATS, ActivationRow
 def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
     """Why the transformers profile does not cover this model (with this attention), or None."""
     code = code_of(model)
+    if family_key(model) in UNMEASURED:
+        return f"transformers runs its own modeling code for {model.family}, which the profile was not measured on"
     if model.residual == "parallel" and not code.parallel:
         return f"its attention and MLP run in parallel, which {code.file} does not do"
     if model.residual == "parallel" and not model.norm.shared and code.norm != "layernorm":
