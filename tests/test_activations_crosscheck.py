@@ -122,6 +122,13 @@ CONFIGS = {
                        "num_ln_in_parallel_attn": 1},
     "falcon-mha": {"model_type": "falcon", **FALCON, "multi_query": False},
     "falcon-sequential": {"model_type": "falcon", **FALCON, "multi_query": False, "parallel_attn": False},
+    # OLMo 2's layer with windows (each layer type its own RoPE); Cohere's with windows; GraniteMoE's with a shared MLP
+    "olmo3": {"model_type": "olmo3", **SMALL, "sliding_window": 20, "pad_token_id": 0, "eos_token_id": 0,
+              "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+    "cohere2": {"model_type": "cohere2", **SMALL, "sliding_window": 20, "pad_token_id": 0,
+                "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+    "granitemoeshared": {"model_type": "granitemoeshared", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2,
+                         "shared_intermediate_size": 48},
 }
 # transformers offers Gemma 2 no sdpa (it cannot softcap the scores), nor GPT-J and BLOOM: the profile refuses them
 # too; DeepSeek-V3's MLA (and Falcon-7B's single K/V head) under sdpa on the CPU takes PyTorch's fp32 math fallback,
@@ -188,7 +195,8 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
                                         ("starcoder2", "sdpa"), ("cohere", "eager"), ("gpt_neox", "sdpa"),
                                         ("phi", "eager"), ("gptj", "eager"), ("opt", "sdpa"),
                                         ("gpt_bigcode", "eager"), ("bloom", "eager"), ("falcon", "eager"),
-                                        ("falcon-new", "sdpa")])
+                                        ("falcon-new", "sdpa"), ("olmo3", "sdpa"), ("cohere2", "eager"),
+                                        ("granitemoeshared", "sdpa")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being

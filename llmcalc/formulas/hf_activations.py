@@ -58,14 +58,15 @@ plain MLP), cohere (parallel; CohereLayerNorm, per head on q and k with use_qk_n
 sequential; partial RoPE, q head-major), phi (parallel; partial RoPE, gelu_new, per-head q/k LayerNorms with
 qk_layernorm), gptj (eager only: transformers offers it no sdpa; parallel, fp32 q and k for the scores, cos and sin
 made per layer for q and for k), opt (learned positions, whose int64 ids the embedding keeps per sequence; ReLU; not
-the projected 350m), olmoe and granitemoe (hf_moe.py), falcon (parallel or not, one norm or two; Falcon-7B's
-multi-query architecture eager only: under sdpa its single K/V head takes the CPU's fp32 math fallback; a single K/V
-head with one norm is taken as that architecture, not the new decoder architecture; ALiBi refused), gpt2, gpt_bigcode
-and bloom (eager only; hf_gpt2.py), gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and
-deepseek_v3 (eager only), with sdpa or eager, sliding windows included; an MLP's biases keep nothing more; MTP modules
-are not run by transformers and not counted. Anything else is refused with the reason, rather than given an unmeasured
-number: a model_type the import knows whose code is not measured by name (hf_code.UNMEASURED), the built-in Pythia
-specs as GPT-NeoX, other families (llama2, llama3) as Llama's code.
+the projected 350m), olmoe, granitemoe and granitemoeshared (hf_moe.py), olmo3 (OLMo 2's layer, windows, a RoPE per
+layer type), cohere2 (Cohere's, windows), falcon (parallel or not, one norm or two; Falcon-7B's multi-query
+architecture eager only: under sdpa its single K/V head takes the CPU's fp32 math fallback; a single K/V head with one
+norm is taken as that architecture, not the new decoder architecture; ALiBi refused), gpt2, gpt_bigcode and bloom
+(eager only; hf_gpt2.py), gemma, gemma2 (eager only: transformers offers it no sdpa), gemma3_text and deepseek_v3
+(eager only), with sdpa or eager, sliding windows included; an MLP's biases keep nothing more; MTP modules are not run
+by transformers and not counted. Anything else is refused with the reason, rather than given an unmeasured number: a
+model_type the import knows whose code is not measured by name (hf_code.UNMEASURED), the built-in Pythia specs as
+GPT-NeoX, other families (llama2, llama3) as Llama's code.
 """
 
 from __future__ import annotations

@@ -97,6 +97,11 @@ CODES = {
                  head_major_q=True),
     "olmoe": Code("olmoe/modeling_olmoe.py", qk_norm="rmsnorm_full", moe="olmoe"),
     "granitemoe": Code("granitemoe/modeling_granitemoe.py", moe="granitemoe"),
+    "granitemoeshared": Code("granitemoeshared/modeling_granitemoeshared.py", moe="granitemoe"),
+    # OLMo 3: OLMo 2's layer with sliding and full layers, each type its own fp32 RoPE
+    "olmo3": Code("olmo3/modeling_olmo3.py", placement="post", norm="fp32", qk_norm="rmsnorm_full", rope_fp32=True,
+                  rope_per_type=True),
+    "cohere2": Code("cohere2/modeling_cohere2.py", norm="cohere", qk_norm="layernorm_heads", parallel=True),
     # OLMo: non-parametric LayerNorms in fp32, RoPE in fp32 (clip_qkv, which the spec does not hold, is taken as
     # null, the default: clamping q, k and v in place keeps their projections' outputs too)
     "olmo": Code("olmo/modeling_olmo.py", norm="olmo", rope_fp32=True),
@@ -147,9 +152,9 @@ CODES = {
 # model's for a multimodal wrapper) whose modeling code the profile was not measured on: refused by name, not held to
 # Llama's code (tests/test_activations_crosscheck.py keeps the list complete)
 UNMEASURED = frozenset((
-    "arcee", "bamba", "cohere2", "dbrx", "deepseek_v2", "ernie4_5_moe", "falcon_h1", "glm4_moe", "gpt_oss",
-    "granitemoehybrid", "granitemoeshared", "helium", "hunyuan_v1_dense", "hunyuan_v1_moe", "jamba", "lfm2",
-    "lfm2_moe", "llama4", "llama4_text", "mamba", "mamba2", "minimax", "minimax_m2", "mllama", "nemotron_h", "olmo3",
+    "arcee", "bamba", "dbrx", "deepseek_v2", "ernie4_5_moe", "falcon_h1", "glm4_moe", "gpt_oss",
+    "granitemoehybrid", "helium", "hunyuan_v1_dense", "hunyuan_v1_moe", "jamba", "lfm2",
+    "lfm2_moe", "llama4", "llama4_text", "mamba", "mamba2", "minimax", "minimax_m2", "mllama", "nemotron_h",
     "openai_gpt", "qwen2_5_vl", "qwen2_5_vl_text", "qwen3_next", "seed_oss",
 ))
 

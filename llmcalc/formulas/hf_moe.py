@@ -16,7 +16,8 @@ expert (a gated MLP on every token) keeps its four inner tensors, the bf16 sigmo
 OlmoeSparseMoeBlock (olmoe/modeling_olmoe.py) keeps what Qwen2-MoE's keeps without a shared expert (norm_topk_prob,
 which the spec does not hold, taken as OLMoE's default and published configs: false). GraniteMoeMoE
 (granitemoe/modeling_granitemoe.py) takes the top-k of the fp32 logits first: the fp32 softmax over those k and the
-bf16 per-copy weights.
+bf16 per-copy weights; GraniteMoeShared (granitemoeshared/modeling_granitemoeshared.py) adds a gated shared MLP on
+every token, kept as the shared experts are.
 
 DeepseekV3MoE (deepseek_v3/modeling_deepseek_v3.py): the router runs in fp32 (an fp32 copy of its input, and of
 its weight in every call), keeps the fp32 sigmoid scores, the normalised fp32 top-k weights and their sum, and the
@@ -83,8 +84,10 @@ def moe_refused(layer: Layer, block: str | None) -> str | None:
     if block is None or moe.router_bias or moe.routing_bias != (block == "deepseek_v3"):
         return ("its MoE layers are not a block the profile knows (Mixtral's, Qwen2-MoE's, Qwen3-MoE's, OLMoE's, "
                 "GraniteMoE's, DeepSeek-V3's)")
-    if block in ("olmoe", "granitemoe"):
+    if block == "olmoe":
         shared_ok = not moe.n_shared_experts
+    elif block == "granitemoe":  # GraniteMoeShared's shared MLP is one ungated-by-sigmoid gated MLP
+        shared_ok = not moe.shared_gate
     elif block == "qwen2_moe":
         shared_ok = moe.n_shared_experts == 1 and moe.shared_gate
     else:
