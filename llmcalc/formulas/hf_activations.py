@@ -90,6 +90,8 @@ def unsupported(model: ModelSpec, attention_impl: str = "sdpa") -> str | None:
         return "its parallel attention and MLP have a norm each, measured with nn.LayerNorm only"
     if model.projected:
         return "its embedding is projected"
+    if model.lm_head_bias and not code.lm_head_bias:
+        return f"its LM head has a bias, which {code.file}'s has not"
     if model.rotary_dim is not None and not code.partial_rope:
         return f"its RoPE is partial, which {code.file} does not do"
     if attention_impl == "sdpa" and not code.sdpa:

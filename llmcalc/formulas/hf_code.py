@@ -38,6 +38,7 @@ class Code:
     embedding_norm: bool = False  # a LayerNorm on the token embedding (BLOOM)
     # "rope", "learned" (a table of positions whose int64 ids its embedding keeps) or "alibi" (a bias, no gradient)
     positions: str = "rope"
+    lm_head_bias: bool = False   # its LM head may have a bias (Phi, GPT-J: it keeps nothing more)
     parallel: bool = False       # attention and MLP may read the same input (the spec's residual "parallel")
     mlp: str = "gated"           # its MLP: "gated" (gate, up, down) or "plain" (fc, activation, proj)
     gelu_tanh: str = "fused"     # the spec's gelu_tanh as it runs: "fused" (gelu_pytorch_tanh) or "new" (gelu_new)
@@ -118,11 +119,11 @@ CODES = {
                    partial_rope=True, head_major_q=True),  # the built-in Pythia specs
     # Phi-1/2: one nn.LayerNorm for attention and MLP in parallel, partial RoPE (q head-major), gelu_new's formula
     "phi": Code("phi/modeling_phi.py", norm="layernorm", parallel=True, mlp="plain", gelu_tanh="new",
-                partial_rope=True, head_major_q=True, qk_norm="layernorm"),
+                partial_rope=True, head_major_q=True, qk_norm="layernorm", lm_head_bias=True),
     # GPT-J: one nn.LayerNorm for attention and MLP in parallel, partial RoPE (interleaved, made per layer for q
     # and for k), eager only (transformers offers it no sdpa), scores from fp32 q and k, gelu_new's formula
     "gptj": Code("gptj/modeling_gptj.py", norm="layernorm", parallel=True, mlp="plain", gelu_tanh="new",
-                 partial_rope=True, rope_per_layer=2, qk_fp32=True, sdpa=False),
+                 partial_rope=True, rope_per_layer=2, qk_fp32=True, sdpa=False, lm_head_bias=True),
     # Falcon (rotary, parallel_attn): one nn.LayerNorm or two (new_decoder_architecture), fused qkv, eager's softmax
     # in bf16, a causal mask handed to sdpa, a plain gelu MLP; under sdpa the original multi-query
     # architecture's single K/V head sends PyTorch on the CPU to its fp32 math fallback (refused, as DeepSeek-V3's)
