@@ -20,12 +20,12 @@ class Code:
     """One modeling file's traits, as far as they change the saved tensors."""
 
     file: str                    # the modeling file under transformers/models/
-    placement: str = "pre"       # where its RMSNorms sit: "pre", "post" or "sandwich" (pre and post each sub-block)
+    placement: str = "pre"       # where its norms sit: "pre", "post" or "sandwich" (pre and post each sub-block)
     # its norm (hf_rows.py): RMSNorms "llama" (x * rsqrt in fp32, cast back, times the weight), "gemma" (x * rsqrt
     # in fp32, times (1 + weight) in fp32, cast back) or "fp32" (OLMo 2: x * rsqrt times the weight in fp32, cast
     # back); LayerNorms "olmo" (no weight, in fp32), "layernorm" (nn.LayerNorm) or "cohere" (in Python, fp32)
     norm: str = "llama"
-    eager_fp32_softmax: bool = True  # GPT-2's layout: eager's softmax in fp32 (kept with its bf16 copy) or bf16
+    eager_fp32_softmax: bool = True  # eager's softmax in fp32, kept with its bf16 copy (or in bf16: GPT-2, Falcon)
     # when K and V reach attention repeated to every query head: "eager" (repeat_kv under eager, or sdpa with a
     # mask: Llama) or "broadcast" (Falcon's new decoder architecture copies them to every head in both; its original
     # multi-query one, a single K/V head and one norm, lets eager's matmul broadcast it, copying nothing)
@@ -42,7 +42,9 @@ class Code:
     parallel: bool = False       # attention and MLP may read the same input (the spec's residual "parallel")
     mlp: str = "gated"           # its MLP: "gated" (gate, up, down) or "plain" (fc, activation, proj)
     gelu_tanh: str = "fused"     # the spec's gelu_tanh as it runs: "fused" (gelu_pytorch_tanh) or "new" (gelu_new)
-    qk_norm: str = "rmsnorm"     # the q/k norm it has, if the spec has one: per head ("rmsnorm") or "rmsnorm_full"
+    # the q/k norm it has, if the spec has one: per head ("rmsnorm", or "layernorm_heads" / "layernorm" run as its
+    # norm: Cohere, Phi) or over the whole projection ("rmsnorm_full": OLMo 2, OLMoE, OLMo 3)
+    qk_norm: str = "rmsnorm"
     embed_scale: bool = False    # the embedding times sqrt(d_model) as a 0-d bf16 tensor made in every forward
     attn_softcap: bool = False   # eager: scores / cap, tanh, * cap (config attn_logit_softcapping, taken as set)
     final_softcap: bool = False  # logits / cap, tanh, * cap (config final_logit_softcapping, taken as set)
@@ -57,10 +59,10 @@ class Code:
     #                              sdpa's output, and the o projection's input is a transposed copy of it
     sdpa: bool = True            # transformers offers sdpa for it (Gemma 2 refuses it: sdpa cannot softcap)
     mla: bool = False            # DeepSeek-V3's multi-head latent attention (eager only: see hf_activations)
-    layout: str = "llama"        # the layer it runs: "llama" (hf_activations.py) or "gpt2" (hf_gpt2.py)
+    layout: str = "llama"        # the layer it runs: "llama" (hf_activations.py, parallel ones too) or "gpt2"
+    #                              (hf_gpt2.py: GPT-2, GPTBigCode, BLOOM)
     moe: str | None = None       # the MoE block it runs (hf_moe.py): "mixtral", "qwen2_moe", "qwen3_moe", "olmoe",
     #                              "granitemoe" or "deepseek_v3"
-
 
     @property
     def norm_kind(self) -> str:
