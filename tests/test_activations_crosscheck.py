@@ -22,9 +22,18 @@ transformers = pytest.importorskip("transformers")
 
 import llmcalc  # noqa: E402
 from llmcalc.formulas.activations import training_activations  # noqa: E402
+from llmcalc.formulas.hf_activations import unsupported  # noqa: E402
 
 SMALL = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3,
          "num_attention_heads": 4, "num_key_value_heads": 2, "attention_dropout": 0.0}
+NEOX = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "rotary_pct": 0.25, "attention_dropout": 0.0, "hidden_dropout": 0.0}
+PHI = {"vocab_size": 320, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 4,
+       "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attention_dropout": 0.0}
+BIGCODE = {"vocab_size": 320, "n_embd": 64, "n_layer": 3, "n_head": 4, "n_positions": 64, "resid_pdrop": 0.0,
+           "embd_pdrop": 0.0, "attn_pdrop": 0.0, "bos_token_id": 0, "eos_token_id": 0}
+FALCON = {"vocab_size": 320, "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "hidden_dropout": 0.0,
+          "attention_dropout": 0.0, "bos_token_id": 0, "eos_token_id": 0}
 CONFIGS = {
     "llama": {"model_type": "llama", **SMALL},
     "llama-mha": {"model_type": "llama", **SMALL, "num_key_value_heads": 4, "head_dim": 24},
@@ -57,10 +66,75 @@ CONFIGS = {
     "gemma2": {"model_type": "gemma2", **SMALL, "head_dim": 16, "sliding_window": 8},
     "gemma3_text": {"model_type": "gemma3_text", **SMALL, "head_dim": 16, "sliding_window": 20,
                     "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+    # Granite's multipliers scale by Python floats: nothing more is saved
+    "granite": {"model_type": "granite", **SMALL, "embedding_multiplier": 12.0, "logits_scaling": 8.0,
+                "residual_multiplier": 0.22, "attention_multiplier": 0.0156},
+    "smollm3": {"model_type": "smollm3", **SMALL, "no_rope_layer_interval": 2, "pad_token_id": 0},
+    "internlm3": {"model_type": "internlm3", **SMALL, "head_dim": 16, "pad_token_id": 0},
+    # RMSNorms after each sub-block, q/k norms per head, one full layer for two (a window's mask at seq 24)
+    "exaone4": {"model_type": "exaone4", **SMALL, "sliding_window": 20, "sliding_window_pattern": 2,
+                "pad_token_id": 0},
+    # fp32 cos and sin made in every layer; biases on every projection (use_bias) keep nothing more
+    "ernie4_5": {"model_type": "ernie4_5", **SMALL, "head_dim": 16, "pad_token_id": 0},
+    "ernie4_5-bias": {"model_type": "ernie4_5", **SMALL, "use_bias": True, "pad_token_id": 0},
+    "olmoe": {"model_type": "olmoe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2, "pad_token_id": 0,
+              "eos_token_id": 0},
+    "granitemoe": {"model_type": "granitemoe", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2,
+                   "embedding_multiplier": 12.0, "logits_scaling": 8.0, "residual_multiplier": 0.22,
+                   "attention_multiplier": 0.0156},
+    "glm4": {"model_type": "glm4", **SMALL, "head_dim": 16, "pad_token_id": 0, "eos_token_id": 0},
+    "glm4-full-rope": {"model_type": "glm4", **SMALL, "partial_rotary_factor": 1.0, "pad_token_id": 0,
+                       "eos_token_id": 0},
+    # non-parametric fp32 LayerNorms; clip_qkv (not in the spec) taken as null, its default
+    "olmo": {"model_type": "olmo", **SMALL, "pad_token_id": 0, "eos_token_id": 0},
+    # nn.LayerNorm, biases everywhere, a plain gelu_pytorch_tanh MLP; with a window (a mask at seq 24 under sdpa)
+    "starcoder2": {"model_type": "starcoder2", **SMALL, "pad_token_id": 0},
+    "starcoder2-window": {"model_type": "starcoder2", **SMALL, "sliding_window": 20, "pad_token_id": 0},
+    # parallel attention and MLP on one CohereLayerNorm's output; per-head q/k LayerNorms with use_qk_norm
+    "cohere": {"model_type": "cohere", **SMALL, "pad_token_id": 0},
+    "cohere-qk-norm": {"model_type": "cohere", **SMALL, "use_qk_norm": True, "pad_token_id": 0},
+    # partial RoPE, a plain MLP; parallel with two LayerNorms of one input (Pythia's), or sequential
+    "gpt_neox": {"model_type": "gpt_neox", **NEOX},
+    "gpt_neox-sequential": {"model_type": "gpt_neox", **NEOX, "use_parallel_residual": False},
+    # one LayerNorm for attention and MLP, partial RoPE, gelu_new; per-head q/k LayerNorms with qk_layernorm
+    "phi": {"model_type": "phi", **PHI},
+    "phi-qk-norm": {"model_type": "phi", **PHI, "num_key_value_heads": 2, "qk_layernorm": True},
+    # one LayerNorm for attention and MLP, partial RoPE made per layer, fp32 q and k for the scores, gelu_new
+    "gptj": {"model_type": "gptj", "vocab_size": 320, "n_embd": 64, "n_layer": 3, "n_head": 4, "rotary_dim": 8,
+             "n_positions": 64, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0, "bos_token_id": 0,
+             "eos_token_id": 0},
+    # nn.LayerNorms, learned positions with an offset, a ReLU MLP
+    "opt": {"model_type": "opt", "vocab_size": 320, "hidden_size": 64, "ffn_dim": 96, "num_hidden_layers": 3,
+            "num_attention_heads": 4, "max_position_embeddings": 64, "word_embed_proj_dim": 64, "dropout": 0.0,
+            "attention_dropout": 0.0, "activation_dropout": 0.0, "layerdrop": 0.0, "pad_token_id": 1,
+            "bos_token_id": 0, "eos_token_id": 0},
+    # GPT-2's block with nn.Linear, multi-query attention (or not), fp32 eager softmax, gelu_pytorch_tanh
+    "gpt_bigcode": {"model_type": "gpt_bigcode", **BIGCODE},
+    "gpt_bigcode-mha": {"model_type": "gpt_bigcode", **BIGCODE, "multi_query": False},
+    # GPT-2's block with ALiBi, a LayerNorm on the embedding, fp32 eager softmax, GeLUFunction
+    "bloom": {"model_type": "bloom", "vocab_size": 320, "hidden_size": 64, "n_layer": 3, "n_head": 4,
+              "hidden_dropout": 0.0, "attention_dropout": 0.0, "bos_token_id": 0, "eos_token_id": 0},
+    # Falcon-7B's multi-query architecture (one norm, parallel; a single K/V head broadcast by eager's matmul), the
+    # new decoder architecture (K/V copied to every head) with two norms or one, multi-head, and sequential
+    "falcon": {"model_type": "falcon", **FALCON},
+    "falcon-new": {"model_type": "falcon", **FALCON, "num_kv_heads": 2, "new_decoder_architecture": True},
+    "falcon-new-1ln": {"model_type": "falcon", **FALCON, "num_kv_heads": 2, "new_decoder_architecture": True,
+                       "num_ln_in_parallel_attn": 1},
+    "falcon-mha": {"model_type": "falcon", **FALCON, "multi_query": False},
+    "falcon-sequential": {"model_type": "falcon", **FALCON, "multi_query": False, "parallel_attn": False},
+    # OLMo 2's layer with windows (each layer type its own RoPE); Cohere's with windows; GraniteMoE's with a shared MLP
+    "olmo3": {"model_type": "olmo3", **SMALL, "sliding_window": 20, "pad_token_id": 0, "eos_token_id": 0,
+              "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+    "cohere2": {"model_type": "cohere2", **SMALL, "sliding_window": 20, "pad_token_id": 0,
+                "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+    "granitemoeshared": {"model_type": "granitemoeshared", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2,
+                         "shared_intermediate_size": 48},
 }
-# transformers offers Gemma 2 no sdpa (it cannot softcap the scores): the profile refuses it too
-# and DeepSeek-V3's MLA under sdpa on the CPU takes PyTorch's fp32 math fallback, which a GPU would not: refused
-IMPLS = {"gemma2": ("eager",), "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora": ("eager",)}
+# transformers offers Gemma 2 no sdpa (it cannot softcap the scores), nor GPT-J and BLOOM: the profile refuses them
+# too; DeepSeek-V3's MLA (and Falcon-7B's single K/V head) under sdpa on the CPU takes PyTorch's fp32 math fallback,
+# which a GPU would not: refused
+IMPLS = {"gemma2": ("eager",), "gptj": ("eager",), "bloom": ("eager",), "falcon": ("eager",),
+         "deepseek_v3": ("eager",), "deepseek_v3-no-q-lora": ("eager",)}
 CASES = [(name, impl) for name in sorted(CONFIGS) for impl in IMPLS.get(name, ("sdpa", "eager"))]
 
 
@@ -101,6 +175,7 @@ def profile_bytes(config: dict, impl: str, batch: int, seq: int, tmp_path, recom
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     model = llmcalc.load(str(path))
+    assert unsupported(model, impl) is None  # the profile covers it: the API would not refuse it
     return training_activations(model, seq, batch, attention_impl=impl, framework="transformers",
                                 recompute=recompute).bytes
 
@@ -113,7 +188,15 @@ def test_profile_equals_the_saved_tensors(name, impl, batch, seq, tmp_path):
 
 
 @pytest.mark.parametrize("name, impl", [("llama", "sdpa"), ("gemma2", "eager"), ("gemma3_text", "sdpa"),
-                                        ("gpt2", "eager"), ("qwen3_moe", "sdpa"), ("deepseek_v3", "eager")])
+                                        ("gpt2", "eager"), ("qwen3_moe", "sdpa"), ("deepseek_v3", "eager"),
+                                        ("granite", "eager"), ("smollm3", "sdpa"), ("internlm3", "eager"),
+                                        ("exaone4", "sdpa"), ("ernie4_5", "eager"), ("olmoe", "sdpa"),
+                                        ("granitemoe", "eager"), ("glm4", "sdpa"), ("olmo", "eager"),
+                                        ("starcoder2", "sdpa"), ("cohere", "eager"), ("gpt_neox", "sdpa"),
+                                        ("phi", "eager"), ("gptj", "eager"), ("opt", "sdpa"),
+                                        ("gpt_bigcode", "eager"), ("bloom", "eager"), ("falcon", "eager"),
+                                        ("falcon-new", "sdpa"), ("olmo3", "sdpa"), ("cohere2", "eager"),
+                                        ("granitemoeshared", "sdpa")])
 @pytest.mark.parametrize("batch, seq", [(1, 16), (2, 24)])
 def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl, batch, seq, tmp_path):
     # the forward keeps each layer's input (and what is around the layers); the working set of the one layer being
@@ -122,12 +205,31 @@ def test_full_recomputation_equals_what_gradient_checkpointing_saves(name, impl,
     assert profile_bytes(CONFIGS[name], impl, batch, seq, tmp_path, "full") == pytest.approx(measured, abs=0.5)
 
 
-@pytest.mark.parametrize("name, reason", [("gemma2", "eager attention only"), ("deepseek_v3", "fp32 math fallback")])
+@pytest.mark.parametrize("name, reason", [("gemma2", "eager attention only"), ("deepseek_v3", "fp32 math fallback"),
+                                          ("gptj", "eager attention only"), ("bloom", "eager attention only"),
+                                          ("falcon", "fp32 math fallback")])
 def test_sdpa_is_refused_where_it_is_not_measured_as_run(name, reason, tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(CONFIGS[name]))
     with pytest.raises(llmcalc.LlmcalcError, match=reason):
         llmcalc.estimate_memory(str(path), mode="training", framework="transformers", attention_impl="sdpa")
+
+
+def test_every_importable_model_type_is_measured_or_refused_by_name(tmp_path):
+    # a model_type the Hugging Face import learns is not silently held to Llama's code: it gets its own Code (and a
+    # config above) or joins UNMEASURED; a multimodal wrapper is its text model's family (LLaVA's default: llama)
+    from llmcalc.formulas.hf_code import CODES, UNMEASURED, family_key
+    from llmcalc.importers.hf.registry import TYPES, supported
+
+    for model_type in supported():
+        key = model_type.replace("-", "_")
+        if key in CODES or key in UNMEASURED or TYPES[model_type].text_model is not None:
+            continue
+        path = tmp_path / f"{key}.json"
+        path.write_text(json.dumps({"model_type": model_type}))
+        assert family_key(llmcalc.load(str(path))) in CODES, model_type
+    assert {key for key in CODES if key in {t.replace("-", "_") for t in supported()}} <= \
+        {config["model_type"] for config in CONFIGS.values()}  # every model_type with a Code is measured
 
 
 # LoRA (PEFT 0.21.2, no dropout) on a frozen bf16 base: what the Llama code and the adapters save (formulas/hf_lora.py)
@@ -136,7 +238,9 @@ HF_NAMES = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj", "gate": 
 LORA_CASES = [("llama", ("q", "v"), "fp32"), ("llama", ("q", "v"), "bf16"), ("llama", tuple(HF_NAMES), "fp32"),
               ("llama", tuple(HF_NAMES), "bf16"), ("llama", ("down",), "bf16"), ("llama", ("gate", "up"), "fp32"),
               ("llama", ("o",), "bf16"), ("llama", ("k",), "fp32"), ("llama-mha", ("q", "k", "v", "o"), "bf16"),
-              ("qwen2", ("q", "v"), "fp32"), ("mistral", ("up", "down"), "fp32")]
+              ("qwen2", ("q", "v"), "fp32"), ("mistral", ("up", "down"), "fp32"), ("granite", ("q", "v"), "fp32"),
+              ("granite", tuple(HF_NAMES), "bf16"), ("smollm3", ("q", "k", "v", "o"), "fp32"),
+              ("smollm3", ("k",), "bf16"), ("internlm3", tuple(HF_NAMES), "fp32")]
 
 
 @pytest.mark.parametrize("name, targets, adapter_dtype", LORA_CASES)

@@ -407,7 +407,7 @@ CASES.update({
     ),
     "glm4": (  # q, k, v biases (attention_bias defaults to true), four norms per layer
         dict(model_type="glm4", **KV2, head_dim=8),
-        dict(ROPE, n_layers=2, context_length=131072, tied_embeddings=False,
+        dict(ROPE, n_layers=2, context_length=131072, tied_embeddings=False, rotary_dim=4,
              norm={"kind": "rmsnorm", "placement": "sandwich"},
              attention={**GQA, "bias": {"q": True, "k": True, "v": True}}, mlp=SWIGLU),
         EMBED + 2 * (LAYER + 64 + 64) + 32 + EMBED,

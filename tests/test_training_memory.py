@@ -252,8 +252,8 @@ def test_deepspeed_zero_impl_needs_stage_2_or_3():
 def test_transformers_profile_covers_what_was_measured_only():
     ok = estimate_memory("llama3-8b", "training", framework="transformers", seq=2048)
     assert ok.activations.settings["framework"] == "transformers" and ok.activations.settings["attention_impl"] == "sdpa"
-    for kwargs, message in ((dict(model="gpt-oss-20b"), "is not covered (its MoE layers are not a block the profile "
-                             "knows"),
+    for kwargs, message in ((dict(model="gpt-oss-20b"), "is not covered (transformers runs its own modeling code "
+                             "for gpt-oss, which the profile was not measured on"),
                             (dict(tp=2), "one device's layers"),
                             (dict(recompute="selective"), "recompute none or full"),
                             (dict(attention_impl="flash"), "attention_impl sdpa (its default) or eager")):

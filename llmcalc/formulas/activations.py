@@ -168,8 +168,7 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         if code is not None and recompute == "full":
             group_rows = [hf_activations.checkpointed_row(group.name, model.d_model)]
         elif code is not None:
-            group_rows = hf_activations.layer_rows(group.layer, group.name, model.d_model, seq, attention_impl,
-                                                   micro_batch, code)
+            group_rows = hf_activations.layer_rows(model, group, seq, attention_impl, micro_batch, code)
         else:
             norms = layer_norm_names(group.layer, model.norm)
             group_rows = layer_rows(group.layer, group.name, norms, model.d_model, seq, tp, sp, attention_impl,

@@ -18,7 +18,8 @@ Autograd saves a tensor only for a gradient some input needs, and the frozen bas
   the adapters that read it (q, k and v; gate and up) and, for o, the attention output that sdpa keeps already
   (in the first layer, when no adapter feeds q, k or v, sdpa keeps nothing and the o adapter its own input).
 
-Covered: the dense Llama code (llama, mistral without a window, qwen2) under sdpa; anything else is refused.
+Covered: the dense Llama code (llama, mistral without a window, qwen2, granite, smollm3, internlm3) under sdpa;
+anything else is refused.
 """
 
 from __future__ import annotations
@@ -28,13 +29,18 @@ from .hf_code import code_of
 from .saved import ACT, FP32, IDS, ActivationRow, Activations, StagePeak
 
 
+# the modeling files whose layers save, under LoRA, what modeling_llama.py's do (internlm3 runs modeling_llama.py)
+LORA_FILES = ("llama/modeling_llama.py", "mistral/modeling_mistral.py", "qwen2/modeling_qwen2.py",
+              "granite/modeling_granite.py", "smollm3/modeling_smollm3.py")
+
+
 def lora_refused(model: ModelSpec, attention_impl: str) -> str | None:
     """Why the LoRA rows do not cover this model, or None."""
     code = code_of(model)
     if attention_impl != "sdpa":
         return "LoRA is measured under sdpa attention"
-    if code.file not in ("llama/modeling_llama.py", "mistral/modeling_mistral.py", "qwen2/modeling_qwen2.py"):
-        return "LoRA is measured on the Llama code (llama, mistral, qwen2) only"
+    if code.file not in LORA_FILES:
+        return "LoRA is measured on the Llama code (llama, mistral, qwen2, granite, smollm3, internlm3) only"
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         if layer.moe or att.qk_norm or att.mla or att.sliding_window or att.local_span or att.sinks or \

@@ -13,6 +13,12 @@ sum and the normalised weights too. The spec does not hold norm_topk_prob: Qwen3
 published Qwen3-MoE config sets it), Qwen2-MoE without (its default and its published configs). Qwen2-MoE's shared
 expert (a gated MLP on every token) keeps its four inner tensors, the bf16 sigmoid of its gate and its output.
 
+OlmoeSparseMoeBlock (olmoe/modeling_olmoe.py) keeps what Qwen2-MoE's keeps without a shared expert (norm_topk_prob,
+which the spec does not hold, taken as OLMoE's default and published configs: false). GraniteMoeMoE
+(granitemoe/modeling_granitemoe.py) takes the top-k of the fp32 logits first: the fp32 softmax over those k and the
+bf16 per-copy weights; GraniteMoeShared (granitemoeshared/modeling_granitemoeshared.py) adds a gated shared MLP on
+every token, kept as the shared experts are.
+
 DeepseekV3MoE (deepseek_v3/modeling_deepseek_v3.py): the router runs in fp32 (an fp32 copy of its input, and of
 its weight in every call), keeps the fp32 sigmoid scores, the normalised fp32 top-k weights and their sum, and the
 per-copy weights in fp32; the shared experts run as one gated MLP with no gate. Its choice of expert groups (topk
@@ -28,7 +34,8 @@ from .saved import ACT, FP32, IDS, INT32, ActivationRow
 
 
 def moe_rows(layer: Layer, group: str, d_model: int, tokens: int, block: str) -> list[ActivationRow]:
-    """The rows of one MoE layer's block ("mixtral", "qwen2_moe", "qwen3_moe" or "deepseek_v3"), after its input."""
+    """The rows of one MoE layer's block ("mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "granitemoe" or
+    "deepseek_v3"), after its input."""
     moe = layer.moe
     k, experts = moe.top_k, moe.n_experts
     sorting = 4 * IDS * k + INT32 * experts / tokens
@@ -42,6 +49,10 @@ def moe_rows(layer: Layer, group: str, d_model: int, tokens: int, block: str) ->
         router = ActivationRow("moe.router", group, FP32 * experts + FP32 + 2 * FP32 * k + sorting,
                                "fp32 routing softmax, top-k weights, their sum and per-copy weights; int64 top-k, "
                                "sort and unsort indices; int32 counts per expert")
+    elif block == "granitemoe":
+        router = ActivationRow("moe.router", group, FP32 * k + ACT * k + sorting,
+                               "fp32 softmax over the top-k logits, bf16 per-copy weights; int64 top-k, sort and "
+                               "unsort indices; int32 counts per expert")
     else:
         normalised = block == "qwen3_moe"
         router = ActivationRow("moe.router", group, FP32 * experts + (FP32 + FP32 * k if normalised else 0)
@@ -71,8 +82,13 @@ def moe_refused(layer: Layer, block: str | None) -> str | None:
     """Why this MoE layer is not the block its modeling code runs, or None."""
     moe = layer.moe
     if block is None or moe.router_bias or moe.routing_bias != (block == "deepseek_v3"):
-        return "its MoE layers are not a block the profile knows (Mixtral's, Qwen2-MoE's, Qwen3-MoE's, DeepSeek-V3's)"
-    if block == "qwen2_moe":
+        return ("its MoE layers are not a block the profile knows (Mixtral's, Qwen2-MoE's, Qwen3-MoE's, OLMoE's, "
+                "GraniteMoE's, DeepSeek-V3's)")
+    if block == "olmoe":
+        shared_ok = not moe.n_shared_experts
+    elif block == "granitemoe":  # GraniteMoeShared's shared MLP is one ungated-by-sigmoid gated MLP
+        shared_ok = not moe.shared_gate
+    elif block == "qwen2_moe":
         shared_ok = moe.n_shared_experts == 1 and moe.shared_gate
     else:
         shared_ok = not moe.shared_gate and (block == "deepseek_v3" or not moe.n_shared_experts)

@@ -3,7 +3,7 @@ GLM-4.5's dense first layers, routed experts with a shared one and a routing bia
 
 from __future__ import annotations
 
-from .blocks import dense_stack, moe_entry, stack
+from .blocks import dense_stack, moe_entry, partial_rotary, stack
 from .config import Config
 from .llama_like import Shape, llama_like
 from .registry import register
@@ -11,8 +11,10 @@ from .registry import register
 
 def map_glm4(c: Config) -> dict:
     """glm4 (modeling_glm4.py), transformers 5.23.0: attention_bias on q, k and v (never o), gate_up_proj and
-    down_proj without bias, four RMSNorms per layer (input, post_self_attn, post_attention, post_mlp)."""
+    down_proj without bias, four RMSNorms per layer (input, post_self_attn, post_attention, post_mlp), RoPE on
+    int(head_dim x partial_rotary_factor) dims (0.5: the kwarg Glm4Config sets by default)."""
     spec, att, n_layers = llama_like(c, Shape(o_bias=None, mlp_bias=None, placement="sandwich"))
+    partial_rotary(c, spec, att["d_head"], "partial_rotary_factor")
     dense_stack(spec, att, n_layers)
     return spec
 
@@ -42,6 +44,7 @@ register(
         "vocab_size": 151552, "hidden_size": 4096, "intermediate_size": 13696, "num_hidden_layers": 40,
         "num_attention_heads": 32, "num_key_value_heads": 2, "head_dim": 128, "hidden_act": "silu",
         "max_position_embeddings": 131072, "tie_word_embeddings": False, "attention_bias": True,
+        "partial_rotary_factor": 0.5,
     },
     mapper=map_glm4,
 )
