@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .errors import LlmcalcError
-from .model import MAX_WHOLE, ModelSpec
+from .model import MAX_WHOLE, WEIGHT_FORMATS, ModelSpec
 from .checks import (check_choice, check_images, check_memory_images, check_mode_arguments, check_serving_layout,
                      check_context_parallel, check_step, check_tp, check_training, check_transformers_profile,
                      check_weight_format, image_flops, training_states)
@@ -27,9 +27,6 @@ if TYPE_CHECKING:  # for annotations only: each call imports the formulas it use
 
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
 # checkpoint formats of the weights (formulas/formats.py), for serving
-WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k", "q4_1", "q5_0",
-                  "q5_1", "iq4_nl", "iq4_xs", "q3_k_s", "q3_k_m", "q3_k_l", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m",
-                  *(f"{t}_mix" for t in ("q2_k", "q6_k", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "iq4_nl", "iq4_xs")))
 ATTENTION = ("causal", "full")
 ACTIVE = {"both-embeddings": True, "no-input-embedding": False}
 MLA_CACHES = ("latent", "decompressed")

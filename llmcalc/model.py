@@ -35,9 +35,11 @@ QK_NORMS = ("rmsnorm", "rmsnorm_full", "l2", "layernorm", "layernorm_heads")
 # (GPT-J, GPT-NeoX, PaLM: x + attn(norm(x)) + mlp(norm(x))).
 RESIDUALS = ("sequential", "parallel")
 # How a checkpoint stores its weights: a plain storage type, or a format (llmcalc/formulas/formats.py says which
-# tensors each converts and its bits per weight).
-WEIGHT_STORAGE = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k",
-                  "q5_k", "q6_k", "q2_k", "q3_k")
+# tensors each converts and its bits per weight; formulas/recipes.py llama-quantize's file types).
+WEIGHT_FORMATS = ("fp8_block", "mxfp4", "nf4", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q2_k", "q3_k", "q4_1", "q5_0",
+                  "q5_1", "iq4_nl", "iq4_xs", "q3_k_s", "q3_k_m", "q3_k_l", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m",
+                  *(f"{t}_mix" for t in ("q2_k", "q6_k", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "iq4_nl", "iq4_xs")))
+WEIGHT_STORAGE = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", *WEIGHT_FORMATS)
 
 
 @record

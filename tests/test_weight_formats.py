@@ -105,3 +105,16 @@ def test_released_checkpoints_serve_in_their_format():
     assert llmcalc.load("deepseek-v3").weights_format == "fp8_block"
     served = estimate_memory("gpt-oss-120b", context=4096).part("weights").bytes
     assert served == estimate_memory("gpt-oss-120b", context=4096, dtype="mxfp4").part("weights").bytes
+
+
+def test_a_spec_may_store_its_weights_in_any_serving_format(tmp_path):
+    # a spec describing a GGUF download: its weights_format is memory's default --dtype when serving
+    from llmcalc import api
+    from llmcalc.model import WEIGHT_STORAGE
+
+    assert set(api.WEIGHT_FORMATS) <= set(WEIGHT_STORAGE)
+    spec = tmp_path / "q.yaml"
+    spec.write_text("extends: llama3-8b\nweights_format: q4_k_s\n")
+    report = api.estimate_memory(str(spec))
+    assert report.settings["weight_dtype"] == "q4_k_s"
+    assert report.part("weights").per_gpu == api.estimate_memory("llama3-8b", dtype="q4_k_s").part("weights").per_gpu
