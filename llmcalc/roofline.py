@@ -105,17 +105,18 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
                                batch=micro_batch, context=seq, sequence_parallel=tp > 1, optimizer=optimizer,
                                params=params, cp=cp)
 
-    # A layout's memory is its model states, which depend on (tp, pp, dp, ep, zero, cp) only, plus its activations, which
+    # A layout's memory is its model states, which depend on (tp, pp, dp x cp, ep, zero) only, plus its activations, which
     # depend on (tp, pp, recompute, micro_batch, cp) only (formulas.training.training_memory): each is computed once per
     # distinct key and the sum is the one estimate_memory forms (tests/test_plan.py holds every candidate to it).
     states: dict[tuple, float] = {}
     activations: dict[tuple, float] = {}
 
     def memory_of(tp, pp, dp, ep, zero, recompute, micro_batch, cp=1) -> float:
-        key, act_key = (tp, pp, dp, ep, zero, cp), (tp, pp, recompute, micro_batch, cp)
+        # the states shard over dp x cp ranks alike (training_memory): one key for every split of that product
+        key, act_key = (tp, pp, dp * cp, ep, zero), (tp, pp, recompute, micro_batch, cp)
         if key not in states:
             try:
-                parts = report(tp, pp, dp, ep, zero, "none", 1, cp).parts
+                parts = report(tp, pp, dp * cp, ep, zero, "none", 1).parts
                 states[key] = sum(part.per_gpu for part in parts if part.name != "activations")
             except LlmcalcError:  # a layout the model refuses (TP against its KV heads, ...)
                 states[key] = math.inf

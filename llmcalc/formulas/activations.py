@@ -201,12 +201,14 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
     last = sum(r.bytes_per_token for r in head)
     layer_group = {index: g.name for g in model.groups for index in g.indices}
     checkpoint = ACT * model.d_model * stream if recompute == "full" and code is None else 0.0
-    # per layer: what stays on the GPU until its backward, and what its backward adds (recomputed, brought back)
-    resident = [0.0 if offload else checkpoint or per_group[layer_group[i]] for i in range(model.n_layers)]
-    back = [(per_group[layer_group[i]] if checkpoint or offload else 0.0) + (checkpoint if offload else 0.0)
-            for i in range(model.n_layers)]
+    # per layer of a group: what stays on the GPU until its backward, and what its backward adds (recomputed, or
+    # brought back from the host)
+    resident = {name: 0.0 if offload else checkpoint or value for name, value in per_group.items()}
+    back = {name: (value if checkpoint or offload else 0.0) + (checkpoint if offload else 0.0)
+            for name, value in per_group.items()}
     loss_saved = sum(r.bytes_per_token for r in head if r.component in LOSS_COMPONENTS)
-    phases = Phases(0.0 if offload else first, tuple(resident), tuple(back), last - loss_saved, loss_saved)
+    phases = Phases(0.0 if offload else first, tuple(resident[layer_group[i]] for i in range(model.n_layers)),
+                    tuple(back[layer_group[i]] for i in range(model.n_layers)), last - loss_saved, loss_saved)
     peak = None
     for stage, layers in enumerate(stage_layers(model.n_layers, pp)):
         counts: dict[str, int] = {}
@@ -214,7 +216,7 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
             counts[layer_group[index]] = counts.get(layer_group[index], 0) + 1
         in_flight = pp - stage
         # each layer's input (full recomputation) or saved set, and the most one layer's backward adds
-        held = in_flight * sum(resident[i] for i in layers) + max(back[i] for i in layers)
+        held = in_flight * sum(resident[name] * n for name, n in counts.items()) + max(back[name] for name in counts)
         held += in_flight * phases.first if stage == 0 else 0
         if stage == 0 and virtual_stages > 1:
             # the interleaved schedule's first stage holds more micro-batches' chunks in flight: Megatron-LM's
