@@ -49,7 +49,9 @@ def step_peak(phases: Phases, tokens: int, layer_grads: list[float], head_grads:
     resident = sum(phases.layers)
     forward = (phases.first + resident + phases.head + phases.loss) * tokens
     moments = [Moment("the forward pass's end", 0.0, forward),
-               Moment("the output layer's backward", head_grads + chunks_summed, forward)]
+               Moment("the output layer's backward" + (", its weight's gradient held twice while the chunks' are "
+                                                       "summed" if chunks_summed else ""),
+                      head_grads + chunks_summed, forward)]
     held_grads = head_grads
     for index in range(len(phases.layers) - 1, -1, -1):
         held_grads += layer_grads[index]

@@ -188,7 +188,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
                         activations=activations)
 
 
-LOSS_NOTES = {"full": "fp32 cross-entropy", "chunked": "chunked cross-entropy (bf16 logits, one fp32 chunk)",
+LOSS_NOTES = {"full": "fp32 cross-entropy", "chunked": "chunked cross-entropy (its bf16 logits)",
               "fused": "fused linear cross-entropy"}
 
 
