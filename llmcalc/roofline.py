@@ -34,11 +34,14 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
           context: int | None = None, dtype: str | None = None, kv_dtype: str = "bf16", tp: int = 1,
           link_bandwidth: float | None = None, compute_efficiency: float = 1.0, memory_efficiency: float = 1.0,
           comm_efficiency: float = 1.0, mla_cache: str = "latent", gpu_name: str = "", compute_dtype: str = "bf16",
-          source: str = ""):
+          source: str = "", pp: int = 1, ep: int = 1, gpus_per_node: int = 8, network_bandwidth: float = 50e9):
     """Roofline time of the prefill of `prompt` tokens and of one decode step at position `context` (default: the
     token after the prompt) for `batch` sequences, per GPU of `peak_flops` FLOP/s and `bandwidth` bytes/s, over `tp`
     tensor-parallel GPUs joined by links of `link_bandwidth` bytes/s each way. Efficiencies scale the peaks (1.0:
-    the results are bounds). `gpu_name`, `compute_dtype` (whose peak `peak_flops` is) and `source` are shown."""
+    the results are bounds). `gpu_name`, `compute_dtype` (whose peak `peak_flops` is) and `source` are shown. `pp`
+    pipeline stages or `ep` expert-parallel GPUs lay the replica out as plan --mode serve does (formulas.speed
+    layout_phase): sends and all-to-alls over the links within a node of `gpus_per_node`, else over
+    `network_bandwidth` bytes/s."""
     from .formulas.params import count_params
     from .formulas.speed import Roof, speed as roofline
 
@@ -48,8 +51,14 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
     check_weight_format(spec, dtype)
     check_choice("kv_dtype", kv_dtype, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)
-    for name, value in (("batch", batch), ("prompt", prompt), ("context", context), ("tp", tp)):
+    for name, value in (("batch", batch), ("prompt", prompt), ("context", context), ("tp", tp), ("pp", pp),
+                        ("ep", ep), ("gpus_per_node", gpus_per_node)):
         check_whole(name, value, allow_none=name == "context")
+    _rate("network_bandwidth", network_bandwidth)
+    if pp * ep > 1:
+        from .checks import check_serving_layout
+
+        check_serving_layout(spec, "none", tp, pp, ep)
     context = context or prompt + 1
     _rate("peak_flops", peak_flops)
     _rate("bandwidth", bandwidth)
@@ -63,14 +72,23 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
         check_tp(spec, tp)
         if link_bandwidth is None:
             raise LlmcalcError("link_bandwidth: tensor parallelism needs the GPUs' link bandwidth (--gpu names one)")
-    roof = Roof(peak_flops * compute_efficiency, bandwidth * memory_efficiency,
-                link_bandwidth * comm_efficiency if link_bandwidth else None, tp)
+    link = link_bandwidth * comm_efficiency if link_bandwidth else None
+    network = network_bandwidth * comm_efficiency
+    if ep > 1 and ep <= gpus_per_node and link is None:
+        raise LlmcalcError("link_bandwidth: expert parallelism within a node needs the GPUs' link bandwidth (--gpu "
+                           "names one)")
+    fabric = link if ep <= gpus_per_node else network
+    roof = Roof(peak_flops * compute_efficiency, bandwidth * memory_efficiency, link, tp, ep, fabric)
+    between = link if tp * pp <= gpus_per_node and link else network
     settings = {"gpu": gpu_name, "peak_flops": peak_flops, "bandwidth": bandwidth, "link_bandwidth": link_bandwidth,
-                "tp": tp, "batch": batch, "prompt": prompt, "context": context, "weight_dtype": dtype,
+                "tp": tp, "pp": pp, "ep": ep, "batch": batch, "prompt": prompt, "context": context, "weight_dtype": dtype,
                 "kv_dtype": kv_dtype, "compute_efficiency": compute_efficiency,
                 "memory_efficiency": memory_efficiency, "comm_efficiency": comm_efficiency,
                 "compute_dtype": compute_dtype, "source": source}
-    return roofline(spec, count_params(spec), batch, prompt, context, dtype, kv_dtype, roof, mla_cache, settings)
+    if pp * ep > 1:
+        settings.update(gpus_per_node=gpus_per_node, network_bandwidth=network_bandwidth)
+    return roofline(spec, count_params(spec), batch, prompt, context, dtype, kv_dtype, roof, mla_cache, settings, pp,
+                    between)
 
 
 def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: float, link_bandwidth: float,

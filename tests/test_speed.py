@@ -142,7 +142,7 @@ def test_cli_table_states_its_assumptions():
 
 @pytest.mark.parametrize("args, words", [
     (["--gpu", "a100-80gb", "--compute-dtype", "fp8"], "has no fp8 tensor cores"),
-    (["--comm-efficiency", "0.5"], "--comm-efficiency applies with --tp above 1 only"),
+    (["--comm-efficiency", "0.5"], "--comm-efficiency applies with --tp, --pp or --ep above 1 only"),
     (["--tp", "3"], "tp: 3 does not divide"),
     (["--memory-efficiency", "1.5"], "'1.5' is more than 1"),
     (["--bandwidth", "nan"], "'nan' is not a finite number"),
@@ -164,3 +164,37 @@ def test_decode_against_batch():
     assert per_sequence == sorted(per_sequence, reverse=True)  # each one slower (more experts and KV read)
     doc = json.loads(run("speed", "mixtral-8x7b", "--json").stdout)["models"][0]
     assert [p["batch"] for p in doc["decode_by_batch"]] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+
+
+def test_speed_lays_a_replica_out_as_plan_serve_does():
+    """`speed --pp` and `--ep` time a replica as `plan --mode serve` times the same layout (formulas.speed
+    layout_phase): the same decode step, to the last bit."""
+    from llmcalc.roofline import serve_plan, speed as layout_speed
+
+    h100 = dict(peak_flops=989.4e12, bandwidth=3.35e12, link_bandwidth=450e9)
+    piped = layout_speed("llama3-70b", **h100, batch=8, tp=4, pp=2)
+    _, plans, _ = serve_plan("llama3-70b", n_gpus=8, gpu_memory=80 * 2**30, **h100, concurrency=8, context=513,
+                             top=1000)
+    theirs = next(p for p in plans if (p.tp, p.pp, p.replicas) == (4, 2, 1))
+    assert piped.decode.seconds == theirs.decode_seconds
+    step = piped.decode
+    assert step.micro_batches == 2 and len(step.stages) == 2 and step.batch == 8
+    assert step.seconds == max(sum(step.stages) + step.send_seconds, 2 * max(step.stages))
+    assert step.send_seconds == 4 * 8192 * 2 / 4 / 450e9  # 4 sequences' hidden state, a TP rank's quarter
+    experts = layout_speed("mixtral-8x7b", **h100, batch=64, ep=8)
+    _, plans, _ = serve_plan("mixtral-8x7b", n_gpus=8, gpu_memory=80 * 2**30, **h100, concurrency=64, context=513,
+                             top=1000)
+    theirs = next(p for p in plans if p.ep == 8)
+    assert experts.decode.seconds == theirs.decode_seconds and experts.decode.batch == 64
+    assert experts.aggregate_tokens_per_second == 64 / theirs.decode_seconds
+
+
+@pytest.mark.parametrize("args, message", [
+    (["llama3-8b", "--ep", "2"], "ep: llama3-8b has no experts"),
+    (["mixtral-8x7b", "--ep", "8", "--tp", "2"], "allowed with it: tp 1 and pp 1"),
+    (["llama3-8b", "--gpus-per-node", "4"], "--gpus-per-node applies with --pp or --ep above 1 only"),
+    (["llama3-8b", "--pp", "33"], "pp: 33 pipeline stages for 32 layers"),
+])
+def test_speed_layouts_are_checked(args, message):
+    result = CliRunner().invoke(cli, ["speed", *args, "--gpu", "h100"])
+    assert result.exit_code == 2 and message in result.output

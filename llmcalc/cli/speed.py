@@ -43,6 +43,14 @@ COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
 @click.option("--compute-dtype", type=click.Choice(COMPUTE_DTYPES), default="bf16", show_default=True,
               help="Whose tensor-core peak the matmuls run at (weight-only quantized kernels compute in bf16).")
 @click.option("--tp", type=WHOLE, default=1, show_default=True, help="The tensor-parallel degree.")
+@click.option("--pp", type=WHOLE, default=1, show_default=True, help="Pipeline stages of the replica: the batch in "
+              "min(pp, batch) micro-batches, each stage taking them in turn (as `plan --mode serve`).")
+@click.option("--ep", type=WHOLE, default=1, show_default=True, help="Expert-parallel GPUs of a MoE replica, "
+              "attention data-parallel over them (each decodes batch / ep sequences; two all-to-alls per MoE layer).")
+@click.option("--gpus-per-node", type=WHOLE, default=8, show_default=True,
+              help="With --pp or --ep: GPUs joined by the preset's links; beyond them, --network-bandwidth.")
+@click.option("--network-bandwidth", type=POSITIVE, default=50.0, show_default=True,
+              help="With --pp or --ep: GB/s per GPU each way between nodes.")
 @click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
               help="What an MLA model caches, as in `memory`.")
 @click.option("--compute-efficiency", type=FRACTION, default=1.0, show_default=True,
@@ -57,7 +65,7 @@ COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
 @output_options
 def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, bandwidth: float | None, batch: int,
             prompt: int, context: int | None, dtype: str | None, kv_dtype: str, compute_dtype: str, tp: int,
-            mla_cache: str, compute_efficiency: float, memory_efficiency: float, comm_efficiency: float,
+            pp: int, ep: int, gpus_per_node: int, network_bandwidth: float, mla_cache: str, compute_efficiency: float, memory_efficiency: float, comm_efficiency: float,
             plot: str | None, overrides: tuple[str, ...]) -> None:
     """Roofline speed of serving each MODEL: the prefill of a prompt and one decode step after it, per layer group
     (FLOPs, bytes moved, what bounds it, time), then time to first token, time per output token and tokens per
@@ -69,8 +77,11 @@ def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, ba
     if plot is not None:
         check_plot(plot)
     gpu = find_gpu(gpu_name)
-    if given("comm_efficiency") and tp == 1:
-        raise click.UsageError("--comm-efficiency applies with --tp above 1 only")
+    if given("comm_efficiency") and tp * pp * ep == 1:
+        raise click.UsageError("--comm-efficiency applies with --tp, --pp or --ep above 1 only")
+    for name in ("gpus_per_node", "network_bandwidth"):
+        if given(name) and pp * ep == 1:
+            raise click.UsageError(f"--{name.replace('_', '-')} applies with --pp or --ep above 1 only")
     peak = peak_flops or gpu.peak(compute_dtype)
     if peak is None:
         raise click.UsageError(f"{gpu.name} has no {compute_dtype} tensor cores: choose another --compute-dtype or "
@@ -91,7 +102,9 @@ def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, ba
                                       context=context, dtype=dtype, kv_dtype=kv_dtype, tp=tp,
                                       link_bandwidth=gpu.interconnect_bandwidth, compute_efficiency=compute_efficiency,
                                       memory_efficiency=memory_efficiency, comm_efficiency=comm_efficiency,
-                                      mla_cache=mla_cache, gpu_name=name, compute_dtype=compute_dtype, source=source))
+                                      mla_cache=mla_cache, gpu_name=name, compute_dtype=compute_dtype, source=source,
+                                      pp=pp, ep=ep, gpus_per_node=gpus_per_node,
+                                      network_bandwidth=network_bandwidth * 1e9))
         warn_past_context(model, max(prompt, context or 0), "--context" if context else "--prompt")
     if plot is not None:
         draw_image(present.speed_plot(reports), plot)

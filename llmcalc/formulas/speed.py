@@ -25,7 +25,7 @@ the results are then bounds, the fastest the hardware allows.
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import field, replace
 
 from ..model import ModelSpec
 from ..records import record
@@ -102,6 +102,11 @@ class Phase:
     tokens: int
     context: int
     rows: tuple[SpeedRow, ...]
+    # pipeline parallelism (layout_phase): the rows are one micro-batch's pass; each stage's share of it, the
+    # micro-batches of the step and the seconds of one send between stages
+    stages: tuple[float, ...] = ()
+    micro_batches: int = 1
+    send_seconds: float = 0.0
 
     @property
     def flops(self) -> float:
@@ -117,6 +122,8 @@ class Phase:
 
     @property
     def seconds(self) -> float:
+        if self.stages:
+            return pipelined_seconds(list(self.stages), self.micro_batches, self.send_seconds)
         return sum(r.seconds for r in self.rows)
 
     @property
@@ -221,6 +228,27 @@ def pipelined_seconds(stages: list[float], micro_batches: int, send: float) -> f
     return max(sum(stages) + (len(stages) - 1) * send, micro_batches * max(stages))
 
 
+def layout_phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context: int, decode: bool,
+                 dtype: str, kv_dtype: str, roof: Roof, mla_cache: str = "latent", pp: int = 1,
+                 between: float | None = None) -> Phase:
+    """A phase of `batch` sequences on a replica laid out over roof.ep expert-parallel GPUs (each with its share of
+    the sequences, attention data-parallel) or over `pp` pipeline stages (the batch in min(pp, batch)
+    micro-batches, each stage taking them in turn, a micro-batch's hidden state, a 1/tp share per rank, sent
+    between stages over `between` bytes/s): pipelined_seconds of the stages' shares, as plan --mode serve times it."""
+    if roof.ep > 1:
+        per_gpu = phase(model, params, -(-batch // roof.ep), tokens, context, decode, dtype, kv_dtype, roof,
+                        mla_cache=mla_cache)
+        return replace(per_gpu, batch=batch)
+    if pp == 1:
+        return phase(model, params, batch, tokens, context, decode, dtype, kv_dtype, roof, mla_cache=mla_cache)
+    micro = min(pp, batch)
+    step = -(-batch // micro)
+    one = phase(model, params, step, tokens, context, decode, dtype, kv_dtype, roof, mla_cache=mla_cache)
+    send = step * (1 if decode else tokens) * model.d_model * ACTIVATION_BYTES / roof.tp / between
+    return replace(one, batch=batch, stages=tuple(stage_seconds(model, one, pp)), micro_batches=micro,
+                   send_seconds=send)
+
+
 def crossover_batch(model: ModelSpec, params: ParamCount, context: int, dtype: str, kv_dtype: str, roof: Roof,
                     mla_cache: str = "latent", limit: int = 1 << 20) -> int | None:
     """The smallest batch at which one decode step at `context` is compute-bound as a whole (its FLOPs take longer
@@ -272,13 +300,15 @@ class SpeedReport:
 
 
 def speed(model: ModelSpec, params: ParamCount, batch: int, prompt: int, context: int, dtype: str, kv_dtype: str,
-          roof: Roof, mla_cache: str = "latent", settings: dict | None = None) -> SpeedReport:
+          roof: Roof, mla_cache: str = "latent", settings: dict | None = None, pp: int = 1,
+          between: float | None = None) -> SpeedReport:
     """The prefill of `prompt` tokens and one decode step at position `context`, of `batch` sequences; and the
-    decode step at batches 1, 2, 4, ... up to 1,024 (and at `batch`)."""
+    decode step at batches 1, 2, 4, ... up to 1,024 (and at `batch`); over roof.ep expert-parallel GPUs or `pp`
+    pipeline stages (layout_phase). The crossover is per GPU's batch times roof.ep (a replica's batch)."""
     batches = sorted({2**i for i in range(11)} | {batch})
-    curve = tuple(phase(model, params, b, 1, context, True, dtype, kv_dtype, roof, mla_cache=mla_cache)
+    curve = tuple(layout_phase(model, params, b, 1, context, True, dtype, kv_dtype, roof, mla_cache, pp, between)
                   for b in batches)
-    return SpeedReport(model, phase(model, params, batch, prompt, prompt, False, dtype, kv_dtype, roof,
-                                    mla_cache=mla_cache), curve[batches.index(batch)],
-                       crossover_batch(model, params, context, dtype, kv_dtype, roof, mla_cache), settings or {},
-                       curve)
+    crossover = crossover_batch(model, params, context, dtype, kv_dtype, roof, mla_cache)
+    return SpeedReport(model, layout_phase(model, params, batch, prompt, prompt, False, dtype, kv_dtype, roof,
+                                           mla_cache, pp, between), curve[batches.index(batch)],
+                       crossover * roof.ep if crossover else None, settings or {}, curve)

@@ -77,7 +77,18 @@ def speed_table(report: SpeedReport) -> list[Block]:
              + (f"; recurrent states ({report.model.mixer_names} layers) read and rewritten at decode, written at "
                 "prefill" if report.model.is_recurrent else "") + "; activations "
              "written and read once (an estimate). A group takes max(FLOPs / peak, bytes / bandwidth)"
-             + ("; tensor parallelism adds two ring all-reduces per layer." if s["tp"] > 1 else ".")]
+             + ("; tensor parallelism adds a ring all-reduce after each attention (or mixer) and MLP block."
+                if s["tp"] > 1 else ".")]
+    if s.get("pp", 1) > 1:
+        notes.append(f"Pipeline: {s['pp']} stages; the rows are one micro-batch's pass (a step's batch in min(pp, "
+                     "batch) micro-batches, each stage taking them in turn); a step lasts the longer of one "
+                     "micro-batch's traversal with the sends between stages and the busiest stage's work on all of "
+                     f"them (--gpus-per-node {s['gpus_per_node']}, --network-bandwidth "
+                     f"{decimal_bytes(s['network_bandwidth'])}/s).")
+    if s.get("ep", 1) > 1:
+        notes.append(f"Expert parallelism: {s['ep']} GPUs, attention data-parallel: the rows are one GPU's, decoding "
+                     "batch / ep sequences and reading its share of the experts the replica's tokens touch, with two "
+                     "all-to-alls of the top-k copies per MoE layer; tokens/s of the batch count every GPU's.")
     blocks.append(Note("\n".join(notes)))
     return blocks
 
@@ -106,7 +117,9 @@ def speed_plot(reports: list[SpeedReport]) -> list[Chart]:
 
 
 def _phase_json(phase: Phase, tokens: int) -> dict[str, Any]:
-    return {"seconds": phase.seconds, "bound": phase.bound, "flops": integral(phase.flops),
+    pipeline = {"stages_seconds": list(phase.stages), "micro_batches": phase.micro_batches,
+                "send_seconds": phase.send_seconds} if phase.stages else {}
+    return {"seconds": phase.seconds, "bound": phase.bound, "flops": integral(phase.flops), **pipeline,
             "bytes": whole_bytes(phase.bytes), "comm_seconds": phase.comm_seconds,
             "tokens_per_second": tokens / phase.seconds,
             "groups": [{"name": r.group, "n_layers": r.n_layers, "flops": integral(r.flops),
