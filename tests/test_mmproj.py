@@ -37,6 +37,8 @@ TEXT = dict(model_type="llama", vocab_size=64, hidden_size=32, intermediate_size
 LLAVA = dict(model_type="llava", text_config=TEXT, vision_feature_layer=-2, vision_feature_select_strategy="default",
              vision_config=dict(model_type="clip_vision_model", hidden_size=16, num_attention_heads=2,
                                 num_hidden_layers=3, intermediate_size=24, image_size=8, patch_size=4))
+# the header keys of the legacy LLaVA converter that compare.py reads (clip.vision.block_count: the layers kept)
+LLAVA_META = {"clip.has_llava_projector": True, "clip.projector_type": "mlp"}
 QWEN = dict(model_type="qwen2_5_vl", vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
             num_attention_heads=4, num_key_value_heads=2,
             vision_config=dict(depth=4, hidden_size=16, num_heads=2, intermediate_size=24, patch_size=4,
@@ -153,8 +155,7 @@ def llava(tmp_path):
     model, params = model_of(LLAVA)
     (tmp_path / "config.json").write_text(json.dumps(LLAVA))
     tensors, kept = llava_mmproj(params, LLAVA)
-    path = write(tmp_path / "mmproj-llava.gguf", "clip", tensors,
-                 {"clip.has_llava_projector": True, "clip.vision.block_count": kept, "clip.projector_type": "mlp"})
+    path = write(tmp_path / "mmproj-llava.gguf", "clip", tensors, LLAVA_META | {"clip.vision.block_count": kept})
     return model, params, path, kept
 
 
@@ -185,12 +186,12 @@ def test_check_a_llava_config_against_its_mmproj(llava, tmp_path):
     assert rows["vision.layers"]["spec"] == last and rows["vision.layers"]["layers"] == [kept]
     assert rows["vision.attn.q"]["layers"] == list(range(kept))
     language = [r for r in doc["results"] if not r["component"].startswith(("vision.", "projector."))]
-    assert language and all(r["status"] == "elsewhere" and "language model's GGUF" in r["note"] for r in language)
+    assert language and all(r["status"] == "elsewhere" and r["note"] == "in the language model's GGUF" for r in language)
     assert summary["elsewhere"] == len(language) and summary["unused"] == 2
     tower = sum(r["checkpoint"] for r in rows.values())
     assert tower == read(str(path)).params
     table = run("check", tmp_path / "config.json", path).output
-    assert "0 different, 0 missing, 0 extra" in table and "in the language model's GGUF file" in table
+    assert "0 different, 0 missing, 0 extra" in table and "in the language model's GGUF" in table
 
 
 def test_check_the_language_models_gguf_puts_the_tower_in_the_mmproj(llava, tmp_path):
@@ -200,7 +201,7 @@ def test_check_the_language_models_gguf_puts_the_tower_in_the_mmproj(llava, tmp_
     code, doc = checked(tmp_path / "config.json", path)
     assert code == 0 and doc["summary"]["different"] == doc["summary"]["missing"] == doc["summary"]["extra"] == 0
     vision = [r for r in doc["results"] if r["component"].startswith(("vision.", "projector."))]
-    assert vision and all(r["status"] == "elsewhere" and "mmproj" in r["note"] for r in vision)
+    assert vision and all(r["status"] == "elsewhere" and r["note"] == "in the mmproj GGUF" for r in vision)
     assert {r["status"] for r in doc["results"]} == {"equal", "elsewhere"}
 
 
@@ -268,3 +269,17 @@ def test_mmproj_names():
     assert gguf_component("v.head.attention.in_weight") == ("vision.pool_head", None)
     assert gguf_component("a.blk.0.attn_q.weight") == (None, None)
     assert gguf_component("blk.0.attn_q.weight") == ("attn.q", 0)
+
+
+def test_the_checked_in_tiny_llava_mmproj_is_what_the_converter_writes():
+    """tests/data/checkpoints/tiny-llava (the README's example): LLAVA's config and its mmproj as llava_mmproj
+    writes it (zero data), so the file cannot drift from the generator."""
+    folder = Path(__file__).parent / "data" / "checkpoints" / "tiny-llava"
+    assert json.loads((folder / "config.json").read_text()) == LLAVA
+    tensors, kept = llava_mmproj(model_of(LLAVA)[1], LLAVA)
+    ck = read(str(folder / "mmproj-tiny-llava-f16.gguf"))
+    assert [(t.name, t.shape) for t in ck.tensors] == [(name, shape[::-1]) for name, shape in tensors]
+    assert dict(ck.metadata)["clip.vision.block_count"] == str(kept)
+    code, doc = checked(folder / "config.json", folder / "mmproj-tiny-llava-f16.gguf")
+    assert code == 0 and doc["summary"] == {"equal": 16, "different": 0, "missing": 0, "extra": 0, "elsewhere": 12,
+                                            "unused": 2}

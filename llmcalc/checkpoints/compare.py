@@ -158,9 +158,9 @@ def _pair(matches: list[Match], model: ModelSpec, checkpoint: Checkpoint) -> lis
     if part is None or model.vision is None:
         return matches
     if part == "mmproj":
-        where, theirs = "in the language model's GGUF file", lambda c: not c.startswith(VISION)
+        where, theirs = "in the language model's GGUF", lambda c: not c.startswith(VISION)
     else:
-        where, theirs = "in the mmproj file, which convert_hf_to_gguf.py --mmproj writes", lambda c: c.startswith(VISION)
+        where, theirs = "in the mmproj GGUF", lambda c: c.startswith(VISION)
     out = [replace(m, status=ELSEWHERE, note=where) if m.status == MISSING and theirs(m.component) else m
            for m in matches]
     meta = dict(checkpoint.metadata)
@@ -171,7 +171,7 @@ def _pair(matches: list[Match], model: ModelSpec, checkpoint: Checkpoint) -> lis
     k = len(held)
     if meta.get("clip.vision.block_count") == str(k) and held == set(range(k)) and 0 < k < n:
         out = _first_layers(out, k, n)
-    unread = "LLaVA reads the layers' hidden states, before this norm; llama.cpp's converter leaves it out"
+    unread = "LLaVA never reads it; not in llama.cpp's mmproj"
     return [replace(m, status=UNUSED, note=unread) if m.component == "vision.post_norm" and m.status == MISSING
             else m for m in out]
 
@@ -191,6 +191,5 @@ def _first_layers(matches: list[Match], k: int, n: int) -> list[Match]:
         out.append(m)
     if last is not None:
         out.insert(last + 1, Match("vision.layers", "vision", tuple(range(k, n)), per_layer * (n - k), 0, UNUSED,
-                                   per_layer, note=f"the file holds the tower's first {k} layers, up to the feature "
-                                   "layer LLaVA reads; llama.cpp's converter leaves out the rest"))
+                                   per_layer, note="after the feature layer LLaVA reads; not in llama.cpp's mmproj"))
     return out
