@@ -131,9 +131,10 @@ def qwen_mmproj(params: dict) -> list:
     return out
 
 
-def text_gguf(params: dict, n_layers: int) -> list:
-    """The language model's tensors named as convert_hf_to_gguf.py's LlamaModel names them (TensorNameMap)."""
-    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_layers)
+def text_gguf(params: dict, n_layers: int, arch=gguf.MODEL_ARCH.LLAMA) -> list:
+    """The language model's tensors named as convert_hf_to_gguf.py's LlamaModel (or Qwen2VLModel, arch QWEN2VL)
+    names them (TensorNameMap)."""
+    names = gguf.get_tensor_name_map(arch, n_layers)
     out = []
     for name, p in params.items():
         if name.startswith(("vision_tower.", "multi_modal_projector.", "visual.")):
@@ -252,6 +253,10 @@ def test_count_and_check_a_qwen2_5_vl_mmproj(qwen, tmp_path):
     assert sum(r["checkpoint"] for r in tower) == model.model.visual.num_parameters()
     assert all(r["status"] == "elsewhere" for r in doc["results"]
                if not r["component"].startswith(("vision.", "projector.")))
+    text = write(tmp_path / "qwen-text.gguf", "qwen2vl", text_gguf(params, 2, gguf.MODEL_ARCH.QWEN2VL))
+    code, doc = checked(tmp_path / "config.json", text)
+    assert code == 0 and {r["status"] for r in doc["results"]} == {"equal", "elsewhere"}
+    assert sum(r["checkpoint"] for r in doc["results"]) == model.num_parameters() - model.model.visual.num_parameters()
 
 
 def test_mmproj_names():
