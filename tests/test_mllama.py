@@ -299,7 +299,7 @@ def test_check_maps_the_cross_attention_layers_of_a_saved_checkpoint(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(folder / "config.json"), str(folder / "model.safetensors"),
                                       "--format", "json"])
     doc = json.loads(result.output)
-    assert doc["summary"] == {"equal": 50, "different": 0, "missing": 0, "extra": 0}
+    assert doc["summary"] == {"equal": 50, "different": 0, "missing": 0, "extra": 0, "elsewhere": 0, "unused": 0}
     tower = sum(r.total for r in count_params(llmcalc.load(str(folder / "config.json"))).rows
                 if r.group in ("vision", "projector"))
     compared = [r for r in doc["results"] if r["component"].startswith(("vision.", "projector."))]

@@ -9,16 +9,34 @@ parts. Scales are bytes, never parameters, and are left out; buffers (routing bi
 A vision tower's and a projector's components are held as the model's own (each summed over the tower's layers);
 a checkpoint component the spec does not have in a group stands for one of names.ALIASES the spec has (OPT's
 post-norms, a mixer's input norm); a Qwen3-Next q_proj holds the output gate too.
+
+llama.cpp writes a vision-language model as two GGUF files: the language model, and the vision tower and projector in
+an `mmproj-*.gguf` (general.architecture "clip"). Against one of them the rows the other holds are "elsewhere", not
+missing: the language model's against an mmproj file, the tower's and projector's against a GGUF of the language model.
+LLaVA's mmproj (llama.cpp's tools/mtmd/legacy-models/convert_image_encoder_to_gguf.py, which docs/multimodal/llava.md
+names for LLaVA-1.5; convert_hf_to_gguf.py's LlavaVisionModel takes Pixtral only) holds the tower's layers up to the
+feature layer (vision_feature_layer -2: all but the last; `clip.vision.block_count` says how many) and not
+post_layernorm: LLaVA reads the layers' hidden states (llava/modeling_llava.py get_image_features), never that norm's
+output. With `clip.has_llava_projector` set and its layers 0 to k - 1 of the spec's n, the tower's layer components are
+held per layer over those k, and the last n - k layers and the post norm are "unused". (The spec does not record the
+feature layer, so the file's k is taken as it says.)
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..model import ModelSpec
 from ..records import record
-from .names import ALIASES, FUSED, ORDER
+from .names import ALIASES, FUSED, ORDER, TOWER_LAYER
 from .tensors import Checkpoint
+from .towers import GGUF_TOWER_LAYER
 
 EQUAL, DIFFERENT, MISSING, EXTRA = "equal", "different", "missing", "extra"
+ELSEWHERE, UNUSED = "elsewhere", "unused"  # in the other file of llama.cpp's pair; left out as the model never reads it
+STATUSES = (EQUAL, DIFFERENT, MISSING, EXTRA, ELSEWHERE, UNUSED)
+VISION = ("vision.", "projector.")
+_LAYERED = frozenset("vision." + c for c in TOWER_LAYER)
 
 
 @record
@@ -44,7 +62,7 @@ class Comparison:
 
     @property
     def ok(self) -> bool:
-        return all(m.status == EQUAL for m in self.matches)
+        return all(m.status in (EQUAL, ELSEWHERE, UNUSED) for m in self.matches)
 
     def counted(self, status: str) -> int:
         return sum(m.status == status for m in self.matches)
@@ -130,4 +148,48 @@ def compare(count, checkpoint: Checkpoint) -> Comparison:
         inside = tuple(layer for layer in layers if layer is not None)
         note = "in layers the spec does not have" if inside else None
         out.append(Match(component, "" if inside else None, inside, 0, total, EXTRA, note=note))
-    return Comparison(model, checkpoint, tuple(out))
+    return Comparison(model, checkpoint, tuple(_pair(out, model, checkpoint)))
+
+
+def _pair(matches: list[Match], model: ModelSpec, checkpoint: Checkpoint) -> list[Match]:
+    """The rows of the other file of llama.cpp's pair "elsewhere"; LLaVA's mmproj layers as the module docstring
+    says."""
+    part = checkpoint.gguf_part
+    if part is None or model.vision is None:
+        return matches
+    if part == "mmproj":
+        where, theirs = "in the language model's GGUF", lambda c: not c.startswith(VISION)
+    else:
+        where, theirs = "in the mmproj GGUF", lambda c: c.startswith(VISION)
+    out = [replace(m, status=ELSEWHERE, note=where) if m.status == MISSING and theirs(m.component) else m
+           for m in matches]
+    meta = dict(checkpoint.metadata)
+    if part != "mmproj" or meta.get("clip.has_llava_projector") != "True":
+        return out
+    n = model.vision.n_layers
+    held = {int(m.group(1)) for t in checkpoint.tensors if (m := GGUF_TOWER_LAYER.match(t.name))}
+    k = len(held)
+    if meta.get("clip.vision.block_count") == str(k) and held == set(range(k)) and 0 < k < n:
+        out = _first_layers(out, k, n)
+    unread = "LLaVA never reads it; not in llama.cpp's mmproj"
+    return [replace(m, status=UNUSED, note=unread) if m.component == "vision.post_norm" and m.status == MISSING
+            else m for m in out]
+
+
+def _first_layers(matches: list[Match], k: int, n: int) -> list[Match]:
+    """The tower's layer components held per layer over the file's first k layers; after them one "unused" row for
+    the spec's last n - k."""
+    out, per_layer, last = [], 0, None
+    for m in matches:
+        if m.group is None and m.component in _LAYERED and m.spec:
+            per = m.spec // n
+            per_layer += per
+            status = m.status if m.status not in (EQUAL, DIFFERENT) else EQUAL if m.checkpoint == per * k else DIFFERENT
+            m = Match(m.component, "vision", tuple(range(k)), per * k, m.checkpoint, status, per,
+                      m.checkpoint // k if m.checkpoint % k == 0 else None)
+            last = len(out)
+        out.append(m)
+    if last is not None:
+        out.insert(last + 1, Match("vision.layers", "vision", tuple(range(k, n)), per_layer * (n - k), 0, UNUSED,
+                                   per_layer, note="after the feature layer LLaVA reads; not in llama.cpp's mmproj"))
+    return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .towers import tower_component
+from .towers import mmproj_component, tower_component
 
 # fused checkpoint component -> the spec's components it holds
 FUSED = {"attn.qkv": ("attn.q", "attn.k", "attn.v"), "mlp.gate_up": ("mlp.gate", "mlp.up"),
@@ -25,10 +25,12 @@ FUSED = {"attn.qkv": ("attn.q", "attn.k", "attn.v"), "mlp.gate_up": ("mlp.gate",
 # layers; a mixer's input norm (Bamba, Falcon-H1, LFM2, Qwen3-Next, Nemotron-H); Mllama's cross-attention norm; a
 # parallel block's one norm (Cohere, Falcon, Phi); OLMo 2's and EXAONE 4's post_attention_layernorm after attention;
 # Nemotron-H's MLP blocks; MiniMax's lightning attention's qkv_proj and out_proj; GGUF's ssm_* in Qwen3-Next; GGUF's
-# token_embd_norm, LFM2's embedding_norm, which Lfm2Model applies after the last layer
+# token_embd_norm, LFM2's embedding_norm, which Lfm2Model applies after the last layer; an mmproj file's v.post_ln,
+# which is Qwen2.5-VL's merger.ln_q (convert_hf_to_gguf.py maps both onto V_POST_NORM)
 ALIASES = {"norm.pre_attn": ("norm.pre_xattn", "norm.pre_mixer", "norm.post_attn", "norm.pre_mlp", "norm.shared"),
            "norm.pre_mlp": ("norm.post_mlp", "norm.post_attn"), "attn.qkv": ("lightning.qkv_proj",),
-           "attn.o": ("lightning.out_proj",), "norm.embedding": ("norm.final",)} | {
+           "attn.o": ("lightning.out_proj",), "norm.embedding": ("norm.final",),
+           "vision.post_norm": ("projector.norm",)} | {
     "mamba." + name: ("deltanet." + delta,) for name, delta in (("in_proj", "in_proj_qkvz"), ("conv", "conv"),
                                                                 ("dt_bias", "dt_bias"), ("A_log", "A_log"),
                                                                 ("norm", "norm"), ("out_proj", "out_proj"))}
@@ -51,12 +53,12 @@ ORDER = ("embed.token", "embed.position", "norm.embedding", "attn.q", "attn.k", 
          "deltanet.in_proj_ba", "deltanet.conv", "deltanet.dt_bias", "deltanet.A_log", "deltanet.norm",
          "deltanet.out_proj", "lightning.qkv_proj", "lightning.output_gate", "lightning.norm", "lightning.out_proj",
          "norm.final", "lm_head", "lm_head.bias")
-_TOWER_LAYER = ("attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias", "norm.pre_attn", "norm.pre_mlp",
+TOWER_LAYER = ("attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias", "attn.qk_norm", "norm.pre_attn", "norm.pre_mlp",
                 "mlp.gate", "mlp.up", "mlp.down", "mlp.bias")
 # a vision tower's (vision_param_rows' order) and its projector's after the text model's
 ORDER += (("vision.patch_embed", "vision.class_token", "vision.position", "vision.tile_position", "vision.gates",
-           "vision.pre_norm") + tuple("vision." + c for c in _TOWER_LAYER) + ("vision.post_norm", "vision.pool_head")
-          + tuple("vision.global." + c for c in _TOWER_LAYER + ("gates",))
+           "vision.pre_norm") + tuple("vision." + c for c in TOWER_LAYER) + ("vision.post_norm", "vision.pool_head")
+          + tuple("vision.global." + c for c in TOWER_LAYER + ("gates",))
           + ("projector.norm", "projector.linear", "projector.linear_1", "projector.linear_2"))
 _SUFFIX = re.compile(r"\.(weight|bias|weight_scale_inv|weight_scale|scale_inv|input_scale|blocks|scales|qweight|qzeros|"
                      r"g_idx)$|"
@@ -235,9 +237,14 @@ def _in_layer(inner: str, bias: bool, gemma_norms: bool, routed: bool) -> str | 
     return component
 
 
-def gguf_component(name: str) -> tuple[str | None, int | None]:
-    """(component, layer) of a GGUF tensor name; (None, layer or None) when not recognised."""
+def gguf_component(name: str, linears: tuple[int, ...] = ()) -> tuple[str | None, int | None]:
+    """(component, layer) of a GGUF tensor name; (None, layer or None) when not recognised. An mmproj file's tower
+    and projector tensors are model-level `vision.*`/`projector.*` components (towers.py; `linears` the indices of
+    its 2-D `mm.N` weights)."""
     module, bias = _split(name)
+    tower = mmproj_component(module, bias, linears)
+    if tower is not False:
+        return tower, None
     layer = _GGUF_LAYER.match(module)
     if layer:
         component = _GGUF_IN_LAYER.get(layer.group(2))

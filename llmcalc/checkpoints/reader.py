@@ -117,14 +117,22 @@ def _safetensors(path: str, shards: list[tuple[str, list[str] | None]]) -> Check
 SPLIT = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
 
+# the header fields a checkpoint shows; an mmproj file's (llama.cpp's clip.* keys) tell compare.py its layout
+SHOWN = ("general.architecture", "general.name", "general.file_type", "clip.projector_type",
+         "clip.vision.projector_type", "clip.has_llava_projector", "clip.vision.block_count")
+MM_WEIGHT = re.compile(r"^mm\.(\d+)\.weight$")
+
+
 def _gguf(path: str) -> Checkpoint:
     tensors, metadata, size = read_gguf(path)
     files = [(path, tensors)]
     if metadata.get("split.count", 1) != 1:
         files, size, metadata = _split_parts(path, metadata)
-    out = [_tensor(name, kind, dims, elements, nbytes, *naming.gguf_component(name), "weight", file)
+    linears = tuple(sorted(int(m.group(1)) for _, part in files for name, _, dims, _, _ in part
+                           if len(dims) >= 2 and (m := MM_WEIGHT.match(name))))
+    out = [_tensor(name, kind, dims, elements, nbytes, *naming.gguf_component(name, linears), "weight", file)
            for file, part in files for name, kind, dims, elements, nbytes in part]
-    shown = tuple((key, str(metadata[key])) for key in ("general.architecture", "general.name", "general.file_type")
+    shown = tuple((key, str(metadata[key])) for key in SHOWN
                   if key in metadata and isinstance(metadata[key], (str, int)))
     quants = sorted({t.dtype for t in out} - {"F32", "F16", "BF16", "F64", "I8", "I16", "I32", "I64"})
     packing = (f"GGUF quant types {', '.join(quants)}",) if quants else ()

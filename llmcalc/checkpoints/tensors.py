@@ -67,6 +67,18 @@ class Checkpoint:
         return sum(t.params for t in self.tensors if t.role == "weight")
 
     @property
+    def gguf_part(self) -> str | None:
+        """Which file of llama.cpp's pair this is: "mmproj" (general.architecture "clip": the vision tower and
+        projector that convert_hf_to_gguf.py --mmproj writes), "text" (another GGUF holding no vision tensor: the
+        language model), None for safetensors (a checkpoint of the whole model)."""
+        if self.format != "gguf":
+            return None
+        if dict(self.metadata).get("general.architecture") == "clip":
+            return "mmproj"
+        vision = any(t.component.startswith(("vision.", "projector.")) for t in self.tensors)
+        return None if vision else "text"
+
+    @property
     def buffer_values(self) -> int:
         return sum(t.params for t in self.tensors if t.role == "buffer")
 

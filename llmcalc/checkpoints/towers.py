@@ -11,6 +11,17 @@ same under `vision_tower.vision_model.`, its pooling `head.*`) and `multi_modal_
 Mllama's `vision_model.*` with its gated and tile position embeddings, `transformer.layers.N.*`,
 `global_transformer.layers.N.*` (gate_attn, gate_ffn) and one-Linear `multi_modal_projector`
 (mllama/modeling_mllama.py). Audio towers are not modelled: None ("other").
+
+llama.cpp's multimodal projector files (`mmproj-*.gguf`, general.architecture "clip") name them as gguf-py's
+constants.py TENSOR_NAMES for MODEL_ARCH.MMPROJ (gguf 0.19.0) and tools/mtmd/clip-impl.h: `v.patch_embd.weight` (and
+`.weight.1`, the second frame of Qwen2.5-VL's Conv3d, which convert_hf_to_gguf.py's Qwen2VLVisionModel splits in two),
+`v.class_embd`, `v.position_embd`, `v.pre_ln`, `v.blk.N.attn_q/attn_k/attn_v/attn_qkv/attn_out`, `ln1`, `ln2`,
+`ffn_up/ffn_gate/ffn_down`, `v.post_ln` (Qwen2.5-VL's merger.ln_q: names.ALIASES), `v.head.*` (SigLIP's pooling
+head) and the projector's `mm.N`: its 2-D weights in index order are linear 1 and linear 2 (LLaVA's legacy converter
+and Qwen's merger write mm.0 and mm.2, the Pixtral path mm.1 and mm.2; one alone is the projector's one linear), a
+1-D mm.N a norm. clip.cpp takes a LLaVA file's ffn_up/ffn_down swapped when the legacy converter named fc1 ffn_down
+("is_ffn_swapped"): their weights hold d x d_ff either way and their biases are both the MLP's bias, so the count is
+the same. Audio (`a.*`, `mm.a.*`) is not modelled: None.
 """
 
 from __future__ import annotations
@@ -50,6 +61,19 @@ _OUTSIDE = {
 }
 _PROJECTOR = {"": "projector.linear", "linear_1": "projector.linear_1", "linear_2": "projector.linear_2"}
 
+# llama.cpp's mmproj names (see the module docstring): within a `v.blk.N.` layer, and outside the layers
+GGUF_TOWER_LAYER = re.compile(r"^v\.blk\.(\d+)\.(.+)$")
+_GGUF_IN_LAYER = {"attn_q": "attn.q", "attn_k": "attn.k", "attn_v": "attn.v", "attn_qkv": "attn.qkv", "attn_out": "attn.o",
+                  "attn_q_norm": "attn.qk_norm", "attn_k_norm": "attn.qk_norm", "ln1": "norm.pre_attn",
+                  "ln2": "norm.pre_mlp", "ffn_up": "mlp.up", "ffn_gate": "mlp.gate", "ffn_down": "mlp.down"}
+_GGUF_OUTSIDE = {"v.patch_embd": "vision.patch_embed", "v.class_embd": "vision.class_token",
+                 "v.position_embd": "vision.position", "v.pre_ln": "vision.pre_norm", "v.post_ln": "vision.post_norm",
+                 # Idefics3's one linear (mm.model.fc), Gemma 3's input projection and its norm
+                 "mm.model.fc": "projector.linear", "mm.input_projection": "projector.linear",
+                 "mm.soft_emb_norm": "projector.norm", "mm.input_norm": "projector.norm"}
+_MM = re.compile(r"^mm\.(\d+)$")
+_FRAME = re.compile(r"\.weight\.\d+$")  # v.patch_embd.weight.1
+
 
 def tower_component(module: str, bias: bool) -> str | None | bool:
     """The vision component of a tensor's module path (its `.weight`/`.bias` cut; `bias` whether it was a bias);
@@ -66,10 +90,38 @@ def tower_component(module: str, bias: bool) -> str | None | bool:
         return "vision.pool_head"
     layer = _LAYER.match(rest)
     if layer:
-        component = _IN_LAYER.get(layer.group(2))
-        if component is None:
-            return None
-        if bias and component in _BIAS_OF:
-            component = _BIAS_OF[component]
-        return ("vision.global." if layer.group(1) else "vision.") + component
+        return _in_layer(_IN_LAYER, layer.group(2), bias, "vision.global." if layer.group(1) else "vision.")
     return _OUTSIDE.get(rest)
+
+
+def _in_layer(table: dict[str, str], inner: str, bias: bool, prefix: str) -> str | None:
+    """A layer's component by its module path in the layer (a bias its weight's bias component)."""
+    component = table.get(inner)
+    if component is None:
+        return None
+    return prefix + (_BIAS_OF.get(component, component) if bias else component)
+
+
+def mmproj_component(module: str, bias: bool, linears: tuple[int, ...] = ()) -> str | None | bool:
+    """The vision component of an mmproj GGUF tensor's module path (its `.weight`/`.bias` cut); False when the name is
+    no mmproj name, None when it is one but not recognised (audio too). `linears`: the indices N of the file's 2-D
+    `mm.N.weight` tensors, in order."""
+    if not module.startswith(("v.", "mm.", "a.")):
+        return False
+    if module.startswith(("a.", "mm.a.")):
+        return None
+    module = _FRAME.sub("", module)
+    if module == "v.head" or module.startswith("v.head."):
+        return "vision.pool_head"
+    layer = GGUF_TOWER_LAYER.match(module)
+    if layer:
+        return _in_layer(_GGUF_IN_LAYER, layer.group(2), bias, "vision.")
+    projector = _MM.match(module)
+    if projector:
+        index = int(projector.group(1))
+        if index not in linears:
+            return "projector.norm"
+        if len(linears) == 1:
+            return "projector.linear"
+        return {linears[0]: "projector.linear_1", linears[-1]: "projector.linear_2"}.get(index)
+    return _GGUF_OUTSIDE.get(module)

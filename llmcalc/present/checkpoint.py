@@ -12,7 +12,9 @@ from .common import UNITS_NOTE, component_label, escape, model_label, model_titl
 from .sheet import Block, Note, Sheet
 
 ROLE_SUFFIX = {"weight": "", "scale": " (scales: bytes only)", "buffer": " (buffer, not a parameter)"}
-STATUS_STYLE = {"equal": "green", "different": "bold red", "missing": "bold red", "extra": "yellow"}
+STATUS_STYLE = {"equal": "green", "different": "bold red", "missing": "bold red", "extra": "yellow",
+                "elsewhere": "cyan", "unused": "cyan"}
+STATUSES = ("equal", "different", "missing", "extra", "elsewhere", "unused")
 LISTED_OTHERS = 8
 
 
@@ -112,19 +114,24 @@ def check_table(comparison) -> list[Block]:
         if m.status == "different" and m.checkpoint_per_layer is None and m.layers:
             result += " (the layers differ)"
         table.add_row(_label(m.component, "weight"), _where(m), exact(m.spec), exact(m.checkpoint),
-                      f"{m.checkpoint - m.spec:+,}" if m.checkpoint != m.spec else "", result)
+                      f"{m.checkpoint - m.spec:+,}" if m.checkpoint != m.spec and m.status not in STATUSES[4:] else "",
+                      result)
     table.add_section()
     table.add_row("[bold]total[/bold]", "", exact(sum(m.spec for m in comparison.matches)),
                   exact(sum(m.checkpoint for m in comparison.matches)), "", "", style="bold")
-    counts = ", ".join(f"{comparison.counted(s)} {s}" for s in ("equal", "different", "missing", "extra"))
+    counts = ", ".join(f"{comparison.counted(s)} {s}" for s in STATUSES[:4])
+    counts += "".join(f", {n} {s}" for s in STATUSES[4:] if (n := comparison.counted(s)))
     verdict = "Every component equal." if comparison.ok else "The checkpoint does not hold what the spec says."
+    if comparison.ok and comparison.counted("elsewhere"):
+        verdict = ("Every component this file holds equal; the rest are in the other file of llama.cpp's pair (the "
+                   "language model's GGUF and the mmproj GGUF of its vision tower and projector).")
     return [table, Note(f"{counts}. {verdict}", style="bold green" if comparison.ok else "bold red"),
             Note("Parameters per component and layer group; scales are bytes, not parameters, and are left out.")]
 
 
 def check_json(comparison) -> dict[str, Any]:
     return {"model": model_label(comparison.model), "checkpoint": comparison.checkpoint.path, "ok": comparison.ok,
-            "summary": {s: comparison.counted(s) for s in ("equal", "different", "missing", "extra")},
+            "summary": {s: comparison.counted(s) for s in STATUSES},
             "results": [{"component": m.component, "group": m.group, "layers": list(m.layers), "spec": m.spec,
                          "checkpoint": m.checkpoint, "spec_per_layer": m.spec_per_layer,
                          "checkpoint_per_layer": m.checkpoint_per_layer, "status": m.status, "note": m.note}

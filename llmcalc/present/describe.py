@@ -64,6 +64,7 @@ COMPONENT_LABELS = {
     "vision.gates": "position and tile embedding gates",
     "vision.pre_norm": "norm before the layers",
     "vision.post_norm": "norm after the layers",
+    "vision.layers": "the tower's last layers",
     "vision.pool_head": "attention-pooling head",
     "projector.norm": "projector norm",
     "projector.linear": "projector linear",
