@@ -147,7 +147,8 @@ def saved_bytes(config: dict, impl: str, batch: int, seq: int, checkpointing: bo
         targets, rank, adapter_dtype = lora
         peft = pytest.importorskip("peft")
         modules = [name for t in targets if t != "router" for name in HF_NAMES[t]]
-        routers = ["mlp.gate.weight"] if "router" in targets else []  # not an nn.Linear: adapted as a parameter
+        router = "block_sparse_moe.router.weight" if config["model_type"] == "granitemoe" else "mlp.gate.weight"
+        routers = [router] if "router" in targets else []  # not an nn.Linear: adapted as a parameter
         model = peft.get_peft_model(model, peft.LoraConfig(r=rank, target_modules=modules or None,
                                                            target_parameters=routers or None, lora_dropout=0.0),
                                     autocast_adapter_dtype=adapter_dtype == "fp32")
@@ -260,7 +261,11 @@ LORA_CASES = [("llama", ("q", "v"), "fp32"), ("llama", ("q", "v"), "bf16"), ("ll
               ("qwen3_moe", ("q", "v"), "fp32"), ("qwen3_moe", ("q", "v"), "bf16"),
               ("qwen3_moe", ("q", "k", "v", "o", "router"), "fp32"),
               ("qwen3_moe", ("q", "k", "v", "o", "router"), "bf16"),
-              ("qwen3_moe", ("k", "router"), "bf16")]
+              ("qwen3_moe", ("k", "router"), "bf16"),
+              # q/k RMSNorms over the whole projection (OLMoE); GraniteMoE's softmax over the top-k logits
+              ("olmoe", ("q", "v"), "fp32"), ("olmoe", ("q", "k", "v", "o", "router"), "bf16"),
+              ("olmoe", ("k", "router"), "fp32"), ("granitemoe", ("q", "v"), "bf16"),
+              ("granitemoe", ("q", "k", "v", "o", "router"), "fp32"), ("granitemoe", ("router",), "bf16")]
 
 
 @pytest.mark.parametrize("name, targets, adapter_dtype", LORA_CASES)

@@ -17,11 +17,13 @@ Autograd saves a tensor only for a gradient some input needs, and the frozen bas
   (autocast_adapter_dtype), the input is a fresh fp32 copy per adapter; in bf16 it is the input itself, shared by
   the adapters that read it (q, k and v; gate and up) and, for o, the attention output that sdpa keeps already
   (in the first layer, when no adapter feeds q, k or v, sdpa keeps nothing and the o adapter its own input);
-- Qwen3's per-head q/k RMSNorms (qwen3/modeling_qwen3.py, qwen3_moe/modeling_qwen3_moe.py) keep their fp32 input
-  and reciprocal RMS where q's (k's) projection needs a gradient.
+- Qwen3's per-head q/k RMSNorms (qwen3/modeling_qwen3.py, qwen3_moe/modeling_qwen3_moe.py) and OLMoE's over the
+  whole projection (olmoe/modeling_olmoe.py) keep their fp32 input and reciprocal RMS where q's (k's) projection
+  needs a gradient.
 
-A frozen MoE block (mixtral/modeling_mixtral.py, qwen2_moe/modeling_qwen2_moe.py, qwen3_moe/modeling_qwen3_moe.py;
-the grouped experts of integrations/moe.py; what it keeps when trained: hf_moe.py) keeps what its input's gradient
+A frozen MoE block (mixtral/modeling_mixtral.py, qwen2_moe/modeling_qwen2_moe.py, qwen3_moe/modeling_qwen3_moe.py,
+olmoe/modeling_olmoe.py, granitemoe/modeling_granitemoe.py: GraniteMoE's softmax over the top-k logits; the grouped
+experts of integrations/moe.py; what it keeps when trained: hf_moe.py) keeps what its input's gradient
 needs: the routing's tensors as without LoRA (the softmax, top-k weights and indices, the sort order and its
 inverse, the per-copy weights, the token gather's indices and the int32 counts per expert), the experts' outputs
 before weighting, gate_up's output and SiLU of gate per copy, but not the permuted copies of the tokens nor the
@@ -37,8 +39,9 @@ block's input is the router adapter's already). LoRA on the routed experts (3-D 
 only through target_parameters, one adapter on gate and up together) is refused.
 
 Covered: the dense Llama code (llama, mistral without a window, qwen2, granite, smollm3, internlm3), qwen3, and the
-MoE families mixtral, qwen2_moe and qwen3_moe (adapters on q, k, v, o, the router, the shared expert and the dense
-layers' MLPs), under sdpa; anything else is refused.
+MoE families mixtral, qwen2_moe, qwen3_moe, olmoe and granitemoe (adapters on q, k, v, o, the router, Qwen2-MoE's
+shared expert and the dense layers' MLPs), under sdpa; anything else is refused (granitemoeshared, whose shared MLP fuses
+gate and up into one input_linear, is not measured).
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ from .saved import ACT, FP32, IDS, INT32, ActivationRow, Activations, StagePeak
 # Qwen3's with its per-head q/k norms, and the MoE files whose blocks are modelled frozen below
 LORA_FILES = ("llama/modeling_llama.py", "mistral/modeling_mistral.py", "qwen2/modeling_qwen2.py",
               "granite/modeling_granite.py", "smollm3/modeling_smollm3.py", "qwen3/modeling_qwen3.py",
-              "mixtral/modeling_mixtral.py", "qwen2_moe/modeling_qwen2_moe.py", "qwen3_moe/modeling_qwen3_moe.py")
-LORA_BLOCKS = ("mixtral", "qwen2_moe", "qwen3_moe")
+              "mixtral/modeling_mixtral.py", "qwen2_moe/modeling_qwen2_moe.py", "qwen3_moe/modeling_qwen3_moe.py",
+              "olmoe/modeling_olmoe.py", "granitemoe/modeling_granitemoe.py")
+LORA_BLOCKS = ("mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "granitemoe")
 
 
 def lora_refused(model: ModelSpec, attention_impl: str, targets: tuple[str, ...] = ()) -> str | None:
@@ -63,17 +67,17 @@ def lora_refused(model: ModelSpec, attention_impl: str, targets: tuple[str, ...]
         return "LoRA is measured under sdpa attention"
     if code.file not in LORA_FILES:
         return ("LoRA is measured on the Llama code (llama, mistral, qwen2, qwen3, granite, smollm3, internlm3) and "
-                "on mixtral, qwen2_moe and qwen3_moe only")
+                "on mixtral, qwen2_moe, qwen3_moe, olmoe and granitemoe only")
     if "experts" in targets:
         return ("LoRA on the routed experts is not measured (transformers fuses them into 3-D tensors, which PEFT "
                 "adapts only through target_parameters, one adapter on gate and up together)")
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         if layer.moe and code.moe not in LORA_BLOCKS:
-            return "LoRA is measured on the MoE blocks of mixtral, qwen2_moe and qwen3_moe only"
-        if att.qk_norm not in (None, "rmsnorm") or att.mla or att.sliding_window or att.local_span or \
+            return "LoRA is measured on the MoE blocks of mixtral, qwen2_moe, qwen3_moe, olmoe and granitemoe only"
+        if att.qk_norm not in (None, "rmsnorm", "rmsnorm_full") or att.mla or att.sliding_window or att.local_span or \
                 att.sinks or layer.mlp.activation != "swiglu" or layer.mlp.bias or layer.stack != "decoder":
-            return "LoRA is measured on SwiGLU layers without windows, q/k norms over the whole projection or biases"
+            return "LoRA is measured on SwiGLU layers without windows, q/k LayerNorms or biases"
     if model.position != "rope" or model.norm.kind != "rmsnorm" or model.norm.placement != "pre":
         return "LoRA is measured on RoPE models with RMSNorm before each sub-block"
     return None
@@ -112,11 +116,13 @@ def _layer(model: ModelSpec, group, targets: tuple[str, ...], rank: int, adapter
         rows.append(ActivationRow("attn.sdpa", name, ACT * (att.n_heads * att.qk_head_dim + att.n_kv_heads * (
             att.qk_head_dim + att.v_head_dim) + att.n_heads * att.v_head_dim) + FP32 * att.n_heads,
             "q, k, v after RoPE, the output and its fp32 log-sum-exp"))
-    if att.qk_norm:  # per head (Qwen3): where q's (k's) projection needs a gradient, its fp32 upcast and RMS
-        for proj, heads in (("q", att.n_heads), ("k", att.n_kv_heads)):
+    if att.qk_norm:  # where q's (k's) projection needs a gradient, its fp32 upcast and RMS: per head (Qwen3) or
+        for proj, heads in (("q", att.n_heads), ("k", att.n_kv_heads)):  # over the whole projection (OLMoE)
             if grad_in or proj in targets:
-                rows.append(ActivationRow(f"attn.{proj}_norm", name, (FP32 * att.qk_head_dim + FP32) * heads,
-                                          "fp32 upcast of each head, fp32 reciprocal RMS"))
+                rms = FP32 * (heads if att.qk_norm == "rmsnorm" else 1)
+                rows.append(ActivationRow(f"attn.{proj}_norm", name, FP32 * att.qk_head_dim * heads + rms,
+                                          "fp32 upcast, fp32 reciprocal RMS" + (" of each head" if rms > FP32
+                                                                                 else "")))
     adapters(("q", "k", "v"), d, True)
     adapters(("o",), att.n_heads * att.v_head_dim, not attention, "sdpa")  # sdpa keeps it where it keeps anything
     mlp_in = attention or "o" in targets
@@ -147,10 +153,13 @@ def _moe_rows(layer, block: str, name: str, d: int, tokens: int, targets: tuple[
     if grad_in or router:  # the routing weights need a gradient
         if block == "mixtral":
             probs, per_copy = FP32 * experts + FP32 + FP32 * k, FP32 * k
+        elif block == "granitemoe":  # the softmax over the top-k fp32 logits
+            probs, per_copy = FP32 * k, ACT * k
         else:
             probs = FP32 * experts + (FP32 + FP32 * k if block == "qwen3_moe" else 0)
             per_copy = ACT * k
-        what = "fp32 routing softmax" + (", the top-k weights and their sum" if block != "qwen2_moe" else "")
+        what = ("fp32 softmax over the top-k logits" if block == "granitemoe" else "fp32 routing softmax"
+                + (", the top-k weights and their sum" if block in ("mixtral", "qwen3_moe") else ""))
         kept = probs + 3 * IDS * k  # the top-k indices, the sort order the weights are gathered by, its inverse
         if grad_in:  # the experts' input needs a gradient: the token gather's indices, the counts, the weights
             kept += per_copy + IDS * k + INT32 * experts / tokens
