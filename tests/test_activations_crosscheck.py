@@ -44,6 +44,9 @@ CONFIGS = {
     "mixtral": {"model_type": "mixtral", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2},
     "qwen2_moe": {"model_type": "qwen2_moe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2,
                   "moe_intermediate_size": 32, "shared_expert_intermediate_size": 48, "mlp_only_layers": [1]},
+    "qwen2_moe-dense-first": {"model_type": "qwen2_moe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2,
+                              "moe_intermediate_size": 32, "shared_expert_intermediate_size": 48,
+                              "mlp_only_layers": [0]},
     "qwen3_moe": {"model_type": "qwen3_moe", **SMALL, "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2,
                   "moe_intermediate_size": 32, "norm_topk_prob": True},
     "phi3": {"model_type": "phi3", **SMALL, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0},
@@ -258,6 +261,10 @@ LORA_CASES = [("llama", ("q", "v"), "fp32"), ("llama", ("q", "v"), "bf16"), ("ll
               ("qwen2_moe", ("q", "k", "v", "o", "router", "shared", "gate", "up", "down"), "bf16"),
               ("qwen2_moe", ("router", "shared"), "fp32"), ("qwen2_moe", ("router", "shared"), "bf16"),
               ("qwen2_moe", ("shared",), "bf16"), ("qwen2_moe", ("router",), "fp32"),
+              # adapters that skip the first layers: those keep nothing, the first adapted layer keeps what its own
+              # adapters need
+              ("qwen2_moe", ("gate", "up", "down"), "fp32"), ("qwen2_moe-dense-first", ("router",), "bf16"),
+              ("qwen2_moe-dense-first", ("shared", "o"), "fp32"),
               ("qwen3_moe", ("q", "v"), "fp32"), ("qwen3_moe", ("q", "v"), "bf16"),
               ("qwen3_moe", ("q", "k", "v", "o", "router"), "fp32"),
               ("qwen3_moe", ("q", "k", "v", "o", "router"), "bf16"),

@@ -82,8 +82,8 @@ def test_all_linear_equals_pefts_on_dense_families(name, tmp_path):
     assert lora_params(model, 8, lora_target_names(model, "all-linear")) == expected
 
 
-QWEN2_MOE = {"model_type": "qwen2_moe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32,
-             "shared_expert_intermediate_size": 48, "mlp_only_layers": [1]}
+QWEN2_MOE = {"model_type": "qwen2_moe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2,
+             "moe_intermediate_size": 32, "shared_expert_intermediate_size": 48, "mlp_only_layers": [1]}
 
 
 @pytest.mark.parametrize("name, config", [("mixtral", CONFIGS["mixtral"]), ("qwen2_moe", QWEN2_MOE)])

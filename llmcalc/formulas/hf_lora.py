@@ -8,7 +8,8 @@ Autograd saves a tensor only for a gradient some input needs, and the frozen bas
   needs a gradient, and never the normalised input its frozen weight multiplies;
 - gradients flow from the first adapter on: the first layer's input needs none, so its first norm keeps nothing and
   its attention keeps its tensors only if an adapter on q, k or v feeds it; every later layer, the final norm and
-  the loss keep theirs. The first layer is its own row group here;
+  the loss keep theirs. The first layer is its own row group here (the first layer with an adapter: a MoE model's
+  targets may skip its dense layers, or its MoE layers, and the layers before keep nothing);
 - attention (sdpa) keeps q, k, v, its output and the fp32 log-sum-exp whenever one of q, k, v needs a gradient, as
   without LoRA; RoPE's cos and sin once for the model;
 - the gated MLP keeps gate's output and its activation (the SiLU and the product's other operand) and up's output,
@@ -40,13 +41,14 @@ only through target_parameters, one adapter on gate and up together) is refused.
 
 Covered: the dense Llama code (llama, mistral without a window, qwen2, granite, smollm3, internlm3), qwen3, and the
 MoE families mixtral, qwen2_moe, qwen3_moe, olmoe and granitemoe (adapters on q, k, v, o, the router, Qwen2-MoE's
-shared expert and the dense layers' MLPs), under sdpa; anything else is refused (granitemoeshared, whose shared MLP fuses
-gate and up into one input_linear, is not measured).
+shared expert and the dense layers' MLPs), under sdpa; anything else is refused (granitemoeshared, whose shared MLP
+fuses gate and up into one input_linear, is not measured).
 """
 
 from __future__ import annotations
 
 from ..model import ModelSpec
+from .finetune import linear_shapes
 from .hf_code import code_of
 from .saved import ACT, FP32, IDS, INT32, ActivationRow, Activations, StagePeak
 
@@ -193,15 +195,20 @@ def _moe_rows(layer, block: str, name: str, d: int, tokens: int, targets: tuple[
 
 def lora_rows(model: ModelSpec, targets: tuple[str, ...], rank: int, adapter_dtype: str, seq: int,
               micro_batch: int) -> tuple[list[ActivationRow], list[tuple[str, int]]]:
-    """(rows, (row group, layers) counts): the first layer's rows under "<group> (first)", once; every other layer's
-    under its group; the model's rows (group None) once."""
+    """(rows, (row group, layers) counts): the first adapted layer's rows under "<group> (first)", once; every later
+    layer's under its group (the layers before it keep nothing: no adapter, no gradient); the model's rows (group
+    None) once."""
     adapter_bytes = FP32 if adapter_dtype == "fp32" else ACT
     tokens = seq * micro_batch
-    first = model.groups[0]
-    rows = _layer(model, first, targets, rank, adapter_bytes, False, tokens)
-    counts = [(f"{first.name} (first)", 1)]
+    first = min(i for group in model.groups for i in group.indices  # a MoE model's router or shared expert, or its
+                if set(targets) & set(linear_shapes(group.layer, model.d_model)))  # dense layers' MLP, may come later
+    rows, counts = [], []
     for group in model.groups:
-        n = group.count - (1 if group is first else 0)
+        if first in group.indices:
+            rows += _layer(model, group, targets, rank, adapter_bytes, False, tokens)
+            counts.append((f"{group.name} (first)", 1))
+    for group in model.groups:
+        n = sum(1 for i in group.indices if i > first)
         if n:
             rows += _layer(model, group, targets, rank, adapter_bytes, True, tokens)
             counts.append((group.name, n))
