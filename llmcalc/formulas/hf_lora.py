@@ -93,7 +93,8 @@ def _adapter_row(labels: tuple[str, ...], name: str, count: int, width: int, ran
         what = f"an fp32 copy of the input per adapter ({', '.join(labels)})"
     else:
         inputs = ACT * width if shared_input else 0
-        what = "the input they share" if shared_input else f"no input of their own ({where} keeps it)"
+        what = ("its input" if count == 1 else "the input they share") if shared_input else \
+            f"no input of their own ({where} keeps it)"
     return ActivationRow(f"lora.{'_'.join(labels)}", name, inputs + adapter_bytes * rank * count,
                          f"{what}; A's {rank}-wide output per adapter")
 
