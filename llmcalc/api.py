@@ -226,7 +226,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
                            f"chunk ({spec.n_layers} layers over {pp} stages)")
     check_step(loss, offload_activations, grad_buffers, framework, pp, virtual_stages)
     if framework == "transformers":
-        check_transformers_profile(spec, tp, pp, sequence_parallel, recompute, attention_impl, dropout, finetune)
+        check_transformers_profile(spec, tp, pp, sequence_parallel, recompute, attention_impl, dropout, finetune,
+                                   lora_targets)
     check_choice("zero_impl", zero_impl, ("paper", "deepspeed"))
     if zero_impl == "deepspeed" and zero not in (2, 3):
         raise LlmcalcError(f"zero_impl deepspeed: DeepSpeed's estimators cover ZeRO stages 2 and 3, got zero {zero}; "

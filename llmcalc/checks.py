@@ -127,7 +127,8 @@ def check_context_parallel(model: ModelSpec, cp: int, seq: int, attention_impl: 
 
 
 def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_parallel: bool, recompute: str,
-                               attention_impl: str, dropout: bool, finetune: str = "full") -> None:
+                               attention_impl: str, dropout: bool, finetune: str = "full",
+                               lora_targets: Sequence[str] | str = ("q", "v")) -> None:
     """The transformers profile is what its modeling code saves on one device, as measured: refuse the rest."""
     from .formulas.hf_activations import unsupported
     from .formulas.hf_lora import lora_refused
@@ -146,7 +147,8 @@ def check_transformers_profile(model: ModelSpec, tp: int, pp: int, sequence_para
     if attention_impl == "flash":
         raise LlmcalcError("framework transformers: attention_impl sdpa (its default) or eager")
     if finetune != "full":
-        reason = lora_refused(model, attention_impl) if finetune == "lora" else "QLoRA is not measured under it"
+        reason = lora_refused(model, attention_impl, lora_target_names(model, lora_targets)) if finetune == "lora" \
+            else "QLoRA is not measured under it"
         if not reason and recompute != "none":
             reason = "LoRA is measured without recomputation"
         if reason:

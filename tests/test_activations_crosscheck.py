@@ -44,6 +44,9 @@ CONFIGS = {
     "mixtral": {"model_type": "mixtral", **SMALL, "num_local_experts": 4, "num_experts_per_tok": 2},
     "qwen2_moe": {"model_type": "qwen2_moe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2,
                   "moe_intermediate_size": 32, "shared_expert_intermediate_size": 48, "mlp_only_layers": [1]},
+    "qwen2_moe-dense-first": {"model_type": "qwen2_moe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2,
+                              "moe_intermediate_size": 32, "shared_expert_intermediate_size": 48,
+                              "mlp_only_layers": [0]},
     "qwen3_moe": {"model_type": "qwen3_moe", **SMALL, "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2,
                   "moe_intermediate_size": 32, "norm_topk_prob": True},
     "phi3": {"model_type": "phi3", **SMALL, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0},
@@ -146,8 +149,11 @@ def saved_bytes(config: dict, impl: str, batch: int, seq: int, checkpointing: bo
     if lora:  # PEFT's LoRA on the named projections, its adapters in fp32 (its default on a bf16 base) or bf16
         targets, rank, adapter_dtype = lora
         peft = pytest.importorskip("peft")
-        model = peft.get_peft_model(model, peft.LoraConfig(r=rank, target_modules=[HF_NAMES[t] for t in targets],
-                                                           lora_dropout=0.0),
+        modules = [name for t in targets if t != "router" for name in HF_NAMES[t]]
+        router = "block_sparse_moe.router.weight" if config["model_type"] == "granitemoe" else "mlp.gate.weight"
+        routers = [router] if "router" in targets else []  # not an nn.Linear: adapted as a parameter
+        model = peft.get_peft_model(model, peft.LoraConfig(r=rank, target_modules=modules or None,
+                                                           target_parameters=routers or None, lora_dropout=0.0),
                                     autocast_adapter_dtype=adapter_dtype == "fp32")
     model.train()
     if checkpointing:  # with transformers' default arguments (use_reentrant=False)
@@ -233,14 +239,40 @@ def test_every_importable_model_type_is_measured_or_refused_by_name(tmp_path):
 
 
 # LoRA (PEFT 0.21.2, no dropout) on a frozen bf16 base: what the Llama code and the adapters save (formulas/hf_lora.py)
-HF_NAMES = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj", "gate": "gate_proj", "up": "up_proj",
-            "down": "down_proj"}
-LORA_CASES = [("llama", ("q", "v"), "fp32"), ("llama", ("q", "v"), "bf16"), ("llama", tuple(HF_NAMES), "fp32"),
-              ("llama", tuple(HF_NAMES), "bf16"), ("llama", ("down",), "bf16"), ("llama", ("gate", "up"), "fp32"),
+HF_NAMES = {"q": ["q_proj"], "k": ["k_proj"], "v": ["v_proj"], "o": ["o_proj"], "gate": ["mlp.gate_proj"],
+            "up": ["mlp.up_proj"], "down": ["mlp.down_proj"],
+            "shared": ["shared_expert.gate_proj", "shared_expert.up_proj", "shared_expert.down_proj"]}
+DENSE = ("q", "k", "v", "o", "gate", "up", "down")
+LORA_CASES = [("llama", ("q", "v"), "fp32"), ("llama", ("q", "v"), "bf16"), ("llama", DENSE, "fp32"),
+              ("llama", DENSE, "bf16"), ("llama", ("down",), "bf16"), ("llama", ("gate", "up"), "fp32"),
               ("llama", ("o",), "bf16"), ("llama", ("k",), "fp32"), ("llama-mha", ("q", "k", "v", "o"), "bf16"),
               ("qwen2", ("q", "v"), "fp32"), ("mistral", ("up", "down"), "fp32"), ("granite", ("q", "v"), "fp32"),
-              ("granite", tuple(HF_NAMES), "bf16"), ("smollm3", ("q", "k", "v", "o"), "fp32"),
-              ("smollm3", ("k",), "bf16"), ("internlm3", tuple(HF_NAMES), "fp32")]
+              ("granite", DENSE, "bf16"), ("smollm3", ("q", "k", "v", "o"), "fp32"),
+              ("smollm3", ("k",), "bf16"), ("internlm3", DENSE, "fp32"),
+              # per-head q/k RMSNorms (Qwen3); frozen MoE blocks, with adapters on the router (PEFT's target_parameters:
+              # transformers' routers are not nn.Linear) and on Qwen2-MoE's shared expert; a first layer whose attention
+              # no adapter feeds but whose router or shared expert has one
+              ("qwen3", ("q", "v"), "fp32"), ("qwen3", ("k", "o"), "bf16"),
+              ("mixtral", ("q", "v"), "fp32"), ("mixtral", ("q", "v"), "bf16"),
+              ("mixtral", ("q", "k", "v", "o", "router"), "fp32"), ("mixtral", ("q", "k", "v", "o", "router"), "bf16"),
+              ("mixtral", ("router",), "fp32"), ("mixtral", ("router",), "bf16"), ("mixtral", ("o",), "fp32"),
+              ("qwen2_moe", ("q", "v"), "fp32"), ("qwen2_moe", ("q", "v"), "bf16"),
+              ("qwen2_moe", ("q", "k", "v", "o", "router", "shared", "gate", "up", "down"), "fp32"),
+              ("qwen2_moe", ("q", "k", "v", "o", "router", "shared", "gate", "up", "down"), "bf16"),
+              ("qwen2_moe", ("router", "shared"), "fp32"), ("qwen2_moe", ("router", "shared"), "bf16"),
+              ("qwen2_moe", ("shared",), "bf16"), ("qwen2_moe", ("router",), "fp32"),
+              # adapters that skip the first layers: those keep nothing, the first adapted layer keeps what its own
+              # adapters need
+              ("qwen2_moe", ("gate", "up", "down"), "fp32"), ("qwen2_moe-dense-first", ("router",), "bf16"),
+              ("qwen2_moe-dense-first", ("shared", "o"), "fp32"),
+              ("qwen3_moe", ("q", "v"), "fp32"), ("qwen3_moe", ("q", "v"), "bf16"),
+              ("qwen3_moe", ("q", "k", "v", "o", "router"), "fp32"),
+              ("qwen3_moe", ("q", "k", "v", "o", "router"), "bf16"),
+              ("qwen3_moe", ("k", "router"), "bf16"),
+              # q/k RMSNorms over the whole projection (OLMoE); GraniteMoE's softmax over the top-k logits
+              ("olmoe", ("q", "v"), "fp32"), ("olmoe", ("q", "k", "v", "o", "router"), "bf16"),
+              ("olmoe", ("k", "router"), "fp32"), ("granitemoe", ("q", "v"), "bf16"),
+              ("granitemoe", ("q", "k", "v", "o", "router"), "fp32"), ("granitemoe", ("router",), "bf16")]
 
 
 @pytest.mark.parametrize("name, targets, adapter_dtype", LORA_CASES)
@@ -253,3 +285,12 @@ def test_lora_profile_equals_the_saved_tensors(name, targets, adapter_dtype, bat
                                      finetune="lora", lora_targets=",".join(targets), lora_rank=4,
                                      adapter_dtype=adapter_dtype)
     assert report.part("activations").bytes == pytest.approx(measured, abs=0.5)
+
+
+def test_lora_on_the_routed_experts_is_refused(tmp_path):
+    # transformers 5.23.0 fuses the experts into 3-D parameters: PEFT adapts them only through target_parameters
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(CONFIGS["mixtral"]))
+    with pytest.raises(llmcalc.LlmcalcError, match="routed experts is not measured"):
+        llmcalc.estimate_memory(str(path), "training", framework="transformers", finetune="lora",
+                                lora_targets="q,v,experts")

@@ -103,3 +103,19 @@ def test_lora_under_the_transformers_profile_covers_what_is_measured():
             estimate_memory("llama3-8b", "training", **{**lora, **change})
     with pytest.raises(LlmcalcError, match="Llama code"):
         estimate_memory("gpt2-small", "training", **lora)
+
+
+def test_lora_on_moe_models_under_the_transformers_profile_from_the_cli():
+    # the frozen MoE block and the router's adapters (measured in tests/test_activations_crosscheck.py); LoRA on the
+    # fused routed experts is refused in one line
+    base = ["memory", "mixtral-8x7b", "--mode", "training", "--framework", "transformers", "--finetune", "lora"]
+    for targets in ("q,v", "q,k,v,o,router", "all-linear"):
+        result = CliRunner().invoke(cli, [*base, "--lora-targets", targets])
+        assert result.exit_code == 0 and "measured" in result.output, result.output
+    result = CliRunner().invoke(cli, [*base, "--lora-targets", "q,v,experts"])
+    assert result.exit_code == 2 and "routed experts is not measured" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    for name in ("qwen1.5-moe-a2.7b", "qwen3-30b-a3b"):
+        report = estimate_memory(name, "training", context=2048, finetune="lora", lora_targets="all-linear",
+                                 framework="transformers")
+        assert {r.component for r in report.activations.rows} >= {"moe.router", "moe.experts", "lora.router"}

@@ -80,3 +80,22 @@ def test_all_linear_equals_pefts_on_dense_families(name, tmp_path):
     model = llmcalc.load(str(path))
     expected = peft_count(config, 8, "all-linear")
     assert lora_params(model, 8, lora_target_names(model, "all-linear")) == expected
+
+
+QWEN2_MOE = {"model_type": "qwen2_moe", **SMALL, "num_experts": 4, "num_experts_per_tok": 2,
+             "moe_intermediate_size": 32, "shared_expert_intermediate_size": 48, "mlp_only_layers": [1]}
+
+
+@pytest.mark.parametrize("name, config", [("mixtral", CONFIGS["mixtral"]), ("qwen2_moe", QWEN2_MOE)])
+def test_router_and_shared_expert_adapters_equal_pefts(name, config, tmp_path):
+    # transformers' routers are not nn.Linear: PEFT adapts their weight through target_parameters (lora.ParamWrapper)
+    hf_config = transformers.AutoConfig.for_model(**config)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    shared = name == "qwen2_moe"
+    modules = ["q_proj"] + (["shared_expert.gate_proj", "shared_expert.up_proj", "shared_expert.down_proj"]
+                            if shared else [])
+    wrapped = peft.get_peft_model(model, peft.LoraConfig(r=4, target_modules=modules,
+                                                         target_parameters=["mlp.gate.weight"]))
+    targets = ("q", "router") + (("shared",) if shared else ())
+    assert ours(config, tmp_path, 4, targets) == wrapped.get_nb_trainable_parameters()[0]

@@ -25,6 +25,8 @@ per-copy weights in fp32; the shared experts run as one gated MLP with no gate. 
 over the groups, masked_fill of the others) saves int64 indices and a bool mask too, but in a branch of the graph
 whose values nothing uses: it is freed during the forward and held by no backward. The spec holds no
 norm_topk_prob: it is taken as DeepSeek-V3's (normalised: the transformers default and the published config).
+
+What these blocks keep frozen, under LoRA (no permuted copies, no experts' products), is hf_lora.py's.
 """
 
 from __future__ import annotations
