@@ -99,6 +99,7 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
     parallelism with TP) fits, fastest step first: (plans evaluated, the `top` best, the number that fit). `cp`
     fixes the context-parallel degree (None: searched)."""
     from .api import estimate_memory
+    from .formulas.activations import training_activations
     from .formulas.params import count_params
     from .formulas.plan import Cluster, search, work
     from .formulas.recurrent import refuse_training
@@ -138,11 +139,11 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
                 states[key] = sum(part.per_gpu for part in parts if part.name != "activations")
             except LlmcalcError:  # a layout the model refuses (TP against its KV heads, ...)
                 states[key] = math.inf
-        if act_key not in activations:
-            try:
-                activations[act_key] = report(tp, pp, 1, 1, 0, recompute, micro_batch, cp).part("activations").per_gpu
-            except LlmcalcError:
-                activations[act_key] = math.inf
+        if states[key] == math.inf:
+            return math.inf
+        if act_key not in activations:  # the activation part estimate_memory forms, without its other parts
+            activations[act_key] = training_activations(spec, seq, micro_batch, tp, pp, tp > 1, recompute, "flash",
+                                                        False, "megatron", 1, "full", False, cp).bytes
         return states[key] + activations[act_key]
 
     cluster = Cluster(n_gpus, peak_flops * compute_efficiency, gpu_memory, link_bandwidth, network_bandwidth,

@@ -148,6 +148,26 @@ def stage_layers(n_layers: int, pp: int) -> list[range]:
 
 
 @memo_by_identity
+def stage_groups(model: ModelSpec, pp: int) -> list[dict[str, int]]:
+    """Per stage, the layers of each layer group it holds (remembered: a plan search asks again and again)."""
+    group_of = layer_groups(model)
+    stages = []
+    for layers in stage_layers(model.n_layers, pp):
+        counts: dict[str, int] = {}
+        for index in layers:
+            counts[group_of[index]] = counts.get(group_of[index], 0) + 1
+        stages.append(counts)
+    return stages
+
+
+@memo_by_identity
+def layer_groups(model: ModelSpec) -> tuple[str, ...]:
+    """The group of each layer, by index."""
+    group_of = {index: g.name for g in model.groups for index in g.indices}
+    return tuple(group_of[index] for index in range(model.n_layers))
+
+
+@memo_by_identity
 def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: int = 1, pp: int = 1,
                          sequence_parallel: bool = False, recompute: str = "none", attention_impl: str = "flash",
                          dropout: bool = False, framework: str = "megatron", virtual_stages: int = 1,
@@ -199,7 +219,6 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
         rows.append(head[-1])
     first = sum(r.bytes_per_token for r in first_rows)
     last = sum(r.bytes_per_token for r in head)
-    layer_group = {index: g.name for g in model.groups for index in g.indices}
     checkpoint = ACT * model.d_model * stream if recompute == "full" and code is None else 0.0
     # per layer of a group: what stays on the GPU until its backward, and what its backward adds (recomputed, or
     # brought back from the host)
@@ -207,17 +226,17 @@ def training_activations(model: ModelSpec, seq: int, micro_batch: int = 1, tp: i
     back = {name: (value if checkpoint or offload else 0.0) + (checkpoint if offload else 0.0)
             for name, value in per_group.items()}
     loss_saved = sum(r.bytes_per_token for r in head if r.component in LOSS_COMPONENTS)
-    phases = Phases(0.0 if offload else first, tuple(resident[layer_group[i]] for i in range(model.n_layers)),
-                    tuple(back[layer_group[i]] for i in range(model.n_layers)), last - loss_saved, loss_saved)
+    phases = None
+    if pp == 1:  # the timeline (timeline.py) walks one stage's layers
+        groups = layer_groups(model)
+        phases = Phases(0.0 if offload else first, tuple(resident[g] for g in groups), tuple(back[g] for g in groups),
+                        last - loss_saved, loss_saved)
     peak = None
-    for stage, layers in enumerate(stage_layers(model.n_layers, pp)):
-        counts: dict[str, int] = {}
-        for index in layers:
-            counts[layer_group[index]] = counts.get(layer_group[index], 0) + 1
+    for stage, counts in enumerate(stage_groups(model, pp)):
         in_flight = pp - stage
         # each layer's input (full recomputation) or saved set, and the most one layer's backward adds
         held = in_flight * sum(resident[name] * n for name, n in counts.items()) + max(back[name] for name in counts)
-        held += in_flight * phases.first if stage == 0 else 0
+        held += in_flight * (0.0 if offload else first) if stage == 0 else 0
         if stage == 0 and virtual_stages > 1:
             # the interleaved schedule's first stage holds more micro-batches' chunks in flight: Megatron-LM's
             # 1 + (p - 1) / (p v) (theoretical_memory_usage.py, after Narayanan et al. 2021 sec. 2.2)

@@ -12,24 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..model import ModelSpec
-from .activations import stage_layers
+from .activations import stage_groups
 from .kv import KVCache, kv_bytes_per_gpu
 from .memory import per_param_bytes
 from .params import ParamCount
 
 FIRST_STAGE = ("embed.", "norm.embedding")  # model-level components the first stage holds (with the vision tower)
-
-
-def stage_groups(model: ModelSpec, pp: int) -> list[dict[str, int]]:
-    """Per stage, the layers of each layer group it holds."""
-    group_of = {index: g.name for g in model.groups for index in g.indices}
-    stages = []
-    for layers in stage_layers(model.n_layers, pp):
-        counts: dict[str, int] = {}
-        for index in layers:
-            counts[group_of[index]] = counts.get(group_of[index], 0) + 1
-        stages.append(counts)
-    return stages
 
 
 def stage_weight_bytes(params: ParamCount, dtype: str, pp: int) -> list[float]:
