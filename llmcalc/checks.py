@@ -49,8 +49,8 @@ def check_choice(name: str, value, allowed) -> None:
 # estimate_memory's arguments that one mode reads and the other does not (the CLI's TRAINING_ONLY and INFERENCE_ONLY)
 TRAINING_ARGUMENTS = ("grad_dtype", "optimizer", "optimizer_bytes", "zero", "dp", "sequence_parallel",
                       "recompute", "attention_impl", "dropout", "framework", "virtual_stages", "loss",
-                      "offload_activations", "grad_buffers", "cp", "finetune", "lora_rank", "lora_targets", "adapter_dtype", "zero_impl", "precision",
-                      "optimizer_in_backward")
+                      "offload_activations", "grad_buffers", "cp", "finetune", "lora_rank", "lora_targets",
+                      "adapter_dtype", "zero_impl", "precision", "optimizer_in_backward")
 SERVING_ARGUMENTS = ("kv_dtype", "mla_cache", "max_batched_tokens", "engine", "gpu_memory", "gpu_name", "gpu_util",
                      "max_num_seqs", "cuda_graph_memory", "ubatch", "flash_attn")
 

@@ -119,10 +119,10 @@ def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: 
     _fraction("compute_efficiency", compute_efficiency)
     params = count_params(spec)
 
-    def report(tp, pp, dp, ep, zero, recompute, micro_batch, cp=1):
+    def report(tp, pp, dp, ep, zero, recompute, micro_batch):
         return estimate_memory(spec, "training", tp=tp, pp=pp, dp=dp, ep=ep, zero=zero, recompute=recompute,
                                batch=micro_batch, context=seq, sequence_parallel=tp > 1, optimizer=optimizer,
-                               params=params, cp=cp)
+                               params=params)
 
     # A layout's memory is its model states, which depend on (tp, pp, dp x cp, ep, zero) only, plus its activations, which
     # depend on (tp, pp, recompute, micro_batch, cp) only (formulas.training.training_memory): each is computed once per
@@ -173,7 +173,7 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
     from .checks import tp_problem
     from .formulas.params import count_params
     from .formulas.plan import SERVE_RANKS, ServePlan, expert_layouts, serve_layouts
-    from .formulas.speed import ACTIVATION_BYTES, Roof, phase, pipelined_seconds, stage_seconds
+    from .formulas.speed import Roof, layout_phase
 
     spec = model_of(model)
     dtype = dtype or spec.weights_format or "bf16"
@@ -204,18 +204,12 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
         if memory > gpu_memory * gpu_util:
             continue
         roof = Roof(peak_flops * compute_efficiency, bandwidth * memory_efficiency, link_bandwidth, tp)
-        prefill = phase(spec, params, 1, prompt, prompt, False, dtype, kv_dtype, roof)
-        if pp == 1:
-            decode = phase(spec, params, batch, 1, context, True, dtype, kv_dtype, roof)
-            ttft, tpot = prefill.seconds, decode.seconds
-        else:  # the replica's batch in min(pp, batch) micro-batches, each stage taking them in turn
-            micro = min(pp, batch)
-            step = -(-batch // micro)
-            decode = phase(spec, params, step, 1, context, True, dtype, kv_dtype, roof)
-            between = link_bandwidth if tp * pp <= gpus_per_node and link_bandwidth else network_bandwidth
-            hidden = spec.d_model * ACTIVATION_BYTES / tp  # a stage sends its TP rank's share of the hidden state
-            ttft = pipelined_seconds(stage_seconds(spec, prefill, pp), 1, prompt * hidden / between)
-            tpot = pipelined_seconds(stage_seconds(spec, decode, pp), micro, step * hidden / between)
+        # with pipeline stages: the replica's batch in min(pp, batch) micro-batches, each stage taking them in turn
+        between = link_bandwidth if tp * pp <= gpus_per_node and link_bandwidth else network_bandwidth
+        ttft = layout_phase(spec, params, 1, prompt, prompt, False, dtype, kv_dtype, roof, pp=pp,
+                            between=between).seconds
+        tpot = layout_phase(spec, params, batch, 1, context, True, dtype, kv_dtype, roof, pp=pp,
+                            between=between).seconds
         plans.append(ServePlan(tp, replicas, batch, memory, ttft, tpot, concurrency / tpot, pp))
     experts = min((g.layer.moe.n_experts for g in spec.groups if g.layer.moe), default=0)
     for ep, replicas, batch in expert_layouts(n_gpus, experts, concurrency):
@@ -227,8 +221,8 @@ def serve_plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_f
         fabric = link_bandwidth if ep <= gpus_per_node else network_bandwidth
         roof = Roof(peak_flops * compute_efficiency, bandwidth * memory_efficiency, link_bandwidth, 1, ep, fabric)
         # every GPU of the replica prefills a prompt of its own at once, and decodes its share of the batch
-        prefill = phase(spec, params, 1, prompt, prompt, False, dtype, kv_dtype, roof)
-        decode = phase(spec, params, -(-batch // ep), 1, context, True, dtype, kv_dtype, roof)
+        prefill = layout_phase(spec, params, 1, prompt, prompt, False, dtype, kv_dtype, roof)
+        decode = layout_phase(spec, params, batch, 1, context, True, dtype, kv_dtype, roof)
         plans.append(ServePlan(1, replicas, batch, memory, prefill.seconds, decode.seconds,
                                concurrency / decode.seconds, 1, ep))
     plans.sort(key=SERVE_RANKS[rank])

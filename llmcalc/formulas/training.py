@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from ..model import ModelSpec
 from ..records import memo_by_identity, record
-from .activations import stage_layers, training_activations
+from .activations import layer_groups, stage_layers, training_activations
 from .dtypes import DTYPE_BITS
 from .finetune import linear_shapes, lora_params, nf4_bytes
 from .hf_lora import lora_activations
@@ -51,11 +51,10 @@ def layer_params(params: ParamCount) -> tuple[list[tuple[int, int]], int, int]:
         rows = params.group_rows(group.name)
         experts = sum(r.per_layer for r in rows if r.component == "moe.experts")
         per_group[group.name] = (sum(r.per_layer for r in rows) - experts, experts)
-    layer_group = {index: g.name for g in model.groups for index in g.indices}
     model_rows = {r.component: r.total for r in params.group_rows(None)}
     first = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_FIRST)
     last = sum(model_rows.get(name, 0) for name in MODEL_LEVEL_LAST) + params.optional_total
-    return [per_group[layer_group[i]] for i in range(model.n_layers)], first, last
+    return [per_group[name] for name in layer_groups(model)], first, last
 
 
 @memo_by_identity
@@ -115,15 +114,18 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
     if zero_impl == "deepspeed" and zero == 3:  # the largest layer, gathered whole: 16-bit weights and gradients
         gathered = DEEPSPEED_GATHERED_BYTES * largest_layer(params) / tp
 
+    def on_gpu(kind: str, dense: int, experts: int = 0) -> float:
+        """Bytes of `kind` (a ModelStates field) for these parameters on one GPU: dense ones split by TP, routed
+        experts by TP x EP, each under its ZeRO partition."""
+        return dense / tp * getattr(dense_states, kind) + experts / (tp * ep) * getattr(expert_states, kind)
+
     def per_gpu(kind: str, stage: tuple[int, int]) -> float:
-        dense, experts = stage
         if kind == "gradients" and optimizer_in_backward:
-            return largest_layer(params) / tp * dense_states.gradients
+            return on_gpu("gradients", largest_layer(params))
         extra = gathered if kind == "weights" else 0.0
-        placed = dense / tp * getattr(dense_states, kind) + experts / (tp * ep) * getattr(expert_states, kind)
         if kind == "optimizer":  # a paged optimizer's moments live in unified memory, outside the GPU's budget
-            placed -= dense / tp * dense_states.paged + experts / (tp * ep) * expert_states.paged
-        return extra + placed
+            return on_gpu("optimizer", *stage) - on_gpu("paged", *stage)
+        return extra + on_gpu(kind, *stage)
 
     heaviest = max(stages, key=lambda s: per_gpu("weights", s) + per_gpu("gradients", s) + per_gpu("optimizer", s))
     activations = training_activations(model, seq, micro_batch, tp, pp, sequence_parallel, recompute,
@@ -164,7 +166,7 @@ def training_memory(model: ModelSpec, params: ParamCount, seq: int, micro_batch:
         layers, first, last = layer_params(params)
 
         def grads(dense: int, experts: int = 0) -> float:
-            return dense / tp * dense_states.gradients + experts / (tp * ep) * expert_states.gradients
+            return on_gpu("gradients", dense, experts)
 
         head = grads(last + (first if model.tied_embeddings else 0))
         output = grads(largest_head(params))
