@@ -70,6 +70,16 @@ PUBLISHED = {
     "mamba-130m-hf": 129_135_360,  # Mamba-1 layers only, tied embeddings
     "mamba-2.8b-hf": 2_768_345_600,
     "Mamba-Codestral-7B-v0.1": 7_285_403_648,  # Mamba-2 layers only, untied
+    "bloomz-560m": 559_214_592,  # ALiBi (no position weights), an embedding LayerNorm, tied embeddings
+    "gemma-3-1b-pt": 999_885_952,  # one KV head, five sliding-window layers to one global
+}
+
+# Published config.json files whose checkpoint total no source found here states: transformers' count of the same
+# file is their check (tests/test_hf_crosscheck.py, every file of DATA), as for the random configs.
+NO_PUBLISHED_TOTAL = {
+    "starcoder2-3b": "no copy of the Hub's safetensors total found",
+    "c4ai-command-r-08-2024": "no copy of the Hub's safetensors total found",
+    "c4ai-command-a-03-2025": "no copy of the Hub's safetensors total found",
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
@@ -901,8 +911,9 @@ def test_kv_cache_of_an_imported_windowed_model(tmp_path):
 # ------------------------------------------------------------------------------ published configs
 
 
-def test_every_published_config_has_a_total():
-    assert {p.stem for p in DATA.glob("*.json")} == set(PUBLISHED)
+def test_every_published_config_has_a_total_or_says_why_not():
+    assert {p.stem for p in DATA.glob("*.json")} == set(PUBLISHED) | set(NO_PUBLISHED_TOTAL)
+    assert not set(PUBLISHED) & set(NO_PUBLISHED_TOTAL)
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))

@@ -58,9 +58,9 @@ register(
     "cohere2",  # cohere2/configuration_cohere2.py (sliding_window_pattern: a kwarg, 4; head_dim: overwritten)
     defaults={**COHERE, "sliding_window": 4096, "layer_types": None, "sliding_window_pattern": 4},
     mapper=map_cohere2,
-    # Command R7B's config.json: head_dim (Cohere2Config sets hidden_size // heads) and the flags of Cohere's own
-    # code, which modeling_cohere2.py does not read
+    # Command R7B's and Command A's config.json: head_dim (Cohere2Config sets hidden_size // heads) and the flags
+    # of Cohere's own code, which modeling_cohere2.py does not read
     ignored=frozenset(("logit_scale", "head_dim", "layer_switch", "order_of_interleaved_layers",
         "position_embedding_type", "rotary_pct", "use_embedding_sharing", "use_gated_activation",
-        "use_parallel_attention", "use_parallel_block")),
+        "use_parallel_attention", "use_parallel_block", "use_parallel_embedding")),
 )

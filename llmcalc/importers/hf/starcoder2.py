@@ -32,5 +32,7 @@ register(
         "max_position_embeddings": 4096, "sliding_window": None, "use_bias": True, "tie_word_embeddings": True,
     },
     mapper=map_starcoder2,
-    ignored=frozenset(("norm_epsilon", "residual_dropout", "embedding_dropout")),
+    # the published files' mlp_type ("default") and norm_type ("layer_norm") name the only MLP and norm that
+    # modeling_starcoder2.py builds; it reads neither
+    ignored=frozenset(("norm_epsilon", "residual_dropout", "embedding_dropout", "mlp_type", "norm_type")),
 )
