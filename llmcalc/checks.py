@@ -249,6 +249,10 @@ def check_images(model: ModelSpec, images: int, image_size: tuple[int, int] | No
         raise LlmcalcError(f"images: {model.name} has no vision tower (a spec's vision section); allowed: 0")
     if isinstance(images, bool) or not isinstance(images, int) or not 0 <= images <= 2**53:
         raise LlmcalcError(f"images: must be a whole number from 0 to 2^53, got {images!r}")
+    if images and model.vision.projector.pool == 0:
+        raise LlmcalcError(f"images: {model.name}'s projector pools its {model.vision.grid} x {model.vision.grid} "
+                           "patch grid with a kernel of 0 (a grid smaller than the tokens' side), so no image can be "
+                           "encoded; allowed: 0")
     if image_size is None:
         if images and model.vision.resize == "smart":
             raise LlmcalcError(f"image_size: {model.name}'s preprocessor sizes each image by its own height and width "

@@ -165,7 +165,8 @@ def _vision(model: ModelSpec, params) -> tuple:
     size = sum(r.total for r in params.rows if r.group in ("vision", "projector"))
     if tower is None:
         return "none", "none", "vision tower and projector parameters", 0, "parameters"
-    tokens = (f"{image_tokens(tower):,} tokens per image" if tower.resize == "fixed" else
+    tokens = ("no image (a pooling kernel of 0)" if tower.projector.pool == 0 else
+              f"{image_tokens(tower):,} tokens per image" if tower.resize == "fixed" else
               f"(h/{tower.patch_size} x w/{tower.patch_size})/{tower.projector.merge ** 2} tokens per image")
     layers = f"{tower.n_layers} + {tower.global_layers} global" if tower.global_layers else f"{tower.n_layers}"
     return (f"{layers} layers of width {tower.d_model:,}, {tokens}",

@@ -214,7 +214,9 @@ class Projector:
     """The multimodal projector from the vision tower to the language model: an optional norm over the tower's width,
     then Linear(d_in, d_hidden), an activation and Linear(d_hidden, d_out) (LLaVA's two layers with GELU; Qwen2.5-VL's
     patch merger, whose input is `merge` x `merge` neighbouring patches side by side), or one Linear(d_in, d_out)
-    when d_hidden is None (Mllama)."""
+    when d_hidden is None (Mllama). ``pool``: the patch grid is average-pooled by a pool x pool kernel first, its
+    stride the kernel (nn.AvgPool2d), and the norm runs on the pooled tokens (Gemma 3's projector); 0 is the kernel
+    a config can give that no image can pass (a grid smaller than the tokens' side)."""
 
     d_in: int
     d_out: int
@@ -223,6 +225,7 @@ class Projector:
     bias: bool = True
     merge: int = 1
     norm: str | None = None
+    pool: int = 1
 
 
 @record

@@ -406,12 +406,16 @@ def gen_gemma3_text(rng):
 
 
 def gen_gemma3(rng):
+    """Gemma 3's text model, a SigLIP tower and a pooling kernel that divides the patch grid or does not (kernel 1:
+    no pooling; a grid the tokens' side does not divide: AvgPool2d's floor)."""
     text = _gemma3_text(rng)
     tied = text.pop("tie_word_embeddings", rng.random() < 0.5)
-    return {"model_type": "gemma3", "text_config": text, "tie_word_embeddings": tied,
-            "vision_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
-                              "num_attention_heads": 2, "image_size": 16, "patch_size": 4},
-            "mm_tokens_per_image": 4}
+    vision = _vit(rng, "siglip_vision_model")
+    vision.pop("model_type")
+    vision["image_size"] = vision["patch_size"] * rng.randint(2, 7)
+    grid = vision["image_size"] // vision["patch_size"]
+    return {"model_type": "gemma3", "text_config": text, "tie_word_embeddings": tied, "vision_config": vision,
+            "mm_tokens_per_image": rng.randint(1, grid) ** 2}
 
 
 def gen_granite(rng):
@@ -912,7 +916,7 @@ GENERATORS = {
     "nemotron_h": gen_nemotron_h,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
-VISION = {"llava", "qwen2_5_vl", "mllama"}
+VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3"}
 
 
 def random_configs(model_type: str, n: int, salt: str = "") -> list[dict]:
@@ -1075,16 +1079,23 @@ def test_partial_rotary_dims_like_transformers(model_type, tmp_path):
         assert ours == ROTARY_DIMS[model_type](hf_model), json.dumps(config)
 
 
-def test_gemma3_counts_its_text_model(tmp_path):
-    """Gemma3ForConditionalGeneration itself, on the meta device: its parameters outside the vision tower and the
-    projector (the language model and the LM head, tied by the top-level tie_word_embeddings) are llmcalc's."""
+def test_gemma3_groups_are_its_tower_projector_and_text_model(tmp_path):
+    """Gemma3ForConditionalGeneration, on the meta device: llmcalc's vision rows are its SigLIP tower's parameters,
+    its projector rows Gemma3MultiModalProjector's (the norm and the projection), and the rest the language model
+    with the LM head tied by the top-level tie_word_embeddings."""
     for case, config in enumerate(random_configs("gemma3", 6, salt="-wrapper")):
         with torch.device("meta"):
             model = transformers.AutoModelForImageTextToText.from_config(transformers.AutoConfig.for_model(
                 **copy.deepcopy(config)))
-        text = sum(p.numel() for name, p in model.named_parameters()
-                   if not name.startswith(("model.vision_tower.", "model.multi_modal_projector.")))
-        assert count_params(imported(config, tmp_path, f"gemma3-{case}.json")).total == text, json.dumps(config)
+        theirs = {"vision": 0, "projector": 0, "text": 0}
+        for name, p in model.named_parameters():
+            part = ("vision" if name.startswith("model.vision_tower.") else
+                    "projector" if name.startswith("model.multi_modal_projector.") else "text")
+            theirs[part] += p.numel()
+        counted = count_params(imported(config, tmp_path, f"gemma3-{case}.json"))
+        ours = {part: sum(r.total for r in counted.rows if r.group == part) for part in ("vision", "projector")}
+        ours["text"] = counted.total - ours["vision"] - ours["projector"]
+        assert ours == theirs, json.dumps(config)
 
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.stem)
@@ -1159,7 +1170,8 @@ def _unseen_contractions(model, seq: int, batch: int, decode: bool = False) -> i
 @pytest.mark.parametrize("model_type", sorted(VISION - {"mllama"}))  # mllama's: test_mllama_forward_with_images_*
 def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
     """Encoding images (vision tower and projector: get_image_features) on tiny eager models under FlopCounterMode
-    equals llmcalc's matmul FLOPs of vision_flop_rows per image: LLaVA's image_size squares; Qwen2.5-VL's patch grids
+    equals llmcalc's matmul FLOPs of vision_flop_rows per image: LLaVA's and Gemma 3's image_size squares (Gemma 3's
+    projection on the pooled tokens); Qwen2.5-VL's patch grids
     of any shape (smart_resize left out: min_pixels 1, so the grid is the one given), windowed layers included."""
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -1171,7 +1183,7 @@ def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
         config = _small(config)
         tower = imported(config, tmp_path, f"{model_type}-{case}.json").vision
         n_images, patch = rng.randint(1, 2), tower.patch_size
-        if model_type == "llava":
+        if model_type in ("llava", "gemma3"):
             rows = cols = tower.grid
             kwargs = {"pixel_values": torch.randn(n_images, tower.channels, tower.image_size, tower.image_size)}
         else:
@@ -1187,7 +1199,7 @@ def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
         ours = sum(layers * matmul for _, _, layers, matmul, _ in vision_flop_rows(tower, rows * patch, cols * patch))
         assert n_images * ours == counter.get_total_flops(), (rows, cols, json.dumps(config))
         windowed += bool(tower.window and window_pairs(tower, rows, cols) < (rows * cols) ** 2)
-    assert windowed or model_type == "llava"
+    assert windowed or model_type in ("llava", "gemma3")
 
 
 def test_image_tokens_follow_the_image_processors(tmp_path):
@@ -1213,6 +1225,8 @@ def test_image_tokens_follow_the_image_processors(tmp_path):
         assert image_tokens(tower, height, width) == int(grid.prod()) // 4, (height, width)
     llava = imported({"model_type": "llava"}, tmp_path, "llava.json").vision
     assert image_tokens(llava) == transformers.LlavaConfig().image_seq_length == 576
+    gemma = {"model_type": "gemma3", "vision_config": {"image_size": 896, "patch_size": 14}}  # Gemma 3's tower
+    assert image_tokens(imported(gemma, tmp_path, "gemma3.json").vision) == transformers.Gemma3Config().mm_tokens_per_image
 
 
 def hf_cache_bytes(config: dict, seq: int, batch: int) -> int:

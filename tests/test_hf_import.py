@@ -72,6 +72,12 @@ PUBLISHED = {
     "Mamba-Codestral-7B-v0.1": 7_285_403_648,  # Mamba-2 layers only, untied
     "bloomz-560m": 559_214_592,  # ALiBi (no position weights), an embedding LayerNorm, tied embeddings
     "gemma-3-1b-pt": 999_885_952,  # one KV head, five sliding-window layers to one global
+    # SigLIP tower (27 layers over 64 x 64 patches), the pooling projector and the text model, tied
+    "gemma-3-12b-it": 12_187_325_040,
+    "LFM2-350M": 354_483_968,  # short-convolution layers between 6 attention layers, tied embeddings
+    "LFM2-1.2B": 1_170_340_608,
+    "SmolLM3-3B": 3_075_098_624,  # NoPE on every 4th layer, tied embeddings
+    "OLMo-2-1124-13B": 13_716_198_400,  # full-width q/k RMSNorms, post-norm (after attention and MLP)
 }
 
 # Published config.json files whose checkpoint total no source found here states: transformers' count of the same
@@ -80,6 +86,9 @@ NO_PUBLISHED_TOTAL = {
     "starcoder2-3b": "no copy of the Hub's safetensors total found",
     "c4ai-command-r-08-2024": "no copy of the Hub's safetensors total found",
     "c4ai-command-a-03-2025": "no copy of the Hub's safetensors total found",
+    "OLMo-2-1124-7B-Instruct": "no copy of the Hub's safetensors total found",
+    "granite-3.3-8b-instruct": "no copy of the Hub's safetensors total found",
+    "Qwen3-Next-80B-A3B-Thinking": "no copy of the Hub's safetensors total found",
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)
@@ -368,11 +377,19 @@ CASES.update({
         GEMMA3_SPEC,
         EMBED + 3 * (LAYER + 64 + 16) + 32,
     ),
-    "gemma3": (  # the top level unties the LM head
+    "gemma3": (  # the top level unties the LM head; a SigLIP tower of 4 x 4 patches, pooled 2 x 2 into 4 tokens
         dict(model_type="gemma3", text_config=GEMMA3_TEXT, tie_word_embeddings=False,
-             vision_config={"hidden_size": 8}, mm_tokens_per_image=4, image_token_index=7),
-        dict(GEMMA3_SPEC, tied_embeddings=False),
-        EMBED + 3 * (LAYER + 64 + 16) + 32 + EMBED,
+             vision_config={"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1,
+                            "intermediate_size": 12, "image_size": 16, "patch_size": 4, "vision_use_head": False},
+             mm_tokens_per_image=4, image_token_index=7),
+        dict(GEMMA3_SPEC, tied_embeddings=False, vision={
+            "d_model": 8, "n_layers": 1, "image_size": 16, "patch_size": 4, "channels": 3, "patch_bias": True,
+            "class_token": False, "pre_norm": False, "pool_head": False, "attention": {"n_heads": 2, "bias": True},
+            "mlp": {"activation": "gelu_tanh", "d_ff": 12, "bias": True}, "norm": {"kind": "layernorm"},
+            "projector": {"d_in": 8, "bias": False, "norm": "rmsnorm", "pool": 2}}),
+        # the tower: patch conv 3*4*4*8 + 8, 16 positions x 8, one layer (q, k, v, o 4*64 + biases 32, 2 LayerNorms 32,
+        # fc1 8*12 + 12, fc2 12*8 + 8), post LayerNorm 16; the projector: RMSNorm 8, projection 8*32
+        EMBED + 3 * (LAYER + 64 + 16) + 32 + EMBED + 392 + 128 + 532 + 16 + 8 + 256,
     ),
     "granite": (
         dict(model_type="granite", **KV2, attention_bias=True, residual_multiplier=0.22, logits_scaling=8.0),
@@ -795,7 +812,7 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("olmo2", 6_888_624_128),        # transformers 5.23 num_parameters() of Olmo2Config()
     ("olmoe", 13_361_612_800),       # ... of OlmoeConfig() (q_norm and k_norm over the projections)
     ("glm4_moe", 103_481_200_640),   # ... of Glm4MoeConfig() (without its MTP layer)
-    ("gemma3", 2_628_658_432),       # ... of Gemma3TextConfig(), the text model of Gemma3Config()
+    ("gemma3", 2_723_312_896),       # Gemma3Config(): Gemma3TextConfig() and SiglipVisionConfig() (its head)
     ("gpt_neox", 20_554_567_680),    # ... of GPTNeoXConfig() (GPT-NeoX-20B: two norms per layer, in parallel)
     ("gptj", 6_050_882_784),         # ... of GPTJConfig() (GPT-J 6B: one norm per layer, a biased LM head)
     ("phi", 1_418_270_720),          # ... of PhiConfig() (Phi-1.5's shape)
@@ -1271,3 +1288,16 @@ def test_keys_transformers_derives_and_writes_are_read_and_checked(tmp_path):
     assert result.exit_code == 0, result.output
     # transformers 5.23 num_parameters() of this config (SmolLM2-135M's shape): 134,515,008
     assert json.loads(result.stdout)["models"][0]["params"]["total"] == 134515008
+
+
+def test_an_error_names_the_key_as_the_file_writes_it(tmp_path):
+    """BLOOM's files write num_attention_heads, which BloomConfig reads as n_head: a bad value is named as written."""
+    assert "num_attention_heads" in str(error_for(tmp_path, {"model_type": "bloom", "num_attention_heads": -1}))
+    assert ": n_head:" in str(error_for(tmp_path, {"model_type": "bloom", "n_head": -1}))
+
+
+def test_cohere2_refuses_a_bad_head_dim_it_would_ignore(tmp_path):
+    """Cohere2Config sets head_dim to hidden_size // heads whatever the file says; a head_dim that is no count at all
+    is still refused, naming it."""
+    assert "head_dim" in str(error_for(tmp_path, {"model_type": "cohere2", "head_dim": -1}))
+    assert imported(tmp_path, {"model_type": "cohere2", "head_dim": 7}).layers[0].attention.d_head == 128

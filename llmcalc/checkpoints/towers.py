@@ -10,7 +10,8 @@ same under `vision_tower.vision_model.`, its pooling `head.*`) and `multi_modal_
 `norm1`/`norm2` and patch merger `visual.merger.ln_q`, `merger.mlp.0`/`mlp.2` (qwen2_5_vl/modeling_qwen2_5_vl.py);
 Mllama's `vision_model.*` with its gated and tile position embeddings, `transformer.layers.N.*`,
 `global_transformer.layers.N.*` (gate_attn, gate_ffn) and one-Linear `multi_modal_projector`
-(mllama/modeling_mllama.py). Audio towers are not modelled: None ("other").
+(mllama/modeling_mllama.py); Gemma 3's SigLIP tower and `multi_modal_projector.mm_soft_emb_norm` and
+`mm_input_projection_weight` (gemma3/modeling_gemma3.py). Audio towers are not modelled: None ("other").
 
 llama.cpp's multimodal projector files (`mmproj-*.gguf`, general.architecture "clip") name them as gguf-py's
 constants.py TENSOR_NAMES for MODEL_ARCH.MMPROJ (gguf 0.19.0) and tools/mtmd/clip-impl.h: `v.patch_embd.weight` (and
@@ -59,7 +60,9 @@ _OUTSIDE = {
     "post_layernorm": "vision.post_norm", "layernorm_post": "vision.post_norm",
     "merger.ln_q": "projector.norm", "merger.mlp.0": "projector.linear_1", "merger.mlp.2": "projector.linear_2",
 }
-_PROJECTOR = {"": "projector.linear", "linear_1": "projector.linear_1", "linear_2": "projector.linear_2"}
+_PROJECTOR = {"": "projector.linear", "linear_1": "projector.linear_1", "linear_2": "projector.linear_2",
+              # Gemma3MultiModalProjector: its norm, and its projection, a bare nn.Parameter (vision x text width)
+              "mm_soft_emb_norm": "projector.norm", "mm_input_projection_weight": "projector.linear"}
 
 # llama.cpp's mmproj names (see the module docstring): within a `v.blk.N.` layer, and outside the layers
 GGUF_TOWER_LAYER = re.compile(r"^v\.blk\.(\d+)\.(.+)$")

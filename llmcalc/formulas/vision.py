@@ -59,9 +59,12 @@ def image_tokens(tower: VisionTower, height: int | None = None, width: int | Non
     dropped (LLaVA-1.5: (336/14)^2 = 576, vision_feature_select_strategy "default" dropping it,
     llava/modeling_llava.py get_image_features), transformers 5.23.0; Mllama's image is max_num_tiles tiles (its
     processor pads every image to that many, and MllamaForConditionalGeneration's static cache holds num_images x
-    max_num_tiles x num_patches image tokens, mllama/modeling_mllama.py)."""
+    max_num_tiles x num_patches image tokens, mllama/modeling_mllama.py); Gemma 3's projector average-pools the patch
+    grid by its kernel, (64 // 4)^2 = 256 (Gemma3MultiModalProjector, gemma3/modeling_gemma3.py)."""
     rows, cols = patch_grid(tower, height, width)
-    merge = tower.projector.merge
+    merge, pool = tower.projector.merge, tower.projector.pool
+    if pool != 1:  # nn.AvgPool2d(pool, stride=pool) over the patches alone (spec/vision.py sees to it); a kernel of
+        return (rows // pool) * (cols // pool) if pool else 0  # 0 passes no image (checks.check_images refuses them)
     per_tile = rows * cols // (merge * merge) + (1 if tower.class_token else 0) - (1 if tower.drop_class_token else 0)
     return tower.tiles * per_tile  # Mllama: max_num_tiles x ((image_size / patch_size)^2 + 1), every image padded
 
@@ -130,12 +133,18 @@ def vision_flop_rows(tower: VisionTower, height: int | None = None, width: int |
 
 
 def _projector_flops(tower: VisionTower, patches: int) -> list[tuple[str, str, int, int, int]]:
+    """The projector's rows of one image: Gemma 3's average pool (an add per patch and width, a scaling per pooled
+    token) before its norm, which then runs on the pooled tokens; otherwise the norm on every patch (Qwen2.5-VL's
+    ln_q, before merging)."""
     projector = tower.projector
     fed = image_tokens(tower) if tower.resize == "fixed" else patches // projector.merge ** 2
     out = []
+    if projector.pool != 1:
+        out.append(("projector.pool", "projector", 1, 0, (patches + fed) * tower.d_model))
     if projector.norm:
-        out.append(("projector.norm", "projector", 1, 0, patches * tower.d_model * (4 if projector.norm == "rmsnorm"
-                                                                                     else 7)))
+        normed = fed if projector.pool != 1 else patches
+        out.append(("projector.norm", "projector", 1, 0, normed * tower.d_model * (4 if projector.norm == "rmsnorm"
+                                                                                    else 7)))
     widths = ([projector.d_in, projector.d_out] if projector.d_hidden is None
               else [projector.d_in, projector.d_hidden, projector.d_out])
     for index, (d_in, d_out) in enumerate(zip(widths, widths[1:]), 1):

@@ -24,13 +24,14 @@ def vision_boxes(count) -> list[Box]:
     tower = count.model.vision
     frames = f" x {tower.temporal_patch} frames" if tower.temporal_patch > 1 else ""
     mlp = tower.layer.mlp
-    merge = tower.projector.merge
+    merge, pool = tower.projector.merge, tower.projector.pool
     return [Box([f"vision tower: {tower.n_layers} x layer, width {tower.d_model:,}",
                  f"patches {tower.patch_size} x {tower.patch_size}{frames}, {tower.layer.attention.n_heads} heads",
                  f"MLP: {ACTIVATION_LABELS[mlp.activation]}, d_ff {mlp.d_ff:,}",
                  f"{human(_params(count, 'vision', ('vision.',)))} parameters"], key="vision"),
             Box([f"projector to width {tower.projector.d_out:,}" + (f", {merge} x {merge} patches merged" if merge > 1
-                                                                   else ""),
+                                                                   else f", {pool} x {pool} patches pooled"
+                                                                   if pool > 1 else ""),
                  f"{human(_params(count, 'projector', ('projector.',)))} parameters"], key="projector")]
 
 

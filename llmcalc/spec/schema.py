@@ -23,7 +23,7 @@ VISION_KEYS = ("d_model", "n_layers", "attention", "mlp", "norm", "projector", "
                "global_layers", "pad_multiple")
 
 
-PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "norm")
+PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "norm", "pool")
 
 
 ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",

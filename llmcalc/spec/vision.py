@@ -53,6 +53,11 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
     class_token = node.boolean("class_token", False)
     drop = node.boolean("drop_class_token", False)
     position = node.choice("position", VISION_POSITIONS, "learned")
+    if projector.pool != 1 and (resize != "fixed" or tiles > 1 or class_token != drop):
+        raise node.mapping("projector").error("pool", "pools the image_size square's patch grid (Gemma 3); allowed: "
+                                              "resize: fixed, one tile, the patches alone passed on",
+                                              also=tuple(node.path + (k,) for k in ("resize", "tiles", "class_token",
+                                                                                    "drop_class_token")))
     if position == "learned" and resize == "smart":
         raise node.error("resize", "smart resizing changes the patch grid, which a learned position table of "
                          "image_size cannot follow here; allowed: fixed, or position: rope", also=("position",))
@@ -71,8 +76,12 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
 def _projector(node: Node, d_vision: int, d_text: int) -> Projector:
     node.check_keys(PROJECTOR_KEYS)
     merge = node.integer("merge", 1)
+    pool = node.integer("pool", 1, minimum=0)
+    if pool != 1 and merge != 1:
+        raise node.error("pool", "pooling and merging patches are two projectors' ways to fewer tokens; allowed: one "
+                         "of them (pool: 1 or merge: 1)", also=("merge",))
     return Projector(
         d_in=node.integer("d_in", d_vision * merge * merge), d_out=node.integer("d_out", d_text),
         d_hidden=node.integer("d_hidden", None), activation=node.choice("activation", ACTIVATIONS, "gelu"),
-        bias=node.boolean("bias", True), merge=merge, norm=node.choice("norm", NORM_KINDS, None),
+        bias=node.boolean("bias", True), merge=merge, norm=node.choice("norm", NORM_KINDS, None), pool=pool,
     )

@@ -35,6 +35,7 @@ def map_cohere2(c: Config) -> dict:
     """cohere2 (cohere2/modeling_cohere2.py), transformers 5.23.0: cohere's layer without q/k norms; the layer_types'
     sliding layers (default: all but every sliding_window_pattern-th, 4) attend within sliding_window and rotate q
     and k, the full layers have no position encoding (NoPE; no parameter either way)."""
+    c.ignored_count("head_dim", "Cohere2Config sets hidden_size // num_attention_heads in its place")
     spec, att, n_layers = _cohere_base(c)
     stack_window_pattern(c, spec, att, n_layers)
     return spec

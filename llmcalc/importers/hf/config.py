@@ -25,15 +25,20 @@ class Config:
         self.defaults_used: list[str] = []
         self.strict = strict  # an unknown key is an error (else it is noted in `unread`, shared with the children)
         self.unread: list[str] = [] if unread is None else unread
+        self.written: dict[str, str] = {}  # a key read by its transformers name -> the alias the file wrote
         for alias, key in self.type.aliases.items():
             if alias in data:
                 if key in data and data[key] != data[alias]:
                     raise self.error(alias, f"{show(data[alias])} contradicts {key}={show(data[key])}; "
                                             "allowed: one of the two, or equal values")
                 data = {**{k: v for k, v in data.items() if k != alias}, key: data[alias]}
+                if key not in self.data:
+                    self.written[key] = alias
         self.data = data
 
     def error(self, key: str | None, message: str) -> SpecError:
+        """The error at `key`, named as the file writes it (bloom's num_attention_heads, read as n_head)."""
+        key = self.written.get(key, key) if key else key
         return SpecError(self.source, (self.prefix + key) if key else (self.prefix.rstrip(".") or None), message)
 
     def raw(self, key: str) -> Any:

@@ -1,10 +1,11 @@
-"""Gemma and Gemma 3 (model_types gemma, gemma3_text, and gemma3 whose text_config is read): Llama-shaped with
-GeGLU and tied embeddings; Gemma 3 adds sandwich RMSNorms, q/k RMSNorm and five sliding layers to a full one."""
+"""Gemma and Gemma 3's language model (model_types gemma, gemma3_text; gemma3, the vision-language model, is
+importers/hf/vision.py's): Llama-shaped with GeGLU and tied embeddings; Gemma 3 adds sandwich RMSNorms, q/k RMSNorm
+and five sliding layers to a full one."""
 
 from __future__ import annotations
 
 from .blocks import dense_stack
-from .config import Config, show
+from .config import Config
 from .llama_like import Shape, llama_like, stack_window_pattern
 from .registry import register
 
@@ -55,28 +56,3 @@ register(
 )
 
 
-def gemma3_text_model(top: Config) -> tuple[Config, str]:
-    """gemma3 (Gemma3Config): the text model is its text_config, tied to the LM head as the top level says (the
-    head belongs to Gemma3ForConditionalGeneration); the vision tower and projector are not read."""
-    top.check_keys()
-    tied = top.boolean("tie_word_embeddings")
-    text = top.child("text_config", "gemma3_text")
-    inner = text.data.get("tie_word_embeddings", tied)
-    if inner != tied:
-        raise text.error("tie_word_embeddings", f"{show(inner)} contradicts the top level's tie_word_embeddings="
-                         f"{show(tied)}, which Gemma3ForConditionalGeneration ties by; allowed: equal values, or "
-                         "leave it out")
-    text.data = {**text.data, "tie_word_embeddings": tied}
-    return text, ("Text model only (text_config): the vision tower and the multimodal projector are not "
-                  "counted.")
-
-
-register(
-    "gemma3",  # gemma3/configuration_gemma3.py, Gemma3Config: the text model is its text_config
-    defaults={"text_config": None, "tie_word_embeddings": True},
-    text_model=gemma3_text_model,
-    aliases={"image_token_id": "image_token_index", "boi_token_id": "boi_token_index",
-        "eoi_token_id": "eoi_token_index"},
-    ignored=frozenset(("vision_config", "mm_tokens_per_image", "boi_token_index", "eoi_token_index",
-        "image_token_index")),
-)

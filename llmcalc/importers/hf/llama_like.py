@@ -144,6 +144,9 @@ register(
         "no_rope_layers": None, "no_rope_layer_interval": 4, "layer_types": None, "tie_word_embeddings": True,
     },
     mapper=map_llama_like,
+    # SmolLM3-3B's config.json carries Qwen2's max_window_layers, which SmolLM3Config does not take: its layer_types
+    # follow use_sliding_window and the NoPE layers alone
+    ignored=frozenset(("max_window_layers",)),
 )
 
 

@@ -1,5 +1,5 @@
-"""Vision-language models (model_types llava, qwen2_5_vl): the language model through its own family's mapping, and
-the vision tower and projector as the spec's `vision` section; the vision configs clip_vision_model,
+"""Vision-language models (model_types llava, gemma3, qwen2_5_vl): the language model through its own family's
+mapping, and the vision tower and projector as the spec's `vision` section; the vision configs clip_vision_model,
 siglip_vision_model and qwen2_5_vl_vision are nested configs their parent reads."""
 
 from __future__ import annotations
@@ -95,6 +95,45 @@ register(
     mapper=map_llava,
     aliases={"image_token_id": "image_token_index"},
     ignored=frozenset(("image_token_index", "image_seq_length")),
+)
+
+
+def map_gemma3(top: Config) -> dict:
+    """gemma3 (gemma3/modeling_gemma3.py, Gemma3ForConditionalGeneration), transformers 5.23.0: the language model
+    (text_config, Gemma3TextModel) with the LM head tied as the top level says, the SigLIP vision tower (vision_config,
+    AutoModel: SiglipVisionModel) and Gemma3MultiModalProjector: the patch grid (image_size // patch_size a side)
+    average-pooled by a kernel of grid // int(sqrt(mm_tokens_per_image)), its stride the kernel, then
+    mm_soft_emb_norm (an RMSNorm of the tower's width) and mm_input_projection_weight (tower width x text width, no
+    bias). An image is mm_tokens_per_image tokens of the sequence when the kernel divides the grid (Gemma 3: 896 / 14
+    = 64 patches a side, pooled by 4 into 16 x 16 = 256)."""
+    tied = top.boolean("tie_word_embeddings")
+    text = top.child("text_config", "gemma3_text")
+    inner = text.data.get("tie_word_embeddings", tied)
+    if inner != tied:
+        raise text.error("tie_word_embeddings", f"{show(inner)} contradicts the top level's tie_word_embeddings="
+                         f"{show(tied)}, which Gemma3ForConditionalGeneration ties by; allowed: equal values, or "
+                         "leave it out")
+    text.data = {**text.data, "tie_word_embeddings": tied}
+    spec = text.type.mapper(text)
+    text.check_keys(text.type.reads_also)
+    v = top.child("vision_config", "siglip_vision_model")
+    tower = vit_tower(v)
+    v.check_keys()
+    tokens = top.integer("mm_tokens_per_image")
+    side = int(tokens ** 0.5)  # Gemma3MultiModalProjector.tokens_per_side
+    tower["projector"] = {"d_in": tower["d_model"], "bias": False, "norm": "rmsnorm",
+                          "pool": tower["image_size"] // tower["patch_size"] // side}
+    spec["vision"] = tower
+    return spec
+
+
+register(
+    "gemma3",  # gemma3/configuration_gemma3.py, Gemma3Config
+    defaults={"text_config": None, "vision_config": None, "tie_word_embeddings": True, "mm_tokens_per_image": 256},
+    mapper=map_gemma3,
+    aliases={"image_token_id": "image_token_index", "boi_token_id": "boi_token_index",
+             "eoi_token_id": "eoi_token_index"},
+    ignored=frozenset(("boi_token_index", "eoi_token_index", "image_token_index")),
 )
 
 
