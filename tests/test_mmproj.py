@@ -13,7 +13,11 @@ the config, renamed as llama.cpp's converters name them:
 - Qwen2.5-VL: convert_hf_to_gguf.py's Qwen2VLVisionModel (conversion/qwenvl.py): the fused qkv split into q, k and v,
   the Conv3d patch embedding split into its two frames (v.patch_embd.weight and v.patch_embd.weight.1), every other
   `visual.*` tensor by gguf-py's TensorNameMap for MODEL_ARCH.MMPROJ (merger.ln_q as v.post_ln, merger.mlp.0 and
-  mlp.2 as mm.0 and mm.2)."""
+  mlp.2 as mm.0 and mm.2).
+- Gemma 3: conversion/gemma.py's Gemma3VisionModel: every `vision_tower.*` and `multi_modal_projector.*` tensor
+  (SigLIP's pooling head dropped, none in Gemma 3), `_weight` written `.weight` (mm_input_projection_weight, a bare
+  parameter of vision x text width), named by the TensorNameMap (mm.input_projection, mm.soft_emb_norm, v.post_ln);
+  clip.vision.projector.scale_factor, the pooling kernel, where it is not 4."""
 
 from __future__ import annotations
 
@@ -50,10 +54,20 @@ def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+GEMMA3 = dict(model_type="gemma3", text_config=dict(TEXT, model_type="gemma3_text", head_dim=8),
+              vision_config=dict(model_type="siglip_vision_model", hidden_size=16, num_attention_heads=2,
+                                 num_hidden_layers=3, intermediate_size=24, image_size=16, patch_size=4,
+                                 vision_use_head=False),
+              mm_tokens_per_image=4)
+
+
 def model_of(config: dict):
     """The tiny transformers model of `config`, and its parameters by the Hub's names (no `model.` prefix)."""
     torch.manual_seed(0)
-    if config["model_type"] == "llava":
+    if config["model_type"] == "gemma3":
+        hf = transformers.AutoConfig.for_model(**json.loads(json.dumps(config)))
+        model = transformers.Gemma3ForConditionalGeneration(hf)
+    elif config["model_type"] == "llava":
         hf = transformers.LlavaConfig(text_config=config["text_config"], vision_config=config["vision_config"],
                                       vision_feature_layer=config["vision_feature_layer"])
         model = transformers.LlavaForConditionalGeneration(hf)
@@ -128,6 +142,20 @@ def qwen_mmproj(params: dict) -> list:
             new = MMPROJ_NAMES.get_name(name, try_suffixes=(".weight", ".bias"))
             assert new, name
             out.append((new, shape))
+    return out
+
+
+def gemma3_mmproj(params: dict) -> list:
+    """The tensors conversion/gemma.py's Gemma3VisionModel writes (see the module docstring)."""
+    out = []
+    for name, p in params.items():
+        if name.startswith("vision_tower.") and not name.startswith("vision_tower.vision_model."):
+            name = name.replace("vision_tower.", "vision_tower.vision_model.", 1)  # the Hub's names
+        if not name.startswith(("vision_tower.", "multi_modal_projector.")) or "vision_model.head." in name:
+            continue
+        new = MMPROJ_NAMES.get_name(name.replace("_weight", ".weight"), try_suffixes=(".weight", ".bias"))
+        assert new, name
+        out.append((new, tuple(p.shape)))
     return out
 
 
@@ -257,6 +285,37 @@ def test_count_and_check_a_qwen2_5_vl_mmproj(qwen, tmp_path):
     code, doc = checked(tmp_path / "config.json", text)
     assert code == 0 and {r["status"] for r in doc["results"]} == {"equal", "elsewhere"}
     assert sum(r["checkpoint"] for r in doc["results"]) == model.num_parameters() - model.model.visual.num_parameters()
+
+
+def test_count_and_check_a_gemma3_mmproj(tmp_path):
+    """Gemma 3's mmproj holds its whole SigLIP tower (post LayerNorm included) and its projector: every row of the
+    config's tower and projector equal, the language model's elsewhere."""
+    model, params = model_of(GEMMA3)
+    (tmp_path / "config.json").write_text(json.dumps(GEMMA3))
+    tensors = gemma3_mmproj(params)
+    assert {"mm.input_projection.weight", "mm.soft_emb_norm.weight", "v.post_ln.weight"} <= {n for n, _ in tensors}
+    path = write(tmp_path / "mmproj-gemma3.gguf", "clip", tensors,
+                 {"clip.projector_type": "gemma3", "clip.vision.block_count": 3,
+                  "clip.vision.projector.scale_factor": 2})
+    held = model.model.vision_tower.num_parameters() + model.model.multi_modal_projector.mm_soft_emb_norm.weight.numel() \
+        + model.model.multi_modal_projector.mm_input_projection_weight.numel()
+    doc = json.loads(run("count", path, "--format", "json").output)["models"][0]
+    assert not [c for c in doc["components"] if c["component"] == "other"] and doc["params"] == held
+    by = {c["component"]: c["params"] for c in doc["components"]}
+    assert by["projector.linear"] == 16 * 32 and by["projector.norm"] == 16 and by["vision.post_norm"] == 2 * 16
+    code, doc = checked(tmp_path / "config.json", path)
+    summary = doc["summary"]
+    assert code == 0 and summary["different"] == summary["missing"] == summary["extra"] == summary["unused"] == 0, doc
+    tower = [r for r in doc["results"] if r["status"] == "equal"]
+    assert {r["component"] for r in tower} >= {"vision.patch_embed", "vision.position", "vision.attn.q",
+                                               "vision.post_norm", "projector.norm", "projector.linear"}
+    assert sum(r["checkpoint"] for r in tower) == held
+    assert all(r["status"] == "elsewhere" for r in doc["results"]
+               if not r["component"].startswith(("vision.", "projector.")))
+    text = write(tmp_path / "gemma3-text.gguf", "gemma3", text_gguf(params, 2, gguf.MODEL_ARCH.GEMMA3))
+    code, doc = checked(tmp_path / "config.json", text)
+    assert code == 0 and {r["status"] for r in doc["results"]} == {"equal", "elsewhere"}, doc
+    assert sum(r["checkpoint"] for r in doc["results"]) == model.num_parameters() - held
 
 
 def test_mmproj_names():
