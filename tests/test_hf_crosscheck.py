@@ -550,9 +550,9 @@ def gen_falcon(rng):
     return cfg
 
 
-def gen_mamba(rng):
+def gen_mamba(rng, model_type="mamba"):
     """Widths, state sizes, expansions, conv widths, a dt rank given or "auto", biases, tied or not."""
-    cfg = {"model_type": "mamba", "vocab_size": rng.randint(40, 300), "hidden_size": rng.choice([4, 8, 12, 16, 20]),
+    cfg = {"model_type": model_type, "vocab_size": rng.randint(40, 300), "hidden_size": rng.choice([4, 8, 12, 16, 20]),
            "num_hidden_layers": rng.randint(1, 3), "state_size": rng.choice([1, 2, 4, 8]),
            "expand": rng.choice([1, 2, 3]), "conv_kernel": rng.choice([2, 3, 4]),
            "use_bias": rng.random() < 0.5, "use_conv_bias": rng.random() < 0.7}
@@ -909,6 +909,7 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
+    "falcon_mamba": lambda rng: gen_mamba(rng, "falcon_mamba"),
     "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl, "opt": gen_opt, "mllama": gen_mllama,
     "ernie4_5_moe": gen_ernie4_5_moe, "minimax_m2": gen_minimax_m2, "hunyuan_v1_moe": gen_hunyuan_v1_moe,
     "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "minimax": gen_minimax,
@@ -1318,7 +1319,7 @@ MAMBA_PARTS = {  # transformers' parameter names (MambaMixer, Mamba2Mixer) -> ll
     "dt_layernorm.weight": "mamba.inner_norms", "b_layernorm.weight": "mamba.inner_norms",
     "c_layernorm.weight": "mamba.inner_norms",
 }
-MIXER_MODULES = {"mamba": ".mixer.", "mamba2": ".mixer.", "jamba": ".mamba.", "bamba": ".mamba.",  # where each keeps
+MIXER_MODULES = {"mamba": ".mixer.", "falcon_mamba": ".mixer.", "mamba2": ".mixer.", "jamba": ".mamba.", "bamba": ".mamba.",  # where each keeps
                  "granitemoehybrid": ".mamba.", "falcon_h1": ".mamba."}  # its mixer (nemotron_h: .mixer. holds
 # every block, checked whole in test_random_configs_count_like_transformers)
 
@@ -1343,7 +1344,7 @@ def test_mamba_parameters_per_component(model_type, tmp_path):
         assert ours == theirs, json.dumps(config)
 
 
-@pytest.mark.parametrize("model_type", ["mamba", "mamba2"])
+@pytest.mark.parametrize("model_type", ["mamba", "falcon_mamba", "mamba2"])
 def test_mamba_state_is_constant_per_sequence(model_type, tmp_path):
     """The cache of a Mamba model after a forward pass of 3 tokens and of 11 holds the same bytes, llmcalc's state."""
     config = _small(random_configs(model_type, 1, salt="-state")[0])
@@ -1354,7 +1355,7 @@ def test_mamba_state_is_constant_per_sequence(model_type, tmp_path):
         assert hf_cache_bytes(config, seq, 2) == cache.bytes == 2 * cache.state_bytes_per_sequence > 0
 
 
-@pytest.mark.parametrize("model_type", ["mamba", "mamba2"] + sorted(HYBRIDS | {"falcon_h1"}))
+@pytest.mark.parametrize("model_type", ["mamba", "falcon_mamba", "mamba2"] + sorted(HYBRIDS | {"falcon_h1"}))
 def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
     """One decode step after a prompt, with the cache: the conv over the conv state and the new token
     (causal_conv1d_update), the state update and its readout (the recurrent form of the scan), the projections; a
@@ -1364,11 +1365,11 @@ def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
 
     checked = 0
     for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "decode", tmp_path):
-        if model_type not in ("mamba", "mamba2") and not any(layer.attention for layer in model.layers):
+        if model_type not in ("mamba", "falcon_mamba", "mamba2") and not any(layer.attention for layer in model.layers):
             continue
         with torch.no_grad():
             output = hf_model(ids, use_cache=True)
-            cache = {"cache_params": output.cache_params} if model_type in ("mamba", "mamba2") else \
+            cache = {"cache_params": output.cache_params} if model_type in ("mamba", "falcon_mamba", "mamba2") else \
                 {"past_key_values": output.past_key_values}
             with FlopCounterMode(display=False) as counter:
                 hf_model(ids[:, -1:], use_cache=True, **cache)

@@ -515,6 +515,14 @@ CASES.update({
              mlp={"activation": "gelu", "d_ff": 48, "bias": True}),
         EMBED + 2 * (3072 + 96 + 2 * 64 + PLAIN_48) + 64,
     ),
+    "falcon_mamba": (  # Mamba's mixer with weightless norms on dt, B and C: the same counts
+        dict(model_type="falcon_mamba", vocab_size=100, hidden_size=8, num_hidden_layers=2, state_size=4,
+             conv_kernel=3, mixer_rms_eps=1e-6),
+        dict(vocab_size=100, d_model=8, n_layers=2, context_length=2048, position="none", tied_embeddings=True,
+             norm={"kind": "rmsnorm"}, mixer={"kind": "mamba", "d_inner": 16, "d_state": 4, "d_conv": 3,
+                                              "dt_rank": 1, "conv_bias": True, "bias": False}),
+        800 + 2 * (256 + 64 + 144 + 32 + 64 + 16 + 128 + 8) + 8,
+    ),
     "mamba": (  # d_inner 2 x 8; dt_rank "auto" = ceil(8 / 16); tied by default
         dict(model_type="mamba", vocab_size=100, hidden_size=8, num_hidden_layers=2, state_size=4, conv_kernel=3),
         dict(vocab_size=100, d_model=8, n_layers=2, context_length=2048, position="none", tied_embeddings=True,
@@ -823,6 +831,7 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("bloom", 16_156_544),           # ... of BloomConfig() (a tiny BLOOM: width 64, vocabulary 250,880)
     ("olmo", 6_888_095_744),         # ... of OlmoConfig() (OLMo-7B's shape: LayerNorms without parameters)
     ("mamba", 159_308_544),          # ... of MambaConfig() (tied, 32 layers of 768)
+    ("falcon_mamba", 159_308_544),   # ... of FalconMambaConfig(), the same shape
     ("mamba2", 7_285_403_648),       # ... of Mamba2Config()
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
     ("lfm2", 2_705_497_600),         # ... of Lfm2Config() (every layer attention: full_attn_idxs null)

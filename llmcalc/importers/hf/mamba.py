@@ -1,5 +1,5 @@
-"""State-space models (model_types mamba and mamba2): every layer is an RMSNorm and a Mamba mixer on the residual
-stream, with no attention and no MLP; an RMSNorm at the end, no position encoding. And Jamba, which interleaves
+"""State-space models (model_types mamba, falcon_mamba and mamba2): every layer is an RMSNorm and a Mamba mixer on
+the residual stream, with no attention and no MLP; an RMSNorm at the end, no position encoding. And Jamba, which interleaves
 attention layers with Mamba layers and puts experts on every other layer."""
 
 from __future__ import annotations
@@ -131,6 +131,22 @@ register(
     },
     mapper=map_mamba,
     ignored=IGNORED,
+)
+
+
+register(
+    # falcon_mamba/configuration_falcon_mamba.py. FalconMambaMixer (modeling_falcon_mamba.py, transformers 5.23.0) is
+    # MambaMixer with weightless RMSNorms (FalconMambaWeightlessRMSNorm, eps mixer_rms_eps) on dt, B and C: the same
+    # parameters and matmuls (the norms are left out of the elementwise estimate); use_falcon_mambapy is use_mambapy's
+    # old name
+    "falcon_mamba",
+    defaults={
+        "vocab_size": 50280, "hidden_size": 768, "state_size": 16, "num_hidden_layers": 32, "expand": 2,
+        "conv_kernel": 4, "use_bias": False, "use_conv_bias": True, "time_step_rank": "auto",
+        "tie_word_embeddings": True,
+    },
+    mapper=map_mamba,
+    ignored=IGNORED | {"mixer_rms_eps", "use_falcon_mambapy"},
 )
 
 
