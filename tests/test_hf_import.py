@@ -89,6 +89,8 @@ NO_PUBLISHED_TOTAL = {
     "OLMo-2-1124-7B-Instruct": "no copy of the Hub's safetensors total found",
     "granite-3.3-8b-instruct": "no copy of the Hub's safetensors total found",
     "Qwen3-Next-80B-A3B-Thinking": "no copy of the Hub's safetensors total found",
+    "Bamba-9B": "no exact total found (transformers' model page rounds it: 9.78B)",
+    "Nemotron-H-56B-Base-8K": "no copy of the Hub's safetensors total found",
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)

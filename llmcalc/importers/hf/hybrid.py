@@ -142,8 +142,9 @@ register(
     },
     mapper=map_bamba,
     # attn_rotary_emb: the rotated dims of older BambaConfigs (Bamba-9B's 64 of 128); transformers 5.23.0 does not read
-    # it (partial_rotary_factor 0.5 is hardcoded), and RoPE has no parameters
-    ignored=HYBRID_IGNORED | {"attn_rotary_emb"},
+    # it (partial_rotary_factor 0.5 is hardcoded), and RoPE has no parameters; mamba_dt_rank (Bamba-9B's file): a
+    # Mamba-1 width BambaConfig does not take, a Mamba-2 mixer's dt being one value per head from in_proj
+    ignored=HYBRID_IGNORED | {"attn_rotary_emb", "mamba_dt_rank"},
 )
 
 
