@@ -175,6 +175,21 @@ def gen_mistral(rng):
     return {"model_type": "mistral", **_common(rng), **_heads(rng), "sliding_window": rng.choice([None, 3, 6])}
 
 
+def gen_ministral(rng):
+    """Ministral's layer_types mixing sliding and full layers (by default all sliding); head_dim always given, as
+    MinistralAttention 5.23.0 takes a null one as is, and a window always set, as MinistralModel builds the sliding
+    mask whatever the layer_types."""
+    cfg = {"model_type": "ministral", **_common(rng), **_heads(rng), "sliding_window": rng.choice([3, 6])}
+    cfg.setdefault("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
+    if rng.random() < 0.7:
+        cfg["layer_types"] = _types(rng, cfg["num_hidden_layers"], ("sliding_attention", "full_attention"))
+    return cfg
+
+
+def gen_ministral3(rng):
+    return {"model_type": "ministral3", **_common(rng), **_heads(rng), "sliding_window": rng.choice([None, 3, 6])}
+
+
 def gen_mixtral(rng):
     n_experts = rng.randint(1, 6)
     return {"model_type": "mixtral", **_common(rng), **_heads(rng), "num_local_experts": n_experts,
@@ -909,7 +924,8 @@ GENERATORS = {
     "glm4": gen_glm4, "glm4_moe": gen_glm4_moe, "starcoder2": gen_starcoder2, "exaone4": gen_exaone4,
     "gpt_neox": gen_gpt_neox, "gptj": gen_gptj, "phi": gen_phi, "cohere": gen_cohere, "cohere2": gen_cohere2,
     "falcon": gen_falcon, "mamba": gen_mamba, "mamba2": gen_mamba2,
-    "falcon_mamba": lambda rng: gen_mamba(rng, "falcon_mamba"),
+    "falcon_mamba": lambda rng: gen_mamba(rng, "falcon_mamba"), "ministral": gen_ministral,
+    "ministral3": gen_ministral3,
     "jamba": gen_jamba, "llava": gen_llava, "qwen2_5_vl": gen_qwen2_5_vl, "opt": gen_opt, "mllama": gen_mllama,
     "ernie4_5_moe": gen_ernie4_5_moe, "minimax_m2": gen_minimax_m2, "hunyuan_v1_moe": gen_hunyuan_v1_moe,
     "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "minimax": gen_minimax,
@@ -1030,7 +1046,9 @@ def test_forward_and_cache_cases_mix_recurrent_and_attention_layers(model_type, 
 # Defaults transformers cannot build: HunYuanDenseV1Config's and HunYuanMoEV1Config's head_dim and
 # DeepseekV2Config's num_experts_per_tok are null, DbrxAttentionConfig has no rope_theta, Lfm2MoeConfig has no
 # layer_types (llmcalc refuses all but dbrx's)
-NO_DEFAULT = {"hunyuan_v1_dense", "hunyuan_v1_moe", "deepseek_v2", "dbrx", "lfm2_moe"}
+# MinistralConfig() leaves head_dim null, which MinistralAttention 5.23.0 cannot build with (llmcalc takes
+# hidden_size // heads, as a config without the key would)
+NO_DEFAULT = {"hunyuan_v1_dense", "hunyuan_v1_moe", "deepseek_v2", "dbrx", "lfm2_moe", "ministral"}
 
 
 @pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_DEFAULT])

@@ -176,6 +176,22 @@ CASES = {
              mlp={"activation": "swiglu", "d_ff": 48}),
         EMBED + 2 * (2048 + 512 + 512 + 2048 + 64 + 4608) + 32 + EMBED,
     ),
+    "ministral": (  # Ministral-8B's pattern: layer_types pick the sliding layers
+        dict(model_type="ministral", **SMALL, num_key_value_heads=1, head_dim=16, sliding_window=8,
+             layer_types=["sliding_attention", "full_attention"]),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=131072, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, attention={"n_heads": 4, "n_kv_heads": 1, "d_head": 16, "sliding_window": 8},
+             mlp={"activation": "swiglu", "d_ff": 48}, layers=[{"count": 1}, {"count": 1, "attention":
+                                                                            {"sliding_window": None}}]),
+        EMBED + 2 * (2048 + 512 + 512 + 2048 + 64 + 4608) + 32 + EMBED,
+    ),
+    "ministral3": (  # Mistral's layer, no window by default
+        dict(model_type="ministral3", **SMALL, num_key_value_heads=1, head_dim=16),
+        dict(vocab_size=100, d_model=32, n_layers=2, context_length=262144, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"}, attention={"n_heads": 4, "n_kv_heads": 1, "d_head": 16},
+             mlp={"activation": "swiglu", "d_ff": 48}),
+        EMBED + 2 * (2048 + 512 + 512 + 2048 + 64 + 4608) + 32 + EMBED,
+    ),
     "mixtral": (
         dict(model_type="mixtral", **SMALL, num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2),
         dict(vocab_size=100, d_model=32, n_layers=2, context_length=131072, position="rope", tied_embeddings=False,
