@@ -1046,6 +1046,19 @@ def test_forward_and_cache_cases_mix_recurrent_and_attention_layers(model_type, 
 # Defaults transformers cannot build: HunYuanDenseV1Config's and HunYuanMoEV1Config's head_dim and
 # DeepseekV2Config's num_experts_per_tok are null, DbrxAttentionConfig has no rope_theta, Lfm2MoeConfig has no
 # layer_types (llmcalc refuses all but dbrx's)
+@pytest.mark.parametrize("model_type", hf.SUPPORTED)
+def test_configs_transformers_writes_import_strictly(model_type, tmp_path):
+    """The config.json transformers itself writes (PreTrainedConfig.to_json_file, every attribute and only the
+    non-defaults) of random configs: llmcalc knows every key it writes, derived and private ones included (strict
+    import: an unknown key is an error), and counts the model transformers builds."""
+    for case, config in enumerate(random_configs(model_type, 3, salt="-written")):
+        expected = hf_param_count(config)
+        for use_diff in (False, True):
+            path = tmp_path / f"{model_type}-{case}-{use_diff}.json"
+            hf_config(config).to_json_file(str(path), use_diff=use_diff)
+            assert count_params(llmcalc.load(str(path), strict=True)).total == expected, (use_diff, json.dumps(config))
+
+
 # MinistralConfig() leaves head_dim null, which MinistralAttention 5.23.0 cannot build with (llmcalc takes
 # hidden_size // heads, as a config without the key would)
 NO_DEFAULT = {"hunyuan_v1_dense", "hunyuan_v1_moe", "deepseek_v2", "dbrx", "lfm2_moe", "ministral"}

@@ -1067,8 +1067,8 @@ def test_not_utf8_and_oversize(tmp_path):
     ({"model_type": "olmo3", "sliding_window": None}, "sliding_window", "no window is in force"),
     ({"model_type": "gemma3_text", "use_bidirectional_attention": True}, "use_bidirectional_attention",
      "allowed"),
-    ({"model_type": "gemma3", "tie_word_embeddings": False, "text_config": {"tie_word_embeddings": True}},
-     "text_config.tie_word_embeddings", "contradicts the top level"),
+    ({"model_type": "gemma3", "text_config": {"tie_word_embeddings": "yes"}}, "text_config.tie_word_embeddings",
+     "true or false"),
     ({"model_type": "glm4_moe", "n_routed_experts": 2, "num_experts_per_tok": 3}, "num_experts_per_tok",
      "more than the 2 experts"),
     ({"model_type": "starcoder2", "hidden_act": "silu_x"}, "hidden_act", "allowed: gelu"),
@@ -1328,3 +1328,12 @@ def test_cohere2_refuses_a_bad_head_dim_it_would_ignore(tmp_path):
     is still refused, naming it."""
     assert "head_dim" in str(error_for(tmp_path, {"model_type": "cohere2", "head_dim": -1}))
     assert imported(tmp_path, {"model_type": "cohere2", "head_dim": 7}).layers[0].attention.d_head == 128
+
+
+def test_gemma3_ties_by_its_top_level(tmp_path):
+    """Gemma3ForConditionalGeneration ties the LM head by the top-level tie_word_embeddings; the text_config's, which
+    transformers writes as Gemma3TextConfig's default (true) whatever the top level says, ties nothing."""
+    for top in (True, False):
+        for inner in (True, False):
+            config = {"model_type": "gemma3", "tie_word_embeddings": top, "text_config": {"tie_word_embeddings": inner}}
+            assert imported(tmp_path, config).tied_embeddings is top

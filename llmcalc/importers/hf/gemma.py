@@ -50,8 +50,10 @@ register(
         "sliding_window": 4096, "layer_types": None, "sliding_window_pattern": 6,
     },
     mapper=map_gemma3_text,
+    # _sliding_window_pattern: the attribute Gemma3TextConfig saves, which it does not read back (its argument is
+    # sliding_window_pattern, and the saved file's layer_types decide the layers)
     ignored=frozenset(("hidden_act", "query_pre_attn_scalar", "final_logit_softcapping", "attn_logit_softcapping",
-        "rope_local_base_freq")),
+        "rope_local_base_freq", "_sliding_window_pattern")),
     fixed={"use_bidirectional_attention": (None, False)},
 )
 

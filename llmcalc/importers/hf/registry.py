@@ -67,7 +67,7 @@ COMMON_IGNORED = frozenset((
     "name_or_path", "use_cache", "return_dict", "output_hidden_states", "output_attentions", "torchscript",
     "use_bfloat16", "tf_legacy_loss", "chunk_size_feed_forward", "is_decoder", "cross_attention_hidden_size",
     "tie_encoder_decoder", "id2label", "label2id", "num_labels", "problem_type", "finetuning_task",
-    "tokenizer_class", "prefix", "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id",
+    "tokenizer_class", "prefix", "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "eod_token_id",
     "decoder_start_token_id", "task_specific_params", "initializer_range", "quantization_config",
     "quantization",  # MLX's quantization settings: storage of the same weights
     "_attn_implementation", "_attn_implementation_autoset", "attn_implementation", "_experts_implementation",
