@@ -63,7 +63,7 @@ NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in tran
 NO_CACHE = {"openai-gpt"}
 HYBRIDS = {"jamba", "bamba", "granitemoehybrid", "nemotron_h"}  # attention and Mamba layers, one DynamicCache for both
 # recurrent and attention layers in one DynamicCache
-RECURRENT_HYBRIDS = HYBRIDS | {"lfm2", "lfm2_moe", "qwen3_next", "minimax"}
+RECURRENT_HYBRIDS = HYBRIDS | {"lfm2", "lfm2_moe", "qwen3_next", "minimax", "qwen3_5_text", "qwen3_5_moe_text"}
 
 
 def hf_config(config: dict):
@@ -674,6 +674,32 @@ def gen_qwen3_next(rng):
     return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, "full_attention_interval")
 
 
+def gen_qwen3_5_text(rng, moe: bool = False):
+    """Qwen3-Next's layers (layer_types, full_attention_interval), partial M-RoPE (mrope_section in rope_parameters or
+    not), attention biases, tied or not; a dense MLP on every layer, or experts with a shared expert on every layer."""
+    n_key = rng.choice([1, 2])
+    cfg = {"model_type": "qwen3_5_moe_text" if moe else "qwen3_5_text", **_common(rng, (1, 5)),
+           **_heads(rng, head_dim=False), "head_dim": rng.choice([8, 16]), "attention_bias": rng.random() < 0.3,
+           "linear_num_key_heads": n_key, "linear_num_value_heads": n_key * rng.choice([1, 2, 3]),
+           "linear_key_head_dim": rng.choice([2, 4, 8]), "linear_value_head_dim": rng.choice([2, 4, 6]),
+           "linear_conv_kernel_dim": rng.choice([2, 3, 4])}
+    if moe:
+        n_experts = rng.randint(1, 6)
+        del cfg["intermediate_size"]
+        cfg.update(num_experts=n_experts, num_experts_per_tok=rng.randint(1, n_experts),
+                   moe_intermediate_size=rng.randint(4, 32), shared_expert_intermediate_size=rng.choice([4, 8, 24]))
+    _rotary(rng, cfg, "partial_rotary_factor", fractions=(0.25, 0.5, 1.0))
+    if "rope_parameters" in cfg and rng.random() < 0.5:
+        half = int(cfg["head_dim"] * cfg["rope_parameters"]["partial_rotary_factor"]) // 2
+        cfg["rope_parameters"].update(mrope_interleaved=True, mrope_section=[half - 2 * (half // 3), half // 3,
+                                                                             half // 3])
+    return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, "full_attention_interval")
+
+
+def gen_qwen3_5_moe_text(rng):
+    return gen_qwen3_5_text(rng, moe=True)
+
+
 def _mamba2_keys(rng, hidden: int, inner_key: str = "mamba_expand") -> dict:
     """The mamba_* keys of a hybrid's Mamba-2 mixer: heads dividing the inner width (mamba_d_head given or "auto"),
     groups dividing the heads, state sizes, conv widths, chunks shorter and longer than the forward passes, biases."""
@@ -913,7 +939,7 @@ GENERATORS = {
     "ernie4_5_moe": gen_ernie4_5_moe, "minimax_m2": gen_minimax_m2, "hunyuan_v1_moe": gen_hunyuan_v1_moe,
     "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "minimax": gen_minimax,
     "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid, "falcon_h1": gen_falcon_h1,
-    "nemotron_h": gen_nemotron_h,
+    "nemotron_h": gen_nemotron_h, "qwen3_5_text": gen_qwen3_5_text, "qwen3_5_moe_text": gen_qwen3_5_moe_text,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3"}
@@ -1005,7 +1031,9 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "ernie4_5_moe:shared", "ernie4_5_moe:bare-experts", "ernie4_5_moe:tied", "minimax_m2:rotary",
                     "hunyuan_v1_moe:groups>1", "hunyuan_v1_moe:shared",
                     "lfm2:groups>1", "lfm2:tied", "lfm2_moe:dense-in-moe", "qwen3_next:groups>1", "qwen3_next:rotary",
-                    "qwen3_next:shared", "qwen3_next:dense-in-moe",
+                    "qwen3_next:shared", "qwen3_next:dense-in-moe", "qwen3_5_text:groups>1", "qwen3_5_text:rotary",
+                    "qwen3_5_text:tied", "qwen3_5_moe_text:groups>1", "qwen3_5_moe_text:shared",
+                    "qwen3_5_moe_text:rotary",
                     "bamba:groups>1", "bamba:rotary",
                     "bamba:mamba-only", "bamba:tied", "granitemoehybrid:groups>1", "granitemoehybrid:shared",
                     "granitemoehybrid:nope", "granitemoehybrid:tied", "granitemoehybrid:mamba-only",
@@ -1045,7 +1073,7 @@ QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.",
 @pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
                                         "hunyuan_v1_dense", "glm4_moe", "phi", "cohere", "minimax_m2",
                                         "hunyuan_v1_moe", "lfm2", "lfm2_moe",
-                                        "qwen3_next"])
+                                        "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"])
 def test_qk_norm_weights_per_component(model_type, tmp_path):
     """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
     (rmsnorm_full: OLMo 2 and 3, OLMoE), a LayerNorm of the head size with its bias (Phi) or a weight per head
@@ -1378,7 +1406,8 @@ def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
     assert checked
 
 
-@pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next", "minimax"])
+@pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next", "minimax", "qwen3_5_text",
+                                        "qwen3_5_moe_text"])
 def test_hybrid_decode_step_flops_match_flop_counter(model_type, tmp_path):
     """One decode step after a prompt, with the cache: the short conv's or Gated DeltaNet's conv over its conv state
     and the new token (causal_conv1d_update), Gated DeltaNet's recurrent delta rule (elementwise in transformers, so
@@ -1412,6 +1441,12 @@ LINEAR_MIXER_PARTS = {  # model_type -> (where transformers keeps the mixer, its
                                      "norm.weight": "deltanet.norm", "out_proj.weight": "deltanet.out_proj"}),
 }
 LINEAR_MIXER_PARTS["lfm2_moe"] = LINEAR_MIXER_PARTS["lfm2"]
+# Qwen3_5GatedDeltaNet: in_proj_qkvz and in_proj_ba split into in_proj_qkv and in_proj_z, in_proj_b and in_proj_a
+LINEAR_MIXER_PARTS["qwen3_5_text"] = (".linear_attn.", {
+    **LINEAR_MIXER_PARTS["qwen3_next"][1], "in_proj_qkv.weight": "deltanet.in_proj_qkvz",
+    "in_proj_z.weight": "deltanet.in_proj_qkvz", "in_proj_b.weight": "deltanet.in_proj_ba",
+    "in_proj_a.weight": "deltanet.in_proj_ba"})
+LINEAR_MIXER_PARTS["qwen3_5_moe_text"] = LINEAR_MIXER_PARTS["qwen3_5_text"]
 LINEAR_MIXER_PARTS["minimax"] = (".self_attn.", {
     "qkv_proj.weight": "lightning.qkv_proj", "output_gate.weight": "lightning.output_gate",
     "norm.weight": "lightning.norm", "out_proj.weight": "lightning.out_proj", "q_proj.weight": "attn.q_proj",
