@@ -8,10 +8,10 @@ configs of tests/data/hf_configs are imported by llmcalc and built by transforme
 parameter counts must be equal (and the q/k norm weights per component). gemma3 is built as its text model
 (Gemma3ForCausalLM, tied as the top level says), and once whole (Gemma3ForConditionalGeneration, without its
 vision tower and projector). The vision-language models (llava with CLIP or SigLIP towers, qwen2_5_vl nested or flat,
-mllama) are built whole (AutoModelForImageTextToText: vision tower, projector and language model); their text forward
-passes give the FLOPs and cache checks (mllama's skip its cross-attention layers, as llmcalc does without images), and
-get_image_features under FlopCounterMode checks the FLOPs of encoding images (mllama's forward passes with images,
-prefill and decode, and its cache of the images' K and V: test_mllama.py).
+qwen3_5 and qwen3_5_moe, mllama) are built whole (AutoModelForImageTextToText: vision tower, projector and language
+model); their text forward passes give the FLOPs and cache checks (mllama's skip its cross-attention layers, as
+llmcalc does without images), and get_image_features under FlopCounterMode checks the FLOPs of encoding images
+(mllama's forward passes with images, prefill and decode, and its cache of the images' K and V: test_mllama.py).
 
 FLOPs: a tiny real model (eager attention, eager experts) runs a forward pass under torch's FlopCounterMode,
 which must equal llmcalc's matmul FLOPs under --attention full (eager code scores every query-key pair, masks
@@ -63,7 +63,8 @@ NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in tran
 NO_CACHE = {"openai-gpt"}
 HYBRIDS = {"jamba", "bamba", "granitemoehybrid", "nemotron_h"}  # attention and Mamba layers, one DynamicCache for both
 # recurrent and attention layers in one DynamicCache
-RECURRENT_HYBRIDS = HYBRIDS | {"lfm2", "lfm2_moe", "qwen3_next", "minimax", "qwen3_5_text", "qwen3_5_moe_text"}
+RECURRENT_HYBRIDS = HYBRIDS | {"lfm2", "lfm2_moe", "qwen3_next", "minimax", "qwen3_5_text", "qwen3_5_moe_text",
+                               "qwen3_5", "qwen3_5_moe"}
 
 
 def hf_config(config: dict):
@@ -842,6 +843,32 @@ def gen_qwen2_5_vl(rng):
             "tie_word_embeddings": rng.random() < 0.3}
 
 
+def gen_qwen3_5(rng, moe: bool = False):
+    """Qwen3.5's text model (text_config) tied by the top level or not, and its vision tower: heads, widths, depth,
+    patch and merge sizes, one or two frames per patch, position tables of any size, channels, activations, the
+    merger's output as wide as the text model or not; the vision_config's model_type as the Hub writes it or not."""
+    text = gen_qwen3_5_text(rng, moe)
+    heads, merge, patch = rng.choice([1, 2]), rng.choice([1, 2]), rng.choice([2, 3])
+    vision = {"depth": rng.randint(1, 3), "hidden_size": heads * rng.choice([4, 8]), "num_heads": heads,
+              "intermediate_size": rng.randint(4, 40), "patch_size": patch, "spatial_merge_size": merge,
+              "temporal_patch_size": rng.choice([1, 2]), "num_position_embeddings": rng.choice([4, 9, 16, 20]),
+              "out_hidden_size": rng.choice([text["hidden_size"], 24]),
+              "hidden_act": rng.choice(["gelu_pytorch_tanh", "gelu", "silu"])}
+    if rng.random() < 0.3:
+        vision["in_channels"] = rng.choice([1, 3])
+    if rng.random() < 0.3:
+        vision["model_type"] = "qwen3_5"  # the Hub's configs name it so; Qwen3_5Config renames it
+    model_type = "qwen3_5_moe" if moe else "qwen3_5"
+    tied = text.pop("tie_word_embeddings", rng.random() < 0.3)
+    if rng.random() < 0.5:
+        text["tie_word_embeddings"] = tied  # said again in text_config, as the Hub's configs do
+    return {"model_type": model_type, "text_config": text, "vision_config": vision, "tie_word_embeddings": tied}
+
+
+def gen_qwen3_5_moe(rng):
+    return gen_qwen3_5(rng, moe=True)
+
+
 def gen_opt(rng):
     """Pre- or post-LN, a word embedding narrower or wider than the model (project_in / project_out) or as wide,
     biases or none, LayerNorms with or without parameters, the final norm removed, tied or not."""
@@ -940,9 +967,10 @@ GENERATORS = {
     "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "minimax": gen_minimax,
     "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid, "falcon_h1": gen_falcon_h1,
     "nemotron_h": gen_nemotron_h, "qwen3_5_text": gen_qwen3_5_text, "qwen3_5_moe_text": gen_qwen3_5_moe_text,
+    "qwen3_5": gen_qwen3_5, "qwen3_5_moe": gen_qwen3_5_moe,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
-VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3"}
+VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3", "qwen3_5", "qwen3_5_moe"}
 
 
 def random_configs(model_type: str, n: int, salt: str = "") -> list[dict]:
@@ -1111,19 +1139,34 @@ def test_gemma3_groups_are_its_tower_projector_and_text_model(tmp_path):
     """Gemma3ForConditionalGeneration, on the meta device: llmcalc's vision rows are its SigLIP tower's parameters,
     its projector rows Gemma3MultiModalProjector's (the norm and the projection), and the rest the language model
     with the LM head tied by the top-level tie_word_embeddings."""
-    for case, config in enumerate(random_configs("gemma3", 6, salt="-wrapper")):
+    _groups_like_transformers("gemma3", tmp_path, lambda name: (
+        "vision" if name.startswith("model.vision_tower.") else
+        "projector" if name.startswith("model.multi_modal_projector.") else "text"))
+
+
+def _groups_like_transformers(model_type: str, tmp_path: Path, part_of) -> None:
+    """Six random configs of a vision-language model_type built whole on the meta device: llmcalc's vision and
+    projector groups and the rest against transformers' parameters split by `part_of(name)`."""
+    for case, config in enumerate(random_configs(model_type, 6, salt="-wrapper")):
         with torch.device("meta"):
-            model = transformers.AutoModelForImageTextToText.from_config(transformers.AutoConfig.for_model(
-                **copy.deepcopy(config)))
+            model = transformers.AutoModelForImageTextToText.from_config(hf_config(config))
         theirs = {"vision": 0, "projector": 0, "text": 0}
         for name, p in model.named_parameters():
-            part = ("vision" if name.startswith("model.vision_tower.") else
-                    "projector" if name.startswith("model.multi_modal_projector.") else "text")
-            theirs[part] += p.numel()
-        counted = count_params(imported(config, tmp_path, f"gemma3-{case}.json"))
+            theirs[part_of(name)] += p.numel()
+        counted = count_params(imported(config, tmp_path, f"{model_type}-{case}.json"))
         ours = {part: sum(r.total for r in counted.rows if r.group == part) for part in ("vision", "projector")}
         ours["text"] = counted.total - ours["vision"] - ours["projector"]
         assert ours == theirs, json.dumps(config)
+
+
+@pytest.mark.parametrize("model_type", ["qwen3_5", "qwen3_5_moe"])
+def test_qwen3_5_groups_are_its_tower_merger_and_text_model(model_type, tmp_path):
+    """Qwen3_5ForConditionalGeneration and Qwen3_5MoeForConditionalGeneration, on the meta device: llmcalc's vision
+    rows are model.visual's parameters but its merger's (patch embedding, the interpolated position table, the
+    blocks), its projector rows the merger's (Qwen3_5VisionPatchMerger), and the rest the language model."""
+    _groups_like_transformers(model_type, tmp_path, lambda name: (
+        "projector" if name.startswith("model.visual.merger.") else
+        "vision" if name.startswith("model.visual.") else "text"))
 
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.stem)
@@ -1199,7 +1242,7 @@ def _unseen_contractions(model, seq: int, batch: int, decode: bool = False) -> i
 def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
     """Encoding images (vision tower and projector: get_image_features) on tiny eager models under FlopCounterMode
     equals llmcalc's matmul FLOPs of vision_flop_rows per image: LLaVA's and Gemma 3's image_size squares (Gemma 3's
-    projection on the pooled tokens); Qwen2.5-VL's patch grids
+    projection on the pooled tokens); Qwen2.5-VL's and Qwen3.5's patch grids
     of any shape (smart_resize left out: min_pixels 1, so the grid is the one given), windowed layers included."""
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -1227,13 +1270,14 @@ def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
         ours = sum(layers * matmul for _, _, layers, matmul, _ in vision_flop_rows(tower, rows * patch, cols * patch))
         assert n_images * ours == counter.get_total_flops(), (rows, cols, json.dumps(config))
         windowed += bool(tower.window and window_pairs(tower, rows, cols) < (rows * cols) ** 2)
-    assert windowed or model_type in ("llava", "gemma3")
+    assert windowed or model_type in ("llava", "gemma3", "qwen3_5", "qwen3_5_moe")
 
 
 def test_image_tokens_follow_the_image_processors(tmp_path):
     """llmcalc's image_tokens against transformers 5.23.0's preprocessing: Qwen2-VL's smart_resize itself (its PIL processor's copy) on 300
     random sizes and Qwen2VLImageProcessorPil's image_grid_thw (tokens = t x h x w / merge^2) on 12 random images,
-    for Qwen2.5-VL's default config; LLaVA's default is (336 / 14)^2 = 576, LlavaConfig's image_seq_length."""
+    for Qwen2.5-VL's default config, and on 12 more with Qwen3.5's preprocessor settings for its default config;
+    LLaVA's default is (336 / 14)^2 = 576, LlavaConfig's image_seq_length."""
     import numpy as np
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize as theirs
@@ -1249,6 +1293,14 @@ def test_image_tokens_follow_the_image_processors(tmp_path):
     processor = Qwen2VLImageProcessorPil()
     for _ in range(12):
         height, width = rng.randint(20, 2500), rng.randint(20, 2500)
+        grid = processor(images=[np.zeros((height, width, 3), dtype=np.uint8)], return_tensors="np")["image_grid_thw"]
+        assert image_tokens(tower, height, width) == int(grid.prod()) // 4, (height, width)
+    # Qwen3.5: the same processor with its preprocessor_config.json (Qwen/Qwen3.5-2B-Base's: patches of 16, merged 2)
+    tower = imported({"model_type": "qwen3_5"}, tmp_path, "qwen3_5.json").vision
+    processor = Qwen2VLImageProcessorPil(size={"shortest_edge": 65536, "longest_edge": 16777216}, patch_size=16,
+                                         merge_size=2)
+    for _ in range(12):
+        height, width = rng.randint(20, 5000), rng.randint(20, 5000)
         grid = processor(images=[np.zeros((height, width, 3), dtype=np.uint8)], return_tensors="np")["image_grid_thw"]
         assert image_tokens(tower, height, width) == int(grid.prod()) // 4, (height, width)
     llava = imported({"model_type": "llava"}, tmp_path, "llava.json").vision

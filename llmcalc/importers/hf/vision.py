@@ -27,6 +27,19 @@ def text_of(top: Config, default_type: str) -> Config:
     return text
 
 
+def text_tied_by_top(top: Config, model_type: str, model: str) -> Config:
+    """The language model's config (text_config, read as `model_type`), tied as the top level's tie_word_embeddings
+    says, by which `model` ties its LM head (Gemma 3, Qwen3.5); a text_config saying otherwise is refused."""
+    tied = top.boolean("tie_word_embeddings")
+    text = top.child("text_config", model_type)
+    inner = text.data.get("tie_word_embeddings", tied)
+    if inner != tied:
+        raise text.error("tie_word_embeddings", f"{show(inner)} contradicts the top level's tie_word_embeddings="
+                         f"{show(tied)}, which {model} ties by; allowed: equal values, or leave it out")
+    text.data = {**text.data, "tie_word_embeddings": tied}
+    return text
+
+
 def _side(c: Config, key: str) -> int:
     value = c.raw(key)
     if isinstance(value, list) and len(value) == 2 and value[0] == value[1]:
@@ -106,14 +119,7 @@ def map_gemma3(top: Config) -> dict:
     mm_soft_emb_norm (an RMSNorm of the tower's width) and mm_input_projection_weight (tower width x text width, no
     bias). An image is mm_tokens_per_image tokens of the sequence when the kernel divides the grid (Gemma 3: 896 / 14
     = 64 patches a side, pooled by 4 into 16 x 16 = 256)."""
-    tied = top.boolean("tie_word_embeddings")
-    text = top.child("text_config", "gemma3_text")
-    inner = text.data.get("tie_word_embeddings", tied)
-    if inner != tied:
-        raise text.error("tie_word_embeddings", f"{show(inner)} contradicts the top level's tie_word_embeddings="
-                         f"{show(tied)}, which Gemma3ForConditionalGeneration ties by; allowed: equal values, or "
-                         "leave it out")
-    text.data = {**text.data, "tie_word_embeddings": tied}
+    text = text_tied_by_top(top, "gemma3_text", "Gemma3ForConditionalGeneration")
     spec = text.type.mapper(text)
     text.check_keys(text.type.reads_also)
     v = top.child("vision_config", "siglip_vision_model")
