@@ -205,7 +205,9 @@ class LayerGroup:
         return len(self.indices)
 
 
-VISION_POSITIONS = ("learned", "rope")  # a learned table of the patch grid (CLIP, SigLIP), or 2-D RoPE (Qwen2.5-VL)
+# a learned table of the patch grid (CLIP, SigLIP), 2-D RoPE (Qwen2.5-VL), or a learned table of position_rows
+# positions bilinearly interpolated to each image's grid beside 2-D RoPE (Qwen3.5)
+VISION_POSITIONS = ("learned", "rope", "interpolated")
 IMAGE_RESIZES = ("fixed", "smart")  # every image resized to image_size (LLaVA), or Qwen2-VL's smart_resize
 
 
@@ -240,7 +242,9 @@ class VisionTower:
     ``tiles`` image_size squares (the processor pads it to that many), each its patches and class token; with
     ``aspect_ratios`` (the supported tile layouts) gated tile position embeddings (pre- and post-tile, one per tile and
     layout, and one per patch, tile and layout); each tile's tokens padded to a multiple of ``pad_multiple`` before
-    the layers; ``global_layers`` gated layers (tanh gates on attention and MLP) after the post norm."""
+    the layers; ``global_layers`` gated layers (tanh gates on attention and MLP) after the post norm. ``position``
+    interpolated: a learned table of ``position_rows`` positions (a square grid) resampled bilinearly to each image's
+    patch grid and added to the patches, with 2-D RoPE in the layers (Qwen3.5's Qwen3_5VisionModel)."""
 
     d_model: int
     n_layers: int
@@ -266,6 +270,7 @@ class VisionTower:
     aspect_ratios: int = 0
     global_layers: int = 0
     pad_multiple: int = 1
+    position_rows: int = 0  # position "interpolated": the rows of the learned table
 
     @property
     def grid(self) -> int:

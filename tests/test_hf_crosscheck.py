@@ -8,10 +8,10 @@ configs of tests/data/hf_configs are imported by llmcalc and built by transforme
 parameter counts must be equal (and the q/k norm weights per component). gemma3 is built as its text model
 (Gemma3ForCausalLM, tied as the top level says), and once whole (Gemma3ForConditionalGeneration, without its
 vision tower and projector). The vision-language models (llava with CLIP or SigLIP towers, qwen2_5_vl nested or flat,
-mllama) are built whole (AutoModelForImageTextToText: vision tower, projector and language model); their text forward
-passes give the FLOPs and cache checks (mllama's skip its cross-attention layers, as llmcalc does without images), and
-get_image_features under FlopCounterMode checks the FLOPs of encoding images (mllama's forward passes with images,
-prefill and decode, and its cache of the images' K and V: test_mllama.py).
+qwen3_5 and qwen3_5_moe, mllama) are built whole (AutoModelForImageTextToText: vision tower, projector and language
+model); their text forward passes give the FLOPs and cache checks (mllama's skip its cross-attention layers, as
+llmcalc does without images), and get_image_features under FlopCounterMode checks the FLOPs of encoding images
+(mllama's forward passes with images, prefill and decode, and its cache of the images' K and V: test_mllama.py).
 
 FLOPs: a tiny real model (eager attention, eager experts) runs a forward pass under torch's FlopCounterMode,
 which must equal llmcalc's matmul FLOPs under --attention full (eager code scores every query-key pair, masks
@@ -63,7 +63,8 @@ NO_FLOPS = {"llama4", "llama4_text"}  # every token through every expert in tran
 NO_CACHE = {"openai-gpt"}
 HYBRIDS = {"jamba", "bamba", "granitemoehybrid", "nemotron_h"}  # attention and Mamba layers, one DynamicCache for both
 # recurrent and attention layers in one DynamicCache
-RECURRENT_HYBRIDS = HYBRIDS | {"lfm2", "lfm2_moe", "qwen3_next", "minimax"}
+RECURRENT_HYBRIDS = HYBRIDS | {"lfm2", "lfm2_moe", "qwen3_next", "minimax", "qwen3_5_text", "qwen3_5_moe_text",
+                               "qwen3_5", "qwen3_5_moe"}
 
 
 def hf_config(config: dict):
@@ -689,6 +690,32 @@ def gen_qwen3_next(rng):
     return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, "full_attention_interval")
 
 
+def gen_qwen3_5_text(rng, moe: bool = False):
+    """Qwen3-Next's layers (layer_types, full_attention_interval), partial M-RoPE (mrope_section in rope_parameters or
+    not), attention biases, tied or not; a dense MLP on every layer, or experts with a shared expert on every layer."""
+    n_key = rng.choice([1, 2])
+    cfg = {"model_type": "qwen3_5_moe_text" if moe else "qwen3_5_text", **_common(rng, (1, 5)),
+           **_heads(rng, head_dim=False), "head_dim": rng.choice([8, 16]), "attention_bias": rng.random() < 0.3,
+           "linear_num_key_heads": n_key, "linear_num_value_heads": n_key * rng.choice([1, 2, 3]),
+           "linear_key_head_dim": rng.choice([2, 4, 8]), "linear_value_head_dim": rng.choice([2, 4, 6]),
+           "linear_conv_kernel_dim": rng.choice([2, 3, 4])}
+    if moe:
+        n_experts = rng.randint(1, 6)
+        del cfg["intermediate_size"]
+        cfg.update(num_experts=n_experts, num_experts_per_tok=rng.randint(1, n_experts),
+                   moe_intermediate_size=rng.randint(4, 32), shared_expert_intermediate_size=rng.choice([4, 8, 24]))
+    _rotary(rng, cfg, "partial_rotary_factor", fractions=(0.25, 0.5, 1.0))
+    if "rope_parameters" in cfg and rng.random() < 0.5:
+        half = int(cfg["head_dim"] * cfg["rope_parameters"]["partial_rotary_factor"]) // 2
+        cfg["rope_parameters"].update(mrope_interleaved=True, mrope_section=[half - 2 * (half // 3), half // 3,
+                                                                             half // 3])
+    return _mixer_layers(rng, cfg, ("linear_attention", "full_attention"), None, "full_attention_interval")
+
+
+def gen_qwen3_5_moe_text(rng):
+    return gen_qwen3_5_text(rng, moe=True)
+
+
 def _mamba2_keys(rng, hidden: int, inner_key: str = "mamba_expand") -> dict:
     """The mamba_* keys of a hybrid's Mamba-2 mixer: heads dividing the inner width (mamba_d_head given or "auto"),
     groups dividing the heads, state sizes, conv widths, chunks shorter and longer than the forward passes, biases."""
@@ -831,6 +858,32 @@ def gen_qwen2_5_vl(rng):
             "tie_word_embeddings": rng.random() < 0.3}
 
 
+def gen_qwen3_5(rng, moe: bool = False):
+    """Qwen3.5's text model (text_config) tied by the top level or not, and its vision tower: heads, widths, depth,
+    patch and merge sizes, one or two frames per patch, position tables of any size, channels, activations, the
+    merger's output as wide as the text model or not; the vision_config's model_type as the Hub writes it or not."""
+    text = gen_qwen3_5_text(rng, moe)
+    heads, merge, patch = rng.choice([1, 2]), rng.choice([1, 2]), rng.choice([2, 3])
+    vision = {"depth": rng.randint(1, 3), "hidden_size": heads * rng.choice([4, 8]), "num_heads": heads,
+              "intermediate_size": rng.randint(4, 40), "patch_size": patch, "spatial_merge_size": merge,
+              "temporal_patch_size": rng.choice([1, 2]), "num_position_embeddings": rng.choice([4, 9, 16, 20]),
+              "out_hidden_size": rng.choice([text["hidden_size"], 24]),
+              "hidden_act": rng.choice(["gelu_pytorch_tanh", "gelu", "silu"])}
+    if rng.random() < 0.3:
+        vision["in_channels"] = rng.choice([1, 3])
+    if rng.random() < 0.3:
+        vision["model_type"] = "qwen3_5"  # the Hub's configs name it so; Qwen3_5Config renames it
+    model_type = "qwen3_5_moe" if moe else "qwen3_5"
+    tied = text.pop("tie_word_embeddings", rng.random() < 0.3)
+    if rng.random() < 0.5:
+        text["tie_word_embeddings"] = tied  # said again in text_config, as the Hub's configs do
+    return {"model_type": model_type, "text_config": text, "vision_config": vision, "tie_word_embeddings": tied}
+
+
+def gen_qwen3_5_moe(rng):
+    return gen_qwen3_5(rng, moe=True)
+
+
 def gen_opt(rng):
     """Pre- or post-LN, a word embedding narrower or wider than the model (project_in / project_out) or as wide,
     biases or none, LayerNorms with or without parameters, the final norm removed, tied or not."""
@@ -930,10 +983,11 @@ GENERATORS = {
     "ernie4_5_moe": gen_ernie4_5_moe, "minimax_m2": gen_minimax_m2, "hunyuan_v1_moe": gen_hunyuan_v1_moe,
     "lfm2": gen_lfm2, "lfm2_moe": gen_lfm2_moe, "qwen3_next": gen_qwen3_next, "minimax": gen_minimax,
     "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid, "falcon_h1": gen_falcon_h1,
-    "nemotron_h": gen_nemotron_h,
+    "nemotron_h": gen_nemotron_h, "qwen3_5_text": gen_qwen3_5_text, "qwen3_5_moe_text": gen_qwen3_5_moe_text,
+    "qwen3_5": gen_qwen3_5, "qwen3_5_moe": gen_qwen3_5_moe,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
-VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3"}
+VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3", "qwen3_5", "qwen3_5_moe"}
 
 
 def random_configs(model_type: str, n: int, salt: str = "") -> list[dict]:
@@ -1022,7 +1076,9 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "ernie4_5_moe:shared", "ernie4_5_moe:bare-experts", "ernie4_5_moe:tied", "minimax_m2:rotary",
                     "hunyuan_v1_moe:groups>1", "hunyuan_v1_moe:shared",
                     "lfm2:groups>1", "lfm2:tied", "lfm2_moe:dense-in-moe", "qwen3_next:groups>1", "qwen3_next:rotary",
-                    "qwen3_next:shared", "qwen3_next:dense-in-moe",
+                    "qwen3_next:shared", "qwen3_next:dense-in-moe", "qwen3_5_text:groups>1", "qwen3_5_text:rotary",
+                    "qwen3_5_text:tied", "qwen3_5_moe_text:groups>1", "qwen3_5_moe_text:shared",
+                    "qwen3_5_moe_text:rotary",
                     "bamba:groups>1", "bamba:rotary",
                     "bamba:mamba-only", "bamba:tied", "granitemoehybrid:groups>1", "granitemoehybrid:shared",
                     "granitemoehybrid:nope", "granitemoehybrid:tied", "granitemoehybrid:mamba-only",
@@ -1077,7 +1133,7 @@ QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.",
 @pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
                                         "hunyuan_v1_dense", "glm4_moe", "phi", "cohere", "minimax_m2",
                                         "hunyuan_v1_moe", "lfm2", "lfm2_moe",
-                                        "qwen3_next"])
+                                        "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"])
 def test_qk_norm_weights_per_component(model_type, tmp_path):
     """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
     (rmsnorm_full: OLMo 2 and 3, OLMoE), a LayerNorm of the head size with its bias (Phi) or a weight per head
@@ -1115,19 +1171,34 @@ def test_gemma3_groups_are_its_tower_projector_and_text_model(tmp_path):
     """Gemma3ForConditionalGeneration, on the meta device: llmcalc's vision rows are its SigLIP tower's parameters,
     its projector rows Gemma3MultiModalProjector's (the norm and the projection), and the rest the language model
     with the LM head tied by the top-level tie_word_embeddings."""
-    for case, config in enumerate(random_configs("gemma3", 6, salt="-wrapper")):
+    _groups_like_transformers("gemma3", tmp_path, lambda name: (
+        "vision" if name.startswith("model.vision_tower.") else
+        "projector" if name.startswith("model.multi_modal_projector.") else "text"))
+
+
+def _groups_like_transformers(model_type: str, tmp_path: Path, part_of) -> None:
+    """Six random configs of a vision-language model_type built whole on the meta device: llmcalc's vision and
+    projector groups and the rest against transformers' parameters split by `part_of(name)`."""
+    for case, config in enumerate(random_configs(model_type, 6, salt="-wrapper")):
         with torch.device("meta"):
-            model = transformers.AutoModelForImageTextToText.from_config(transformers.AutoConfig.for_model(
-                **copy.deepcopy(config)))
+            model = transformers.AutoModelForImageTextToText.from_config(hf_config(config))
         theirs = {"vision": 0, "projector": 0, "text": 0}
         for name, p in model.named_parameters():
-            part = ("vision" if name.startswith("model.vision_tower.") else
-                    "projector" if name.startswith("model.multi_modal_projector.") else "text")
-            theirs[part] += p.numel()
-        counted = count_params(imported(config, tmp_path, f"gemma3-{case}.json"))
+            theirs[part_of(name)] += p.numel()
+        counted = count_params(imported(config, tmp_path, f"{model_type}-{case}.json"))
         ours = {part: sum(r.total for r in counted.rows if r.group == part) for part in ("vision", "projector")}
         ours["text"] = counted.total - ours["vision"] - ours["projector"]
         assert ours == theirs, json.dumps(config)
+
+
+@pytest.mark.parametrize("model_type", ["qwen3_5", "qwen3_5_moe"])
+def test_qwen3_5_groups_are_its_tower_merger_and_text_model(model_type, tmp_path):
+    """Qwen3_5ForConditionalGeneration and Qwen3_5MoeForConditionalGeneration, on the meta device: llmcalc's vision
+    rows are model.visual's parameters but its merger's (patch embedding, the interpolated position table, the
+    blocks), its projector rows the merger's (Qwen3_5VisionPatchMerger), and the rest the language model."""
+    _groups_like_transformers(model_type, tmp_path, lambda name: (
+        "projector" if name.startswith("model.visual.merger.") else
+        "vision" if name.startswith("model.visual.") else "text"))
 
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.stem)
@@ -1203,7 +1274,7 @@ def _unseen_contractions(model, seq: int, batch: int, decode: bool = False) -> i
 def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
     """Encoding images (vision tower and projector: get_image_features) on tiny eager models under FlopCounterMode
     equals llmcalc's matmul FLOPs of vision_flop_rows per image: LLaVA's and Gemma 3's image_size squares (Gemma 3's
-    projection on the pooled tokens); Qwen2.5-VL's patch grids
+    projection on the pooled tokens); Qwen2.5-VL's and Qwen3.5's patch grids
     of any shape (smart_resize left out: min_pixels 1, so the grid is the one given), windowed layers included."""
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -1231,13 +1302,14 @@ def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
         ours = sum(layers * matmul for _, _, layers, matmul, _ in vision_flop_rows(tower, rows * patch, cols * patch))
         assert n_images * ours == counter.get_total_flops(), (rows, cols, json.dumps(config))
         windowed += bool(tower.window and window_pairs(tower, rows, cols) < (rows * cols) ** 2)
-    assert windowed or model_type in ("llava", "gemma3")
+    assert windowed or model_type in ("llava", "gemma3", "qwen3_5", "qwen3_5_moe")
 
 
 def test_image_tokens_follow_the_image_processors(tmp_path):
     """llmcalc's image_tokens against transformers 5.23.0's preprocessing: Qwen2-VL's smart_resize itself (its PIL processor's copy) on 300
     random sizes and Qwen2VLImageProcessorPil's image_grid_thw (tokens = t x h x w / merge^2) on 12 random images,
-    for Qwen2.5-VL's default config; LLaVA's default is (336 / 14)^2 = 576, LlavaConfig's image_seq_length."""
+    for Qwen2.5-VL's default config, and on 12 more with Qwen3.5's preprocessor settings for its default config;
+    LLaVA's default is (336 / 14)^2 = 576, LlavaConfig's image_seq_length."""
     import numpy as np
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize as theirs
@@ -1253,6 +1325,14 @@ def test_image_tokens_follow_the_image_processors(tmp_path):
     processor = Qwen2VLImageProcessorPil()
     for _ in range(12):
         height, width = rng.randint(20, 2500), rng.randint(20, 2500)
+        grid = processor(images=[np.zeros((height, width, 3), dtype=np.uint8)], return_tensors="np")["image_grid_thw"]
+        assert image_tokens(tower, height, width) == int(grid.prod()) // 4, (height, width)
+    # Qwen3.5: the same processor with its preprocessor_config.json (Qwen/Qwen3.5-2B-Base's: patches of 16, merged 2)
+    tower = imported({"model_type": "qwen3_5"}, tmp_path, "qwen3_5.json").vision
+    processor = Qwen2VLImageProcessorPil(size={"shortest_edge": 65536, "longest_edge": 16777216}, patch_size=16,
+                                         merge_size=2)
+    for _ in range(12):
+        height, width = rng.randint(20, 5000), rng.randint(20, 5000)
         grid = processor(images=[np.zeros((height, width, 3), dtype=np.uint8)], return_tensors="np")["image_grid_thw"]
         assert image_tokens(tower, height, width) == int(grid.prod()) // 4, (height, width)
     llava = imported({"model_type": "llava"}, tmp_path, "llava.json").vision
@@ -1410,7 +1490,8 @@ def test_mamba_decode_step_flops_match_flop_counter(model_type, tmp_path):
     assert checked
 
 
-@pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next", "minimax"])
+@pytest.mark.parametrize("model_type", ["lfm2", "lfm2_moe", "qwen3_next", "minimax", "qwen3_5_text",
+                                        "qwen3_5_moe_text"])
 def test_hybrid_decode_step_flops_match_flop_counter(model_type, tmp_path):
     """One decode step after a prompt, with the cache: the short conv's or Gated DeltaNet's conv over its conv state
     and the new token (causal_conv1d_update), Gated DeltaNet's recurrent delta rule (elementwise in transformers, so
@@ -1444,6 +1525,12 @@ LINEAR_MIXER_PARTS = {  # model_type -> (where transformers keeps the mixer, its
                                      "norm.weight": "deltanet.norm", "out_proj.weight": "deltanet.out_proj"}),
 }
 LINEAR_MIXER_PARTS["lfm2_moe"] = LINEAR_MIXER_PARTS["lfm2"]
+# Qwen3_5GatedDeltaNet: in_proj_qkvz and in_proj_ba split into in_proj_qkv and in_proj_z, in_proj_b and in_proj_a
+LINEAR_MIXER_PARTS["qwen3_5_text"] = (".linear_attn.", {
+    **LINEAR_MIXER_PARTS["qwen3_next"][1], "in_proj_qkv.weight": "deltanet.in_proj_qkvz",
+    "in_proj_z.weight": "deltanet.in_proj_qkvz", "in_proj_b.weight": "deltanet.in_proj_ba",
+    "in_proj_a.weight": "deltanet.in_proj_ba"})
+LINEAR_MIXER_PARTS["qwen3_5_moe_text"] = LINEAR_MIXER_PARTS["qwen3_5_text"]
 LINEAR_MIXER_PARTS["minimax"] = (".self_attn.", {
     "qkv_proj.weight": "lightning.qkv_proj", "output_gate.weight": "lightning.output_gate",
     "norm.weight": "lightning.norm", "out_proj.weight": "lightning.out_proj", "q_proj.weight": "attn.q_proj",

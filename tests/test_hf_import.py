@@ -667,6 +667,62 @@ CASES.update({
         + (4112 + 4608 + 64) + 32,
     ),
 })
+QWEN3_5_KEYS = dict(KV2, num_hidden_layers=4, head_dim=8, full_attention_interval=2, linear_num_key_heads=2,
+                    linear_num_value_heads=4, linear_key_head_dim=4, linear_value_head_dim=6, linear_conv_kernel_dim=3,
+                    rope_parameters={"rope_type": "default", "rope_theta": 1e7, "partial_rotary_factor": 0.25,
+                                     "mrope_section": [1, 0, 0], "mrope_interleaved": True},
+                    mtp_num_hidden_layers=1, mtp_use_dedicated_embeddings=False, attn_output_gate=True)
+QWEN3_5_SPEC = dict(vocab_size=100, d_model=32, n_layers=4, context_length=128, position="rope", rotary_dim=2,
+                    tied_embeddings=False, norm={"kind": "rmsnorm"}, mlp=SWIGLU,
+                    mixer={"kind": "gated_deltanet", "n_key_heads": 2, "n_value_heads": 4, "key_head_dim": 4,
+                           "value_head_dim": 6, "d_conv": 3, "chunk_size": 64},
+                    layers=[{"repeat": 2, "pattern": [{}, {"attention": QWEN3_NEXT_ATTENTION, "mixer": None}]}])
+CASES.update({
+    "qwen3_5_text": (  # Gated DeltaNet on layers 0 and 2, gated attention on 1 and 3; a SwiGLU MLP on every layer; the
+        # MTP layer's keys (not built by transformers) and M-RoPE's sections read as nothing
+        dict(QWEN3_5_KEYS, model_type="qwen3_5_text", max_position_embeddings=128),
+        QWEN3_5_SPEC,
+        # DeltaNet 3206 (in_proj_qkv 32 x 40, in_proj_z 32 x 24, in_proj_b and in_proj_a 32 x 4 each, conv 40 x 3,
+        # dt_bias 4, A_log 4, norm 6, out_proj 24 x 32), attention 3072 + the gate's 1024 + q/k norms 16; SwiGLU 4608
+        # and two norms on every layer, a final norm, an untied LM head
+        2 * EMBED + 2 * 3206 + 2 * 4112 + 4 * (4608 + 64) + 32,
+    ),
+    "qwen3_5_moe_text": (  # the same layers, 4 experts of 16 and a shared expert of 24 behind its gate on every layer
+        dict(QWEN3_5_KEYS, model_type="qwen3_5_moe_text", max_position_embeddings=128, num_experts=4,
+             num_experts_per_tok=2, moe_intermediate_size=16, shared_expert_intermediate_size=24),
+        dict(QWEN3_5_SPEC, mlp={"activation": "swiglu", "d_ff": 16},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 24,
+                  "shared_gate": True}),
+        # router 4 x 32, four experts of 16, the shared expert 3 x 32 x 24 and its gate 32 on every layer
+        2 * EMBED + 2 * 3206 + 2 * 4112 + 4 * (128 + MOE_4x16 + 2304 + 32 + 64) + 32,
+    ),
+})
+QWEN3_5_VISION = {"model_type": "qwen3_5", "depth": 2, "hidden_size": 16, "num_heads": 2, "intermediate_size": 24,
+                  "patch_size": 4, "spatial_merge_size": 2, "temporal_patch_size": 2, "num_position_embeddings": 16,
+                  "out_hidden_size": 32, "deepstack_visual_indexes": []}
+QWEN3_5_TOWER = {"d_model": 16, "n_layers": 2, "image_size": 8, "patch_size": 4, "channels": 3, "temporal_patch": 2,
+                 "patch_bias": True, "position": "interpolated", "position_rows": 16,
+                 "attention": {"n_heads": 2, "bias": True},
+                 "mlp": {"activation": "gelu_tanh", "d_ff": 24, "bias": True},
+                 "norm": {"kind": "layernorm", "final": False}, "resize": "smart", "min_pixels": 65536,
+                 "max_pixels": 16777216, "projector": {"merge": 2, "d_hidden": 64, "d_out": 32, "norm": "layernorm"}}
+# the tower: patch embedding 3 x 2 x 4 x 4 x 16 + 16, the position table 16 x 16, two blocks of two LayerNorms 64,
+# qkv 816, proj 272 and an MLP 808; the merger: LayerNorm 32, linear_fc1 64 x 64 + 64, linear_fc2 64 x 32 + 32
+QWEN3_5_IMAGE_SIDE = 1552 + 256 + 2 * 1960 + 32 + 4160 + 2080
+CASES.update({
+    "qwen3_5": (  # the text model of qwen3_5_text's case, tied by the top level, and the vision tower and merger
+        {"model_type": "qwen3_5", "tie_word_embeddings": True, "vision_config": QWEN3_5_VISION,
+         "text_config": {k: v for k, v in CASES["qwen3_5_text"][0].items() if k != "max_position_embeddings"}},
+        dict(QWEN3_5_SPEC, context_length=32768, tied_embeddings=True, vision=QWEN3_5_TOWER),
+        CASES["qwen3_5_text"][2] - EMBED + QWEN3_5_IMAGE_SIDE,
+    ),
+    "qwen3_5_moe": (  # the same around qwen3_5_moe_text's case
+        {"model_type": "qwen3_5_moe", "tie_word_embeddings": True, "vision_config": QWEN3_5_VISION,
+         "text_config": {k: v for k, v in CASES["qwen3_5_moe_text"][0].items() if k != "max_position_embeddings"}},
+        dict(CASES["qwen3_5_moe_text"][1], context_length=32768, tied_embeddings=True, vision=QWEN3_5_TOWER),
+        CASES["qwen3_5_moe_text"][2] - EMBED + QWEN3_5_IMAGE_SIDE,
+    ),
+})
 MAMBA2_KEYS = dict(mamba_n_heads=4, mamba_d_state=4, mamba_d_conv=3, mamba_n_groups=2, mamba_expand=1)
 MAMBA2_MIXER = {"kind": "mamba2", "d_inner": 32, "d_state": 4, "d_conv": 3, "n_heads": 4, "n_groups": 2,
                 "chunk_size": 256, "conv_bias": True, "bias": False}
@@ -813,7 +869,8 @@ def test_small_config_imports_to_the_expected_spec(model_type, tmp_path):
     data = hf.spec_from_config(json.loads(json.dumps(config)), "small.json")
     assert {k: v for k, v in data.items() if k not in ("family", "sources", "notes")} == expected
     assert data["family"] == {"llama4": "llama4_text", "gemma3": "gemma3_text", "llava": "llama",
-                              "qwen2_5_vl": "qwen2_5_vl_text"}.get(model_type, model_type)
+                              "qwen2_5_vl": "qwen2_5_vl_text", "qwen3_5": "qwen3_5_text",
+                              "qwen3_5_moe": "qwen3_5_moe_text"}.get(model_type, model_type)
     assert count_params(imported(tmp_path, config)).total == total
 
 
@@ -854,6 +911,10 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("jamba", 51_570_323_328),       # ... of JambaConfig() (Jamba v0.1's 52B: attention 1 layer in 8, experts in 2)
     ("lfm2", 2_705_497_600),         # ... of Lfm2Config() (every layer attention: full_attn_idxs null)
     ("qwen3_next", 79_674_391_296),  # ... of Qwen3NextConfig() (Qwen3-Next-80B-A3B's shape)
+    ("qwen3_5_text", 8_953_803_264),  # ... of Qwen3_5TextConfig() (Qwen3.5-9B's text shape)
+    ("qwen3_5_moe_text", 34_660_610_688),  # ... of Qwen3_5MoeTextConfig() (Qwen3.5-35B-A3B's text shape)
+    ("qwen3_5", 9_407_453_936),      # ... of Qwen3_5Config() (its 27-layer tower, the merger, Qwen3_5TextConfig())
+    ("qwen3_5_moe", 35_114_261_360),  # ... of Qwen3_5MoeConfig() (the same tower around Qwen3_5MoeTextConfig())
     ("minimax", 47_373_946_880),     # ... of MiniMaxConfig() (a Mixtral-8x7B-shaped stack, every other layer lightning)
     ("bamba", 9_992_765_440),        # ... of BambaConfig() (no attn_layer_indices: 32 Mamba-2 layers with MLPs)
     ("granitemoehybrid", 38_601_064_448),  # ... of GraniteMoeHybridConfig() (32 Mamba-2 layers, 8 experts + shared)

@@ -173,12 +173,27 @@ def test_other_commands_take_a_vision_model(llava, command):
     assert result.exit_code == 0, result.output
 
 
+def test_interpolated_positions_are_a_table_of_position_rows(write_spec):
+    """position: interpolated (Qwen3.5): position_rows x d_model parameters whatever the image, smart resizing allowed,
+    and 8 FLOPs per patch and width to resample and add them (no matmul); rope has neither."""
+    rope = llmcalc.load(str(write_spec("rope", MINIMAL + QWEN_VL)))
+    table = llmcalc.load(str(write_spec("table", MINIMAL + QWEN_VL.replace(
+        "position: rope", "position: interpolated\n  position_rows: 9"))))
+    assert count_params(table).total - count_params(rope).total == 9 * 32
+    with_rope, with_table = (count_flops_with_images(m, 10, images=1, height=56, width=84) for m in (rope, table))
+    assert with_table.matmul == with_rope.matmul
+    assert with_table.total - with_rope.total == 8 * (56 // 14) * (84 // 14) * 32
+
+
 @pytest.mark.parametrize("change, key, needle", [
     (("window: 8", "window: 7"), "vision.window", "multiple of"),
     (("full_layers: [3]", "full_layers: [4]"), "vision.full_layers", "0 to 3"),
     (("min_pixels: 3136", "min_pixels: 2000000"), "vision.min_pixels", "more than max_pixels"),
     (("position: rope", "position: learned"), "vision.resize", "position: rope"),
     (("merge: 2", "merje: 2"), "vision.projector.merje", "merge"),
+    (("position: rope", "position: interpolated"), "vision.position_rows", "position: interpolated"),
+    (("position: rope", "position: rope\n  position_rows: 16"), "vision.position_rows", "only then"),
+    (("position: rope", "position: interpolated\n  position_rows: 0"), "vision.position_rows", ">= 1"),
     (("kind: rmsnorm, final: false", "kind: rmsnorm, placement: post"), "vision.norm.placement", "pre"),
 ])
 def test_bad_vision_sections(write_spec, change, key, needle):

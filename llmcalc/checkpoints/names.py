@@ -129,7 +129,10 @@ _MIXERS = {
     "mamba.": _MAMBA, "mixer.": _MAMBA,
     "conv.": {"in_proj": "shortconv.in_proj", "conv": "shortconv.conv", "out_proj": "shortconv.out_proj"},
     "linear_attn.": {name: "deltanet." + name for name in ("in_proj_qkvz", "in_proj_ba", "A_log", "norm", "out_proj")}
-    | {"conv1d": "deltanet.conv", "dt": "deltanet.dt_bias"},
+    | {"conv1d": "deltanet.conv", "dt": "deltanet.dt_bias",
+       # Qwen3.5's Qwen3_5GatedDeltaNet splits them (qwen3_5/modeling_qwen3_5.py)
+       "in_proj_qkv": "deltanet.in_proj_qkvz", "in_proj_z": "deltanet.in_proj_qkvz",
+       "in_proj_b": "deltanet.in_proj_ba", "in_proj_a": "deltanet.in_proj_ba"},
 }
 # a projection's bias is the mixer's bias component; a conv's stays with it; Mamba's dt_proj bias is its dt bias
 _MIXER_BIAS = {"mamba.in_proj": "mamba.bias", "mamba.out_proj": "mamba.bias", "mamba.dt_proj": "mamba.dt_bias",

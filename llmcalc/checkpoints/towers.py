@@ -8,6 +8,8 @@ LLaVA's CLIP tower (clip/modeling_clip.py: `vision_tower.embeddings.*`, `encoder
 same under `vision_tower.vision_model.`, its pooling `head.*`) and `multi_modal_projector.linear_1/2`
 (llava/modeling_llava.py); Qwen2.5-VL's `visual.patch_embed.proj`, `visual.blocks.N.attn.qkv`/`attn.proj`,
 `norm1`/`norm2` and patch merger `visual.merger.ln_q`, `merger.mlp.0`/`mlp.2` (qwen2_5_vl/modeling_qwen2_5_vl.py);
+Qwen3.5's `visual.pos_embed`, `blocks.N.mlp.linear_fc1`/`linear_fc2` and `merger.norm`, `merger.linear_fc1`/
+`linear_fc2` (qwen3_5/modeling_qwen3_5.py);
 Mllama's `vision_model.*` with its gated and tile position embeddings, `transformer.layers.N.*`,
 `global_transformer.layers.N.*` (gate_attn, gate_ffn) and one-Linear `multi_modal_projector`
 (mllama/modeling_mllama.py); Gemma 3's SigLIP tower and `multi_modal_projector.mm_soft_emb_norm` and
@@ -41,6 +43,7 @@ _IN_LAYER = {
     "input_layernorm": "norm.pre_attn", "post_attention_layernorm": "norm.pre_mlp",
     "mlp.fc1": "mlp.up", "mlp.fc2": "mlp.down", "mlp.gate_proj": "mlp.gate", "mlp.up_proj": "mlp.up",
     "mlp.down_proj": "mlp.down", "gate_attn": "gates", "gate_ffn": "gates",
+    "mlp.linear_fc1": "mlp.up", "mlp.linear_fc2": "mlp.down",  # Qwen3.5's Qwen3_5VisionMLP
 }
 _BIAS_OF = {"attn.q": "attn.bias", "attn.k": "attn.bias", "attn.v": "attn.bias", "attn.o": "attn.bias",
             "attn.qkv": "attn.bias", "mlp.gate": "mlp.bias", "mlp.up": "mlp.bias", "mlp.down": "mlp.bias"}
@@ -59,6 +62,9 @@ _OUTSIDE = {
     "pre_layrnorm": "vision.pre_norm", "layernorm_pre": "vision.pre_norm",
     "post_layernorm": "vision.post_norm", "layernorm_post": "vision.post_norm",
     "merger.ln_q": "projector.norm", "merger.mlp.0": "projector.linear_1", "merger.mlp.2": "projector.linear_2",
+    # Qwen3.5's interpolated position table and Qwen3_5VisionPatchMerger
+    "pos_embed": "vision.position", "merger.norm": "projector.norm", "merger.linear_fc1": "projector.linear_1",
+    "merger.linear_fc2": "projector.linear_2",
 }
 _PROJECTOR = {"": "projector.linear", "linear_1": "projector.linear_1", "linear_2": "projector.linear_2",
               # Gemma3MultiModalProjector: its norm, and its projection, a bare nn.Parameter (vision x text width)

@@ -306,7 +306,11 @@ def patch_embedding(tower: VisionTower) -> int:
 
 def vision_positions(tower: VisionTower) -> int:
     """Learned position embeddings of (image_size // patch_size)^2 patches (+1 for the class token): CLIP's and
-    SigLIP's nn.Embedding(num_positions, hidden_size); none under Qwen2.5-VL's 2-D RoPE (transformers 5.23.0)."""
+    SigLIP's nn.Embedding(num_positions, hidden_size); none under Qwen2.5-VL's 2-D RoPE; position_rows of them,
+    interpolated to each image, Qwen3.5's nn.Embedding(num_position_embeddings, hidden_size)
+    (qwen3_5/modeling_qwen3_5.py Qwen3_5VisionModel.pos_embed), transformers 5.23.0."""
+    if tower.position == "interpolated":
+        return tower.position_rows * tower.d_model
     if tower.position != "learned":
         return 0
     return (tower.grid * tower.grid + (1 if tower.class_token else 0)) * tower.d_model

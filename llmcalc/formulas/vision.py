@@ -93,7 +93,8 @@ def vision_flop_rows(tower: VisionTower, height: int | None = None, width: int |
     norms, SigLIP's pooling head, and the projector over what it is fed (merged patches for Qwen2.5-VL). Mllama
     (MllamaVisionModel, mllama/modeling_mllama.py 5.23.0): every tile's patches and class token, padded to a multiple
     of pad_multiple, all tiles of an image in one sequence through the layers and the gated global layers; the
-    projector over the unpadded tokens."""
+    projector over the unpadded tokens. Qwen3.5 (Qwen3_5VisionModel, qwen3_5/modeling_qwen3_5.py 5.23.0): the
+    interpolated position table's bilinear weights, four rows per patch, no matmul."""
     rows, cols = patch_grid(tower, height, width)
     tiles, pad = tower.tiles, tower.pad_multiple
     patches = rows * cols
@@ -103,6 +104,8 @@ def vision_flop_rows(tower: VisionTower, height: int | None = None, width: int |
     kernel = tower.channels * tower.temporal_patch * tower.patch_size ** 2
     out = [("vision.patch_embed", "vision", 1, linear(tiles * patches, kernel, d),
             tiles * patches * d if tower.patch_bias else 0)]
+    if tower.position == "interpolated":  # four table rows per patch weighted and summed (7), added to it (1)
+        out.append(("vision.position", "vision", 1, 0, 8 * tiles * patches * d))
     if tower.aspect_ratios:  # adding the gated (pre-tile, position, tile, post-tile) embeddings
         out.append(("vision.tile_position", "vision", 1, 0, (tiles * patches + 3 * tiles * tokens + length) * d))
     out.append(("vision.pre_norm", "vision", 1, 0, norm_flops(tiles * tokens, tower.norm, d) if tower.pre_norm else 0))

@@ -20,7 +20,7 @@ ENCODER_KEYS = ("n_layers", "layers")
 VISION_KEYS = ("d_model", "n_layers", "attention", "mlp", "norm", "projector", "image_size", "patch_size", "channels",
                "temporal_patch", "patch_bias", "class_token", "position", "pre_norm", "pool_head", "window",
                "full_layers", "resize", "min_pixels", "max_pixels", "drop_class_token", "tiles", "aspect_ratios",
-               "global_layers", "pad_multiple")
+               "global_layers", "pad_multiple", "position_rows")
 
 
 PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "norm", "pool")

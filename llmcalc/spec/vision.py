@@ -58,9 +58,14 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
                                               "resize: fixed, one tile, the patches alone passed on",
                                               also=tuple(node.path + (k,) for k in ("resize", "tiles", "class_token",
                                                                                     "drop_class_token")))
+    position_rows = node.integer("position_rows", None)
+    if (position == "interpolated") != (position_rows is not None):
+        raise node.error("position_rows", "the rows of the learned table position: interpolated resamples; allowed: "
+                         "set with position: interpolated, and only then", also=("position",))
     if position == "learned" and resize == "smart":
         raise node.error("resize", "smart resizing changes the patch grid, which a learned position table of "
-                         "image_size cannot follow here; allowed: fixed, or position: rope", also=("position",))
+                         "image_size cannot follow here; allowed: fixed, or position: rope or interpolated",
+                         also=("position",))
     return VisionTower(
         d_model=d, n_layers=n_layers, layer=layer, norm=tower_norm, projector=projector,
         image_size=node.integer("image_size"), patch_size=node.integer("patch_size"),
@@ -70,6 +75,7 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
         full_layers=tuple(sorted(set(full_layers))), resize=resize, min_pixels=min_pixels, max_pixels=max_pixels,
         drop_class_token=drop, tiles=tiles, aspect_ratios=aspect_ratios,
         global_layers=node.integer("global_layers", 0, minimum=0), pad_multiple=node.integer("pad_multiple", 1),
+        position_rows=position_rows or 0,
     )
 
 

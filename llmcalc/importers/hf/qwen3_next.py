@@ -20,18 +20,10 @@ from .registry import register
 CHUNK = 64
 
 
-def map_qwen3_next(c: Config) -> dict:
-    """qwen3_next (qwen3_next/modeling_qwen3_next.py), transformers 5.23.0: layer_types (default: full attention on
-    every full_attention_interval-th layer, Gated DeltaNet on the others) chooses each layer's mixer.
-    Qwen3NextGatedDeltaNet: linear_num_key_heads / linear_num_value_heads of linear_key_head_dim /
-    linear_value_head_dim, a conv of linear_conv_kernel_dim taps. Qwen3NextAttention: GQA of head_dim whose q_proj
-    also outputs a sigmoid gate on the attention output (twice n_heads x head_dim), attention_bias on q, k, v and o,
-    RMSNorms of head_dim on q and k, RoPE on partial_rotary_factor of each head (0.25 unless rope_parameters says).
-    num_experts experts of moe_intermediate_size, top num_experts_per_tok, a bias-free router and one shared expert
-    of shared_expert_intermediate_size behind a sigmoid gate on the layers (i + 1) % decoder_sparse_step == 0 outside
-    mlp_only_layers (none with num_experts 0); a SwiGLU MLP of intermediate_size elsewhere. Two RMSNorms per layer,
-    a final one; embeddings untied by default."""
-    spec = rmsnorm_gated_spec(c, c.integer("intermediate_size"))
+def deltanet_layers(c: Config, spec: dict) -> tuple[dict, dict, list[str]]:
+    """The token mixers Qwen3-Next and Qwen3.5 share (qwen3_next/modeling_qwen3_next.py, qwen3_5/modeling_qwen3_5.py,
+    transformers 5.23.0): the gated attention entry, the Gated DeltaNet mixer entry, and each layer's type
+    (layer_types, default full attention on every full_attention_interval-th layer); partial RoPE set on `spec`."""
     n_layers = spec["n_layers"]
     n_heads, n_kv, d_head = read_heads(c, spec["d_model"])
     attention = attention_entry(n_heads, n_kv, d_head, c.boolean("attention_bias"), qk_norm="rmsnorm",
@@ -49,6 +41,22 @@ def map_qwen3_next(c: Config) -> dict:
     types = read_layer_types(c, n_layers, default, ("full_attention", "linear_attention"))
     if "full_attention" in types:
         partial_rotary(c, spec, d_head, "partial_rotary_factor")
+    return attention, mixer, types
+
+
+def map_qwen3_next(c: Config) -> dict:
+    """qwen3_next (qwen3_next/modeling_qwen3_next.py), transformers 5.23.0: layer_types (default: full attention on
+    every full_attention_interval-th layer, Gated DeltaNet on the others) chooses each layer's mixer.
+    Qwen3NextGatedDeltaNet: linear_num_key_heads / linear_num_value_heads of linear_key_head_dim /
+    linear_value_head_dim, a conv of linear_conv_kernel_dim taps. Qwen3NextAttention: GQA of head_dim whose q_proj
+    also outputs a sigmoid gate on the attention output (twice n_heads x head_dim), attention_bias on q, k, v and o,
+    RMSNorms of head_dim on q and k, RoPE on partial_rotary_factor of each head (0.25 unless rope_parameters says).
+    num_experts experts of moe_intermediate_size, top num_experts_per_tok, a bias-free router and one shared expert
+    of shared_expert_intermediate_size behind a sigmoid gate on the layers (i + 1) % decoder_sparse_step == 0 outside
+    mlp_only_layers (none with num_experts 0); a SwiGLU MLP of intermediate_size elsewhere. Two RMSNorms per layer,
+    a final one; embeddings untied by default."""
+    spec = rmsnorm_gated_spec(c, c.integer("intermediate_size"))
+    attention, mixer, types = deltanet_layers(c, spec)
     step = c.integer("decoder_sparse_step")
     dense = set(c.integer_list("mlp_only_layers") or [])
     n_experts = c.integer("num_experts", minimum=0)

@@ -27,6 +27,18 @@ def text_of(top: Config, default_type: str) -> Config:
     return text
 
 
+def text_tied_by_top(top: Config, model_type: str) -> Config:
+    """The language model's config (text_config, read as `model_type`), tied as the top level's tie_word_embeddings
+    says: Gemma3ForConditionalGeneration and Qwen3.5's wrappers tie their LM head by it alone (checked against
+    transformers 5.23.0), and transformers writes the text_config's own flag as its class default whatever the top
+    level says, so that flag (still a flag) ties nothing."""
+    tied = top.boolean("tie_word_embeddings")
+    text = top.child("text_config", model_type)
+    text.boolean("tie_word_embeddings")
+    text.data = {**text.data, "tie_word_embeddings": tied}
+    return text
+
+
 def _side(c: Config, key: str) -> int:
     value = c.raw(key)
     if isinstance(value, list) and len(value) == 2 and value[0] == value[1]:
@@ -108,10 +120,7 @@ def map_gemma3(top: Config) -> dict:
     mm_soft_emb_norm (an RMSNorm of the tower's width) and mm_input_projection_weight (tower width x text width, no
     bias). An image is mm_tokens_per_image tokens of the sequence when the kernel divides the grid (Gemma 3: 896 / 14
     = 64 patches a side, pooled by 4 into 16 x 16 = 256)."""
-    tied = top.boolean("tie_word_embeddings")
-    text = top.child("text_config", "gemma3_text")
-    text.boolean("tie_word_embeddings")  # a flag still, whatever it says
-    text.data = {**text.data, "tie_word_embeddings": tied}
+    text = text_tied_by_top(top, "gemma3_text")
     spec = text.type.mapper(text)
     text.check_keys(text.type.reads_also)
     v = top.child("vision_config", "siglip_vision_model")
