@@ -91,6 +91,12 @@ NO_PUBLISHED_TOTAL = {
     "Qwen3-Next-80B-A3B-Thinking": "no copy of the Hub's safetensors total found",
     "Bamba-9B": "no exact total found (transformers' model page rounds it: 9.78B)",
     "Nemotron-H-56B-Base-8K": "no copy of the Hub's safetensors total found",
+    "EXAONE-4.0-1.2B": "no exact total found (its model card: 1.07B without embeddings)",
+    "ERNIE-4.5-0.3B-Base-PT": "no exact total found (its model card: 0.36B)",
+    "granite-3.1-1b-a400m-instruct": "no copy of the Hub's safetensors total found",
+    "granite-4.0-1b": "no exact total found (its model card: 1.6B)",
+    "internlm3-8b-instruct": "no copy of the Hub's safetensors total found",
+    "GLM-4.7": "no exact total found (355B, rounded, for GLM-4.5's shape)",
 }
 
 SMALL = dict(vocab_size=100, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4)

@@ -100,7 +100,9 @@ def map_granitemoehybrid(c: Config) -> dict:
         spec["mlp"] = {"activation": activation, "d_ff": c.integer("intermediate_size")}
         spec["moe"] = moe_entry(n_experts, c.integer("num_experts_per_tok"), spec["mlp"]["d_ff"], c,
                                 "num_experts_per_tok", n_shared_experts=1 if shared else 0, d_ff_shared=shared)
-    else:  # no experts: the shared MLP alone
+    else:  # no experts: the shared MLP alone (Granite 4.0 1B's num_experts_per_tok 0 routes nothing, still a count)
+        c.integer("num_experts_per_tok", minimum=0)
+        c.ignored_count("intermediate_size", "the experts' width; with none, the MLP is shared_intermediate_size wide")
         spec["mlp"] = {"activation": activation, "d_ff": shared}
     attention = _attention(c, d)
     mixer = mamba2_mixer(c, inner_width(c, d, "mamba_expand"))
