@@ -1186,9 +1186,10 @@ QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.",
 @pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
                                         "hunyuan_v1_dense", "glm4_moe", "phi", "cohere", "minimax_m2",
                                         "hunyuan_v1_moe", "lfm2", "lfm2_moe",
-                                        "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"])
+                                        "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "gemma4_text"])
 def test_qk_norm_weights_per_component(model_type, tmp_path):
-    """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
+    """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5; Gemma 4's q norm alone on a layer reusing
+    K and V) or over the whole projections
     (rmsnorm_full: OLMo 2 and 3, OLMoE), a LayerNorm of the head size with its bias (Phi) or a weight per head
     (Cohere), against the q/k norm weights transformers builds."""
     for case, config in enumerate(random_configs(model_type, N_RANDOM)):
