@@ -208,7 +208,7 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
     mixers = [layer.mixer for layer in layers if layer.mixer]
     heads = "; ".join(dict.fromkeys([
         f"{a.n_heads} heads, latent {a.mla.kv_lora_rank} (MLA)" if a.mla else
-        f"{a.n_heads} heads, {a.n_kv_heads} KV heads of {a.d_head} ({a.kind})" for a in att] + [
+        f"{a.n_heads} heads, {a.n_kv_heads} KV heads of {a.d_head} ({a.kind})" + _sharing(a) for a in att] + [
         _mixer_words(m) for m in mixers]))
     kinds = sorted({a.kind for a in att} | {MIXER_NAMES[m.kind] for m in mixers})
     mlps = [layer.mlp for layer in layers if layer.mlp]
@@ -249,16 +249,22 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
         "qk_norm": (", ".join(qk) if qk else "none", "yes" if qk else "none", "q/k norm parameters",
                     _rows(params, lambda c: c in ("attn.qk_norm", "xattn.qk_norm")), "parameters"),
         "vocabulary": (f"{model.vocab_size:,}" + (f", embedded {model.embed_width:,} wide and projected to the model's "
-                                                  f"width and back" if model.projected else ""), "size",
-                       "embedding parameters",
+                                                  f"width and back" if model.projected else "")
+                       + (f", a per-layer input embedding of {model.per_layer_vocab:,} rows" if model.per_layer_vocab
+                          else ""), "size", "embedding parameters",
                        _rows(params, lambda c: c in ("embed.token", "lm_head", "embed.project_in",
-                                                     "lm_head.project_out")), "parameters"),
+                                                     "lm_head.project_out", "embed.per_layer")), "parameters"),
         "context": (f"{model.context_length:,}", "size", "KV cache at its context (bf16)",
                     kv_context, "bytes"),
         "scale": (f"{model.n_layers} layers of width {model.d_model:,}", "size", "forward FLOPs per token",
                   per_token, "FLOPs"),
         "vision": _vision(model, params),
     }
+
+
+def _sharing(a) -> str:
+    """Gemma 4's attention that projects fewer of K and V: K reused as V, or an earlier layer's K and V reused."""
+    return ", K and V of an earlier layer (no cache)" if a.kv_shared else ", K reused as V" if a.k_eq_v else ""
 
 
 def _mixer_words(m) -> str:

@@ -85,6 +85,10 @@ class Attention:
     # and on the MLP's output (Flamingo's gated cross-attention, Alayrac et al. 2022; Mllama's
     # MllamaCrossAttentionDecoderLayer): it caches K and V of every image token once, nothing per text token
     source: str = "self"
+    # K and V of an earlier layer reused: no k/v projections, no k norm, no cache of its own (Gemma 4's last
+    # num_kv_shared_layers); k_eq_v: no v projection, V is the k projection's output (Gemma 4's attention_k_eq_v)
+    kv_shared: bool = False
+    k_eq_v: bool = False
 
     @property
     def to_images(self) -> bool:
@@ -149,6 +153,8 @@ class MoE:
     routing_bias: bool = False  # DeepSeek-V3's load-balancing bias per expert: a buffer, not a trained parameter
     routing_bias_parameter: bool = False  # ... held as a parameter (without gradient) and counted (Ernie 4.5 MoE)
     expert_bias: bool | None = None  # the routed experts' biases when they differ from the MLP's (Ernie 4.5 MoE)
+    router_scales: bool = False  # a learned scale of d_model on the router's input and one per expert (Gemma 4)
+    norms: int = 0  # RMSNorms of d_model the MoE adds to its layer (Gemma 4's three around experts and dense MLP)
 
     def routed(self, mlp: MLP) -> MLP:
         """The MLP one routed expert is: the layer's, with the experts' own biases where they differ."""
@@ -190,6 +196,8 @@ class Layer:
     stack: str = "decoder"
     cross_attention: bool = False
     mixer: Mixer | None = None
+    # width of the per-layer input (Gemma 4's PLE): a gate d -> w, a projection w -> d and a norm of d in the layer
+    per_layer_input: int = 0
 
 
 @record
@@ -320,6 +328,7 @@ class ModelSpec:
     position_offset: int = 0  # extra rows of a learned position table (OPT's 2)
     vision: VisionTower | None = None  # a vision-language model's image encoder and projector
     input_vocab_size: int | None = None  # token embedding rows past the LM head's (Mllama: vocab_size + 8)
+    per_layer_vocab: int = 0  # rows of the per-layer input embedding, n_layers x per_layer_input wide (Gemma 4)
 
     @cached_property
     def groups(self) -> tuple[LayerGroup, ...]:

@@ -49,6 +49,7 @@ def _layers(model) -> str:
             "MLP" if layer.mlp else ""
         kinds.append(" + ".join(part for part in (token, channel) if part))
     text = "; ".join(dict.fromkeys(kinds))
+    text += "; per-layer inputs" if model.per_layer_vocab else ""
     return text + ("; parallel blocks" if model.residual == "parallel" else "")
 
 
@@ -75,8 +76,9 @@ def model_type_table() -> str:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 model = llmcalc.load(str(path))
+            towers = "vision and audio towers" if name == "gemma4" else "vision tower"
             counted = "text model and vision tower, projector" if model.vision else \
-                "text model (its vision tower not counted)" if TYPES[name].text_model else "text model"
+                f"text model (its {towers} not counted)" if TYPES[name].text_model else "text model"
             if model.mtp_modules:
                 counted += f"; {model.mtp_modules} MTP module(s) apart"
             rows.append(f"| `{name}` | {_layers(model)} | {counted} |")

@@ -12,6 +12,8 @@ qwen3_5 and qwen3_5_moe, mllama) are built whole (AutoModelForImageTextToText: v
 model); their text forward passes give the FLOPs and cache checks (mllama's skip its cross-attention layers, as
 llmcalc does without images), and get_image_features under FlopCounterMode checks the FLOPs of encoding images
 (mllama's forward passes with images, prefill and decode, and its cache of the images' K and V: test_mllama.py).
+gemma4 is built as its text model (Gemma4ForCausalLM, tied as the top level says), and once whole without
+towers (test_gemma4_counts_its_text_model): its vision and audio towers are not counted by llmcalc, so not compared.
 
 FLOPs: a tiny real model (eager attention, eager experts) runs a forward pass under torch's FlopCounterMode,
 which must equal llmcalc's matmul FLOPs under --attention full (eager code scores every query-key pair, masks
@@ -81,6 +83,9 @@ def hf_config(config: dict):
     if model_type == "gemma3":  # the text model, tied as the top level says (see test_gemma3_counts_its_text_model)
         config = {**(config.get("text_config") or {}), "tie_word_embeddings": config.get("tie_word_embeddings", True)}
         model_type = "gemma3_text"
+    if model_type == "gemma4":  # the text model, tied as the top level says (see test_gemma4_counts_its_text_model)
+        config = {**(config.get("text_config") or {}), "tie_word_embeddings": config.get("tie_word_embeddings", True)}
+        model_type = "gemma4_text"
     if model_type == "llama4_text" and config.get("attn_temperature_tuning") not in (None, True, False):
         config["attn_temperature_tuning"] = bool(config["attn_temperature_tuning"])
     ffn = config.get("ffn_config")
@@ -432,6 +437,51 @@ def gen_gemma3(rng):
     grid = vision["image_size"] // vision["patch_size"]
     return {"model_type": "gemma3", "text_config": text, "tie_word_embeddings": tied, "vision_config": vision,
             "mm_tokens_per_image": rng.randint(1, grid) ** 2}
+
+
+def _gemma4_text(rng) -> dict:
+    """Gemma 4's features in combination: sliding and full layers of their own head size (and kv heads under
+    attention_k_eq_v, whose full layers have no v_proj), the last layers reusing K and V (as many as leave every
+    layer type a producer), double-wide MLPs there, experts beside the dense MLP, per-layer inputs (a table at least
+    as long as the vocabulary, as the released ones, so every token id has a row) or none."""
+    cfg = _llama_like(rng, "gemma4_text", small_head=True, attention_bias=None)
+    cfg.pop("model_type")
+    n_layers = cfg["num_hidden_layers"] = rng.randint(1, 6)
+    cfg["global_head_dim"] = rng.choice([4, 8, 12])
+    _sliding(rng, cfg)
+    if rng.random() < 0.4:  # sliding and full layers taking turns, the last two producing K and V for the rest
+        n_layers = cfg["num_hidden_layers"] = rng.choice([4, 6])
+        cfg["layer_types"] = ["full_attention" if i % 2 else "sliding_attention" for i in range(n_layers)]
+    elif "layer_types" not in cfg and rng.random() < 0.6:  # the default pattern shares no K and V below 7 layers
+        cfg["layer_types"] = ["sliding_attention" if rng.random() < 0.6 else "full_attention" for _ in range(n_layers)]
+    types = list(cfg.get("layer_types") or ["full_attention" if (i + 1) % 6 == 0 else "sliding_attention"
+                                            for i in range(n_layers)])
+    types[-1] = "full_attention"
+    cfg["attention_k_eq_v"] = rng.random() < 0.5
+    if rng.random() < 0.5:
+        cfg["num_global_key_value_heads"] = rng.choice([1, cfg["num_key_value_heads"]])
+    shared = [n for n in range(n_layers) if set(types[:n_layers - n]) == set(types)]
+    cfg["num_kv_shared_layers"] = max(shared) if rng.random() < 0.7 else rng.choice(shared)
+    cfg["use_double_wide_mlp"] = rng.random() < 0.7
+    if rng.random() < 0.7:
+        cfg["hidden_size_per_layer_input"] = rng.choice([2, 4, 8])
+        cfg["vocab_size_per_layer_input"] = cfg["vocab_size"] + rng.randint(0, 20)
+    else:
+        cfg["hidden_size_per_layer_input"] = 0
+    if rng.random() < 0.5:
+        cfg.update(enable_moe_block=True, num_experts=rng.randint(1, 4), moe_intermediate_size=rng.randint(4, 16))
+        cfg["top_k_experts"] = rng.randint(1, cfg["num_experts"])
+    return cfg
+
+
+def gen_gemma4_text(rng):
+    return {"model_type": "gemma4_text", **_gemma4_text(rng)}
+
+
+def gen_gemma4(rng):
+    text = _gemma4_text(rng)
+    tied = text.pop("tie_word_embeddings", rng.random() < 0.5)
+    return {"model_type": "gemma4", "text_config": text, "tie_word_embeddings": tied}
 
 
 def gen_granite(rng):
@@ -985,6 +1035,7 @@ GENERATORS = {
     "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid, "falcon_h1": gen_falcon_h1,
     "nemotron_h": gen_nemotron_h, "qwen3_5_text": gen_qwen3_5_text, "qwen3_5_moe_text": gen_qwen3_5_moe_text,
     "qwen3_5": gen_qwen3_5, "qwen3_5_moe": gen_qwen3_5_moe,
+    "gemma4_text": gen_gemma4_text, "gemma4": gen_gemma4,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
 VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3", "qwen3_5", "qwen3_5_moe"}
@@ -1083,7 +1134,9 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                     "bamba:mamba-only", "bamba:tied", "granitemoehybrid:groups>1", "granitemoehybrid:shared",
                     "granitemoehybrid:nope", "granitemoehybrid:tied", "granitemoehybrid:mamba-only",
                     "falcon_h1:side-by-side", "falcon_h1:gate-only", "falcon_h1:out-bias-apart", "falcon_h1:tied",
-                    "nemotron_h:groups>1", "nemotron_h:shared", "nemotron_h:mlp-block", "nemotron_h:attention-block"):
+                    "nemotron_h:groups>1", "nemotron_h:shared", "nemotron_h:mlp-block", "nemotron_h:attention-block",
+                    "gemma4_text:groups>1", "gemma4_text:window", "gemma4_text:shared", "gemma4_text:tied",
+                    "gemma4:groups>1", "gemma4:tied"):
         assert feature in seen
 
 
@@ -1133,9 +1186,10 @@ QK_NORM_NAMES = (".q_norm.", ".k_norm.", ".query_layernorm.", ".key_layernorm.",
 @pytest.mark.parametrize("model_type", ["qwen3", "olmo2", "olmo3", "olmoe", "exaone4", "gemma3_text",
                                         "hunyuan_v1_dense", "glm4_moe", "phi", "cohere", "minimax_m2",
                                         "hunyuan_v1_moe", "lfm2", "lfm2_moe",
-                                        "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"])
+                                        "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "gemma4_text"])
 def test_qk_norm_weights_per_component(model_type, tmp_path):
-    """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5) or over the whole projections
+    """attn.qk_norm: per head (Qwen3, EXAONE 4, Gemma 3, Hunyuan, GLM-4.5; Gemma 4's q norm alone on a layer reusing
+    K and V) or over the whole projections
     (rmsnorm_full: OLMo 2 and 3, OLMoE), a LayerNorm of the head size with its bias (Phi) or a weight per head
     (Cohere), against the q/k norm weights transformers builds."""
     for case, config in enumerate(random_configs(model_type, N_RANDOM)):
@@ -1201,6 +1255,35 @@ def test_qwen3_5_groups_are_its_tower_merger_and_text_model(model_type, tmp_path
         "vision" if name.startswith("model.visual.") else "text"))
 
 
+def test_gemma4_counts_its_text_model(tmp_path):
+    """Gemma4ForConditionalGeneration without towers (vision_config and audio_config are optional, None here), on
+    the meta device: its parameters are llmcalc's count of the text model, its LM head tied as the top-level
+    tie_word_embeddings says whatever text_config says. With towers they would add parameters llmcalc does not count
+    (said in the notes): not compared."""
+    for case, config in enumerate(random_configs("gemma4", 6, salt="-wrapper")):
+        config["text_config"]["tie_word_embeddings"] = not config["tie_word_embeddings"]
+        with torch.device("meta"):
+            model = transformers.AutoModelForImageTextToText.from_config(transformers.AutoConfig.for_model(
+                **copy.deepcopy(config)))
+        assert count_params(imported(config, tmp_path, f"gemma4-{case}.json")).total == model.num_parameters()
+
+
+@pytest.mark.parametrize("kind", ["flops", "kv"])
+def test_gemma4_forward_cases_reach_its_features(kind, tmp_path):
+    """The FLOP and cache checks of gemma4_text meet every feature: layers reusing K and V (a windowed one among
+    them), full layers without v_proj, per-layer inputs, experts beside the MLP, double-wide MLPs."""
+    seen = set()
+    for case, config in enumerate(random_configs("gemma4_text", N_FORWARD, salt=f"-{kind}")):
+        model = imported(_small(config), tmp_path, f"gemma4-{case}.json")
+        for layer in model.layers:
+            att = layer.attention
+            seen |= {name for name, on in (("shared", att.kv_shared), ("k_eq_v", att.k_eq_v),
+                                           ("shared-window", att.kv_shared and att.sliding_window),
+                                           ("ple", layer.per_layer_input), ("moe", layer.moe),
+                                           ("wide", layer.mlp.d_ff > config["intermediate_size"])) if on}
+    assert seen == {"shared", "k_eq_v", "shared-window", "ple", "moe", "wide"}
+
+
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.stem)
 def test_published_configs_count_like_transformers(path):
     assert count_params(llmcalc.load(str(path))).total == hf_param_count(json.loads(path.read_text()))
@@ -1235,7 +1318,27 @@ def forward_cases(model_type: str, kind: str, tmp_path: Path):
         model = imported(config, tmp_path, f"{model_type}-{case}.json")
         seq, batch = rng.randint(1, 12), rng.choice([1, 2])
         hf_model = tiny_model(config)
-        yield config, model, seq, batch, hf_model, torch.randint(0, model.vocab_size, (batch, seq))
+        ids = torch.randint(0, model.vocab_size, (batch, seq))
+        if _gemma4_cannot_run(config, seq, hf_model, ids):
+            continue
+        yield config, model, seq, batch, hf_model, ids
+
+
+def _gemma4_cannot_run(config: dict, seq: int, hf_model=None, ids=None) -> bool:
+    """Gemma 4 with layers reusing K and V but no per-layer inputs (hidden_size_per_layer_input 0): transformers
+    5.23.0's Gemma4TextModel._maybe_slice_kv_shared_inputs slices per_layer_inputs, None there, whenever more than
+    one token enters those layers, and raises; such a config's parameters are compared, its forward pass cannot be
+    (the test asserts that it still raises)."""
+    text = config.get("text_config", config)
+    if not (config["model_type"] in ("gemma4", "gemma4_text") and text.get("num_kv_shared_layers")
+            and not text.get("hidden_size_per_layer_input", 256) and seq > 1):
+        return False
+    if hf_model is None:
+        hf_model = tiny_model(config)
+        ids = torch.zeros((1, seq), dtype=torch.long)
+    with torch.no_grad(), pytest.raises(TypeError, match="not subscriptable"):
+        hf_model(ids)
+    return True
 
 
 @pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_FLOPS])
@@ -1385,6 +1488,8 @@ def test_kv_cache_bytes_match_the_cache(model_type, tmp_path):
             # (and on the mamba model_type); MiniMaxCache holds such a stack
             with pytest.raises(ValueError, match="only contain LinearAttention layers"):
                 hf_cache_bytes(config, seq, batch)
+            continue
+        if _gemma4_cannot_run(config, seq):
             continue
         assert hf_cache_bytes(config, seq, batch) == expected, (seq, json.dumps(config))
 

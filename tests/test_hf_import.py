@@ -861,6 +861,42 @@ CASES.update({
     ),
 })
 
+# Gemma 4: sliding layers 0, 2 of 8-wide heads and full layers 1, 3 of 16-wide heads with one kv head (k_eq_v: no
+# v_proj); layers 2, 3 reuse K and V of 0, 1 (no k/v projections, no k norm) and have MLPs twice as wide; experts
+# beside every MLP; per-layer inputs of width 4
+GEMMA4_TEXT = dict(KV2, num_hidden_layers=4, head_dim=8, global_head_dim=16, num_global_key_value_heads=1,
+                   attention_k_eq_v=True, sliding_window=8, layer_types=["sliding_attention", "full_attention"] * 2,
+                   num_kv_shared_layers=2, use_double_wide_mlp=True, enable_moe_block=True, num_experts=4,
+                   top_k_experts=2, moe_intermediate_size=16, hidden_size_per_layer_input=4,
+                   vocab_size_per_layer_input=100)
+GEMMA4_MOE = {"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "d_ff_shared": 48, "router_scales": True,
+              "norms": 3}
+GEMMA4_SPEC = dict(ROPE, n_layers=4, context_length=131072, tied_embeddings=True,
+                   per_layer_input={"vocab_size": 100, "width": 4}, norm={"kind": "rmsnorm", "placement": "sandwich"},
+                   attention={**GQA, "qk_norm": "rmsnorm", "sliding_window": 8},
+                   mlp={"activation": "geglu", "d_ff": 48}, moe=GEMMA4_MOE,
+                   layers=[{"count": 1},
+                           {"count": 1, "attention": {"n_kv_heads": 1, "d_head": 16, "k_eq_v": True,
+                                                      "sliding_window": None}},
+                           {"count": 1, "attention": {"kv_shared": True}, "mlp": {"d_ff": 96},
+                            "moe": {"d_ff_shared": 96}},
+                           {"count": 1, "attention": {"n_kv_heads": 1, "d_head": 16, "kv_shared": True,
+                                                      "sliding_window": None}, "mlp": {"d_ff": 96},
+                            "moe": {"d_ff_shared": 96}}])
+# the tied embedding 3200; the per-layer table 100 x 4 x 4, its projection 32 x 16 and norm 4; each layer: 4 norms 128,
+# gate and projection 2 x 32 x 4 and a norm 32, router 32 x 4 + scales 32 + 4, 3 more norms 96, experts 4 x 3 x 32 x 16;
+# attention: q 1024, k 512, v 512, o 1024, q/k norms 16 | q 2048, k 512, o 2048, norms 32 | q 1024, o 1024, q norm 8 |
+# q 2048, o 2048, q norm 16; MLPs 3 x 32 x 48 twice and 3 x 32 x 96 twice; the final norm 32
+GEMMA4_TOTAL = (3200 + 1600 + 512 + 4 + 4 * (128 + 288 + 164 + 96 + 6144) + 3088 + 4640 + 2056 + 4112
+                + 2 * 4608 + 2 * 9216 + 32)
+CASES.update({
+    "gemma4_text": (dict(model_type="gemma4_text", **GEMMA4_TEXT), GEMMA4_SPEC, GEMMA4_TOTAL),
+    # the top level's tie_word_embeddings ties the LM head (Gemma4ForConditionalGeneration); the towers are not read
+    "gemma4": (dict(model_type="gemma4", text_config=dict(GEMMA4_TEXT, tie_word_embeddings=False),
+                    vision_config={"hidden_size": 8}, audio_config={"hidden_size": 8}, image_token_id=7),
+               GEMMA4_SPEC, GEMMA4_TOTAL),
+})
+
 
 # ------------------------------------------------------------------------------ every model_type
 
@@ -874,7 +910,8 @@ def test_small_config_imports_to_the_expected_spec(model_type, tmp_path):
     config, expected, total = CASES[model_type]
     data = hf.spec_from_config(json.loads(json.dumps(config)), "small.json")
     assert {k: v for k, v in data.items() if k not in ("family", "sources", "notes")} == expected
-    assert data["family"] == {"llama4": "llama4_text", "gemma3": "gemma3_text", "llava": "llama",
+    assert data["family"] == {"llama4": "llama4_text", "gemma3": "gemma3_text", "gemma4": "gemma4_text",
+                              "llava": "llama",
                               "qwen2_5_vl": "qwen2_5_vl_text", "qwen3_5": "qwen3_5_text",
                               "qwen3_5_moe": "qwen3_5_moe_text"}.get(model_type, model_type)
     assert count_params(imported(tmp_path, config)).total == total
@@ -883,6 +920,30 @@ def test_small_config_imports_to_the_expected_spec(model_type, tmp_path):
 def test_llama4_counts_the_text_model_only_and_says_so():
     data = hf.spec_from_config(CASES["llama4"][0], "x.json")
     assert "vision encoder" in data["notes"]
+
+
+def test_gemma4_counts_the_text_model_only_and_says_so():
+    data = hf.spec_from_config(CASES["gemma4"][0], "x.json")
+    assert "vision and audio towers" in data["notes"] and "not counted" in data["notes"]
+
+
+@pytest.mark.parametrize("change, key", [
+    (dict(num_kv_shared_layers=3), "num_kv_shared_layers"),  # layer 0 alone cannot produce a full layer's K and V
+    (dict(use_bidirectional_attention="all"), "use_bidirectional_attention"),
+    (dict(per_layer_config={"1": {"sliding_window": 4}}), "per_layer_config"),
+    (dict(enable_moe_block=True, num_experts=None), "num_experts"),
+])
+def test_gemma4_refusals_name_the_key(change, key, tmp_path):
+    with pytest.raises(SpecError, match=key):
+        imported(tmp_path, dict(model_type="gemma4_text", **{**GEMMA4_TEXT, **change}))
+
+
+def test_gemma4_reads_a_saved_per_layer_config(tmp_path):
+    """A config transformers saved writes per_layer_config (global_head_dim is a kwarg it consumed): the same model."""
+    saved = dict(GEMMA4_TEXT, per_layer_config={"1": {"head_dim": 16, "num_key_value_heads": 1},
+                                                "3": {"head_dim": 16, "num_key_value_heads": 1}})
+    del saved["global_head_dim"], saved["num_global_key_value_heads"]
+    assert count_params(imported(tmp_path, dict(model_type="gemma4_text", **saved))).total == GEMMA4_TOTAL
 
 
 # ------------------------------------------------------------------------------ defaults
@@ -932,6 +993,8 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     ("ernie4_5_moe", 21_825_437_888),  # ... of Ernie4_5_MoeConfig() (ERNIE-4.5-21B-A3B's shape)
     ("minimax_m2", 228_689_748_992),  # ... of MiniMaxM2Config() (MiniMax-M2's shape)
     ("mllama", 10_642_941_475),      # ... of MllamaConfig() (Llama 3.2 11B Vision's shape, with 448-pixel tiles)
+    ("gemma4_text", 5_077_177_856),  # ... of Gemma4TextConfig() (per-layer inputs of 256: a 2,013,265,920 table)
+    ("gemma4", 5_077_177_856),       # ... of Gemma4Config()'s text model (its towers are not counted)
 ])
 def test_missing_keys_take_the_transformers_defaults(model_type, total, tmp_path):
     assert count_params(imported(tmp_path, {"model_type": model_type})).total == total

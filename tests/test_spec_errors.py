@@ -214,6 +214,12 @@ def test_directory_is_not_a_spec(tmp_path):
     ("d_embed: 0\n", "d_embed", ">= 1"),
     ("moe: {n_experts: 4, top_k: 2, routing_bias: buffer}\n", "moe.routing_bias", "true (a buffer), false or parameter"),
     ("moe: {n_experts: 4, top_k: 2, expert_bias: 1}\n", "moe.expert_bias", "true or false"),
+    ("moe: {n_experts: 4, top_k: 2, router_scales: 1}\n", "moe.router_scales", "true or false"),
+    ("moe: {n_experts: 4, top_k: 2, norms: -1}\n", "moe.norms", ">= 0"),
+    ("attention: {n_heads: 4, k_eq_v: 1}\n", "attention.k_eq_v", "true or false"),
+    ("attention: {n_heads: 4, kv_shared: true}\n", "attention.kv_shared", "no earlier layer"),
+    ("per_layer_input: {vocab_size: 1000, width: 0}\n", "per_layer_input.width", ">= 1"),
+    ("per_layer_input: {vocab_size: 1000, widht: 4}\n", "per_layer_input.widht", "did you mean 'width'"),
 ])
 def test_parallel_blocks_partial_rotary_and_head_bias_errors(write_spec, extra, key, needle):
     text = MINIMAL
@@ -222,6 +228,27 @@ def test_parallel_blocks_partial_rotary_and_head_bias_errors(write_spec, extra, 
         text = "\n".join(l for l in text.splitlines() if not l.startswith(name + ":")) + "\n" + line + "\n"
     err = error_for(write_spec, text)
     assert err.key == key and needle in str(err), str(err)
+
+
+def test_per_layer_input_and_shared_kv_count(write_spec):
+    """per_layer_input: a 1000 x 2 x 4 table, a 64 x 8 projection and a norm of 4, and per layer a 64 x 4 gate, a
+    4 x 64 projection and a norm of 64 (Gemma 4's PLE); a kv_shared layer: no k and v (4 x 16 wide each), no KV cache;
+    k_eq_v: no v."""
+    from llmcalc.formulas.kv import kv_cache
+    from llmcalc.formulas.params import count_params
+
+    plain = llmcalc.load(str(write_spec("plain", MINIMAL)))
+    ple = llmcalc.load(str(write_spec("ple", MINIMAL + "per_layer_input: {vocab_size: 1000, width: 4}\n")))
+    assert count_params(ple).total - count_params(plain).total == 8000 + 512 + 4 + 2 * (256 + 256 + 64)
+    assert count_params(ple).embedding - count_params(plain).embedding == 8000
+    assert "per-layer input embedding" in count_params(ple).convention
+    shared = llmcalc.load(str(write_spec("shared", MINIMAL + "layers: [{count: 1}, {count: 1, attention: "
+                                                              "{kv_shared: true}}]\n")))
+    assert count_params(plain).total - count_params(shared).total == 2 * 64 * 64
+    assert kv_cache(shared, 10).bytes * 2 == kv_cache(plain, 10).bytes
+    k_eq_v = llmcalc.load(str(write_spec("k_eq_v", MINIMAL.replace("{n_heads: 4}", "{n_heads: 4, k_eq_v: true}"))))
+    assert count_params(plain).total - count_params(k_eq_v).total == 2 * 64 * 64
+    assert kv_cache(k_eq_v, 10).bytes == kv_cache(plain, 10).bytes
 
 
 def test_embedding_projection_and_position_offset_count(write_spec):

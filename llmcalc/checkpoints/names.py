@@ -40,14 +40,14 @@ _GGUF_LAYER = re.compile(r"^blk\.(\d+)\.(.+)$")
 # stored tensors that are no parameters: rotary tables (HF `rotary_emb.inv_freq`, llama.cpp `rope_freqs`)
 # and MiniMax's lightning-attention decay tables (minimax/modeling_minimax.py MiniMaxLightningAttention's buffers)
 NOT_PARAMETERS = re.compile(r"(?:^|\.)(?:rotary_emb\.inv_freq|inv_freq|rope_freqs\.weight|rope_freqs|slope_rate"
-                            r"|query_decay|key_decay|diagonal_decay)$")
+                            r"|query_decay|key_decay|diagonal_decay|layer_scalar)$")  # Gemma 4's scalar per layer
 # the order components are listed in (that of llmcalc.formulas.params.layer_rows)
-ORDER = ("embed.token", "embed.position", "norm.embedding", "attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias",
+ORDER = ("embed.token", "embed.position", "embed.per_layer", "per_layer.model_projection", "norm.embedding", "attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias",
          "attn.qk_norm", "attn.sinks", "attn.q_a", "attn.q_norm", "attn.q_b", "attn.kv_a", "attn.kv_norm",
          "attn.kv_b", "xattn.q", "xattn.k", "xattn.v", "xattn.o", "xattn.qk_norm", "xattn.gates", "norm.pre_attn",
          "norm.post_attn", "norm.pre_mlp", "norm.post_mlp", "mlp.gate", "mlp.up",
          "mlp.gate_up", "mlp.down", "mlp.bias", "moe.router", "moe.experts", "moe.shared", "moe.shared_gate",
-         "moe.routing_bias", "norm.pre_mixer", "mamba.in_proj", "mamba.conv", "mamba.x_proj", "mamba.dt_proj",
+         "moe.routing_bias", "moe.norms", "per_layer.gate", "per_layer.projection", "per_layer.norm", "norm.pre_mixer", "mamba.in_proj", "mamba.conv", "mamba.x_proj", "mamba.dt_proj",
          "mamba.dt_bias", "mamba.A_log", "mamba.D", "mamba.norm", "mamba.inner_norms", "mamba.out_proj", "mamba.bias",
          "shortconv.in_proj", "shortconv.conv", "shortconv.out_proj", "shortconv.bias", "deltanet.in_proj_qkvz",
          "deltanet.in_proj_ba", "deltanet.conv", "deltanet.dt_bias", "deltanet.A_log", "deltanet.norm",
@@ -117,6 +117,11 @@ _HF_IN_LAYER = {
     # Granite-MoE (granitemoe/modeling_granitemoe.py GraniteMoeMoE: fused experts, router.layer)
     "block_sparse_moe.input_linear": "moe.experts", "block_sparse_moe.output_linear": "moe.experts",
     "block_sparse_moe.router.layer": "moe.router",
+    # Gemma 4 (gemma4/modeling_gemma4.py Gemma4TextDecoderLayer: per-layer input, router, the norms of its MoE block)
+    "per_layer_input_gate": "per_layer.gate", "per_layer_projection": "per_layer.projection",
+    "post_per_layer_input_norm": "per_layer.norm", "router.proj": "moe.router", "router.scale": "moe.router",
+    "router.per_expert_scale": "moe.router", "post_feedforward_layernorm_1": "moe.norms",
+    "post_feedforward_layernorm_2": "moe.norms", "pre_feedforward_layernorm_2": "moe.norms",
 }
 # the recurrent mixers, by the module prefix in the layer: Mamba/Mamba-2 (`mamba.` in Jamba, Bamba, Falcon-H1,
 # Granite-MoE-Hybrid; `mixer.` in Mamba and Nemotron-H), LFM2's short conv (`conv.`), Qwen3-Next's Gated DeltaNet
@@ -147,7 +152,7 @@ _HF_PREFIX_IN_LAYER = (
     ("mlp.experts.", "moe.experts"), ("block_sparse_moe.experts.", "moe.experts"),
     ("feed_forward.experts.", "moe.experts"), ("mlp.shared_experts.", "moe.shared"),
     ("mlp.shared_expert.", "moe.shared"), ("feed_forward.shared_expert.", "moe.shared"),
-    ("mlp.shared_mlp.", "moe.shared"),
+    ("mlp.shared_mlp.", "moe.shared"), ("experts.", "moe.experts"),  # Gemma 4's experts beside its MLP
 )
 _HF_MODEL = {
     "embed_tokens": "embed.token", "wte": "embed.token", "wpe": "embed.position", "embed_positions": "embed.position",
@@ -160,6 +165,9 @@ _HF_MODEL = {
     # GPT-NeoX's embed_in/embed_out, GPT-1's tokens_embed/positions_embed
     "embed_in": "embed.token", "embed_out": "lm_head", "tokens_embed": "embed.token",
     "positions_embed": "embed.position",
+    # Gemma 4's per-layer input embedding, its projection and norm (Gemma4TextModel)
+    "embed_tokens_per_layer": "embed.per_layer", "per_layer_model_projection": "per_layer.model_projection",
+    "per_layer_projection_norm": "per_layer.norm",
 }
 _GGUF_IN_LAYER = {
     "attn_q": "attn.q", "attn_k": "attn.k", "attn_v": "attn.v", "attn_output": "attn.o", "attn_qkv": "attn.qkv",
@@ -200,7 +208,8 @@ def hf_component(name: str, gemma_norms: bool = False, routed: bool = False) -> 
     """(component, layer) of a Hugging Face tensor name; (None, layer or None) when not recognised. `gemma_norms`:
     the checkpoint has `pre_feedforward_layernorm`, so `post_attention_layernorm` is the norm after attention
     (Gemma 2/3) rather than the one before the MLP (Llama). `routed`: the checkpoint has Granite's routed experts
-    (`block_sparse_moe.input_linear`), so its `shared_mlp` is the shared expert rather than the layer's MLP. A
+    (`block_sparse_moe.input_linear`) or Gemma 4's (`experts.gate_up_proj` beside `mlp`), so its `shared_mlp` (its
+    `mlp`) is the shared expert rather than the layer's MLP. A
     vision tower's or projector's tensor is a model-level `vision.*`/`projector.*` component (towers.py)."""
     module, bias = _split(name)
     tower = tower_component(module, bias)
@@ -219,6 +228,8 @@ def _in_layer(inner: str, bias: bool, gemma_norms: bool, routed: bool) -> str | 
         return "norm.post_attn" if gemma_norms else "norm.pre_mlp"
     if inner in ROUTING_BIAS_NAMES:
         return "moe.routing_bias"
+    if routed and inner in ("mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"):  # Gemma 4's MLP beside its experts
+        return "moe.shared"
     if inner.startswith("shared_mlp."):  # Granite-MoE-Shared's and Granite-MoE-Hybrid's (fused gate and up)
         return "moe.shared" if routed else {"input_linear": "mlp.gate_up", "output_linear": "mlp.down"}.get(
             inner[len("shared_mlp."):])

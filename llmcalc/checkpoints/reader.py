@@ -91,7 +91,9 @@ def _safetensors(path: str, shards: list[tuple[str, list[str] | None]]) -> Check
     all_names = {t[0] for t in raw}
     shapes = {t[0]: t[2] for t in raw}
     gemma = any("pre_feedforward_layernorm" in name for name in all_names)
-    routed = any("block_sparse_moe.input_linear" in name for name in all_names)
+    # routed experts beside a shared MLP: Granite's block_sparse_moe, Gemma 4's experts beside its mlp
+    routed = any("block_sparse_moe.input_linear" in name or re.search(r"layers\.\d+\.experts\.gate_up_proj", name)
+                 for name in all_names)
     packing: list[str] = []
     out = []
     for name, dtype, shape, nbytes, shard in raw:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
 from ..records import record
 from .params import layer_norm_names, mla_projections
+from .per_layer import per_layer_flop_rows, per_layer_model_flops, projected_kv
 from .recurrent import flop_rows as mixer_flop_rows
 
 ATTENTION_CONVENTIONS = {
@@ -203,8 +204,11 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
         projections = [(name, 2 * queries * size, 0) if not name.endswith("_norm")
                        else (name, 0, queries * size * NORM_PER_ELEMENT["rmsnorm"])
                        for name, size in mla_projections(att, d_model)]
-    else:
+    else:  # K and V over the queries, as far as the layer projects them (per_layer.projected_kv)
+        k, v = projected_kv(att)
         projections = _projections("attn", queries, queries, d_model, q_width, kv_width)
+        projections = [(name, m * (k if name == "attn.k" else v if name == "attn.v" else 1), o)
+                       for name, m, o in projections]
     rows = mixing + projections + [
         # Qwen3-Next's output gate: its half of q_proj, and sigmoid(gate) x the attention output (5 per element)
         ("attn.gate", linear(queries, d_model, q_width) if att.output_gate else 0,
@@ -226,7 +230,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
             ("xattn.softmax", 0, softmax(cross_pairs, att)),
             ("xattn.values", attention_values(cross_pairs, att), 0),
         ]
-    rows += _channel_rows(layer, d_model, queries)
+    rows += _channel_rows(layer, d_model, queries) + per_layer_flop_rows(layer, d_model, queries)
     return [row for row in rows if row[1] or row[2]]
 
 
@@ -297,6 +301,8 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
         rows.append(FlopRow("embed.project_in", None, 1, batch * linear(queries, model.embed_width, d), 0))
     if model.embedding_norm:
         rows.append(FlopRow("norm.embedding", None, 1, 0, batch * norm_flops(queries, model.norm, d)))
+    if model.per_layer_vocab:  # Gemma 4's per_layer_model_projection (formulas/per_layer.py)
+        rows.append(FlopRow("per_layer.model_projection", None, 1, batch * per_layer_model_flops(model, queries), 0))
     for group in model.groups:
         if group.layer.stack == "encoder":
             if not decode:  # the encoder runs once over the source (taken as `seq` tokens), not per decode step

@@ -19,8 +19,13 @@ MLA_CACHES = {
 
 def kv_elements_per_token(attention: Attention, mla_cache: str = "latent") -> int:
     """K and V of one token in one layer: 2 x n_kv_heads x d_head (GQA, Ainslie et al. 2023; MQA, Shazeer 2019);
-    MLA: the latent kv_lora_rank + qk_rope_head_dim (DeepSeek-V2 Table 1), or per-head K and V decompressed."""
+    MLA: the latent kv_lora_rank + qk_rope_head_dim (DeepSeek-V2 Table 1), or per-head K and V decompressed. A layer
+    reusing an earlier layer's K and V holds none (Gemma 4: get_layer_types_and_kwargs gives it a "dummy" layer of
+    DynamicCache, cache_utils.py, transformers 5.23.0); keys reused as values (k_eq_v) are still cached twice, V after
+    its norm and K after its norm and RoPE (Gemma4TextAttention)."""
     mla = attention.mla
+    if attention.kv_shared:  # it reads an earlier layer's K and V and caches nothing (Gemma 4's kv sharing)
+        return 0
     if mla is None:
         return 2 * attention.n_kv_heads * attention.d_head
     if mla_cache == "decompressed":

@@ -34,6 +34,10 @@ ACTIVE_CONVENTIONS = {
     False: "active = every parameter a token touches except the input embedding (gpt-oss model card convention)",
 }
 
+# Gemma 4's per-layer input embedding (formulas/per_layer.py): which embedding counts as what, said with the above
+PER_LAYER_CONVENTION = ("; the per-layer input embedding (embed.per_layer) counts as an input embedding, its "
+                        "projections and the layers' per-layer gates as active non-embedding parameters")
+
 
 @record
 class ParamCount:
@@ -90,7 +94,8 @@ class ParamCount:
 
     @property
     def convention(self) -> str:
-        return ACTIVE_CONVENTIONS[self.active_includes_input_embedding]
+        ple = any(row.component == "embed.per_layer" for row in self.rows)
+        return ACTIVE_CONVENTIONS[self.active_includes_input_embedding] + (PER_LAYER_CONVENTION if ple else "")
 
     def group_rows(self, group: str | None) -> tuple[ParamRow, ...]:
         return tuple(row for row in self.rows if row.group == group)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm, Projector, VisionTower
 from .param_rows import ACTIVE_CONVENTIONS, ParamCount, ParamRow  # noqa: F401 (the results, named here too)
+from .per_layer import per_layer_model_rows, per_layer_rows, projected_kv
 from .recurrent import param_rows as mixer_param_rows
 
 # ------------------------------------------------------------------------------ the formulas
@@ -64,10 +65,13 @@ def attention_o(attention: Attention, d_model: int) -> int:
 
 
 def attention_bias(attention: Attention, d_model: int) -> int:
-    """Bias vectors of the q, k, v and o projections that have one (GPT-2 has all four, Qwen2 only q, k, v)."""
+    """Bias vectors of the q, k, v and o projections that have one (GPT-2 has all four, Qwen2 only q, k, v); none of
+    a k or v projection the layer lacks (kv_shared, k_eq_v)."""
     q = attention.n_heads * attention.d_head if attention.bias_q else 0
+    k, v = projected_kv(attention)
     kv = attention.n_kv_heads * attention.d_head
-    return q + (kv if attention.bias_k else 0) + (kv if attention.bias_v else 0) + (d_model if attention.bias_o else 0)
+    return q + (kv * k if attention.bias_k else 0) + (kv * v if attention.bias_v else 0) + \
+        (d_model if attention.bias_o else 0)
 
 
 def qk_norm(attention: Attention) -> int:
@@ -79,7 +83,8 @@ def qk_norm(attention: Attention) -> int:
     kind = attention.qk_norm
     if kind in ("rmsnorm_full", "layernorm_heads"):
         return (attention.n_heads + attention.n_kv_heads) * attention.d_head
-    return {"rmsnorm": 2, "layernorm": 4}.get(kind, 0) * attention.d_head
+    # a layer reusing an earlier layer's K and V has no k norm (Gemma4TextAttention, gemma4/modeling_gemma4.py)
+    return {"rmsnorm": 2, "layernorm": 4}.get(kind, 0) * attention.d_head // (2 if attention.kv_shared else 1)
 
 
 def output_gate(attention: Attention, d_model: int) -> int:
@@ -135,8 +140,10 @@ def mlp_block(mlp: MLP, d_model: int, d_ff: int) -> int:
 
 
 def router(moe: MoE, d_model: int) -> int:
-    """Router (gating) matrix d x n_experts, and its bias if any (Shazeer et al. 2017; Fedus et al. 2021)."""
-    return d_model * moe.n_experts + (moe.n_experts if moe.router_bias else 0)
+    """Router (gating) matrix d x n_experts, and its bias if any (Shazeer et al. 2017; Fedus et al. 2021); Gemma 4's
+    scale of d on its input and per_expert_scale (Gemma4TextRouter, gemma4/modeling_gemma4.py, transformers 5.23.0)."""
+    scales = d_model + moe.n_experts if moe.router_scales else 0
+    return d_model * moe.n_experts + (moe.n_experts if moe.router_bias else 0) + scales
 
 
 def shared_expert_gate(moe: MoE, d_model: int) -> int:
@@ -193,11 +200,11 @@ def layer_norm_names(layer: Layer, norm: Norm) -> list[str]:
 
 
 def _attention_rows(att: Attention, d_model: int, prefix: str) -> list[tuple[str, int]]:
-    kv = attention_kv(att, d_model)
+    kv, (k, v) = attention_kv(att, d_model), projected_kv(att)
     return [
         (f"{prefix}.q", attention_q(att, d_model)),
-        (f"{prefix}.k", kv),
-        (f"{prefix}.v", kv),
+        (f"{prefix}.k", kv * k),
+        (f"{prefix}.v", kv * v),
         (f"{prefix}.o", attention_o(att, d_model)),
         (f"{prefix}.bias", attention_bias(att, d_model)),
     ]
@@ -235,12 +242,13 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
         counted_bias = routing_bias(moe) if moe.routing_bias_parameter else 0
         out += [
             ("moe.router", router(moe, d_model), router(moe, d_model)),
+            ("moe.norms", moe.norms * norm_vector(norm, d_model), moe.norms * norm_vector(norm, d_model)),
             ("moe.routing_bias", counted_bias, counted_bias),
             ("moe.experts", moe.n_experts * expert, moe.top_k * expert),
             ("moe.shared", shared, shared),
             ("moe.shared_gate", shared_expert_gate(moe, d_model), shared_expert_gate(moe, d_model)),
         ]
-    return [row for row in out if row[1]]
+    return [row for row in out + per_layer_rows(layer, norm, d_model) if row[1]]
 
 
 def count_params(model: ModelSpec, active_includes_input_embedding: bool = True) -> ParamCount:
@@ -263,6 +271,7 @@ def count_params(model: ModelSpec, active_includes_input_embedding: bool = True)
     if model.embedding_norm:
         embed_norm = norm_vector(model.norm, d)
         rows.append(ParamRow("norm.embedding", None, 1, embed_norm, embed_norm))
+    rows += per_layer_model_rows(model)
     for group in model.groups:
         rows += _group_rows(group, model.norm, d)
     if model.norm.final:

@@ -197,8 +197,9 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
     for row in params.rows:
         if row.group is not None:
             continue
-        if row.component in ("embed.token", "embed.position"):  # a lookup reads the rows of the step's tokens
-            width = model.embed_width if row.component == "embed.token" else model.d_model
+        if row.component in ("embed.token", "embed.position", "embed.per_layer"):  # a lookup reads the step's rows
+            width = {"embed.token": model.embed_width, "embed.position": model.d_model}.get(
+                row.component, row.total // max(model.per_layer_vocab, 1))  # the per-layer table: n_layers x width
             weights += step * width * per_param(row.component)
         else:
             weights += row.total * per_param(row.component)

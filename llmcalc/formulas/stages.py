@@ -17,7 +17,8 @@ from .kv import KVCache, kv_bytes_per_gpu
 from .memory import per_param_bytes
 from .params import ParamCount
 
-FIRST_STAGE = ("embed.", "norm.embedding")  # model-level components the first stage holds (with the vision tower)
+FIRST_STAGE = ("embed.", "norm.embedding", "per_layer.")  # model-level components the first stage holds (with the
+# vision tower; Gemma 4's per-layer inputs are formed before the first layer)
 
 
 def stage_weight_bytes(params: ParamCount, dtype: str, pp: int) -> list[float]:

@@ -37,7 +37,8 @@ class Adapters:
     adapter_dtype: str = "fp32"  # the adapters' weights (PEFT upcasts them to fp32 on a 16-bit base)
 
 
-MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative", "embed.project_in", "norm.embedding")
+MODEL_LEVEL_FIRST = ("embed.token", "embed.position", "embed.relative", "embed.project_in", "norm.embedding",
+                     "embed.per_layer", "per_layer.model_projection", "per_layer.norm")
 MODEL_LEVEL_LAST = ("norm.final", "norm.final_encoder", "lm_head.project_out", "lm_head", "lm_head.bias")
 
 

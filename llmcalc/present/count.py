@@ -43,6 +43,7 @@ def embedding_definition(model) -> str:
     """What 'embedding' sums for this model: the token embedding, a learned position embedding where it has one,
     and the LM head where it is untied."""
     parts = ["token embedding"] + (["learned position embedding"] if model.position == "learned" else [])
+    parts += ["per-layer input embedding"] if model.per_layer_vocab else []
     parts += [] if model.tied_embeddings else ["untied LM head"]
     return " + ".join(parts + (["LM head bias"] if model.lm_head_bias else []))
 
@@ -154,7 +155,7 @@ def count_table(count: ParamCount) -> list[Block]:
         for row in count.optional:
             add(row, "  ")
     notes = [UNITS_NOTE, f"embedding = {embedding_definition(model)}."]
-    if model.is_moe:
+    if model.is_moe or model.per_layer_vocab:  # which embedding counts as active, said where it matters
         notes.append(count.convention[0].upper() + count.convention[1:] + ".")
     if model.rumour:
         notes.insert(0, f"RUMOURED architecture, never published: {' '.join(model.rumour.split())}")

@@ -39,6 +39,7 @@ from .schema import (
     MLA_KEYS,
     MLP_KEYS,
     MOE_KEYS,
+    PER_LAYER_INPUT_KEYS,
     MTP_KEYS,
     NORM_KEYS,
     OVERRIDE_SOURCE,
@@ -99,6 +100,13 @@ class _Builder:
         if mtp:
             mtp.check_keys(MTP_KEYS)
         self._check_image_layers(root, layers, bool(vision), bool(encoder))
+        if layers[0].attention and layers[0].attention.kv_shared:
+            raise root.error("attention.kv_shared", "the first layer has no earlier layer whose K and V it could "
+                             "reuse; allowed: kv_shared in a later layer group")
+        per_layer = root.mapping("per_layer_input", required=False)
+        if per_layer:  # Gemma 4's per-layer input embedding: a table of vocab_size rows, n_layers x width wide
+            per_layer.check_keys(PER_LAYER_INPUT_KEYS)
+            layers = tuple(dataclasses.replace(layer, per_layer_input=per_layer.integer("width")) for layer in layers)
         input_vocab = root.integer("input_vocab_size", None)
         if input_vocab is not None and root.boolean("tied_embeddings", False) and input_vocab != root.integer(
                 "vocab_size"):
@@ -135,6 +143,7 @@ class _Builder:
             position_offset=offset,
             vision=read_vision(vision, d_model, self._attention, self._mlp, self._norm) if vision else None,
             input_vocab_size=input_vocab,
+            per_layer_vocab=per_layer.integer("vocab_size") if per_layer else 0,
         )
 
     def _check_image_layers(self, root: Node, layers: tuple[Layer, ...], vision: bool, encoder: bool) -> None:
@@ -231,7 +240,8 @@ class _Builder:
                              "sliding_window and chunk_size, or source: self", also=("sliding_window", "chunk_size"))
         return Attention(n_heads, n_kv_heads, d_head, q, k, v, o, window, qk_norm=node.choice("qk_norm", QK_NORMS, None),
                          sinks=node.boolean("sinks", False), chunk_size=chunk, source=source,
-                         output_gate=node.boolean("output_gate", False))
+                         output_gate=node.boolean("output_gate", False), kv_shared=node.boolean("kv_shared", False),
+                         k_eq_v=node.boolean("k_eq_v", False))
 
     def _mla_attention(self, node: Node) -> Attention:
         """MLA: every head has its own K and V, decompressed from the latent, so n_kv_heads = n_heads."""
@@ -276,6 +286,8 @@ class _Builder:
             routing_bias=bool(routing),
             routing_bias_parameter=routing == "parameter",
             expert_bias=node.boolean("expert_bias") if node.has("expert_bias") else None,
+            router_scales=node.boolean("router_scales", False),
+            norms=node.integer("norms", 0, minimum=0),
         )
 
     def _layer(self, node: Node, d_model: int, name: str | None, group: bool = True) -> Layer:

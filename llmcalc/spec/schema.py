@@ -9,7 +9,7 @@ TOP_KEYS = (
     "extends", "display_name", "family", "year", "aliases", "sources", "notes",
     "vocab_size", "input_vocab_size", "d_model", "n_layers", "context_length", "position", "rotary_dim", "tied_embeddings",
     "lm_head_bias", "embedding_norm", "d_embed", "position_offset", "residual", "attention", "mixer", "mlp", "moe", "norm", "layers", "encoder",
-    "relative_attention_buckets", "mtp", "training", "vision",
+    "relative_attention_buckets", "mtp", "training", "vision", "per_layer_input",
     "published", "rumour", "weights_format",
 )
 
@@ -27,7 +27,7 @@ PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "n
 
 
 ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",
-                  "output_gate", "mla", "source")
+                  "output_gate", "mla", "source", "kv_shared", "k_eq_v")
 
 
 MLA_ATTENTION_KEYS = ("n_heads", "sliding_window", "mla")
@@ -58,7 +58,10 @@ MLP_KEYS = ("activation", "d_ff", "bias")
 
 
 MOE_KEYS = ("n_experts", "top_k", "d_ff", "n_shared_experts", "d_ff_shared", "shared_gate", "router_bias",
-            "routing_bias", "expert_bias")
+            "routing_bias", "expert_bias", "router_scales", "norms")
+
+
+PER_LAYER_INPUT_KEYS = ("vocab_size", "width")
 
 
 MTP_KEYS = ("n_modules",)

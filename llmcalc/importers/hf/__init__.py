@@ -24,7 +24,7 @@ from __future__ import annotations
 from . import gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx  # noqa: F401, I001
 from . import llama_like, gemma, granite, olmo, glm, starcoder2, exaone  # noqa: F401, I001
 from . import parallel, cohere, falcon, bloom, mamba, lfm2, qwen3_next, minimax, vision, mllama  # noqa: F401, I001
-from . import opt, moe_like, hybrid, qwen3_5  # noqa: F401, I001
+from . import opt, moe_like, hybrid, qwen3_5, gemma4  # noqa: F401, I001
 from .convert import load_config, read_spec, spec_from_config, spec_yaml
 from .reader import model_name, read_config
 from .registry import TRANSFORMERS_VERSION, TYPES, supported

@@ -18,7 +18,7 @@ from .reader import model_name, read_config
 from .registry import TRANSFORMERS_VERSION, TYPES, supported
 
 _KEY_ORDER = ("family", "sources", "notes", "vocab_size", "input_vocab_size", "d_model", "d_embed", "n_layers", "context_length",
-              "position", "position_offset", "rotary_dim", "tied_embeddings", "lm_head_bias", "embedding_norm", "residual", "norm", "attention", "mixer",
+              "position", "position_offset", "rotary_dim", "tied_embeddings", "lm_head_bias", "embedding_norm", "per_layer_input", "residual", "norm", "attention", "mixer",
               "mlp", "moe", "layers", "mtp", "vision", "weights_format")
 
 
