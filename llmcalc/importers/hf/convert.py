@@ -17,9 +17,12 @@ from .config import show as _show
 from .reader import model_name, read_config
 from .registry import TRANSFORMERS_VERSION, TYPES, supported
 
-_KEY_ORDER = ("family", "sources", "notes", "vocab_size", "input_vocab_size", "d_model", "d_embed", "n_layers", "context_length",
-              "position", "position_offset", "rotary_dim", "tied_embeddings", "lm_head_bias", "embedding_norm", "per_layer_input", "residual", "norm", "attention", "mixer",
-              "mlp", "moe", "layers", "mtp", "vision", "weights_format")
+# the order an imported spec's keys are written in (`llmcalc import`); a key a mapping writes that is not here comes
+# after them, never dropped
+_KEY_ORDER = ("family", "sources", "notes", "vocab_size", "input_vocab_size", "d_model", "d_embed", "n_layers",
+              "context_length", "position", "position_offset", "rotary_dim", "tied_embeddings", "lm_head_bias",
+              "embedding_norm", "per_layer_input", "residual", "norm", "attention", "mixer", "mlp", "moe", "layers",
+              "mtp", "vision", "weights_format")
 
 
 def spec_from_config(config: dict, source: str, strict: bool = False) -> dict:
@@ -61,7 +64,8 @@ def read_spec(config: dict, source: str, strict: bool = False) -> tuple[dict, tu
     spec["sources"] = [f"{source} (Hugging Face config.json, model_type {model_type})"]
     if notes:
         spec["notes"] = " ".join(notes)
-    return {key: spec[key] for key in _KEY_ORDER if key in spec}, tuple(c.unread)
+    ordered = {key: spec[key] for key in _KEY_ORDER if key in spec}
+    return {**ordered, **{key: value for key, value in spec.items() if key not in ordered}}, tuple(c.unread)
 
 
 def load_config(path: str | Path, strict: bool = False) -> ModelSpec:
