@@ -224,7 +224,8 @@ class Projector:
     """The multimodal projector from the vision tower to the language model: an optional norm over the tower's width,
     then Linear(d_in, d_hidden), an activation and Linear(d_hidden, d_out) (LLaVA's two layers with GELU; Qwen2.5-VL's
     patch merger, whose input is `merge` x `merge` neighbouring patches side by side), or one Linear(d_in, d_out)
-    when d_hidden is None (Mllama). ``pool``: the patch grid is average-pooled by a pool x pool kernel first, its
+    when d_hidden is None (Mllama); with n_hidden 2, three (Llama 4's pixel-shuffle adapter fc1 and fc2, then its
+    projector's linear_1), the activation after each hidden layer. ``pool``: the patch grid is average-pooled by a pool x pool kernel first, its
     stride the kernel (nn.AvgPool2d), and the norm runs on the pooled tokens (Gemma 3's projector); 0 is the kernel
     a config can give that no image can pass (a grid smaller than the tokens' side)."""
 
@@ -236,6 +237,18 @@ class Projector:
     merge: int = 1
     norm: str | None = None
     pool: int = 1
+    n_hidden: int = 1  # hidden layers of d_hidden (Llama 4's adapter fc1, fc2, then linear_1: 2)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """The widths its linear layers map between, in order: d_in, d_hidden n_hidden times, d_out."""
+        return (self.d_in, self.d_out) if self.d_hidden is None else \
+            (self.d_in, *(self.d_hidden,) * self.n_hidden, self.d_out)
+
+    def linear_names(self) -> tuple[str, ...]:
+        """The components of its linear layers: `projector.linear` alone, else `projector.linear_1`, `_2`, ..."""
+        n = len(self.widths) - 1
+        return ("projector.linear",) if n == 1 else tuple(f"projector.linear_{i}" for i in range(1, n + 1))
 
 
 @record

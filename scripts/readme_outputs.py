@@ -17,7 +17,9 @@ BLOCK = re.compile(r"```text\n\$ (llmcalc [^\n]*)\n.*?```", re.S)
 TABLE = re.compile(r"(<!-- model_types:start -->\n).*?(<!-- model_types:end -->)", re.S)
 # keys a default config lacks that transformers cannot build without (the importers refuse them)
 NEEDED = {"deepseek_v2": {"num_experts_per_tok": 6}, "hunyuan_v1_dense": {"head_dim": 128},
-          "hunyuan_v1_moe": {"head_dim": 128}}
+          "hunyuan_v1_moe": {"head_dim": 128},
+          # Llama4VisionConfig()'s widths do not chain (the import then counts the text model): Llama 4 Scout's do
+          "llama4": {"vision_config": {"hidden_size": 1408, "image_size": 336, "vision_output_dim": 4096}}}
 
 
 def run(command: str) -> str:

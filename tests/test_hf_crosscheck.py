@@ -70,16 +70,17 @@ RECURRENT_HYBRIDS = HYBRIDS | {"lfm2", "lfm2_moe", "qwen3_next", "minimax", "qwe
 
 
 def hf_config(config: dict):
-    """The transformers config of a config.json mapping (its text model for llama4)."""
+    """The transformers config of a config.json mapping (the text model of gemma4's wrapper)."""
     config = copy.deepcopy(config)
+    text = config.get("text_config")
+    if config["model_type"] == "llama4" and isinstance(text, dict) and \
+            text.get("attn_temperature_tuning") not in (None, True, False):  # Scout's 4 (see the module docstring)
+        text["attn_temperature_tuning"] = bool(text["attn_temperature_tuning"])
     if config["model_type"] in VISION:
         return transformers.AutoConfig.for_model(**config)
     config.pop("quantization_config", None)
     config.pop("quantization", None)  # MLX's
     model_type = config.pop("model_type")
-    if model_type == "llama4":
-        config = dict(config.get("text_config") or {})
-        model_type = "llama4_text"
     if model_type == "gemma3":  # the text model, tied as the top level says (see test_gemma3_counts_its_text_model)
         config = {**(config.get("text_config") or {}), "tie_word_embeddings": config.get("tie_word_embeddings", True)}
         model_type = "gemma3_text"
@@ -316,7 +317,16 @@ def gen_llama4_text(rng):
 
 
 def gen_llama4(rng):
-    return {"model_type": "llama4", "text_config": _llama4_text(rng), "vision_config": {"hidden_size": 8},
+    """Llama 4's text model and a vision tower whose widths chain (as every published one): pixel shuffle by 1/2 or
+    not at all, the adapter's and projector's widths one random width."""
+    heads, merge = rng.choice([1, 2]), rng.choice([1, 2, 2])
+    d = heads * rng.choice([4, 8])
+    out = rng.choice([8, 12, 20])
+    vision = {"hidden_size": d, "num_attention_heads": heads, "num_hidden_layers": rng.randint(0, 2),
+              "intermediate_size": d * merge * merge, "pixel_shuffle_ratio": 1 / merge, "patch_size": 4,
+              "image_size": 4 * merge * rng.randint(1, 3), "projector_input_dim": out, "projector_output_dim": out,
+              "vision_output_dim": out}
+    return {"model_type": "llama4", "text_config": _llama4_text(rng), "vision_config": vision,
             "image_token_index": 3}
 
 
@@ -1038,7 +1048,7 @@ GENERATORS = {
     "gemma4_text": gen_gemma4_text, "gemma4": gen_gemma4,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
-VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3", "qwen3_5", "qwen3_5_moe"}
+VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3", "llama4", "qwen3_5", "qwen3_5_moe"}
 
 
 def random_configs(model_type: str, n: int, salt: str = "") -> list[dict]:
@@ -1170,7 +1180,9 @@ def test_configs_transformers_writes_import_strictly(model_type, tmp_path):
 
 # MinistralConfig() leaves head_dim null, which MinistralAttention 5.23.0 cannot build with (llmcalc takes
 # hidden_size // heads, as a config without the key would)
-NO_DEFAULT = {"hunyuan_v1_dense", "hunyuan_v1_moe", "deepseek_v2", "dbrx", "lfm2_moe", "ministral"}
+# Llama4VisionConfig()'s widths do not chain (its model cannot encode an image): llmcalc counts Llama4Config()'s text
+# model and says why (test_hf_import.py)
+NO_DEFAULT = {"hunyuan_v1_dense", "hunyuan_v1_moe", "deepseek_v2", "dbrx", "lfm2_moe", "ministral", "llama4"}
 
 
 @pytest.mark.parametrize("model_type", [t for t in hf.SUPPORTED if t not in NO_DEFAULT])
@@ -1389,7 +1401,7 @@ def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
         config = _small(config)
         tower = imported(config, tmp_path, f"{model_type}-{case}.json").vision
         n_images, patch = rng.randint(1, 2), tower.patch_size
-        if model_type in ("llava", "gemma3"):
+        if model_type in ("llava", "gemma3", "llama4"):
             rows = cols = tower.grid
             kwargs = {"pixel_values": torch.randn(n_images, tower.channels, tower.image_size, tower.image_size)}
         else:
@@ -1401,11 +1413,14 @@ def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
                       "image_grid_thw": torch.tensor([[1, rows, cols]] * n_images)}
         hf_model = tiny_model(config)
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            hf_model.model.get_image_features(**kwargs)
+            base = getattr(hf_model, "model", hf_model)  # Llama4ForConditionalGeneration holds its parts itself
+            features = base.get_image_features(**kwargs)
+            if model_type == "llama4":  # its projector's last linear runs in the model's forward
+                base.multi_modal_projector(features.last_hidden_state)
         ours = sum(layers * matmul for _, _, layers, matmul, _ in vision_flop_rows(tower, rows * patch, cols * patch))
         assert n_images * ours == counter.get_total_flops(), (rows, cols, json.dumps(config))
         windowed += bool(tower.window and window_pairs(tower, rows, cols) < (rows * cols) ** 2)
-    assert windowed or model_type in ("llava", "gemma3", "qwen3_5", "qwen3_5_moe")
+    assert windowed or model_type in ("llava", "gemma3", "llama4", "qwen3_5", "qwen3_5_moe")
 
 
 def test_image_tokens_follow_the_image_processors(tmp_path):

@@ -36,8 +36,9 @@ PUBLISHED = {
     "Qwen3-235B-A22B": 235_093_634_560,
     "Qwen2-57B-A14B": 57_408_658_944,
     "gpt-oss-120b": 116_829_156_672,
-    "Llama-4-Scout-17B-16E": 107_769_861_120,
-    "Llama-4-Maverick-17B-128E": 400_711_848_960,
+    # the Hub's safetensors total of Llama-4-Scout-17B-16E-Instruct (the same architecture), its vision encoder,
+    # pixel-shuffle adapter and projector (871,932,416) included
+    "Llama-4-Scout-17B-16E": 108_641_793_536,
     "gemma-2-2b": 2_614_341_888,
     "gemma-2-9b": 9_241_705_984,
     "gemma-2-27b": 27_227_128_320,
@@ -89,6 +90,8 @@ NO_PUBLISHED_TOTAL = {
     "OLMo-2-1124-7B-Instruct": "no copy of the Hub's safetensors total found",
     "granite-3.3-8b-instruct": "no copy of the Hub's safetensors total found",
     "Qwen3-Next-80B-A3B-Thinking": "no copy of the Hub's safetensors total found",
+    # its text model is 400,711,848,960, transformers' Llama4ForCausalLM count of its text_config
+    "Llama-4-Maverick-17B-128E": "the copy sets vision_config.num_hidden_layers to 0 (a test's two-layer config)",
     "Bamba-9B": "no exact total found (transformers' model page rounds it: 9.78B)",
     "Nemotron-H-56B-Base-8K": "no copy of the Hub's safetensors total found",
     "EXAONE-4.0-1.2B": "no exact total found (its model card: 1.07B without embeddings)",
@@ -918,8 +921,8 @@ def test_small_config_imports_to_the_expected_spec(model_type, tmp_path):
 
 
 def test_llama4_counts_the_text_model_only_and_says_so():
-    data = hf.spec_from_config(CASES["llama4"][0], "x.json")
-    assert "vision encoder" in data["notes"]
+    data = hf.spec_from_config(CASES["llama4"][0], "x.json")  # a vision_config whose widths do not chain
+    assert "the vision tower is not counted" in data["notes"]
 
 
 def test_gemma4_counts_the_text_model_only_and_says_so():
@@ -1312,7 +1315,8 @@ def test_import_prints_a_spec_with_its_origin(tmp_path):
     assert "&id" not in result.output  # no YAML anchors
 
 
-@pytest.mark.parametrize("name", ["DeepSeek-V3", "Llama-4-Maverick-17B-128E", "gemma-2-27b", "dbrx-instruct"])
+@pytest.mark.parametrize("name", ["DeepSeek-V3", "Llama-4-Scout-17B-16E", "gemma-2-27b", "dbrx-instruct",
+                                  "gemma-3-12b-it"])
 def test_import_output_round_trips(name, tmp_path):
     out = tmp_path / f"{name}.yaml"
     result = run("import", str(DATA / f"{name}.json"), "-o", str(out))
@@ -1321,6 +1325,7 @@ def test_import_output_round_trips(name, tmp_path):
     from_json = llmcalc.load(str(DATA / f"{name}.json"))
     assert count_params(from_yaml).total == PUBLISHED[name]
     assert from_yaml.layers == from_json.layers and from_yaml.mtp_modules == from_json.mtp_modules
+    assert from_yaml.vision == from_json.vision
     assert from_yaml.norm == from_json.norm and from_yaml.tied_embeddings == from_json.tied_embeddings
 
 
@@ -1467,3 +1472,24 @@ def test_gemma3_ties_by_its_top_level(tmp_path):
         for inner in (True, False):
             config = {"model_type": "gemma3", "tie_word_embeddings": top, "text_config": {"tie_word_embeddings": inner}}
             assert imported(tmp_path, config).tied_embeddings is top
+
+
+def test_llama4_counts_its_vision_tower_when_its_widths_chain(tmp_path):
+    """Llama4ForConditionalGeneration's vision side, by hand: a 2-layer tower of width 8 over 4 x 4 patches of 4
+    pixels, pixel-shuffled 2 x 2 into 4 tokens of 32, the adapter (32 -> 12 -> 12) and linear_1 (12 -> 32); widths
+    that do not chain (Llama4VisionConfig()'s defaults) leave the text model alone, and the note says why."""
+    text = dict(LLAMA4_TEXT, use_qk_norm=False)
+    vision = {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 2, "intermediate_size": 32,
+              "image_size": 16, "patch_size": 4, "pixel_shuffle_ratio": 0.5, "projector_input_dim": 12,
+              "projector_output_dim": 12, "vision_output_dim": 12}
+    with_tower = count_params(imported(tmp_path, {"model_type": "llama4", "text_config": text,
+                                                  "vision_config": vision}))
+    text_only = count_params(imported(tmp_path, {"model_type": "llama4_text", **text}))
+    # patch linear 3*4*4*8, class token 8, 17 positions x 8, pre and post LayerNorms 16 each; per layer q, k, v, o
+    # 4*(64 + 8), two LayerNorms 32, fc1 8*32 + 32, fc2 32*8 + 8; the adapter 32*12 and 12*12, linear_1 12*32
+    tower = 384 + 8 + 136 + 32 + 2 * (288 + 32 + 288 + 264)
+    assert with_tower.total - text_only.total == tower + 384 + 144 + 384
+    assert {r.component for r in with_tower.rows if r.group == "projector" and r.total} == {
+        "projector.linear_1", "projector.linear_2", "projector.linear_3"}
+    data = hf.spec_from_config({"model_type": "llama4", "text_config": text}, "x.json")
+    assert "vision" not in data and "vision tower is not counted" in data["notes"]

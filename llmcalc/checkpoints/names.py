@@ -204,15 +204,17 @@ def _split(name: str) -> tuple[str, bool]:
     return name[: match.start()], (match.group(1) or match.group(2)) == "bias"
 
 
-def hf_component(name: str, gemma_norms: bool = False, routed: bool = False) -> tuple[str | None, int | None]:
+def hf_component(name: str, gemma_norms: bool = False, routed: bool = False,
+                 adapter: bool = False) -> tuple[str | None, int | None]:
     """(component, layer) of a Hugging Face tensor name; (None, layer or None) when not recognised. `gemma_norms`:
     the checkpoint has `pre_feedforward_layernorm`, so `post_attention_layernorm` is the norm after attention
     (Gemma 2/3) rather than the one before the MLP (Llama). `routed`: the checkpoint has Granite's routed experts
     (`block_sparse_moe.input_linear`) or Gemma 4's (`experts.gate_up_proj` beside `mlp`), so its `shared_mlp` (its
     `mlp`) is the shared expert rather than the layer's MLP. A
-    vision tower's or projector's tensor is a model-level `vision.*`/`projector.*` component (towers.py)."""
+    vision tower's or projector's tensor is a model-level `vision.*`/`projector.*` component (towers.py; `adapter`:
+    the checkpoint has Llama 4's vision adapter)."""
     module, bias = _split(name)
-    tower = tower_component(module, bias)
+    tower = tower_component(module, bias, adapter)
     if tower is not False:
         return tower, None
     layer = _HF_LAYER.search(module)

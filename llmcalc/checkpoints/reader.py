@@ -94,10 +94,11 @@ def _safetensors(path: str, shards: list[tuple[str, list[str] | None]]) -> Check
     # routed experts beside a shared MLP: Granite's block_sparse_moe, Gemma 4's experts beside its mlp
     routed = any("block_sparse_moe.input_linear" in name or re.search(r"layers\.\d+\.experts\.gate_up_proj", name)
                  for name in all_names)
+    adapter = any(".vision_adapter." in name for name in all_names)  # Llama 4's: its projector's first two linears
     packing: list[str] = []
     out = []
     for name, dtype, shape, nbytes, shard in raw:
-        component, layer = naming.hf_component(name, gemma, routed)
+        component, layer = naming.hf_component(name, gemma, routed, adapter)
         elements = _elements(shape)
         role, params = "weight", elements
         if name.endswith(SCALE_SUFFIXES) or (name.endswith("_scales") and name[:-7] + "_blocks" in all_names):

@@ -13,7 +13,8 @@ Qwen3.5's `visual.pos_embed`, `blocks.N.mlp.linear_fc1`/`linear_fc2` and `merger
 Mllama's `vision_model.*` with its gated and tile position embeddings, `transformer.layers.N.*`,
 `global_transformer.layers.N.*` (gate_attn, gate_ffn) and one-Linear `multi_modal_projector`
 (mllama/modeling_mllama.py); Gemma 3's SigLIP tower and `multi_modal_projector.mm_soft_emb_norm` and
-`mm_input_projection_weight` (gemma3/modeling_gemma3.py). Audio towers are not modelled: None ("other").
+`mm_input_projection_weight` (gemma3/modeling_gemma3.py); Llama 4's `vision_model.patch_embedding.linear`,
+`positional_embedding_vlm`, `model.layers.N.*` and `vision_adapter.mlp.fc1`/`fc2` (llama4/modeling_llama4.py). Audio towers are not modelled: None ("other").
 
 llama.cpp's multimodal projector files (`mmproj-*.gguf`, general.architecture "clip") name them as gguf-py's
 constants.py TENSOR_NAMES for MODEL_ARCH.MMPROJ (gguf 0.19.0) and tools/mtmd/clip-impl.h: `v.patch_embd.weight` (and
@@ -33,7 +34,7 @@ import re
 
 TOWER = re.compile(r"(?:^|\.)(vision_tower|vision_model|visual|multi_modal_projector|mm_projector)(?:\.|$)(.*)$")
 AUDIO = re.compile(r"(?:^|\.)(?:audio_tower|audio_model)(?:\.|$)")
-_LAYER = re.compile(r"^(?:encoder\.|transformer\.|(global_transformer)\.)?(?:layers|blocks)\.\d+\.(.+)$")
+_LAYER = re.compile(r"^(?:encoder\.|transformer\.|model\.|(global_transformer)\.)?(?:layers|blocks)\.\d+\.(.+)$")
 
 # within a tower layer: module path -> component (before the `vision.` or `vision.global.` prefix)
 _IN_LAYER = {
@@ -65,6 +66,10 @@ _OUTSIDE = {
     # Qwen3.5's interpolated position table and Qwen3_5VisionPatchMerger
     "pos_embed": "vision.position", "merger.norm": "projector.norm", "merger.linear_fc1": "projector.linear_1",
     "merger.linear_fc2": "projector.linear_2",
+    # Llama 4: Llama4UnfoldConvolution's linear, the position table, the pixel-shuffle adapter's fc1 and fc2 (the
+    # first two of its projector's three linears: the third is multi_modal_projector.linear_1)
+    "patch_embedding.linear": "vision.patch_embed", "positional_embedding_vlm": "vision.position",
+    "vision_adapter.mlp.fc1": "projector.linear_1", "vision_adapter.mlp.fc2": "projector.linear_2",
 }
 _PROJECTOR = {"": "projector.linear", "linear_1": "projector.linear_1", "linear_2": "projector.linear_2",
               # Gemma3MultiModalProjector: its norm, and its projection, a bare nn.Parameter (vision x text width)
@@ -84,15 +89,16 @@ _MM = re.compile(r"^mm\.(\d+)$")
 _FRAME = re.compile(r"\.weight\.\d+$")  # v.patch_embd.weight.1
 
 
-def tower_component(module: str, bias: bool) -> str | None | bool:
+def tower_component(module: str, bias: bool, adapter: bool = False) -> str | None | bool:
     """The vision component of a tensor's module path (its `.weight`/`.bias` cut; `bias` whether it was a bias);
-    False when the name is no tower's, None when it is a tower's but not recognised."""
+    False when the name is no tower's, None when it is a tower's but not recognised. `adapter`: the checkpoint has
+    Llama 4's vision_adapter, whose two linears come before multi_modal_projector.linear_1."""
     match = TOWER.search(module)
     if not match:
         return None if AUDIO.search(module) else False
     root, rest = match.group(1), match.group(2)
     if root in ("multi_modal_projector", "mm_projector"):
-        return _PROJECTOR.get(rest)
+        return "projector.linear_3" if adapter and rest == "linear_1" else _PROJECTOR.get(rest)
     if rest.startswith("vision_model."):  # SigLIP inside LLaVA
         rest = rest[len("vision_model."):]
     if rest == "head" or rest.startswith("head."):

@@ -37,6 +37,8 @@ ACTIVE_CONVENTIONS = {
 # Gemma 4's per-layer input embedding (formulas/per_layer.py): which embedding counts as what, said with the above
 PER_LAYER_CONVENTION = ("; the per-layer input embedding (embed.per_layer) counts as an input embedding, its "
                         "projections and the layers' per-layer gates as active non-embedding parameters")
+# a vision-language model's image side, said with the above
+VISION_CONVENTION = "; the vision tower and projector run once per image, not per token: in the total, not active"
 
 
 @record
@@ -95,7 +97,9 @@ class ParamCount:
     @property
     def convention(self) -> str:
         ple = any(row.component == "embed.per_layer" for row in self.rows)
-        return ACTIVE_CONVENTIONS[self.active_includes_input_embedding] + (PER_LAYER_CONVENTION if ple else "")
+        vision = any(row.group in ("vision", "projector") for row in self.rows)
+        return (ACTIVE_CONVENTIONS[self.active_includes_input_embedding] + (PER_LAYER_CONVENTION if ple else "")
+                + (VISION_CONVENTION if vision else ""))
 
     def group_rows(self, group: str | None) -> tuple[ParamRow, ...]:
         return tuple(row for row in self.rows if row.group == group)

@@ -349,18 +349,17 @@ def projector_rows(projector: Projector, d_vision: int) -> list[tuple[str, int]]
     text width), with biases per multimodal_projector_bias (LlavaMultiModalProjector, llava/modeling_llava.py);
     Qwen2.5-VL's patch merger, an RMSNorm ln_q over the vision width, then Linear(4 x width, 4 x width), GELU,
     Linear(4 x width, out_hidden_size), both with biases (Qwen2_5_VLPatchMerger, qwen2_5_vl/modeling_qwen2_5_vl.py);
-    one Linear when d_hidden is None; transformers 5.23.0."""
-    bias = projector.bias
+    one Linear when d_hidden is None; Llama 4's Llama4VisionMLP2 (fc1, fc2) and linear_1, bias-free (n_hidden 2,
+    llama4/modeling_llama4.py); transformers 5.23.0."""
     rows = [("projector.norm", NORM_SIZE[projector.norm] * d_vision if projector.norm else 0)]
-    if projector.d_hidden is None:
-        return rows + [("projector.linear", projector.d_in * projector.d_out + (projector.d_out if bias else 0))]
-    hidden = projector.d_hidden
-    return rows + [("projector.linear_1", projector.d_in * hidden + (hidden if bias else 0)),
-                   ("projector.linear_2", hidden * projector.d_out + (projector.d_out if bias else 0))]
+    widths = projector.widths
+    return rows + [(name, d_in * d_out + (d_out if projector.bias else 0))
+                   for name, d_in, d_out in zip(projector.linear_names(), widths, widths[1:])]
 
 
 def vision_param_rows(tower: VisionTower) -> list[ParamRow]:
-    """Every parameter of the tower (group "vision") and of the projector (group "projector"), zero rows left out."""
+    """Every parameter of the tower (group "vision") and of the projector (group "projector"), zero rows left out;
+    none active: a token's forward pass does not run them (they run once per image, before it)."""
     d, norm = tower.d_model, norm_vector(tower.norm, tower.d_model)
     single = [("vision.patch_embed", patch_embedding(tower)),
               ("vision.class_token", d if tower.class_token else 0),
@@ -372,13 +371,13 @@ def vision_param_rows(tower: VisionTower) -> list[ParamRow]:
     after = [("vision.post_norm", norm if tower.norm.final else 0),
              ("vision.pool_head", pool_head(tower) if tower.pool_head else 0)]
     layer = layer_rows(tower.layer, tower.norm, d)
-    rows = [ParamRow(name, "vision", 1, n, n) for name, n in single if n]
-    rows += [ParamRow(f"vision.{name}", "vision", tower.n_layers, n, active) for name, n, active in layer]
-    rows += [ParamRow(name, "vision", 1, n, n) for name, n in after if n]
+    rows = [ParamRow(name, "vision", 1, n, 0) for name, n in single if n]
+    rows += [ParamRow(f"vision.{name}", "vision", tower.n_layers, n, 0) for name, n, _ in layer]
+    rows += [ParamRow(name, "vision", 1, n, 0) for name, n in after if n]
     if tower.global_layers:  # Mllama's global transformer: the layers again, each with its two tanh gates
-        rows += [ParamRow(f"vision.global.{name}", "vision", tower.global_layers, n, active)
-                 for name, n, active in layer + [("gates", tanh_gates(), tanh_gates())]]
-    return rows + [ParamRow(name, "projector", 1, n, n) for name, n in projector_rows(tower.projector, d) if n]
+        rows += [ParamRow(f"vision.global.{name}", "vision", tower.global_layers, n, 0)
+                 for name, n, _ in layer + [("gates", tanh_gates(), tanh_gates())]]
+    return rows + [ParamRow(name, "projector", 1, n, 0) for name, n in projector_rows(tower.projector, d) if n]
 
 
 def _group_rows(group: LayerGroup, norm: Norm, d_model: int) -> list[ParamRow]:

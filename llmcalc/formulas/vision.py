@@ -148,10 +148,8 @@ def _projector_flops(tower: VisionTower, patches: int) -> list[tuple[str, str, i
         normed = fed if projector.pool != 1 else patches
         out.append(("projector.norm", "projector", 1, 0, normed * tower.d_model * (4 if projector.norm == "rmsnorm"
                                                                                     else 7)))
-    widths = ([projector.d_in, projector.d_out] if projector.d_hidden is None
-              else [projector.d_in, projector.d_hidden, projector.d_out])
-    for index, (d_in, d_out) in enumerate(zip(widths, widths[1:]), 1):
-        name = "projector.linear" if len(widths) == 2 else f"projector.linear_{index}"
+    widths = projector.widths
+    for name, d_in, d_out in zip(projector.linear_names(), widths, widths[1:]):
         out.append((name, "projector", 1, linear(fed, d_in, d_out), fed * d_out if projector.bias else 0))
     return out
 

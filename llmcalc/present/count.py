@@ -155,7 +155,7 @@ def count_table(count: ParamCount) -> list[Block]:
         for row in count.optional:
             add(row, "  ")
     notes = [UNITS_NOTE, f"embedding = {embedding_definition(model)}."]
-    if model.is_moe or model.per_layer_vocab:  # which embedding counts as active, said where it matters
+    if model.is_moe or model.per_layer_vocab or model.vision:  # what counts as active, said where it matters
         notes.append(count.convention[0].upper() + count.convention[1:] + ".")
     if model.rumour:
         notes.insert(0, f"RUMOURED architecture, never published: {' '.join(model.rumour.split())}")

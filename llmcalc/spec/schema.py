@@ -23,7 +23,7 @@ VISION_KEYS = ("d_model", "n_layers", "attention", "mlp", "norm", "projector", "
                "global_layers", "pad_multiple", "position_rows")
 
 
-PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "norm", "pool")
+PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "norm", "pool", "n_hidden")
 
 
 ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",

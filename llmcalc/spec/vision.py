@@ -18,7 +18,7 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
     by default)."""
     node.check_keys(VISION_KEYS)
     d = node.integer("d_model")
-    n_layers = node.integer("n_layers")
+    n_layers = node.integer("n_layers", minimum=0)  # 0: a tower of its embeddings alone, as transformers builds it
     layer = Layer(attention(node.mapping("attention"), d), mlp(node.mapping("mlp")), name="vision", stack="encoder")
     tower_norm = norm(node.mapping("norm"))
     if tower_norm.placement != "pre" or tower_norm.shared:
@@ -86,8 +86,13 @@ def _projector(node: Node, d_vision: int, d_text: int) -> Projector:
     if pool != 1 and merge != 1:
         raise node.error("pool", "pooling and merging patches are two projectors' ways to fewer tokens; allowed: one "
                          "of them (pool: 1 or merge: 1)", also=("merge",))
+    d_hidden, n_hidden = node.integer("d_hidden", None), node.integer("n_hidden", 1)
+    if n_hidden != 1 and d_hidden is None:
+        raise node.error("n_hidden", "counts hidden layers of d_hidden, which is not set; allowed: set d_hidden, or "
+                         "remove n_hidden", also=("d_hidden",))
     return Projector(
         d_in=node.integer("d_in", d_vision * merge * merge), d_out=node.integer("d_out", d_text),
-        d_hidden=node.integer("d_hidden", None), activation=node.choice("activation", ACTIVATIONS, "gelu"),
+        d_hidden=d_hidden, activation=node.choice("activation", ACTIVATIONS, "gelu"),
         bias=node.boolean("bias", True), merge=merge, norm=node.choice("norm", NORM_KINDS, None), pool=pool,
+        n_hidden=n_hidden,
     )

@@ -1,5 +1,6 @@
-"""Llama 4 (model_types llama4_text, and llama4 whose text_config is read): chunked attention on RoPE layers
-with L2 qk-norm, interleaved MoE layers with one shared expert."""
+"""Llama 4 (model_types llama4_text, and llama4: its text_config and its vision tower): chunked attention on RoPE
+layers with L2 qk-norm, interleaved MoE layers with one shared expert; the vision encoder, its pixel-shuffle adapter
+and the projector."""
 
 from __future__ import annotations
 
@@ -73,21 +74,73 @@ register(
 )
 
 
-def llama4_text_model(top: Config) -> tuple[Config, str]:
-    """llama4 (Llama4Config): the text model is its text_config; the vision encoder and projector are not read."""
+def _vision(top: Config, d_text: int) -> tuple[dict | None, str | None]:
+    """Llama4VisionModel and Llama4MultiModalProjector (llama4/modeling_llama4.py, transformers 5.23.0): a bias-free
+    linear over each patch's pixels (Llama4UnfoldConvolution), a class token appended and a learned position table
+    of (image_size / patch_size)^2 + 1 rows, LayerNorms before and after the layers (LayerNorms, q, k, v, o and
+    fc1, fc2 with biases, GELU), the class token dropped, then Llama4VisionPixelShuffleMLP: pixel_shuffle by
+    pixel_shuffle_ratio (1/ratio x 1/ratio patches side by side) and fc1 (intermediate_size -> projector_input_dim),
+    GELU, fc2 (projector_output_dim square), GELU, all bias-free; then linear_1 (vision_output_dim -> the text
+    width, bias-free). The tower and its projector are counted when those widths chain as its forward pass needs
+    (every published configuration); otherwise (Llama4VisionConfig()'s defaults) the count is the text model's and
+    the note says why. An image is one image_size tile here: (336 / 14)^2 / 4 = 144 tokens for Llama 4's."""
+    v = top.child("vision_config", "llama4_vision_model")
+    d, ratio = v.integer("hidden_size"), v.raw("pixel_shuffle_ratio")
+    merge = round(1 / ratio) if isinstance(ratio, (int, float)) and not isinstance(ratio, bool) and ratio > 0 else 0
+    inner, out = v.integer("intermediate_size"), v.integer("vision_output_dim")
+    side, patch = v.integer("image_size"), v.integer("patch_size")
+    v.check_keys()
+    widths = {"pixel_shuffle_ratio": merge, "intermediate_size": inner, "projector_input_dim":
+              v.integer("projector_input_dim"), "projector_output_dim": v.integer("projector_output_dim")}
+    if (merge < 1 or merge * ratio != 1 or (side // patch) % merge or inner != d * merge * merge
+            or not widths["projector_input_dim"] == widths["projector_output_dim"] == out):
+        return None, ("Text model only: vision_config's widths do not chain (pixel_shuffle_ratio, hidden_size x "
+                      "(1 / ratio)^2 = intermediate_size, projector_input_dim = projector_output_dim = "
+                      "vision_output_dim, as Llama 4's forward pass needs), so the vision tower is not counted.")
+    heads = v.integer("num_attention_heads")
+    if d % heads:
+        raise v.error("num_attention_heads", f"{heads} does not divide hidden_size={d}")
+    return {"d_model": d, "n_layers": v.integer("num_hidden_layers", minimum=0), "image_size": side,
+            "patch_size": patch, "channels": v.integer("num_channels"), "class_token": True,
+            "drop_class_token": True, "pre_norm": True, "attention": {"n_heads": heads, "bias": True},
+            "mlp": {"activation": "gelu", "d_ff": inner, "bias": True}, "norm": {"kind": "layernorm"},
+            "projector": {"merge": merge, "d_in": inner, "d_hidden": out, "n_hidden": 2, "d_out": d_text,
+                          "activation": "gelu", "bias": False}}, None
+
+
+def map_llama4(top: Config) -> dict:
+    """llama4 (Llama4ForConditionalGeneration, llama4/modeling_llama4.py, transformers 5.23.0): the text model of
+    text_config and the vision tower of vision_config (_vision)."""
     if top.boolean("tie_word_embeddings"):
         raise top.error("tie_word_embeddings", "tying at the multimodal level is not read by the text model; "
                                                "allowed: false (set text_config.tie_word_embeddings)")
-    top.check_keys()
-    return (top.child("text_config", "llama4_text"),
-            "Text model only (text_config): the vision encoder and the multimodal projector are not counted.")
+    text = top.child("text_config", "llama4_text")
+    spec = map_llama4_text(text)
+    text.check_keys(text.type.reads_also)
+    vision, note = _vision(top, spec["d_model"])
+    if vision:
+        spec["vision"] = vision
+        note = (f"An image is one {vision['image_size']}-pixel tile here (--images); Llama 4's image processor "
+                "cuts a larger image into up to max_patches tiles and adds a global one, which is not modelled.")
+    spec["notes"] = note
+    return spec
 
 
 register(
-    "llama4",  # llama4/configuration_llama4.py, Llama4Config: the text model is its text_config
-    defaults={
-        "text_config": None, "tie_word_embeddings": False,
-    },
-    text_model=llama4_text_model,
-    ignored=frozenset(("vision_config", "boi_token_index", "eoi_token_index", "image_token_index")),
+    "llama4",  # llama4/configuration_llama4.py, Llama4Config
+    defaults={"text_config": None, "vision_config": None, "tie_word_embeddings": False},
+    mapper=map_llama4,
+    ignored=frozenset(("boi_token_index", "eoi_token_index", "image_token_index")),
+)
+register(  # llama4/configuration_llama4.py, Llama4VisionConfig: nested, read by llama4's mapping
+    "llama4_vision_model",
+    defaults={"hidden_size": 768, "hidden_act": "gelu", "num_hidden_layers": 34, "num_attention_heads": 16,
+              "num_channels": 3, "intermediate_size": 5632, "vision_output_dim": 7680, "image_size": 448,
+              "patch_size": 14, "pixel_shuffle_ratio": 0.5, "projector_input_dim": 4096,
+              "projector_output_dim": 4096},
+    # hidden_act: the encoder's MLP and the adapter run GELU whatever it says (nn.GELU, ACT2FN["gelu"]);
+    # multi_modal_projector_bias: every projector linear is bias-free regardless; vision_feature_layer and
+    # vision_feature_select_strategy: the last layer's output is taken, its class token dropped, in any case
+    ignored=frozenset(("multi_modal_projector_bias", "vision_feature_layer", "vision_feature_select_strategy",
+                       "projector_dropout", "norm_eps")),
 )
