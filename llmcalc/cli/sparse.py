@@ -14,6 +14,6 @@ SPARSE = ("topk", "dense")  # llmcalc.api.SPARSE, repeated to keep start-up ligh
 def sparse_option(function: Callable) -> Callable:
     return click.option("--sparse-attention", "sparse", type=click.Choice(SPARSE), default="topk", show_default=True,
                         help="A DSA layer (DeepSeek-V3.2's indexer): topk, its attention over the index_topk keys "
-                             "the indexer keeps, min(topk, keys) per query (DeepSeek's and vLLM's kernels); dense, "
+                             "the indexer keeps, min(topk, keys) per query (FlashMLA's sparse kernels, as vLLM serves it); dense, "
                              "over every key --attention counts, the choice applied as a mask (transformers' eager "
                              "code). The indexer scores every pair either way.")(function)

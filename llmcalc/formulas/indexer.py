@@ -7,6 +7,12 @@ inference/model.py Indexer in DeepSeek-V3.2-Exp): wq_b (q_lora_rank -> n_heads x
 each query scores every key it sees, relu(q . k) per head weighted by weights_proj's output and summed over the heads,
 and keeps the topk best for the MLA attention. Its keys are cached, head_dim per token per layer (transformers'
 DynamicIndexedLayer.indexer_keys, cache_utils.py).
+
+What the MLA attention of such a layer computes is a convention (SPARSE_CONVENTIONS): transformers' eager and sdpa code,
+and DeepSeek's own reference (DeepSeek-V3.2-Exp inference/model.py, MLA.forward), score every key and add the top-k
+choice as a -inf mask, while the sparse kernels serving engines run attend to the top-k keys only (FlashMLA's
+flash_mla_sparse_fwd and flash_mla_with_kvcache with indices: vLLM's FlashMLASparseBackend,
+vllm/v1/attention/backends/mla/flashmla_sparse.py).
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from ..model import Attention, ModelSpec
 # What the MLA attention of a DSA layer attends to, for the FLOPs.
 SPARSE_CONVENTIONS = {
     "topk": "sparse: a DSA layer attends to the index_topk keys its indexer keeps (min(topk, keys) per query), as "
-            "DeepSeek's and vLLM's sparse MLA kernels compute",
+            "FlashMLA's sparse MLA kernels compute (vLLM's FlashMLASparseBackend)",
     "dense": "dense: a DSA layer attends to every key, the indexer's choice applied as a mask, as transformers' eager "
-             "and sdpa code computes",
+             "and sdpa code (and DeepSeek's reference inference/model.py) computes",
 }
 LAYERNORM_PER_ELEMENT = 7  # flops.NORM_PER_ELEMENT["layernorm"] + 1 for the bias. Estimate.
 
