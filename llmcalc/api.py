@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # for annotations only: each call imports the formulas it use
 DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
 # checkpoint formats of the weights (formulas/formats.py), for serving
 ATTENTION = ("causal", "full")
+SPARSE = ("topk", "dense")  # a DSA layer's attention: its indexer's top-k keys, or every key (formulas/indexer.py)
 ACTIVE = {"both-embeddings": True, "no-input-embedding": False}
 MLA_CACHES = ("latent", "decompressed")
 OPTIMIZERS = ("adamw", "sgd", "adafactor", "adam8bit", "paged-adam8bit")  # formulas.memory.OPTIMIZERS
@@ -83,20 +84,22 @@ def count_params(model: str | ModelSpec, active: str | bool = "both-embeddings",
 
 def count_flops(model: str | ModelSpec, seq: int | None = None, batch: int = 1, attention: str = "causal",
                 decode: bool = False, include_other: bool = True, overrides: Sequence[str] = (), images: int = 0,
-                image_size: tuple[int, int] | None = None) -> FlopCount:
+                image_size: tuple[int, int] | None = None, sparse: str = "topk") -> FlopCount:
     """Forward FLOPs over `seq` tokens (one decode step at position `seq` with `decode`); `seq` defaults to the
     model's published pre-training context, else its context length. A vision-language model's `images` per
-    sequence (of image_size, height x width) add their tokens to `seq` and, in a prefill, their encoding."""
+    sequence (of image_size, height x width) add their tokens to `seq` and, in a prefill, their encoding. `sparse`:
+    what a DSA layer attends to (topk or dense, formulas/indexer.py)."""
     from .formulas.flops import count_flops as count
 
     check_whole("seq", seq)
     check_whole("batch", batch, False)
     check_choice("attention", attention, ATTENTION)
+    check_choice("sparse", sparse, SPARSE)
     spec = model_of(model, overrides)
     seq = seq or spec.training.context or spec.context_length
     if images or image_size:
         return image_flops(spec, seq, batch, attention, decode, include_other, images, image_size)
-    return count(spec, seq, batch, attention, decode, include_other=include_other)
+    return count(spec, seq, batch, attention, decode, include_other=include_other, sparse=sparse)
 
 
 def training_flops(model: str | ModelSpec, tokens: float | None = None, seq: int | None = None,
@@ -242,7 +245,8 @@ def estimate_memory(model: str | ModelSpec, mode: str = "serve", *, dtype: str |
 
 
 def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: int | None = None,
-            attention: str = "causal", kv_dtype: str = "bf16", active: str | bool = "both-embeddings") -> Comparison:
+            attention: str = "causal", kv_dtype: str = "bf16", active: str | bool = "both-embeddings",
+            sparse: str = "topk") -> Comparison:
     """Counts, forward FLOPs per token (at `seq`, default each model's pre-training context) and the KV cache of
     one sequence (at `context`, default each model's context length) of every model."""
     from .results import Comparison
@@ -251,17 +255,18 @@ def compare(models: Sequence[str | ModelSpec], seq: int | None = None, context: 
         raise LlmcalcError("compare needs at least two models")
     specs = [model_of(m) for m in models]
     return Comparison(tuple(count_params(m, active) for m in specs),
-                      tuple(count_flops(m, seq, 1, attention) for m in specs),
+                      tuple(count_flops(m, seq, 1, attention, sparse=sparse) for m in specs),
                       tuple(kv_cache(m, context, 1, kv_dtype) for m in specs))
 
 
 def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *, context: int | None = None,
           batch: int = 1, dtype: str = "bf16", kv_dtype: str = "bf16", attention: str = "causal",
-          mla_cache: str = "latent", seq: int | None = None) -> Sweep:
+          mla_cache: str = "latent", seq: int | None = None, sparse: str = "topk") -> Sweep:
     """KV cache, inference memory and forward FLOPs per token of each model at each value of `variable` (context,
     batch, dtype or n_layers); the others stay at `context` (tokens per sequence, default: the model's context
     length; `seq` is its older name), `batch`, `dtype` (weights), `kv_dtype` (the KV cache, bf16 by default as in
     `estimate_memory`; a dtype sweep sets both) and the spec's layers."""
+    from .formulas.indexer import has_indexer
     from .results import Sweep
 
     variable = VARIABLE_ALIASES.get(variable, variable)
@@ -290,10 +295,12 @@ def sweep(models: Sequence[str | ModelSpec], variable: str, values: Sequence, *,
                 spec = model_of(spec, layers_overrides(spec, value))
             else:
                 options[variable] = value
-            row.append(_point(spec, options, attention, mla_cache))
+            row.append(_point(spec, options, attention, mla_cache, sparse))
         rows.append(tuple(row))
     settings = {"context": seq or "each model's context length", "batch": batch, "dtype": dtype, "kv_dtype": kv_dtype,
                 "attention": attention, "mla_cache": mla_cache}
+    if any(has_indexer(spec) for spec in specs):  # DSA's convention, said where it changes a figure
+        settings["sparse_attention"] = sparse
     settings.pop(variable, None)
     if variable == "dtype":
         settings.pop("kv_dtype")
@@ -330,14 +337,14 @@ def layers_overrides(spec: ModelSpec, n_layers: int) -> list[str]:
     return [f"n_layers={n_layers}", f"layers[{last}].count={rest}"]
 
 
-def _point(spec: ModelSpec, options: dict, attention: str, mla_cache: str) -> SweepPoint:
+def _point(spec: ModelSpec, options: dict, attention: str, mla_cache: str, sparse: str) -> SweepPoint:
     from .results import SweepPoint
 
     length = options["context"] or spec.context_length
     cache = kv_cache(spec, length, options["batch"], options["kv_dtype"], mla_cache)
     memory = estimate_memory(spec, dtype=options["dtype"], kv_dtype=options["kv_dtype"], context=length,
                              batch=options["batch"], mla_cache=mla_cache)
-    forward = count_flops(spec, length, 1, attention)
+    forward = count_flops(spec, length, 1, attention, sparse=sparse)
     return SweepPoint(spec, cache.bytes, memory.per_gpu, forward.per_token, length > spec.context_length)
 
 

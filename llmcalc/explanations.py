@@ -174,6 +174,13 @@ def _vision(model: ModelSpec, params) -> tuple:
             "vision tower and projector parameters", size, "parameters")
 
 
+def _indexer_words(att) -> str:
+    """DeepSeek Sparse Attention's indexer, in words (DeepSeek-AI 2025, DeepSeek-V3.2-Exp; formulas/indexer.py)."""
+    indexer = att.mla.indexer
+    return (f", a DSA indexer ({indexer.n_heads} heads of {indexer.head_dim}) keeping each query's top "
+            f"{indexer.topk:,} keys") if indexer else ""
+
+
 def _notes(model: ModelSpec, params, kv_per_token: int) -> dict[str, str]:
     """What a model's choices change against the plain alternative, computed: GQA/MQA/MLA against MHA of its own
     heads, tied embeddings against an untied head, MoE's active parameters against its total."""
@@ -207,7 +214,7 @@ def _aspects(model: ModelSpec, params, kv_per_token: int, kv_context: int, per_t
     att = [layer.attention for layer in layers if layer.attention]
     mixers = [layer.mixer for layer in layers if layer.mixer]
     heads = "; ".join(dict.fromkeys([
-        f"{a.n_heads} heads, latent {a.mla.kv_lora_rank} (MLA)" if a.mla else
+        f"{a.n_heads} heads, latent {a.mla.kv_lora_rank} (MLA)" + _indexer_words(a) if a.mla else
         f"{a.n_heads} heads, {a.n_kv_heads} KV heads of {a.d_head} ({a.kind})" + _sharing(a) for a in att] + [
         _mixer_words(m) for m in mixers]))
     kinds = sorted({a.kind for a in att} | {MIXER_NAMES[m.kind] for m in mixers})

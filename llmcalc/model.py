@@ -43,6 +43,16 @@ WEIGHT_STORAGE = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", *WEIGHT_FORMATS
 
 
 @record
+class Indexer:
+    """DeepSeek Sparse Attention's lightning indexer (DeepSeek-V3.2): n_heads query heads of head_dim from MLA's q
+    latent, one key of head_dim per token, scoring every earlier token; the MLA attention keeps the topk best."""
+
+    n_heads: int
+    head_dim: int
+    topk: int
+
+
+@record
 class MLA:
     """Multi-head latent attention (DeepSeek-V2, Liu et al. 2024, sec. 2.1): K and V decompressed from a
     shared latent of kv_lora_rank, plus a decoupled RoPE key of qk_rope_head_dim; q optionally low-rank."""
@@ -52,6 +62,7 @@ class MLA:
     qk_rope_head_dim: int
     v_head_dim: int
     q_lora_rank: int | None = None
+    indexer: Indexer | None = None  # DSA's lightning indexer (needs q_lora_rank)
 
     @property
     def qk_head_dim(self) -> int:

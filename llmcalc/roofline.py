@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .api import DTYPES, MLA_CACHES, WEIGHT_FORMATS, check_choice, check_whole, model_of
+from .api import DTYPES, MLA_CACHES, SPARSE, WEIGHT_FORMATS, check_choice, check_whole, model_of
 from .checks import check_context_parallel, check_weight_format
 from .errors import LlmcalcError
 from .model import ModelSpec
@@ -34,14 +34,16 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
           context: int | None = None, dtype: str | None = None, kv_dtype: str = "bf16", tp: int = 1,
           link_bandwidth: float | None = None, compute_efficiency: float = 1.0, memory_efficiency: float = 1.0,
           comm_efficiency: float = 1.0, mla_cache: str = "latent", gpu_name: str = "", compute_dtype: str = "bf16",
-          source: str = "", pp: int = 1, ep: int = 1, gpus_per_node: int = 8, network_bandwidth: float = 50e9):
+          source: str = "", pp: int = 1, ep: int = 1, gpus_per_node: int = 8, network_bandwidth: float = 50e9,
+          sparse: str = "topk"):
     """Roofline time of the prefill of `prompt` tokens and of one decode step at position `context` (default: the
     token after the prompt) for `batch` sequences, per GPU of `peak_flops` FLOP/s and `bandwidth` bytes/s, over `tp`
     tensor-parallel GPUs joined by links of `link_bandwidth` bytes/s each way. Efficiencies scale the peaks (1.0:
     the results are bounds). `gpu_name`, `compute_dtype` (whose peak `peak_flops` is) and `source` are shown. `pp`
     pipeline stages or `ep` expert-parallel GPUs lay the replica out as plan --mode serve does (formulas.speed
     layout_phase): sends and all-to-alls over the links within a node of `gpus_per_node`, else over
-    `network_bandwidth` bytes/s."""
+    `network_bandwidth` bytes/s. `sparse`: what a DSA layer attends to (topk or dense, formulas/indexer.py)."""
+    from .formulas.indexer import has_indexer
     from .formulas.params import count_params
     from .formulas.speed import Roof, speed as roofline
 
@@ -51,6 +53,7 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
     check_weight_format(spec, dtype)
     check_choice("kv_dtype", kv_dtype, DTYPES)
     check_choice("mla_cache", mla_cache, MLA_CACHES)
+    check_choice("sparse", sparse, SPARSE)
     for name, value in (("batch", batch), ("prompt", prompt), ("context", context), ("tp", tp), ("pp", pp),
                         ("ep", ep), ("gpus_per_node", gpus_per_node)):
         check_whole(name, value, allow_none=name == "context")
@@ -87,8 +90,10 @@ def speed(model: str | ModelSpec, *, peak_flops: float, bandwidth: float, batch:
                 "compute_dtype": compute_dtype, "source": source}
     if pp * ep > 1:
         settings.update(gpus_per_node=gpus_per_node, network_bandwidth=network_bandwidth)
+    if has_indexer(spec):
+        settings["sparse_attention"] = sparse
     return roofline(spec, count_params(spec), batch, prompt, context, dtype, kv_dtype, roof, mla_cache, settings, pp,
-                    between)
+                    between, sparse)
 
 
 def plan(model: str | ModelSpec, *, n_gpus: int, gpu_memory: float, peak_flops: float, link_bandwidth: float,

@@ -44,6 +44,7 @@ def _layers(model) -> str:
     for group in model.groups:
         layer, att = group.layer, group.layer.attention
         token = ("MLA" if att.mla else "cross-attention to the images" if att.to_images else "attention") if att else ""
+        token += " (DSA indexer)" if att and att.mla and att.mla.indexer else ""
         if layer.mixer:
             name = MIXER_NAMES[layer.mixer.kind]
             token = f"attention beside {name}" if att else name

@@ -17,13 +17,15 @@ towers (test_gemma4_counts_its_text_model): its vision and audio towers are not 
 
 FLOPs: a tiny real model (eager attention, eager experts) runs a forward pass under torch's FlopCounterMode,
 which must equal llmcalc's matmul FLOPs under --attention full (eager code scores every query-key pair, masks
-included). Not checked: llama4 / llama4_text, whose transformers MoE runs every token through every expert
+included) and --sparse-attention dense (DeepSeek-V3.2's eager attention runs over every key, the indexer's top-k
+folded into the mask; its top-k convention is counted by hand and by construction in test_dsa.py). Not checked: llama4 / llama4_text, whose transformers MoE runs every token through every expert
 (Llama4TextMoe multiplies the non-selected experts' outputs by zero), so its FLOPs are not top-k routing.
 
 KV cache: a forward pass with use_cache; the cache's key and value tensors must hold exactly the bytes of
 llmcalc.formulas.kv.kv_cache at that context (fp32 models, fp32 cache). DeepSeek (MLA): transformers 5.23.0 caches
 the compressed latent (kv_lora_rank) and the shared RoPE key (qk_rope_head_dim), not per-head K and V, so it
-is compared with mla_cache="latent". Falcon's new decoder architecture: transformers 5.23.0 caches its K and V
+is compared with mla_cache="latent"; DeepSeek-V3.2's cache also holds its indexer's keys (DynamicIndexedLayer.indexer_keys,
+index_head_dim per token per layer), counted in both. Falcon's new decoder architecture: transformers 5.23.0 caches its K and V
 heads broadcast to every query head, so its cache is n_heads / num_kv_heads times llmcalc's (which counts the
 num_kv_heads the architecture needs, as serving engines cache them). Sliding-window and chunked layers: transformers keeps the last W - 1
 tokens between steps (the next token makes W) where llmcalc counts a window of W (Mistral's rolling buffer),
@@ -271,6 +273,21 @@ def gen_deepseek_v2(rng):
 
 def gen_deepseek_v3(rng):
     return _deepseek(rng, "deepseek_v3")
+
+
+def gen_deepseek_v32(rng):
+    """V3's with q always compressed, and the indexer: heads, a head size from the RoPE part up, a top-k below and
+    above the forward passes' lengths; the MoE layers by mlp_layer_types now and then, MTP modules or none."""
+    cfg = _deepseek(rng, "deepseek_v3")
+    n_layers = cfg["num_hidden_layers"]
+    cfg.update(model_type="deepseek_v32", q_lora_rank=rng.randint(2, 24), index_n_heads=rng.choice([1, 2, 3, 4]),
+               index_head_dim=cfg["qk_rope_head_dim"] + rng.choice([0, 2, 4, 6]), index_topk=rng.randint(1, 14))
+    if rng.random() < 0.4:
+        cfg.pop("first_k_dense_replace")
+        cfg["mlp_layer_types"] = _types(rng, n_layers, ("dense", "sparse"))
+    if rng.random() < 0.5:
+        cfg.pop("num_nextn_predict_layers")
+    return cfg
 
 
 def gen_gpt_oss(rng):
@@ -1029,6 +1046,7 @@ GENERATORS = {
     "gpt2": gen_gpt2, "gpt_bigcode": gen_gpt_bigcode, "bloom": gen_bloom, "openai-gpt": gen_openai_gpt, "llama": gen_llama, "mistral": gen_mistral,
     "mixtral": gen_mixtral, "qwen2": gen_qwen2, "qwen2_moe": gen_qwen2_moe, "qwen3": gen_qwen3,
     "qwen3_moe": gen_qwen3_moe, "deepseek_v2": gen_deepseek_v2, "deepseek_v3": gen_deepseek_v3,
+    "deepseek_v32": gen_deepseek_v32,
     "gpt_oss": gen_gpt_oss, "gemma2": gen_gemma2, "llama4_text": gen_llama4_text, "llama4": gen_llama4,
     "phi3": gen_phi3, "dbrx": gen_dbrx, "smollm3": gen_smollm3, "internlm3": gen_internlm3, "helium": gen_helium,
     "seed_oss": gen_seed_oss, "ernie4_5": gen_ernie4_5, "hunyuan_v1_dense": gen_hunyuan_v1_dense, "arcee": gen_arcee, "olmo": gen_olmo, "gemma": gen_gemma,
@@ -1122,7 +1140,7 @@ def test_random_configs_reach_the_stack_features(tmp_path):
                 seen.add(f"{model_type}:nope")
     for feature in ("qwen2:window", "qwen2:groups>1", "qwen2_moe:dense-in-moe", "qwen2_moe:shared",
                     "qwen2_moe:window", "qwen3:groups>1", "qwen3_moe:dense-in-moe", "qwen3_moe:window",
-                    "deepseek_v2:dense-in-moe", "deepseek_v2:shared", "deepseek_v3:mtp", "deepseek_v3:groups>1",
+                    "deepseek_v2:dense-in-moe", "deepseek_v2:shared", "deepseek_v3:mtp", "deepseek_v3:groups>1", "deepseek_v32:mtp", "deepseek_v32:dense-in-moe",
                     "gpt_oss:groups>1", "gemma2:groups>1", "gemma2:tied", "llama4_text:chunk",
                     "llama4_text:dense-in-moe", "llama4:groups>1", "mistral:window", "mixtral:window",
                     "phi3:window", "gpt2:tied", "llama:tied", "smollm3:window", "smollm3:groups>1",
@@ -1360,7 +1378,7 @@ def test_forward_matmul_flops_match_flop_counter(model_type, tmp_path):
     for config, model, seq, batch, hf_model, ids in forward_cases(model_type, "flops", tmp_path):
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             hf_model(ids, use_cache=False)
-        ours = count_flops(model, seq, batch, attention="full", include_other=False).matmul
+        ours = count_flops(model, seq, batch, attention="full", include_other=False, sparse="dense").matmul
         assert ours - _unseen_contractions(model, seq, batch) == counter.get_total_flops(), (seq, batch, json.dumps(config))
 
 
@@ -1472,6 +1490,7 @@ def hf_cache_bytes(config: dict, seq: int, batch: int) -> int:
                                                             getattr(layer, "recurrent_states", {}))
                 for t in states.values() if t is not None]  # LFM2's short conv keeps no recurrent state
     tensors += [t for t in getattr(cache, "linear_cache", []) if isinstance(t, torch.Tensor)]  # MiniMax's K^T V
+    tensors += [layer.indexer_keys for layer in cache.layers if getattr(layer, "indexer_keys", None) is not None]
     return sum(t.numel() * t.element_size() for t in tensors)
 
 

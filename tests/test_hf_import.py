@@ -283,6 +283,23 @@ CASES = {
         # MLA with q_a 32*12, q_norm 12, q_b 12*24: 1780
         EMBED + (1780 + 64 + 3 * 32 * 64) + 2 * (1780 + 64 + 128 + MOE_4x16 + 3 * 32 * 16) + 32 + EMBED,
     ),
+    "deepseek_v32": (
+        dict(model_type="deepseek_v32", vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+             num_attention_heads=4, kv_lora_rank=8, q_lora_rank=12, qk_nope_head_dim=4, qk_rope_head_dim=2,
+             v_head_dim=4, n_routed_experts=4, n_shared_experts=1, num_experts_per_tok=2, moe_intermediate_size=16,
+             mlp_layer_types=["dense", "sparse", "sparse"], num_nextn_predict_layers=1, index_n_heads=2,
+             index_head_dim=4, index_topk=8),
+        dict(vocab_size=100, d_model=32, n_layers=3, context_length=163840, position="rope", tied_embeddings=False,
+             norm={"kind": "rmsnorm"},
+             attention={"n_heads": 4, "mla": {"q_lora_rank": 12, "kv_lora_rank": 8, "qk_nope_head_dim": 4,
+                                              "qk_rope_head_dim": 2, "v_head_dim": 4,
+                                              "indexer": {"n_heads": 2, "head_dim": 4, "topk": 8}}},
+             mlp={"activation": "swiglu", "d_ff": 64},
+             moe={"n_experts": 4, "top_k": 2, "d_ff": 16, "n_shared_experts": 1, "routing_bias": True},
+             layers=[{"count": 1, "moe": None}, {"count": 2}], mtp={"n_modules": 1}),
+        # V3's, and the indexer: wq_b 12*2*4, wk 32*4, k_norm 2*4 (LayerNorm), weights_proj 32*2: 296
+        EMBED + (1780 + 296 + 64 + 3 * 32 * 64) + 2 * (1780 + 296 + 64 + 128 + MOE_4x16 + 3 * 32 * 16) + 32 + EMBED,
+    ),
     "gpt_oss": (
         dict(model_type="gpt_oss", vocab_size=100, hidden_size=32, intermediate_size=16, num_hidden_layers=4,
              num_attention_heads=4, num_key_value_heads=2, head_dim=8, num_local_experts=4, num_experts_per_tok=2,
@@ -959,6 +976,7 @@ def test_gemma4_reads_a_saved_per_layer_config(tmp_path):
     ("gemma2", 2_614_341_888),       # Gemma2Config() is Gemma 2 2B
     ("gpt_oss", 116_829_156_672),    # GptOssConfig() is gpt-oss-120b
     ("deepseek_v3", 671_026_404_352),  # DeepseekV3Config() is DeepSeek-V3
+    ("deepseek_v32", 671_877_929_216),  # DeepseekV32Config() is DeepSeek-V3.2-Exp (its indexers, without MTP)
     ("llama4_text", 107_769_861_120),  # Llama4TextConfig() is Llama 4 Scout's text model
     ("llama4", 107_769_861_120),     # ... and Llama4Config() too, through its default text_config
     ("gemma", 8_537_680_896),        # GemmaConfig() is Gemma 7B

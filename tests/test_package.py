@@ -36,7 +36,8 @@ def test_every_spec_key_is_documented():
     documented = set(re.findall(r"`([a-z_]+)`", readme))
     keys = set(spec.TOP_KEYS + spec.ATTENTION_KEYS + spec.ATTENTION_BIAS_KEYS + spec.MLP_KEYS + spec.MOE_KEYS
                + spec.NORM_KEYS + spec.LAYER_GROUP_KEYS + spec.LAYER_REPEAT_KEYS + spec.TRAINING_KEYS
-               + spec.FIGURE_KEYS + spec.FIGURES + spec.VISION_KEYS + spec.PROJECTOR_KEYS + spec.MIXER_KEYS)
+               + spec.FIGURE_KEYS + spec.FIGURES + spec.VISION_KEYS + spec.PROJECTOR_KEYS + spec.MIXER_KEYS
+               + spec.MLA_KEYS + spec.INDEXER_KEYS)
     assert keys - documented == set()
 
 

@@ -15,6 +15,7 @@ from .options import (
     strict_option,
     warn_past_context,
 )
+from .sparse import sparse_option
 from .output import emit, output_options
 
 
@@ -28,12 +29,13 @@ from .output import emit, output_options
               help="For the FLOPs: causal, S(S+1)/2 query-key pairs, windows respected; full, all S x S pairs.")
 @click.option("--kv-dtype", type=click.Choice(DTYPES), default="bf16", show_default=True,
               help="The KV cache's elements.")
+@sparse_option
 @active_option
 @set_option
 @strict_option
 @output_options
-def command(models: tuple[str, ...], context: int | None, old_seq: int | None, attention: str, kv_dtype: str,
-            active: str, overrides: tuple[str, ...]) -> None:
+def command(models: tuple[str, ...], context: int | None, old_seq: int | None, attention: str, sparse: str,
+            kv_dtype: str, active: str, overrides: tuple[str, ...]) -> None:
     """Models side by side: architecture (differences highlighted), counts with ratios to the first, FLOPs
     per token and KV cache. `llmcalc compare llama3-8b llama3-8b --set 2:attention.n_kv_heads=1` compares a
     model with a variant of itself."""
@@ -44,7 +46,7 @@ def command(models: tuple[str, ...], context: int | None, old_seq: int | None, a
         raise click.UsageError("compare needs at least two models")
     context = renamed({"context": context, "old_seq": old_seq})["context"]
     loaded = load_models(models, overrides)
-    result = api.compare(loaded, context, context, attention, kv_dtype, active)
+    result = api.compare(loaded, context, context, attention, kv_dtype, active, sparse)
     for model in loaded:
         warn_past_context(model, context, "--context")
     args = (list(result.counts), list(result.forwards), list(result.caches))

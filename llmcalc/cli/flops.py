@@ -20,6 +20,7 @@ from .options import (
     warn_past_context,
 )
 from .images import check_image_options, image_options
+from .sparse import sparse_option
 from .output import many, output_options
 
 
@@ -31,6 +32,7 @@ from .output import many, output_options
 @click.option("--batch", type=WHOLE, default=1, show_default=True, help="Sequences at once.")
 @click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True,
               help="causal: S(S+1)/2 query-key pairs, windows respected; full: all S x S pairs on every layer.")
+@sparse_option
 @click.option("--decode", is_flag=True,
               help="One decode step at position --context with a KV cache, instead of prefill.")
 @click.option("--no-other", is_flag=True,
@@ -54,7 +56,7 @@ from .output import many, output_options
 @strict_option
 @output_options
 def command(models: tuple[str, ...], images: int, image_size: tuple[int, int] | None, context: int | None,
-            old_seq: int | None, batch: int, attention: str, decode: bool, no_other: bool,
+            old_seq: int | None, batch: int, attention: str, sparse: str, decode: bool, no_other: bool,
           training: bool, tokens: float | None, recompute: str, tokens_per_second: float | None,
           n_gpus: int | None, mfu_target: float | None, price: float | None, peak_flops: float | None,
           gpu_name: str | None, overrides: tuple[str, ...]) -> None:
@@ -92,7 +94,7 @@ def command(models: tuple[str, ...], images: int, image_size: tuple[int, int] | 
     for model in loaded:
         check_image_options(model, images, image_size)
         count = api.count_flops(model, seq, batch, attention, decode, include_other=not no_other, images=images,
-                                image_size=image_size)
+                                image_size=image_size, sparse=sparse)
         compute = utilisation = None
         if computes_training:
             if tokens is None and model.training.tokens is None:

@@ -18,6 +18,7 @@ from .options import (
     strict_option,
     warn_past_context,
 )
+from .sparse import sparse_option
 from .output import check_plot, draw_image, many, output_options, plot_option
 
 COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
@@ -53,6 +54,7 @@ COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
               help="With --pp or --ep: GB/s per GPU each way between nodes.")
 @click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
               help="What an MLA model caches, as in `memory`.")
+@sparse_option
 @click.option("--compute-efficiency", type=FRACTION, default=1.0, show_default=True,
               help="The share of the peak FLOP/s reached (1.0: a bound).")
 @click.option("--memory-efficiency", type=FRACTION, default=1.0, show_default=True,
@@ -65,7 +67,8 @@ COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
 @output_options
 def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, bandwidth: float | None, batch: int,
             prompt: int, context: int | None, dtype: str | None, kv_dtype: str, compute_dtype: str, tp: int,
-            pp: int, ep: int, gpus_per_node: int, network_bandwidth: float, mla_cache: str, compute_efficiency: float, memory_efficiency: float, comm_efficiency: float,
+            pp: int, ep: int, gpus_per_node: int, network_bandwidth: float, mla_cache: str, sparse: str,
+            compute_efficiency: float, memory_efficiency: float, comm_efficiency: float,
             plot: str | None, overrides: tuple[str, ...]) -> None:
     """Roofline speed of serving each MODEL: the prefill of a prompt and one decode step after it, per layer group
     (FLOPs, bytes moved, what bounds it, time), then time to first token, time per output token and tokens per
@@ -104,7 +107,7 @@ def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, ba
                                       memory_efficiency=memory_efficiency, comm_efficiency=comm_efficiency,
                                       mla_cache=mla_cache, gpu_name=name, compute_dtype=compute_dtype, source=source,
                                       pp=pp, ep=ep, gpus_per_node=gpus_per_node,
-                                      network_bandwidth=network_bandwidth * 1e9))
+                                      network_bandwidth=network_bandwidth * 1e9, sparse=sparse))
         warn_past_context(model, max(prompt, context or 0), "--context" if context else "--prompt")
     if plot is not None:
         draw_image(present.speed_plot(reports), plot)

@@ -17,6 +17,7 @@ from .options import (
     set_option,
     strict_option,
 )
+from .sparse import sparse_option
 from .output import check_plot, draw_image, emit, output_options, plot_option
 
 
@@ -34,6 +35,7 @@ from .output import check_plot, draw_image, emit, output_options, plot_option
               help="The KV cache's elements, as in `memory` (--vary dtype sweeps them with the weights).")
 @click.option("--attention", type=click.Choice(["causal", "full"]), default="causal", show_default=True,
               help="For the FLOPs: causal, S(S+1)/2 query-key pairs, windows respected; full, all S x S pairs.")
+@sparse_option
 @click.option("--mla-cache", type=click.Choice(["latent", "decompressed"]), default="latent", show_default=True,
               help="What an MLA model caches, as in `memory`.")
 @click.option("--chart", type=click.Choice(["memory", "kv", "flops", "none"]), default="memory", show_default=True,
@@ -48,7 +50,8 @@ from .output import check_plot, draw_image, emit, output_options, plot_option
 @strict_option
 @output_options
 def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: int | None, batch: int, dtype: str,
-            kv_dtype: str, attention: str, mla_cache: str, chart: str, log_y: bool, units: str, plot: str | None,
+            kv_dtype: str, attention: str, sparse: str, mla_cache: str, chart: str, log_y: bool, units: str,
+            plot: str | None,
             gpu_name: str | None, overrides: tuple[str, ...]) -> None:
     """KV cache, inference memory and FLOPs per token of each MODEL as one variable changes: a row per value, a
     column per model, and a chart of the curve. `llmcalc sweep llama3-8b mistral-7b --vary context=1k..128k`."""
@@ -69,7 +72,7 @@ def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: in
         if given(name) or (name == "context" and old_seq is not None):
             raise click.UsageError(f"{flag(name)} is what --vary {variable} sweeps: give one of the two")
     result = api.sweep(load_models(models, overrides), variable, values, context=context, batch=batch, dtype=dtype,
-                       kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache)
+                       kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache, sparse=sparse)
     if plot is not None:
         draw_image([present.sweep_chart(result, units, chart, log_y, _gpu_line(gpu_name))], plot)
     emit(lambda: present.sweep_table(result, units, chart, log_y), lambda: present.sweep_json(result),

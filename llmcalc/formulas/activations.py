@@ -20,6 +20,10 @@ the first stage also holds the token ids and the embedding's dropout mask, the l
 output layer's input and the cross-entropy's fp32 softmax over the vocabulary (split by TP, as Megatron's
 vocab-parallel cross-entropy does). The figure reported is the stage that holds the most.
 
+DeepSeek-V3.2's lightning indexer (DSA, formulas/indexer.py) adds no saved tensors here: transformers runs it under
+no_grad, and DeepSeek's training of it (a KL loss on a detached input: DeepSeek_V3_2.pdf, DeepSeek-V3.2-Exp) is not
+modelled.
+
 May import the model, records (a memo) and the parameter formulas only.
 """
 

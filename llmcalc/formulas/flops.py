@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm
 from ..records import record
+from .indexer import SPARSE_CONVENTIONS, has_indexer, indexer_flop_rows, sparse_span
 from .params import layer_norm_names, mla_projections
 from .per_layer import per_layer_flop_rows, per_layer_model_flops, projected_kv
 from .recurrent import flop_rows as mixer_flop_rows
@@ -133,6 +134,7 @@ class FlopCount:
     include_other: bool
     images: int = 0        # images per sequence (a vision-language model): their tokens are part of `seq`
     image_tokens: int = 0  # tokens one image becomes
+    sparse: str = "topk"   # what a DSA layer's attention attends to (indexer.SPARSE_CONVENTIONS)
 
     @property
     def tokens(self) -> int:
@@ -157,14 +159,17 @@ class FlopCount:
 
     @property
     def convention(self) -> str:
-        return ATTENTION_CONVENTIONS[self.attention]
+        """The attention convention, and the sparse one when a layer has DSA's indexer."""
+        dsa = "; " + SPARSE_CONVENTIONS[self.sparse] if has_indexer(self.model) else ""
+        return ATTENTION_CONVENTIONS[self.attention] + dsa
 
     def group_rows(self, group: str | None) -> tuple[FlopRow, ...]:
         return tuple(row for row in self.rows if row.group == group)
 
 
 def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
-                convention: str, source: int = 0, decode: bool = False) -> list[tuple[str, int, int]]:
+                convention: str, source: int = 0, decode: bool = False,
+                sparse: str = "topk") -> list[tuple[str, int, int]]:
     """(component, matmul, other) of one layer for `queries` new tokens of a `seq`-token sequence.
 
     An encoder layer attends both ways (all pairs). A decoder layer with cross-attention attends to `source`
@@ -172,7 +177,8 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     to the images only (Mllama's MllamaCrossAttentionDecoderLayer, mllama/modeling_mllama.py 5.23.0) attends to
     `source` image tokens likewise, and is skipped when there are none. A layer with a recurrent mixer and attention
     both (Falcon-H1's FalconH1DecoderLayer) runs the two side by side and adds their outputs (one more add per
-    element)."""
+    element). A DSA layer's indexer scores every pair the convention counts, and its MLA attention, under `sparse`
+    "topk", only min(topk, keys) of each query's (formulas/indexer.py)."""
     att, mlp = layer.attention, layer.mlp
     mixing = mixer_flop_rows(layer.mixer, d_model, queries, decode) if layer.mixer else []
     if att is None:  # a recurrent block (with or without an MLP), or an MLP block (Nemotron-H)
@@ -184,7 +190,11 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
     if layer.stack == "encoder":
         convention = "full"
     q_width, kv_width = att.n_heads * att.d_head, att.n_kv_heads * att.d_head
-    pairs = attention_pairs(queries, seq, att.sliding_window, convention, att.chunk_size)
+    pairs = index_pairs = attention_pairs(queries, seq, att.sliding_window, convention, att.chunk_size)
+    topk = sparse_span(att, sparse)
+    if topk:  # DSA: the attention runs over the indexer's top-k keys of each query
+        pairs = queries * min(topk, seq) if convention == "full" else \
+            attention_pairs(queries, seq, min(topk, att.sliding_window or topk), convention)
     bias_adds = queries * ((q_width if att.bias_q else 0) + (kv_width if att.bias_k else 0)
                            + (kv_width if att.bias_v else 0) + (d_model if att.bias_o else 0))
     n_norms = len(layer_norm_names(layer, norm))
@@ -204,6 +214,7 @@ def layer_flops(layer: Layer, norm: Norm, d_model: int, queries: int, seq: int,
         projections = [(name, 2 * queries * size, 0) if not name.endswith("_norm")
                        else (name, 0, queries * size * NORM_PER_ELEMENT["rmsnorm"])
                        for name, size in mla_projections(att, d_model)]
+        projections += indexer_flop_rows(att, d_model, queries, index_pairs)
     else:  # K and V over the queries, as far as the layer projects them (per_layer.projected_kv)
         k, v = projected_kv(att)
         projections = _projections("attn", queries, queries, d_model, q_width, kv_width)
@@ -287,11 +298,11 @@ def _moe_rows(moe: MoE, mlp: MLP, d_model: int, tokens: int) -> list[tuple[str, 
 
 
 def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "causal", decode: bool = False,
-                include_other: bool = True, image_source: int = 0) -> FlopCount:
+                include_other: bool = True, image_source: int = 0, sparse: str = "topk") -> FlopCount:
     """FLOPs of a forward pass over `seq` tokens, or of decoding one token at position `seq` (0-based). An
     encoder-decoder runs its encoder over `seq` source tokens (in a forward pass only) and its decoder over `seq`
     target tokens, cross-attending to the `seq` source positions; layers attending to images, to the
-    `image_source` image tokens of each sequence."""
+    `image_source` image tokens of each sequence. `sparse`: what a DSA layer attends to (indexer.SPARSE_CONVENTIONS)."""
     queries = 1 if decode else seq
     keys = seq + 1 if decode else seq
     d = model.d_model
@@ -306,10 +317,10 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
     for group in model.groups:
         if group.layer.stack == "encoder":
             if not decode:  # the encoder runs once over the source (taken as `seq` tokens), not per decode step
-                rows += _group_rows(group, model.norm, d, seq, seq, attention, batch)
+                rows += _group_rows(group, model.norm, d, seq, seq, attention, batch, sparse=sparse)
             continue
         rows += _group_rows(group, model.norm, d, queries, keys, attention, batch,
-                            source=seq if encoder_decoder else image_source, decode=decode)
+                            source=seq if encoder_decoder else image_source, decode=decode, sparse=sparse)
     if encoder_decoder and model.norm.final and not decode:
         rows.append(FlopRow("norm.final_encoder", None, 1, 0, batch * norm_flops(seq, model.norm, d)))
     other_final = norm_flops(queries, model.norm, d) if model.norm.final else 0
@@ -320,14 +331,14 @@ def count_flops(model: ModelSpec, seq: int, batch: int = 1, attention: str = "ca
     # GPT-J's and Phi's LM head add a bias to every logit (nn.Linear with bias: a non-matmul add per vocabulary entry)
     rows.append(FlopRow("lm_head", None, 1, batch * linear(queries, model.embed_width, model.vocab_size),
                         batch * queries * model.vocab_size if model.lm_head_bias else 0))
-    return FlopCount(model, tuple(rows), seq, batch, attention, decode, include_other)
+    return FlopCount(model, tuple(rows), seq, batch, attention, decode, include_other, sparse=sparse)
 
 
 def _group_rows(group: LayerGroup, norm: Norm, d_model: int, queries: int, keys: int, attention: str,
-                batch: int, source: int = 0, decode: bool = False) -> list[FlopRow]:
+                batch: int, source: int = 0, decode: bool = False, sparse: str = "topk") -> list[FlopRow]:
     return [FlopRow(name, group.name, group.count, batch * matmul, batch * other)
             for name, matmul, other in layer_flops(group.layer, norm, d_model, queries, keys, attention, source,
-                                                   decode)]
+                                                   decode, sparse)]
 
 
 # ------------------------------------------------------------------------------ training

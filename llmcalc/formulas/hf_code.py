@@ -155,7 +155,8 @@ CODES = {
 # model's for a multimodal wrapper) whose modeling code the profile was not measured on: refused by name, not held to
 # Llama's code (tests/test_activations_crosscheck.py keeps the list complete)
 UNMEASURED = frozenset((
-    "arcee", "bamba", "dbrx", "deepseek_v2", "ernie4_5_moe", "falcon_h1", "falcon_mamba", "glm4_moe", "gpt_oss",
+    "arcee", "bamba", "dbrx", "deepseek_v2", "deepseek_v32", "ernie4_5_moe", "falcon_h1", "falcon_mamba", "glm4_moe",
+    "gpt_oss",
     "granitemoehybrid", "helium", "hunyuan_v1_dense", "hunyuan_v1_moe", "jamba", "lfm2",
     "lfm2_moe", "llama4", "llama4_text", "mamba", "mamba2", "minimax", "minimax_m2", "ministral", "ministral3",
     "mllama", "nemotron_h", "openai_gpt", "qwen2_5_vl", "qwen2_5_vl_text", "qwen3_next", "qwen3_5", "qwen3_5_moe",

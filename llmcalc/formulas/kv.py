@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..model import Attention, ModelSpec
 from ..records import record
 from .dtypes import DTYPE_BITS, whole_bytes
+from .indexer import indexer_cache_elements
 from .mixer_tp import state_per_rank
 from .vision import image_tokens
 
@@ -22,15 +23,17 @@ def kv_elements_per_token(attention: Attention, mla_cache: str = "latent") -> in
     MLA: the latent kv_lora_rank + qk_rope_head_dim (DeepSeek-V2 Table 1), or per-head K and V decompressed. A layer
     reusing an earlier layer's K and V holds none (Gemma 4: get_layer_types_and_kwargs gives it a "dummy" layer of
     DynamicCache, cache_utils.py, transformers 5.23.0); keys reused as values (k_eq_v) are still cached twice, V after
-    its norm and K after its norm and RoPE (Gemma4TextAttention)."""
+    its norm and K after its norm and RoPE (Gemma4TextAttention). A DSA layer also caches its indexer's key of
+    index_head_dim (DynamicIndexedLayer.indexer_keys, cache_utils.py, transformers 5.23.0)."""
     mla = attention.mla
     if attention.kv_shared:  # it reads an earlier layer's K and V and caches nothing (Gemma 4's kv sharing)
         return 0
     if mla is None:
         return 2 * attention.n_kv_heads * attention.d_head
+    indexer = indexer_cache_elements(attention)  # DSA's indexer keys beside either (formulas/indexer.py)
     if mla_cache == "decompressed":
-        return attention.n_heads * (mla.qk_head_dim + mla.v_head_dim)
-    return mla.kv_lora_rank + mla.qk_rope_head_dim
+        return attention.n_heads * (mla.qk_head_dim + mla.v_head_dim) + indexer
+    return mla.kv_lora_rank + mla.qk_rope_head_dim + indexer
 
 
 def cached_tokens(context: int, attention: Attention) -> int:
@@ -127,7 +130,8 @@ def kv_cache(model: ModelSpec, context: int, batch: int = 1, dtype: str = "bf16"
 def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
     """The KV cache one of `tp` tensor-parallel GPUs holds: K/V heads split over the ranks (past n_kv_heads ranks
     they are replicated, not split further); MLA's latent is one head shared by every query head, so every rank
-    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head. A
+    holds all of it (DeepSeek-V2 sec. 2.1; vLLM and SGLang replicate it), while decompressed K/V split by head (DSA's
+    indexer key, one head, is held whole). A
     recurrent mixer's state splits by its heads or channels (mixer_tp.state_per_rank)."""
     if tp == 1:
         return cache.bytes
@@ -143,5 +147,8 @@ def kv_bytes_per_gpu(model: ModelSpec, cache: KVCache, tp: int) -> float:
         if att is None:  # a block without attention (Nemotron-H's MLP blocks) caches no K or V
             continue
         shards = 1 if att.mla and cache.mla_cache == "latent" else min(tp, att.n_kv_heads)
-        total += whole_bytes(cache.batch * group.n_layers * group.elements_per_token * group.cached_tokens, bits) / shards
+        tokens = cache.batch * group.n_layers * group.cached_tokens
+        whole = indexer_cache_elements(att) if shards > 1 else 0  # DSA's indexer key: one head, on every rank
+        total += whole_bytes(tokens * (group.elements_per_token - whole), bits) / shards + \
+            whole_bytes(tokens * whole, bits)
     return total

@@ -7,6 +7,7 @@ parts" holds by construction. Python integers are exact at any size.
 from __future__ import annotations
 
 from ..model import MLP, Attention, Layer, LayerGroup, ModelSpec, MoE, Norm, Projector, VisionTower
+from .indexer import indexer_rows
 from .param_rows import ACTIVE_CONVENTIONS, ParamCount, ParamRow  # noqa: F401 (the results, named here too)
 from .per_layer import per_layer_model_rows, per_layer_rows, projected_kv
 from .recurrent import param_rows as mixer_param_rows
@@ -218,8 +219,8 @@ def layer_rows(layer: Layer, norm: Norm, d_model: int) -> list[tuple[str, int, i
     if att and att.to_images:
         rows += _attention_rows(att, d_model, "xattn") + [("xattn.qk_norm", qk_norm(att)),
                                                          ("xattn.gates", tanh_gates())]
-    elif att and att.mla:
-        rows += mla_projections(att, d_model)
+    elif att and att.mla:  # and DSA's indexer, if any (formulas/indexer.py)
+        rows += mla_projections(att, d_model) + indexer_rows(att, d_model)
     elif att:
         rows += _attention_rows(att, d_model, "attn") + [
             ("attn.gate", output_gate(att, d_model)),

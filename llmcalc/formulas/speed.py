@@ -10,7 +10,8 @@ final norm, LM head). Bytes moved:
   layer reads the experts the step's tokens touch: of n experts with top-k over T tokens, n (1 - (1 - k/n)^T)
   distinct ones are expected; shared experts and dense layers always.
 - the KV cache: decode reads every cached token of each layer (sliding windows and chunks hold fewer; MLA its
-  latent) and writes one token per sequence; prefill writes the prompt's. A recurrent layer (Mamba) holds a
+  latent; a DSA layer under the top-k convention the latents of its top-k keys and its indexer's key of every
+  token) and writes one token per sequence; prefill writes the prompt's. A recurrent layer (Mamba) holds a
   constant state per sequence instead (formulas.kv): decode reads and rewrites it, prefill writes it once.
 - activations: each live tensor of a layer (formulas.serving's count) written once and read once, in 16 bits
   (an estimate; small beside the weights at decode, beside the FLOPs at prefill).
@@ -31,6 +32,7 @@ from ..model import ModelSpec
 from ..records import record
 from .dtypes import DTYPE_BITS
 from .flops import count_flops
+from .indexer import indexer_cache_elements, sparse_span
 from .kv import kv_cache
 from .memory import per_param_bytes
 from .params import ParamCount
@@ -148,11 +150,13 @@ def _ring_all_reduce(message: float, tp: int, link: float | None) -> float:
 
 
 def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context: int, decode: bool, dtype: str,
-          kv_dtype: str, roof: Roof, attention: str = "causal", mla_cache: str = "latent") -> Phase:
+          kv_dtype: str, roof: Roof, attention: str = "causal", mla_cache: str = "latent",
+          sparse: str = "topk") -> Phase:
     """The prefill of `tokens` tokens (decode False; `context` is then the prompt) or one decode step at position
-    `context` (tokens 1), of `batch` sequences, per GPU of `roof`."""
+    `context` (tokens 1), of `batch` sequences, per GPU of `roof`. Under `sparse` "topk" a DSA layer's decode step
+    reads the latents of its top-k keys only, and its indexer's keys of every token (formulas/indexer.py)."""
     tp = roof.tp
-    flops = count_flops(model, context, batch, attention, decode)
+    flops = count_flops(model, context, batch, attention, decode, sparse=sparse)
     per_param = per_param_bytes(params, dtype)
     step = batch * (1 if decode else tokens)  # tokens in the step
     cache = kv_cache(model, context, 1, kv_dtype, mla_cache)
@@ -180,6 +184,10 @@ def phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context
                 written = batch * (1 if decode else tokens) if g.per_token else 0  # image K/V: written with the images
                 read = batch * g.cached_tokens if decode else 0
                 kv = per_token * (written + read)
+                topk = sparse_span(att, sparse) if decode else None
+                if topk and g.cached_tokens > topk:  # DSA: the latents of the keys the indexer dropped stay unread
+                    unread = (g.elements_per_token - indexer_cache_elements(att)) / g.elements_per_token
+                    kv -= per_token * unread * batch * (g.cached_tokens - topk)
             # a recurrent mixer's state: a decode step reads and rewrites it, a prefill writes the final one
             if layer.mixer is not None:  # one rank's share of it (mixer_tp.py)
                 kv += state_per_rank(layer.mixer, tp) * kv_bits / 8 * g.n_layers * batch * (2 if decode else 1)
@@ -231,32 +239,33 @@ def pipelined_seconds(stages: list[float], micro_batches: int, send: float) -> f
 
 def layout_phase(model: ModelSpec, params: ParamCount, batch: int, tokens: int, context: int, decode: bool,
                  dtype: str, kv_dtype: str, roof: Roof, mla_cache: str = "latent", pp: int = 1,
-                 between: float | None = None) -> Phase:
+                 between: float | None = None, sparse: str = "topk") -> Phase:
     """A phase of `batch` sequences on a replica laid out over roof.ep expert-parallel GPUs (each with its share of
     the sequences, attention data-parallel) or over `pp` pipeline stages (the batch in min(pp, batch)
     micro-batches, each stage taking them in turn, a micro-batch's hidden state, a 1/tp share per rank, sent
     between stages over `between` bytes/s): pipelined_seconds of the stages' shares, as plan --mode serve times it."""
     if roof.ep > 1:
         per_gpu = phase(model, params, -(-batch // roof.ep), tokens, context, decode, dtype, kv_dtype, roof,
-                        mla_cache=mla_cache)
+                        mla_cache=mla_cache, sparse=sparse)
         return replace(per_gpu, batch=batch)
     if pp == 1:
-        return phase(model, params, batch, tokens, context, decode, dtype, kv_dtype, roof, mla_cache=mla_cache)
+        return phase(model, params, batch, tokens, context, decode, dtype, kv_dtype, roof, mla_cache=mla_cache,
+                     sparse=sparse)
     micro = min(pp, batch)
     step = -(-batch // micro)
-    one = phase(model, params, step, tokens, context, decode, dtype, kv_dtype, roof, mla_cache=mla_cache)
+    one = phase(model, params, step, tokens, context, decode, dtype, kv_dtype, roof, mla_cache=mla_cache, sparse=sparse)
     send = step * (1 if decode else tokens) * model.d_model * ACTIVATION_BYTES / roof.tp / between
     return replace(one, batch=batch, stages=tuple(stage_seconds(model, one, pp)), micro_batches=micro,
                    send_seconds=send)
 
 
 def crossover_batch(model: ModelSpec, params: ParamCount, context: int, dtype: str, kv_dtype: str, roof: Roof,
-                    mla_cache: str = "latent", limit: int = 1 << 20) -> int | None:
+                    mla_cache: str = "latent", limit: int = 1 << 20, sparse: str = "topk") -> int | None:
     """The smallest batch at which one decode step at `context` is compute-bound as a whole (its FLOPs take longer
     than its bytes), or None if it stays memory-bound up to `limit` (the KV cache read grows with the batch as
     fast as the FLOPs do)."""
     def compute_bound(b: int) -> bool:
-        step = phase(model, params, b, 1, context, True, dtype, kv_dtype, roof, mla_cache=mla_cache)
+        step = phase(model, params, b, 1, context, True, dtype, kv_dtype, roof, mla_cache=mla_cache, sparse=sparse)
         return sum(r.compute_seconds for r in step.rows) >= sum(r.memory_seconds for r in step.rows)
 
     if not compute_bound(limit):
@@ -302,14 +311,14 @@ class SpeedReport:
 
 def speed(model: ModelSpec, params: ParamCount, batch: int, prompt: int, context: int, dtype: str, kv_dtype: str,
           roof: Roof, mla_cache: str = "latent", settings: dict | None = None, pp: int = 1,
-          between: float | None = None) -> SpeedReport:
+          between: float | None = None, sparse: str = "topk") -> SpeedReport:
     """The prefill of `prompt` tokens and one decode step at position `context`, of `batch` sequences; and the
     decode step at batches 1, 2, 4, ... up to 1,024 (and at `batch`); over roof.ep expert-parallel GPUs or `pp`
     pipeline stages (layout_phase). The crossover is per GPU's batch times roof.ep (a replica's batch)."""
     batches = sorted({2**i for i in range(11)} | {batch})
-    curve = tuple(layout_phase(model, params, b, 1, context, True, dtype, kv_dtype, roof, mla_cache, pp, between)
-                  for b in batches)
-    crossover = crossover_batch(model, params, context, dtype, kv_dtype, roof, mla_cache)
+    curve = tuple(layout_phase(model, params, b, 1, context, True, dtype, kv_dtype, roof, mla_cache, pp, between,
+                               sparse) for b in batches)
+    crossover = crossover_batch(model, params, context, dtype, kv_dtype, roof, mla_cache, sparse=sparse)
     return SpeedReport(model, layout_phase(model, params, batch, prompt, prompt, False, dtype, kv_dtype, roof,
-                                           mla_cache, pp, between), curve[batches.index(batch)],
+                                           mla_cache, pp, between, sparse), curve[batches.index(batch)],
                        crossover * roof.ep if crossover else None, settings or {}, curve)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..formulas.indexer import has_indexer
 from ..formulas.recurrent import MIXER_CONVENTION
 from ..units import exact, human, integral, percent
 from .common import TOWER_GROUPS, component_label, group_heading, model_label, model_title, overrides_json
@@ -45,6 +46,8 @@ def flops_json(count: FlopCount, training: TrainingCompute | None = None,
         "components": [_flop_row_json(r) for r in count.group_rows(None)],
         "groups": groups,
     }
+    if has_indexer(count.model):  # DSA's convention (formulas/indexer.py)
+        out["sparse_attention"] = count.sparse
     if count.images:
         out["images"] = {"per_sequence": count.images, "tokens_per_image": count.image_tokens,
                          **{name: {"matmul": integral(sum(r.matmul for r in count.group_rows(name))),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..formulas.indexer import SPARSE_CONVENTIONS
 from ..units import decimal_bytes, human, integral, whole_bytes
 from .common import escape, model_label, model_title, overrides_json, unique
 from .sheet import Block, Chart, Note, Sheet
@@ -79,6 +80,10 @@ def speed_table(report: SpeedReport) -> list[Block]:
              "written and read once (an estimate). A group takes max(FLOPs / peak, bytes / bandwidth)"
              + ("; tensor parallelism adds a ring all-reduce after each attention (or mixer) and MLP block."
                 if s["tp"] > 1 else ".")]
+    if "sparse_attention" in s:  # a DSA model (formulas/indexer.py)
+        notes.append(f"Sparse attention (--sparse-attention {s['sparse_attention']}): "
+                     + SPARSE_CONVENTIONS[s["sparse_attention"]] + ("; at decode each query reads the latents of its "
+                     "top-k keys and the indexer's key of every token." if s["sparse_attention"] == "topk" else "."))
     if s.get("pp", 1) > 1:
         notes.append(f"Pipeline: {s['pp']} stages; the rows are one micro-batch's pass (a step's batch in min(pp, "
                      "batch) micro-batches, each stage taking them in turn); a step lasts the longer of one "

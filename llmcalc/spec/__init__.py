@@ -29,7 +29,8 @@ _EXPORTS = {
     "ATTENTION_BIAS_KEYS": "schema", "ATTENTION_KEYS": "schema", "FIGURE_KEYS": "schema", "FIGURES": "schema",
     "LAYER_GROUP_KEYS": "schema", "LAYER_REPEAT_KEYS": "schema", "MLP_KEYS": "schema", "MOE_KEYS": "schema",
     "NORM_KEYS": "schema", "MAX_LAYERS": "schema", "OVERRIDE_SOURCE": "schema", "TOP_KEYS": "schema", "TRAINING_KEYS": "schema",
-    "VISION_KEYS": "schema", "PROJECTOR_KEYS": "schema", "MIXER_KEYS": "schema",
+    "VISION_KEYS": "schema", "PROJECTOR_KEYS": "schema", "MIXER_KEYS": "schema", "MLA_KEYS": "schema",
+    "INDEXER_KEYS": "schema",
     "parse_human_number": "values",
 }
 __all__ = sorted(_EXPORTS)

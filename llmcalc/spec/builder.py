@@ -15,7 +15,6 @@ from ..model import (
     QK_NORMS,
     RESIDUALS,
     WEIGHT_STORAGE,
-    MLA,
     MLP,
     Attention,
     Layer,
@@ -25,6 +24,7 @@ from ..model import (
     Training,
 )
 from .mixer import build_mixer
+from .mla import build_mla
 from .published import published_figures
 from .node import Node
 from .schema import (
@@ -36,7 +36,6 @@ from .schema import (
     LAYER_PATTERN_KEYS,
     LAYER_REPEAT_KEYS,
     MLA_ATTENTION_KEYS,
-    MLA_KEYS,
     MLP_KEYS,
     MOE_KEYS,
     PER_LAYER_INPUT_KEYS,
@@ -250,11 +249,7 @@ class _Builder:
                 raise node.error(key, "not used with mla (head sizes are mla.qk_nope_head_dim + qk_rope_head_dim "
                                  f"and mla.v_head_dim); allowed with mla: {', '.join(MLA_ATTENTION_KEYS)}")
         n_heads = node.integer("n_heads")
-        sub = node.mapping("mla")
-        sub.check_keys(MLA_KEYS)
-        mla = MLA(kv_lora_rank=sub.integer("kv_lora_rank"), qk_nope_head_dim=sub.integer("qk_nope_head_dim"),
-                  qk_rope_head_dim=sub.integer("qk_rope_head_dim"), v_head_dim=sub.integer("v_head_dim"),
-                  q_lora_rank=sub.integer("q_lora_rank", None))
+        mla = build_mla(node.mapping("mla"))
         return Attention(n_heads, n_heads, mla.qk_head_dim, sliding_window=node.integer("sliding_window", None),
                          mla=mla)
 

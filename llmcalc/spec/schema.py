@@ -33,7 +33,10 @@ ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks",
 MLA_ATTENTION_KEYS = ("n_heads", "sliding_window", "mla")
 
 
-MLA_KEYS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+MLA_KEYS = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "indexer")
+
+
+INDEXER_KEYS = ("n_heads", "head_dim", "topk")
 
 
 ATTENTION_BIAS_KEYS = ("q", "k", "v", "o")

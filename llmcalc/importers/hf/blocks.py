@@ -43,19 +43,20 @@ def attention_entry(n_heads: int, n_kv: int, d_head: int, bias: bool | dict = Fa
     return att
 
 
-def read_layer_types(c: Config, n_layers: int, default: list[str], allowed: tuple[str, ...]) -> list[str]:
-    """The config's layer_types (legacy names remapped), or the model_type's default pattern."""
-    value = c.raw("layer_types")
+def read_layer_types(c: Config, n_layers: int, default: list[str], allowed: tuple[str, ...],
+                     key: str = "layer_types") -> list[str]:
+    """The config's layer_types (legacy names remapped), or the model_type's default pattern; another list of one
+    name per layer under `key` (DeepSeek-V3.2's mlp_layer_types)."""
+    value = c.raw(key)
     if value is None:
         return default
     if not isinstance(value, list) or len(value) != n_layers or not all(isinstance(v, str) for v in value):
-        raise c.error("layer_types", f"must be a list of {n_layers} layer type names (one per layer), got "
-                                     f"{got(value)}")
+        raise c.error(key, f"must be a list of {n_layers} layer type names (one per layer), got {got(value)}")
     types = [_LEGACY_LAYER_TYPES.get(v, v) for v in value]
     for index, kind in enumerate(types):
         if kind not in allowed:
-            raise c.error("layer_types", f"item {index} {kind!r} is not supported for {c.model_type}; "
-                                         f"allowed: {', '.join(allowed)}")
+            raise c.error(key, f"item {index} {kind!r} is not supported for {c.model_type}; "
+                               f"allowed: {', '.join(allowed)}")
     return types
 
 
