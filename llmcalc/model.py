@@ -4,7 +4,8 @@ Every value here is known to be sane (``llmcalc.spec.builder`` checks them), so 
 A model is a sequence of layers; identical layers are gathered into ``LayerGroup``s so that
 "per layer" figures come for free and no formula special-cases a model name.
 
-May import: llmcalc.records, llmcalc.figures, llmcalc.mixers, llmcalc.grouping (nothing else: the model is what every later stage shares).
+May import: llmcalc.records, llmcalc.figures, llmcalc.mixers, llmcalc.grouping, llmcalc.vision (nothing else: the
+model is what every later stage shares).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .figures import TOLERANCE_RULES, PublishedFigure  # noqa: F401 (a spec's pu
 from .grouping import group_layers
 from .mixers import (  # noqa: F401 (a layer's recurrent mixer, named here too)
     MIXER_KINDS, MIXER_NAMES, GatedDeltaNet, LightningAttention, Mamba, Mixer, ShortConv)
+from .vision import IMAGE_RESIZES, VISION_POSITIONS, Projector, VisionTower  # noqa: F401 (its image side)
 from .records import record
 
 # The largest whole number a spec key or an option may hold (2^53, where floats stop being exact): every product
@@ -226,90 +228,6 @@ class LayerGroup:
 
 # a learned table of the patch grid (CLIP, SigLIP), 2-D RoPE (Qwen2.5-VL), or a learned table of position_rows
 # positions bilinearly interpolated to each image's grid beside 2-D RoPE (Qwen3.5)
-VISION_POSITIONS = ("learned", "rope", "interpolated")
-IMAGE_RESIZES = ("fixed", "smart")  # every image resized to image_size (LLaVA), or Qwen2-VL's smart_resize
-
-
-@record
-class Projector:
-    """The multimodal projector from the vision tower to the language model: an optional norm over the tower's width,
-    then Linear(d_in, d_hidden), an activation and Linear(d_hidden, d_out) (LLaVA's two layers with GELU; Qwen2.5-VL's
-    patch merger, whose input is `merge` x `merge` neighbouring patches side by side), or one Linear(d_in, d_out)
-    when d_hidden is None (Mllama); with n_hidden 2, three (Llama 4's pixel-shuffle adapter fc1 and fc2, then its
-    projector's linear_1), the activation after each hidden layer. ``pool``: the patch grid is average-pooled by a pool x pool kernel first, its
-    stride the kernel (nn.AvgPool2d), and the norm runs on the pooled tokens (Gemma 3's projector); 0 is the kernel
-    a config can give that no image can pass (a grid smaller than the tokens' side)."""
-
-    d_in: int
-    d_out: int
-    d_hidden: int | None = None
-    activation: str = "gelu"
-    bias: bool = True
-    merge: int = 1
-    norm: str | None = None
-    pool: int = 1
-    n_hidden: int = 1  # hidden layers of d_hidden (Llama 4's adapter fc1, fc2, then linear_1: 2)
-
-    @property
-    def widths(self) -> tuple[int, ...]:
-        """The widths its linear layers map between, in order: d_in, d_hidden n_hidden times, d_out."""
-        return (self.d_in, self.d_out) if self.d_hidden is None else \
-            (self.d_in, *(self.d_hidden,) * self.n_hidden, self.d_out)
-
-    def linear_names(self) -> tuple[str, ...]:
-        """The components of its linear layers: `projector.linear` alone, else `projector.linear_1`, `_2`, ..."""
-        n = len(self.widths) - 1
-        return ("projector.linear",) if n == 1 else tuple(f"projector.linear_{i}" for i in range(1, n + 1))
-
-
-@record
-class VisionTower:
-    """A ViT image encoder (Dosovitskiy et al. 2021) in front of the language model, and its projector: a patch
-    embedding (a convolution of patch x patch pixels, x temporal_patch frames), an optional class token, learned
-    position embeddings or 2-D RoPE, optional norms before and after its identical layers, SigLIP's attention-pooling
-    head. ``window``: the side, in patches, of the windows its layers attend within, except ``full_layers``
-    (Qwen2.5-VL). How an image becomes tokens: ``resize`` fixed (to image_size, LLaVA) or smart (Qwen2-VL's
-    smart_resize between min_pixels and max_pixels); ``drop_class_token``: the first token is not passed on (LLaVA's
-    default feature selection, a patch when the tower has no class token). Mllama's tiles: an image is cut into at most
-    ``tiles`` image_size squares (the processor pads it to that many), each its patches and class token; with
-    ``aspect_ratios`` (the supported tile layouts) gated tile position embeddings (pre- and post-tile, one per tile and
-    layout, and one per patch, tile and layout); each tile's tokens padded to a multiple of ``pad_multiple`` before
-    the layers; ``global_layers`` gated layers (tanh gates on attention and MLP) after the post norm. ``position``
-    interpolated: a learned table of ``position_rows`` positions (a square grid) resampled bilinearly to each image's
-    patch grid and added to the patches, with 2-D RoPE in the layers (Qwen3.5's Qwen3_5VisionModel)."""
-
-    d_model: int
-    n_layers: int
-    layer: Layer
-    norm: Norm
-    projector: Projector
-    image_size: int
-    patch_size: int
-    channels: int = 3
-    temporal_patch: int = 1
-    patch_bias: bool = False
-    class_token: bool = False
-    position: str = "learned"
-    pre_norm: bool = False
-    pool_head: bool = False
-    window: int | None = None
-    full_layers: tuple[int, ...] = ()
-    resize: str = "fixed"
-    min_pixels: int = 0
-    max_pixels: int = 0
-    drop_class_token: bool = False
-    tiles: int = 1
-    aspect_ratios: int = 0
-    global_layers: int = 0
-    pad_multiple: int = 1
-    position_rows: int = 0  # position "interpolated": the rows of the learned table
-
-    @property
-    def grid(self) -> int:
-        """Patches per side of an image_size x image_size image."""
-        return self.image_size // self.patch_size
-
-
 @record
 class Training:
     tokens: float | None = None

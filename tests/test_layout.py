@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "llmcalc"
 # `llmcalc` itself (the lazy facade of llmcalc/__init__.py) comes after all of them.
 STAGES = [
     {"errors", "units", "records"},
-    {"model", "figures", "mixers", "grouping"},
+    {"model", "figures", "mixers", "grouping", "vision"},
     {"spec"},
     {"hardware"},
     {"importers"},
