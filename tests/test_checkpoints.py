@@ -565,7 +565,9 @@ def test_check_finds_every_tensor_of_a_saved_model_equal(tmp_path, model_type):
 
 # (Qwen3-Next is left out: llama.cpp's converter splits transformers' fused experts, which TensorNameMap alone
 # does not, and its qwen3next tensors have no dense MLP, which the random configs hold)
-@pytest.mark.parametrize("model_type, arch", [("mamba2", "mamba2"), ("falcon_h1", "falcon-h1"), ("lfm2", "lfm2")])
+# (Qwen3.5's and Gemma 4's GGUF names are not mapped yet: their ssm_* and per-layer tensors come out "other")
+@pytest.mark.parametrize("model_type, arch", [("mamba2", "mamba2"), ("falcon_h1", "falcon-h1"), ("lfm2", "lfm2"),
+                                             ("falcon_mamba", "mamba"), ("ministral3", "mistral3")])
 def test_check_a_recurrent_gguf_named_as_llama_cpp_names_it(tmp_path, model_type, arch):
     """A tiny model saved by transformers, its tensors renamed as llama.cpp's converter names them (gguf-py's
     TensorNameMap, after convert_hf_to_gguf.py's rename of Mamba-2's dt_bias to dt_proj.bias), dims innermost first:
