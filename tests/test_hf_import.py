@@ -957,6 +957,17 @@ def test_llama4_counts_the_text_model_only_and_says_so():
     assert "the vision tower is not counted" in data["notes"]
 
 
+def test_mistral3_says_its_lm_head_is_tied_by_default():
+    """Mistral3Config's tie_word_embeddings defaults to true, which transformers 5.23.0 ties by: a config.json without
+    the key (Mistral Small 3.1's, written by transformers 4) counts a tied head, and the note says how to count the
+    untied head its checkpoint saves; the key set either way says nothing."""
+    config = {k: v for k, v in CASES["mistral3"][0].items() if k != "tie_word_embeddings"}
+    data = hf.spec_from_config(json.loads(json.dumps(config)), "x.json")
+    assert data["tied_embeddings"] is True and "set tie_word_embeddings false" in data["notes"]
+    assert "tie_word_embeddings" not in hf.spec_from_config(json.loads(json.dumps(CASES["mistral3"][0])),
+                                                            "x.json").get("notes", "")
+
+
 def test_gemma4_counts_the_text_model_only_and_says_so():
     data = hf.spec_from_config(CASES["gemma4"][0], "x.json")
     assert "vision and audio towers" in data["notes"] and "not counted" in data["notes"]

@@ -219,6 +219,9 @@ def test_longest_edge_resize_and_row_breaks(write_spec):
     assert image_tokens(tower, 20, 30) == 1 * (2 + 1)  # never scaled up: 28 x 56
     rows = {r.component: r.total for r in count_params(model).rows}
     assert rows["projector.merger"] == 32 * 4 * 32 and rows["projector.linear_1"] == 32 * 128 + 128
+    assert api.count_flops(model, 16, images=1, image_size=(30, 300)).seq == 16 + 5
+    with pytest.raises(LlmcalcError, match="side under one pixel"):  # 1 x 200 scaled by 112 / 200: 0 pixels high
+        api.count_flops(model, 16, images=1, image_size=(1, 200))
 
 
 def test_explain_tells_the_image_side_apart(llava, write_spec):

@@ -94,7 +94,8 @@ _GGUF_OUTSIDE = {"v.patch_embd": "vision.patch_embed", "v.class_embd": "vision.c
                  "v.position_embd": "vision.position", "v.pre_ln": "vision.pre_norm", "v.post_ln": "vision.post_norm",
                  # Idefics3's one linear (mm.model.fc), Gemma 3's input projection and its norm
                  "mm.model.fc": "projector.linear", "mm.input_projection": "projector.linear",
-                 "mm.soft_emb_norm": "projector.norm", "mm.input_norm": "projector.norm"}
+                 "mm.soft_emb_norm": "projector.norm", "mm.input_norm": "projector.norm",
+                 "mm.patch_merger": "projector.merger"}  # Mistral 3's (gguf-py: V_MM_PATCH_MERGER)
 _MM = re.compile(r"^mm\.(\d+)$")
 _FRAME = re.compile(r"\.weight\.\d+$")  # v.patch_embd.weight.1
 

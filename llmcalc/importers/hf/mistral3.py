@@ -60,7 +60,9 @@ def map_mistral3(top: Config) -> dict:
     width), no bias), linear_1 (tower width -> text width), projector_hidden_act, linear_2 (text width square), both
     with multimodal_projector_bias. An image is resized as PixtralImageProcessor does for Mistral 3's processor
     (longest edge within image_size, sides multiples of patch x merge) and takes rows x (cols + 1) tokens of merged
-    patches, [IMG_BREAK] ending each row and [IMG_END] the last (pixtral/processing_pixtral.py)."""
+    patches, [IMG_BREAK] ending each row and [IMG_END] the last (pixtral/processing_pixtral.py). The processor's
+    size.longest_edge lives in preprocessor_config.json, which a config.json does not carry: vision_config.image_size
+    stands for it (both 1540 in Mistral 3's published files: patches of 14, longest_edge 1540)."""
     explicit_tie = "tie_word_embeddings" in top.data
     text = _text(top)
     spec = text.type.mapper(text)
