@@ -266,6 +266,11 @@ def check_images(model: ModelSpec, images: int, image_size: tuple[int, int] | No
     if max(image_size) / min(image_size) > MAX_ASPECT and model.vision.resize == "smart":
         raise LlmcalcError(f"image_size: {image_size[0]}x{image_size[1]} is more than {MAX_ASPECT} times as long as "
                            "it is wide, which the image processor refuses")
+    from .formulas.vision import patch_grid
+
+    if model.vision.resize == "longest" and 0 in patch_grid(model.vision, *image_size):
+        raise LlmcalcError(f"image_size: {image_size[0]}x{image_size[1]} scaled to fit {model.vision.image_size} "
+                           "pixels has a side under one pixel, which the image processor cannot resize")
 
 
 def check_memory_images(model: ModelSpec, images: int, mode: str, engine: str) -> None:

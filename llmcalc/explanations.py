@@ -167,6 +167,8 @@ def _vision(model: ModelSpec, params) -> tuple:
         return "none", "none", "vision tower and projector parameters", 0, "parameters"
     tokens = ("no image (a pooling kernel of 0)" if tower.projector.pool == 0 else
               f"{image_tokens(tower):,} tokens per image" if tower.resize == "fixed" else
+              f"up to {image_tokens(tower):,} tokens per image (its longest edge within {tower.image_size})"
+              if tower.resize == "longest" else
               f"(h/{tower.patch_size} x w/{tower.patch_size})/{tower.projector.merge ** 2} tokens per image")
     layers = f"{tower.n_layers} + {tower.global_layers} global" if tower.global_layers else f"{tower.n_layers}"
     return (f"{layers} layers of width {tower.d_model:,}, {tokens}",

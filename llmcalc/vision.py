@@ -11,7 +11,8 @@ from __future__ import annotations
 from .records import record
 
 VISION_POSITIONS = ("learned", "rope", "interpolated")
-IMAGE_RESIZES = ("fixed", "smart")  # every image resized to image_size (LLaVA), or Qwen2-VL's smart_resize
+# every image resized to image_size (LLaVA), Qwen2-VL's smart_resize, or Pixtral's longest edge within image_size
+IMAGE_RESIZES = ("fixed", "smart", "longest")
 
 
 @record
@@ -22,7 +23,9 @@ class Projector:
     when d_hidden is None (Mllama); with n_hidden 2, three (Llama 4's pixel-shuffle adapter fc1 and fc2, then its
     projector's linear_1), the activation after each hidden layer. ``pool``: the patch grid is average-pooled by a pool x pool kernel first, its
     stride the kernel (nn.AvgPool2d), and the norm runs on the pooled tokens (Gemma 3's projector); 0 is the kernel
-    a config can give that no image can pass (a grid smaller than the tokens' side)."""
+    a config can give that no image can pass (a grid smaller than the tokens' side). ``merger``: the merge x merge patches
+side by side first go through a bias-free Linear(tower width x merge^2, tower width) (Mistral 3's patch merger), so
+the linear layers start from the tower's width (d_in)."""
 
     d_in: int
     d_out: int
@@ -33,6 +36,7 @@ class Projector:
     norm: str | None = None
     pool: int = 1
     n_hidden: int = 1  # hidden layers of d_hidden (Llama 4's adapter fc1, fc2, then linear_1: 2)
+    merger: bool = False  # Mistral 3's patch merger: Linear(tower width x merge^2 -> tower width), no bias, first
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -52,8 +56,10 @@ class VisionTower:
     embedding (a convolution of patch x patch pixels, x temporal_patch frames), an optional class token, learned
     position embeddings or 2-D RoPE, optional norms before and after its identical layers, SigLIP's attention-pooling
     head. ``window``: the side, in patches, of the windows its layers attend within, except ``full_layers``
-    (Qwen2.5-VL). How an image becomes tokens: ``resize`` fixed (to image_size, LLaVA) or smart (Qwen2-VL's
-    smart_resize between min_pixels and max_pixels); ``drop_class_token``: the first token is not passed on (LLaVA's
+    (Qwen2.5-VL). How an image becomes tokens: ``resize`` fixed (to image_size, LLaVA), smart (Qwen2-VL's
+    smart_resize between min_pixels and max_pixels) or longest (Pixtral's: scaled down so its longest edge fits
+    image_size, each side then rounded up to a multiple of patch x merge); ``row_break``: one more token per row of
+    merged patches (Pixtral's [IMG_BREAK] after each row, the last one [IMG_END]); ``drop_class_token``: the first token is not passed on (LLaVA's
     default feature selection, a patch when the tower has no class token). Mllama's tiles: an image is cut into at most
     ``tiles`` image_size squares (the processor pads it to that many), each its patches and class token; with
     ``aspect_ratios`` (the supported tile layouts) gated tile position embeddings (pre- and post-tile, one per tile and
@@ -87,6 +93,7 @@ class VisionTower:
     global_layers: int = 0
     pad_multiple: int = 1
     position_rows: int = 0  # position "interpolated": the rows of the learned table
+    row_break: bool = False  # a token after each row of merged patches (Pixtral's [IMG_BREAK], the last [IMG_END])
 
     @property
     def grid(self) -> int:

@@ -8,7 +8,7 @@ configs of tests/data/hf_configs are imported by llmcalc and built by transforme
 parameter counts must be equal (and the q/k norm weights per component). gemma3 is built as its text model
 (Gemma3ForCausalLM, tied as the top level says), and once whole (Gemma3ForConditionalGeneration, without its
 vision tower and projector). The vision-language models (llava with CLIP or SigLIP towers, qwen2_5_vl nested or flat,
-qwen3_5 and qwen3_5_moe, mllama) are built whole (AutoModelForImageTextToText: vision tower, projector and language
+qwen3_5 and qwen3_5_moe, mllama, mistral3) are built whole (AutoModelForImageTextToText: vision tower, projector and language
 model); their text forward passes give the FLOPs and cache checks (mllama's skip its cross-attention layers, as
 llmcalc does without images), and get_image_features under FlopCounterMode checks the FLOPs of encoding images
 (mllama's forward passes with images, prefill and decode, and its cache of the images' K and V: test_mllama.py).
@@ -961,6 +961,29 @@ def gen_qwen3_5_moe(rng):
     return gen_qwen3_5(rng, moe=True)
 
 
+def gen_mistral3(rng):
+    """Mistral 3: a Mistral or Ministral 3 language model tied by the top level (set either way, or left to its
+    default), a Pixtral tower (heads, widths, depth, patch size, channels, activations, head_dim as configs write it,
+    ignored), patches merged 1 or 2 a side, the projector's biases and activation, one feature layer."""
+    text = gen_mistral(rng) if rng.random() < 0.5 else gen_ministral3(rng)
+    heads, patch = rng.choice([1, 2, 4]), rng.choice([2, 3, 4])
+    d = heads * rng.choice([4, 8])
+    vision = {"model_type": "pixtral", "hidden_size": d, "num_attention_heads": heads,
+              "num_hidden_layers": rng.randint(1, 3), "intermediate_size": rng.randint(4, 40), "patch_size": patch,
+              "image_size": patch * rng.randint(2, 12), "hidden_act": rng.choice(["gelu", "silu"])}
+    if rng.random() < 0.3:
+        vision["num_channels"] = rng.choice([1, 3, 4])
+    if rng.random() < 0.5:
+        vision["head_dim"] = rng.choice([d // heads, 64])
+    cfg = {"model_type": "mistral3", "text_config": text, "vision_config": vision,
+           "spatial_merge_size": rng.choice([1, 2]), "multimodal_projector_bias": rng.random() < 0.5,
+           "projector_hidden_act": rng.choice(["gelu", "relu", "silu"]),
+           "vision_feature_layer": rng.choice([-1, -2, [-1], 0])}
+    if rng.random() < 0.7:
+        cfg["tie_word_embeddings"] = rng.random() < 0.5
+    return cfg
+
+
 def gen_opt(rng):
     """Pre- or post-LN, a word embedding narrower or wider than the model (project_in / project_out) or as wide,
     biases or none, LayerNorms with or without parameters, the final norm removed, tied or not."""
@@ -1063,10 +1086,10 @@ GENERATORS = {
     "bamba": gen_bamba, "granitemoehybrid": gen_granitemoehybrid, "falcon_h1": gen_falcon_h1,
     "nemotron_h": gen_nemotron_h, "qwen3_5_text": gen_qwen3_5_text, "qwen3_5_moe_text": gen_qwen3_5_moe_text,
     "qwen3_5": gen_qwen3_5, "qwen3_5_moe": gen_qwen3_5_moe,
-    "gemma4_text": gen_gemma4_text, "gemma4": gen_gemma4,
+    "gemma4_text": gen_gemma4_text, "gemma4": gen_gemma4, "mistral3": gen_mistral3,
 }
 # built whole by AutoModelForImageTextToText (vision tower and projector counted)
-VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3", "llama4", "qwen3_5", "qwen3_5_moe"}
+VISION = {"llava", "qwen2_5_vl", "mllama", "gemma3", "llama4", "qwen3_5", "qwen3_5_moe", "mistral3"}
 
 
 def random_configs(model_type: str, n: int, salt: str = "") -> list[dict]:
@@ -1275,6 +1298,15 @@ def _groups_like_transformers(model_type: str, tmp_path: Path, part_of) -> None:
         assert ours == theirs, json.dumps(config)
 
 
+def test_mistral3_groups_are_its_tower_projector_and_text_model(tmp_path):
+    """Mistral3ForConditionalGeneration, on the meta device: llmcalc's vision rows are its Pixtral tower's parameters,
+    its projector rows Mistral3MultiModalProjector's (the norm, the patch merger, linear_1 and linear_2), and the rest
+    the language model, its LM head tied as the top-level tie_word_embeddings says."""
+    _groups_like_transformers("mistral3", tmp_path, lambda name: (
+        "vision" if name.startswith("model.vision_tower.") else
+        "projector" if name.startswith("model.multi_modal_projector.") else "text"))
+
+
 @pytest.mark.parametrize("model_type", ["qwen3_5", "qwen3_5_moe"])
 def test_qwen3_5_groups_are_its_tower_merger_and_text_model(model_type, tmp_path):
     """Qwen3_5ForConditionalGeneration and Qwen3_5MoeForConditionalGeneration, on the meta device: llmcalc's vision
@@ -1422,6 +1454,12 @@ def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
         if model_type in ("llava", "gemma3", "llama4"):
             rows = cols = tower.grid
             kwargs = {"pixel_values": torch.randn(n_images, tower.channels, tower.image_size, tower.image_size)}
+        elif model_type == "mistral3":  # images already at their processed size (image_size: no resize)
+            merge = tower.projector.merge
+            rows, cols = merge * rng.randint(1, 7), merge * rng.randint(1, 7)
+            tower = dataclasses.replace(tower, image_size=patch * max(rows, cols))
+            kwargs = {"pixel_values": torch.randn(n_images, tower.channels, rows * patch, cols * patch),
+                      "image_sizes": torch.tensor([[rows * patch, cols * patch]] * n_images)}
         else:
             merge = tower.projector.merge
             rows, cols = merge * rng.randint(1, 7), merge * rng.randint(1, 7)
@@ -1436,9 +1474,16 @@ def test_image_encoding_flops_match_flop_counter(model_type, tmp_path):
             if model_type == "llama4":  # its projector's last linear runs in the model's forward
                 base.multi_modal_projector(features.last_hidden_state)
         ours = sum(layers * matmul for _, _, layers, matmul, _ in vision_flop_rows(tower, rows * patch, cols * patch))
+        if model_type == "mistral3":  # PixtralVisionModel's eager attention runs the images as one sequence under a
+            # block-diagonal mask (its flash-attention path runs each image alone, as llmcalc counts): the pairs of
+            # patches of different images, scores and values (2 x 2 x width each), on every layer, are added here
+            cross = n_images * (n_images - 1) * (rows * cols) ** 2
+            ours_all = n_images * ours + tower.n_layers * 4 * tower.d_model * cross
+            assert ours_all == counter.get_total_flops(), (rows, cols, json.dumps(config))
+            continue
         assert n_images * ours == counter.get_total_flops(), (rows, cols, json.dumps(config))
         windowed += bool(tower.window and window_pairs(tower, rows, cols) < (rows * cols) ** 2)
-    assert windowed or model_type in ("llava", "gemma3", "llama4", "qwen3_5", "qwen3_5_moe")
+    assert windowed or model_type in ("llava", "gemma3", "llama4", "qwen3_5", "qwen3_5_moe", "mistral3")
 
 
 def test_image_tokens_follow_the_image_processors(tmp_path):
@@ -1473,6 +1518,34 @@ def test_image_tokens_follow_the_image_processors(tmp_path):
         assert image_tokens(tower, height, width) == int(grid.prod()) // 4, (height, width)
     llava = imported({"model_type": "llava"}, tmp_path, "llava.json").vision
     assert image_tokens(llava) == transformers.LlavaConfig().image_seq_length == 576
+    _mistral3_image_tokens(rng, tmp_path)
+
+
+def _mistral3_image_tokens(rng: random.Random, tmp_path: Path) -> None:
+    """Mistral 3 (Mistral3Config()'s tower: patches of 14, merged 2, image_size 1540, the longest_edge of Mistral
+    Small 3.1's preprocessor_config.json): the resize, pixtral/image_processing_pil_pixtral.py's
+    get_resize_output_image_size with PixtralProcessor's patch_size x spatial_merge_size (28), on 300 random sizes,
+    and PixtralImageProcessorPil's image_sizes on 12 random images; the tokens are rows x (cols + 1) of those sizes
+    over 28, as PixtralProcessor.replace_image_token writes them (an [IMG] per merged patch, [IMG_BREAK] after each
+    row, the last one [IMG_END]: processing_pixtral.py, not imported here: it needs torchvision)."""
+    import numpy as np
+    from transformers.models.pixtral.image_processing_pil_pixtral import PixtralImageProcessorPil
+    from transformers.models.pixtral.image_processing_pil_pixtral import get_resize_output_image_size as theirs
+
+    from llmcalc.formulas.vision import image_tokens, longest_edge_resize
+
+    for _ in range(300):
+        height, width = rng.randint(1, 9000), rng.randint(1, 9000)
+        image = np.empty((height, width, 3), dtype=np.uint8)  # only its shape is read
+        assert longest_edge_resize(height, width, 1540, 28) == theirs(image, (1540, 1540), (28, 28)), (height, width)
+    tower = imported({"model_type": "mistral3"}, tmp_path, "mistral3.json").vision
+    processor = PixtralImageProcessorPil(size={"longest_edge": 1540}, patch_size={"height": 28, "width": 28})
+    for _ in range(12):
+        height, width = rng.randint(20, 4000), rng.randint(20, 4000)
+        sizes = processor(images=[np.zeros((height, width, 3), dtype=np.uint8)], return_tensors="np")["image_sizes"]
+        rows, cols = int(sizes[0][0]) // 28, int(sizes[0][1]) // 28
+        assert image_tokens(tower, height, width) == rows * (cols + 1), (height, width)
+    assert image_tokens(tower) == 55 * 56  # no size given: the 1540-pixel square
     gemma = {"model_type": "gemma3", "vision_config": {"image_size": 896, "patch_size": 14}}  # Gemma 3's tower
     assert image_tokens(imported(gemma, tmp_path, "gemma3.json").vision) == transformers.Gemma3Config().mm_tokens_per_image
 

@@ -749,6 +749,21 @@ CASES.update({
         CASES["qwen3_5_moe_text"][2] - EMBED + QWEN3_5_IMAGE_SIDE,
     ),
 })
+PIXTRAL_SMALL = {"model_type": "pixtral", "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 2,
+                 "intermediate_size": 24, "image_size": 32, "patch_size": 4, "head_dim": 64}
+CASES["mistral3"] = (  # mistral's case untied, a Pixtral tower of 2 layers, Mistral 3's projector merging 2 x 2
+    {"model_type": "mistral3", "tie_word_embeddings": False, "text_config": CASES["mistral"][0],
+     "vision_config": PIXTRAL_SMALL, "image_token_index": 10},
+    dict(CASES["mistral"][1], vision={
+        "d_model": 16, "n_layers": 2, "image_size": 32, "patch_size": 4, "channels": 3, "position": "rope",
+        "pre_norm": True, "attention": {"n_heads": 2, "bias": False}, "mlp": {"activation": "geglu", "d_ff": 24},
+        "norm": {"kind": "rmsnorm", "final": False}, "resize": "longest", "row_break": True,
+        "projector": {"norm": "rmsnorm", "merge": 2, "merger": True, "d_in": 16, "d_hidden": 32, "activation": "gelu",
+                      "bias": False}}),
+    # the tower: patch conv 3*4*4*16, ln_pre 16, 2 x (q, k, v, o 4*256, 2 RMSNorms 32, gated MLP 3*16*24); the
+    # projector: its RMSNorm 16, the patch merger 64*16, linear_1 16*32, linear_2 32*32, no biases
+    CASES["mistral"][2] + 768 + 16 + 2 * (1024 + 32 + 1152) + 16 + 1024 + 512 + 1024,
+)
 MAMBA2_KEYS = dict(mamba_n_heads=4, mamba_d_state=4, mamba_d_conv=3, mamba_n_groups=2, mamba_expand=1)
 MAMBA2_MIXER = {"kind": "mamba2", "d_inner": 32, "d_state": 4, "d_conv": 3, "n_heads": 4, "n_groups": 2,
                 "chunk_size": 256, "conv_bias": True, "bias": False}
@@ -933,13 +948,24 @@ def test_small_config_imports_to_the_expected_spec(model_type, tmp_path):
     assert data["family"] == {"llama4": "llama4_text", "gemma3": "gemma3_text", "gemma4": "gemma4_text",
                               "llava": "llama",
                               "qwen2_5_vl": "qwen2_5_vl_text", "qwen3_5": "qwen3_5_text",
-                              "qwen3_5_moe": "qwen3_5_moe_text"}.get(model_type, model_type)
+                              "qwen3_5_moe": "qwen3_5_moe_text", "mistral3": "mistral"}.get(model_type, model_type)
     assert count_params(imported(tmp_path, config)).total == total
 
 
 def test_llama4_counts_the_text_model_only_and_says_so():
     data = hf.spec_from_config(CASES["llama4"][0], "x.json")  # a vision_config whose widths do not chain
     assert "the vision tower is not counted" in data["notes"]
+
+
+def test_mistral3_says_its_lm_head_is_tied_by_default():
+    """Mistral3Config's tie_word_embeddings defaults to true, which transformers 5.23.0 ties by: a config.json without
+    the key (Mistral Small 3.1's, written by transformers 4) counts a tied head, and the note says how to count the
+    untied head its checkpoint saves; the key set either way says nothing."""
+    config = {k: v for k, v in CASES["mistral3"][0].items() if k != "tie_word_embeddings"}
+    data = hf.spec_from_config(json.loads(json.dumps(config)), "x.json")
+    assert data["tied_embeddings"] is True and "set tie_word_embeddings false" in data["notes"]
+    assert "tie_word_embeddings" not in hf.spec_from_config(json.loads(json.dumps(CASES["mistral3"][0])),
+                                                            "x.json").get("notes", "")
 
 
 def test_gemma4_counts_the_text_model_only_and_says_so():
@@ -1010,6 +1036,7 @@ def test_gemma4_reads_a_saved_per_layer_config(tmp_path):
     ("nemotron_h", 1_968_355_712),   # ... of NemotronHConfig() (four blocks: Mamba-2, experts, attention, MLP)
     ("llava", 7_062_902_784),        # ... of LlavaConfig() (CLIP ViT-L/14-336, the projector, LLaMA-7B)
     ("qwen2_5_vl", 75_789_228_800),  # ... of Qwen2_5_VLConfig() (its 32-layer tower, the merger, a 72B-shaped text)
+    ("mistral3", 23_340_272_640),    # ... of Mistral3Config() (Mistral Small 3.1's shape, tied by its default)
     ("opt", 125_239_296),            # ... of OPTConfig() (OPT-125m's shape)
     ("ernie4_5_moe", 21_825_437_888),  # ... of Ernie4_5_MoeConfig() (ERNIE-4.5-21B-A3B's shape)
     ("minimax_m2", 228_689_748_992),  # ... of MiniMaxM2Config() (MiniMax-M2's shape)

@@ -327,6 +327,8 @@ def test_mmproj_names():
     assert gguf_component("mm.0.weight", (0,)) == ("projector.linear", None)
     assert gguf_component("mm.1.weight", (0, 3)) == ("projector.norm", None)  # a 1-D mm.N between two linears
     assert gguf_component("mm.model.fc.weight") == ("projector.linear", None)
+    assert gguf_component("mm.patch_merger.weight", (1, 2)) == ("projector.merger", None)  # Mistral 3's
+    assert gguf_component("mm.input_norm.weight", (1, 2)) == ("projector.norm", None)
     assert gguf_component("v.patch_embd.weight.1") == ("vision.patch_embed", None)
     assert gguf_component("v.blk.3.attn_qkv.bias") == ("vision.attn.bias", None)
     assert gguf_component("v.blk.0.attn_q_norm.weight") == ("vision.attn.qk_norm", None)

@@ -195,12 +195,33 @@ def test_interpolated_positions_are_a_table_of_position_rows(write_spec):
     (("position: rope", "position: rope\n  position_rows: 16"), "vision.position_rows", "only then"),
     (("position: rope", "position: interpolated\n  position_rows: 0"), "vision.position_rows", ">= 1"),
     (("kind: rmsnorm, final: false", "kind: rmsnorm, placement: post"), "vision.norm.placement", "pre"),
+    (("resize: smart", "resize: smart\n  row_break: true"), "vision.row_break", "resize: longest"),
+    (("norm: rmsnorm}", "norm: rmsnorm, merger: 1}"), "vision.projector.merger", "true or false"),
 ])
 def test_bad_vision_sections(write_spec, change, key, needle):
     path = write_spec("bad", MINIMAL + QWEN_VL.replace(*change))
     with pytest.raises(SpecError) as info:
         llmcalc.load(str(path))
     assert info.value.key == key and needle in str(info.value)
+
+
+def test_longest_edge_resize_and_row_breaks(write_spec):
+    """resize: longest (Pixtral's processor for Mistral 3): scaled down to fit image_size, never up, sides rounded up
+    to multiples of patch x merge; row_break adds a token per row of merged patches; merger adds its bias-free
+    Linear(d x merge^2, d) before linear_1 (d_in the tower's width). The processor itself: test_hf_crosscheck.py."""
+    pixtral = QWEN_VL.replace("  temporal_patch: 2\n", "").replace("  window: 8\n  full_layers: [3]\n", "").replace(
+        "resize: smart\n  min_pixels: 3136\n  max_pixels: 1003520", "resize: longest\n  row_break: true").replace(
+        "image_size: 28", "image_size: 112").replace("norm: rmsnorm}", "norm: rmsnorm, merger: true}")
+    model = llmcalc.load(str(write_spec("pixtral", MINIMAL + pixtral)))
+    tower = model.vision
+    assert image_tokens(tower) == 4 * (4 + 1)  # 112 / 28 merged patches a side, a break after each row
+    assert image_tokens(tower, 30, 300) == 1 * (4 + 1)  # scaled to 11 x 112: one row of 28 (rounded up)
+    assert image_tokens(tower, 20, 30) == 1 * (2 + 1)  # never scaled up: 28 x 56
+    rows = {r.component: r.total for r in count_params(model).rows}
+    assert rows["projector.merger"] == 32 * 4 * 32 and rows["projector.linear_1"] == 32 * 128 + 128
+    assert api.count_flops(model, 16, images=1, image_size=(30, 300)).seq == 16 + 5
+    with pytest.raises(LlmcalcError, match="side under one pixel"):  # 1 x 200 scaled by 112 / 200: 0 pixels high
+        api.count_flops(model, 16, images=1, image_size=(1, 200))
 
 
 def test_explain_tells_the_image_side_apart(llava, write_spec):

@@ -60,7 +60,7 @@ TOWER_LAYER = ("attn.q", "attn.k", "attn.v", "attn.qkv", "attn.o", "attn.bias", 
 ORDER += (("vision.patch_embed", "vision.class_token", "vision.position", "vision.tile_position", "vision.gates",
            "vision.pre_norm") + tuple("vision." + c for c in TOWER_LAYER) + ("vision.post_norm", "vision.pool_head")
           + tuple("vision.global." + c for c in TOWER_LAYER + ("gates",))
-          + ("projector.norm", "projector.linear", "projector.linear_1", "projector.linear_2"))
+          + ("projector.norm", "projector.merger", "projector.linear", "projector.linear_1", "projector.linear_2"))
 _SUFFIX = re.compile(r"\.(weight|bias|weight_scale_inv|weight_scale|scale_inv|input_scale|blocks|scales|qweight|qzeros|"
                      r"g_idx)$|"
                      r"_(blocks|scales|bias|scale_inv)$")

@@ -13,7 +13,10 @@ Qwen3.5's `visual.pos_embed`, `blocks.N.mlp.linear_fc1`/`linear_fc2` and `merger
 Mllama's `vision_model.*` with its gated and tile position embeddings, `transformer.layers.N.*`,
 `global_transformer.layers.N.*` (gate_attn, gate_ffn) and one-Linear `multi_modal_projector`
 (mllama/modeling_mllama.py); Gemma 3's SigLIP tower and `multi_modal_projector.mm_soft_emb_norm` and
-`mm_input_projection_weight` (gemma3/modeling_gemma3.py); Llama 4's `vision_model.patch_embedding.linear`,
+`mm_input_projection_weight` (gemma3/modeling_gemma3.py); Mistral 3's Pixtral tower `vision_tower.patch_conv`,
+`ln_pre`, `transformer.layers.N.attention.q_proj`..., `attention_norm`, `ffn_norm`, `feed_forward.gate_proj`... and
+`multi_modal_projector.norm`, `patch_merger.merging_layer` (pixtral/modeling_pixtral.py,
+mistral3/modeling_mistral3.py); Llama 4's `vision_model.patch_embedding.linear`,
 `positional_embedding_vlm`, `model.layers.N.*` and `vision_adapter.mlp.fc1`/`fc2` (llama4/modeling_llama4.py). Audio towers are not modelled: None ("other").
 
 llama.cpp's multimodal projector files (`mmproj-*.gguf`, general.architecture "clip") name them as gguf-py's
@@ -45,6 +48,10 @@ _IN_LAYER = {
     "mlp.fc1": "mlp.up", "mlp.fc2": "mlp.down", "mlp.gate_proj": "mlp.gate", "mlp.up_proj": "mlp.up",
     "mlp.down_proj": "mlp.down", "gate_attn": "gates", "gate_ffn": "gates",
     "mlp.linear_fc1": "mlp.up", "mlp.linear_fc2": "mlp.down",  # Qwen3.5's Qwen3_5VisionMLP
+    # Pixtral's PixtralAttentionLayer
+    "attention.q_proj": "attn.q", "attention.k_proj": "attn.k", "attention.v_proj": "attn.v",
+    "attention.o_proj": "attn.o", "attention_norm": "norm.pre_attn", "ffn_norm": "norm.pre_mlp",
+    "feed_forward.gate_proj": "mlp.gate", "feed_forward.up_proj": "mlp.up", "feed_forward.down_proj": "mlp.down",
 }
 _BIAS_OF = {"attn.q": "attn.bias", "attn.k": "attn.bias", "attn.v": "attn.bias", "attn.o": "attn.bias",
             "attn.qkv": "attn.bias", "mlp.gate": "mlp.bias", "mlp.up": "mlp.bias", "mlp.down": "mlp.bias"}
@@ -70,10 +77,13 @@ _OUTSIDE = {
     # first two of its projector's three linears: the third is multi_modal_projector.linear_1)
     "patch_embedding.linear": "vision.patch_embed", "positional_embedding_vlm": "vision.position",
     "vision_adapter.mlp.fc1": "projector.linear_1", "vision_adapter.mlp.fc2": "projector.linear_2",
+    "patch_conv": "vision.patch_embed", "ln_pre": "vision.pre_norm",  # Pixtral's
 }
 _PROJECTOR = {"": "projector.linear", "linear_1": "projector.linear_1", "linear_2": "projector.linear_2",
               # Gemma3MultiModalProjector: its norm, and its projection, a bare nn.Parameter (vision x text width)
-              "mm_soft_emb_norm": "projector.norm", "mm_input_projection_weight": "projector.linear"}
+              "mm_soft_emb_norm": "projector.norm", "mm_input_projection_weight": "projector.linear",
+              # Mistral3MultiModalProjector: its norm and patch merger before linear_1 and linear_2
+              "norm": "projector.norm", "patch_merger.merging_layer": "projector.merger"}
 
 # llama.cpp's mmproj names (see the module docstring): within a `v.blk.N.` layer, and outside the layers
 GGUF_TOWER_LAYER = re.compile(r"^v\.blk\.(\d+)\.(.+)$")
@@ -84,7 +94,8 @@ _GGUF_OUTSIDE = {"v.patch_embd": "vision.patch_embed", "v.class_embd": "vision.c
                  "v.position_embd": "vision.position", "v.pre_ln": "vision.pre_norm", "v.post_ln": "vision.post_norm",
                  # Idefics3's one linear (mm.model.fc), Gemma 3's input projection and its norm
                  "mm.model.fc": "projector.linear", "mm.input_projection": "projector.linear",
-                 "mm.soft_emb_norm": "projector.norm", "mm.input_norm": "projector.norm"}
+                 "mm.soft_emb_norm": "projector.norm", "mm.input_norm": "projector.norm",
+                 "mm.patch_merger": "projector.merger"}  # Mistral 3's (gguf-py: V_MM_PATCH_MERGER)
 _MM = re.compile(r"^mm\.(\d+)$")
 _FRAME = re.compile(r"\.weight\.\d+$")  # v.patch_embd.weight.1
 

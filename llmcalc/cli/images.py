@@ -28,7 +28,8 @@ class ImageSize(click.ParamType):
 def image_options(function: Callable) -> Callable:
     function = click.option("--image-size", type=ImageSize(), help="Each image's HEIGHTxWIDTH in pixels before the "
                             "preprocessor resizes it (LLaVA: any size becomes its image_size square; Qwen2.5-VL: "
-                            "smart_resize). Default: the tower's image_size square.")(function)
+                            "smart_resize; Mistral 3: its longest edge within image_size). Default: the tower's "
+                            "image_size square.")(function)
     return click.option("--images", type=click.IntRange(min=0), default=0, show_default=True,
                         help="Images per sequence (a vision-language model): their tokens join the sequence, and a "
                              "forward pass encodes them.")(function)

@@ -159,7 +159,7 @@ UNMEASURED = frozenset((
     "gpt_oss",
     "granitemoehybrid", "helium", "hunyuan_v1_dense", "hunyuan_v1_moe", "jamba", "lfm2",
     "lfm2_moe", "llama4", "llama4_text", "mamba", "mamba2", "minimax", "minimax_m2", "ministral", "ministral3",
-    "mllama", "nemotron_h", "openai_gpt", "qwen2_5_vl", "qwen2_5_vl_text", "qwen3_next", "qwen3_5", "qwen3_5_moe",
+    "mistral3", "mllama", "nemotron_h", "openai_gpt", "qwen2_5_vl", "qwen2_5_vl_text", "qwen3_next", "qwen3_5", "qwen3_5_moe",
     "qwen3_5_text", "qwen3_5_moe_text", "seed_oss", "gemma4_text",
 ))
 

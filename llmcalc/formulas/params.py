@@ -351,8 +351,10 @@ def projector_rows(projector: Projector, d_vision: int) -> list[tuple[str, int]]
     Qwen2.5-VL's patch merger, an RMSNorm ln_q over the vision width, then Linear(4 x width, 4 x width), GELU,
     Linear(4 x width, out_hidden_size), both with biases (Qwen2_5_VLPatchMerger, qwen2_5_vl/modeling_qwen2_5_vl.py);
     one Linear when d_hidden is None; Llama 4's Llama4VisionMLP2 (fc1, fc2) and linear_1, bias-free (n_hidden 2,
-    llama4/modeling_llama4.py); transformers 5.23.0."""
-    rows = [("projector.norm", NORM_SIZE[projector.norm] * d_vision if projector.norm else 0)]
+    llama4/modeling_llama4.py); Mistral 3's RMSNorm, patch merger (Linear(width x merge^2, width), no bias), linear_1,
+    activation, linear_2 (Mistral3MultiModalProjector, mistral3/modeling_mistral3.py); transformers 5.23.0."""
+    rows = [("projector.norm", NORM_SIZE[projector.norm] * d_vision if projector.norm else 0),
+            ("projector.merger", d_vision * projector.merge ** 2 * d_vision if projector.merger else 0)]
     widths = projector.widths
     return rows + [(name, d_in * d_out + (d_out if projector.bias else 0))
                    for name, d_in, d_out in zip(projector.linear_names(), widths, widths[1:])]

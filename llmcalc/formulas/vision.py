@@ -41,15 +41,30 @@ def smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixe
     return h_bar, w_bar
 
 
+def longest_edge_resize(height: int, width: int, longest: int, factor: int) -> tuple[int, int]:
+    """Pixtral's resize, as Mistral 3's processor runs it (pixtral/image_processing_pixtral.py,
+    get_resize_output_image_size, transformers 5.23.0, with PixtralProcessor's patch_size x spatial_merge_size as the
+    factor): scaled down (never up) so both sides fit `longest`, each side floored, then rounded up to a multiple of
+    `factor`."""
+    ratio = max(height / longest, width / longest)
+    if ratio > 1:
+        height, width = int(math.floor(height / ratio)), int(math.floor(width / ratio))
+    return ((height - 1) // factor + 1) * factor, ((width - 1) // factor + 1) * factor
+
+
 def patch_grid(tower: VisionTower, height: int | None = None, width: int | None = None) -> tuple[int, int]:
     """Patches down and across one image of height x width pixels after the preprocessor: resize fixed, every image
     to image_size square (CLIPImageProcessor's resize and center crop, LLaVA-1.5); smart, smart_resize by patch x
-    merge (Qwen2.5-VL). No size given: an image_size square."""
+    merge (Qwen2.5-VL); longest, the longest edge within image_size, sides multiples of patch x merge (Mistral 3). No
+    size given: an image_size square."""
     height, width = height or tower.image_size, width or tower.image_size
     if tower.resize == "fixed":
         return tower.grid, tower.grid
     factor = tower.patch_size * tower.projector.merge
-    h, w = smart_resize(height, width, factor, tower.min_pixels, tower.max_pixels)
+    if tower.resize == "longest":
+        h, w = longest_edge_resize(height, width, tower.image_size, factor)
+    else:
+        h, w = smart_resize(height, width, factor, tower.min_pixels, tower.max_pixels)
     return h // tower.patch_size, w // tower.patch_size
 
 
@@ -60,9 +75,13 @@ def image_tokens(tower: VisionTower, height: int | None = None, width: int | Non
     llava/modeling_llava.py get_image_features), transformers 5.23.0; Mllama's image is max_num_tiles tiles (its
     processor pads every image to that many, and MllamaForConditionalGeneration's static cache holds num_images x
     max_num_tiles x num_patches image tokens, mllama/modeling_mllama.py); Gemma 3's projector average-pools the patch
-    grid by its kernel, (64 // 4)^2 = 256 (Gemma3MultiModalProjector, gemma3/modeling_gemma3.py)."""
+    grid by its kernel, (64 // 4)^2 = 256 (Gemma3MultiModalProjector, gemma3/modeling_gemma3.py); Mistral 3's rows
+    of merged patches, each followed by [IMG_BREAK] (the last by [IMG_END]): rows x (cols + 1)
+    (PixtralProcessor.replace_image_token, pixtral/processing_pixtral.py)."""
     rows, cols = patch_grid(tower, height, width)
     merge, pool = tower.projector.merge, tower.projector.pool
+    if tower.row_break:
+        return (rows // merge) * (cols // merge + 1)
     if pool != 1:  # nn.AvgPool2d(pool, stride=pool) over the patches alone (spec/vision.py sees to it); a kernel of
         return (rows // pool) * (cols // pool) if pool else 0  # 0 passes no image (checks.check_images refuses them)
     per_tile = rows * cols // (merge * merge) + (1 if tower.class_token else 0) - (1 if tower.drop_class_token else 0)
@@ -149,6 +168,9 @@ def _projector_flops(tower: VisionTower, patches: int) -> list[tuple[str, str, i
         out.append(("projector.norm", "projector", 1, 0, normed * tower.d_model * (4 if projector.norm == "rmsnorm"
                                                                                     else 7)))
     widths = projector.widths
+    if projector.merger:  # Mistral 3's patch merger: merge x merge patches side by side to the tower's width
+        out.append(("projector.merger", "projector", 1, linear(fed, tower.d_model * projector.merge ** 2,
+                                                               tower.d_model), 0))
     for name, d_in, d_out in zip(projector.linear_names(), widths, widths[1:]):
         out.append((name, "projector", 1, linear(fed, d_in, d_out), fed * d_out if projector.bias else 0))
     return out

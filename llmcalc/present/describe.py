@@ -78,6 +78,7 @@ COMPONENT_LABELS = {
     "vision.layers": "the tower's last layers",
     "vision.pool_head": "attention-pooling head",
     "projector.norm": "projector norm",
+    "projector.merger": "projector patch merger",
     "projector.linear": "projector linear",
     "projector.linear_1": "projector linear 1",
     "projector.linear_2": "projector linear 2",

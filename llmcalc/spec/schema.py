@@ -20,10 +20,10 @@ ENCODER_KEYS = ("n_layers", "layers")
 VISION_KEYS = ("d_model", "n_layers", "attention", "mlp", "norm", "projector", "image_size", "patch_size", "channels",
                "temporal_patch", "patch_bias", "class_token", "position", "pre_norm", "pool_head", "window",
                "full_layers", "resize", "min_pixels", "max_pixels", "drop_class_token", "tiles", "aspect_ratios",
-               "global_layers", "pad_multiple", "position_rows")
+               "global_layers", "pad_multiple", "position_rows", "row_break")
 
 
-PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "norm", "pool", "n_hidden")
+PROJECTOR_KEYS = ("d_in", "d_hidden", "d_out", "activation", "bias", "merge", "norm", "pool", "n_hidden", "merger")
 
 
 ATTENTION_KEYS = ("n_heads", "n_kv_heads", "d_head", "bias", "qk_norm", "sinks", "sliding_window", "chunk_size",

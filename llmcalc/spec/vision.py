@@ -62,10 +62,14 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
     if (position == "interpolated") != (position_rows is not None):
         raise node.error("position_rows", "the rows of the learned table position: interpolated resamples; allowed: "
                          "set with position: interpolated, and only then", also=("position",))
-    if position == "learned" and resize == "smart":
-        raise node.error("resize", "smart resizing changes the patch grid, which a learned position table of "
+    if position == "learned" and resize != "fixed":
+        raise node.error("resize", f"{resize} resizing changes the patch grid, which a learned position table of "
                          "image_size cannot follow here; allowed: fixed, or position: rope or interpolated",
                          also=("position",))
+    row_break = node.boolean("row_break", False)
+    if row_break and resize != "longest":
+        raise node.error("row_break", "a token per row of merged patches follows Pixtral's processor; allowed: "
+                         "with resize: longest, or false", also=("resize",))
     return VisionTower(
         d_model=d, n_layers=n_layers, layer=layer, norm=tower_norm, projector=projector,
         image_size=node.integer("image_size"), patch_size=node.integer("patch_size"),
@@ -75,7 +79,7 @@ def read_vision(node: Node, text_d_model: int, attention: Callable[[Node, int], 
         full_layers=tuple(sorted(set(full_layers))), resize=resize, min_pixels=min_pixels, max_pixels=max_pixels,
         drop_class_token=drop, tiles=tiles, aspect_ratios=aspect_ratios,
         global_layers=node.integer("global_layers", 0, minimum=0), pad_multiple=node.integer("pad_multiple", 1),
-        position_rows=position_rows or 0,
+        position_rows=position_rows or 0, row_break=row_break,
     )
 
 
@@ -90,9 +94,10 @@ def _projector(node: Node, d_vision: int, d_text: int) -> Projector:
     if n_hidden != 1 and d_hidden is None:
         raise node.error("n_hidden", "counts hidden layers of d_hidden, which is not set; allowed: set d_hidden, or "
                          "remove n_hidden", also=("d_hidden",))
+    merger = node.boolean("merger", False)
     return Projector(
-        d_in=node.integer("d_in", d_vision * merge * merge), d_out=node.integer("d_out", d_text),
+        d_in=node.integer("d_in", d_vision if merger else d_vision * merge * merge), d_out=node.integer("d_out", d_text),
         d_hidden=d_hidden, activation=node.choice("activation", ACTIVATIONS, "gelu"),
         bias=node.boolean("bias", True), merge=merge, norm=node.choice("norm", NORM_KINDS, None), pool=pool,
-        n_hidden=n_hidden,
+        n_hidden=n_hidden, merger=merger,
     )

@@ -4,7 +4,7 @@ One small module per model family (gpt, llama, mixtral, qwen, deepseek, gpt_oss,
 llama_like, gemma, granite, olmo, glm, starcoder2, exaone, parallel, cohere, falcon, mamba, lfm2, qwen3_next, qwen3_5,
 minimax, bloom, opt,
 moe_like (ernie4_5_moe, minimax_m2, hunyuan_v1_moe), hybrid (bamba, granitemoehybrid, falcon_h1, nemotron_h), and
-vision: llava and qwen2_5_vl with their vision towers; mllama) maps the configs of its model_types and registers them (registry.py)
+vision: llava and qwen2_5_vl with their vision towers; mllama; mistral3) maps the configs of its model_types and registers them (registry.py)
 with the transformers defaults of every key it reads; config.py reads a config key by key, blocks.py holds what the
 families share, reader.py reads the file and convert.py runs the registered mapping.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 from . import gpt, llama, mixtral, qwen, deepseek, gpt_oss, gemma2, llama4, phi3, dbrx  # noqa: F401, I001
 from . import llama_like, gemma, granite, olmo, glm, starcoder2, exaone  # noqa: F401, I001
 from . import parallel, cohere, falcon, bloom, mamba, lfm2, qwen3_next, minimax, vision, mllama  # noqa: F401, I001
-from . import opt, moe_like, hybrid, qwen3_5, gemma4  # noqa: F401, I001
+from . import opt, moe_like, hybrid, qwen3_5, gemma4, mistral3  # noqa: F401, I001
 from .convert import load_config, read_spec, spec_from_config, spec_yaml
 from .reader import model_name, read_config
 from .registry import TRANSFORMERS_VERSION, TYPES, supported
