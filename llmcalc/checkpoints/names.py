@@ -30,7 +30,9 @@ FUSED = {"attn.qkv": ("attn.q", "attn.k", "attn.v"), "mlp.gate_up": ("mlp.gate",
 ALIASES = {"norm.pre_attn": ("norm.pre_xattn", "norm.pre_mixer", "norm.post_attn", "norm.pre_mlp", "norm.shared"),
            "norm.pre_mlp": ("norm.post_mlp", "norm.post_attn"), "attn.qkv": ("lightning.qkv_proj",),
            "attn.o": ("lightning.out_proj",), "norm.embedding": ("norm.final",),
-           "vision.post_norm": ("projector.norm",)} | {
+           "vision.post_norm": ("projector.norm",),
+           # Qwen3.5's post_attention_layernorm (the norm before its MLP), llama.cpp's post_attention_norm
+           "norm.post_attn": ("norm.pre_mlp",)} | {
     "mamba." + name: ("deltanet." + delta,) for name, delta in (("in_proj", "in_proj_qkvz"), ("conv", "conv"),
                                                                 ("dt_bias", "dt_bias"), ("A_log", "A_log"),
                                                                 ("norm", "norm"), ("out_proj", "out_proj"))}
@@ -191,9 +193,16 @@ _GGUF_IN_LAYER = {
     "ssm_dt_norm": "mamba.inner_norms", "ssm_b_norm": "mamba.inner_norms", "ssm_c_norm": "mamba.inner_norms",
     "ssm_ba": "deltanet.in_proj_ba", "shortconv.in_proj": "shortconv.in_proj", "shortconv.conv": "shortconv.conv",
     "shortconv.out_proj": "shortconv.out_proj",
+    # Qwen3.5's DeltaNet: its in_proj_b and in_proj_a (its in_proj_qkv and in_proj_z: attn_qkv and attn_gate of a
+    # DeltaNet layer, gguf_component); Gemma 4's per-layer input gate, projection and norm
+    "ssm_beta": "deltanet.in_proj_ba", "ssm_alpha": "deltanet.in_proj_ba",
+    "inp_gate": "per_layer.gate", "proj": "per_layer.projection", "post_norm": "per_layer.norm",
 }
 _GGUF_MODEL = {"token_embd": "embed.token", "position_embd": "embed.position", "output_norm": "norm.final",
-               "output": "lm_head", "token_embd_norm": "norm.embedding"}
+               "output": "lm_head", "token_embd_norm": "norm.embedding",
+               # Gemma 4's per-layer input embedding, its projection and norm
+               "per_layer_token_embd": "embed.per_layer", "per_layer_model_proj": "per_layer.model_projection",
+               "per_layer_proj_norm": "per_layer.norm"}
 _BIAS_OF = {"attn.q": "attn.bias", "attn.k": "attn.bias", "attn.v": "attn.bias", "attn.o": "attn.bias",
             "attn.qkv": "attn.bias", "mlp.gate": "mlp.bias", "mlp.up": "mlp.bias", "mlp.down": "mlp.bias",
             "mlp.gate_up": "mlp.bias"}
@@ -256,17 +265,22 @@ def _in_layer(inner: str, bias: bool, gemma_norms: bool, routed: bool) -> str | 
     return component
 
 
-def gguf_component(name: str, linears: tuple[int, ...] = ()) -> tuple[str | None, int | None]:
+def gguf_component(name: str, linears: tuple[int, ...] = (),
+                   deltanet: frozenset[int] = frozenset()) -> tuple[str | None, int | None]:
     """(component, layer) of a GGUF tensor name; (None, layer or None) when not recognised. An mmproj file's tower
     and projector tensors are model-level `vision.*`/`projector.*` components (towers.py; `linears` the indices of
-    its 2-D `mm.N` weights)."""
+    its 2-D `mm.N` weights). `deltanet`: the layers with Qwen3.5's ssm_alpha/ssm_beta, whose attn_qkv and attn_gate
+    are the DeltaNet's in_proj_qkv and in_proj_z (gguf-py's TensorNameMap for MODEL_ARCH.QWEN35)."""
     module, bias = _split(name)
     tower = mmproj_component(module, bias, linears)
     if tower is not False:
         return tower, None
     layer = _GGUF_LAYER.match(module)
     if layer:
-        component = _GGUF_IN_LAYER.get(layer.group(2))
+        inner = layer.group(2)
+        if int(layer.group(1)) in deltanet and inner in ("attn_qkv", "attn_gate"):
+            return "deltanet.in_proj_qkvz", int(layer.group(1))
+        component = _GGUF_IN_LAYER.get(inner)
         if bias:
             component = _BIAS_OF.get(component, _MIXER_BIAS.get(component, component))
         return component, int(layer.group(1))

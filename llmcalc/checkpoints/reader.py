@@ -124,6 +124,7 @@ SPLIT = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 SHOWN = ("general.architecture", "general.name", "general.file_type", "clip.projector_type",
          "clip.vision.projector_type", "clip.has_llava_projector", "clip.vision.block_count")
 MM_WEIGHT = re.compile(r"^mm\.(\d+)\.weight$")
+DELTANET = re.compile(r"^blk\.(\d+)\.ssm_(?:alpha|beta)\.")  # Qwen3.5's DeltaNet layers (names.gguf_component)
 
 
 def _gguf(path: str) -> Checkpoint:
@@ -133,8 +134,9 @@ def _gguf(path: str) -> Checkpoint:
         files, size, metadata = _split_parts(path, metadata)
     linears = tuple(sorted(int(m.group(1)) for _, part in files for name, _, dims, _, _ in part
                            if len(dims) >= 2 and (m := MM_WEIGHT.match(name))))
-    out = [_tensor(name, kind, dims, elements, nbytes, *naming.gguf_component(name, linears), "weight", file)
-           for file, part in files for name, kind, dims, elements, nbytes in part]
+    deltanet = frozenset(int(m.group(1)) for _, part in files for name, *_ in part if (m := DELTANET.match(name)))
+    out = [_tensor(name, kind, dims, elements, nbytes, *naming.gguf_component(name, linears, deltanet), "weight",
+                   file) for file, part in files for name, kind, dims, elements, nbytes in part]
     shown = tuple((key, str(metadata[key])) for key in SHOWN
                   if key in metadata and isinstance(metadata[key], (str, int)))
     quants = sorted({t.dtype for t in out} - {"F32", "F16", "BF16", "F64", "I8", "I16", "I32", "I64"})
