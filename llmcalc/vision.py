@@ -21,11 +21,11 @@ class Projector:
     then Linear(d_in, d_hidden), an activation and Linear(d_hidden, d_out) (LLaVA's two layers with GELU; Qwen2.5-VL's
     patch merger, whose input is `merge` x `merge` neighbouring patches side by side), or one Linear(d_in, d_out)
     when d_hidden is None (Mllama); with n_hidden 2, three (Llama 4's pixel-shuffle adapter fc1 and fc2, then its
-    projector's linear_1), the activation after each hidden layer. ``pool``: the patch grid is average-pooled by a pool x pool kernel first, its
-    stride the kernel (nn.AvgPool2d), and the norm runs on the pooled tokens (Gemma 3's projector); 0 is the kernel
-    a config can give that no image can pass (a grid smaller than the tokens' side). ``merger``: the merge x merge patches
-side by side first go through a bias-free Linear(tower width x merge^2, tower width) (Mistral 3's patch merger), so
-the linear layers start from the tower's width (d_in)."""
+    projector's linear_1), the activation after each hidden layer. ``pool``: the patch grid is average-pooled by a
+    pool x pool kernel first, its stride the kernel (nn.AvgPool2d), and the norm runs on the pooled tokens (Gemma 3's
+    projector); 0 is the kernel a config can give that no image can pass (a grid smaller than the tokens' side).
+    ``merger``: the merge x merge patches side by side first go through a bias-free Linear(tower width x merge^2,
+    tower width) (Mistral 3's patch merger), so the linear layers start from the tower's width (d_in)."""
 
     d_in: int
     d_out: int
@@ -59,14 +59,15 @@ class VisionTower:
     (Qwen2.5-VL). How an image becomes tokens: ``resize`` fixed (to image_size, LLaVA), smart (Qwen2-VL's
     smart_resize between min_pixels and max_pixels) or longest (Pixtral's: scaled down so its longest edge fits
     image_size, each side then rounded up to a multiple of patch x merge); ``row_break``: one more token per row of
-    merged patches (Pixtral's [IMG_BREAK] after each row, the last one [IMG_END]); ``drop_class_token``: the first token is not passed on (LLaVA's
-    default feature selection, a patch when the tower has no class token). Mllama's tiles: an image is cut into at most
-    ``tiles`` image_size squares (the processor pads it to that many), each its patches and class token; with
-    ``aspect_ratios`` (the supported tile layouts) gated tile position embeddings (pre- and post-tile, one per tile and
-    layout, and one per patch, tile and layout); each tile's tokens padded to a multiple of ``pad_multiple`` before
-    the layers; ``global_layers`` gated layers (tanh gates on attention and MLP) after the post norm. ``position``
-    interpolated: a learned table of ``position_rows`` positions (a square grid) resampled bilinearly to each image's
-    patch grid and added to the patches, with 2-D RoPE in the layers (Qwen3.5's Qwen3_5VisionModel)."""
+    merged patches (Pixtral's [IMG_BREAK] after each row, the last one [IMG_END]); ``drop_class_token``: the first
+    token is not passed on (LLaVA's default feature selection, a patch when the tower has no class token). Mllama's
+    tiles: an image is cut into at most ``tiles`` image_size squares (the processor pads it to that many), each its
+    patches and class token; with ``aspect_ratios`` (the supported tile layouts) gated tile position embeddings (pre-
+    and post-tile, one per tile and layout, and one per patch, tile and layout); each tile's tokens padded to a
+    multiple of ``pad_multiple`` before the layers; ``global_layers`` gated layers (tanh gates on attention and MLP)
+    after the post norm. ``position`` interpolated: a learned table of ``position_rows`` positions (a square grid)
+    resampled bilinearly to each image's patch grid and added to the patches, with 2-D RoPE in the layers (Qwen3.5's
+    Qwen3_5VisionModel)."""
 
     d_model: int
     n_layers: int

@@ -96,7 +96,8 @@ def _projector(node: Node, d_vision: int, d_text: int) -> Projector:
                          "remove n_hidden", also=("d_hidden",))
     merger = node.boolean("merger", False)
     return Projector(
-        d_in=node.integer("d_in", d_vision if merger else d_vision * merge * merge), d_out=node.integer("d_out", d_text),
+        d_in=node.integer("d_in", d_vision if merger else d_vision * merge * merge),
+        d_out=node.integer("d_out", d_text),
         d_hidden=d_hidden, activation=node.choice("activation", ACTIVATIONS, "gelu"),
         bias=node.boolean("bias", True), merge=merge, norm=node.choice("norm", NORM_KINDS, None), pool=pool,
         n_hidden=n_hidden, merger=merger,

@@ -104,6 +104,12 @@ class Config:
     def child(self, key: str, model_type: str) -> "Config":
         return Config(self.mapping(key), self.source, model_type, f"{self.prefix}{key}.", self.strict, self.unread)
 
+    def mapped(self) -> dict:
+        """The spec mapping of this config by its model_type's mapper, every key then checked (check_keys)."""
+        spec = self.type.mapper(self)
+        self.check_keys(self.type.reads_also)
+        return spec
+
     def check_keys(self, used: tuple[str, ...] = ()) -> None:
         """Every key must be read by the mapping, or known to change no count, else it is noted in `unread` (an error
         when strict); fixed keys keep their value (always an error otherwise)."""

@@ -46,10 +46,9 @@ def read_spec(config: dict, source: str, strict: bool = False) -> tuple[dict, tu
     if kind.text_model:
         c, note = kind.text_model(c)
         notes.append(note)
-    spec = c.type.mapper(c)
+    spec = c.mapped()
     if "notes" in spec:  # the mapping's own note (what a value stands for) comes first
         notes.append(spec.pop("notes"))
-    c.check_keys(c.type.reads_also)
     quantization = config.get("quantization_config")
     if quantization is not None:
         storage, note = weights_format(quantization)

@@ -9,6 +9,7 @@ from .blocks import GATED_ACTIVATIONS, attention_entry, base_spec, hybrid_stack,
     read_layer_types, windows_of
 from .config import Config, got
 from .registry import register
+from .vision import text_tied_by_top
 
 LAYER_TYPES = ("sliding_attention", "full_attention")
 OVERRIDABLE = ("head_dim", "num_key_value_heads")  # what per_layer_config may set per layer here
@@ -122,11 +123,9 @@ def gemma4_text_model(top: Config) -> tuple[Config, str]:
     """gemma4 (Gemma4Config): the text model is its text_config, its LM head tied as the top level's
     tie_word_embeddings says (Gemma4ForConditionalGeneration); the vision and audio towers and their embedders are
     not read."""
-    tied = top.boolean("tie_word_embeddings")
     top.check_keys()
-    text = top.child("text_config", "gemma4_text")
-    text.data = {**text.data, "tie_word_embeddings": tied}
-    return (text, "Text model only (text_config): the vision and audio towers and their embedders are not counted.")
+    return (text_tied_by_top(top, "gemma4_text"),
+            "Text model only (text_config): the vision and audio towers and their embedders are not counted.")
 
 
 register(

@@ -90,10 +90,9 @@ def _vision(top: Config, d_text: int) -> tuple[dict | None, str | None]:
     inner, out = v.integer("intermediate_size"), v.integer("vision_output_dim")
     side, patch = v.integer("image_size"), v.integer("patch_size")
     v.check_keys()
-    widths = {"pixel_shuffle_ratio": merge, "intermediate_size": inner, "projector_input_dim":
-              v.integer("projector_input_dim"), "projector_output_dim": v.integer("projector_output_dim")}
+    fc1_out, fc2 = v.integer("projector_input_dim"), v.integer("projector_output_dim")
     if (merge < 1 or merge * ratio != 1 or (side // patch) % merge or inner != d * merge * merge
-            or not widths["projector_input_dim"] == widths["projector_output_dim"] == out):
+            or not fc1_out == fc2 == out):
         return None, ("Text model only: vision_config's widths do not chain (pixel_shuffle_ratio, hidden_size x "
                       "(1 / ratio)^2 = intermediate_size, projector_input_dim = projector_output_dim = "
                       "vision_output_dim, as Llama 4's forward pass needs), so the vision tower is not counted.")
@@ -114,9 +113,7 @@ def map_llama4(top: Config) -> dict:
     if top.boolean("tie_word_embeddings"):
         raise top.error("tie_word_embeddings", "tying at the multimodal level is not read by the text model; "
                                                "allowed: false (set text_config.tie_word_embeddings)")
-    text = top.child("text_config", "llama4_text")
-    spec = map_llama4_text(text)
-    text.check_keys(text.type.reads_also)
+    spec = top.child("text_config", "llama4_text").mapped()
     vision, note = _vision(top, spec["d_model"])
     if vision:
         spec["vision"] = vision

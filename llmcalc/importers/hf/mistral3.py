@@ -5,9 +5,9 @@ and Mistral3MultiModalProjector."""
 from __future__ import annotations
 
 from .blocks import GATED_ACTIVATIONS
-from .config import Config, got, show
-from .registry import TYPES, register
-from .vision import VISION_ACTIVATIONS, text_tied_by_top
+from .config import Config, got
+from .registry import register
+from .vision import VISION_ACTIVATIONS, text_tied_by_top, text_type
 
 # Mistral3Config's sub_configs_defaults: the text and vision configs a config.json without them gets (Mistral Small
 # 3.1's), where a text_config or vision_config given takes its own class's defaults instead
@@ -24,11 +24,7 @@ def _text(top: Config) -> Config:
     (PreTrainedModel.get_expanded_tied_weights_keys reads the wrapper's config, transformers 5.23.0)."""
     if top.raw("text_config") is None:
         top.data = {**top.data, "text_config": dict(_TEXT_DEFAULT)}
-    model_type = top.mapping("text_config").get("model_type", "mistral")
-    kind = TYPES.get(model_type) if isinstance(model_type, str) else None
-    if kind is None or kind.mapper is None:
-        raise top.error("text_config", f"model_type {show(model_type)} is not a language model llmcalc imports")
-    return text_tied_by_top(top, model_type)
+    return text_tied_by_top(top, text_type(top, "mistral"))
 
 
 def pixtral_tower(v: Config) -> dict:
@@ -40,9 +36,7 @@ def pixtral_tower(v: Config) -> dict:
     heads = v.integer("num_attention_heads")
     if d % heads:
         raise v.error("num_attention_heads", f"{heads} does not divide hidden_size={d}")
-    patch = v.raw("patch_size")
-    if isinstance(patch, bool) or not isinstance(patch, int) or patch < 1:
-        raise v.error("patch_size", f"must be a whole number >= 1, got {got(patch)}")
+    patch = v.integer("patch_size")
     side = v.raw("image_size")
     if isinstance(side, bool) or not isinstance(side, int) or side < 1:
         raise v.error("image_size", f"must be a whole number >= 1 (the processor's longest edge), got {got(side)}")
@@ -65,8 +59,7 @@ def map_mistral3(top: Config) -> dict:
     stands for it (both 1540 in Mistral 3's published files: patches of 14, longest_edge 1540)."""
     explicit_tie = "tie_word_embeddings" in top.data
     text = _text(top)
-    spec = text.type.mapper(text)
-    text.check_keys(text.type.reads_also)
+    spec = text.mapped()
     if top.raw("vision_config") is None:
         top.data = {**top.data, "vision_config": dict(_VISION_DEFAULT)}
     v = top.child("vision_config", "pixtral")

@@ -87,8 +87,7 @@ def map_qwen3_5(top: Config) -> dict:
     size shortest_edge 65,536 and longest_edge 16,777,216 pixels, as Qwen/Qwen3.5-2B-Base ships it)."""
     moe = top.model_type == "qwen3_5_moe"
     text = text_tied_by_top(top, "qwen3_5_moe_text" if moe else "qwen3_5_text")
-    spec = text.type.mapper(text)
-    text.check_keys(text.type.reads_also)
+    spec = text.mapped()
     v = top.child("vision_config", "qwen3_5_vision")
     d, heads = v.integer("hidden_size"), v.integer("num_heads")
     if d % heads:

@@ -13,15 +13,20 @@ from .registry import TYPES, register
 VISION_ACTIVATIONS = {**PLAIN_ACTIVATIONS, "quick_gelu": "gelu"}
 
 
-def text_of(top: Config, default_type: str) -> Config:
-    """The language model's config: text_config, of its model_type (the wrapper's default when it names none), tied
-    when either level says so (LlavaConfig and Qwen2_5_VLConfig forward a tied text_config to the top level)."""
-    data = top.mapping("text_config")
-    model_type = data.get("model_type", default_type)
+def text_type(top: Config, default_type: str) -> str:
+    """The model_type of the language model's config, text_config (the wrapper's default when it names none),
+    refused unless llmcalc imports it."""
+    model_type = top.mapping("text_config").get("model_type", default_type)
     kind = TYPES.get(model_type) if isinstance(model_type, str) else None
     if kind is None or (kind.mapper is None and model_type != default_type):
         raise top.error("text_config", f"model_type {show(model_type)} is not a language model llmcalc imports")
-    text = top.child("text_config", model_type)
+    return model_type
+
+
+def text_of(top: Config, default_type: str) -> Config:
+    """The language model's config: text_config, of its model_type (text_type), tied when either level says so
+    (LlavaConfig and Qwen2_5_VLConfig forward a tied text_config to the top level)."""
+    text = top.child("text_config", text_type(top, default_type))
     tied = top.boolean("tie_word_embeddings") or text.boolean("tie_word_embeddings")
     text.data = {**text.data, "tie_word_embeddings": tied}
     return text
@@ -29,7 +34,7 @@ def text_of(top: Config, default_type: str) -> Config:
 
 def text_tied_by_top(top: Config, model_type: str) -> Config:
     """The language model's config (text_config, read as `model_type`), tied as the top level's tie_word_embeddings
-    says: Gemma3ForConditionalGeneration and Qwen3.5's wrappers tie their LM head by it alone (checked against
+    says: Gemma3ForConditionalGeneration, Gemma 4's, Qwen3.5's and Mistral 3's wrappers tie their LM head by it alone (checked against
     transformers 5.23.0), and transformers writes the text_config's own flag as its class default whatever the top
     level says, so that flag (still a flag) ties nothing."""
     tied = top.boolean("tie_word_embeddings")
@@ -74,8 +79,7 @@ def map_llava(top: Config) -> dict:
     -> text width) and the language model (text_config). vision_feature_select_strategy "default" drops the first
     token of each image (the class token)."""
     text = text_of(top, "llama")
-    spec = text.type.mapper(text)
-    text.check_keys(text.type.reads_also)
+    spec = text.mapped()
     data = top.mapping("vision_config")
     model_type = data.get("model_type", "clip_vision_model")
     if model_type not in ("clip_vision_model", "siglip_vision_model"):
@@ -121,8 +125,7 @@ def map_gemma3(top: Config) -> dict:
     bias). An image is mm_tokens_per_image tokens of the sequence when the kernel divides the grid (Gemma 3: 896 / 14
     = 64 patches a side, pooled by 4 into 16 x 16 = 256)."""
     text = text_tied_by_top(top, "gemma3_text")
-    spec = text.type.mapper(text)
-    text.check_keys(text.type.reads_also)
+    spec = text.mapped()
     v = top.child("vision_config", "siglip_vision_model")
     tower = vit_tower(v)
     v.check_keys()
