@@ -160,3 +160,9 @@ def test_the_option_on_the_command_line(tmp_path):
     assert compare.exit_code == 0
     plain = runner.invoke(cli, ["sweep", "llama3-8b", "--vary", "context=1k..2k"]).output
     assert "sparse_attention" not in plain  # said only where it changes a figure
+    assert runner.invoke(cli, ["compare", str(path), "deepseek-v3", "--sparse-attention", "dense"]).exit_code == 0
+    for command in (["flops"], ["speed"], ["sweep", "--vary", "context=1k..2k"]):  # set where it changes nothing
+        refused = runner.invoke(cli, [command[0], "deepseek-v3", *command[1:], "--sparse-attention", "dense"])
+        assert refused.exit_code == 2 and "--sparse-attention applies to models with" in refused.output, command
+    refused = runner.invoke(cli, ["compare", "deepseek-v3", "llama3-8b", "--sparse-attention", "topk"])
+    assert refused.exit_code == 2 and "none in deepseek-v3, llama3-8b" in refused.output

@@ -15,7 +15,7 @@ from .options import (
     strict_option,
     warn_past_context,
 )
-from .sparse import sparse_option
+from .sparse import check_sparse, sparse_option
 from .output import emit, output_options
 
 
@@ -46,6 +46,7 @@ def command(models: tuple[str, ...], context: int | None, old_seq: int | None, a
         raise click.UsageError("compare needs at least two models")
     context = renamed({"context": context, "old_seq": old_seq})["context"]
     loaded = load_models(models, overrides)
+    check_sparse(loaded)
     result = api.compare(loaded, context, context, attention, kv_dtype, active, sparse)
     for model in loaded:
         warn_past_context(model, context, "--context")

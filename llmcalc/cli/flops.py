@@ -20,7 +20,7 @@ from .options import (
     warn_past_context,
 )
 from .images import check_image_options, image_options
-from .sparse import sparse_option
+from .sparse import check_sparse, sparse_option
 from .output import many, output_options
 
 
@@ -91,6 +91,7 @@ def command(models: tuple[str, ...], images: int, image_size: tuple[int, int] | 
             raise click.UsageError("MFU needs all of --tokens-per-second, --n-gpus and --peak-flops")
     results = []
     loaded = load_models(models, overrides)
+    check_sparse(loaded)
     for model in loaded:
         check_image_options(model, images, image_size)
         count = api.count_flops(model, seq, batch, attention, decode, include_other=not no_other, images=images,

@@ -18,7 +18,7 @@ from .options import (
     strict_option,
     warn_past_context,
 )
-from .sparse import sparse_option
+from .sparse import check_sparse, sparse_option
 from .output import check_plot, draw_image, many, output_options, plot_option
 
 COMPUTE_DTYPES = ("bf16", "fp16", "fp8", "int8", "fp4", "tf32", "fp32")
@@ -97,7 +97,9 @@ def command(models: tuple[str, ...], gpu_name: str, peak_flops: float | None, ba
     if tp > 1 and gpu.interconnect:
         source += f"; links {gpu.interconnect}"
     reports = []
-    for model in load_models(models, overrides):
+    loaded = load_models(models, overrides)
+    check_sparse(loaded)
+    for model in loaded:
         if given("mla_cache") and not any(g.layer.attention and g.layer.attention.mla for g in model.groups):
             raise click.UsageError(f"--mla-cache applies to models with multi-head latent attention; {model.name} "
                                    "has none")

@@ -17,7 +17,7 @@ from .options import (
     set_option,
     strict_option,
 )
-from .sparse import sparse_option
+from .sparse import check_sparse, sparse_option
 from .output import check_plot, draw_image, emit, output_options, plot_option
 
 
@@ -71,7 +71,9 @@ def command(models: tuple[str, ...], vary: str, context: int | None, old_seq: in
     for name in {"context": ("context",), "batch": ("batch",), "dtype": ("dtype", "kv_dtype")}.get(variable, ()):
         if given(name) or (name == "context" and old_seq is not None):
             raise click.UsageError(f"{flag(name)} is what --vary {variable} sweeps: give one of the two")
-    result = api.sweep(load_models(models, overrides), variable, values, context=context, batch=batch, dtype=dtype,
+    loaded = load_models(models, overrides)
+    check_sparse(loaded)
+    result = api.sweep(loaded, variable, values, context=context, batch=batch, dtype=dtype,
                        kv_dtype=kv_dtype, attention=attention, mla_cache=mla_cache, sparse=sparse)
     if plot is not None:
         draw_image([present.sweep_chart(result, units, chart, log_y, _gpu_line(gpu_name))], plot)
